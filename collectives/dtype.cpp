@@ -1,0 +1,142 @@
+#include "collectives/dtype.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace fb {
+
+namespace {
+struct DTypeInfo {
+  DType t;
+  const char* name;
+  std::size_t size;
+  bool is_float;
+  bool is_signed;
+  double exact_max;
+};
+// exact_max: integers up to this magnitude are represented exactly (2^(mantissa bits + 1) for floats).
+constexpr DTypeInfo kDTypes[] = {
+    {DType::int8, "int8", 1, false, true, 127.0},
+    {DType::uint8, "uint8", 1, false, false, 255.0},
+    {DType::int32, "int32", 4, false, true, 2147483647.0},
+    {DType::uint32, "uint32", 4, false, false, 4294967295.0},
+    {DType::int64, "int64", 8, false, true, 9007199254740992.0},
+    {DType::uint64, "uint64", 8, false, false, 9007199254740992.0},
+    {DType::float16, "float16", 2, true, true, 2048.0},
+    {DType::bfloat16, "bfloat16", 2, true, true, 256.0},
+    {DType::float32, "float32", 4, true, true, 16777216.0},
+    {DType::float64, "float64", 8, true, true, 9007199254740992.0},
+};
+const DTypeInfo& info(DType t) { return kDTypes[static_cast<int>(t)]; }
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
+  return r;
+}
+}  // namespace
+
+std::size_t dtype_size(DType t) { return info(t).size; }
+std::string_view dtype_name(DType t) { return info(t).name; }
+bool dtype_is_float(DType t) { return info(t).is_float; }
+bool dtype_is_signed(DType t) { return info(t).is_signed; }
+double dtype_exact_max(DType t) { return info(t).exact_max; }
+
+const std::vector<DType>& all_dtypes() {
+  static const std::vector<DType> v = [] {
+    std::vector<DType> r;
+    for (const auto& i : kDTypes) r.push_back(i.t);
+    return r;
+  }();
+  return v;
+}
+
+std::optional<DType> parse_dtype(std::string_view s) {
+  const std::string l = lower(s);
+  for (const auto& i : kDTypes)
+    if (l == i.name) return i.t;
+  struct Alias {
+    const char* name;
+    DType t;
+  };
+  // nccl-tests spellings and common abbreviations.
+  static constexpr Alias aliases[] = {
+      {"char", DType::int8},      {"uchar", DType::uint8},     {"int", DType::int32},
+      {"uint", DType::uint32},    {"long", DType::int64},      {"ulong", DType::uint64},
+      {"half", DType::float16},   {"fp16", DType::float16},    {"bf16", DType::bfloat16},
+      {"float", DType::float32},  {"fp32", DType::float32},    {"double", DType::float64},
+      {"fp64", DType::float64},
+  };
+  for (const auto& a : aliases)
+    if (l == a.name) return a.t;
+  return std::nullopt;
+}
+
+std::string_view redop_name(RedOp op) {
+  switch (op) {
+    case RedOp::sum: return "sum";
+    case RedOp::prod: return "prod";
+    case RedOp::min: return "min";
+    case RedOp::max: return "max";
+  }
+  return "?";
+}
+
+std::optional<RedOp> parse_redop(std::string_view s) {
+  const std::string l = lower(s);
+  for (RedOp op : all_redops())
+    if (l == redop_name(op)) return op;
+  return std::nullopt;
+}
+
+const std::vector<RedOp>& all_redops() {
+  static const std::vector<RedOp> v{RedOp::sum, RedOp::prod, RedOp::min, RedOp::max};
+  return v;
+}
+
+float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  const std::uint32_t exp = (h >> 10) & 0x1fu;
+  const std::uint32_t man = h & 0x3ffu;
+  std::uint32_t bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (man << 13);
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112u) << 23) | (man << 13);
+  } else {
+    // Zero or subnormal: value = man * 2^-24, exact in float.
+    float f = static_cast<float>(man) * 5.9604644775390625e-08f;
+    std::uint32_t fb;
+    std::memcpy(&fb, &f, 4);
+    bits = sign | fb;
+  }
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+std::uint16_t float_to_half(float f) {
+  std::uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const std::uint32_t sign = (x >> 16) & 0x8000u;
+  const std::uint32_t ax = x & 0x7fffffffu;
+  if (ax > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);  // NaN
+  if (ax >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // overflow to inf
+  if (ax < 0x38800000u) {
+    // Subnormal or zero in half: round(|f| * 2^24) to nearest even.
+    float a;
+    std::memcpy(&a, &ax, 4);
+    float scaled = a * 16777216.0f;
+    auto m = static_cast<std::uint32_t>(scaled);
+    float rem = scaled - static_cast<float>(m);
+    if (rem > 0.5f || (rem == 0.5f && (m & 1u))) ++m;
+    return static_cast<std::uint16_t>(sign | m);
+  }
+  // Normal: rebias exponent, round mantissa from 23 to 10 bits, nearest even.
+  std::uint32_t r = ax - 0x38000000u;  // exponent bias 127 -> 15
+  r += 0xfffu + ((r >> 13) & 1u);
+  return static_cast<std::uint16_t>(sign | (r >> 13));
+}
+
+}  // namespace fb

@@ -1,0 +1,83 @@
+// What an operation is: one descriptor per op (buffer sizes for n ranks, busbw factor, which data
+// each received element must hold). One runner (harness/runner.cpp) drives every descriptor; the
+// generic fill and check in collectives/pattern.hpp read the descriptor's segments.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collectives/dtype.hpp"
+
+namespace fb {
+
+enum class OpKind { allreduce, alltoall, allgather, reducescatter, broadcast, sendrecv, bidir, pingpong };
+
+// Where an in-place result lands when it differs between libraries. Only reduce-scatter differs:
+// NCCL writes rank r's block at offset r*recvcount of the send buffer, MPI_IN_PLACE at offset 0.
+enum class InPlaceConvention { nccl, mpi };
+
+// Per-rank buffer shapes for one size, in elements of the dtype.
+struct OpLayout {
+  std::size_t requested_bytes = 0;  // the size asked for (-b/-e/-f/-i)
+  std::size_t bytes = 0;            // the size that runs after rounding: nccl-tests' "size" column
+  std::size_t count = 0;            // nccl-tests' "count" column
+  std::size_t send_count = 0;       // elements each rank sends from
+  std::size_t recv_count = 0;       // elements each rank receives into
+  std::size_t block = 0;            // per-peer block (all-to-all, all-gather, reduce-scatter), else count
+  // In place: one buffer of max(send, recv) elements; send and recv regions start at these offsets.
+  std::size_t inplace_send_offset = 0;
+  std::size_t inplace_recv_offset = 0;
+  std::size_t buffer_count(bool inplace) const {
+    return inplace ? (send_count > recv_count ? send_count : recv_count) : 0;
+  }
+};
+
+// One run of data the check expects in the receive buffer: `count` elements starting at
+// `recv_offset` must equal source `source`'s pattern from element `source_offset` on, or, when
+// `reduced`, the reduction over all ranks of their patterns from `source_offset` on.
+struct Segment {
+  std::size_t recv_offset = 0;
+  std::size_t count = 0;
+  int source = 0;
+  bool reduced = false;
+  std::size_t source_offset = 0;
+};
+
+// A pairwise op's partner: ranks [0, n/2) pair with [n/2, 2*(n/2)); with an odd count the last
+// rank sits out. Returns -1 for a rank without a partner.
+int pair_peer(int rank, int nranks);
+// In sendrecv the lower half sends and the upper half receives.
+bool pair_is_sender(int rank, int nranks);
+
+struct OpDescriptor {
+  OpKind kind;
+  std::string_view name;
+  std::string_view summary;
+  bool reduces = false;       // takes -o/--redop
+  bool rooted = false;        // takes -r/--root
+  bool pairwise = false;      // ranks work in pairs (send/recv, bidirectional, ping-pong)
+  bool has_inplace = true;    // an in-place variant exists
+  int min_ranks = 1;
+  // Reported time is the sample's time divided by this (ping-pong: one-way latency = RTT / 2).
+  double time_divisor = 1.0;
+
+  // busbw = algbw * busbw_factor(n), nccl-tests' factors; bidir counts both directions.
+  double (*busbw_factor)(int nranks) = nullptr;
+  // Buffer shapes for `requested_bytes` of `dtype` on `nranks` ranks (rounded as nccl-tests).
+  OpLayout (*layout)(std::size_t requested_bytes, DType dtype, int nranks, int rank,
+                     InPlaceConvention conv) = nullptr;
+  // What rank `rank` must find in its receive region after the op.
+  std::vector<Segment> (*segments)(const OpLayout& l, int rank, int nranks, int root) = nullptr;
+
+  // Why this op cannot run on `nranks` ranks, if it cannot.
+  std::optional<std::string> unrunnable(int nranks) const;
+};
+
+const std::vector<const OpDescriptor*>& all_ops();
+const OpDescriptor* find_op(std::string_view name);  // accepts aliases (all_reduce, ...)
+const OpDescriptor& op_descriptor(OpKind kind);
+
+}  // namespace fb

@@ -1,0 +1,24 @@
+// The command line: `fabricbench run [options]`, `fabricbench --list`, `fabricbench --version`.
+#pragma once
+
+#include <string>
+
+#include "harness/config.hpp"
+
+namespace fb {
+
+enum class Command { run, list, version, help };
+
+struct CliResult {
+  Command command = Command::help;
+  RunConfig config;
+  std::string help_text;  // for Command::help
+};
+
+// Throws UsageError with a one-line message for anything invalid (flags, values, plan file).
+CliResult parse_command_line(int argc, char** argv);
+
+// `fabricbench --list`: backends (compiled in or not, with the reason), ops, dtypes, redops.
+std::string list_text();
+
+}  // namespace fb

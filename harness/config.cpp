@@ -1,0 +1,222 @@
+#include "harness/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+#include "collectives/error.hpp"
+#include "model/units.hpp"
+
+namespace fb {
+
+namespace {
+
+constexpr std::size_t kMaxSizes = 10000;
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ' && c != '\t') {
+      cur.push_back(c);
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+[[noreturn]] void bad(const std::string& where, const std::string& key, const std::string& why) {
+  throw UsageError(where + ": " + key + ": " + why);
+}
+
+long long parse_int(const std::string& where, const std::string& key, const std::string& v, long long lo,
+                    long long hi) {
+  long long x = 0;
+  const char* b = v.data();
+  const char* e = v.data() + v.size();
+  auto [p, ec] = std::from_chars(b, e, x);
+  if (ec != std::errc() || p != e || v.empty()) bad(where, key, "expected a whole number, got '" + v + "'");
+  if (x < lo || x > hi)
+    bad(where, key, "'" + v + "' is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) + ")");
+  return x;
+}
+
+double parse_double(const std::string& where, const std::string& key, const std::string& v) {
+  std::size_t used = 0;
+  double x = 0;
+  try {
+    x = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || v.empty() || !std::isfinite(x)) bad(where, key, "expected a number, got '" + v + "'");
+  return x;
+}
+
+std::uint64_t parse_size(const std::string& where, const std::string& key, const std::string& v) {
+  try {
+    return parse_bytes(v);
+  } catch (const std::invalid_argument& e) {
+    bad(where, key, e.what());
+  }
+}
+
+template <class T, class Parse, class All, class Name>
+std::vector<T> parse_list(const std::string& where, const std::string& key, const std::string& v, Parse parse,
+                          All all, Name name, const std::string& known) {
+  std::vector<T> out;
+  for (const auto& item : split_list(v)) {
+    if (item == "all") {
+      for (const auto& x : all()) out.push_back(x);
+      continue;
+    }
+    auto x = parse(item);
+    if (!x) bad(where, key, "unknown " + key + " '" + item + "' (known: " + known + ", all)");
+    out.push_back(*x);
+  }
+  // Keep the first occurrence of each.
+  std::vector<T> uniq;
+  for (const auto& x : out)
+    if (std::find_if(uniq.begin(), uniq.end(), [&](const T& y) { return name(y) == name(x); }) == uniq.end())
+      uniq.push_back(x);
+  return uniq;
+}
+
+template <class Range, class Name>
+std::string join_names(const Range& r, Name name) {
+  std::string s;
+  for (const auto& x : r) {
+    if (!s.empty()) s += ", ";
+    s += std::string(name(x));
+  }
+  return s;
+}
+
+std::string fmt_double(double d) {
+  std::ostringstream o;
+  o << d;
+  return o.str();
+}
+
+}  // namespace
+
+const char* place_name(Place p) {
+  switch (p) {
+    case Place::out: return "out";
+    case Place::in: return "in";
+    case Place::both: return "both";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& test_keys() {
+  static const std::vector<std::string> keys = {"name",  "backend", "op",     "minbytes", "maxbytes",
+                                                "stepfactor", "stepbytes", "iters",  "warmup",   "check",
+                                                "batch", "dtype",   "redop",  "root",     "place"};
+  return keys;
+}
+
+void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, const std::string& where) {
+  if (key == "name") {
+    s.name = v;
+  } else if (key == "backend") {
+    if (v.empty()) bad(where, key, "empty backend name");
+    s.backend = v;
+  } else if (key == "op") {
+    const auto op_name = [](const OpDescriptor* d) { return d->name; };
+    s.ops = parse_list<const OpDescriptor*>(
+        where, key, v, [](const std::string& n) -> std::optional<const OpDescriptor*> {
+          const OpDescriptor* d = find_op(n);
+          return d ? std::optional<const OpDescriptor*>(d) : std::nullopt;
+        },
+        all_ops, op_name, join_names(all_ops(), op_name));
+  } else if (key == "minbytes") {
+    s.minbytes = parse_size(where, key, v);
+  } else if (key == "maxbytes") {
+    s.maxbytes = parse_size(where, key, v);
+  } else if (key == "stepfactor") {
+    s.stepfactor = parse_double(where, key, v);
+  } else if (key == "stepbytes") {
+    s.stepbytes = parse_size(where, key, v);
+  } else if (key == "iters") {
+    s.iters = static_cast<int>(parse_int(where, key, v, 1, 100000000));
+  } else if (key == "warmup") {
+    s.warmup = static_cast<int>(parse_int(where, key, v, 0, 100000000));
+  } else if (key == "check") {
+    s.check = static_cast<int>(parse_int(where, key, v, 0, 1000000));
+  } else if (key == "batch") {
+    s.batch = v == "auto" ? 0 : static_cast<int>(parse_int(where, key, v, 1, 1000000));
+  } else if (key == "dtype") {
+    s.dtypes = parse_list<DType>(where, key, v, parse_dtype, all_dtypes, dtype_name,
+                                 join_names(all_dtypes(), dtype_name));
+  } else if (key == "redop") {
+    s.redops = parse_list<RedOp>(where, key, v, parse_redop, all_redops, redop_name,
+                                 join_names(all_redops(), redop_name));
+  } else if (key == "root") {
+    s.root = static_cast<int>(parse_int(where, key, v, 0, 1 << 30));
+  } else if (key == "place") {
+    if (v == "out" || v == "oop" || v == "outofplace" || v == "out-of-place") s.place = Place::out;
+    else if (v == "in" || v == "ip" || v == "inplace" || v == "in-place") s.place = Place::in;
+    else if (v == "both") s.place = Place::both;
+    else bad(where, key, "expected out, in or both, got '" + v + "'");
+  } else {
+    std::string known;
+    for (const auto& k : test_keys()) known += (known.empty() ? "" : ", ") + k;
+    bad(where, key, "unknown key (known: " + known + ")");
+  }
+}
+
+void validate_test(const TestSpec& s) {
+  const std::string& w = s.origin;
+  if (s.ops.empty()) bad(w, "op", "no op given");
+  if (s.minbytes == 0) bad(w, "minbytes", "must be at least 1 byte");
+  if (s.minbytes > s.maxbytes)
+    bad(w, "minbytes", format_bytes(s.minbytes) + " is larger than maxbytes " + format_bytes(s.maxbytes));
+  if (s.stepbytes == 0 && !(s.stepfactor > 1.0) && s.minbytes != s.maxbytes)
+    bad(w, "stepfactor", "must be greater than 1 (got " + fmt_double(s.stepfactor) + ")");
+  if (s.sizes().size() > kMaxSizes)
+    bad(w, "stepbytes", "the sweep has more than " + std::to_string(kMaxSizes) + " sizes");
+}
+
+std::vector<std::uint64_t> TestSpec::sizes() const {
+  std::vector<std::uint64_t> out;
+  std::uint64_t s = minbytes;
+  while (s <= maxbytes && out.size() <= kMaxSizes) {
+    out.push_back(s);
+    std::uint64_t next;
+    if (stepbytes > 0) {
+      next = s + stepbytes;
+    } else {
+      if (!(stepfactor > 1.0)) break;
+      const double d = std::floor(static_cast<double>(s) * stepfactor);
+      next = d >= 1.8e19 ? maxbytes + 1 : static_cast<std::uint64_t>(d);
+      if (next <= s) next = s + 1;
+    }
+    if (next < s) break;  // overflow
+    s = next;
+  }
+  return out;
+}
+
+std::string RunConfig::canonical() const {
+  std::ostringstream o;
+  o << "csv=" << csv_path << ";json=" << json_path << ";timeout=" << timeout_s << ";plan=" << plan_path << "\n";
+  for (const auto& t : tests) {
+    o << "test " << t.name << " backend=" << t.backend << " op=";
+    for (const auto* d : t.ops) o << d->name << ',';
+    o << " bytes=" << t.minbytes << ".." << t.maxbytes << " factor=" << t.stepfactor << " step=" << t.stepbytes
+      << " iters=" << t.iters << " warmup=" << t.warmup << " check=" << t.check << " batch=" << t.batch
+      << " dtype=";
+    for (auto d : t.dtypes) o << dtype_name(d) << ',';
+    o << " redop=";
+    for (auto r : t.redops) o << redop_name(r) << ',';
+    o << " root=" << t.root << " place=" << place_name(t.place) << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace fb

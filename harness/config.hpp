@@ -1,0 +1,68 @@
+// What a run is asked to do, resolved from the command line and/or a plan file. Every rank
+// resolves its own copy; the runner compares canonical() across ranks before any test runs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "collectives/dtype.hpp"
+#include "collectives/op.hpp"
+
+namespace fb {
+
+enum class Place { out, in, both };
+
+// One test: a set of ops x dtypes x redops x placements swept over a size range.
+struct TestSpec {
+  std::string name;    // plan entry name, or "command line"
+  std::string origin;  // "command line" or "plan.yaml:12", for error messages
+  std::string backend = "mpi";
+  std::vector<const OpDescriptor*> ops;
+  std::uint64_t minbytes = 8;
+  std::uint64_t maxbytes = 64ull << 20;
+  double stepfactor = 2.0;
+  std::uint64_t stepbytes = 0;  // > 0: arithmetic steps instead of the factor
+  int iters = 20;
+  int warmup = 5;
+  int check = 1;
+  int batch = 0;  // ops per timed sample; 0 = auto (batch only sub-5-microsecond ops)
+  std::vector<DType> dtypes{DType::float32};
+  std::vector<RedOp> redops{RedOp::sum};
+  int root = 0;
+  Place place = Place::out;
+
+  // The sizes to run, in order (nccl-tests: min, then *factor or +step while <= max).
+  std::vector<std::uint64_t> sizes() const;
+};
+
+struct RunConfig {
+  std::vector<TestSpec> tests;
+  std::string csv_path;
+  std::string json_path;
+  double timeout_s = 0;  // 0: no watchdog
+  bool quiet = false;
+  bool progress = true;  // on a terminal, rank 0 shows progress on stderr
+  std::string command_line;
+  std::string plan_path;
+
+  // Canonical text of everything that must agree across ranks (not the output paths' presence
+  // on other ranks, which only rank 0 uses, but their values too: a difference is a mistake).
+  std::string canonical() const;
+};
+
+}  // namespace fb
+
+namespace fb {
+
+// The per-test keys, shared by the command line (--KEY) and plan files (KEY:). Values are text
+// as typed; lists are comma-separated. Throws UsageError "KEY: why ('value')" on bad input;
+// `where` ("plan.yaml:12" or "command line") prefixes the message.
+void apply_test_key(TestSpec& spec, const std::string& key, const std::string& value, const std::string& where);
+const std::vector<std::string>& test_keys();
+// Cross-field checks (min <= max, factor > 1, ...), after all keys are applied.
+void validate_test(const TestSpec& spec);
+
+const char* place_name(Place p);
+
+}  // namespace fb

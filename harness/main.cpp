@@ -1,0 +1,259 @@
+// fabricbench: parse, agree across ranks, run, write. Exit codes: 0 ok, 1 wrong data, 2 bad
+// input, 3 timeout, peer failure or a library error that ended the job.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "collectives/error.hpp"
+#include "harness/cli.hpp"
+#include "harness/runner.hpp"
+#include "harness/sink.hpp"
+#include "harness/version.hpp"
+#include "harness/watchdog.hpp"
+
+extern char** environ;
+
+namespace fb {
+namespace {
+
+// Rank as the launcher tells it, before MPI is initialised (for help text and early errors).
+int launcher_rank() {
+  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* s = std::getenv(v)) return std::atoi(s);
+  return -1;
+}
+
+bool under_launcher() { return launcher_rank() >= 0 || std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
+
+void error_line(const std::string& msg) {
+  std::fprintf(stderr, "fabricbench: %s\n", msg.c_str());
+  std::fflush(stderr);
+}
+
+// Collective: when any rank has an error, every rank throws it (the first in rank order).
+void agree(transports::World& w, const std::string& error) {
+  const auto all = w.gather_strings(error, 0);
+  std::string msg;
+  if (w.rank() == 0)
+    for (int r = 0; r < w.size(); ++r)
+      if (!all[r].empty()) {
+        msg = r == 0 ? all[r] : "rank " + std::to_string(r) + " (" + w.hostnames()[r] + "): " + all[r];
+        break;
+      }
+  msg = w.broadcast_string(msg, 0);
+  if (!msg.empty()) throw UsageError(msg);
+}
+
+// Collective: every rank must have resolved the same configuration.
+void agree_config(transports::World& w, const RunConfig& cfg) {
+  const std::string mine = cfg.canonical();
+  const auto all = w.gather_strings(mine, 0);
+  std::string msg;
+  if (w.rank() == 0)
+    for (int r = 1; r < w.size(); ++r)
+      if (all[r] != all[0]) {
+        // Name the first line that differs.
+        std::size_t a = 0, b = 0;
+        std::string la, lb;
+        while (la == lb && (a < all[0].size() || b < all[r].size())) {
+          auto ea = all[0].find('\n', a), eb = all[r].find('\n', b);
+          la = all[0].substr(a, ea - a);
+          lb = all[r].substr(b, eb - b);
+          a = ea == std::string::npos ? all[0].size() : ea + 1;
+          b = eb == std::string::npos ? all[r].size() : eb + 1;
+        }
+        msg = "ranks were launched with different arguments: rank " + std::to_string(r) + " (" +
+              w.hostnames()[r] + ") resolved '" + lb + "' where rank 0 resolved '" + la + "'";
+        break;
+      }
+  msg = w.broadcast_string(msg, 0);
+  if (!msg.empty()) throw UsageError(msg);
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The sinks of rank 0 behind one lock, so the watchdog's abort hook can close them safely.
+class SinkSet final : public Sink {
+ public:
+  void add(std::unique_ptr<Sink> s) { sinks_.push_back(std::move(s)); }
+  void begin(const RunMeta& m) override {
+    std::lock_guard<std::timed_mutex> g(mu_);
+    for (auto& s : sinks_) s->begin(m);
+  }
+  void row(const Record& r) override {
+    std::lock_guard<std::timed_mutex> g(mu_);
+    for (auto& s : sinks_) s->row(r);
+  }
+  void end(const std::string& status) override {
+    if (!mu_.try_lock_for(std::chrono::seconds(5))) return;
+    std::lock_guard<std::timed_mutex> g(mu_, std::adopt_lock);
+    if (ended_) return;
+    ended_ = true;
+    for (auto& s : sinks_) {
+      try {
+        s->end(status);
+      } catch (const std::exception& e) {
+        error_line(std::string("writing results: ") + e.what());
+      }
+    }
+  }
+
+ private:
+  std::timed_mutex mu_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  bool ended_ = false;
+};
+
+RunMeta make_meta(transports::World& w, const RunConfig& cfg,
+                  const std::vector<std::unique_ptr<transports::Backend>>& backends) {
+  RunMeta m;
+  m.fabricbench_version = kVersion;
+  m.git_describe = kGitDescribe;
+  m.command_line = cfg.command_line;
+  m.started_utc = utc_now();
+  m.mpi_library = w.library_version();
+  for (const auto& b : backends) m.backend_versions.push_back(b->name() + ": " + b->version());
+  m.nranks = w.size();
+  m.nnodes = w.nnodes();
+  m.ranks_per_node = w.max_ranks_per_node();
+  m.rank_hosts = w.hostnames();
+  std::set<std::string> seen;
+  for (const auto& h : w.hostnames())
+    if (seen.insert(h).second) m.hosts.push_back(h);
+  for (char** e = environ; *e; ++e) {
+    const std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string k = kv.substr(0, eq);
+    for (const char* prefix : {"NCCL_", "UCX_", "OMPI_", "PMIX_MCA_", "CUDA_VISIBLE_DEVICES", "FI_", "SLURM_JOB_"})
+      if (k.rfind(prefix, 0) == 0) {
+        m.environment[k] = kv.substr(eq + 1);
+        break;
+      }
+  }
+  return m;
+}
+
+int run_command(transports::World& world, const CliResult& cli, const std::string& parse_error) {
+  const bool root = world.rank() == 0;
+  std::vector<std::unique_ptr<transports::Backend>> backends;
+  std::vector<PreparedTest> tests;
+  SinkSet sinks;
+  const RunConfig& cfg = cli.config;
+  try {
+    agree(world, parse_error);
+    agree_config(world, cfg);
+
+    std::string err;
+    try {
+      std::vector<std::string> names;
+      for (const auto& t : cfg.tests)
+        if (std::find(names.begin(), names.end(), t.backend) == names.end()) names.push_back(t.backend);
+      for (const auto& n : names) backends.push_back(transports::make_backend(n, world));
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    agree(world, err);
+
+    std::vector<std::string> notes;
+    try {
+      tests = prepare_tests(cfg, backends, world.size(), notes);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    agree(world, err);
+    if (root && !cfg.quiet)
+      for (const auto& n : notes) error_line("note: " + n);
+
+    // Rank 0 opens the outputs last, once the request is known to be good.
+    if (root) {
+      std::vector<std::string> created;
+      try {
+        if (!cfg.quiet) sinks.add(make_console_sink(std::cout));
+        if (!cfg.csv_path.empty()) {
+          sinks.add(make_csv_sink(cfg.csv_path));
+          created.push_back(cfg.csv_path);
+        }
+        if (!cfg.json_path.empty()) {
+          sinks.add(make_json_sink(cfg.json_path));
+          created.push_back(cfg.json_path);
+        }
+      } catch (const std::exception& e) {
+        for (const auto& p : created) ::unlink(p.c_str());
+        err = std::string("cannot write results: ") + e.what();
+      }
+    }
+    agree(world, err);
+  } catch (const UsageError& e) {
+    if (root) error_line(e.what());
+    return exit_code::usage;
+  }
+
+  if (root) sinks.begin(make_meta(world, cfg, backends));
+  try {
+    Watchdog watchdog(world, cfg.timeout_s, [&sinks] { sinks.end("timeout"); });
+    const RunOutcome out = run_tests(world, tests, {&sinks}, &watchdog, cfg.progress);
+    watchdog.finish();
+    if (root) sinks.end(out.wrong ? "wrong-data" : "ok");
+    if (out.wrong && root)
+      error_line("validation failed: " + std::to_string(out.wrong) + " wrong elements (see the wrong column)");
+    return out.wrong ? exit_code::wrong_data : exit_code::ok;
+  } catch (const std::exception& e) {
+    // A failure on one rank while others may be inside an op: end the whole job.
+    error_line("rank " + std::to_string(world.rank()) + " (" + world.hostname() + "): " + e.what());
+    if (root) sinks.end("error");
+    world.abort(exit_code::timeout);
+    std::_Exit(exit_code::timeout);  // not reached: abort() ends the job
+  }
+}
+
+}  // namespace
+}  // namespace fb
+
+int main(int argc, char** argv) {
+  using namespace fb;
+  CliResult cli;
+  std::string parse_error;
+  try {
+    cli = parse_command_line(argc, argv);
+  } catch (const std::exception& e) {
+    parse_error = e.what();
+  }
+  const bool print = launcher_rank() <= 0;
+  if (parse_error.empty() && cli.command != Command::run) {
+    if (print) {
+      if (cli.command == Command::list) std::cout << list_text();
+      else std::cout << cli.help_text;
+    }
+    return 0;
+  }
+  if (!parse_error.empty() && !under_launcher()) {
+    error_line(parse_error);
+    return exit_code::usage;
+  }
+  int rc = 0;
+  {
+    std::unique_ptr<transports::World> world;
+    try {
+      world = transports::make_mpi_world(&argc, &argv);
+    } catch (const std::exception& e) {
+      error_line(std::string("cannot start MPI: ") + e.what());
+      return exit_code::timeout;
+    }
+    rc = run_command(*world, cli, parse_error);
+  }
+  return rc;
+}

@@ -1,0 +1,90 @@
+#include "harness/plan.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "collectives/error.hpp"
+
+namespace fb {
+
+namespace {
+
+std::string where(const std::string& path, const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  return path + ":" + std::to_string(m.line + 1);
+}
+
+std::string scalar_text(const std::string& path, const std::string& key, const YAML::Node& v) {
+  if (v.IsScalar()) return v.Scalar();
+  if (v.IsSequence()) {
+    std::string s;
+    for (const auto& item : v) {
+      if (!item.IsScalar()) throw UsageError(where(path, item) + ": " + key + ": list items must be plain values");
+      s += (s.empty() ? "" : ",") + item.Scalar();
+    }
+    if (s.empty()) throw UsageError(where(path, v) + ": " + key + ": empty list");
+    return s;
+  }
+  if (v.IsNull()) throw UsageError(where(path, v) + ": " + key + ": missing value");
+  throw UsageError(where(path, v) + ": " + key + ": expected a value or a list of values");
+}
+
+void apply_mapping(TestSpec& spec, const std::string& path, const YAML::Node& map) {
+  for (const auto& kv : map) {
+    const std::string key = kv.first.as<std::string>();
+    apply_test_key(spec, key, scalar_text(path, key, kv.second), where(path, kv.first));
+  }
+}
+
+}  // namespace
+
+std::vector<TestSpec> load_plan(const std::string& path, const KeyValues& overrides) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(path + ": cannot read plan: " + std::strerror(errno));
+  YAML::Node root;
+  try {
+    root = YAML::Load(in);
+  } catch (const YAML::Exception& e) {
+    throw UsageError(path + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) throw UsageError(path + ":1: a plan is a mapping with a 'tests' list");
+
+  YAML::Node defaults, tests;
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    if (key == "description") continue;
+    if (key == "defaults") {
+      if (!kv.second.IsMap()) throw UsageError(where(path, kv.second) + ": defaults: expected a mapping of test keys");
+      defaults = kv.second;
+    } else if (key == "tests") {
+      if (!kv.second.IsSequence())
+        throw UsageError(where(path, kv.second) + ": tests: expected a list of test mappings");
+      tests = kv.second;
+    } else {
+      throw UsageError(where(path, kv.first) + ": unknown key '" + key + "' (known: description, defaults, tests)");
+    }
+  }
+  if (!tests || tests.size() == 0) throw UsageError(path + ":1: tests: the plan has no tests");
+
+  std::vector<TestSpec> out;
+  int index = 0;
+  for (const auto& t : tests) {
+    ++index;
+    if (!t.IsMap()) throw UsageError(where(path, t) + ": tests: each test is a mapping of keys");
+    TestSpec spec;
+    spec.origin = where(path, t);
+    spec.name = "test" + std::to_string(index);
+    spec.ops.clear();
+    if (defaults) apply_mapping(spec, path, defaults);
+    apply_mapping(spec, path, t);
+    for (const auto& [k, v] : overrides) apply_test_key(spec, k, v, "command line");
+    validate_test(spec);
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+}  // namespace fb

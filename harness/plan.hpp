@@ -1,0 +1,27 @@
+// Plan files (configs/plans/*.yaml): a list of tests with the same keys as the command line.
+//
+//   description: text          # optional
+//   defaults: {iters: 20, ...} # optional: keys applied to every test
+//   tests:                     # required: one mapping per test
+//     - name: small-allreduce
+//       op: [allreduce, allgather]   # a list or "a,b"
+//       maxbytes: 1M
+//
+// Precedence, lowest first: built-in defaults, the plan's defaults, the test entry, then options
+// given explicitly on the command line (so `--plan p.yaml --iters 5` shortens every test).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "harness/config.hpp"
+
+namespace fb {
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+// Throws UsageError "FILE:LINE: ..." for an unreadable file, bad YAML, unknown or bad keys.
+std::vector<TestSpec> load_plan(const std::string& path, const KeyValues& overrides);
+
+}  // namespace fb

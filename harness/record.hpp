@@ -1,0 +1,69 @@
+// One result row, whatever produced it (a measurement now; the model later). Sinks render it.
+// Every field is documented in results/SCHEMA.md; keep the two in step.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace fb {
+
+constexpr int kSchemaVersion = 1;
+
+struct Record {
+  // What ran
+  std::string source = "measured";  // "measured" (later also "model")
+  std::string backend;               // mpi | ucx | nccl
+  std::string op;                    // allreduce, alltoall, ...
+  std::string algo;                  // "native" when the library chose its own algorithm
+  std::string transport;             // as the library reports it; "" when it cannot tell
+  std::string mem = "host";          // host | cuda
+  std::string dtype;
+  std::string redop;                 // "" for ops that do not reduce
+  int root = -1;                     // -1 for ops without a root
+  bool inplace = false;
+  int nranks = 0;
+  int nnodes = 0;
+  int ranks_per_node = 0;
+  // Sizes
+  std::uint64_t requested_bytes = 0;  // the size asked for
+  std::uint64_t bytes = 0;            // the size that ran, after rounding to whole blocks
+  std::uint64_t count = 0;            // elements, as nccl-tests' count column
+  // Method
+  int iters = 0;           // timed samples
+  int warmup = 0;          // untimed ops before them
+  int ops_per_sample = 1;  // back-to-back ops in one sample
+  int check_iters = 0;     // validated ops
+  // Results (microseconds per op, after dividing by ops_per_sample and the op's time divisor)
+  double time_us = 0;  // = time_p50_us, the headline figure
+  double time_min_us = 0, time_p50_us = 0, time_mean_us = 0, time_p99_us = 0, time_max_us = 0;
+  double algbw_GBps = 0;
+  double busbw_GBps = 0;
+  std::uint64_t wrong = 0;     // wrong elements, summed over ranks and check iterations
+  int slowest_rank = -1;       // the rank most often last to finish an iteration
+  std::string slowest_host;
+  double slowest_share = 0;    // fraction of iterations in which slowest_rank was last
+  double skew = 0;             // max over ranks of per-rank median time / median of those medians
+  std::string timestamp;       // UTC, ISO 8601, when the row completed
+  // Per-sample times (max over ranks, microseconds per op); JSON only.
+  std::vector<double> samples_us;
+};
+
+// Run metadata: one object in the JSON, constant columns are not repeated in CSV.
+struct RunMeta {
+  std::string fabricbench_version;
+  std::string git_describe;
+  std::string command_line;
+  std::string started_utc;
+  std::string mpi_library;  // full MPI_Get_library_version string
+  std::vector<std::string> backend_versions;  // "mpi: Open MPI v4.1.4", ...
+  int nranks = 0;
+  int nnodes = 0;
+  int ranks_per_node = 0;
+  std::vector<std::string> hosts;   // one per node, in node order
+  std::vector<std::string> rank_hosts;  // one per rank
+  std::map<std::string, std::string> environment;  // NCCL_*, UCX_*, OMPI_*, ... as launched
+};
+
+}  // namespace fb

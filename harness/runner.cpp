@@ -1,0 +1,284 @@
+#include "harness/runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+
+#include "collectives/error.hpp"
+#include "collectives/pattern.hpp"
+#include "harness/progress.hpp"
+#include "harness/sink.hpp"
+#include "harness/stats.hpp"
+#include "harness/watchdog.hpp"
+#include "model/units.hpp"
+
+namespace fb {
+
+namespace {
+
+// Ops shorter than this are batched (--batch auto) so the clock reads stay negligible.
+constexpr double kMinSampleUs = 5.0;
+constexpr int kMaxAutoBatch = 1000;
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+unsigned char* at(const void* base, std::size_t elems, std::size_t esize) {
+  return static_cast<unsigned char*>(const_cast<void*>(base)) + elems * esize;
+}
+
+}  // namespace
+
+std::string Series::label() const {
+  std::string s = std::string(op->name) + " " + std::string(dtype_name(dtype));
+  if (op->reduces) s += " " + std::string(redop_name(redop));
+  if (op->rooted) s += " root=" + std::to_string(root);
+  s += inplace ? " in-place" : " out-of-place";
+  return s;
+}
+
+std::vector<Series> expand(const TestSpec& test, const transports::Backend& backend, int nranks,
+                           std::vector<std::string>& notes) {
+  std::vector<Series> out;
+  std::vector<std::string> reasons;
+  auto skip = [&](const std::string& why) {
+    if (std::find(reasons.begin(), reasons.end(), why) == reasons.end()) reasons.push_back(why);
+  };
+  for (const OpDescriptor* op : test.ops) {
+    if (auto why = op->unrunnable(nranks)) {
+      skip(*why);
+      continue;
+    }
+    if (op->rooted && test.root >= nranks) {
+      skip("root " + std::to_string(test.root) + " is not a rank (" + std::to_string(nranks) + " ranks)");
+      continue;
+    }
+    std::vector<bool> places;
+    if (!op->has_inplace) {
+      places = {false};
+      if (test.place == Place::in) {
+        skip(std::string(op->name) + " has no in-place variant");
+        continue;
+      }
+    } else if (test.place == Place::both) {
+      places = {false, true};
+    } else {
+      places = {test.place == Place::in};
+    }
+    const std::vector<RedOp> redops = op->reduces ? test.redops : std::vector<RedOp>{test.redops.front()};
+    for (DType dt : test.dtypes)
+      for (RedOp ro : redops)
+        for (bool ip : places) {
+          if (auto why = backend.unsupported(*op, dt, ro, ip)) {
+            skip(*why);
+            continue;
+          }
+          out.push_back(Series{op, dt, ro, ip, op->rooted ? test.root : -1});
+        }
+  }
+  for (const auto& r : reasons) notes.push_back(test.origin + ": skipped: " + r);
+  if (out.empty())
+    throw UsageError(test.origin + ": nothing to run" + (reasons.empty() ? "" : ": " + reasons.front()));
+  return out;
+}
+
+SeriesBuffers::SeriesBuffers(transports::Backend& backend, const Series& s, std::uint64_t max_bytes, int nranks,
+                             int rank)
+    : backend_(backend) {
+  const OpLayout l = s.op->layout(max_bytes, s.dtype, nranks, rank, backend.inplace_convention());
+  const std::size_t es = dtype_size(s.dtype);
+  if (s.inplace) {
+    send_bytes_ = std::max(l.send_count, l.recv_count) * es;
+    send_ = backend_.alloc(send_bytes_);
+  } else {
+    send_bytes_ = l.send_count * es;
+    recv_bytes_ = l.recv_count * es;
+    send_ = backend_.alloc(send_bytes_);
+    recv_ = backend_.alloc(recv_bytes_);
+  }
+}
+
+SeriesBuffers::~SeriesBuffers() {
+  if (send_) backend_.release(send_, send_bytes_);
+  if (recv_) backend_.release(recv_, recv_bytes_);
+}
+
+transports::OpCall SeriesBuffers::call(const Series& s, const OpLayout& l, int rank, int nranks) const {
+  transports::OpCall c;
+  c.op = s.op;
+  c.layout = l;
+  c.inplace = s.inplace;
+  c.dtype = s.dtype;
+  c.redop = s.redop;
+  c.root = s.root < 0 ? 0 : s.root;
+  c.peer = s.op->pairwise ? pair_peer(rank, nranks) : -1;
+  const std::size_t es = dtype_size(s.dtype);
+  if (s.inplace) {
+    c.send = at(send_, l.inplace_send_offset, es);
+    c.recv = at(send_, l.inplace_recv_offset, es);
+  } else {
+    c.send = send_;
+    c.recv = recv_;
+  }
+  return c;
+}
+
+Record measure(transports::World& world, transports::Backend& backend, const TestSpec& test, const Series& s,
+               std::uint64_t requested_bytes, SeriesBuffers& buffers, const MeasureHooks& hooks) {
+  const int n = world.size();
+  const int rank = world.rank();
+  const OpLayout l = s.op->layout(requested_bytes, s.dtype, n, rank, backend.inplace_convention());
+  const transports::OpCall call = buffers.call(s, l, rank, n);
+  std::atomic<std::uint64_t> local_progress{0};
+  std::atomic<std::uint64_t>& progress = hooks.progress ? *hooks.progress : local_progress;
+  const std::string what = s.label() + " " + format_bytes(l.bytes);
+  auto phase = [&](const char* stage, bool waiting = false) {
+    if (hooks.watchdog) hooks.watchdog->enter(what + ": " + stage, waiting);
+  };
+
+  // Timed ops move real pattern data, not zeros.
+  Pattern data(s.dtype, s.op->reduces, s.redop, n, 0);
+  data.fill(const_cast<void*>(call.send), l.send_count, rank, 0);
+  backend.prepare(call);
+
+  phase("warm-up");
+  world.barrier();
+  double warm_us = 0;
+  if (test.warmup > 0) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < test.warmup; ++i) {
+      backend.run(call);
+      progress.fetch_add(1, std::memory_order_relaxed);
+    }
+    warm_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+              test.warmup;
+  }
+  int batch = test.batch;
+  if (batch <= 0) {
+    const double op_us = world.allreduce_max(warm_us);
+    batch = (test.warmup > 0 && op_us < kMinSampleUs)
+                ? std::min(kMaxAutoBatch, static_cast<int>(std::ceil(kMinSampleUs / std::max(op_us, 0.005))))
+                : 1;
+  }
+
+  phase("timed samples");
+  std::vector<double> samples(static_cast<std::size_t>(test.iters));
+  world.barrier();
+  backend.run_timed(call, test.iters, batch, samples.data(), &progress);
+
+  phase("gathering samples", true);
+  const std::vector<double> all = world.gather(samples, 0);
+
+  phase("validation");
+  std::uint64_t wrong = 0;
+  for (int k = 0; k < test.check; ++k) {
+    Pattern pat(s.dtype, s.op->reduces, s.redop, n, static_cast<std::uint64_t>(k) + 1);
+    fill_poison(call.recv, l.recv_count, s.dtype);
+    pat.fill(const_cast<void*>(call.send), l.send_count, rank, 0);
+    backend.run(call);
+    progress.fetch_add(1, std::memory_order_relaxed);
+    wrong += pat.check(call.recv, s.op->segments(l, rank, n, call.root));
+  }
+  phase("summing wrong elements", true);
+  wrong = static_cast<std::uint64_t>(world.allreduce_sum(static_cast<long long>(wrong)));
+
+  Record r;
+  r.backend = backend.name();
+  r.op = std::string(s.op->name);
+  r.algo = backend.algo(call);
+  r.transport = backend.transport();
+  r.dtype = std::string(dtype_name(s.dtype));
+  r.redop = s.op->reduces ? std::string(redop_name(s.redop)) : "";
+  r.root = s.op->rooted ? s.root : -1;
+  r.inplace = s.inplace;
+  r.nranks = n;
+  r.nnodes = world.nnodes();
+  r.ranks_per_node = world.max_ranks_per_node();
+  r.requested_bytes = l.requested_bytes;
+  r.bytes = l.bytes;
+  r.count = l.count;
+  r.iters = test.iters;
+  r.warmup = test.warmup;
+  r.ops_per_sample = batch;
+  r.check_iters = test.check;
+  r.wrong = wrong;
+  r.timestamp = utc_now();
+  if (rank != 0) return r;
+
+  const SampleStats st = compute_stats(all, n, test.iters);
+  const double per_op = batch * s.op->time_divisor;
+  r.samples_us.reserve(st.per_iter.size());
+  for (double v : st.per_iter) r.samples_us.push_back(v / per_op);
+  r.time_min_us = st.min / per_op;
+  r.time_p50_us = st.p50 / per_op;
+  r.time_mean_us = st.mean / per_op;
+  r.time_p99_us = st.p99 / per_op;
+  r.time_max_us = st.max / per_op;
+  r.time_us = r.time_p50_us;
+  r.algbw_GBps = r.time_us > 0 ? static_cast<double>(r.bytes) / r.time_us / 1e3 : 0.0;
+  r.busbw_GBps = r.algbw_GBps * s.op->busbw_factor(n);
+  r.slowest_rank = st.slowest_rank;
+  r.slowest_host = st.slowest_rank >= 0 ? world.hostnames()[st.slowest_rank] : "";
+  r.slowest_share = st.slowest_share;
+  r.skew = st.skew;
+  return r;
+}
+
+std::vector<PreparedTest> prepare_tests(const RunConfig& config,
+                                        const std::vector<std::unique_ptr<transports::Backend>>& backends,
+                                        int nranks, std::vector<std::string>& notes) {
+  std::vector<PreparedTest> out;
+  for (const auto& t : config.tests) {
+    auto it = std::find_if(backends.begin(), backends.end(), [&](const auto& b) { return b->name() == t.backend; });
+    if (it == backends.end()) throw UsageError(t.origin + ": backend '" + t.backend + "' was not created");
+    out.push_back(PreparedTest{&t, it->get(), expand(t, **it, nranks, notes)});
+  }
+  return out;
+}
+
+RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& tests,
+                     const std::vector<Sink*>& sinks, Watchdog* watchdog, bool show_progress) {
+  double total_work = 0;
+  int total_rows = 0;
+  for (const auto& t : tests)
+    for (std::size_t k = 0; k < t.series.size(); ++k)
+      for (auto bytes : t.spec->sizes()) {
+        total_work += Progress::weight(bytes, t.spec->warmup + t.spec->iters + t.spec->check);
+        ++total_rows;
+      }
+  Progress progress(show_progress && world.rank() == 0, total_work, total_rows);
+
+  RunOutcome outcome;
+  MeasureHooks hooks;
+  hooks.watchdog = watchdog;
+  hooks.progress = watchdog ? watchdog->progress() : nullptr;
+  for (const auto& t : tests) {
+    const auto sizes = t.spec->sizes();
+    for (const Series& s : t.series) {
+      SeriesBuffers buffers(*t.backend, s, sizes.back(), world.size(), world.rank());
+      for (auto bytes : sizes) {
+        progress.start_row(t.backend->name() + " " + s.label() + " " + format_bytes(bytes));
+        Record r = measure(world, *t.backend, *t.spec, s, bytes, buffers, hooks);
+        progress.finish_row(Progress::weight(bytes, t.spec->warmup + t.spec->iters + t.spec->check));
+        outcome.wrong += r.wrong;
+        ++outcome.rows;
+        if (world.rank() == 0) {
+          progress.clear();
+          for (Sink* sink : sinks) sink->row(r);
+        }
+      }
+    }
+  }
+  progress.clear();
+  return outcome;
+}
+
+}  // namespace fb

@@ -1,0 +1,84 @@
+// The one runner: every op, dtype, redop, placement and size goes through measure().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/config.hpp"
+#include "harness/record.hpp"
+#include "transports/backend.hpp"
+
+namespace fb {
+
+class Sink;
+class Watchdog;
+class Progress;
+
+// One line of a test: an op with a dtype, redop, placement and root, swept over sizes.
+struct Series {
+  const OpDescriptor* op = nullptr;
+  DType dtype = DType::float32;
+  RedOp redop = RedOp::sum;
+  bool inplace = false;
+  int root = 0;
+  std::string label() const;  // "allreduce float32 sum out-of-place"
+};
+
+// Expand a test into the series `backend` can run on `nranks` ranks. Combinations that cannot
+// run are skipped with a note; a test left with nothing to run is a UsageError.
+std::vector<Series> expand(const TestSpec& test, const transports::Backend& backend, int nranks,
+                           std::vector<std::string>& notes);
+
+// Buffers for one series, sized for its largest size, owned by the backend's allocator.
+class SeriesBuffers {
+ public:
+  SeriesBuffers(transports::Backend& backend, const Series& s, std::uint64_t max_bytes, int nranks, int rank);
+  ~SeriesBuffers();
+  SeriesBuffers(const SeriesBuffers&) = delete;
+  SeriesBuffers& operator=(const SeriesBuffers&) = delete;
+  // The op call for `layout` with this series' buffers.
+  transports::OpCall call(const Series& s, const OpLayout& layout, int rank, int nranks) const;
+
+ private:
+  transports::Backend& backend_;
+  void* send_ = nullptr;
+  void* recv_ = nullptr;
+  std::size_t send_bytes_ = 0, recv_bytes_ = 0;
+};
+
+struct MeasureHooks {
+  Watchdog* watchdog = nullptr;            // may be null
+  std::atomic<std::uint64_t>* progress = nullptr;  // bumped per sample and op; may be null
+};
+
+// Measure one size of one series on every rank (collective). Rank 0 gets the complete record;
+// other ranks get a record without statistics. `wrong` is summed over ranks on every rank.
+Record measure(transports::World& world, transports::Backend& backend, const TestSpec& test, const Series& s,
+               std::uint64_t requested_bytes, SeriesBuffers& buffers, const MeasureHooks& hooks);
+
+struct RunOutcome {
+  std::uint64_t wrong = 0;
+  int rows = 0;
+};
+
+// A test resolved against its backend: what will run, in order.
+struct PreparedTest {
+  const TestSpec* spec = nullptr;
+  transports::Backend* backend = nullptr;
+  std::vector<Series> series;
+};
+
+// Expand every test (notes collect the skipped combinations). Throws UsageError.
+std::vector<PreparedTest> prepare_tests(const RunConfig& config,
+                                        const std::vector<std::unique_ptr<transports::Backend>>& backends,
+                                        int nranks, std::vector<std::string>& notes);
+
+// Run prepared tests. Sinks (rank 0 only; empty elsewhere) receive each row as soon as it
+// completes. The watchdog may be null.
+RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& tests,
+                     const std::vector<Sink*>& sinks, Watchdog* watchdog, bool show_progress);
+
+}  // namespace fb

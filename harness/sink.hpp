@@ -1,0 +1,34 @@
+// Sinks render records: console table, CSV, JSON. The runner hands each completed row to every
+// sink; a sink makes the row durable before returning (flushed CSV line, atomically replaced
+// JSON file), so a crash or kill never loses a completed row or leaves a file unparseable.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "harness/record.hpp"
+
+namespace fb {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void begin(const RunMeta& meta) = 0;
+  virtual void row(const Record& r) = 0;
+  // Called once when the run ends, normally or not; `status` is "ok", "wrong-data", "timeout",...
+  virtual void end(const std::string& status) = 0;
+};
+
+// nccl-tests-shaped table: size, count, type, redop, root, time, algbw, busbw, #wrong, p99, slowest.
+std::unique_ptr<Sink> make_console_sink(std::ostream& out);
+// CSV with a header; one line per row, flushed. Columns as results/SCHEMA.md.
+std::unique_ptr<Sink> make_csv_sink(const std::string& path);
+// JSON {schema_version, meta, rows:[...], status}; rewritten to a temporary file and renamed over
+// `path` after every row, so the file on disk is always complete.
+std::unique_ptr<Sink> make_json_sink(const std::string& path);
+
+// CSV column names in order (the header), and one record's fields in the same order.
+const std::vector<std::string>& csv_columns();
+
+}  // namespace fb

@@ -1,0 +1,83 @@
+// A backend moves bytes for one op at a time: MPI, UCX or NCCL behind one interface.
+// Backends register by name in transports/registry.cpp; the harness picks one with --backend.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collectives/dtype.hpp"
+#include "collectives/op.hpp"
+#include "transports/world.hpp"
+
+namespace fb::transports {
+
+// One op as the runner asks for it. In place: send and recv point into the same buffer at the
+// descriptor's in-place offsets.
+struct OpCall {
+  const OpDescriptor* op = nullptr;
+  OpLayout layout;
+  const void* send = nullptr;
+  void* recv = nullptr;
+  bool inplace = false;
+  DType dtype = DType::float32;
+  RedOp redop = RedOp::sum;
+  int root = 0;
+  int peer = -1;  // pairwise ops: this rank's partner, -1 when this rank sits out
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string name() const = 0;
+  // Library and version for the run metadata, e.g. "Open MPI v4.1.4".
+  virtual std::string version() const = 0;
+  // Why (op, dtype, redop, in-place) cannot run here, or nullopt when it can.
+  virtual std::optional<std::string> unsupported(const OpDescriptor& op, DType dtype, RedOp redop,
+                                                 bool inplace) const = 0;
+  virtual InPlaceConvention inplace_convention() const { return InPlaceConvention::nccl; }
+
+  // Memory the backend's ops read and write. Host backends return page-aligned host memory.
+  virtual void* alloc(std::size_t bytes);
+  virtual void release(void* p, std::size_t bytes);
+
+  // Prepare for a run of ops of this shape (e.g. build persistent requests). Called before
+  // warm-up at every size; the default does nothing.
+  virtual void prepare(const OpCall& call);
+  // Run one op to completion (the data is in `recv` when it returns).
+  virtual void run(const OpCall& call) = 0;
+  // Time `iters` samples of `ops_per_sample` back-to-back ops each, into samples_us (one per
+  // sample, microseconds), bumping `progress` after each sample (the watchdog reads it). The
+  // default times on the host with a monotonic clock; device backends override it to time with
+  // device events.
+  virtual void run_timed(const OpCall& call, int iters, int ops_per_sample, double* samples_us,
+                         std::atomic<std::uint64_t>* progress);
+
+  // The algorithm that ran the op ("native" when the library chose) and the transport that
+  // carried it, as the library reports them ("" when it cannot tell).
+  virtual std::string algo(const OpCall& call) const;
+  virtual std::string transport() const { return ""; }
+};
+
+using BackendFactory = std::function<std::unique_ptr<Backend>(World& world)>;
+
+// Every backend fabricbench knows, compiled in or not: `--list` shows them all.
+struct BackendInfo {
+  std::string name;
+  std::string summary;
+  BackendFactory factory;    // empty when not compiled in
+  std::string why_missing;   // "CUDA toolkit or NCCL not found at configure time"
+};
+
+const std::vector<BackendInfo>& backends();
+const BackendInfo* find_backend(const std::string& name);
+// Creates the backend or throws UsageError ("nccl: not compiled in (...)", unknown name).
+std::unique_ptr<Backend> make_backend(const std::string& name, World& world);
+
+}  // namespace fb::transports

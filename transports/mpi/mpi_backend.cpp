@@ -1,0 +1,163 @@
+// The MPI backend: the MPI library's own collectives (algo "native") and point-to-point for the
+// pairwise ops, on host memory. float16/bfloat16 travel as 2-byte types and reduce through
+// user-defined MPI_Ops backed by fabricbench's vectorised host reductions.
+#include <mpi.h>
+
+#include <string>
+
+#include "collectives/error.hpp"
+#include "collectives/reduce.hpp"
+#include "transports/backend.hpp"
+
+namespace fb::transports {
+
+namespace {
+
+MPI_Datatype g_half = MPI_DATATYPE_NULL;
+MPI_Datatype g_bf16 = MPI_DATATYPE_NULL;
+
+template <DType T, RedOp O>
+void user_reduce(void* in, void* inout, int* len, MPI_Datatype*) {
+  reduce_inplace(inout, in, static_cast<std::size_t>(*len), T, O);
+}
+
+std::string mpi_error(int rc) {
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, msg, &len);
+  return std::string(msg, len);
+}
+
+class MpiBackend final : public Backend {
+ public:
+  explicit MpiBackend(World& world) : world_(world) {
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    if (g_half == MPI_DATATYPE_NULL) {
+      MPI_Type_contiguous(2, MPI_BYTE, &g_half);
+      MPI_Type_commit(&g_half);
+      MPI_Type_contiguous(2, MPI_BYTE, &g_bf16);
+      MPI_Type_commit(&g_bf16);
+    }
+    create_ops<DType::float16>(half_ops_);
+    create_ops<DType::bfloat16>(bf16_ops_);
+  }
+
+  ~MpiBackend() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized) return;
+    for (auto* ops : {&half_ops_, &bf16_ops_})
+      for (auto& op : *ops) MPI_Op_free(&op);
+    MPI_Comm_free(&comm_);
+  }
+
+  std::string name() const override { return "mpi"; }
+  std::string version() const override { return world_.library_name(); }
+
+  std::optional<std::string> unsupported(const OpDescriptor& op, DType, RedOp, bool inplace) const override {
+    if (op.kind == OpKind::broadcast && !inplace)
+      return "MPI_Bcast has one buffer: the mpi backend runs broadcast in place only";
+    return std::nullopt;
+  }
+
+  InPlaceConvention inplace_convention() const override { return InPlaceConvention::mpi; }
+
+  void run(const OpCall& c) override {
+    const MPI_Datatype t = datatype(c.dtype);
+    const void* send = c.inplace ? MPI_IN_PLACE : c.send;
+    const auto n = [](std::size_t v) { return static_cast<int>(v); };
+    int rc = MPI_SUCCESS;
+    switch (c.op->kind) {
+      case OpKind::allreduce:
+        rc = MPI_Allreduce(send, c.recv, n(c.layout.count), t, redop(c.dtype, c.redop), comm_);
+        break;
+      case OpKind::alltoall:
+        rc = MPI_Alltoall(send, n(c.layout.block), t, c.recv, n(c.layout.block), t, comm_);
+        break;
+      case OpKind::allgather:
+        rc = MPI_Allgather(send, n(c.layout.block), t, c.recv, n(c.layout.block), t, comm_);
+        break;
+      case OpKind::reducescatter:
+        rc = MPI_Reduce_scatter_block(send, c.recv, n(c.layout.block), t, redop(c.dtype, c.redop), comm_);
+        break;
+      case OpKind::broadcast:
+        rc = MPI_Bcast(c.recv, n(c.layout.count), t, c.root, comm_);
+        break;
+      case OpKind::sendrecv:
+        if (c.peer < 0) break;
+        if (pair_is_sender(world_.rank(), world_.size()))
+          rc = MPI_Send(c.send, n(c.layout.count), t, c.peer, kTag, comm_);
+        else
+          rc = MPI_Recv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, MPI_STATUS_IGNORE);
+        break;
+      case OpKind::bidir: {
+        if (c.peer < 0) break;
+        MPI_Request req[2];
+        rc = MPI_Irecv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, &req[0]);
+        if (rc == MPI_SUCCESS) rc = MPI_Isend(c.send, n(c.layout.count), t, c.peer, kTag, comm_, &req[1]);
+        if (rc == MPI_SUCCESS) rc = MPI_Waitall(2, req, MPI_STATUSES_IGNORE);
+        break;
+      }
+      case OpKind::pingpong:
+        if (c.peer < 0) break;
+        if (pair_is_sender(world_.rank(), world_.size())) {
+          rc = MPI_Send(c.send, n(c.layout.count), t, c.peer, kTag, comm_);
+          if (rc == MPI_SUCCESS) rc = MPI_Recv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, MPI_STATUS_IGNORE);
+        } else {
+          rc = MPI_Recv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, MPI_STATUS_IGNORE);
+          if (rc == MPI_SUCCESS) rc = MPI_Send(c.send, n(c.layout.count), t, c.peer, kTag, comm_);
+        }
+        break;
+    }
+    if (rc != MPI_SUCCESS)
+      throw BackendError("mpi: " + std::string(c.op->name) + " failed on rank " + std::to_string(world_.rank()) +
+                         " (" + world_.hostname() + "): " + mpi_error(rc));
+  }
+
+ private:
+  static constexpr int kTag = 4242;
+
+  template <DType T>
+  static void create_ops(MPI_Op (&ops)[4]) {
+    MPI_Op_create(&user_reduce<T, RedOp::sum>, 1, &ops[0]);
+    MPI_Op_create(&user_reduce<T, RedOp::prod>, 1, &ops[1]);
+    MPI_Op_create(&user_reduce<T, RedOp::min>, 1, &ops[2]);
+    MPI_Op_create(&user_reduce<T, RedOp::max>, 1, &ops[3]);
+  }
+
+  static MPI_Datatype datatype(DType t) {
+    switch (t) {
+      case DType::int8: return MPI_INT8_T;
+      case DType::uint8: return MPI_UINT8_T;
+      case DType::int32: return MPI_INT32_T;
+      case DType::uint32: return MPI_UINT32_T;
+      case DType::int64: return MPI_INT64_T;
+      case DType::uint64: return MPI_UINT64_T;
+      case DType::float16: return g_half;
+      case DType::bfloat16: return g_bf16;
+      case DType::float32: return MPI_FLOAT;
+      case DType::float64: return MPI_DOUBLE;
+    }
+    return MPI_BYTE;
+  }
+
+  MPI_Op redop(DType t, RedOp op) const {
+    const int i = static_cast<int>(op);
+    if (t == DType::float16) return half_ops_[i];
+    if (t == DType::bfloat16) return bf16_ops_[i];
+    static const MPI_Op builtin[] = {MPI_SUM, MPI_PROD, MPI_MIN, MPI_MAX};
+    return builtin[i];
+  }
+
+  World& world_;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  MPI_Op half_ops_[4] = {};
+  MPI_Op bf16_ops_[4] = {};
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_mpi_backend(World& world) { return std::make_unique<MpiBackend>(world); }
+
+}  // namespace fb::transports

@@ -1,0 +1,52 @@
+// The job's ranks as the harness sees them: who am I, where am I, and the few collective
+// services the harness needs outside the measured ops (agreement, gathering samples, abort).
+// Implemented over MPI (transports/mpi/mpi_world.cpp); the harness never includes MPI headers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fb::transports {
+
+class World {
+ public:
+  virtual ~World() = default;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  int local_rank() const { return local_rank_; }
+  int local_size() const { return local_size_; }
+  int node() const { return node_; }      // index of this rank's host, 0..nnodes-1, in rank order
+  int nnodes() const { return nnodes_; }
+  // Most ranks any host holds (the "ranks per node" of a row).
+  int max_ranks_per_node() const { return max_local_size_; }
+  const std::vector<std::string>& hostnames() const { return hostnames_; }  // one per rank
+  const std::string& hostname() const { return hostnames_[rank_]; }
+
+  virtual void barrier() = 0;
+  // Root receives size() * values.size() values, rank-major; other ranks get an empty vector.
+  virtual std::vector<double> gather(const std::vector<double>& values, int root = 0) = 0;
+  // Root receives every rank's string; other ranks get an empty vector.
+  virtual std::vector<std::string> gather_strings(const std::string& s, int root = 0) = 0;
+  virtual std::string broadcast_string(const std::string& s, int root = 0) = 0;
+  virtual double allreduce_max(double v) = 0;
+  virtual double allreduce_min(double v) = 0;
+  virtual long long allreduce_sum(long long v) = 0;
+  // Ends every rank of the job with `code`.
+  [[noreturn]] virtual void abort(int code) = 0;
+  virtual std::string library_version() const = 0;  // e.g. "Open MPI v4.1.4, ..."
+  virtual std::string library_name() const = 0;     // e.g. "Open MPI 4.1.4"
+
+ protected:
+  void set_topology(int rank, int size, std::vector<std::string> hostnames);
+
+ private:
+  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, node_ = 0, nnodes_ = 1, max_local_size_ = 1;
+  std::vector<std::string> hostnames_{""};
+};
+
+// Initialise MPI (once per process) and return the world; MPI is finalised when it is destroyed.
+std::unique_ptr<World> make_mpi_world(int* argc, char*** argv);
+
+}  // namespace fb::transports

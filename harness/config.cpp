@@ -203,18 +203,22 @@ std::vector<std::uint64_t> TestSpec::sizes() const {
 }
 
 std::string RunConfig::canonical() const {
+  // One "key=value" line each, so a difference between ranks can be named by its key.
   std::ostringstream o;
-  o << "csv=" << csv_path << ";json=" << json_path << ";timeout=" << timeout_s << ";plan=" << plan_path << "\n";
-  for (const auto& t : tests) {
-    o << "test " << t.name << " backend=" << t.backend << " op=";
-    for (const auto* d : t.ops) o << d->name << ',';
-    o << " bytes=" << t.minbytes << ".." << t.maxbytes << " factor=" << t.stepfactor << " step=" << t.stepbytes
-      << " iters=" << t.iters << " warmup=" << t.warmup << " check=" << t.check << " batch=" << t.batch
-      << " dtype=";
-    for (auto d : t.dtypes) o << dtype_name(d) << ',';
-    o << " redop=";
-    for (auto r : t.redops) o << redop_name(r) << ',';
-    o << " root=" << t.root << " place=" << place_name(t.place) << "\n";
+  o << "csv=" << csv_path << "\njson=" << json_path << "\ntimeout=" << timeout_s << "\nplan=" << plan_path << "\n";
+  for (std::size_t i = 0; i < tests.size(); ++i) {
+    const TestSpec& t = tests[i];
+    const std::string p = tests.size() > 1 ? "test " + std::to_string(i + 1) + " " : "";
+    o << p << "name=" << t.name << "\n" << p << "backend=" << t.backend << "\n" << p << "op=";
+    for (const auto* d : t.ops) o << d->name << (d == t.ops.back() ? "" : ",");
+    o << "\n" << p << "minbytes=" << t.minbytes << "\n" << p << "maxbytes=" << t.maxbytes << "\n"
+      << p << "stepfactor=" << t.stepfactor << "\n" << p << "stepbytes=" << t.stepbytes << "\n"
+      << p << "iters=" << t.iters << "\n" << p << "warmup=" << t.warmup << "\n" << p << "check=" << t.check
+      << "\n" << p << "batch=" << t.batch << "\n" << p << "dtype=";
+    for (std::size_t k = 0; k < t.dtypes.size(); ++k) o << (k ? "," : "") << dtype_name(t.dtypes[k]);
+    o << "\n" << p << "redop=";
+    for (std::size_t k = 0; k < t.redops.size(); ++k) o << (k ? "," : "") << redop_name(t.redops[k]);
+    o << "\n" << p << "root=" << t.root << "\n" << p << "place=" << place_name(t.place) << "\n";
   }
   return o.str();
 }

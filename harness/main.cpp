@@ -69,7 +69,8 @@ void agree_config(transports::World& w, const RunConfig& cfg) {
           b = eb == std::string::npos ? all[r].size() : eb + 1;
         }
         msg = "ranks were launched with different arguments: rank " + std::to_string(r) + " (" +
-              w.hostnames()[r] + ") resolved '" + lb + "' where rank 0 resolved '" + la + "'";
+              w.hostnames()[r] + ") has " + (lb.empty() ? "fewer tests" : lb) + " where rank 0 has " +
+              (la.empty() ? "fewer tests" : la);
         break;
       }
   msg = w.broadcast_string(msg, 0);

@@ -221,7 +221,8 @@ struct Watchdog::Impl {
   void run_worker() {
     std::string buf;
     bool alarmed = false;
-    clock_t_::time_point first_alarm, last_alarm;
+    bool lost_root = false;
+    clock_t_::time_point first_alarm, last_alarm, lost_root_at;
     while (!stop.load()) {
       if (conn_fd >= 0) {
         pollfd p{conn_fd, POLLIN, 0};
@@ -231,8 +232,12 @@ struct Watchdog::Impl {
           for (const auto& l : lines)
             if (l == "QUERY") send_line(conn_fd, state_line());
           if (!open) {
+            // Rank 0 went away: usually the job is being torn down. Give the launcher time to
+            // end this rank before reporting on its own.
             ::close(conn_fd);
             conn_fd = -1;
+            lost_root = true;
+            lost_root_at = clock_t_::now();
           }
         }
       } else {
@@ -251,7 +256,8 @@ struct Watchdog::Impl {
         alarmed = true;
         last_alarm = clock_t_::now();
       }
-      if (!w && (conn_fd < 0 || seconds_since(first_alarm) > timeout_s + 10.0)) {
+      const bool root_gone = conn_fd < 0 && (!lost_root || seconds_since(lost_root_at) > 10.0);
+      if (!w && (root_gone || (alarmed && seconds_since(first_alarm) > timeout_s + 10.0))) {
         // Rank 0 cannot be reached or did not act: report this rank alone.
         std::ostringstream o;
         o << "timeout: rank " << world.rank() << " (" << world.hostname() << ") made no progress for "

@@ -5,6 +5,7 @@
 
 #include "collectives/error.hpp"
 #include "harness/plan.hpp"
+#include "harness/progress.hpp"
 #include "harness/version.hpp"
 #include "transports/backend.hpp"
 
@@ -92,8 +93,10 @@ CliResult parse_command_line(int argc, char** argv) {
   run->add_option("--timeout", timeout_text,
                   "seconds without progress after which the job ends with exit code 3 (0 = off, default)");
   run->add_flag("-q,--quiet", cfg.quiet, "no console table and no progress line (files are still written)");
-  bool no_progress = false;
+  bool no_progress = false, force_progress = false;
   run->add_flag("--no-progress", no_progress, "no progress line on stderr");
+  run->add_flag("--progress", force_progress,
+                "show the progress line even when stderr is not a terminal (mpirun gives ranks a pipe)");
 
   try {
     app.parse(argc, argv);
@@ -129,7 +132,7 @@ CliResult parse_command_line(int argc, char** argv) {
 
   result.command = Command::run;
   cfg.command_line = join_args(argc, argv);
-  cfg.progress = !no_progress && !cfg.quiet;
+  cfg.progress = no_progress || cfg.quiet ? Progress::off : force_progress ? Progress::on : Progress::tty;
   if (!timeout_text.empty()) {
     std::size_t used = 0;
     double t = -1;

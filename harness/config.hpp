@@ -42,7 +42,7 @@ struct RunConfig {
   std::string json_path;
   double timeout_s = 0;  // 0: no watchdog
   bool quiet = false;
-  bool progress = true;  // on a terminal, rank 0 shows progress on stderr
+  int progress = 1;  // Progress::Mode: 0 off, 1 when stderr is a terminal, 2 always
   std::string command_line;
   std::string plan_path;
 

@@ -18,8 +18,8 @@ std::string clock_text(double s) {
 }
 }  // namespace
 
-Progress::Progress(bool enabled, double total_work, int total_rows)
-    : enabled_(enabled && isatty(STDERR_FILENO)), total_(total_work), rows_(total_rows),
+Progress::Progress(int mode, double total_work, int total_rows)
+    : enabled_(mode == on || (mode == tty && isatty(STDERR_FILENO))), total_(total_work), rows_(total_rows),
       start_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() { clear(); }

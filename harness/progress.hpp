@@ -9,8 +9,9 @@ namespace fb {
 
 class Progress {
  public:
+  enum Mode { off = 0, tty = 1, on = 2 };
   // `total_work`: the sum of the weights of every row to run (see weight()).
-  Progress(bool enabled, double total_work, int total_rows);
+  Progress(int mode, double total_work, int total_rows);
   ~Progress();
   // Weight of one row: grows with the bytes each op moves and the number of ops.
   static double weight(unsigned long long bytes, int ops);

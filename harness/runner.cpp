@@ -245,7 +245,7 @@ std::vector<PreparedTest> prepare_tests(const RunConfig& config,
 }
 
 RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& tests,
-                     const std::vector<Sink*>& sinks, Watchdog* watchdog, bool show_progress) {
+                     const std::vector<Sink*>& sinks, Watchdog* watchdog, int progress_mode) {
   double total_work = 0;
   int total_rows = 0;
   for (const auto& t : tests)
@@ -254,7 +254,7 @@ RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& 
         total_work += Progress::weight(bytes, t.spec->warmup + t.spec->iters + t.spec->check);
         ++total_rows;
       }
-  Progress progress(show_progress && world.rank() == 0, total_work, total_rows);
+  Progress progress(world.rank() == 0 ? progress_mode : Progress::off, total_work, total_rows);
 
   RunOutcome outcome;
   MeasureHooks hooks;

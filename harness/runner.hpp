@@ -77,8 +77,8 @@ std::vector<PreparedTest> prepare_tests(const RunConfig& config,
                                         int nranks, std::vector<std::string>& notes);
 
 // Run prepared tests. Sinks (rank 0 only; empty elsewhere) receive each row as soon as it
-// completes. The watchdog may be null.
+// completes. The watchdog may be null. progress_mode: Progress::Mode on rank 0.
 RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& tests,
-                     const std::vector<Sink*>& sinks, Watchdog* watchdog, bool show_progress);
+                     const std::vector<Sink*>& sinks, Watchdog* watchdog, int progress_mode);
 
 }  // namespace fb

@@ -7,7 +7,6 @@
 #include <ctime>
 #include <iostream>
 #include <algorithm>
-#include <mutex>
 #include <set>
 
 #include "collectives/error.hpp"
@@ -86,23 +85,18 @@ std::string utc_now() {
   return buf;
 }
 
-// The sinks of rank 0 behind one lock, so the watchdog's abort hook can close them safely.
+// Rank 0's sinks as one. Each sink serialises its own calls and keeps the first end() (see
+// harness/sink_guard.hpp), so the watchdog's abort hook may call end() from its thread.
 class SinkSet final : public Sink {
  public:
   void add(std::unique_ptr<Sink> s) { sinks_.push_back(std::move(s)); }
   void begin(const RunMeta& m) override {
-    std::lock_guard<std::timed_mutex> g(mu_);
     for (auto& s : sinks_) s->begin(m);
   }
   void row(const Record& r) override {
-    std::lock_guard<std::timed_mutex> g(mu_);
     for (auto& s : sinks_) s->row(r);
   }
   void end(const std::string& status) override {
-    if (!mu_.try_lock_for(std::chrono::seconds(5))) return;
-    std::lock_guard<std::timed_mutex> g(mu_, std::adopt_lock);
-    if (ended_) return;
-    ended_ = true;
     for (auto& s : sinks_) {
       try {
         s->end(status);
@@ -113,9 +107,7 @@ class SinkSet final : public Sink {
   }
 
  private:
-  std::timed_mutex mu_;
   std::vector<std::unique_ptr<Sink>> sinks_;
-  bool ended_ = false;
 };
 
 RunMeta make_meta(transports::World& w, const RunConfig& cfg,

@@ -7,7 +7,7 @@
 
 namespace fb {
 
-// Parse a size: "8", "4K", "4k", "16MiB", "1G", "1.5K", "64KB", "2M B"... Suffixes K/M/G/T with or
+// Parse a size: "8", "4K", "4k", "16MiB", "1G", "1.5K", "64KB", "2 MB". Suffixes K/M/G/T with or
 // without "iB" are binary (1024^n, as nccl-tests); "kB/KB/MB/GB/TB" are decimal (1000^n); a
 // trailing "B" alone means bytes. Throws std::invalid_argument naming the text on anything else,
 // a result that is not a whole number of bytes, or one that overflows 64 bits.

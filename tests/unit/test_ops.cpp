@@ -1,0 +1,417 @@
+// Operation descriptors: names and aliases, busbw factors, buffer layouts (rounded as nccl-tests),
+// pairing of ranks, and the segments that say what every received element must hold.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "collectives/op.hpp"
+
+namespace fb {
+namespace {
+
+const OpKind kAllKinds[] = {OpKind::allreduce, OpKind::alltoall, OpKind::allgather, OpKind::reducescatter,
+                            OpKind::broadcast, OpKind::sendrecv, OpKind::bidir,     OpKind::pingpong};
+
+// Requested sizes: zero, smaller than one element, not multiples of any dtype size or rank
+// count, and multiples of all of them.
+const std::size_t kSizes[] = {0, 1, 3, 7, 8, 64, 1000, 1001, 4099, 12345, 65536, 65537, (1u << 20) + 3};
+
+bool splits_into_blocks(OpKind k) {
+  return k == OpKind::alltoall || k == OpKind::allgather || k == OpKind::reducescatter;
+}
+
+std::string trace(const OpDescriptor& op, DType t, std::size_t bytes, int n, int rank) {
+  return std::string(op.name) + " " + std::string(dtype_name(t)) + " bytes=" + std::to_string(bytes) +
+         " n=" + std::to_string(n) + " rank=" + std::to_string(rank);
+}
+
+// ---- the table of ops ----------------------------------------------------------------------
+
+TEST(Ops, AllOpsInEnumOrder) {
+  const auto& ops = all_ops();
+  ASSERT_EQ(ops.size(), std::size(kAllKinds));
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    ASSERT_NE(ops[i], nullptr);
+    EXPECT_EQ(ops[i]->kind, kAllKinds[i]);
+    EXPECT_EQ(&op_descriptor(kAllKinds[i]), ops[i]);
+    EXPECT_NE(ops[i]->busbw_factor, nullptr);
+    EXPECT_NE(ops[i]->layout, nullptr);
+    EXPECT_NE(ops[i]->segments, nullptr);
+    EXPECT_FALSE(ops[i]->summary.empty());
+    names.insert(std::string(ops[i]->name));
+  }
+  EXPECT_EQ(names.size(), ops.size());
+  EXPECT_EQ(op_descriptor(OpKind::allreduce).name, "allreduce");
+  EXPECT_EQ(op_descriptor(OpKind::reducescatter).name, "reducescatter");
+  EXPECT_EQ(op_descriptor(OpKind::pingpong).name, "pingpong");
+}
+
+TEST(Ops, Flags) {
+  for (const OpDescriptor* op : all_ops()) {
+    SCOPED_TRACE(std::string(op->name));
+    const OpKind k = op->kind;
+    EXPECT_EQ(op->reduces, k == OpKind::allreduce || k == OpKind::reducescatter);
+    EXPECT_EQ(op->rooted, k == OpKind::broadcast);
+    const bool pairwise = k == OpKind::sendrecv || k == OpKind::bidir || k == OpKind::pingpong;
+    EXPECT_EQ(op->pairwise, pairwise);
+    EXPECT_EQ(op->has_inplace, !pairwise);
+    EXPECT_EQ(op->min_ranks, pairwise ? 2 : 1);
+    EXPECT_EQ(op->time_divisor, k == OpKind::pingpong ? 2.0 : 1.0);
+  }
+}
+
+TEST(Ops, Unrunnable) {
+  for (const OpDescriptor* op : all_ops()) {
+    SCOPED_TRACE(std::string(op->name));
+    for (int n = op->min_ranks; n <= 9; ++n) EXPECT_FALSE(op->unrunnable(n).has_value()) << n;
+    EXPECT_FALSE(op->unrunnable(5000).has_value());
+    if (op->min_ranks > 1) {
+      const auto why = op->unrunnable(1);
+      ASSERT_TRUE(why.has_value());
+      EXPECT_NE(why->find(std::string(op->name)), std::string::npos) << *why;
+      EXPECT_NE(why->find("at least 2"), std::string::npos) << *why;
+      EXPECT_NE(why->find("got 1"), std::string::npos) << *why;
+    }
+  }
+}
+
+TEST(Ops, FindOpNamesAndAliases) {
+  for (const OpDescriptor* op : all_ops()) EXPECT_EQ(find_op(op->name), op) << op->name;
+  const std::pair<const char*, OpKind> cases[] = {
+      {"all_reduce", OpKind::allreduce},
+      {"all-reduce", OpKind::allreduce},
+      {"AllReduce", OpKind::allreduce},
+      {"ALL_REDUCE", OpKind::allreduce},
+      {"all_to_all", OpKind::alltoall},
+      {"a2a", OpKind::alltoall},
+      {"all_gather", OpKind::allgather},
+      {"reduce_scatter", OpKind::reducescatter},
+      {"reduce-scatter", OpKind::reducescatter},
+      {"bcast", OpKind::broadcast},
+      {"Broadcast", OpKind::broadcast},
+      {"send_recv", OpKind::sendrecv},
+      {"p2p", OpKind::sendrecv},
+      {"bw", OpKind::sendrecv},
+      {"bibw", OpKind::bidir},
+      {"ping_pong", OpKind::pingpong},
+      {"ping-pong", OpKind::pingpong},
+      {"latency", OpKind::pingpong},
+      {"lat", OpKind::pingpong},
+  };
+  for (const auto& [name, kind] : cases) {
+    const OpDescriptor* op = find_op(name);
+    ASSERT_NE(op, nullptr) << name;
+    EXPECT_EQ(op->kind, kind) << name;
+  }
+  for (const char* bad : {"", "reduce", "gather", "scatter", "allreduce2", "all reduce", "send"})
+    EXPECT_EQ(find_op(bad), nullptr) << "'" << bad << "'";
+}
+
+// ---- busbw ---------------------------------------------------------------------------------
+
+TEST(Ops, BusBandwidthFactors) {
+  for (int n : {1, 2, 3, 4, 5, 6, 7, 8, 16, 300, 5000}) {
+    SCOPED_TRACE(n);
+    const double nd = n;
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::allreduce).busbw_factor(n), 2.0 * (nd - 1) / nd);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::allgather).busbw_factor(n), (nd - 1) / nd);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::reducescatter).busbw_factor(n), (nd - 1) / nd);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::alltoall).busbw_factor(n), (nd - 1) / nd);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::broadcast).busbw_factor(n), 1.0);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::sendrecv).busbw_factor(n), 1.0);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::pingpong).busbw_factor(n), 1.0);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::bidir).busbw_factor(n), 2.0);
+  }
+  // Spot values as nccl-tests prints them.
+  EXPECT_DOUBLE_EQ(op_descriptor(OpKind::allreduce).busbw_factor(1), 0.0);
+  EXPECT_DOUBLE_EQ(op_descriptor(OpKind::allreduce).busbw_factor(8), 1.75);
+  EXPECT_DOUBLE_EQ(op_descriptor(OpKind::allgather).busbw_factor(8), 0.875);
+  EXPECT_DOUBLE_EQ(op_descriptor(OpKind::alltoall).busbw_factor(2), 0.5);
+}
+
+// ---- layouts -------------------------------------------------------------------------------
+
+// The reference layout, written from nccl-tests' getCollByteCount functions.
+OpLayout reference_layout(OpKind k, std::size_t req, DType t, int n, int rank, InPlaceConvention conv) {
+  const std::size_t ws = dtype_size(t);
+  const std::size_t elems = req / ws;
+  const auto nn = static_cast<std::size_t>(n);
+  const auto r = static_cast<std::size_t>(rank);
+  OpLayout l;
+  l.requested_bytes = req;
+  switch (k) {
+    case OpKind::alltoall:
+      l.block = l.count = elems / nn;
+      l.send_count = l.recv_count = l.block * nn;
+      l.bytes = l.send_count * ws;
+      break;
+    case OpKind::allgather:
+      l.block = l.count = l.send_count = elems / nn;
+      l.recv_count = l.block * nn;
+      l.bytes = l.recv_count * ws;
+      l.inplace_send_offset = r * l.block;
+      break;
+    case OpKind::reducescatter:
+      l.block = l.count = l.recv_count = elems / nn;
+      l.send_count = l.block * nn;
+      l.bytes = l.send_count * ws;
+      l.inplace_recv_offset = conv == InPlaceConvention::nccl ? r * l.block : 0;
+      break;
+    default:
+      l.block = l.count = l.send_count = l.recv_count = elems;
+      l.bytes = elems * ws;
+      break;
+  }
+  return l;
+}
+
+TEST(Ops, LayoutsRoundAsNcclTests) {
+  for (const OpDescriptor* op : all_ops()) {
+    for (DType t : all_dtypes()) {
+      const std::size_t ws = dtype_size(t);
+      for (std::size_t req : kSizes) {
+        for (int n = 1; n <= 8; ++n) {
+          const auto nn = static_cast<std::size_t>(n);
+          for (int rank = 0; rank < n; ++rank) {
+            for (InPlaceConvention conv : {InPlaceConvention::nccl, InPlaceConvention::mpi}) {
+              SCOPED_TRACE(trace(*op, t, req, n, rank) +
+                           (conv == InPlaceConvention::nccl ? " nccl" : " mpi"));
+              const OpLayout l = op->layout(req, t, n, rank, conv);
+              const OpLayout want = reference_layout(op->kind, req, t, n, rank, conv);
+              ASSERT_EQ(l.requested_bytes, req);
+              ASSERT_EQ(l.bytes, want.bytes);
+              ASSERT_EQ(l.count, want.count);
+              ASSERT_EQ(l.send_count, want.send_count);
+              ASSERT_EQ(l.recv_count, want.recv_count);
+              ASSERT_EQ(l.block, want.block);
+              ASSERT_EQ(l.inplace_send_offset, want.inplace_send_offset);
+              ASSERT_EQ(l.inplace_recv_offset, want.inplace_recv_offset);
+              // Invariants: the size that runs is whole elements (whole blocks of n elements
+              // for split ops), never more than asked for, and less than one unit short of it.
+              const std::size_t unit = splits_into_blocks(op->kind) ? ws * nn : ws;
+              ASSERT_LE(l.bytes, req);
+              ASSERT_EQ(l.bytes % unit, 0u);
+              ASSERT_LT(req - l.bytes, unit);
+              ASSERT_EQ(l.bytes, std::max(l.send_count, l.recv_count) * ws);
+              // In place: both regions fit in the one buffer.
+              const std::size_t buf = l.buffer_count(true);
+              ASSERT_EQ(buf, std::max(l.send_count, l.recv_count));
+              ASSERT_LE(l.inplace_send_offset + l.send_count, buf);
+              ASSERT_LE(l.inplace_recv_offset + l.recv_count, buf);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Ops, LayoutExamples) {
+  // 8 ranks, float32, 1000 bytes asked: 250 elements -> 31 per rank -> 248 elements = 992 bytes.
+  const OpLayout ag =
+      op_descriptor(OpKind::allgather).layout(1000, DType::float32, 8, 3, InPlaceConvention::nccl);
+  EXPECT_EQ(ag.requested_bytes, 1000u);
+  EXPECT_EQ(ag.bytes, 992u);
+  EXPECT_EQ(ag.count, 31u);
+  EXPECT_EQ(ag.send_count, 31u);
+  EXPECT_EQ(ag.recv_count, 248u);
+  EXPECT_EQ(ag.inplace_send_offset, 93u);
+  const OpLayout a2a =
+      op_descriptor(OpKind::alltoall).layout(1000, DType::float32, 8, 0, InPlaceConvention::nccl);
+  EXPECT_EQ(a2a.bytes, 992u);
+  EXPECT_EQ(a2a.count, 31u);
+  EXPECT_EQ(a2a.send_count, 248u);
+  EXPECT_EQ(a2a.recv_count, 248u);
+  const OpLayout rs_nccl =
+      op_descriptor(OpKind::reducescatter).layout(1000, DType::float32, 8, 5, InPlaceConvention::nccl);
+  const OpLayout rs_mpi =
+      op_descriptor(OpKind::reducescatter).layout(1000, DType::float32, 8, 5, InPlaceConvention::mpi);
+  EXPECT_EQ(rs_nccl.bytes, 992u);
+  EXPECT_EQ(rs_nccl.recv_count, 31u);
+  EXPECT_EQ(rs_nccl.send_count, 248u);
+  EXPECT_EQ(rs_nccl.inplace_recv_offset, 155u);
+  EXPECT_EQ(rs_mpi.inplace_recv_offset, 0u);
+  // Unsplit ops only round to whole elements.
+  const OpLayout ar =
+      op_descriptor(OpKind::allreduce).layout(1001, DType::float32, 8, 0, InPlaceConvention::nccl);
+  EXPECT_EQ(ar.bytes, 1000u);
+  EXPECT_EQ(ar.count, 250u);
+  const OpLayout bc =
+      op_descriptor(OpKind::broadcast).layout(7, DType::float64, 3, 1, InPlaceConvention::mpi);
+  EXPECT_EQ(bc.bytes, 0u);
+  EXPECT_EQ(bc.count, 0u);
+  EXPECT_EQ(bc.requested_bytes, 7u);
+  // Fewer elements than ranks: nothing left to move.
+  const OpLayout tiny = op_descriptor(OpKind::alltoall).layout(7, DType::int8, 8, 0, InPlaceConvention::nccl);
+  EXPECT_EQ(tiny.bytes, 0u);
+  EXPECT_EQ(tiny.count, 0u);
+}
+
+// ---- pairs ---------------------------------------------------------------------------------
+
+TEST(Ops, PairPeers) {
+  EXPECT_EQ(pair_peer(0, 1), -1);
+  EXPECT_FALSE(pair_is_sender(0, 1));
+  EXPECT_EQ(pair_peer(0, 2), 1);
+  EXPECT_EQ(pair_peer(1, 2), 0);
+  EXPECT_EQ(pair_peer(0, 5), 2);
+  EXPECT_EQ(pair_peer(1, 5), 3);
+  EXPECT_EQ(pair_peer(2, 5), 0);
+  EXPECT_EQ(pair_peer(3, 5), 1);
+  EXPECT_EQ(pair_peer(4, 5), -1);
+  for (int n = 1; n <= 9; ++n) {
+    int unpaired = 0;
+    int senders = 0;
+    for (int r = 0; r < n; ++r) {
+      SCOPED_TRACE("n=" + std::to_string(n) + " rank=" + std::to_string(r));
+      const int p = pair_peer(r, n);
+      if (p < 0) {
+        ++unpaired;
+        EXPECT_EQ(r, n - 1);  // only the last rank of an odd count sits out
+        EXPECT_FALSE(pair_is_sender(r, n));
+        continue;
+      }
+      EXPECT_GE(p, 0);
+      EXPECT_LT(p, n);
+      EXPECT_NE(p, r);
+      EXPECT_EQ(pair_peer(p, n), r);
+      EXPECT_NE(pair_is_sender(r, n), pair_is_sender(p, n));  // exactly one side sends
+      EXPECT_EQ(pair_is_sender(r, n), r < p);                 // the lower half sends
+      if (pair_is_sender(r, n)) ++senders;
+    }
+    EXPECT_EQ(unpaired, n % 2);
+    EXPECT_EQ(senders, n / 2);
+  }
+}
+
+// ---- segments ------------------------------------------------------------------------------
+
+// Every rank's segments tile its receive region exactly once, read inside the source's send
+// buffer, and say what the op means.
+TEST(Ops, SegmentsCoverTheReceiveRegionExactlyOnce) {
+  const DType dtypes[] = {DType::int8, DType::float16, DType::float32, DType::float64};
+  for (const OpDescriptor* op : all_ops()) {
+    for (DType t : dtypes) {
+      for (std::size_t req : kSizes) {
+        if (req > 65537) continue;  // element-by-element coverage: keep it cheap
+        for (int n = op->min_ranks; n <= 8; ++n) {
+          std::vector<OpLayout> layouts;
+          for (int r = 0; r < n; ++r) layouts.push_back(op->layout(req, t, n, r, InPlaceConvention::nccl));
+          const std::set<int> roots = {0, n / 2, n - 1};
+          for (int root : roots) {
+            if (!op->rooted && root != 0) continue;
+            for (int rank = 0; rank < n; ++rank) {
+              SCOPED_TRACE(trace(*op, t, req, n, rank) + " root=" + std::to_string(root));
+              const OpLayout& l = layouts[static_cast<std::size_t>(rank)];
+              const auto segs = op->segments(l, rank, n, root);
+              const bool receives =
+                  !op->pairwise ||
+                  (pair_peer(rank, n) >= 0 && (op->kind != OpKind::sendrecv || !pair_is_sender(rank, n)));
+              if (!receives) {
+                EXPECT_TRUE(segs.empty());
+                continue;
+              }
+              std::vector<int> covered(l.recv_count, 0);
+              for (const Segment& s : segs) {
+                ASSERT_LE(s.recv_offset + s.count, l.recv_count);
+                for (std::size_t i = 0; i < s.count; ++i) ++covered[s.recv_offset + i];
+                if (!s.reduced) {
+                  ASSERT_GE(s.source, 0);
+                  ASSERT_LT(s.source, n);
+                  const OpLayout& src = layouts[static_cast<std::size_t>(s.source)];
+                  ASSERT_LE(s.source_offset + s.count, src.send_count);
+                } else {
+                  ASSERT_TRUE(op->reduces);
+                  for (const OpLayout& src : layouts) ASSERT_LE(s.source_offset + s.count, src.send_count);
+                }
+              }
+              for (std::size_t i = 0; i < covered.size(); ++i) ASSERT_EQ(covered[i], 1) << "element " << i;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Ops, SegmentsMeanWhatTheOpDoes) {
+  const std::size_t req = 12345 * 4;
+  for (int n = 1; n <= 8; ++n) {
+    for (int rank = 0; rank < n; ++rank) {
+      SCOPED_TRACE("n=" + std::to_string(n) + " rank=" + std::to_string(rank));
+      const auto lay = [&](OpKind k) {
+        return op_descriptor(k).layout(req, DType::float32, n, rank, InPlaceConvention::mpi);
+      };
+      const auto segs = [&](OpKind k, int root = 0) {
+        return op_descriptor(k).segments(lay(k), rank, n, root);
+      };
+      {
+        const auto s = segs(OpKind::allreduce);
+        ASSERT_EQ(s.size(), 1u);
+        EXPECT_TRUE(s[0].reduced);
+        EXPECT_EQ(s[0].recv_offset, 0u);
+        EXPECT_EQ(s[0].source_offset, 0u);
+        EXPECT_EQ(s[0].count, 12345u);
+      }
+      {
+        const OpLayout l = lay(OpKind::reducescatter);
+        const auto s = segs(OpKind::reducescatter);
+        ASSERT_EQ(s.size(), 1u);
+        EXPECT_TRUE(s[0].reduced);
+        EXPECT_EQ(s[0].recv_offset, 0u);
+        EXPECT_EQ(s[0].source_offset, static_cast<std::size_t>(rank) * l.block);
+        EXPECT_EQ(s[0].count, l.block);
+      }
+      {
+        const OpLayout l = lay(OpKind::allgather);
+        const auto s = segs(OpKind::allgather);
+        ASSERT_EQ(s.size(), static_cast<std::size_t>(n));
+        for (int k = 0; k < n; ++k) {
+          const auto& g = s[static_cast<std::size_t>(k)];
+          EXPECT_FALSE(g.reduced);
+          EXPECT_EQ(g.source, k);
+          EXPECT_EQ(g.recv_offset, static_cast<std::size_t>(k) * l.block);
+          EXPECT_EQ(g.source_offset, 0u);
+        }
+      }
+      {
+        const OpLayout l = lay(OpKind::alltoall);
+        const auto s = segs(OpKind::alltoall);
+        ASSERT_EQ(s.size(), static_cast<std::size_t>(n));
+        for (int k = 0; k < n; ++k) {
+          const auto& g = s[static_cast<std::size_t>(k)];
+          EXPECT_EQ(g.source, k);
+          EXPECT_EQ(g.recv_offset, static_cast<std::size_t>(k) * l.block);
+          EXPECT_EQ(g.source_offset, static_cast<std::size_t>(rank) * l.block);  // my block of k's buffer
+        }
+      }
+      for (int root = 0; root < n; ++root) {
+        const auto s = segs(OpKind::broadcast, root);
+        ASSERT_EQ(s.size(), 1u);
+        EXPECT_EQ(s[0].source, root);
+        EXPECT_EQ(s[0].count, 12345u);
+      }
+      if (n >= 2) {
+        const int peer = pair_peer(rank, n);
+        for (OpKind k : {OpKind::sendrecv, OpKind::bidir, OpKind::pingpong}) {
+          const auto s = segs(k);
+          const bool receives = peer >= 0 && (k != OpKind::sendrecv || !pair_is_sender(rank, n));
+          ASSERT_EQ(s.size(), receives ? 1u : 0u) << op_descriptor(k).name;
+          if (receives) {
+            EXPECT_EQ(s[0].source, peer);
+            EXPECT_EQ(s[0].count, 12345u);
+            EXPECT_EQ(s[0].source_offset, 0u);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fb

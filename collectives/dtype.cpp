@@ -95,48 +95,4 @@ const std::vector<RedOp>& all_redops() {
   return v;
 }
 
-float half_to_float(std::uint16_t h) {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  const std::uint32_t exp = (h >> 10) & 0x1fu;
-  const std::uint32_t man = h & 0x3ffu;
-  std::uint32_t bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (man << 13);
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112u) << 23) | (man << 13);
-  } else {
-    // Zero or subnormal: value = man * 2^-24, exact in float.
-    float f = static_cast<float>(man) * 5.9604644775390625e-08f;
-    std::uint32_t fb;
-    std::memcpy(&fb, &f, 4);
-    bits = sign | fb;
-  }
-  float out;
-  std::memcpy(&out, &bits, 4);
-  return out;
-}
-
-std::uint16_t float_to_half(float f) {
-  std::uint32_t x;
-  std::memcpy(&x, &f, 4);
-  const std::uint32_t sign = (x >> 16) & 0x8000u;
-  const std::uint32_t ax = x & 0x7fffffffu;
-  if (ax > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);  // NaN
-  if (ax >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // overflow to inf
-  if (ax < 0x38800000u) {
-    // Subnormal or zero in half: round(|f| * 2^24) to nearest even.
-    float a;
-    std::memcpy(&a, &ax, 4);
-    float scaled = a * 16777216.0f;
-    auto m = static_cast<std::uint32_t>(scaled);
-    float rem = scaled - static_cast<float>(m);
-    if (rem > 0.5f || (rem == 0.5f && (m & 1u))) ++m;
-    return static_cast<std::uint16_t>(sign | m);
-  }
-  // Normal: rebias exponent, round mantissa from 23 to 10 bits, nearest even.
-  std::uint32_t r = ax - 0x38000000u;  // exponent bias 127 -> 15
-  r += 0xfffu + ((r >> 13) & 1u);
-  return static_cast<std::uint16_t>(sign | (r >> 13));
-}
-
 }  // namespace fb

@@ -90,7 +90,7 @@ CliResult parse_command_line(int argc, char** argv) {
   run->add_option("--plan", cfg.plan_path, "YAML plan: a list of tests with the same keys (configs/plans/)");
   run->add_option("--csv", cfg.csv_path, "write rows as CSV to this file");
   run->add_option("--json", cfg.json_path, "write run metadata, rows and samples as JSON to this file");
-  run->add_option("--timeout", timeout_text,
+  CLI::Option* timeout_opt = run->add_option("--timeout", timeout_text,
                   "seconds without progress after which the job ends with exit code 3 (0 = off, default)");
   run->add_flag("-q,--quiet", cfg.quiet, "no console table and no progress line (files are still written)");
   bool no_progress = false, force_progress = false;
@@ -133,7 +133,7 @@ CliResult parse_command_line(int argc, char** argv) {
   result.command = Command::run;
   cfg.command_line = join_args(argc, argv);
   cfg.progress = no_progress || cfg.quiet ? Progress::off : force_progress ? Progress::on : Progress::tty;
-  if (!timeout_text.empty()) {
+  if (timeout_opt->count() > 0) {
     std::size_t used = 0;
     double t = -1;
     try {
@@ -144,6 +144,9 @@ CliResult parse_command_line(int argc, char** argv) {
       throw UsageError("command line: timeout: expected seconds >= 0, got '" + timeout_text + "'");
     cfg.timeout_s = t;
   }
+
+  if (!cfg.csv_path.empty() && cfg.csv_path == cfg.json_path)
+    throw UsageError("command line: --csv and --json name the same file '" + cfg.csv_path + "'");
 
   KeyValues given;
   for (std::size_t i = 0; i < std::size(kTestOptions); ++i)

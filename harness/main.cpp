@@ -197,7 +197,7 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
 
   if (root) sinks.begin(make_meta(world, cfg, backends));
   try {
-    Watchdog watchdog(world, cfg.timeout_s, [&sinks] { sinks.end("timeout"); });
+    Watchdog watchdog(world, cfg.timeout_s, [&sinks](const std::string& status) { sinks.end(status); });
     const RunOutcome out = run_tests(world, tests, {&sinks}, &watchdog, cfg.progress);
     watchdog.finish();
     if (root) sinks.end(out.wrong ? "wrong-data" : "ok");

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -32,7 +33,19 @@ std::string scalar_text(const std::string& path, const std::string& key, const Y
   throw UsageError(where(path, v) + ": " + key + ": expected a value or a list of values");
 }
 
+// yaml-cpp keeps the last of duplicate keys silently; a plan that says a key twice is a mistake.
+void reject_duplicates(const std::string& path, const YAML::Node& map) {
+  std::vector<std::string> seen;
+  for (const auto& kv : map) {
+    const std::string key = kv.first.as<std::string>();
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      throw UsageError(where(path, kv.first) + ": " + key + ": given twice");
+    seen.push_back(key);
+  }
+}
+
 void apply_mapping(TestSpec& spec, const std::string& path, const YAML::Node& map) {
+  reject_duplicates(path, map);
   for (const auto& kv : map) {
     const std::string key = kv.first.as<std::string>();
     apply_test_key(spec, key, scalar_text(path, key, kv.second), where(path, kv.first));
@@ -53,6 +66,7 @@ std::vector<TestSpec> load_plan(const std::string& path, const KeyValues& overri
   if (!root.IsMap()) throw UsageError(path + ":1: a plan is a mapping with a 'tests' list");
 
   YAML::Node defaults, tests;
+  reject_duplicates(path, root);
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
     if (key == "description") continue;
@@ -67,7 +81,8 @@ std::vector<TestSpec> load_plan(const std::string& path, const KeyValues& overri
       throw UsageError(where(path, kv.first) + ": unknown key '" + key + "' (known: description, defaults, tests)");
     }
   }
-  if (!tests || tests.size() == 0) throw UsageError(path + ":1: tests: the plan has no tests");
+  if (!tests.IsSequence()) throw UsageError(path + ":1: tests: the plan has no tests (no 'tests' list)");
+  if (tests.size() == 0) throw UsageError(where(path, tests) + ": tests: the plan has no tests (empty list)");
 
   std::vector<TestSpec> out;
   int index = 0;
@@ -78,7 +93,7 @@ std::vector<TestSpec> load_plan(const std::string& path, const KeyValues& overri
     spec.origin = where(path, t);
     spec.name = "test" + std::to_string(index);
     spec.ops.clear();
-    if (defaults) apply_mapping(spec, path, defaults);
+    if (defaults.IsMap()) apply_mapping(spec, path, defaults);
     apply_mapping(spec, path, t);
     for (const auto& [k, v] : overrides) apply_test_key(spec, k, v, "command line");
     validate_test(spec);

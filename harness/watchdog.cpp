@@ -126,7 +126,7 @@ std::vector<std::string> local_ipv4_addresses() {
 struct Watchdog::Impl {
   transports::World& world;
   double timeout_s;
-  std::function<void()> on_abort;
+  std::function<void(const std::string&)> on_abort;
   std::atomic<std::uint64_t>& progress;
 
   std::mutex mu;
@@ -142,7 +142,7 @@ struct Watchdog::Impl {
   std::uint64_t seen = 0;
   clock_t_::time_point last_change = clock_t_::now();
 
-  Impl(transports::World& w, double t, std::function<void()> a, std::atomic<std::uint64_t>& p)
+  Impl(transports::World& w, double t, std::function<void(const std::string&)> a, std::atomic<std::uint64_t>& p)
       : world(w), timeout_s(t), on_abort(std::move(a)), progress(p) {}
 
   double stalled() {
@@ -167,10 +167,10 @@ struct Watchdog::Impl {
     return o.str();
   }
 
-  [[noreturn]] void die(const std::string& message) {
+  [[noreturn]] void die(const std::string& message, const std::string& status = "timeout") {
     std::fprintf(stderr, "fabricbench: %s\n", message.c_str());
     std::fflush(stderr);
-    if (on_abort) on_abort();
+    if (on_abort) on_abort(status);
     world.abort(3);
     std::_Exit(3);  // not reached: abort() ends the job
   }
@@ -355,7 +355,8 @@ struct Watchdog::Impl {
             auto [ph, w] = current_phase();
             (void)w;
             die("peer failure: rank " + std::to_string(r) + " (" + world.hostnames()[r] +
-                ") exited or closed its connection while rank 0 was in " + ph);
+                ") exited or closed its connection while rank 0 was in " + ph,
+                "error");
           }
         }
       }
@@ -427,7 +428,8 @@ struct Watchdog::Impl {
   }
 };
 
-Watchdog::Watchdog(transports::World& world, double timeout_s, std::function<void()> on_abort) {
+Watchdog::Watchdog(transports::World& world, double timeout_s,
+                   std::function<void(const std::string&)> on_abort) {
   if (timeout_s <= 0) return;
   impl_ = std::make_unique<Impl>(world, timeout_s, std::move(on_abort), progress_);
   impl_->setup();

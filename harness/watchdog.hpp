@@ -23,7 +23,9 @@ namespace fb {
 class Watchdog {
  public:
   // Collective: every rank constructs it with the same timeout. timeout_s <= 0: inert.
-  Watchdog(transports::World& world, double timeout_s, std::function<void()> on_abort);
+  // on_abort(status) runs on the rank that ends the job, just before it does: status is
+  // "timeout" for a hang and "error" for a peer that died.
+  Watchdog(transports::World& world, double timeout_s, std::function<void(const std::string&)> on_abort);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;

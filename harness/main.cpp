@@ -13,6 +13,7 @@
 #include "harness/cli.hpp"
 #include "harness/runner.hpp"
 #include "harness/sink.hpp"
+#include "harness/utc.hpp"
 #include "harness/version.hpp"
 #include "harness/watchdog.hpp"
 
@@ -74,15 +75,6 @@ void agree_config(transports::World& w, const RunConfig& cfg) {
       }
   msg = w.broadcast_string(msg, 0);
   if (!msg.empty()) throw UsageError(msg);
-}
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // Rank 0's sinks as one. Each sink serialises its own calls and keeps the first end() (see

@@ -10,6 +10,7 @@
 #include "collectives/pattern.hpp"
 #include "harness/progress.hpp"
 #include "harness/sink.hpp"
+#include "harness/utc.hpp"
 #include "harness/stats.hpp"
 #include "harness/watchdog.hpp"
 #include "model/units.hpp"
@@ -22,15 +23,6 @@ namespace {
 // over ranks stay well under 1% of what is measured.
 constexpr double kMinSampleUs = 20.0;
 constexpr int kMaxAutoBatch = 1000;
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 unsigned char* at(const void* base, std::size_t elems, std::size_t esize) {
   return static_cast<unsigned char*>(const_cast<void*>(base)) + elems * esize;
@@ -248,7 +240,12 @@ std::vector<PreparedTest> prepare_tests(const RunConfig& config,
   for (const auto& t : config.tests) {
     auto it = std::find_if(backends.begin(), backends.end(), [&](const auto& b) { return b->name() == t.backend; });
     if (it == backends.end()) throw UsageError(t.origin + ": backend '" + t.backend + "' was not created");
-    out.push_back(PreparedTest{&t, it->get(), expand(t, **it, nranks, notes)});
+    PreparedTest prepared{&t, it->get(), expand(t, **it, nranks, notes)};
+    for (const Series& s : prepared.series) {
+      const OpLayout l = s.op->layout(t.sizes().back(), s.dtype, nranks, 0, (*it)->inplace_convention());
+      if (auto why = (*it)->unsupported_layout(l)) throw UsageError(t.origin + ": maxbytes: " + *why);
+    }
+    out.push_back(std::move(prepared));
   }
   return out;
 }

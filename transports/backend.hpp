@@ -42,6 +42,8 @@ class Backend {
   virtual std::optional<std::string> unsupported(const OpDescriptor& op, DType dtype, RedOp redop,
                                                  bool inplace) const = 0;
   virtual InPlaceConvention inplace_convention() const { return InPlaceConvention::nccl; }
+  // Why a buffer of this shape is too large for the library (e.g. MPI's int counts), or nullopt.
+  virtual std::optional<std::string> unsupported_layout(const OpLayout&) const { return std::nullopt; }
 
   // Memory the backend's ops read and write. Host backends return page-aligned host memory.
   virtual void* alloc(std::size_t bytes);

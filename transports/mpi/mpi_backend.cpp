@@ -3,6 +3,8 @@
 // user-defined MPI_Ops backed by fabricbench's vectorised host reductions.
 #include <mpi.h>
 
+#include <algorithm>
+#include <limits>
 #include <string>
 
 #include "collectives/error.hpp"
@@ -62,6 +64,14 @@ class MpiBackend final : public Backend {
   }
 
   InPlaceConvention inplace_convention() const override { return InPlaceConvention::mpi; }
+
+  std::optional<std::string> unsupported_layout(const OpLayout& l) const override {
+    const std::size_t most = std::max({l.count, l.block, l.send_count, l.recv_count});
+    if (most > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      return "mpi: " + std::to_string(most) + " elements exceed MPI's int count limit (" +
+             std::to_string(std::numeric_limits<int>::max()) + "); use a larger dtype or smaller sizes";
+    return std::nullopt;
+  }
 
   void run(const OpCall& c) override {
     const MPI_Datatype t = datatype(c.dtype);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace fb {
 constexpr int kSchemaVersion = 1;
 
 struct Record {
+  int schema_version = kSchemaVersion;
   // What ran
   std::string source = "measured";  // "measured" (later also "model")
   std::string backend;               // mpi | ucx | nccl
@@ -46,6 +48,13 @@ struct Record {
   double slowest_share = 0;    // fraction of iterations in which slowest_rank was last
   double skew = 0;             // max over ranks of per-rank median time / median of those medians
   std::string timestamp;       // UTC, ISO 8601, when the row completed
+  // The fabric model's prediction for what ran (empty without a fabric): see model/cost.hpp.
+  std::string model_fabric;              // fabric name
+  std::string model_algo;                // algorithm the prediction is for (resolved)
+  std::optional<double> model_time_us;   // predicted time per op
+  std::optional<double> model_busbw_GBps;
+  std::optional<double> model_err_pct;   // 100 * (time_us - model_time_us) / model_time_us
+  std::string model_bottleneck;          // the dominant term of the prediction
   // Per-sample times (max over ranks, microseconds per op); JSON only.
   std::vector<double> samples_us;
 };

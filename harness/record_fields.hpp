@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -13,54 +15,89 @@
 namespace fb {
 
 // Strings, signed and unsigned integers, doubles and booleans (CSV writes a bool as 0/1, JSON as
-// true/false).
-using FieldValue = std::variant<std::string, std::int64_t, std::uint64_t, double, bool>;
+// true/false); monostate is "no value" (an empty CSV field, JSON null).
+using FieldValue = std::variant<std::monostate, std::string, std::int64_t, std::uint64_t, double, bool>;
+
+inline FieldValue optional_field(const std::optional<double>& v) {
+  return v ? FieldValue{*v} : FieldValue{};
+}
 
 struct Field {
   const char* name;
   FieldValue value;
 };
 
+// A row field as a typed pointer into a Record: writers read through it, readers write through
+// it, so the column list exists once.
+using FieldRef = std::variant<std::string*, int*, std::uint64_t*, double*, bool*, std::optional<double>*>;
+
+struct FieldSlot {
+  const char* name;
+  FieldRef ref;
+};
+
 // Every row field except samples_us (JSON only), in CSV column order.
-inline std::vector<Field> record_fields(const Record& r) {
-  using i64 = std::int64_t;
+inline std::vector<FieldSlot> record_slots(Record& r) {
   return {
-      {"schema_version", i64{kSchemaVersion}},
-      {"source", r.source},
-      {"timestamp", r.timestamp},
-      {"backend", r.backend},
-      {"op", r.op},
-      {"algo", r.algo},
-      {"transport", r.transport},
-      {"mem", r.mem},
-      {"dtype", r.dtype},
-      {"redop", r.redop},
-      {"root", i64{r.root}},
-      {"inplace", r.inplace},
-      {"nranks", i64{r.nranks}},
-      {"nnodes", i64{r.nnodes}},
-      {"ranks_per_node", i64{r.ranks_per_node}},
-      {"requested_bytes", r.requested_bytes},
-      {"bytes", r.bytes},
-      {"count", r.count},
-      {"iters", i64{r.iters}},
-      {"warmup", i64{r.warmup}},
-      {"ops_per_sample", i64{r.ops_per_sample}},
-      {"check_iters", i64{r.check_iters}},
-      {"time_us", r.time_us},
-      {"time_min_us", r.time_min_us},
-      {"time_p50_us", r.time_p50_us},
-      {"time_mean_us", r.time_mean_us},
-      {"time_p99_us", r.time_p99_us},
-      {"time_max_us", r.time_max_us},
-      {"algbw_GBps", r.algbw_GBps},
-      {"busbw_GBps", r.busbw_GBps},
-      {"wrong", r.wrong},
-      {"slowest_rank", i64{r.slowest_rank}},
-      {"slowest_host", r.slowest_host},
-      {"slowest_share", r.slowest_share},
-      {"skew", r.skew},
+      {"schema_version", &r.schema_version},
+      {"source", &r.source},
+      {"timestamp", &r.timestamp},
+      {"backend", &r.backend},
+      {"op", &r.op},
+      {"algo", &r.algo},
+      {"transport", &r.transport},
+      {"mem", &r.mem},
+      {"dtype", &r.dtype},
+      {"redop", &r.redop},
+      {"root", &r.root},
+      {"inplace", &r.inplace},
+      {"nranks", &r.nranks},
+      {"nnodes", &r.nnodes},
+      {"ranks_per_node", &r.ranks_per_node},
+      {"requested_bytes", &r.requested_bytes},
+      {"bytes", &r.bytes},
+      {"count", &r.count},
+      {"iters", &r.iters},
+      {"warmup", &r.warmup},
+      {"ops_per_sample", &r.ops_per_sample},
+      {"check_iters", &r.check_iters},
+      {"time_us", &r.time_us},
+      {"time_min_us", &r.time_min_us},
+      {"time_p50_us", &r.time_p50_us},
+      {"time_mean_us", &r.time_mean_us},
+      {"time_p99_us", &r.time_p99_us},
+      {"time_max_us", &r.time_max_us},
+      {"algbw_GBps", &r.algbw_GBps},
+      {"busbw_GBps", &r.busbw_GBps},
+      {"wrong", &r.wrong},
+      {"slowest_rank", &r.slowest_rank},
+      {"slowest_host", &r.slowest_host},
+      {"slowest_share", &r.slowest_share},
+      {"skew", &r.skew},
+      {"model_fabric", &r.model_fabric},
+      {"model_algo", &r.model_algo},
+      {"model_time_us", &r.model_time_us},
+      {"model_busbw_GBps", &r.model_busbw_GBps},
+      {"model_err_pct", &r.model_err_pct},
+      {"model_bottleneck", &r.model_bottleneck},
   };
+}
+
+// The same fields as values, for writers.
+inline std::vector<Field> record_fields(const Record& r) {
+  std::vector<Field> out;
+  for (const FieldSlot& s : record_slots(const_cast<Record&>(r))) {
+    FieldValue v = std::visit(
+        [](auto* p) -> FieldValue {
+          using T = std::remove_pointer_t<decltype(p)>;
+          if constexpr (std::is_same_v<T, int>) return std::int64_t{*p};
+          else if constexpr (std::is_same_v<T, std::optional<double>>) return optional_field(*p);
+          else return *p;
+        },
+        s.ref);
+    out.push_back(Field{s.name, std::move(v)});
+  }
+  return out;
 }
 
 }  // namespace fb

@@ -44,7 +44,9 @@ std::string csv_value(const FieldValue& v) {
   return std::visit(
       [](const auto& x) -> std::string {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string>) {
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return "";
+        } else if constexpr (std::is_same_v<T, std::string>) {
           return csv_quote(x);
         } else if constexpr (std::is_same_v<T, bool>) {
           return x ? "1" : "0";

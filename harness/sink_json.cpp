@@ -53,7 +53,13 @@ json meta_json(const RunMeta& m) {
 
 json row_json(const Record& r) {
   json j = json::object();
-  for (const auto& f : record_fields(r)) std::visit([&](const auto& x) { j[f.name] = x; }, f.value);
+  for (const auto& f : record_fields(r))
+    std::visit(
+        [&](const auto& x) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) j[f.name] = nullptr;
+          else j[f.name] = x;
+        },
+        f.value);
   j["samples_us"] = r.samples_us;
   return j;
 }

@@ -1,0 +1,267 @@
+#include "harness/results_reader.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "collectives/error.hpp"
+#include "harness/record_fields.hpp"
+
+namespace fb {
+
+namespace {
+
+using nlohmann::json;
+
+// Columns added after schema 1 first shipped may be absent from older files.
+bool optional_column(const std::string& name) { return name.rfind("model_", 0) == 0; }
+
+[[noreturn]] void bad(const std::string& where, const std::string& why) { throw UsageError(where + ": " + why); }
+
+// Parse text into one field; `where` names the place for errors.
+void set_from_text(const FieldRef& ref, const std::string& text, const std::string& where) {
+  std::visit(
+      [&](auto* p) {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          *p = text;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (text == "1" || text == "true") *p = true;
+          else if (text == "0" || text == "false") *p = false;
+          else bad(where, "expected 0 or 1, got '" + text + "'");
+        } else if constexpr (std::is_same_v<T, std::optional<double>>) {
+          if (text.empty()) {
+            p->reset();
+          } else {
+            double d = 0;
+            auto [e, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+            if (ec != std::errc() || e != text.data() + text.size() || !std::isfinite(d))
+              bad(where, "expected a number, got '" + text + "'");
+            *p = d;
+          }
+        } else {
+          T v{};
+          auto [e, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+          if (ec != std::errc() || e != text.data() + text.size() || text.empty())
+            bad(where, std::string("expected ") + (std::is_floating_point_v<T> ? "a number" : "a whole number") +
+                           ", got '" + text + "'");
+          if constexpr (std::is_floating_point_v<T>)
+            if (!std::isfinite(v)) bad(where, "expected a finite number, got '" + text + "'");
+          *p = v;
+        }
+      },
+      ref);
+}
+
+void set_from_json(const FieldRef& ref, const json& v, const std::string& where) {
+  std::visit(
+      [&](auto* p) {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          if (v.is_null()) *p = "";
+          else if (v.is_string()) *p = v.get<std::string>();
+          else bad(where, "expected a string");
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (v.is_boolean()) *p = v.get<bool>();
+          else if (v.is_number_integer() && (v.get<int>() == 0 || v.get<int>() == 1)) *p = v.get<int>() == 1;
+          else bad(where, "expected true or false");
+        } else if constexpr (std::is_same_v<T, std::optional<double>>) {
+          if (v.is_null()) p->reset();
+          else if (v.is_number()) *p = v.get<double>();
+          else bad(where, "expected a number or null");
+        } else if constexpr (std::is_floating_point_v<T>) {
+          if (!v.is_number()) bad(where, "expected a number");
+          *p = v.get<T>();
+        } else {
+          if (!v.is_number_integer()) bad(where, "expected a whole number");
+          if constexpr (std::is_unsigned_v<T>)
+            if (v.is_number_integer() && !v.is_number_unsigned() && v.get<long long>() < 0)
+              bad(where, "expected a non-negative whole number");
+          *p = v.get<T>();
+        }
+      },
+      ref);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(path + ": cannot read: " + std::strerror(errno));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// RFC 4180 split of one logical line (no embedded newlines in fabricbench's own output).
+std::vector<std::string> split_csv(const std::string& line, const std::string& where) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false, was_quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          cur += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        cur += c;
+      }
+    } else if (c == '"') {
+      if (!cur.empty()) bad(where, "a quote inside an unquoted field");
+      quoted = was_quoted = true;
+    } else if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+      was_quoted = false;
+    } else {
+      cur += c;
+    }
+  }
+  if (quoted) bad(where, "unterminated quoted field");
+  (void)was_quoted;
+  out.push_back(cur);
+  return out;
+}
+
+ResultsFile read_csv(const std::string& path, const std::string& text) {
+  ResultsFile f;
+  f.path = path;
+  f.format = "csv";
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  std::vector<std::string> header;
+  std::vector<int> slot_of;  // column -> slot index, -1 ignored
+  Record proto;
+  const auto slots = record_slots(proto);
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string where = path + ":" + std::to_string(lineno);
+    if (header.empty()) {
+      if (line.empty()) bad(where, "empty file: expected a header line");
+      header = split_csv(line, where);
+      std::set<std::string> seen(header.begin(), header.end());
+      for (const auto& s : slots)
+        if (!seen.count(s.name) && !optional_column(s.name)) bad(where, std::string("missing column '") + s.name + "'");
+      for (const auto& h : header) {
+        int idx = -1;
+        for (std::size_t k = 0; k < slots.size(); ++k)
+          if (h == slots[k].name) idx = static_cast<int>(k);
+        slot_of.push_back(idx);
+      }
+      continue;
+    }
+    if (line.empty()) continue;
+    const auto fields = split_csv(line, where);
+    if (fields.size() != header.size())
+      bad(where, "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(fields.size()) +
+                     " (truncated or malformed line)");
+    Record r;
+    auto rs = record_slots(r);
+    for (std::size_t c = 0; c < fields.size(); ++c)
+      if (slot_of[c] >= 0) set_from_text(rs[slot_of[c]].ref, fields[c], where + ": column '" + header[c] + "'");
+    if (f.schema_version == 0) f.schema_version = r.schema_version;
+    else if (r.schema_version != f.schema_version) bad(where, "schema_version changes within the file");
+    f.rows.push_back(std::move(r));
+  }
+  if (header.empty()) bad(path + ":1", "empty file: expected a header line");
+  if (f.schema_version == 0) f.schema_version = kSchemaVersion;
+  return f;
+}
+
+std::string line_of(const std::string& text, std::size_t byte) {
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < byte && i < text.size(); ++i)
+    if (text[i] == '\n') ++line;
+  return std::to_string(line);
+}
+
+ResultsFile read_json(const std::string& path, const std::string& text) {
+  ResultsFile f;
+  f.path = path;
+  f.format = "json";
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    bad(path + ":" + line_of(text, e.byte), std::string("invalid JSON: ") + e.what());
+  }
+  if (!doc.is_object()) bad(path + ":1", "expected a JSON object with schema_version, meta and rows");
+  if (!doc.contains("schema_version") || !doc["schema_version"].is_number_integer())
+    bad(path + ":1", "missing or non-integer schema_version");
+  f.schema_version = doc["schema_version"].get<int>();
+  if (!doc.contains("rows") || !doc["rows"].is_array()) bad(path + ":1", "missing 'rows' array");
+  if (doc.contains("status") && doc["status"].is_string()) f.status = doc["status"].get<std::string>();
+  if (doc.contains("meta") && doc["meta"].is_object()) {
+    const json& m = doc["meta"];
+    f.has_meta = true;
+    auto str = [&](const char* k) { return m.contains(k) && m[k].is_string() ? m[k].get<std::string>() : ""; };
+    auto strs = [&](const char* k) {
+      std::vector<std::string> v;
+      if (m.contains(k) && m[k].is_array())
+        for (const auto& x : m[k])
+          if (x.is_string()) v.push_back(x.get<std::string>());
+      return v;
+    };
+    f.meta.fabricbench_version = str("fabricbench_version");
+    f.meta.git_describe = str("git_describe");
+    f.meta.command_line = str("command_line");
+    f.meta.started_utc = str("started_utc");
+    f.meta.mpi_library = str("mpi_library");
+    f.meta.backend_versions = strs("backend_versions");
+    f.meta.hosts = strs("hosts");
+    f.meta.rank_hosts = strs("rank_hosts");
+    if (m.contains("nranks") && m["nranks"].is_number_integer()) f.meta.nranks = m["nranks"].get<int>();
+    if (m.contains("nnodes") && m["nnodes"].is_number_integer()) f.meta.nnodes = m["nnodes"].get<int>();
+    if (m.contains("ranks_per_node") && m["ranks_per_node"].is_number_integer())
+      f.meta.ranks_per_node = m["ranks_per_node"].get<int>();
+    if (m.contains("environment") && m["environment"].is_object())
+      for (const auto& [k, v] : m["environment"].items())
+        if (v.is_string()) f.meta.environment[k] = v.get<std::string>();
+  }
+  std::size_t i = 0;
+  for (const json& row : doc["rows"]) {
+    const std::string where = path + ": rows[" + std::to_string(i++) + "]";
+    if (!row.is_object()) bad(where, "expected an object");
+    Record r;
+    for (const auto& s : record_slots(r)) {
+      if (!row.contains(s.name)) {
+        if (optional_column(s.name) || std::string(s.name) == "schema_version") continue;
+        bad(where, std::string("missing field '") + s.name + "'");
+      }
+      set_from_json(s.ref, row[s.name], where + "." + s.name);
+    }
+    r.schema_version = f.schema_version;
+    if (row.contains("samples_us")) {
+      if (!row["samples_us"].is_array()) bad(where + ".samples_us", "expected an array of numbers");
+      for (const auto& v : row["samples_us"]) {
+        if (!v.is_number()) bad(where + ".samples_us", "expected an array of numbers");
+        r.samples_us.push_back(v.get<double>());
+      }
+    }
+    f.rows.push_back(std::move(r));
+  }
+  return f;
+}
+
+}  // namespace
+
+ResultsFile read_results(const std::string& path) {
+  const std::string text = read_file(path);
+  std::size_t k = 0;
+  while (k < text.size() && std::isspace(static_cast<unsigned char>(text[k]))) ++k;
+  if (k == text.size()) bad(path + ":1", "empty file");
+  return text[k] == '{' ? read_json(path, text) : read_csv(path, text);
+}
+
+}  // namespace fb

@@ -1,0 +1,78 @@
+// A fabric description: endpoints, the scale-up domain (NVLink/NVSwitch, or a host's shared
+// memory), and the scale-out network (NICs, rails, planes, switch tiers). Loaded from
+// configs/fabrics/*.yaml (schema: configs/fabrics/README.md). Standard library and yaml-cpp only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fb::model {
+
+struct SwitchTier {
+  std::string name;               // "leaf", "spine", "core", ...
+  int radix = 0;                  // ports per switch
+  double hop_latency_us = 0;      // port-to-port latency through one switch of this tier
+  double oversubscription = 1.0;  // down:up bandwidth ratio of this tier's switches (1 = non-blocking)
+};
+
+// Payload efficiency of NCCL's protocols (bytes of data per byte on the wire), from their line
+// formats: LL 8 of 16 bytes, LL128 120 of 128, Simple all of it.
+struct Protocols {
+  double ll = 0.5;
+  double ll128 = 0.9375;
+  double simple = 1.0;
+};
+
+struct Fabric {
+  std::string name;
+  std::string description;
+  std::string source;  // the file it came from ("" when built in code)
+
+  // Endpoint: a GPU (HBM) or a host (DRAM).
+  std::string endpoint_kind = "gpu";     // "gpu" | "host"
+  double memory_bandwidth_GBps = 0;      // per endpoint
+  double reduce_bandwidth_GBps = 0;      // elementwise reduction throughput, bytes of output per second
+
+  // Scale-up domain: NVLink + NVSwitch for GPUs; shared memory for host ranks on one host.
+  int domain_size = 1;                   // endpoints per domain (GPUs per NVLink domain, ranks per host)
+  double scaleup_bandwidth_GBps = 0;     // per endpoint per direction
+  double scaleup_latency_us = 0;         // one-way, endpoint to endpoint inside the domain
+  bool in_switch_reduction = false;      // NVLS (NVSwitch SHARP): reductions inside the switch
+
+  // Scale-out network. Absent (no tiers) for a single-domain fabric such as localhost.
+  double nic_bandwidth_Gbps = 0;         // per NIC per direction (line rate)
+  int nics_per_domain = 0;               // NICs serving one domain (8 for an HGX board with 8 rails)
+  int rails = 1;                         // separate leaf groups the NICs of a domain attach to
+  int planes = 1;                        // identical parallel fabrics each NIC port is split across
+  double nic_latency_us = 0;             // one-way NIC + PCIe + software, excluding switch hops
+  double wire_efficiency = 1.0;          // payload share of line rate after packet headers
+  bool in_network_reduction = false;     // CollNet/SHARP in the switches
+  std::vector<SwitchTier> tiers;         // leaf first
+
+  Protocols protocols;
+
+  bool has_scaleout() const { return !tiers.empty(); }
+  // Scale-out bandwidth available to one endpoint, GB/s per direction (NIC share x wire efficiency).
+  double nic_GBps_per_endpoint() const;
+  // Endpoints the topology can hold: domains x domain_size, limited by the fat tree's ports.
+  std::uint64_t max_endpoints() const;
+};
+
+// Load and validate a fabric file. `sets` are "path=value" overrides applied before validation
+// (e.g. "scale_out.tiers.1.oversubscription=7", "scale_up.bandwidth_GBps=900"). Throws
+// std::invalid_argument "FILE:LINE: message" for bad YAML, unknown or missing keys, bad values
+// and impossible fabrics (zero bandwidth, radix < 2, ...).
+Fabric load_fabric(const std::string& path, const std::vector<std::string>& sets = {});
+Fabric parse_fabric(const std::string& yaml_text, const std::string& name_for_errors,
+                    const std::vector<std::string>& sets = {});
+
+// Check a fabric's values (also called by load_fabric). Throws std::invalid_argument.
+void validate_fabric(const Fabric& f);
+
+// A fabric written back as YAML (calibrate writes its result this way), with a comment per
+// number saying where it came from when `sources` names it ({"scale_up.bandwidth_GBps", "fit: ..."}).
+std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::string, std::string>>& sources = {});
+
+}  // namespace fb::model

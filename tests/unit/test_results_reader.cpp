@@ -1,0 +1,166 @@
+// Results written by the sinks read back field for field; bad files fail with FILE:LINE.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "collectives/error.hpp"
+#include "harness/record_fields.hpp"
+#include "harness/results_reader.hpp"
+#include "harness/sink.hpp"
+
+namespace fb {
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("fb_reader_" + std::to_string(getpid()) + "_" + name)).string();
+}
+
+Record sample_record(int i) {
+  Record r;
+  r.backend = "mpi";
+  r.op = i % 2 ? "allreduce" : "alltoall";
+  r.algo = "native";
+  r.transport = "sm,tcp";
+  r.dtype = "float32";
+  r.redop = i % 2 ? "sum" : "";
+  r.nranks = 4;
+  r.nnodes = 1;
+  r.ranks_per_node = 4;
+  r.requested_bytes = 1000 + i;
+  r.bytes = 992;
+  r.count = 248;
+  r.iters = 3;
+  r.warmup = 1;
+  r.ops_per_sample = 2;
+  r.check_iters = 1;
+  r.time_us = r.time_p50_us = 12.5 + i;
+  r.time_min_us = 10.25;
+  r.time_mean_us = 13.0625;
+  r.time_p99_us = 20.5;
+  r.time_max_us = 21;
+  r.algbw_GBps = 0.0792;
+  r.busbw_GBps = 0.1188;
+  r.slowest_rank = 2;
+  r.slowest_host = "node,7";  // a comma: quoted in CSV
+  r.slowest_share = 0.5;
+  r.skew = 1.125;
+  r.timestamp = "2026-11-21T00:00:00Z";
+  if (i == 1) {
+    r.model_fabric = "localhost";
+    r.model_algo = "ring";
+    r.model_time_us = 11.0;
+    r.model_busbw_GBps = 0.2;
+    r.model_err_pct = 13.6;
+    r.model_bottleneck = "latency";
+  }
+  r.samples_us = {10.25, 12.5, 21};
+  return r;
+}
+
+void expect_same(const Record& a, const Record& b) {
+  auto fa = record_fields(a);
+  auto fb_ = record_fields(b);
+  ASSERT_EQ(fa.size(), fb_.size());
+  for (std::size_t k = 0; k < fa.size(); ++k) {
+    SCOPED_TRACE(fa[k].name);
+    EXPECT_TRUE(fa[k].value == fb_[k].value);
+  }
+}
+
+TEST(ResultsReader, CsvAndJsonRoundTrip) {
+  const std::string csv = temp_path("rt.csv"), js = temp_path("rt.json");
+  {
+    auto c = make_csv_sink(csv);
+    auto j = make_json_sink(js);
+    RunMeta m;
+    m.nranks = 4;
+    m.hosts = {"node,7"};
+    m.mpi_library = "Open MPI v4.1.4";
+    for (Sink* s : {c.get(), j.get()}) s->begin(m);
+    for (int i = 0; i < 3; ++i)
+      for (Sink* s : {c.get(), j.get()}) s->row(sample_record(i));
+    for (Sink* s : {c.get(), j.get()}) s->end("ok");
+  }
+  const ResultsFile rc = read_results(csv);
+  const ResultsFile rj = read_results(js);
+  EXPECT_EQ(rc.format, "csv");
+  EXPECT_EQ(rj.format, "json");
+  ASSERT_EQ(rc.rows.size(), 3u);
+  ASSERT_EQ(rj.rows.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    expect_same(rc.rows[i], sample_record(i));
+    expect_same(rj.rows[i], sample_record(i));
+  }
+  EXPECT_EQ(rj.rows[0].samples_us, (std::vector<double>{10.25, 12.5, 21}));
+  EXPECT_TRUE(rc.rows[0].samples_us.empty());
+  EXPECT_TRUE(rj.has_meta);
+  EXPECT_EQ(rj.meta.hosts, std::vector<std::string>{"node,7"});
+  EXPECT_EQ(rj.status, "ok");
+  EXPECT_FALSE(rc.rows[0].model_time_us.has_value());
+  EXPECT_DOUBLE_EQ(*rc.rows[1].model_time_us, 11.0);
+  std::remove(csv.c_str());
+  std::remove(js.c_str());
+}
+
+// Writes `text` to a file and expects read_results to fail naming `where` and `what`.
+void expect_error(const std::string& name, const std::string& text, const std::string& where,
+                  const std::string& what) {
+  const std::string p = temp_path(name);
+  {
+    std::ofstream o(p);
+    o << text;
+  }
+  try {
+    read_results(p);
+    ADD_FAILURE() << name << ": no error";
+  } catch (const UsageError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(p + where), std::string::npos) << msg;
+    EXPECT_NE(msg.find(what), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+  }
+  std::remove(p.c_str());
+}
+
+std::string good_csv() {
+  const std::string csv = temp_path("good.csv");
+  {
+    auto c = make_csv_sink(csv);
+    c->row(sample_record(0));
+    c->row(sample_record(1));
+    c->end("ok");
+  }
+  std::ifstream in(csv);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(csv.c_str());
+  return s;
+}
+
+TEST(ResultsReader, BadCsvNamesFileAndLine) {
+  const std::string good = good_csv();
+  const auto nl1 = good.find('\n');
+  const auto nl2 = good.find('\n', nl1 + 1);
+  expect_error("empty.csv", "", ":1", "empty file");
+  expect_error("trunc.csv", good.substr(0, good.size() - 40), ":3", "fields");
+  expect_error("missingcol.csv", "schema_version,source\n1,measured\n", ":1", "missing column 'timestamp'");
+  std::string nonnum = good;
+  const auto pos = nonnum.find(",12.5,", nl1);
+  ASSERT_NE(pos, std::string::npos);
+  nonnum.replace(pos, 6, ",abc,");
+  expect_error("nonnum.csv", nonnum, ":2", "expected a number, got 'abc'");
+  (void)nl2;
+}
+
+TEST(ResultsReader, BadJsonNamesFileAndPlace) {
+  expect_error("trunc.json", "{\n  \"schema_version\": 1,\n  \"rows\": [\n", ":4", "invalid JSON");
+  expect_error("norows.json", "{\"schema_version\": 1}", ":1", "missing 'rows'");
+  expect_error("noversion.json", "{\"rows\": []}", ":1", "schema_version");
+  expect_error("badfield.json", "{\"schema_version\": 1, \"rows\": [{\"source\": 3}]}", ": rows[0].source",
+               "expected a string");
+}
+
+}  // namespace
+}  // namespace fb

@@ -3,10 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "collectives/error.hpp"
 #include "harness/plan.hpp"
 #include "harness/progress.hpp"
 #include "harness/version.hpp"
+#include "model/units.hpp"
 #include "transports/backend.hpp"
 
 namespace fb {
@@ -93,10 +96,40 @@ CliResult parse_command_line(int argc, char** argv) {
   CLI::Option* timeout_opt = run->add_option("--timeout", timeout_text,
                   "seconds without progress after which the job ends with exit code 3 (0 = off, default)");
   run->add_flag("-q,--quiet", cfg.quiet, "no console table and no progress line (files are still written)");
+  run->add_option("--fabric", cfg.fabric,
+                  "fabric file or name (configs/fabrics/): predict every row; default localhost on one host");
+  run->add_option("--set", cfg.sets, "override a fabric field: --set scale_up.bandwidth_GBps=900 (repeatable)");
   bool no_progress = false, force_progress = false;
   run->add_flag("--no-progress", no_progress, "no progress line on stderr");
   run->add_flag("--progress", force_progress,
                 "show the progress line even when stderr is not a terminal (mpirun gives ranks a pipe)");
+
+  // fabricbench model: predictions and extrapolation, no MPI.
+  ModelOptions& mo = result.model;
+  CLI::App* model = app.add_subcommand("model", "Predict ops on a fabric and extrapolate to 2^20 GPUs (no MPI)");
+  std::string ops_text = "allreduce,alltoall", bytes_text = "1G", algo_text, gpus_text, rpd_text;
+  model->add_option("--fabric", mo.fabric, "fabric file or name in configs/fabrics/")->required();
+  model->add_option("--set", mo.sets, "override a fabric field: --set scale_out.tiers.1.oversubscription=7");
+  model->add_option("--op", ops_text, "ops, comma-separated (default allreduce,alltoall)");
+  model->add_option("--bytes,-b", bytes_text, "sizes, comma-separated: 1G,64M (default 1G)");
+  model->add_option("--algo", algo_text,
+                    "algorithms, comma-separated: a name, auto (best UCX/MPI algorithm), nccl_auto (NCCL's "
+                    "choice); default nccl_auto on GPU fabrics, auto on hosts");
+  model->add_option("--protocol", mo.protocol, "NCCL protocol: auto, ll, ll128, simple (default auto)");
+  model->add_option("--gpus", gpus_text, "scales, comma-separated (default: one domain, doubling to 1048576)");
+  model->add_option("--ranks-per-domain", rpd_text, "ranks in each scale-up domain (default: the domain size)");
+  model->add_option("--csv", mo.csv_path, "write predictions as CSV (results schema, source=model)");
+  model->add_option("--json", mo.json_path, "write predictions as JSON");
+  model->add_flag("-q,--quiet", mo.quiet, "no table");
+
+  // fabricbench calibrate: fit a fabric file to measured rows.
+  CalibrateOptions& co = result.calibrate;
+  CLI::App* calibrate = app.add_subcommand("calibrate", "Fit a fabric file's latencies and bandwidths to measurements");
+  calibrate->add_option("results", co.inputs, "CSV or JSON results with pingpong rows")->required();
+  calibrate->add_option("-o,--output", co.output, "fabric file to write")->required();
+  calibrate->add_option("--base", co.base, "fabric to start from (default localhost)");
+  calibrate->add_option("--set", co.sets, "override a field of the base fabric");
+  calibrate->add_flag("--force", co.force, "replace the output file if it exists");
 
   try {
     app.parse(argc, argv);
@@ -122,6 +155,58 @@ CliResult parse_command_line(int argc, char** argv) {
 
   if (list) {
     result.command = Command::list;
+    return result;
+  }
+  if (model->parsed()) {
+    result.command = Command::model;
+    mo.command_line = join_args(argc, argv);
+    auto list = [](const std::string& s) {
+      std::vector<std::string> v;
+      std::string cur;
+      for (char c : s + ",") {
+        if (c == ',') {
+          if (!cur.empty()) v.push_back(cur);
+          cur.clear();
+        } else if (c != ' ') {
+          cur += c;
+        }
+      }
+      return v;
+    };
+    auto sizes = [&](const std::string& key, const std::string& text) {
+      std::vector<std::uint64_t> v;
+      for (const auto& item : list(text)) {
+        try {
+          v.push_back(parse_bytes(item));
+        } catch (const std::invalid_argument& e) {
+          throw UsageError("command line: " + key + ": " + e.what());
+        }
+        if (v.back() == 0) throw UsageError("command line: " + key + ": must be at least 1, got '" + item + "'");
+      }
+      if (v.empty()) throw UsageError("command line: " + key + ": no values given");
+      return v;
+    };
+    mo.ops = list(ops_text);
+    if (mo.ops.empty()) throw UsageError("command line: op: no ops given");
+    mo.bytes = sizes("bytes", bytes_text);
+    mo.algos = list(algo_text);
+    if (!gpus_text.empty()) {
+      for (const auto& item : list(gpus_text)) {
+        std::uint64_t g = 0;
+        auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), g);
+        if (ec != std::errc() || p != item.data() + item.size() || g == 0)
+          throw UsageError("command line: gpus: expected whole numbers >= 1, got '" + item + "'");
+        mo.gpus.push_back(g);
+      }
+    }
+    if (!rpd_text.empty()) mo.ranks_per_domain = sizes("ranks-per-domain", rpd_text).front();
+    if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
+      throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");
+    return result;
+  }
+  if (calibrate->parsed()) {
+    result.command = Command::calibrate;
+    co.command_line = join_args(argc, argv);
     return result;
   }
   if (!run->parsed()) {

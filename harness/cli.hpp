@@ -4,14 +4,17 @@
 #include <string>
 
 #include "harness/config.hpp"
+#include "harness/modeling.hpp"
 
 namespace fb {
 
-enum class Command { run, list, version, help };
+enum class Command { run, model, calibrate, list, version, help };
 
 struct CliResult {
   Command command = Command::help;
   RunConfig config;
+  ModelOptions model;
+  CalibrateOptions calibrate;
   std::string help_text;  // for Command::help
 };
 

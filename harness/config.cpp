@@ -205,7 +205,9 @@ std::vector<std::uint64_t> TestSpec::sizes() const {
 std::string RunConfig::canonical() const {
   // One "key=value" line each, so a difference between ranks can be named by its key.
   std::ostringstream o;
-  o << "csv=" << csv_path << "\njson=" << json_path << "\ntimeout=" << timeout_s << "\nplan=" << plan_path << "\n";
+  o << "csv=" << csv_path << "\njson=" << json_path << "\ntimeout=" << timeout_s << "\nplan=" << plan_path << "\n"
+    << "fabric=" << fabric << "\n";
+  for (const auto& s : sets) o << "set=" << s << "\n";
   for (std::size_t i = 0; i < tests.size(); ++i) {
     const TestSpec& t = tests[i];
     const std::string p = tests.size() > 1 ? "test " + std::to_string(i + 1) + " " : "";

@@ -45,6 +45,8 @@ struct RunConfig {
   int progress = 1;  // Progress::Mode: 0 off, 1 when stderr is a terminal, 2 always
   std::string command_line;
   std::string plan_path;
+  std::string fabric;              // --fabric: predict every row with this fabric
+  std::vector<std::string> sets;   // --set path=value overrides of the fabric
 
   // Canonical text of everything that must agree across ranks (not the output paths' presence
   // on other ranks, which only rank 0 uses, but their values too: a difference is a mistake).

@@ -7,10 +7,12 @@
 #include <ctime>
 #include <iostream>
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "collectives/error.hpp"
 #include "harness/cli.hpp"
+#include "harness/modeling.hpp"
 #include "harness/runner.hpp"
 #include "harness/sink.hpp"
 #include "harness/utc.hpp"
@@ -85,9 +87,13 @@ class SinkSet final : public Sink {
   void begin(const RunMeta& m) override {
     for (auto& s : sinks_) s->begin(m);
   }
-  void row(const Record& r) override {
+  void row(const Record& measured) override {
+    Record r = measured;
+    if (fabric_) annotate_with_model(r, *fabric_);
     for (auto& s : sinks_) s->row(r);
   }
+  // Every row is held against this fabric's prediction before it is written.
+  void set_fabric(const model::Fabric* f) { fabric_ = f; }
   void end(const std::string& status) override {
     for (auto& s : sinks_) {
       try {
@@ -100,6 +106,7 @@ class SinkSet final : public Sink {
 
  private:
   std::vector<std::unique_ptr<Sink>> sinks_;
+  const model::Fabric* fabric_ = nullptr;
 };
 
 RunMeta make_meta(transports::World& w, const RunConfig& cfg,
@@ -137,6 +144,7 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
   std::vector<std::unique_ptr<transports::Backend>> backends;
   std::vector<PreparedTest> tests;
   SinkSet sinks;
+  std::optional<model::Fabric> fabric;
   const RunConfig& cfg = cli.config;
   try {
     agree(world, parse_error);
@@ -148,6 +156,24 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
       for (const auto& t : cfg.tests)
         if (std::find(names.begin(), names.end(), t.backend) == names.end()) names.push_back(t.backend);
       for (const auto& n : names) backends.push_back(transports::make_backend(n, world));
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    agree(world, err);
+
+    // The fabric the rows are held against: --fabric, else localhost on a single host.
+    try {
+      if (!cfg.fabric.empty()) {
+        fabric = load_fabric_for_cli(cfg.fabric, cfg.sets);
+      } else if (world.nnodes() == 1) {
+        try {
+          fabric = load_fabric_for_cli("localhost", cfg.sets);
+        } catch (const UsageError&) {
+          if (!cfg.sets.empty()) throw;  // a --set for a fabric that is not there
+        }
+      } else if (!cfg.sets.empty()) {
+        throw UsageError("--set needs --fabric on a multi-host run");
+      }
     } catch (const std::exception& e) {
       err = e.what();
     }
@@ -188,6 +214,7 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
   }
 
   if (root) sinks.begin(make_meta(world, cfg, backends));
+  if (fabric) sinks.set_fabric(&*fabric);
   try {
     Watchdog watchdog(world, cfg.timeout_s, [&sinks](const std::string& status) { sinks.end(status); });
     const RunOutcome out = run_tests(world, tests, {&sinks}, &watchdog, cfg.progress);
@@ -218,6 +245,17 @@ int main(int argc, char** argv) {
     parse_error = e.what();
   }
   const bool print = launcher_rank() <= 0;
+  if (parse_error.empty() && (cli.command == Command::model || cli.command == Command::calibrate)) {
+    try {
+      return cli.command == Command::model ? run_model_command(cli.model) : run_calibrate_command(cli.calibrate);
+    } catch (const UsageError& e) {
+      error_line(e.what());
+      return exit_code::usage;
+    } catch (const std::exception& e) {
+      error_line(e.what());
+      return exit_code::timeout;
+    }
+  }
   if (parse_error.empty() && cli.command != Command::run) {
     if (print) {
       if (cli.command == Command::list) std::cout << list_text();

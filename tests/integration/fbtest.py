@@ -41,7 +41,10 @@ CSV_COLUMNS = [
     "count", "iters", "warmup", "ops_per_sample", "check_iters", "time_us", "time_min_us",
     "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us", "algbw_GBps", "busbw_GBps",
     "wrong", "slowest_rank", "slowest_host", "slowest_share", "skew",
+    "model_fabric", "model_algo", "model_time_us", "model_busbw_GBps", "model_err_pct", "model_bottleneck",
 ]
+# Empty in CSV, null in JSON, when no prediction was made.
+OPTIONAL_FLOAT_COLUMNS = {"model_time_us", "model_busbw_GBps", "model_err_pct"}
 INT_COLUMNS = {
     "schema_version", "root", "nranks", "nnodes", "ranks_per_node", "requested_bytes", "bytes",
     "count", "iters", "warmup", "ops_per_sample", "check_iters", "wrong", "slowest_rank",
@@ -380,7 +383,9 @@ def typed_csv_row(row):
     """A CSV row with the JSON's types (ints, floats, bools)."""
     out = {}
     for k, v in row.items():
-        if k in INT_COLUMNS:
+        if k in OPTIONAL_FLOAT_COLUMNS:
+            out[k] = None if v == "" else float(v)
+        elif k in INT_COLUMNS:
             out[k] = int(v)
         elif k in FLOAT_COLUMNS:
             out[k] = float(v)
@@ -420,7 +425,9 @@ def check_results(tc, csv_path, json_path, status="ok", nranks=None):
         tc.assertEqual(list(j.keys()), CSV_COLUMNS + ["samples_us"], f"JSON row {i} keys")
         typed = typed_csv_row(c)
         for k in CSV_COLUMNS:
-            if k in FLOAT_COLUMNS:
+            if k in OPTIONAL_FLOAT_COLUMNS and (typed[k] is None or j[k] is None):
+                tc.assertEqual(typed[k], j[k], f"row {i} column {k}: CSV {c[k]!r} vs JSON {j[k]!r}")
+            elif k in FLOAT_COLUMNS or k in OPTIONAL_FLOAT_COLUMNS:
                 # CSV doubles are written in shortest round-trip form: the same double.
                 tc.assertEqual(typed[k], float(j[k]), f"row {i} column {k}: CSV {c[k]} vs JSON {j[k]}")
             else:

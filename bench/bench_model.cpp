@@ -1,0 +1,142 @@
+// The fabric model's full sweep: every algorithm x every op it implements (NCCL algorithms at each
+// of their protocols) x 30 sizes (1 B .. 16 GiB) x 21 scales (1 .. 2^20 GPUs, 8 per NVLink
+// domain) on an HGX H100-like fabric with a 4-tier radix-64 fat tree (2^21 endpoints) and SHARP,
+// so that every algorithm has scales where it runs. One iteration = one full sweep; the target is
+// < 50 ms on one core (closed forms: a prediction costs the same at 8 and at 2^20 GPUs).
+//   BM_FullSweep          the registry's cost functions directly (what predict() runs per algorithm)
+//   BM_FullSweepPredict   predict() per algorithm at protocol "auto" (validation, protocol choice;
+//                         combinations that cannot run throw and are counted)
+//   BM_AutoSweep          predict() with "auto" and "nccl_auto" per op: `fabricbench model`'s default
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/cost.hpp"
+#include "model/fabric.hpp"
+
+namespace fb::model {
+namespace {
+
+Fabric hgx_fabric() {
+  Fabric f;
+  f.name = "hgx-h100-like";
+  f.description = "8x H100 per NVLink4 domain, 8x 400G rails, 4-tier radix-64 fat tree, SHARP";
+  f.memory_bandwidth_GBps = 3350;
+  f.reduce_bandwidth_GBps = 3350.0 / 3;
+  f.domain_size = 8;
+  f.scaleup_bandwidth_GBps = 450;
+  f.scaleup_latency_us = 0.6;
+  f.in_switch_reduction = true;
+  f.nic_bandwidth_Gbps = 400;
+  f.nics_per_domain = 8;
+  f.rails = 8;
+  f.nic_latency_us = 2.7;
+  f.wire_efficiency = 0.99369;
+  f.in_network_reduction = true;
+  f.tiers = {{"leaf", 64, 0, 1}, {"spine", 64, 0, 1}, {"core", 64, 0, 1}, {"super", 64, 0, 1}};
+  return f;
+}
+
+std::vector<double> sizes() {
+  std::vector<double> s;
+  for (int i = 0; i < 30; ++i) s.push_back(std::round(std::exp2(34.0 * i / 29)));
+  return s;
+}
+
+std::vector<Placement> scales() {
+  std::vector<Placement> s;
+  for (int i = 0; i <= 20; ++i) {
+    const std::uint64_t p = std::uint64_t{1} << i;
+    s.push_back(Placement{p, p < 8 ? p : 8});
+  }
+  return s;
+}
+
+bool pair_op(const std::string& op) {
+  return op == "sendrecv" || op == "bidir" || op == "pingpong";
+}
+
+void BM_FullSweep(benchmark::State& state) {
+  const Fabric f = hgx_fabric();
+  const auto sz = sizes();
+  const auto sc = scales();
+  const char* protocols[] = {"ll", "ll128", "simple"};
+  std::int64_t evaluated = 0, unavailable = 0;
+  for (auto _ : state) {
+    double sum = 0;
+    for (const Algorithm& a : algorithms())
+      for (const std::string& op : a.ops)
+        for (const Placement& pl : sc) {
+          if (pair_op(op) && pl.nranks < 2) continue;
+          for (double n : sz) {
+            for (int pr = 0; pr < (a.has_protocols ? 3 : 1); ++pr) {
+              const Prediction r = a.cost(f, op, pl, n, a.has_protocols ? protocols[pr] : "");
+              if (r.time_us < 0) {
+                ++unavailable;
+                continue;
+              }
+              sum += r.time_us;
+              ++evaluated;
+            }
+          }
+        }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.counters["predictions"] = static_cast<double>(evaluated) / static_cast<double>(state.iterations());
+  state.counters["unavailable"] = static_cast<double>(unavailable) / static_cast<double>(state.iterations());
+  state.counters["ns_per_prediction"] = benchmark::Counter(
+      static_cast<double>(evaluated + unavailable) / static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_FullSweep)->Unit(benchmark::kMillisecond);
+
+void BM_FullSweepPredict(benchmark::State& state) {
+  const Fabric f = hgx_fabric();
+  const auto sz = sizes();
+  const auto sc = scales();
+  std::int64_t evaluated = 0, refused = 0;
+  for (auto _ : state) {
+    double sum = 0;
+    for (const Algorithm& a : algorithms())
+      for (const std::string& op : a.ops)
+        for (const Placement& pl : sc) {
+          if (pair_op(op) && pl.nranks < 2) continue;
+          for (double n : sz) {
+            try {
+              sum += predict(f, op, a.name, pl, n).time_us;
+              ++evaluated;
+            } catch (const std::invalid_argument&) {
+              ++refused;
+            }
+          }
+        }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.counters["predictions"] = static_cast<double>(evaluated) / static_cast<double>(state.iterations());
+  state.counters["refused"] = static_cast<double>(refused) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_FullSweepPredict)->Unit(benchmark::kMillisecond);
+
+void BM_AutoSweep(benchmark::State& state) {
+  const Fabric f = hgx_fabric();
+  const auto sz = sizes();
+  const auto sc = scales();
+  for (auto _ : state) {
+    double sum = 0;
+    for (const std::string& op : model_ops())
+      for (const Placement& pl : sc) {
+        if (pair_op(op) && pl.nranks < 2) continue;
+        for (double n : sz)
+          for (const char* algo : {"auto", "nccl_auto"}) sum += predict(f, op, algo, pl, n).time_us;
+      }
+    benchmark::DoNotOptimize(sum);
+  }
+}
+BENCHMARK(BM_AutoSweep)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace fb::model

@@ -1,0 +1,346 @@
+#include "harness/modeling.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+
+#include "collectives/error.hpp"
+#include "harness/results_reader.hpp"
+#include "harness/sink.hpp"
+#include "harness/utc.hpp"
+#include "harness/version.hpp"
+#include "model/units.hpp"
+
+namespace fb {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<fs::path> fabric_dirs() {
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("FABRICBENCH_CONFIGS")) dirs.push_back(fs::path(env) / "fabrics");
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path bin = exe.parent_path();
+    // build tree (build/fabricbench, build/bench/...) and install tree (bin/ -> share/fabricbench/).
+    for (const fs::path& p : {bin.parent_path() / "configs" / "fabrics", bin.parent_path().parent_path() / "configs" / "fabrics",
+                              bin.parent_path() / "share" / "fabricbench" / "configs" / "fabrics"})
+      dirs.push_back(p);
+  }
+  return dirs;
+}
+
+}  // namespace
+
+std::string find_fabric_file(const std::string& name) {
+  std::error_code ec;
+  if (name.find('/') != std::string::npos || fs::is_regular_file(name, ec)) {
+    if (!fs::is_regular_file(name, ec)) throw UsageError("fabric: no such file '" + name + "'");
+    return name;
+  }
+  std::string searched;
+  for (const fs::path& d : fabric_dirs()) {
+    for (const std::string& file : {name, name + ".yaml"}) {
+      const fs::path p = d / file;
+      if (fs::is_regular_file(p, ec)) return p.lexically_normal().string();
+    }
+    searched += (searched.empty() ? "" : ", ") + d.lexically_normal().string();
+  }
+  throw UsageError("fabric: '" + name + "' is neither a file nor a fabric in " + searched);
+}
+
+model::Fabric load_fabric_for_cli(const std::string& name_or_path, const std::vector<std::string>& sets) {
+  const std::string path = find_fabric_file(name_or_path);
+  try {
+    return model::load_fabric(path, sets);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
+void annotate_with_model(Record& r, const model::Fabric& f) {
+  model::Placement p;
+  p.nranks = static_cast<std::uint64_t>(std::max(1, r.nranks));
+  p.ranks_per_domain = static_cast<std::uint64_t>(std::max(1, r.ranks_per_node));
+  try {
+    const model::Prediction pr = model::predict(f, r.op, r.algo.empty() ? "native" : r.algo, p,
+                                                static_cast<double>(r.bytes));
+    r.model_fabric = f.name;
+    r.model_algo = pr.algo + (pr.protocol.empty() ? "" : "/" + pr.protocol);
+    r.model_time_us = pr.time_us;
+    r.model_busbw_GBps = pr.busbw_GBps;
+    r.model_err_pct = pr.time_us > 0 ? 100.0 * (r.time_us - pr.time_us) / pr.time_us : 0.0;
+    r.model_bottleneck = pr.bottleneck;
+  } catch (const std::invalid_argument&) {
+    // The model has no algorithm for what ran: leave the prediction empty.
+  }
+}
+
+std::vector<std::uint64_t> default_scales(std::uint64_t domain_size) {
+  constexpr std::uint64_t kMax = 1ull << 20;
+  std::vector<std::uint64_t> v;
+  for (std::uint64_t g = std::max<std::uint64_t>(domain_size, 1); g < kMax; g *= 2) v.push_back(g);
+  v.push_back(kMax);
+  return v;
+}
+
+namespace {
+
+Record model_record(const ModelOptions& o, const model::Fabric& f, const std::string& op, std::uint64_t bytes,
+                    const model::Placement& p, const model::Prediction& pr) {
+  Record r;
+  r.source = "model";
+  r.backend = "model";
+  r.op = op;
+  r.algo = pr.algo + (pr.protocol.empty() ? "" : "/" + pr.protocol);
+  r.mem = f.endpoint_kind == "gpu" ? "cuda" : "host";
+  r.dtype = "";
+  r.nranks = static_cast<int>(std::min<std::uint64_t>(p.nranks, std::numeric_limits<int>::max()));
+  r.nnodes = static_cast<int>(std::min<std::uint64_t>(p.domains(), std::numeric_limits<int>::max()));
+  r.ranks_per_node = static_cast<int>(p.ranks_per_domain);
+  r.requested_bytes = r.bytes = bytes;
+  r.iters = r.warmup = r.check_iters = 0;
+  r.time_us = r.time_min_us = r.time_p50_us = r.time_mean_us = r.time_p99_us = r.time_max_us = pr.time_us;
+  r.algbw_GBps = pr.algbw_GBps;
+  r.busbw_GBps = pr.busbw_GBps;
+  r.slowest_rank = -1;
+  r.timestamp = utc_now();
+  r.model_fabric = f.name;
+  r.model_algo = r.algo;
+  r.model_time_us = pr.time_us;
+  r.model_busbw_GBps = pr.busbw_GBps;
+  r.model_bottleneck = pr.bottleneck;
+  (void)o;
+  return r;
+}
+
+std::string time_text(double us) {
+  if (us < 1000) return fmt::format("{:.2f} us", us);
+  if (us < 1e6) return fmt::format("{:.2f} ms", us / 1e3);
+  return fmt::format("{:.2f} s", us / 1e6);
+}
+
+}  // namespace
+
+int run_model_command(const ModelOptions& o) {
+  const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
+  const std::vector<std::string> algos =
+      o.algos.empty() ? std::vector<std::string>{f.endpoint_kind == "gpu" ? "nccl_auto" : "auto"} : o.algos;
+  const std::uint64_t rpd = o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.domain_size);
+  const std::uint64_t capacity = f.max_endpoints();
+  std::vector<std::uint64_t> scales = o.gpus;
+  std::string clipped;
+  if (scales.empty()) {
+    // The default sweep stops where the topology does.
+    for (auto g : default_scales(rpd))
+      if (g <= capacity) scales.push_back(g);
+    if (scales.empty() || scales.back() < (1ull << 20)) {
+      if (scales.empty() || scales.back() < capacity) scales.push_back(capacity);
+      clipped = fmt::format("# {} holds {} endpoints: the sweep stops there (grow it with --set, e.g. more "
+                            "tiers or planes)\n",
+                            f.name, capacity);
+    }
+  }
+  for (auto g : scales)
+    if (g > capacity)
+      throw UsageError(fmt::format("gpus: {} exceeds what fabric '{}' holds ({} endpoints); scale the topology "
+                                   "with --set (more tiers, planes or radix)",
+                                   g, f.name, capacity));
+  for (const auto& op : o.ops)
+    if (std::find(model::model_ops().begin(), model::model_ops().end(), op) == model::model_ops().end())
+      throw UsageError("op: unknown op '" + op + "'");
+  // Validate every (op, algo) before writing anything.
+  for (const auto& op : o.ops)
+    for (const auto& a : algos) try {
+        model::predict(f, op, a, model::Placement{scales.front(), std::min(rpd, scales.front())},
+                       static_cast<double>(o.bytes.front()), o.protocol);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("algo: ") + e.what());
+      }
+
+  std::vector<std::unique_ptr<Sink>> sinks;
+  std::vector<std::string> created;
+  try {
+    if (!o.csv_path.empty()) {
+      sinks.push_back(make_csv_sink(o.csv_path));
+      created.push_back(o.csv_path);
+    }
+    if (!o.json_path.empty()) {
+      sinks.push_back(make_json_sink(o.json_path));
+      created.push_back(o.json_path);
+    }
+  } catch (const std::exception& e) {
+    for (const auto& p : created) ::unlink(p.c_str());
+    throw UsageError(std::string("cannot write results: ") + e.what());
+  }
+  RunMeta meta;
+  meta.fabricbench_version = kVersion;
+  meta.git_describe = kGitDescribe;
+  meta.command_line = o.command_line;
+  meta.started_utc = utc_now();
+  for (auto& s : sinks) s->begin(meta);
+
+  if (!o.quiet)
+    std::cout << fmt::format("# fabric {} ({}): {} {}s per domain at {} GB/s each way, {} endpoints at most\n",
+                             f.name, f.source, f.domain_size, f.endpoint_kind, f.scaleup_bandwidth_GBps, capacity)
+              << clipped;
+  for (const auto& op : o.ops)
+    for (auto bytes : o.bytes)
+      for (const auto& a : algos) {
+        if (!o.quiet)
+          std::cout << fmt::format("#\n# {} {} algo={}\n# {:>9} {:>9} {:<24} {:>12} {:>10} {:>10}  {}\n", op,
+                                   format_bytes(bytes), a, "gpus", "domains", "algorithm", "time", "algbw",
+                                   "busbw", "bottleneck")
+                    << fmt::format("# {:>9} {:>9} {:<24} {:>12} {:>10} {:>10}\n", "", "", "", "", "(GB/s)",
+                                   "(GB/s)");
+        for (auto g : scales) {
+          model::Placement p{g, std::min(rpd, g)};
+          model::Prediction pr;
+          try {
+            pr = model::predict(f, op, a, p, static_cast<double>(bytes), o.protocol);
+          } catch (const std::invalid_argument& e) {
+            if (!o.quiet) std::cout << fmt::format("  {:>9} {:>9} {}\n", g, p.domains(), e.what());
+            continue;
+          }
+          const Record r = model_record(o, f, op, bytes, p, pr);
+          if (!o.quiet)
+            std::cout << fmt::format("  {:>9} {:>9} {:<24} {:>12} {:>10.2f} {:>10.2f}  {}\n", g, p.domains(), r.algo,
+                                     time_text(pr.time_us), pr.algbw_GBps, pr.busbw_GBps, pr.bottleneck);
+          for (auto& s : sinks) s->row(r);
+        }
+      }
+  for (auto& s : sinks) s->end("ok");
+  return 0;
+}
+
+LinkFit fit_link(const std::vector<std::pair<double, double>>& pts) {
+  LinkFit fit;
+  fit.points = static_cast<int>(pts.size());
+  if (pts.size() < 2) throw UsageError("calibrate: need at least 2 sizes to fit a latency and a bandwidth");
+  // Weighted least squares for t = a + b x with weights 1/t^2.
+  double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (auto [x, t] : pts) {
+    const double w = 1.0 / (t * t);
+    sw += w;
+    sx += w * x;
+    sy += w * t;
+    sxx += w * x * x;
+    sxy += w * x * t;
+  }
+  const double det = sw * sxx - sx * sx;
+  double a = 0, b = 0;
+  if (det > 0) {
+    b = (sw * sxy - sx * sy) / det;
+    a = (sy - b * sx) / sw;
+  }
+  if (!(b > 0)) throw UsageError("calibrate: the times do not grow with size; sweep a wider size range (-e 64M)");
+  if (a < 0) {
+    // A negative intercept is noise at the small end: refit the slope through the origin.
+    a = 0;
+    b = sxy / sxx;
+  }
+  fit.latency_us = a;
+  fit.bandwidth_GBps = 1.0 / (b * 1e3);
+  double ss_res = 0, ss_tot = 0, mean = 0;
+  for (auto [x, t] : pts) mean += t / pts.size();
+  for (auto [x, t] : pts) {
+    const double pred = a + b * x;
+    ss_res += (t - pred) * (t - pred) / (t * t);
+    ss_tot += (t - mean) * (t - mean) / (t * t);
+    fit.max_err_pct = std::max(fit.max_err_pct, 100.0 * std::abs(pred - t) / t);
+  }
+  fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+  return fit;
+}
+
+int run_calibrate_command(const CalibrateOptions& o) {
+  std::error_code ec;
+  if (!o.force && fs::exists(o.output, ec))
+    throw UsageError("calibrate: '" + o.output + "' exists (use --force to replace it)");
+  std::vector<std::pair<double, double>> up, out;
+  std::string sources;
+  bool multi_node = false;
+  for (const auto& in : o.inputs) {
+    const ResultsFile rf = read_results(in);
+    int used = 0;
+    for (const Record& r : rf.rows) {
+      if (r.source != "measured" || r.op != "pingpong" || r.wrong != 0 || r.bytes == 0 || !(r.time_us > 0)) continue;
+      (r.nnodes > 1 ? out : up).emplace_back(static_cast<double>(r.bytes), r.time_us);
+      multi_node = multi_node || r.nnodes > 1;
+      ++used;
+    }
+    sources += (sources.empty() ? "" : ", ") + fs::path(in).filename().string() + fmt::format(" ({} rows)", used);
+  }
+  if (up.empty() && out.empty())
+    throw UsageError("calibrate: no pingpong rows to fit in " + sources +
+                     " (measure some: fabricbench run --op pingpong -b 8 -e 64M)");
+  model::Fabric f = load_fabric_for_cli(o.base.empty() ? "localhost" : o.base, o.sets);
+  std::vector<std::pair<std::string, std::string>> notes;
+  std::vector<LinkFit> fits;
+  if (!up.empty()) {
+    LinkFit fit = fit_link(up);
+    fit.tier = "scale-up";
+    f.scaleup_latency_us = fit.latency_us;
+    f.scaleup_bandwidth_GBps = fit.bandwidth_GBps;
+    const std::string why = fmt::format("calibrate: fit of {} one-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
+                                        fit.points, sources, fit.r2, fit.max_err_pct);
+    notes.emplace_back("scale_up.latency_us", why);
+    notes.emplace_back("scale_up.bandwidth_GBps", why);
+    fits.push_back(fit);
+  }
+  if (!out.empty()) {
+    if (!f.has_scaleout()) throw UsageError("calibrate: rows span several hosts but the base fabric has no scale_out");
+    LinkFit fit = fit_link(out);
+    fit.tier = "scale-out";
+    // A pair on two hosts under one leaf crosses one switch.
+    f.nic_latency_us = std::max(0.0, fit.latency_us - f.tiers.front().hop_latency_us);
+    f.nic_bandwidth_Gbps = fit.bandwidth_GBps * 8.0 / f.wire_efficiency;
+    const std::string why = fmt::format("calibrate: fit of {} multi-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
+                                        fit.points, sources, fit.r2, fit.max_err_pct);
+    notes.emplace_back("scale_out.latency_us", why);
+    notes.emplace_back("scale_out.nic_bandwidth_Gbps", why);
+    fits.push_back(fit);
+  }
+  f.name = fs::path(o.output).stem().string();
+  f.description = "calibrated by fabricbench " + std::string(kVersion) + " on " + utc_now() + " from " + sources;
+  try {
+    model::validate_fabric(f);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("calibrate: the fit gives an impossible fabric: ") + e.what());
+  }
+  const std::string yaml = model::fabric_to_yaml(f, notes);
+  const std::string tmp = o.output + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream w(tmp);
+    w << "# " << o.command_line << "\n" << yaml;
+    if (!w) {
+      ::unlink(tmp.c_str());
+      throw UsageError("calibrate: cannot write '" + o.output + "'");
+    }
+  }
+  if (std::rename(tmp.c_str(), o.output.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw UsageError("calibrate: cannot write '" + o.output + "'");
+  }
+  std::cout << fmt::format("{:<10} {:>6} {:>12} {:>14} {:>8} {:>9}\n", "tier", "points", "latency(us)",
+                           "bandwidth(GB/s)", "R2", "max err");
+  for (const auto& fit : fits)
+    std::cout << fmt::format("{:<10} {:>6} {:>12.3f} {:>14.3f} {:>8.4f} {:>8.1f}%\n", fit.tier, fit.points,
+                             fit.latency_us, fit.bandwidth_GBps, fit.r2, fit.max_err_pct);
+  std::cout << "wrote " << o.output << "\n";
+  (void)multi_node;
+  return 0;
+}
+
+}  // namespace fb

@@ -1,0 +1,69 @@
+// The harness side of the fabric model: find fabric files, annotate measured rows with the
+// model's prediction, `fabricbench model` (predict and extrapolate), `fabricbench calibrate`
+// (fit a fabric file to measurements). No MPI here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/record.hpp"
+#include "model/cost.hpp"
+#include "model/fabric.hpp"
+
+namespace fb {
+
+// A fabric given as a path, or as a name found in the fabric directories: $FABRICBENCH_CONFIGS/
+// fabrics, then configs/fabrics beside the binary's build or install tree. "hgx-h100" and
+// "hgx-h100.yaml" both work. Throws UsageError naming what was searched.
+std::string find_fabric_file(const std::string& name_or_path);
+// Loads with `sets` overrides; errors become UsageError.
+model::Fabric load_fabric_for_cli(const std::string& name_or_path, const std::vector<std::string>& sets);
+
+// Fill the model_* fields of a measured row (leaves them empty when the model has no algorithm
+// for what ran).
+void annotate_with_model(Record& r, const model::Fabric& f);
+
+struct ModelOptions {
+  std::string fabric;
+  std::vector<std::string> sets;
+  std::vector<std::string> ops{"allreduce", "alltoall"};
+  std::vector<std::uint64_t> bytes{1ull << 30};
+  std::vector<std::string> algos;        // empty: nccl_auto for GPU fabrics, auto for hosts
+  std::string protocol = "auto";
+  std::vector<std::uint64_t> gpus;       // empty: one domain, then doubling to 2^20
+  std::uint64_t ranks_per_domain = 0;    // 0: the fabric's domain size
+  std::string csv_path, json_path;
+  bool quiet = false;
+  std::string command_line;
+};
+
+// The default scale sweep: the domain size, then doubling, up to and including 2^20.
+std::vector<std::uint64_t> default_scales(std::uint64_t domain_size);
+
+int run_model_command(const ModelOptions& o);
+
+struct CalibrateOptions {
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string base;                  // fabric to start from; default localhost (one host) 
+  std::vector<std::string> sets;
+  bool force = false;
+  std::string command_line;
+};
+
+// One fitted tier: time = latency_us + bytes / bandwidth_GBps / 1e3.
+struct LinkFit {
+  std::string tier;      // "scale-up" or "scale-out"
+  int points = 0;
+  double latency_us = 0;
+  double bandwidth_GBps = 0;
+  double r2 = 0;         // of time against the fit
+  double max_err_pct = 0;
+};
+// Weighted least squares (weights 1/t^2: relative errors count equally at every size).
+LinkFit fit_link(const std::vector<std::pair<double, double>>& bytes_time_us);
+
+int run_calibrate_command(const CalibrateOptions& o);
+
+}  // namespace fb

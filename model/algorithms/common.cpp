@@ -1,0 +1,435 @@
+// The shared terms of model/algorithms/common.hpp (the model is described there).
+#include "model/algorithms/common.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace fb::model::detail {
+
+namespace {
+
+bool is_multiple(double a, double b) {
+  if (!(b > 0)) return false;
+  const double q = a / b;
+  return q >= 1 - 1e-9 && std::fabs(q - std::round(q)) <= 1e-9 * std::max(1.0, q);
+}
+
+std::string num(double x) {
+  std::string s = std::to_string(x);
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::string fabric_label(const Fabric& f) {
+  return f.name.empty() ? std::string("fabric") : "fabric '" + f.name + "'";
+}
+
+}  // namespace
+
+// ---- ops and protocols ------------------------------------------------------------------------
+
+Op parse_op(const std::string& op) {
+  if (op == "allreduce") return Op::allreduce;
+  if (op == "alltoall") return Op::alltoall;
+  if (op == "allgather") return Op::allgather;
+  if (op == "reducescatter") return Op::reducescatter;
+  if (op == "broadcast") return Op::broadcast;
+  if (op == "sendrecv") return Op::sendrecv;
+  if (op == "bidir") return Op::bidir;
+  if (op == "pingpong") return Op::pingpong;
+  return Op::unknown;
+}
+
+Proto parse_proto(const std::string& s) {
+  if (s == "ll") return Proto::ll;
+  if (s == "ll128") return Proto::ll128;
+  if (s == "simple") return Proto::simple;
+  return Proto::none;
+}
+
+const char* proto_name(Proto p) {
+  switch (p) {
+    case Proto::ll:
+      return "ll";
+    case Proto::ll128:
+      return "ll128";
+    case Proto::simple:
+      return "simple";
+    case Proto::none:
+      break;
+  }
+  return "";
+}
+
+double busbw_factor(Op op, double p) {
+  if (!(p > 0)) return 0;
+  switch (op) {
+    case Op::allreduce:
+      return 2 * (p - 1) / p;
+    case Op::alltoall:
+    case Op::allgather:
+    case Op::reducescatter:
+      return (p - 1) / p;
+    case Op::broadcast:
+    case Op::sendrecv:
+    case Op::pingpong:
+      return 1;
+    case Op::bidir:
+      return 2;
+    case Op::unknown:
+      break;
+  }
+  return 0;
+}
+
+// ---- cost --------------------------------------------------------------------------------------
+
+double Cost::total() const {
+  double t = 0;
+  for (double x : v) t += x;
+  return t;
+}
+
+int Cost::dominant() const {
+  int best = kLatency;
+  for (int i = 1; i < kNumSlots; ++i)
+    if (v[static_cast<std::size_t>(i)] > v[static_cast<std::size_t>(best)]) best = i;
+  return best;
+}
+
+// ---- topology ------------------------------------------------------------------------------------
+
+bool Topo::aligned_at(double r) const {
+  return rails <= 1 || g <= 1 || is_multiple(r, g);
+}
+
+Topo make_topo(const Fabric& f, const Placement& pl) {
+  if (pl.nranks < 1) throw std::invalid_argument("model: the placement needs at least 1 rank (got 0)");
+  if (pl.ranks_per_domain < 1)
+    throw std::invalid_argument("model: ranks per domain must be at least 1 (got 0)");
+  if (f.domain_size < 1)
+    throw std::invalid_argument("model: " + fabric_label(f) + " has domain_size " +
+                                std::to_string(f.domain_size) + "; it must be at least 1");
+  if (pl.ranks_per_domain > static_cast<std::uint64_t>(f.domain_size))
+    throw std::invalid_argument("model: " + std::to_string(pl.ranks_per_domain) +
+                                " ranks per domain, but a domain of " + fabric_label(f) + " holds " +
+                                std::to_string(f.domain_size) + " endpoints (scale_up.domain_size)");
+  Topo T;
+  T.f = &f;
+  const std::uint64_t g = std::min(pl.ranks_per_domain, pl.nranks);
+  const std::uint64_t m = (pl.nranks + g - 1) / g;
+  T.p = static_cast<double>(pl.nranks);
+  T.g = static_cast<double>(g);
+  T.m = static_cast<double>(m);
+  T.bu = f.scaleup_bandwidth_GBps;
+  T.au = f.scaleup_latency_us > 0 ? f.scaleup_latency_us : 0;
+  T.reduce_GBps = f.reduce_bandwidth_GBps;
+  T.memory_GBps = f.memory_bandwidth_GBps;
+  if (g > 1 && !(T.bu > 0 && std::isfinite(T.bu)))
+    throw std::invalid_argument("model: " + fabric_label(f) + " has scale-up bandwidth " + num(T.bu) +
+                                " GB/s, but " + std::to_string(g) + " ranks share a domain");
+  T.S[0] = 1;
+  T.lat[0] = T.au;
+  if (m <= 1) return T;
+
+  if (!f.has_scaleout())
+    throw std::invalid_argument("model: " + std::to_string(pl.nranks) + " ranks at " + std::to_string(g) +
+                                " per domain span " + std::to_string(m) + " domains, but " + fabric_label(f) +
+                                " has no scale-out network (scale_out.tiers is empty); it holds " +
+                                std::to_string(f.domain_size) + " endpoints");
+  if (f.tiers.size() > static_cast<std::size_t>(kMaxTiers))
+    throw std::invalid_argument("model: " + fabric_label(f) + " has " + std::to_string(f.tiers.size()) +
+                                " switch tiers; the model handles at most " + std::to_string(kMaxTiers));
+  T.b0 = f.nic_GBps_per_endpoint();
+  if (!(T.b0 > 0 && std::isfinite(T.b0)))
+    throw std::invalid_argument("model: " + fabric_label(f) + " gives each endpoint " + num(T.b0) +
+                                " GB/s of scale-out bandwidth; domains cannot talk");
+  const double nics = f.nics_per_domain > 0 ? f.nics_per_domain : 1;
+  T.rails = std::clamp<double>(f.rails, 1, nics);
+  T.L = static_cast<int>(f.tiers.size());
+  T.C[0] = T.b0;
+  double ports = 1, cum_o = 1, below_us = 0;
+  const double nic_lat = f.nic_latency_us > 0 ? f.nic_latency_us : 0;
+  for (int t = 1; t <= T.L; ++t) {
+    const SwitchTier& st = f.tiers[static_cast<std::size_t>(t - 1)];
+    if (st.radix < 1)
+      throw std::invalid_argument("model: " + fabric_label(f) + " tier '" + st.name + "' has radix " +
+                                  std::to_string(st.radix));
+    if (!(st.oversubscription > 0) || !std::isfinite(st.oversubscription))
+      throw std::invalid_argument("model: " + fabric_label(f) + " tier '" + st.name +
+                                  "' has oversubscription " + num(st.oversubscription));
+    const double o = std::max(1.0, st.oversubscription);  // under-subscribed = non-blocking
+    const double k = st.radix;
+    double down = k;
+    if (t < T.L && k >= 2) down = std::clamp(std::floor(k * o / (1 + o) + 1e-9), 1.0, k - 1);
+    ports *= down;
+    T.S[t] = t == 1 ? down * T.rails / nics : std::max(T.S[t - 1], ports / nics);
+    cum_o *= o;
+    T.C[t] = T.b0 / cum_o;
+    const double hop = st.hop_latency_us > 0 ? st.hop_latency_us : 0;
+    T.switch_us[t] = 2 * below_us + hop;
+    below_us += hop;
+    T.lat[t] = nic_lat + T.switch_us[t];
+  }
+  T.top = T.L;
+  for (int t = 1; t <= T.L; ++t)
+    if (T.m <= T.S[t] * (1 + 1e-12)) {
+      T.top = t;
+      break;
+    }
+  return T;
+}
+
+// ---- patterns ------------------------------------------------------------------------------------
+
+double crossing(Pairing pr, double p, double unit, double r) {
+  if (p <= unit * (1 + 1e-12)) return 0;
+  switch (pr) {
+    case Pairing::xor_:
+      if (r >= unit) return 1;
+      if (is_multiple(unit, 2 * r)) return 0;
+      return std::min(1.0, 2 * r / unit);
+    case Pairing::shift:
+      if (r >= unit) return 1;
+      return r / unit;
+    case Pairing::tree:
+      if (r < unit && is_multiple(unit, 2 * r)) return 0;
+      return std::min(1.0, 1 / unit);
+  }
+  return 1;
+}
+
+Step step(const Topo& T, Pairing pr, double r, double bytes) {
+  const double x0 = T.m <= 1 ? 0 : crossing(pr, T.p, T.g, r);
+  const bool intra_pairs = T.g > 1 && x0 < 1 && !(pr == Pairing::tree && r >= T.g);
+  const double intra_us = intra_pairs ? xfer_us(bytes, T.bu) : 0;
+  if (x0 <= 0) return Step{T.au, intra_us, kScaleUp, 0};
+  const bool aligned = T.aligned_at(r);
+  double worst = 1 / T.b0;
+  int slot = kNic, lca = T.L;
+  for (int t = 1; t <= T.L; ++t) {
+    const double x = crossing(pr, T.p, T.unit(t, aligned), r);
+    if (x <= 0) {
+      lca = t;
+      break;
+    }
+    if (t < T.L && x / T.C[t] > worst) {
+      worst = x / T.C[t];
+      slot = tier_slot(t);
+    }
+  }
+  Step s{T.lat[lca], bytes * worst / 1e3, slot, lca};
+  if (intra_us > s.bw_us) {
+    s.bw_us = intra_us;
+    s.slot = kScaleUp;
+  }
+  if (T.au > s.alpha) s.alpha = T.au;
+  return s;
+}
+
+Rate ring_rate(const Topo& T, bool aligned) {
+  Rate r{T.b0, kNic};
+  for (int t = 1; t < T.L; ++t) {
+    const double s = T.subtree(t, aligned);
+    if (T.m <= s) break;
+    const double cap = std::max(1.0, s) * T.C[t];
+    if (cap < r.GBps) r = Rate{cap, tier_slot(t)};
+  }
+  return r;
+}
+
+Rate dense_rate(const Topo& T, double aligned_share) {
+  Rate r{T.b0, kNic};
+  if (T.m <= 1) return r;
+  for (int t = 1; t < T.L; ++t) {
+    const double fa = (T.m - std::min(T.m, T.subtree(t, true))) / (T.m - 1);
+    const double fc = (T.m - std::min(T.m, T.subtree(t, false))) / (T.m - 1);
+    const double x = aligned_share * fa + (1 - aligned_share) * fc;
+    if (x > 0 && T.C[t] / x < r.GBps) r = Rate{T.C[t] / x, tier_slot(t)};
+  }
+  return r;
+}
+
+double rail_aligned_share(const Topo& T) {
+  if (T.rails <= 1 || T.g <= 1) return 1;
+  return 1 / std::min(T.rails, T.g);
+}
+
+int tree_level_tier(const Topo& T, int level) {
+  const double span = std::ldexp(2.0, level);  // a parent and child 2^level domains apart
+  for (int t = 1; t <= T.L; ++t)
+    if (T.S[t] >= span || T.m <= T.S[t]) return t;
+  return T.L;
+}
+
+void add_reduction(Cost& c, const Topo& T, double bytes) {
+  if (T.reduce_GBps > 0 && bytes > 0) c.add(kReduction, xfer_us(bytes, T.reduce_GBps));
+}
+
+void add_memory(Cost& c, const Topo& T, double traffic_bytes) {
+  if (T.memory_GBps > 0 && traffic_bytes > 0) c.add(kMemory, xfer_us(traffic_bytes, T.memory_GBps));
+}
+
+// ---- results ---------------------------------------------------------------------------------------
+
+std::string slot_name(const Topo& T, int slot) {
+  switch (slot) {
+    case kLatency:
+      return "latency";
+    case kScaleUp:
+      return "scale-up";
+    case kNic:
+      return "nic";
+    case kReduction:
+      return "reduction";
+    case kMemory:
+      return "memory";
+    case kInNetwork:
+      return "in-network";
+    case kProtocol:
+      return "protocol";
+    default:
+      break;
+  }
+  const int t = slot - kTier + 1;
+  if (T.f && t >= 1 && t <= static_cast<int>(T.f->tiers.size()) &&
+      !T.f->tiers[static_cast<std::size_t>(t - 1)].name.empty())
+    return "tier:" + T.f->tiers[static_cast<std::size_t>(t - 1)].name;
+  return "tier:" + std::to_string(t);
+}
+
+Prediction finish(const Topo& T, Op op, double bytes, const Cost& c, const char* algo, Proto proto) {
+  Prediction out;
+  out.time_us = c.total();
+  if (!(out.time_us > kMinTimeUs)) {
+    out.time_us = kMinTimeUs;
+    out.bottleneck = "latency";
+  } else {
+    out.bottleneck = slot_name(T, c.dominant());
+  }
+  out.algbw_GBps = bytes / (out.time_us * 1e3);
+  out.busbw_GBps = T.p > 1 ? out.algbw_GBps * busbw_factor(op, T.p) : 0;
+  out.algo = algo;
+  out.protocol = proto_name(proto);
+  return out;
+}
+
+Prediction unavailable(const std::string& why) {
+  Prediction out;
+  out.time_us = -1;
+  out.bottleneck = why;
+  return out;
+}
+
+bool local_case(const Topo& T, Op op, double bytes, const char* algo, Proto proto, Prediction& out) {
+  if (T.p > 1) return false;
+  if (is_pair_op(op)) {
+    out = unavailable("a point-to-point op needs at least 2 ranks");
+    return true;
+  }
+  Cost c;
+  add_memory(c, T, 2 * bytes);  // out-of-place: read the send buffer, write the receive buffer
+  out = finish(T, op, bytes, c, algo, proto);
+  return true;
+}
+
+// ---- NCCL ------------------------------------------------------------------------------------------
+
+// NCCL's latency tables (shared/reference/nccl-cost-model.md; microseconds; LL / LL128 / Simple).
+const NcclTable kNcclRingLat{{6.6, 14, 8.4}, {0.6, 1.9, 3.4}, {2.7, 4.0, 14}, {true, true, true}};
+const NcclTable kNcclTreeLat{{6.8, 14, 8.4}, {0.6, 1.25, 4.0}, {5.0, 8.5, 14}, {true, true, true}};
+const NcclTable kNcclNvlsLat{{0, 0, 0}, {0, 0, 25}, {0, 0, 18}, {false, false, true}};
+const NcclTable kNcclNvlsTreeLat{{0, 0, 0}, {0, 0, 25}, {0, 0, 20.9}, {false, false, true}};
+const NcclTable kNcclCollnetDirectLat{{0, 0, 0}, {0, 0, 3.7}, {0, 0, 31}, {false, false, true}};
+const NcclTable kNcclCollnetChainLat{{0, 0, 0}, {0, 0, 2.8}, {0, 0, 30}, {false, false, true}};
+const NcclTable kNcclPatLat{{0, 0, 8}, {0, 0, 4}, {0, 0, 14}, {false, false, true}};
+// Grouped send/recv: one hop of Ring's table; NCCL's p2p runs LL (small) and Simple.
+const NcclTable kNcclP2pLat{{6.6, 14, 8.4}, {0.6, 1.9, 3.4}, {2.7, 4.0, 14}, {true, false, true}};
+
+namespace {
+
+constexpr const char* kBlackwellWords[] = {"blackwell", "b100",     "b200",    "b300",
+                                           "nvlink5",   "nvlink 5", "nvlink-5"};
+constexpr const char* kHopperWords[] = {"hopper", "h100", "h200", "h800", "nvlink4", "nvlink 4", "nvlink-4"};
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool word_at(const std::string& text, std::size_t i, const char* w) {
+  for (std::size_t j = 0; w[j]; ++j)
+    if (i + j >= text.size() || lower(text[i + j]) != w[j]) return false;
+  return true;
+}
+
+// Scans `text` once (this runs on every NCCL prediction: no allocation, few comparisons).
+void scan_generation(const std::string& text, bool& blackwell, bool& hopper) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = lower(text[i]);
+    if (c != 'b' && c != 'h' && c != 'n') continue;
+    for (const char* w : kBlackwellWords)
+      if (w[0] == c && word_at(text, i, w)) blackwell = true;
+    for (const char* w : kHopperWords)
+      if (w[0] == c && word_at(text, i, w)) hopper = true;
+  }
+}
+
+}  // namespace
+
+Gpu gpu_generation(const Fabric& f) {
+  bool blackwell = false, hopper = false;
+  scan_generation(f.name, blackwell, hopper);
+  scan_generation(f.description, blackwell, hopper);
+  return blackwell ? Gpu::blackwell : (hopper ? Gpu::hopper : Gpu::other);
+}
+
+double nvls_efficiency(Gpu gen) {
+  switch (gen) {
+    case Gpu::hopper:
+      return 0.85;
+    case Gpu::blackwell:
+      return 0.74;
+    case Gpu::other:
+      break;
+  }
+  return 1.0;
+}
+
+double proto_efficiency(const Fabric& f, Proto pr) {
+  switch (pr) {
+    case Proto::ll:
+      return f.protocols.ll;
+    case Proto::ll128:
+      return f.protocols.ll128;
+    case Proto::simple:
+      return f.protocols.simple;
+    case Proto::none:
+      break;
+  }
+  return 1.0;
+}
+
+bool nccl_protocol_ok(const NcclTable& tb, Proto pr, const char* algo, Prediction& out) {
+  if (pr == Proto::none) {
+    out = unavailable(std::string(algo) + " needs a protocol: ll, ll128 or simple");
+    return false;
+  }
+  if (!tb.ok[static_cast<int>(pr)]) {
+    out = unavailable(std::string(algo) + " does not run the " + proto_name(pr) + " protocol");
+    return false;
+  }
+  return true;
+}
+
+Prediction nccl_finish(const Topo& T, Op op, double bytes, double lat_us, Rate algbw, const char* algo,
+                       Proto pr) {
+  Cost c;
+  c.add(kLatency, lat_us);
+  if (bytes > 0) c.add(algbw.slot, xfer_us(bytes, algbw.GBps));
+  return finish(T, op, bytes, c, algo, pr);
+}
+
+}  // namespace fb::model::detail

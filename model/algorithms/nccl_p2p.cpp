@@ -1,0 +1,48 @@
+// nccl_p2p: NCCL's grouped send/recv, LL and Simple protocols, with one hop of Ring's latency table
+// (base + NVLink or network hop, plus the fabric's switch hops).
+//   sendrecv / bidir / pingpong: pairs r, r + p/2, one message.
+//   alltoall: every peer at once (as linear): kRequestOverheadUs per posted send/recv; the
+//   inter-domain bytes stay on their rail (PXN first moves the other rails' share over scale-up),
+//   so scale-up carries (g-1) n/p + (1 - 1/min(rails, g)) (p-g) n/p and the network (p-g) n/p.
+#include "model/algorithms/common.hpp"
+
+namespace fb::model::detail {
+
+Prediction cost_nccl_p2p(const Fabric& f, const std::string& op_name, const Placement& pl, double n,
+                         const std::string& protocol) {
+  const Op op = parse_op(op_name);
+  if (op != Op::alltoall && !is_pair_op(op)) return unavailable("nccl_p2p does not implement " + op_name);
+  const Proto pr = parse_proto(protocol);
+  Prediction out;
+  if (!nccl_protocol_ok(kNcclP2pLat, pr, "nccl_p2p", out)) return out;
+  const Topo T = make_topo(f, pl);
+  if (local_case(T, op, n, "nccl_p2p", pr, out)) return out;
+
+  const double eff = proto_efficiency(f, pr), base = kNcclP2pLat.base[static_cast<int>(pr)];
+  Cost c;
+  if (is_pair_op(op)) {
+    const Step s = step(T, Pairing::shift, static_cast<double>(pl.nranks / 2), n);
+    c.add(kLatency,
+          base + (s.lca == 0 ? nccl_intra(T, kNcclP2pLat, pr) : nccl_inter(T, kNcclP2pLat, pr, s.lca)));
+    c.add(s.slot, s.bw_us / eff);
+    return finish(T, op, n, c, "nccl_p2p", pr);
+  }
+  const double block = n / T.p;
+  const double relay = (1 - rail_aligned_share(T)) * (T.p - T.g) * block;
+  const double intra_us = T.g > 1 ? xfer_us((T.g - 1) * block + relay, T.bu) / eff : 0;
+  Rate inter{T.b0, kNic};
+  double inter_us = 0;
+  if (T.m > 1) {
+    inter = dense_rate(T, 1.0);
+    inter_us = xfer_us((T.p - T.g) * block, inter.GBps) / eff;
+  }
+  c.add(kLatency, base + (T.m > 1 ? nccl_inter(T, kNcclP2pLat, pr, T.top) : nccl_intra(T, kNcclP2pLat, pr)) +
+                      2 * (T.p - 1) * kRequestOverheadUs);
+  if (intra_us >= inter_us)
+    c.add(kScaleUp, intra_us);
+  else
+    c.add(inter.slot, inter_us);
+  return finish(T, op, n, c, "nccl_p2p", pr);
+}
+
+}  // namespace fb::model::detail

@@ -1,0 +1,59 @@
+// nccl_tree: NCCL's Tree allreduce (a chain inside each domain, double binary trees across them).
+//   latency = base + 2 ((g-1) intraLat + sum over the floor(log2 m) tree levels of interLat), a
+//   level's network hop adding the switch hops to the lowest common tier of domains 2^level apart.
+//   busBw = min(Bu, g x network rate) x 0.92 (Hopper: capped at nCh x perChMaxTree); LL: Hopper
+//   busBw / 3.8 capped at llMaxBw, else x ll; LL128: Hopper x 7/9 on one domain, else x ll128;
+//   x 0.85 when each domain has one NIC (NCCL's plain TREE pattern). algBw = busBw / 2.
+#include <bit>
+#include <limits>
+
+#include "model/algorithms/common.hpp"
+
+namespace fb::model::detail {
+
+Prediction cost_nccl_tree(const Fabric& f, const std::string& op_name, const Placement& pl, double n,
+                          const std::string& protocol) {
+  const Op op = parse_op(op_name);
+  if (op != Op::allreduce) return unavailable("nccl_tree does not implement " + op_name);
+  const Proto pr = parse_proto(protocol);
+  Prediction out;
+  if (!nccl_protocol_ok(kNcclTreeLat, pr, "nccl_tree", out)) return out;
+  const Topo T = make_topo(f, pl);
+  if (local_case(T, op, n, "nccl_tree", pr, out)) return out;
+
+  const bool hopper = gpu_generation(f) == Gpu::hopper;
+  const int idx = nccl_nodes_index(T);
+  Rate bus{std::numeric_limits<double>::infinity(), kScaleUp};
+  if (T.g > 1) bus = Rate{T.bu, kScaleUp};
+  if (T.m > 1) {
+    const Rate r = ring_rate(T, true);
+    bus = min_rate(bus, Rate{T.g * r.GBps, r.slot});
+  }
+  bus.GBps *= 0.92;
+  if (hopper) bus = cap_rate(bus, kNcclChannels * kHopper.per_ch_tree[idx]);
+  if (pr == Proto::ll) {
+    if (hopper) {
+      bus.GBps /= 3.8;
+      bus = cap_rate(bus, kHopper.ll_max[idx]);
+    } else {
+      bus.GBps *= proto_efficiency(f, pr);
+    }
+  } else if (pr == Proto::ll128) {
+    bus.GBps *= (hopper && T.m <= 1) ? 7.0 / 9.0 : proto_efficiency(f, pr);
+  } else {
+    bus.GBps *= proto_efficiency(f, pr);
+  }
+  if (f.nics_per_domain == 1 && T.m > 1) bus.GBps *= 0.85;
+  const Rate algbw{bus.GBps * 0.5, bus.slot};
+
+  const std::uint64_t domains =
+      (pl.nranks + static_cast<std::uint64_t>(T.g) - 1) / static_cast<std::uint64_t>(T.g);
+  const int levels = std::bit_width(domains) - 1;  // floor(log2 m), NCCL's log2i
+  double inter = 0;
+  for (int l = 0; l < levels; ++l) inter += nccl_inter(T, kNcclTreeLat, pr, tree_level_tier(T, l));
+  const double lat =
+      kNcclTreeLat.base[static_cast<int>(pr)] + 2 * ((T.g - 1) * nccl_intra(T, kNcclTreeLat, pr) + inter);
+  return nccl_finish(T, op, n, lat, algbw, "nccl_tree", pr);
+}
+
+}  // namespace fb::model::detail

@@ -1,0 +1,184 @@
+// The algorithm registry and predict(): which algorithms exist, which ops they implement, and how
+// "auto", "native" and "nccl_auto" choose among them. The cost functions live in
+// model/algorithms/ (one file each; the model is described in model/algorithms/common.hpp). The
+// table is static data rather than self-registration, which static libraries would drop.
+#include "model/cost.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "model/algorithms/common.hpp"
+
+namespace fb::model {
+
+namespace {
+
+using detail::Op;
+
+const std::vector<Algorithm>& table() {
+  static const std::vector<Algorithm> t = {
+      // UCX/MPI algorithms over point-to-point.
+      {"ring", "p2p", {"allreduce", "allgather", "reducescatter"}, false, detail::cost_ring},
+      {"recursive_doubling", "p2p", {"allreduce", "allgather"}, false, detail::cost_recursive_doubling},
+      {"rabenseifner", "p2p", {"allreduce"}, false, detail::cost_rabenseifner},
+      {"recursive_halving", "p2p", {"reducescatter"}, false, detail::cost_recursive_halving},
+      {"hierarchical", "p2p", {"allreduce", "allgather"}, false, detail::cost_hierarchical},
+      {"pairwise", "p2p", {"alltoall"}, false, detail::cost_pairwise},
+      {"bruck", "p2p", {"alltoall", "allgather"}, false, detail::cost_bruck},
+      {"linear", "p2p", {"alltoall"}, false, detail::cost_linear},
+      {"binomial", "p2p", {"broadcast"}, false, detail::cost_binomial},
+      {"chain", "p2p", {"broadcast"}, false, detail::cost_chain},
+      {"p2p", "p2p", {"sendrecv", "bidir", "pingpong"}, false, detail::cost_p2p},
+      // NCCL's algorithms, each with its protocols.
+      {"nccl_ring",
+       "nccl",
+       {"allreduce", "allgather", "reducescatter", "broadcast"},
+       true,
+       detail::cost_nccl_ring},
+      {"nccl_tree", "nccl", {"allreduce"}, true, detail::cost_nccl_tree},
+      {"nccl_nvls", "nccl", {"allreduce", "allgather", "reducescatter"}, true, detail::cost_nccl_nvls},
+      {"nccl_nvlstree", "nccl", {"allreduce"}, true, detail::cost_nccl_nvlstree},
+      {"nccl_collnet_direct", "nccl", {"allreduce"}, true, detail::cost_nccl_collnet_direct},
+      {"nccl_collnet_chain", "nccl", {"allreduce"}, true, detail::cost_nccl_collnet_chain},
+      {"nccl_pat", "nccl", {"allgather", "reducescatter"}, true, detail::cost_nccl_pat},
+      {"nccl_p2p", "nccl", {"alltoall", "sendrecv", "bidir", "pingpong"}, true, detail::cost_nccl_p2p},
+  };
+  return t;
+}
+
+constexpr const char* kProtocols[] = {"ll", "ll128", "simple"};
+
+bool implements(const Algorithm& a, const std::string& op) {
+  return std::find(a.ops.begin(), a.ops.end(), op) != a.ops.end();
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+std::string known_algorithms() {
+  std::vector<std::string> names;
+  for (const auto& a : table()) names.push_back(a.name);
+  names.insert(names.end(), {"auto", "native", "nccl_auto"});
+  return join(names);
+}
+
+bool is_auto_protocol(const std::string& p) {
+  return p.empty() || p == "auto";
+}
+
+// One algorithm at the requested protocol ("auto": its fastest). time_us < 0 when it cannot run;
+// the reason is in bottleneck.
+Prediction evaluate(const Algorithm& a, const Fabric& f, const std::string& op, const Placement& pl,
+                    double bytes, const std::string& protocol) {
+  if (!a.has_protocols) {
+    if (!is_auto_protocol(protocol))
+      throw std::invalid_argument("model: algorithm '" + a.name + "' has no protocols (got protocol '" +
+                                  protocol + "'; protocols are for the NCCL algorithms)");
+    return a.cost(f, op, pl, bytes, "");
+  }
+  if (!is_auto_protocol(protocol)) {
+    if (detail::parse_proto(protocol) == detail::Proto::none)
+      throw std::invalid_argument("model: unknown protocol '" + protocol +
+                                  "' (known: ll, ll128, simple, auto)");
+    return a.cost(f, op, pl, bytes, protocol);
+  }
+  Prediction best = detail::unavailable("");
+  std::string why;  // the first reason that is not about a protocol, else the first
+  bool why_is_protocol = true;
+  for (const char* pr : kProtocols) {
+    Prediction p = a.cost(f, op, pl, bytes, pr);
+    if (p.time_us < 0) {
+      const bool about_protocol = p.bottleneck.find(" protocol") != std::string::npos;
+      if (why.empty() || (why_is_protocol && !about_protocol)) {
+        why = p.bottleneck;
+        why_is_protocol = about_protocol;
+      }
+      continue;
+    }
+    if (best.time_us < 0 || p.time_us < best.time_us) best = std::move(p);
+  }
+  if (best.time_us < 0) best.bottleneck = why;
+  return best;
+}
+
+}  // namespace
+
+const std::vector<Algorithm>& algorithms() {
+  return table();
+}
+
+const Algorithm* find_algorithm(const std::string& name) {
+  for (const auto& a : table())
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+double busbw_factor(const std::string& op, std::uint64_t nranks) {
+  const Op o = detail::parse_op(op);
+  if (o == Op::unknown)
+    throw std::invalid_argument("model: unknown op '" + op + "' (known: " + join(model_ops()) + ")");
+  return detail::busbw_factor(o, static_cast<double>(nranks));
+}
+
+const std::vector<std::string>& model_ops() {
+  static const std::vector<std::string> ops = {"allreduce", "alltoall", "allgather", "reducescatter",
+                                               "broadcast", "sendrecv", "bidir",     "pingpong"};
+  return ops;
+}
+
+Prediction predict(const Fabric& f, const std::string& op, const std::string& algo, const Placement& p,
+                   double bytes, const std::string& protocol) {
+  const Op o = detail::parse_op(op);
+  if (o == Op::unknown)
+    throw std::invalid_argument("model: unknown op '" + op + "' (known: " + join(model_ops()) + ")");
+  if (!(bytes >= 0) || !std::isfinite(bytes))
+    throw std::invalid_argument("model: bytes must be a finite number >= 0 (got " + std::to_string(bytes) +
+                                ")");
+  detail::make_topo(f, p);  // throws for an impossible placement, whatever the algorithm
+  if (detail::is_pair_op(o) && p.nranks < 2)
+    throw std::invalid_argument("model: " + op + " needs at least 2 ranks (got " + std::to_string(p.nranks) +
+                                ")");
+
+  const bool best_p2p = algo == "auto" || algo == "native";
+  if (best_p2p && !is_auto_protocol(protocol))
+    throw std::invalid_argument("model: protocol '" + protocol + "' is for the NCCL algorithms; '" + algo +
+                                "' chooses among the point-to-point ones");
+  if (best_p2p || algo == "nccl_auto") {
+    const char* family = best_p2p ? "p2p" : "nccl";
+    Prediction best = detail::unavailable("");
+    std::vector<std::string> why;
+    for (const auto& a : table()) {
+      if (a.family != family || !implements(a, op)) continue;
+      Prediction c = evaluate(a, f, op, p, bytes, best_p2p ? std::string() : protocol);
+      if (c.time_us < 0) {
+        why.push_back(a.name + ": " + c.bottleneck);
+        continue;
+      }
+      if (best.time_us < 0 || c.time_us < best.time_us) best = std::move(c);
+    }
+    if (best.time_us < 0)
+      throw std::invalid_argument("model: no " + std::string(family) + " algorithm for " + op +
+                                  " can run here" + (why.empty() ? std::string() : " (" + join(why) + ")"));
+    return best;
+  }
+
+  const Algorithm* a = find_algorithm(algo);
+  if (!a)
+    throw std::invalid_argument("model: unknown algorithm '" + algo + "' (known: " + known_algorithms() +
+                                ")");
+  if (!implements(*a, op))
+    throw std::invalid_argument("model: algorithm '" + algo + "' does not implement " + op +
+                                " (it implements " + join(a->ops) + ")");
+  Prediction r = evaluate(*a, f, op, p, bytes, protocol);
+  if (r.time_us < 0)
+    throw std::invalid_argument("model: " + algo + " cannot run " + op + " on " +
+                                (f.name.empty() ? std::string("this fabric") : "fabric '" + f.name + "'") +
+                                ": " + r.bottleneck);
+  return r;
+}
+
+}  // namespace fb::model

@@ -1,0 +1,132 @@
+"""fabricbench model, run --fabric and calibrate, end to end."""
+
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fbtest  # noqa: E402
+from fbtest import CONFIG, mpirun_cmd, singleton_cmd  # noqa: E402
+
+
+def fabrics():
+    d = os.path.join(CONFIG.source, "configs", "fabrics")
+    return sorted(f[:-5] for f in os.listdir(d) if f.endswith(".yaml"))
+
+
+class ModelCommand(fbtest.FbTestCase):
+    def test_sweep_writes_model_rows(self):
+        c, j, out = self.outputs()
+        res = fbtest.run(singleton_cmd(["model", "--fabric", "million-gpu-multiplane", "--op", "allreduce,alltoall",
+                                        "--bytes", "1G,1M", *out]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        header, rows = fbtest.load_csv(c)
+        self.assertEqual(header, fbtest.CSV_COLUMNS)
+        doc = fbtest.load_json(j)
+        self.assertEqual(len(doc["rows"]), len(rows))
+        scales = sorted({int(r["nranks"]) for r in rows})
+        self.assertEqual(scales[-1], 1 << 20, "the default sweep reaches 2^20 GPUs")
+        for r in rows:
+            self.assertEqual(r["source"], "model")
+            t = float(r["time_us"])
+            self.assertTrue(math.isfinite(t) and t > 0, r)
+            self.assertTrue(math.isfinite(float(r["busbw_GBps"])))
+            self.assertNotEqual(r["model_bottleneck"], "")
+        self.assertIn("allreduce 1G", res.stdout)
+
+    def test_every_shipped_fabric_sweeps(self):
+        results = fbtest.run_parallel([singleton_cmd(["model", "--fabric", f, "--op",
+                                                      "allreduce,alltoall,allgather,reducescatter,broadcast",
+                                                      "-q"]) for f in fabrics()])
+        for name, res in zip(fabrics(), results):
+            with self.subTest(fabric=name):
+                self.assertRc(res, fbtest.EXIT_OK)
+
+    def test_set_changes_the_prediction(self):
+        base = fbtest.run(singleton_cmd(["model", "--fabric", "roce-3tier-32k", "--op", "alltoall", "--gpus",
+                                         "32768", "--algo", "pairwise"]))
+        over = fbtest.run(singleton_cmd(["model", "--fabric", "roce-3tier-32k", "--op", "alltoall", "--gpus",
+                                         "32768", "--algo", "pairwise", "--set",
+                                         "scale_out.tiers.1.oversubscription=7"]))
+        self.assertRc(base, fbtest.EXIT_OK)
+        self.assertRc(over, fbtest.EXIT_OK)
+        self.assertNotEqual(base.stdout.splitlines()[-1], over.stdout.splitlines()[-1])
+
+    def test_bad_input(self):
+        c, j, out = self.outputs()
+        cases = [
+            (["--fabric", "no-such-fabric"], "no-such-fabric"),
+            (["--fabric", "hgx-h100", "--set", "scale_up.bandwith_GBps=9"], "bandwith_GBps"),
+            (["--fabric", "hgx-h100", "--set", "scale_up.bandwidth_GBps=0"], "bandwidth_GBps"),
+            (["--fabric", "hgx-h100", "--gpus", "4096"], "4096"),
+            (["--fabric", "hgx-h100", "--op", "allsum"], "allsum"),
+            (["--fabric", "hgx-h100", "--algo", "quantum"], "quantum"),
+            (["--fabric", "hgx-h100", "--bytes", "12X"], "12X"),
+            (["--fabric", "hgx-h100", "--gpus", "0"], "'0'"),
+        ]
+        results = fbtest.run_parallel([singleton_cmd(["model", *args, *out]) for args, _ in cases])
+        for (args, needle), res in zip(cases, results):
+            with self.subTest(args=args):
+                self.assertRc(res, fbtest.EXIT_USAGE)
+                errs = res.errors()
+                self.assertEqual(len(errs), 1, res.describe())
+                self.assertIn(needle, errs[0])
+                self.assertNoOutputs(c, j)
+
+
+class RunWithFabric(fbtest.FbTestCase):
+    def test_rows_carry_the_prediction(self):
+        c, j, out = self.outputs()
+        res = fbtest.run(mpirun_cmd(2, ["run", "--op", "pingpong,allreduce,alltoall", "-b", "1K", "-e", "64K",
+                                        "-f", "8", "-n", "5", "--fabric", "localhost", *out]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        rows = fbtest.check_results(self, c, j)
+        self.assertTrue(rows)
+        for r in rows:
+            self.assertEqual(r["model_fabric"], "localhost")
+            self.assertGreater(r["model_time_us"], 0)
+            expect = 100.0 * (r["time_us"] - r["model_time_us"]) / r["model_time_us"]
+            self.assertAlmostEqual(r["model_err_pct"], expect, places=6)
+
+    def test_bad_fabric_is_usage_error_before_any_file(self):
+        c, j, out = self.outputs()
+        res = fbtest.run(mpirun_cmd(2, ["run", "-e", "64", "--fabric", "nope", *out]))
+        self.assertRc(res, fbtest.EXIT_USAGE)
+        self.assertNoOutputs(c, j)
+
+
+class Calibrate(fbtest.FbTestCase):
+    def test_fit_from_pingpong_then_predict(self):
+        pp = self.path("pp.csv")
+        res = fbtest.run(mpirun_cmd(2, ["run", "--op", "pingpong", "-b", "8", "-e", "16M", "-f", "4", "-n", "10",
+                                        "-q", "--csv", pp]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        fabric = self.path("cal.yaml")
+        res = fbtest.run(singleton_cmd(["calibrate", pp, "-o", fabric]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        self.assertIn("scale-up", res.stdout)
+        text = open(fabric).read()
+        self.assertIn("calibrate: fit of", text)
+        # The calibrated file is a valid fabric.
+        res = fbtest.run(singleton_cmd(["model", "--fabric", fabric, "--op", "allreduce", "--gpus", "2", "-q"]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        # It is not overwritten without --force.
+        res = fbtest.run(singleton_cmd(["calibrate", pp, "-o", fabric]))
+        self.assertRc(res, fbtest.EXIT_USAGE)
+        self.assertEqual(open(fabric).read(), text)
+        res = fbtest.run(singleton_cmd(["calibrate", pp, "-o", fabric, "--force"]))
+        self.assertRc(res, fbtest.EXIT_OK)
+
+    def test_no_pingpong_rows(self):
+        c = self.path("ar.csv")
+        res = fbtest.run(mpirun_cmd(2, ["run", "--op", "allreduce", "-e", "1K", "-n", "2", "-q", "--csv", c]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        out = self.path("x.yaml")
+        res = fbtest.run(singleton_cmd(["calibrate", c, "-o", out]))
+        self.assertRc(res, fbtest.EXIT_USAGE)
+        self.assertIn("pingpong", res.errors()[0])
+        self.assertNoOutputs(out)
+
+
+if __name__ == "__main__":
+    fbtest.main()

@@ -1,0 +1,872 @@
+// The cost models (model/cost.hpp, model/algorithms/): golden values against hand-derived alpha-beta
+// formulas, the registry and its errors, and properties over a grid of fabrics, ops, algorithms,
+// protocols, sizes and scales. Fabrics are built in code (no YAML).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/cost.hpp"
+#include "model/fabric.hpp"
+
+namespace fb::model {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+constexpr double kMiB = 1024.0 * 1024;
+
+// us to move `bytes` at `GBps` (1 GB/s = 1e3 bytes per us).
+double us(double bytes, double GBps) {
+  return bytes / (GBps * 1e3);
+}
+
+void expect_close(double actual, double expected, const std::string& what) {
+  EXPECT_NEAR(actual, expected, 1e-9 * std::max(1.0, std::fabs(expected))) << what;
+}
+
+// ---- fabrics -----------------------------------------------------------------------------------
+
+// One rank per domain, one switch tier: every message costs a = nic_latency + hop, every byte 1/B0.
+// Reduce and memory bandwidths are 0 (terms not modelled) unless a test sets them.
+Fabric flat_fabric() {
+  Fabric f;
+  f.name = "flat";
+  f.description = "test: one endpoint per domain, one non-blocking switch";
+  f.domain_size = 1;
+  f.scaleup_bandwidth_GBps = 100;
+  f.scaleup_latency_us = 0.5;
+  f.nic_bandwidth_Gbps = 800;
+  f.nics_per_domain = 1;
+  f.nic_latency_us = 2.0;
+  f.tiers = {{"switch", 1 << 21, 0.5, 1}};
+  return f;
+}
+
+// g = 8 endpoints per domain on a scale-up network, one NIC each, one switch tier.
+Fabric two_level_fabric() {
+  Fabric f;
+  f.name = "two-level";
+  f.description = "test: 8 per domain, 8 rails, one switch tier";
+  f.domain_size = 8;
+  f.scaleup_bandwidth_GBps = 300;
+  f.scaleup_latency_us = 0.5;
+  f.nic_bandwidth_Gbps = 400;
+  f.nics_per_domain = 8;
+  f.rails = 8;
+  f.nic_latency_us = 2.0;
+  f.tiers = {{"switch", 4096, 0.25, 1}};
+  return f;
+}
+
+// HGX H100-like: NVLink4 + NVLS, 8 x 400G rails, a 4-tier radix-64 fat tree (2^21 endpoints).
+Fabric hgx_fabric() {
+  Fabric f;
+  f.name = "hgx-like";
+  f.description = "test: 8x H100 per NVLink4 domain, 8x 400G rails, 4-tier radix-64 fat tree";
+  f.memory_bandwidth_GBps = 3350;
+  f.reduce_bandwidth_GBps = 3350.0 / 3;
+  f.domain_size = 8;
+  f.scaleup_bandwidth_GBps = 450;
+  f.scaleup_latency_us = 0.6;
+  f.in_switch_reduction = true;
+  f.nic_bandwidth_Gbps = 400;
+  f.nics_per_domain = 8;
+  f.rails = 8;
+  f.nic_latency_us = 2.7;
+  f.wire_efficiency = 0.99369;
+  f.tiers = {{"leaf", 64, 0.2, 1}, {"spine", 64, 0.2, 1}, {"core", 64, 0.2, 1}, {"super", 64, 0.2, 1}};
+  return f;
+}
+
+// Oversubscribed Ethernet-like: 4 per domain on one NIC (nics_per_domain 1: NCCL's plain tree
+// pattern), leaf 1:4 and spine 1:2 with 32 ports down each, 2 planes.
+Fabric oversub_fabric(double leaf_o = 4, double spine_o = 2) {
+  const auto radix_for = [](double o) { return static_cast<int>(std::lround(32 * (1 + o) / o)); };
+  Fabric f;
+  f.name = "oversub";
+  f.description = "test: generic GPUs, 4 per domain, one NIC, 3-tier oversubscribed Clos";
+  f.memory_bandwidth_GBps = 1000;
+  f.reduce_bandwidth_GBps = 300;
+  f.domain_size = 4;
+  f.scaleup_bandwidth_GBps = 200;
+  f.scaleup_latency_us = 1.0;
+  f.nic_bandwidth_Gbps = 400;
+  f.nics_per_domain = 1;
+  f.planes = 2;
+  f.nic_latency_us = 3.0;
+  f.wire_efficiency = 0.98;
+  f.tiers = {{"leaf", radix_for(leaf_o), 0.3, leaf_o},
+             {"spine", radix_for(spine_o), 0.4, spine_o},
+             {"core", 64, 0.5, 1}};
+  return f;
+}
+
+// NVL72-like: 72 per NVLink5 domain (not a power of two), 72 NICs on 4 rails, SHARP in the network.
+Fabric nvl72_fabric() {
+  Fabric f;
+  f.name = "nvl72-like";
+  f.description = "test: 72x GB200 per NVLink5 domain, 800G per GPU, SHARP";
+  f.memory_bandwidth_GBps = 8000;
+  f.reduce_bandwidth_GBps = 8000.0 / 3;
+  f.domain_size = 72;
+  f.scaleup_bandwidth_GBps = 900;
+  f.scaleup_latency_us = 0.6;
+  f.in_switch_reduction = true;
+  f.nic_bandwidth_Gbps = 800;
+  f.nics_per_domain = 72;
+  f.rails = 4;
+  f.nic_latency_us = 2.7;
+  f.in_network_reduction = true;
+  f.tiers = {{"leaf", 144, 0.3, 1}, {"spine", 144, 0.3, 1}, {"core", 144, 0.3, 1}};
+  return f;
+}
+
+// Host ranks over shared memory, no scale-out network.
+Fabric host_fabric() {
+  Fabric f;
+  f.name = "host";
+  f.description = "test: ranks on one host";
+  f.endpoint_kind = "host";
+  f.memory_bandwidth_GBps = 25.6;
+  f.reduce_bandwidth_GBps = 8;
+  f.domain_size = 256;
+  f.scaleup_bandwidth_GBps = 12.8;
+  f.scaleup_latency_us = 1.0;
+  return f;
+}
+
+Fabric with_in_network(Fabric f) {
+  f.in_network_reduction = true;
+  f.name += "+sharp";
+  return f;
+}
+
+std::vector<Fabric> grid_fabrics() {
+  return {flat_fabric(),    two_level_fabric(), hgx_fabric(), with_in_network(hgx_fabric()),
+          oversub_fabric(), nvl72_fabric(),     host_fabric()};
+}
+
+// ---- what to evaluate ----------------------------------------------------------------------------
+
+struct Case {
+  std::string algo, op, protocol;
+};
+
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  for (const auto& a : algorithms())
+    for (const auto& op : a.ops) {
+      if (a.has_protocols)
+        for (const char* pr : {"ll", "ll128", "simple"}) cases.push_back({a.name, op, pr});
+      else
+        cases.push_back({a.name, op, ""});
+    }
+  return cases;
+}
+
+// Can this case run here? (An unavailable NCCL algorithm or protocol throws std::invalid_argument.)
+bool try_predict(const Fabric& f, const Case& c, const Placement& pl, double bytes, Prediction& out) {
+  try {
+    out = predict(f, c.op, c.algo, pl, bytes, c.protocol.empty() ? "auto" : c.protocol);
+    return true;
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
+}
+
+bool is_pair(const std::string& op) {
+  return op == "sendrecv" || op == "bidir" || op == "pingpong";
+}
+
+Placement place(const Fabric& f, std::uint64_t p) {
+  return Placement{p, std::min<std::uint64_t>(p, static_cast<std::uint64_t>(f.domain_size))};
+}
+
+// Scales a fabric can hold ranks for (a fabric without scale-out: one domain).
+std::vector<std::uint64_t> grid_scales(const Fabric& f) {
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t p :
+       {1ull, 2ull, 3ull, 8ull, 12ull, 16ull, 72ull, 100ull, 144ull, 1024ull, 1000ull, 65536ull, 1ull << 20})
+    if (f.has_scaleout() || p <= static_cast<std::uint64_t>(f.domain_size)) out.push_back(p);
+  return out;
+}
+
+const std::vector<double> kGridSizes = {0, 1, 8, 1000, 65536, kMiB, 64 * kMiB, kGiB, 16 * kGiB};
+
+// ---- golden values: flat single-tier fabric -------------------------------------------------------
+
+class FlatGolden : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(FlatGolden, AlphaBetaFormulas) {
+  const Fabric f = flat_fabric();
+  const std::uint64_t p = GetParam();
+  const Placement pl{p, 1};
+  const double P = static_cast<double>(p);
+  const double a = f.nic_latency_us + f.tiers[0].hop_latency_us;  // one switch: up and down one hop
+  const double B = f.nic_GBps_per_endpoint();
+  ASSERT_DOUBLE_EQ(B, 100.0);
+  const double lg = std::log2(P), clg = std::ceil(lg);
+  const bool pow2 = (p & (p - 1)) == 0;
+  for (double n : {1024.0, kMiB, kGiB}) {
+    const std::string at = " p=" + std::to_string(p) + " n=" + std::to_string(n);
+    expect_close(predict(f, "allreduce", "ring", pl, n).time_us, 2 * (P - 1) * a + 2 * (P - 1) / P * us(n, B),
+                 "ring allreduce" + at);
+    expect_close(predict(f, "allgather", "ring", pl, n).time_us, (P - 1) * a + (P - 1) / P * us(n, B),
+                 "ring allgather" + at);
+    expect_close(predict(f, "reducescatter", "ring", pl, n).time_us, (P - 1) * a + (P - 1) / P * us(n, B),
+                 "ring reducescatter" + at);
+    expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us, (P - 1) * a + (P - 1) / P * us(n, B),
+                 "pairwise alltoall" + at);
+    expect_close(predict(f, "allgather", "bruck", pl, n).time_us, clg * a + (P - 1) / P * us(n, B),
+                 "bruck allgather" + at);
+    expect_close(predict(f, "broadcast", "binomial", pl, n).time_us, clg * (a + us(n, B)), "binomial" + at);
+    expect_close(predict(f, "alltoall", "linear", pl, n).time_us,
+                 a + 2 * (P - 1) * 0.05 + (P - 1) / P * us(n, B), "linear alltoall" + at);
+    expect_close(predict(f, "sendrecv", "p2p", pl, n).time_us, a + us(n, B), "sendrecv" + at);
+    expect_close(predict(f, "bidir", "p2p", pl, n).time_us, a + us(n, B), "bidir" + at);
+    expect_close(predict(f, "pingpong", "p2p", pl, n).time_us, a + us(n, B), "pingpong" + at);
+    if (pow2) {
+      expect_close(predict(f, "allreduce", "recursive_doubling", pl, n).time_us, lg * (a + us(n, B)),
+                   "recursive doubling" + at);
+      expect_close(predict(f, "allgather", "recursive_doubling", pl, n).time_us,
+                   lg * a + (P - 1) / P * us(n, B), "recursive doubling allgather" + at);
+      expect_close(predict(f, "allreduce", "rabenseifner", pl, n).time_us,
+                   2 * lg * a + 2 * (P - 1) / P * us(n, B), "rabenseifner" + at);
+      expect_close(predict(f, "reducescatter", "recursive_halving", pl, n).time_us,
+                   lg * a + (P - 1) / P * us(n, B), "recursive halving" + at);
+      expect_close(predict(f, "alltoall", "bruck", pl, n).time_us, lg * a + n / 2 * lg / (B * 1e3),
+                   "bruck alltoall" + at);
+    }
+    // Chain: (p-1+k-1) (a + n/(k B)) at the best real k = sqrt(n (p-2) / (a B)), when that is >= 1.
+    const double k = std::sqrt(us(n, B) * (P - 2) / a);
+    if (p > 2 && k >= 1) {
+      expect_close(predict(f, "broadcast", "chain", pl, n).time_us,
+                   std::pow(std::sqrt((P - 2) * a) + std::sqrt(us(n, B)), 2), "chain" + at);
+      expect_close(predict(f, "broadcast", "chain", pl, n).time_us, (P - 2 + k) * (a + us(n, B) / k),
+                   "chain k" + at);
+    } else if (p == 2 || k < 1) {
+      expect_close(predict(f, "broadcast", "chain", pl, n).time_us, (P - 1) * (a + us(n, B)),
+                   "chain k=1" + at);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Scales, FlatGolden, ::testing::Values(2, 3, 4, 7, 16, 100, 1024, 65536));
+
+TEST(CostGolden, NonPowerOfTwoFoldsInTwoExtraSteps) {
+  const Fabric f = flat_fabric();
+  const double a = f.nic_latency_us + f.tiers[0].hop_latency_us, B = f.nic_GBps_per_endpoint(), n = kMiB;
+  // p = 12: 3 doubling steps among 8 ranks plus the 4 extras' fold-in and fold-out of n each.
+  expect_close(predict(f, "allreduce", "recursive_doubling", {12, 1}, n).time_us,
+               3 * (a + us(n, B)) + 2 * (a + us(n, B)), "recursive doubling p=12");
+  // Rabenseifner p = 12: fold-in/out (2 steps of n) + 2 log2(8) steps moving 2 (7/8) n.
+  expect_close(predict(f, "allreduce", "rabenseifner", {12, 1}, n).time_us,
+               2 * (a + us(n, B)) + 6 * a + 2 * 7.0 / 8 * us(n, B), "rabenseifner p=12");
+  // Bruck alltoall p = 5: 3 steps moving the blocks with bit k set: 2, 2 and 1 of 5.
+  expect_close(predict(f, "alltoall", "bruck", {5, 1}, n).time_us, 3 * a + 5.0 / 5 * us(n, B),
+               "bruck alltoall p=5");
+}
+
+TEST(CostGolden, ReductionAndMemoryTerms) {
+  Fabric f = flat_fabric();
+  f.reduce_bandwidth_GBps = 40;
+  f.memory_bandwidth_GBps = 200;
+  const double a = f.nic_latency_us + f.tiers[0].hop_latency_us, B = f.nic_GBps_per_endpoint(), R = 40,
+               M = 200;
+  const double P = 16, n = 64 * kMiB;
+  const Placement pl{16, 1};
+  // gamma: each reduced byte costs 1/R.
+  expect_close(predict(f, "allreduce", "ring", pl, n).time_us,
+               2 * (P - 1) * a + 2 * (P - 1) / P * us(n, B) + (P - 1) / P * us(n, R), "ring + gamma");
+  expect_close(predict(f, "allreduce", "recursive_doubling", pl, n).time_us, 4 * (a + us(n, B) + us(n, R)),
+               "recursive doubling + gamma");
+  expect_close(predict(f, "allreduce", "rabenseifner", pl, n).time_us,
+               8 * a + 2 * (P - 1) / P * us(n, B) + (P - 1) / P * us(n, R), "rabenseifner + gamma");
+  expect_close(predict(f, "reducescatter", "ring", pl, n).time_us,
+               (P - 1) * a + (P - 1) / P * us(n, B) + (P - 1) / P * us(n, R), "ring reducescatter + gamma");
+  // Bruck allgather rotates the result once: read + write n through memory.
+  expect_close(predict(f, "allgather", "bruck", pl, n).time_us, 4 * a + (P - 1) / P * us(n, B) + us(2 * n, M),
+               "bruck allgather + memory");
+  // Bruck alltoall: two rotations (4n) and packing/unpacking each step's n/2 (2n per step).
+  expect_close(predict(f, "alltoall", "bruck", pl, n).time_us,
+               4 * a + 2 * us(n, B) + us(4 * n + 4 * 2 * n, M), "bruck alltoall + memory");
+  const auto slow = [&](double reduce) {
+    Fabric g = f;
+    g.reduce_bandwidth_GBps = reduce;
+    return predict(g, "allreduce", "ring", pl, n).bottleneck;
+  };
+  EXPECT_EQ(slow(1), "reduction");
+  EXPECT_EQ(slow(1000), "nic");
+}
+
+TEST(CostGolden, OneRankIsALocalCopy) {
+  const Fabric f = hgx_fabric();
+  for (const char* algo : {"ring", "auto", "nccl_ring", "nccl_auto", "hierarchical"}) {
+    const Prediction r = predict(f, "allreduce", algo, {1, 1}, kGiB);
+    expect_close(r.time_us, us(2 * kGiB, f.memory_bandwidth_GBps), algo);
+    EXPECT_EQ(r.busbw_GBps, 0) << algo;
+    EXPECT_EQ(r.bottleneck, "memory") << algo;
+  }
+  const Prediction empty = predict(f, "broadcast", "binomial", {1, 1}, 0);
+  EXPECT_GT(empty.time_us, 0);
+  EXPECT_EQ(empty.bottleneck, "latency");
+  EXPECT_EQ(empty.busbw_GBps, 0);
+}
+
+// ---- golden values: two levels ---------------------------------------------------------------------
+
+TEST(CostGolden, HierarchicalTwoLevelFormula) {
+  Fabric f = two_level_fabric();
+  const double g = 8, a1 = f.scaleup_latency_us, B1 = f.scaleup_bandwidth_GBps;
+  const double a2 = f.nic_latency_us + f.tiers[0].hop_latency_us, B2 = f.nic_GBps_per_endpoint();
+  ASSERT_DOUBLE_EQ(B2, 50.0);
+  for (std::uint64_t m : {1, 2, 5, 64}) {
+    const Placement pl{8 * m, 8};
+    const double M = static_cast<double>(m);
+    for (double n : {4096.0, kMiB, kGiB}) {
+      const std::string at = " m=" + std::to_string(m) + " n=" + std::to_string(n);
+      // 2(g-1) a1 + 2(m-1) a2 + 2(g-1)/g n b1 + 2(m-1)/(m g) n b2
+      expect_close(predict(f, "allreduce", "hierarchical", pl, n).time_us,
+                   2 * (g - 1) * a1 + 2 * (M - 1) * a2 + 2 * (g - 1) / g * us(n, B1) +
+                       2 * (M - 1) / (M * g) * us(n, B2),
+                   "hierarchical allreduce" + at);
+      expect_close(predict(f, "allgather", "hierarchical", pl, n).time_us,
+                   (g - 1) * a1 + (M - 1) * a2 + (g - 1) / g * us(n, B1) + (M - 1) / (M * g) * us(n, B2),
+                   "hierarchical allgather" + at);
+    }
+  }
+  // With gamma: + (g-1)/g n/R inside the domains + (m-1)/(m g) n/R across them.
+  f.reduce_bandwidth_GBps = 100;
+  const double n = kGiB, M = 4;
+  expect_close(predict(f, "allreduce", "hierarchical", {32, 8}, n).time_us,
+               2 * (g - 1) * a1 + 2 * (M - 1) * a2 + 2 * (g - 1) / g * us(n, B1) +
+                   2 * (M - 1) / (M * g) * us(n, B2) + (g - 1) / g * us(n, 100) +
+                   (M - 1) / (M * g) * us(n, 100),
+               "hierarchical + gamma");
+}
+
+TEST(CostGolden, FlatRingAcrossDomainsRunsAtTheSlowerLink) {
+  const Fabric f = two_level_fabric();
+  const double a1 = f.scaleup_latency_us, a2 = f.nic_latency_us + f.tiers[0].hop_latency_us;
+  const double B2 = f.nic_GBps_per_endpoint(), P = 32, M = 4, n = kGiB;
+  // One ring over 32 ranks: 28 hops inside domains, 3 across (per pass); every hop at the NIC's pace.
+  expect_close(predict(f, "allreduce", "ring", {32, 8}, n).time_us,
+               2 * ((P - M) * a1 + (M - 1) * a2) + 2 * (P - 1) / P * us(n, B2), "ring across domains");
+  EXPECT_EQ(predict(f, "allreduce", "ring", {32, 8}, n).bottleneck, "nic");
+}
+
+// ---- golden values: tiers ------------------------------------------------------------------------------
+
+// A 2-tier fabric, one endpoint per domain, leaf 36 ports at 1:8 (32 down), spine 64 (top).
+Fabric two_tier_oversubscribed() {
+  Fabric f = flat_fabric();
+  f.name = "two-tier";
+  f.tiers = {{"leaf", 36, 0.5, 8}, {"spine", 64, 0.75, 1}};
+  return f;
+}
+
+TEST(CostGolden, TierLatencyAndCapacity) {
+  const Fabric f = two_tier_oversubscribed();
+  const double B0 = f.nic_GBps_per_endpoint(), C1 = B0 / 8;
+  const double a1 = f.nic_latency_us + 0.5;             // up to a leaf and down
+  const double a2 = f.nic_latency_us + 2 * 0.5 + 0.75;  // up to a spine and down
+  const Placement pl{64, 1};                            // 2 leaves of 32
+  const double n = kGiB, P = 64;
+  // Recursive doubling: 5 steps inside a leaf, the 6th (distance 32) over the spine at B0/8.
+  const Prediction rd = predict(f, "allreduce", "recursive_doubling", pl, n);
+  expect_close(rd.time_us, 5 * (a1 + us(n, B0)) + (a2 + us(n, C1)), "recursive doubling over two tiers");
+  EXPECT_EQ(rd.bottleneck, "tier:leaf");
+  // Pairwise: 31 steps meet at a leaf, 32 at the spine (through the 1:8 leaf uplinks).
+  const double c = n / P;
+  expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us,
+               31 * (a1 + us(c, B0)) + 32 * (a2 + us(c, C1)), "pairwise over two tiers");
+  EXPECT_EQ(predict(f, "alltoall", "pairwise", pl, n).bottleneck, "tier:leaf");
+  // Linear: (1 - 32/64) of the bytes climb above the leaf: rate min(B0, C1 / (32/63)).
+  expect_close(predict(f, "alltoall", "linear", pl, n).time_us,
+               a2 + 2 * (P - 1) * 0.05 + (P - 1) * c * std::max(1 / B0, (32.0 / 63) / C1) / 1e3,
+               "linear over two tiers");
+  // A ring crosses the leaf boundary with one flow: 32 leaf ports share its uplinks, 32 x C1 > B0.
+  expect_close(predict(f, "allreduce", "ring", pl, n).time_us,
+               2 * (62 * a1 + 1 * a2) + 2 * (P - 1) / P * us(n, B0), "ring over two tiers");
+  EXPECT_EQ(predict(f, "allreduce", "ring", pl, n).bottleneck, "nic");
+  // Inside one leaf nothing is charged to the spine.
+  expect_close(predict(f, "allreduce", "recursive_doubling", {32, 1}, n).time_us, 5 * (a1 + us(n, B0)),
+               "recursive doubling within a leaf");
+}
+
+TEST(CostGolden, RingLimitedByOversubscriptionBeyondItsSubtree) {
+  // tor: 9 ports at 1:8 (8 down, S_1 = 8 domains, C_1 = B0/8); leaf: 17 ports at 1:16 (16 down,
+  // S_2 = 128, C_2 = B0/128); spine on top. A ring has one flow per subtree boundary: 8 x B0/8 and
+  // 128 x B0/128 are both B0, so the NIC binds.
+  Fabric f = flat_fabric();
+  f.tiers = {{"tor", 9, 0.1, 8}, {"leaf", 17, 0.2, 16}, {"spine", 64, 0.3, 1}};
+  const double B0 = f.nic_GBps_per_endpoint();
+  const Prediction r = predict(f, "allgather", "ring", {1024, 1}, 16 * kGiB);
+  EXPECT_EQ(r.bottleneck, "nic");
+  EXPECT_LE(r.busbw_GBps, B0);
+  EXPECT_GT(r.busbw_GBps, 0.9 * B0);
+  // At 1:100 (still 16 down) the leaf tier's uplinks give a boundary flow 128 x B0/800 < B0.
+  f.tiers[1].oversubscription = 100;
+  const Prediction o = predict(f, "allgather", "ring", {1024, 1}, 16 * kGiB);
+  EXPECT_EQ(o.bottleneck, "tier:leaf");
+  EXPECT_LE(o.busbw_GBps, 128 * B0 / 800);
+  EXPECT_GT(o.busbw_GBps, 0.9 * 128 * B0 / 800);
+  // Inside one 128-domain subtree the leaf uplinks are not used.
+  EXPECT_EQ(predict(f, "allgather", "ring", {128, 1}, kGiB).bottleneck, "nic");
+}
+
+// ---- golden values: NCCL ---------------------------------------------------------------------------
+
+TEST(CostGolden, NcclRingFollowsNcclsModelWithFabricBandwidth) {
+  const Fabric f = two_level_fabric();  // not a Hopper/Blackwell fabric: protocol facts only
+  const double g = 8, Bu = f.scaleup_bandwidth_GBps, B0 = f.nic_GBps_per_endpoint(),
+               hop = f.tiers[0].hop_latency_us;
+  for (std::uint64_t m : {1, 4}) {
+    const double P = 8.0 * static_cast<double>(m), M = static_cast<double>(m), n = kGiB;
+    const Placement pl{8 * m, 8};
+    const double bus = m > 1 ? std::min(Bu, g * B0) : Bu;
+    // Simple: base 8.4 + (2(p-1) - 2(m-1)) x 3.4 + 2(m-1) x (14 + switch hop); algBw = busBw p / (2(p-1)).
+    const double lat = 8.4 + (2 * (P - 1) - 2 * (M - 1)) * 3.4 + 2 * (M - 1) * (14 + hop);
+    expect_close(predict(f, "allreduce", "nccl_ring", pl, n, "simple").time_us,
+                 lat + us(n, bus * P / (2 * (P - 1))), "nccl_ring simple m=" + std::to_string(m));
+    // LL: half the payload; latency 6.6 + ... x 0.6 + ... x (2.7 + hop).
+    const double lat_ll = 6.6 + (2 * (P - 1) - 2 * (M - 1)) * 0.6 + 2 * (M - 1) * (2.7 + hop);
+    expect_close(predict(f, "allreduce", "nccl_ring", pl, n, "ll").time_us,
+                 lat_ll + us(n, 0.5 * bus * P / (2 * (P - 1))), "nccl_ring ll m=" + std::to_string(m));
+    // Allgather: nsteps p-1.
+    const double lat_ag = 8.4 + ((P - 1) - (M - 1)) * 3.4 + (M - 1) * (14 + hop);
+    expect_close(predict(f, "allgather", "nccl_ring", pl, n, "simple").time_us,
+                 lat_ag + us(n, bus * P / (P - 1)), "nccl_ring allgather m=" + std::to_string(m));
+  }
+}
+
+TEST(CostGolden, NcclHopperCapsAndNvls) {
+  const Fabric f = hgx_fabric();
+  const double Bu = 450, P = 8, n = kGiB;
+  // NVLS in one domain: 25 us + n / algBw, busBw = 2 Bu x 0.85 x 15/16.
+  const double bus = 2 * Bu * 0.85 * 15 / 16;
+  const Prediction nvls = predict(f, "allreduce", "nccl_nvls", {8, 8}, n);
+  expect_close(nvls.time_us, 25 + us(n, bus * P / (2 * (P - 1))), "nvls");
+  EXPECT_EQ(nvls.bottleneck, "in-network");
+  EXPECT_EQ(nvls.protocol, "simple");
+  // Ring LL on 2 Hopper nodes: min(llMaxBw = 45, 0.5 busBw).
+  const Prediction ll = predict(f, "allreduce", "nccl_ring", {16, 8}, n, "ll");
+  EXPECT_EQ(ll.bottleneck, "protocol");
+  EXPECT_NEAR(ll.busbw_GBps, 45, 45 * 0.01);
+  EXPECT_LE(ll.busbw_GBps, 45);
+  // The same fabric without the Hopper name gets the protocol facts only: 0.5 x min(Bu, 8 B0).
+  Fabric generic = f;
+  generic.name = "generic";
+  generic.description = "generic GPUs";
+  const Prediction gll = predict(generic, "allreduce", "nccl_ring", {16, 8}, n, "ll");
+  EXPECT_GT(gll.busbw_GBps, 150);
+  EXPECT_EQ(gll.bottleneck, "nic");
+  // Tree: base + 2 ((g-1) intraLat + log2(m) interLat); algBw = 0.92 min(Bu, g B0) / 2.
+  const double B0 = f.nic_GBps_per_endpoint();
+  const Prediction tree = predict(generic, "allreduce", "nccl_tree", {64, 8}, n, "simple");
+  // (8 domains under one leaf: each network hop adds the leaf's 0.2 us.)
+  expect_close(tree.time_us,
+               8.4 + 2 * (7 * 4.0 + 3 * (14.0 + 0.2)) + us(n, 0.92 * std::min(450.0, 8 * B0) / 2), "tree");
+}
+
+// ---- registry and errors ------------------------------------------------------------------------
+
+TEST(CostRegistry, EveryAlgorithmIsWellFormed) {
+  std::set<std::string> names;
+  const auto& ops = model_ops();
+  for (const auto& a : algorithms()) {
+    EXPECT_TRUE(names.insert(a.name).second) << "duplicate " << a.name;
+    EXPECT_TRUE(a.family == "p2p" || a.family == "nccl") << a.name;
+    EXPECT_EQ(a.has_protocols, a.family == "nccl") << a.name;
+    EXPECT_NE(a.cost, nullptr) << a.name;
+    EXPECT_FALSE(a.ops.empty()) << a.name;
+    for (const auto& op : a.ops)
+      EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << a.name << " " << op;
+    EXPECT_EQ(find_algorithm(a.name), &a);
+  }
+  for (const char* n :
+       {"ring", "recursive_doubling", "rabenseifner", "recursive_halving", "hierarchical", "pairwise",
+        "bruck", "linear", "binomial", "chain", "p2p", "nccl_ring", "nccl_tree", "nccl_nvls", "nccl_nvlstree",
+        "nccl_collnet_direct", "nccl_collnet_chain", "nccl_pat", "nccl_p2p"})
+    EXPECT_NE(find_algorithm(n), nullptr) << n;
+  EXPECT_EQ(find_algorithm("auto"), nullptr);
+  EXPECT_EQ(find_algorithm("nope"), nullptr);
+  // Every op has an algorithm in both families.
+  for (const auto& op : ops)
+    for (const char* fam : {"p2p", "nccl"}) {
+      bool found = false;
+      for (const auto& a : algorithms())
+        if (a.family == fam && std::find(a.ops.begin(), a.ops.end(), op) != a.ops.end()) found = true;
+      EXPECT_TRUE(found) << fam << " " << op;
+    }
+}
+
+TEST(CostRegistry, BusbwFactorsAsNcclTests) {
+  EXPECT_DOUBLE_EQ(busbw_factor("allreduce", 8), 2.0 * 7 / 8);
+  EXPECT_DOUBLE_EQ(busbw_factor("allgather", 8), 7.0 / 8);
+  EXPECT_DOUBLE_EQ(busbw_factor("reducescatter", 8), 7.0 / 8);
+  EXPECT_DOUBLE_EQ(busbw_factor("alltoall", 8), 7.0 / 8);
+  EXPECT_DOUBLE_EQ(busbw_factor("broadcast", 8), 1);
+  EXPECT_DOUBLE_EQ(busbw_factor("sendrecv", 8), 1);
+  EXPECT_DOUBLE_EQ(busbw_factor("pingpong", 8), 1);
+  EXPECT_DOUBLE_EQ(busbw_factor("bidir", 8), 2);
+  EXPECT_THROW(busbw_factor("allreduc", 8), std::invalid_argument);
+  const Prediction r = predict(hgx_fabric(), "allreduce", "ring", {16, 8}, kGiB);
+  EXPECT_DOUBLE_EQ(r.algbw_GBps, kGiB / (r.time_us * 1e3));
+  EXPECT_DOUBLE_EQ(r.busbw_GBps, r.algbw_GBps * 2 * 15 / 16);
+}
+
+TEST(CostRegistry, ErrorsNameTheProblem) {
+  const Fabric f = hgx_fabric();
+  const auto message = [&](auto&& fn) {
+    try {
+      fn();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([&] {
+              predict(f, "allreduc", "ring", {8, 8}, 1);
+            }).find("unknown op 'allreduc'"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allreduce", "rng", {8, 8}, 1);
+            }).find("unknown algorithm 'rng'"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "alltoall", "ring", {8, 8}, 1);
+            }).find("does not implement alltoall"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allreduce", "ring", {8, 8}, 1, "ll");
+            }).find("no protocols"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allreduce", "auto", {8, 8}, 1, "ll");
+            }).find("NCCL"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allreduce", "nccl_ring", {8, 8}, 1, "ll64");
+            }).find("unknown protocol"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allreduce", "nccl_nvls", {8, 8}, 1, "ll");
+            }).find("ll protocol"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allreduce", "ring", {16, 16}, 1);
+            }).find("holds 8"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allreduce", "ring", {0, 1}, 1);
+            }).find("at least 1 rank"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "sendrecv", "p2p", {1, 1}, 1);
+            }).find("at least 2 ranks"),
+            std::string::npos);
+  EXPECT_NE(message([&] { predict(f, "allreduce", "ring", {8, 8}, -1); }).find("bytes"), std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allreduce", "ring", {8, 8}, std::nan(""));
+            }).find("bytes"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(host_fabric(), "allreduce", "ring", {512, 256}, 1);
+            }).find("no scale-out"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(host_fabric(), "allreduce", "nccl_nvls", {8, 8}, 1);
+            }).find("in-switch reduction"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allreduce", "nccl_collnet_direct", {64, 8}, 1);
+            }).find("in-network reduction"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(with_in_network(f), "allreduce", "nccl_collnet_chain", {8, 8}, 1);
+            }).find("more than one domain"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allreduce", "nccl_nvlstree", {8, 8}, 1);
+            }).find("more than one domain"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allgather", "nccl_pat", {64, 8}, 1);
+            }).find("one rank per domain"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              predict(f, "allgather", "nccl_nvls", {64, 8}, 1);
+            }).find("nccl_nvlstree"),
+            std::string::npos);
+  Fabric no_bw = f;
+  no_bw.scaleup_bandwidth_GBps = 0;
+  EXPECT_NE(message([&] {
+              predict(no_bw, "allreduce", "ring", {8, 8}, 1);
+            }).find("scale-up bandwidth"),
+            std::string::npos);
+  Fabric no_nic = f;
+  no_nic.nic_bandwidth_Gbps = 0;
+  EXPECT_NE(message([&] {
+              predict(no_nic, "allreduce", "ring", {16, 8}, 1);
+            }).find("scale-out bandwidth"),
+            std::string::npos);
+  EXPECT_EQ(message([&] { predict(no_nic, "allreduce", "ring", {8, 8}, 1); }), "no error");  // one domain
+  // nccl_auto explains when nothing can run.
+  EXPECT_NE(message([&] {
+              predict(host_fabric(), "sendrecv", "nccl_auto", {8, 8}, 1, "ll128");
+            }).find("nccl_p2p does not run the ll128 protocol"),
+            std::string::npos);
+}
+
+TEST(CostRegistry, AutoNativeAndNcclAutoPickTheMinimum) {
+  for (const Fabric& f : grid_fabrics())
+    for (const auto& op : model_ops())
+      for (std::uint64_t p : grid_scales(f)) {
+        if (is_pair(op) && p < 2) continue;
+        const Placement pl = place(f, p);
+        for (double n : {8.0, 65536.0, kGiB}) {
+          double best_p2p = std::numeric_limits<double>::infinity(), best_nccl = best_p2p;
+          for (const Case& c : all_cases()) {
+            if (c.op != op) continue;
+            Prediction r;
+            if (!try_predict(f, c, pl, n, r)) continue;
+            double& best = c.protocol.empty() ? best_p2p : best_nccl;
+            best = std::min(best, r.time_us);
+          }
+          const std::string at = f.name + " " + op + " p=" + std::to_string(p) + " n=" + std::to_string(n);
+          const Prediction a = predict(f, op, "auto", pl, n);
+          EXPECT_EQ(a.time_us, best_p2p) << at;
+          EXPECT_EQ(a.protocol, "") << at;
+          const Algorithm* chosen = find_algorithm(a.algo);
+          ASSERT_NE(chosen, nullptr) << at;
+          EXPECT_EQ(chosen->family, "p2p") << at;
+          EXPECT_EQ(predict(f, op, "native", pl, n).time_us, best_p2p) << at;
+          const Prediction nc = predict(f, op, "nccl_auto", pl, n);
+          EXPECT_EQ(nc.time_us, best_nccl) << at;
+          ASSERT_NE(find_algorithm(nc.algo), nullptr) << at;
+          EXPECT_EQ(find_algorithm(nc.algo)->family, "nccl") << at;
+          EXPECT_FALSE(nc.protocol.empty()) << at;
+          // A named NCCL algorithm at protocol "auto" is its best protocol.
+          const Prediction named = predict(f, op, nc.algo, pl, n, "auto");
+          EXPECT_EQ(named.time_us, nc.time_us) << at;
+        }
+      }
+}
+
+// ---- properties ------------------------------------------------------------------------------------
+
+// Every algorithm x op x protocol x 21 scales (1 .. 2^20 ranks) x 30 sizes (1 B .. 16 GiB): finite,
+// positive times and finite, non-negative bandwidths.
+TEST(CostProperties, FullSweepIsFiniteAndPositive) {
+  std::vector<double> sizes;
+  for (int i = 0; i < 30; ++i) sizes.push_back(std::round(std::exp2(34.0 * i / 29)));
+  ASSERT_EQ(sizes.front(), 1);
+  ASSERT_EQ(sizes.back(), 16 * kGiB);
+  for (const Fabric& f : {with_in_network(hgx_fabric()), nvl72_fabric(), oversub_fabric()}) {
+    std::size_t evaluated = 0;
+    for (int s = 0; s <= 20; ++s) {
+      const Placement pl = place(f, std::uint64_t{1} << s);
+      for (const Case& c : all_cases())
+        for (double n : sizes) {
+          Prediction r;
+          if (!try_predict(f, c, pl, n, r)) continue;
+          ++evaluated;
+          const std::string at = f.name + " " + c.algo + "/" + c.protocol + " " + c.op +
+                                 " p=" + std::to_string(pl.nranks) + " n=" + std::to_string(n);
+          ASSERT_TRUE(std::isfinite(r.time_us) && r.time_us > 0) << at << " time " << r.time_us;
+          ASSERT_TRUE(std::isfinite(r.busbw_GBps) && r.busbw_GBps >= 0) << at;
+          ASSERT_TRUE(std::isfinite(r.algbw_GBps) && r.algbw_GBps > 0) << at;
+          ASSERT_FALSE(r.bottleneck.empty()) << at;
+        }
+    }
+    // Each fabric runs most of the grid (unavailable combinations are the exception).
+    EXPECT_GT(evaluated, 21u * 30 * 30) << f.name;
+  }
+}
+
+// Evaluate `fn(case, placement, bytes, before, after)` over the grid for two fabrics.
+template <class Fn>
+void compare_fabrics(const Fabric& before, const Fabric& after, Fn&& fn) {
+  for (std::uint64_t p : grid_scales(before))
+    for (const Case& c : all_cases())
+      for (double n : kGridSizes) {
+        const Placement pl = place(before, p);
+        Prediction r0, r1;
+        const bool ok0 = try_predict(before, c, pl, n, r0), ok1 = try_predict(after, c, pl, n, r1);
+        ASSERT_EQ(ok0, ok1) << before.name << " " << c.algo << " " << c.op << " p=" << p;
+        if (ok0) fn(c, pl, n, r0, r1);
+      }
+}
+
+TEST(CostProperties, MoreBandwidthIsNeverSlower) {
+  for (const Fabric& f : grid_fabrics()) {
+    const auto check = [&](const char* what, auto&& change) {
+      Fabric g = f;
+      change(g);
+      compare_fabrics(
+          f, g,
+          [&](const Case& c, const Placement& pl, double n, const Prediction& r0, const Prediction& r1) {
+            EXPECT_LE(r1.time_us, r0.time_us * (1 + 1e-12))
+                << what << " " << f.name << " " << c.algo << "/" << c.protocol << " " << c.op
+                << " p=" << pl.nranks << " n=" << n;
+          });
+    };
+    check("scale-up x2", [](Fabric& g) { g.scaleup_bandwidth_GBps *= 2; });
+    check("nic x2", [](Fabric& g) { g.nic_bandwidth_Gbps *= 2; });
+    check("memory and reduction x2", [](Fabric& g) {
+      g.memory_bandwidth_GBps *= 2;
+      g.reduce_bandwidth_GBps *= 2;
+    });
+    check("all x1.5", [](Fabric& g) {
+      g.scaleup_bandwidth_GBps *= 1.5;
+      g.nic_bandwidth_Gbps *= 1.5;
+      g.memory_bandwidth_GBps *= 1.5;
+      g.reduce_bandwidth_GBps *= 1.5;
+    });
+  }
+}
+
+TEST(CostProperties, MoreOversubscriptionIsNeverFaster) {
+  // The same 32 ports down per switch with fewer up: 1:1, 1:2, 1:4, 1:8 at the leaf and the spine.
+  const std::vector<double> ratios = {1, 2, 4, 8};
+  for (std::size_t i = 0; i + 1 < ratios.size(); ++i) {
+    compare_fabrics(
+        oversub_fabric(ratios[i], 1), oversub_fabric(ratios[i + 1], 1),
+        [&](const Case& c, const Placement& pl, double n, const Prediction& r0, const Prediction& r1) {
+          EXPECT_GE(r1.time_us, r0.time_us * (1 - 1e-12))
+              << "leaf " << ratios[i + 1] << " " << c.algo << " " << c.op << " p=" << pl.nranks << " n=" << n;
+        });
+    compare_fabrics(
+        oversub_fabric(2, ratios[i]), oversub_fabric(2, ratios[i + 1]),
+        [&](const Case& c, const Placement& pl, double n, const Prediction& r0, const Prediction& r1) {
+          EXPECT_GE(r1.time_us, r0.time_us * (1 - 1e-12)) << "spine " << ratios[i + 1] << " " << c.algo << " "
+                                                          << c.op << " p=" << pl.nranks << " n=" << n;
+        });
+  }
+  // And it does bind somewhere: a spine-crossing all-to-all at 1:8 is slower than at 1:1.
+  const Placement pl{1 << 16, 4};
+  EXPECT_GT(predict(oversub_fabric(8, 1), "alltoall", "pairwise", pl, kGiB).time_us,
+            1.5 * predict(oversub_fabric(1, 1), "alltoall", "pairwise", pl, kGiB).time_us);
+  EXPECT_EQ(predict(oversub_fabric(8, 1), "alltoall", "pairwise", pl, kGiB).bottleneck, "tier:leaf");
+}
+
+TEST(CostProperties, TimeIsMonotonicInBytes) {
+  // 0, then 120 sizes from 1 B to 16 GiB, each 22% above the last: a step down at any threshold
+  // (a protocol or algorithm switch gone wrong) larger than that shows.
+  std::vector<double> sizes = {0};
+  for (int i = 0; i < 120; ++i) sizes.push_back(std::exp2(34.0 * i / 119));
+  for (const Fabric& f : grid_fabrics())
+    for (std::uint64_t p : grid_scales(f))
+      for (const Case& c : all_cases()) {
+        const Placement pl = place(f, p);
+        double last = 0;
+        for (double n : sizes) {
+          Prediction r;
+          if (!try_predict(f, c, pl, n, r)) break;
+          EXPECT_GE(r.time_us, last) << f.name << " " << c.algo << "/" << c.protocol << " " << c.op
+                                     << " p=" << p << " n=" << n;
+          last = r.time_us;
+        }
+      }
+}
+
+// Lower bound on any algorithm's time without reduction inside the network (cut arguments):
+// within one domain each rank moves at least the op's minimum bytes over its scale-up link; across
+// domains each domain moves its minimum over its g NICs (B0 each). allreduce: every rank's (every
+// domain's) contribution to each element must leave it once: n.
+double lower_bound_us(const Fabric& f, const std::string& op, const Placement& pl, double n) {
+  const double p = static_cast<double>(pl.nranks);
+  const double g = static_cast<double>(std::min(pl.ranks_per_domain, pl.nranks));
+  const double m = std::ceil(p / g);
+  if (m <= 1) {
+    const double Bu = f.scaleup_bandwidth_GBps;
+    if (op == "allgather" || op == "reducescatter" || op == "alltoall") return (p - 1) / p * us(n, Bu);
+    return us(n, Bu);
+  }
+  const double B0 = f.nic_GBps_per_endpoint();
+  const double full = m * g == p ? 1.0 : 0.0;  // partial last domain: use the weakest bound below
+  if (op == "allgather" || op == "reducescatter") return full * (p - g) / p * us(n, g * B0);
+  if (op == "alltoall") return full * (p - g) / p * us(n, B0);
+  return us(n, g * B0);
+}
+
+bool in_network(const std::string& algo) {
+  return algo == "nccl_nvls" || algo == "nccl_nvlstree" || algo == "nccl_collnet_direct" ||
+         algo == "nccl_collnet_chain";
+}
+
+TEST(CostProperties, BusbwNeverExceedsTheBottleneckLink) {
+  for (const Fabric& f : grid_fabrics())
+    for (std::uint64_t p : grid_scales(f)) {
+      if (p < 2) continue;
+      const Placement pl = place(f, p);
+      const double g = static_cast<double>(pl.ranks_per_domain), m = std::ceil(static_cast<double>(p) / g);
+      const double B0 = f.nic_GBps_per_endpoint(), Bu = f.scaleup_bandwidth_GBps;
+      for (const Case& c : all_cases())
+        for (double n : kGridSizes) {
+          if (n == 0) continue;
+          Prediction r;
+          if (!try_predict(f, c, pl, n, r)) continue;
+          const std::string at = f.name + " " + c.algo + "/" + c.protocol + " " + c.op +
+                                 " p=" + std::to_string(p) + " n=" + std::to_string(n);
+          if (!in_network(c.algo)) {
+            const double bound = lower_bound_us(f, c.op, pl, n);
+            EXPECT_GE(r.time_us, bound * (1 - 1e-9)) << at;
+            EXPECT_LE(r.busbw_GBps, busbw_factor(c.op, p) * n / (bound * 1e3) * (1 + 1e-9)) << at;
+          }
+          // Single-path algorithms: every byte of a rank's busbw crosses the slowest link on its path.
+          const double link = m > 1 ? (g > 1 ? std::min(Bu, B0) : B0) : Bu;
+          const double ways = c.op == "bidir" ? 2 : 1;
+          if (c.algo == "ring" || c.algo == "chain" || c.algo == "p2p" ||
+              (c.algo == "nccl_p2p" && is_pair(c.op))) {
+            EXPECT_LE(r.busbw_GBps, ways * link * (1 + 1e-9)) << at;
+          }
+          // NCCL's ring: the domain's g NICs carry its channels.
+          if (c.algo == "nccl_ring") {
+            EXPECT_LE(r.busbw_GBps, (m > 1 ? std::min(Bu, g * B0) : Bu) * (1 + 1e-9)) << at;
+          }
+        }
+    }
+  // In-network reduction may beat the cut bound: NVLS inside one HGX domain does.
+  const Fabric f = hgx_fabric();
+  const Prediction nvls = predict(f, "allreduce", "nccl_nvls", {8, 8}, 16 * kGiB);
+  EXPECT_GT(nvls.busbw_GBps, f.scaleup_bandwidth_GBps);
+}
+
+TEST(CostProperties, ExtrapolatesBeyondTheTopology) {
+  // 2 tiers of radix 64 hold 2048 GPUs; the model still answers (the caller compares with
+  // max_endpoints()), charging nothing above the top tier.
+  Fabric f = hgx_fabric();
+  f.tiers.resize(2);
+  for (const char* algo : {"ring", "recursive_doubling", "rabenseifner", "nccl_auto", "auto"}) {
+    const Prediction r = predict(f, "allreduce", algo, {1 << 20, 8}, kGiB);
+    EXPECT_TRUE(std::isfinite(r.time_us) && r.time_us > 0) << algo;
+  }
+}
+
+TEST(CostProperties, BottleneckNamesTheDominantTerm) {
+  const Fabric f = hgx_fabric();
+  EXPECT_EQ(predict(f, "allreduce", "ring", {8, 8}, 8).bottleneck, "latency");
+  EXPECT_EQ(predict(f, "allreduce", "ring", {8, 8}, kGiB).bottleneck, "scale-up");
+  EXPECT_EQ(predict(f, "allreduce", "ring", {1024, 8}, kGiB).bottleneck, "nic");
+  EXPECT_EQ(predict(f, "allreduce", "nccl_auto", {8, 8}, kGiB).bottleneck, "in-network");
+  EXPECT_EQ(predict(f, "allreduce", "nccl_auto", {8, 8}, kGiB).algo, "nccl_nvls");
+  EXPECT_EQ(predict(f, "alltoall", "pairwise", {1 << 20, 8}, kMiB).bottleneck, "latency");
+  Fabric slow_memory = host_fabric();
+  slow_memory.memory_bandwidth_GBps = 0.5;
+  EXPECT_EQ(predict(slow_memory, "alltoall", "bruck", {64, 64}, kGiB).bottleneck, "memory");
+  // NCCL at scale: trees over the network; the NIC binds large all-reduces.
+  const Prediction big = predict(f, "allreduce", "nccl_auto", {1 << 20, 8}, kGiB);
+  EXPECT_EQ(big.algo, "nccl_nvlstree");
+  EXPECT_EQ(big.bottleneck, "nic");
+}
+
+}  // namespace
+}  // namespace fb::model

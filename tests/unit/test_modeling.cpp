@@ -1,0 +1,52 @@
+// The harness side of the model: link fits and the default scale sweep.
+#include <gtest/gtest.h>
+
+#include "collectives/error.hpp"
+#include "harness/modeling.hpp"
+
+namespace fb {
+namespace {
+
+TEST(FitLink, RecoversLatencyAndBandwidthExactly) {
+  // t = 2 us + bytes / (10 GB/s)
+  std::vector<std::pair<double, double>> pts;
+  for (double b = 8; b <= 64.0 * 1024 * 1024; b *= 4) pts.emplace_back(b, 2.0 + b / 10e3);
+  const LinkFit f = fit_link(pts);
+  EXPECT_NEAR(f.latency_us, 2.0, 1e-9);
+  EXPECT_NEAR(f.bandwidth_GBps, 10.0, 1e-9);
+  EXPECT_NEAR(f.r2, 1.0, 1e-12);
+  EXPECT_NEAR(f.max_err_pct, 0.0, 1e-9);
+  EXPECT_EQ(f.points, static_cast<int>(pts.size()));
+}
+
+TEST(FitLink, WeightsRelativeErrorsSoSmallSizesKeepTheirLatency) {
+  // 10% noise on the large sizes must not swamp the 1 us latency of the small ones.
+  std::vector<std::pair<double, double>> pts = {{8, 1.0}, {64, 1.0}, {1024, 1.1}, {1 << 20, 1.0 + 104.9 * 1.1},
+                                                {1 << 24, 1.0 + 1677.7 * 0.9}};
+  const LinkFit f = fit_link(pts);
+  EXPECT_GT(f.latency_us, 0.8);
+  EXPECT_LT(f.latency_us, 1.2);
+  EXPECT_GT(f.bandwidth_GBps, 8.0);
+  EXPECT_LT(f.bandwidth_GBps, 12.5);
+  EXPECT_GT(f.max_err_pct, 1.0);
+}
+
+TEST(FitLink, RejectsTooFewPointsAndFlatTimes) {
+  EXPECT_THROW(fit_link({{8, 1.0}}), UsageError);
+  EXPECT_THROW(fit_link({{8, 5.0}, {1 << 20, 5.0}, {1 << 24, 4.0}}), UsageError);
+}
+
+TEST(DefaultScales, FromOneDomainDoublingToTwoToTheTwenty) {
+  const auto s = default_scales(8);
+  ASSERT_FALSE(s.empty());
+  EXPECT_EQ(s.front(), 8u);
+  EXPECT_EQ(s.back(), 1u << 20);
+  EXPECT_EQ(s.size(), 18u);  // 8 .. 2^20 by doubling
+  const auto nvl = default_scales(72);
+  EXPECT_EQ(nvl.front(), 72u);
+  EXPECT_EQ(nvl.back(), 1u << 20);
+  for (std::size_t i = 1; i + 1 < nvl.size(); ++i) EXPECT_EQ(nvl[i], 2 * nvl[i - 1]);
+}
+
+}  // namespace
+}  // namespace fb

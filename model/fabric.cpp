@@ -41,6 +41,7 @@ struct Key {
 
 const std::vector<Key> kEndpointKeys{
     {"kind", Type::Text, true},
+    {"generation", Type::Text, false},
     {"memory_bandwidth_GBps", Type::Number, true},
     {"reduce_bandwidth_GBps", Type::Number, false},
 };
@@ -430,6 +431,8 @@ void check_fabric(const Fabric& f, const Locator& at) {
   if (f.name.empty()) bad("name", "must not be empty");
   if (f.endpoint_kind != "gpu" && f.endpoint_kind != "host")
     bad("endpoint.kind", "must be 'gpu' or 'host' (got '" + f.endpoint_kind + "')");
+  if (f.generation != "hopper" && f.generation != "blackwell" && f.generation != "other")
+    bad("endpoint.generation", "must be 'hopper', 'blackwell' or 'other' (got '" + f.generation + "')");
   positive("endpoint.memory_bandwidth_GBps", f.memory_bandwidth_GBps);
   positive("endpoint.reduce_bandwidth_GBps", f.reduce_bandwidth_GBps);
   at_least("scale_up.domain_size", f.domain_size, 1, "");
@@ -485,6 +488,7 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
 
   const auto ep = open_map(doc, top.at("endpoint"), doc.locate("endpoint"), "endpoint", kEndpointKeys);
   f.endpoint_kind = text(ep, "kind", "gpu");
+  f.generation = text(ep, "generation", "other");
   f.memory_bandwidth_GBps = number(ep, "memory_bandwidth_GBps", 0);
   // Default: an elementwise reduction reads two inputs and writes one output per output byte.
   f.reduce_bandwidth_GBps = number(ep, "reduce_bandwidth_GBps", f.memory_bandwidth_GBps / 3);
@@ -618,6 +622,7 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
   if (!f.description.empty()) line("", "description", "description", quoted(f.description));
   line("", "endpoint", "endpoint", "");
   line("  ", "kind", "endpoint.kind", quoted(f.endpoint_kind));
+  if (f.generation != "other") line("  ", "generation", "endpoint.generation", quoted(f.generation));
   line("  ", "memory_bandwidth_GBps", "endpoint.memory_bandwidth_GBps",
        format_number(f.memory_bandwidth_GBps));
   line("  ", "reduce_bandwidth_GBps", "endpoint.reduce_bandwidth_GBps",

@@ -32,6 +32,9 @@ struct Fabric {
 
   // Endpoint: a GPU (HBM) or a host (DRAM).
   std::string endpoint_kind = "gpu";     // "gpu" | "host"
+  // GPU generation whose NCCL tuning constants apply: "hopper", "blackwell" or "other" (protocol
+  // facts only). NCCL's per-generation caps live in model/algorithms/common.cpp.
+  std::string generation = "other";
   double memory_bandwidth_GBps = 0;      // per endpoint
   double reduce_bandwidth_GBps = 0;      // elementwise reduction throughput, bytes of output per second
 

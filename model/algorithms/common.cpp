@@ -349,41 +349,10 @@ const NcclTable kNcclPatLat{{0, 0, 8}, {0, 0, 4}, {0, 0, 14}, {false, false, tru
 // Grouped send/recv: one hop of Ring's table; NCCL's p2p runs LL (small) and Simple.
 const NcclTable kNcclP2pLat{{6.6, 14, 8.4}, {0.6, 1.9, 3.4}, {2.7, 4.0, 14}, {true, false, true}};
 
-namespace {
-
-constexpr const char* kBlackwellWords[] = {"blackwell", "b100",     "b200",    "b300",
-                                           "nvlink5",   "nvlink 5", "nvlink-5"};
-constexpr const char* kHopperWords[] = {"hopper", "h100", "h200", "h800", "nvlink4", "nvlink 4", "nvlink-4"};
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool word_at(const std::string& text, std::size_t i, const char* w) {
-  for (std::size_t j = 0; w[j]; ++j)
-    if (i + j >= text.size() || lower(text[i + j]) != w[j]) return false;
-  return true;
-}
-
-// Scans `text` once (this runs on every NCCL prediction: no allocation, few comparisons).
-void scan_generation(const std::string& text, bool& blackwell, bool& hopper) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = lower(text[i]);
-    if (c != 'b' && c != 'h' && c != 'n') continue;
-    for (const char* w : kBlackwellWords)
-      if (w[0] == c && word_at(text, i, w)) blackwell = true;
-    for (const char* w : kHopperWords)
-      if (w[0] == c && word_at(text, i, w)) hopper = true;
-  }
-}
-
-}  // namespace
-
 Gpu gpu_generation(const Fabric& f) {
-  bool blackwell = false, hopper = false;
-  scan_generation(f.name, blackwell, hopper);
-  scan_generation(f.description, blackwell, hopper);
-  return blackwell ? Gpu::blackwell : (hopper ? Gpu::hopper : Gpu::other);
+  if (f.generation == "hopper") return Gpu::hopper;
+  if (f.generation == "blackwell") return Gpu::blackwell;
+  return Gpu::other;
 }
 
 double nvls_efficiency(Gpu gen) {

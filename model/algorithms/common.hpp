@@ -130,9 +130,8 @@
 //    channels. Protocol payload efficiencies come from Fabric::protocols. The absolute caps of
 //    NCCL's Hopper tables (llMaxBw, perChMaxRingLL128, perChMaxTree, perChMaxNVLSTree with
 //    kNcclChannels channels) and its LL/LL128 tree factors apply only on Hopper fabrics, the NVLS
-//    efficiency on Hopper (0.85) and Blackwell (0.74); the generation is read from the fabric's
-//    name/description (H100/H200/H800/Hopper/NVLink4, B100/B200/B300/GB200/GB300/Blackwell/
-//    NVLink5). Other fabrics get the protocol facts only. NCCL's reductions overlap the transfers
+//    efficiency on Hopper (0.85) and Blackwell (0.74); the generation is the fabric's
+//    endpoint.generation key (hopper, blackwell, other). Other fabrics get the protocol facts only. NCCL's reductions overlap the transfers
 //    (no gamma term).
 //    nccl_ring  AR/AG/RS/broadcast: nsteps 2(p-1) / p-1 / p-1 / p, nInter 2(m-1) / m-1 / m-1 / m-1.
 //    nccl_tree  AR: base + 2((g-1) intraLat + sum over floor(log2 m) tree levels of interLat);

@@ -69,6 +69,7 @@ Fabric hgx_fabric() {
   Fabric f;
   f.name = "hgx-like";
   f.description = "test: 8x H100 per NVLink4 domain, 8x 400G rails, 4-tier radix-64 fat tree";
+  f.generation = "hopper";
   f.memory_bandwidth_GBps = 3350;
   f.reduce_bandwidth_GBps = 3350.0 / 3;
   f.domain_size = 8;
@@ -112,6 +113,7 @@ Fabric nvl72_fabric() {
   Fabric f;
   f.name = "nvl72-like";
   f.description = "test: 72x GB200 per NVLink5 domain, 800G per GPU, SHARP";
+  f.generation = "blackwell";
   f.memory_bandwidth_GBps = 8000;
   f.reduce_bandwidth_GBps = 8000.0 / 3;
   f.domain_size = 72;
@@ -460,10 +462,9 @@ TEST(CostGolden, NcclHopperCapsAndNvls) {
   EXPECT_EQ(ll.bottleneck, "protocol");
   EXPECT_NEAR(ll.busbw_GBps, 45, 45 * 0.01);
   EXPECT_LE(ll.busbw_GBps, 45);
-  // The same fabric without the Hopper name gets the protocol facts only: 0.5 x min(Bu, 8 B0).
+  // The same fabric of another generation gets the protocol facts only: 0.5 x min(Bu, 8 B0).
   Fabric generic = f;
-  generic.name = "generic";
-  generic.description = "generic GPUs";
+  generic.generation = "other";
   const Prediction gll = predict(generic, "allreduce", "nccl_ring", {16, 8}, n, "ll");
   EXPECT_GT(gll.busbw_GBps, 150);
   EXPECT_EQ(gll.bottleneck, "nic");

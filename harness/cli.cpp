@@ -131,11 +131,26 @@ CliResult parse_command_line(int argc, char** argv) {
   calibrate->add_option("--set", co.sets, "override a field of the base fabric");
   calibrate->add_flag("--force", co.force, "replace the output file if it exists");
 
+  // fabricbench compare: the CI gate (harness/compare.hpp).
+  CompareOptions& cmp = result.compare;
+  CLI::App* compare = app.add_subcommand("compare", "Compare two results files (CSV or JSON); exit 1 on a regression");
+  std::string threshold_text = "5%";
+  compare->add_option("base", cmp.base, "baseline results (CSV or JSON)")->required();
+  compare->add_option("cand", cmp.cand, "candidate results (CSV or JSON)")->required();
+  compare->add_option("--metric", cmp.metric, "busbw (higher is better), time_p50 or time_p99 (default busbw)");
+  compare->add_option("--threshold", threshold_text,
+                      "smallest change that counts, a percentage: 5% or 5 (default 5%)");
+  compare->add_option("--alpha", cmp.alpha, "significance level of the Mann-Whitney U test (default 0.05)");
+  compare->add_option("--min-samples", cmp.min_samples,
+                      "per-iteration samples each row needs for the U test (default 8)");
+  compare->add_option("--format", cmp.format, "text, markdown, junit or csv (default text)");
+  compare->add_option("-o,--output", cmp.output, "write the report to this file (default stdout)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     result.command = Command::help;
-    result.help_text = (run->parsed() ? run->help() : app.help());
+    result.help_text = run->parsed() ? run->help() : compare->parsed() ? compare->help() : app.help();
     return result;
   } catch (const CLI::CallForAllHelp&) {
     result.command = Command::help;
@@ -202,6 +217,11 @@ CliResult parse_command_line(int argc, char** argv) {
     if (!rpd_text.empty()) mo.ranks_per_domain = sizes("ranks-per-domain", rpd_text).front();
     if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");
+    return result;
+  }
+  if (compare->parsed()) {
+    result.command = Command::compare;
+    cmp.threshold_pct = parse_threshold_pct(threshold_text);
     return result;
   }
   if (calibrate->parsed()) {

@@ -3,18 +3,20 @@
 
 #include <string>
 
+#include "harness/compare.hpp"
 #include "harness/config.hpp"
 #include "harness/modeling.hpp"
 
 namespace fb {
 
-enum class Command { run, model, calibrate, list, version, help };
+enum class Command { run, model, calibrate, compare, list, version, help };
 
 struct CliResult {
   Command command = Command::help;
   RunConfig config;
   ModelOptions model;
   CalibrateOptions calibrate;
+  CompareOptions compare;
   std::string help_text;  // for Command::help
 };
 

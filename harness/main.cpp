@@ -245,8 +245,10 @@ int main(int argc, char** argv) {
     parse_error = e.what();
   }
   const bool print = launcher_rank() <= 0;
-  if (parse_error.empty() && (cli.command == Command::model || cli.command == Command::calibrate)) {
+  if (parse_error.empty() &&
+      (cli.command == Command::model || cli.command == Command::calibrate || cli.command == Command::compare)) {
     try {
+      if (cli.command == Command::compare) return run_compare_command(cli.compare);
       return cli.command == Command::model ? run_model_command(cli.model) : run_calibrate_command(cli.calibrate);
     } catch (const UsageError& e) {
       error_line(e.what());

@@ -146,11 +146,25 @@ CliResult parse_command_line(int argc, char** argv) {
   compare->add_option("--format", cmp.format, "text, markdown, junit or csv (default text)");
   compare->add_option("-o,--output", cmp.output, "write the report to this file (default stdout)");
 
+  // fabricbench report: plots and an index (harness/report.hpp).
+  ReportOptions& rep = result.report;
+  CLI::App* report = app.add_subcommand("report", "Plot results files (PNG and SVG) with an index.md and index.html");
+  report->add_option("results", rep.inputs, "CSV or JSON results: measured runs and/or fabricbench model output");
+  report->add_option("-o,--output", rep.output_dir, "directory to write the plots and index into")->required();
+  report->add_option("--compare", rep.compare, "BASE CAND: also plot the relative change of each row")
+      ->expected(2)
+      ->type_name("BASE CAND");
+  report->add_option("--metric", rep.metric, "metric of --compare: busbw, time_p50 or time_p99 (default busbw)");
+  report->add_option("--title", rep.title, "title of the index (default 'fabricbench report')");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     result.command = Command::help;
-    result.help_text = run->parsed() ? run->help() : compare->parsed() ? compare->help() : app.help();
+    result.help_text = run->parsed()       ? run->help()
+                       : compare->parsed() ? compare->help()
+                       : report->parsed()  ? report->help()
+                                           : app.help();
     return result;
   } catch (const CLI::CallForAllHelp&) {
     result.command = Command::help;
@@ -222,6 +236,12 @@ CliResult parse_command_line(int argc, char** argv) {
   if (compare->parsed()) {
     result.command = Command::compare;
     cmp.threshold_pct = parse_threshold_pct(threshold_text);
+    return result;
+  }
+  if (report->parsed()) {
+    result.command = Command::report;
+    if (rep.inputs.empty() && rep.compare.empty())
+      throw UsageError("command line: report: no results files given (fabricbench report --help)");
     return result;
   }
   if (calibrate->parsed()) {

@@ -6,10 +6,11 @@
 #include "harness/compare.hpp"
 #include "harness/config.hpp"
 #include "harness/modeling.hpp"
+#include "harness/report.hpp"
 
 namespace fb {
 
-enum class Command { run, model, calibrate, compare, list, version, help };
+enum class Command { run, model, calibrate, compare, report, list, version, help };
 
 struct CliResult {
   Command command = Command::help;
@@ -17,6 +18,7 @@ struct CliResult {
   ModelOptions model;
   CalibrateOptions calibrate;
   CompareOptions compare;
+  ReportOptions report;
   std::string help_text;  // for Command::help
 };
 

@@ -13,6 +13,7 @@
 #include "collectives/error.hpp"
 #include "harness/cli.hpp"
 #include "harness/modeling.hpp"
+#include "harness/report.hpp"
 #include "harness/runner.hpp"
 #include "harness/sink.hpp"
 #include "harness/utc.hpp"
@@ -246,9 +247,11 @@ int main(int argc, char** argv) {
   }
   const bool print = launcher_rank() <= 0;
   if (parse_error.empty() &&
-      (cli.command == Command::model || cli.command == Command::calibrate || cli.command == Command::compare)) {
+      (cli.command == Command::model || cli.command == Command::calibrate || cli.command == Command::compare ||
+       cli.command == Command::report)) {
     try {
       if (cli.command == Command::compare) return run_compare_command(cli.compare);
+      if (cli.command == Command::report) return run_report_command(cli.report);
       return cli.command == Command::model ? run_model_command(cli.model) : run_calibrate_command(cli.calibrate);
     } catch (const UsageError& e) {
       error_line(e.what());

@@ -1,0 +1,298 @@
+#include "harness/report.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+#include <tuple>
+
+#include "collectives/error.hpp"
+#include "harness/compare.hpp"
+#include "harness/results_reader.hpp"
+
+namespace fb {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const char* kNeedsMatplotlib = "report: needs python3-matplotlib (apt-get install python3-matplotlib)";
+
+json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+std::string base_name(const std::string& p) { return fs::path(p).filename().string(); }
+
+// Runs argv with stdout and stderr as given (-1: inherit, -2: /dev/null); returns the exit status
+// (127 when it could not be started, 128+N for a signal).
+int run_process(const std::vector<std::string>& argv, int out_fd, int err_fd) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(std::string("report: fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_RDWR);
+    if (out_fd == -2) ::dup2(null, 1);
+    else if (out_fd >= 0) ::dup2(out_fd, 1);
+    if (err_fd == -2) ::dup2(null, 2);
+    else if (err_fd >= 0) ::dup2(err_fd, 2);
+    ::setenv("MPLBACKEND", "Agg", 1);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::runtime_error(std::string("report: waitpid: ") + std::strerror(errno));
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 127;
+}
+
+// A measured series: one line on a plot.
+using SeriesKey = std::tuple<std::size_t, std::string, std::string, std::string, std::string, std::string,
+                             std::string, bool, int, int, int>;
+
+std::string place_name(bool inplace) { return inplace ? "in-place" : "out-of-place"; }
+
+}  // namespace
+
+std::string report_python() {
+  if (const char* p = std::getenv("FABRICBENCH_PYTHON"); p && *p) return p;
+  return "/usr/bin/python3";
+}
+
+std::string find_plot_script() {
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("FABRICBENCH_SCRIPTS"); env && *env) dirs.push_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path bin = exe.parent_path();
+    // build tree (build/fabricbench: the source is the build dir's parent, or CMake's source dir),
+    // install tree (bin/ -> share/fabricbench/scripts).
+    dirs.push_back(bin.parent_path() / "scripts");
+    dirs.push_back(bin.parent_path().parent_path() / "scripts");
+    dirs.push_back(bin.parent_path() / "share" / "fabricbench" / "scripts");
+  }
+  std::string searched;
+  for (const auto& d : dirs) {
+    const fs::path p = d / "fabricbench-plot.py";
+    if (fs::is_regular_file(p, ec)) return p.lexically_normal().string();
+    searched += (searched.empty() ? "" : ", ") + d.lexically_normal().string();
+  }
+  throw UsageError("report: cannot find fabricbench-plot.py in " + searched + " (set FABRICBENCH_SCRIPTS)");
+}
+
+namespace {
+
+json spec_of(const ReportOptions& o, const std::vector<ResultsFile>& files,
+             const std::optional<CompareReport>& cmp) {
+  json spec;
+  spec["spec_version"] = 1;
+  spec["title"] = o.title;
+  spec["inputs"] = json::array();
+  const bool many = files.size() > 1;
+  std::map<SeriesKey, json> measured;
+  std::vector<SeriesKey> order;
+  // Model rows: (file, op, bytes, ranks per domain, mem) -> rows.
+  using ModelKey = std::tuple<std::size_t, std::string, std::uint64_t, int, std::string>;
+  std::map<ModelKey, std::vector<const Record*>> model;
+  std::vector<ModelKey> model_order;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const ResultsFile& f = files[i];
+    int n_measured = 0, n_model = 0;
+    for (const Record& r : f.rows) {
+      if (r.source == "model") {
+        ++n_model;
+        const ModelKey k{i, r.op, r.bytes, r.ranks_per_node, r.mem};
+        auto [it, fresh] = model.try_emplace(k);
+        if (fresh) model_order.push_back(k);
+        it->second.push_back(&r);
+        continue;
+      }
+      ++n_measured;
+      const SeriesKey k{i, r.backend, r.op, r.algo, r.mem, r.dtype, r.redop, r.inplace, r.nranks, r.ranks_per_node,
+                        r.root};
+      auto [it, fresh] = measured.try_emplace(k);
+      json& s = it->second;
+      if (fresh) {
+        order.push_back(k);
+        std::string label = r.backend + " " + r.algo;
+        if (!r.dtype.empty()) label += " " + r.dtype;
+        if (!r.redop.empty()) label += " " + r.redop;
+        label += " " + place_name(r.inplace) + " np=" + std::to_string(r.nranks);
+        if (many) label += " [" + base_name(f.path) + "]";
+        s = {{"file", base_name(f.path)}, {"backend", r.backend}, {"op", r.op}, {"algo", r.algo}, {"mem", r.mem},
+             {"dtype", r.dtype}, {"redop", r.redop}, {"inplace", r.inplace}, {"nranks", r.nranks},
+             {"ranks_per_node", r.ranks_per_node}, {"model_fabric", r.model_fabric}, {"label", label},
+             {"points", json::array()}};
+      }
+      if (s["model_fabric"].get<std::string>().empty() && !r.model_fabric.empty()) s["model_fabric"] = r.model_fabric;
+      s["points"].push_back({{"bytes", r.bytes}, {"time_us", r.time_us}, {"time_p50_us", r.time_p50_us},
+                             {"time_p99_us", r.time_p99_us}, {"busbw_GBps", r.busbw_GBps},
+                             {"algbw_GBps", r.algbw_GBps}, {"model_time_us", opt(r.model_time_us)},
+                             {"model_busbw_GBps", opt(r.model_busbw_GBps)}, {"model_algo", r.model_algo},
+                             {"model_bottleneck", r.model_bottleneck}});
+    }
+    spec["inputs"].push_back({{"path", f.path}, {"name", base_name(f.path)}, {"format", f.format},
+                              {"rows", f.rows.size()}, {"measured_rows", n_measured}, {"model_rows", n_model},
+                              {"hosts", f.has_meta ? json(f.meta.hosts) : json::array()},
+                              {"started_utc", f.has_meta ? f.meta.started_utc : ""},
+                              {"status", f.status}});
+  }
+  spec["measured"] = json::array();
+  for (const auto& k : order) {
+    json s = measured[k];
+    // Sizes ascending (a plan may list them in any order).
+    std::stable_sort(s["points"].begin(), s["points"].end(),
+                     [](const json& a, const json& b) { return a["bytes"].get<std::uint64_t>() < b["bytes"].get<std::uint64_t>(); });
+    spec["measured"].push_back(std::move(s));
+  }
+  spec["model"] = json::array();
+  for (const auto& k : model_order) {
+    const auto& rows = model[k];
+    // One curve per scale, or one per algorithm when the file holds several at a scale (--algo a,b).
+    std::set<int> scales;
+    bool repeats = false;
+    for (const Record* r : rows) repeats |= !scales.insert(r->nranks).second;
+    std::map<std::string, json> curves;
+    std::vector<std::string> curve_order;
+    for (const Record* r : rows) {
+      const std::string name = repeats ? r->algo : std::string();
+      auto [it, fresh] = curves.try_emplace(name);
+      if (fresh) {
+        curve_order.push_back(name);
+        std::string label = std::get<1>(k) + " " + std::to_string(std::get<2>(k)) + " B";
+        if (!name.empty()) label += " " + name;
+        label += " on " + r->model_fabric;
+        if (many) label += " [" + base_name(files[std::get<0>(k)].path) + "]";
+        it->second = {{"file", base_name(files[std::get<0>(k)].path)}, {"op", r->op}, {"bytes", r->bytes},
+                      {"fabric", r->model_fabric}, {"algo", name}, {"ranks_per_domain", r->ranks_per_node},
+                      {"label", label}, {"points", json::array()}};
+      }
+      it->second["points"].push_back({{"gpus", r->nranks}, {"domains", r->nnodes}, {"time_us", r->time_us},
+                                      {"busbw_GBps", r->busbw_GBps}, {"algbw_GBps", r->algbw_GBps},
+                                      {"algo", r->algo}, {"bottleneck", r->model_bottleneck}});
+    }
+    for (const auto& n : curve_order) {
+      json c = curves[n];
+      std::stable_sort(c["points"].begin(), c["points"].end(),
+                       [](const json& a, const json& b) { return a["gpus"].get<int>() < b["gpus"].get<int>(); });
+      spec["model"].push_back(std::move(c));
+    }
+  }
+  if (cmp) {
+    json c = {{"base", cmp->base_desc}, {"cand", cmp->cand_desc}, {"metric", cmp->options.metric},
+              {"threshold_pct", cmp->options.threshold_pct}, {"rows", json::array()}};
+    for (const auto& r : cmp->rows) {
+      std::string label = r.op + " " + r.backend + " " + r.algo;
+      if (!r.dtype.empty()) label += " " + r.dtype;
+      label += " np=" + std::to_string(r.nranks) + " " + std::to_string(r.bytes) + " B";
+      c["rows"].push_back({{"label", label}, {"op", r.op}, {"bytes", r.bytes}, {"verdict", verdict_name(r.verdict)},
+                           {"change_pct", opt(r.change_pct)}, {"base", opt(r.base_value)},
+                           {"cand", opt(r.cand_value)}, {"p_value", opt(r.p_value)}});
+    }
+    spec["compare"] = std::move(c);
+  }
+  return spec;
+}
+
+struct Loaded {
+  std::vector<ResultsFile> files;
+  std::optional<CompareReport> cmp;
+};
+
+Loaded load(const ReportOptions& o) {
+  if (o.inputs.empty() && o.compare.empty()) throw UsageError("report: no results files given");
+  if (!o.compare.empty() && o.compare.size() != 2) throw UsageError("report: --compare takes BASE CAND");
+  Loaded l;
+  for (const auto& p : o.inputs) {
+    l.files.push_back(read_results(p));
+    if (l.files.back().rows.empty()) throw UsageError(p + ": no rows to plot");
+  }
+  if (!o.compare.empty()) {
+    CompareOptions co;
+    co.metric = o.metric;
+    co.base = o.compare[0];
+    co.cand = o.compare[1];
+    l.cmp = compare_results(read_results(co.base), read_results(co.cand), co);
+  }
+  return l;
+}
+
+}  // namespace
+
+std::string report_spec_json(const ReportOptions& o) {
+  const Loaded l = load(o);
+  return spec_of(o, l.files, l.cmp).dump(1);
+}
+
+int run_report_command(const ReportOptions& o) {
+  if (o.output_dir.empty()) throw UsageError("report: -o DIR is required");
+  const Loaded l = load(o);
+  const json spec = spec_of(o, l.files, l.cmp);
+  const std::string script = find_plot_script();
+  const std::string python = report_python();
+  if (::access(python.c_str(), X_OK) != 0 ||
+      run_process({python, "-c", "import matplotlib, matplotlib.pyplot"}, -2, -2) != 0)
+    throw UsageError(kNeedsMatplotlib);
+
+  const fs::path dir(o.output_dir);
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw UsageError("report: " + o.output_dir + " exists and is not a directory");
+  // Stage beside DIR so the files are moved in only when the script succeeded.
+  fs::path parent = dir.parent_path();
+  if (parent.empty()) parent = ".";
+  if (!fs::is_directory(parent, ec)) throw UsageError("report: no such directory '" + parent.string() + "'");
+  const fs::path stage = parent / (dir.filename().string() + ".tmp." + std::to_string(::getpid()));
+  fs::remove_all(stage, ec);
+  if (!fs::create_directory(stage, ec))
+    throw UsageError("report: cannot create " + stage.string() + ": " + ec.message());
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code e;
+      fs::remove_all(p, e);
+    }
+  } cleanup{stage};
+  const fs::path spec_path = stage / ".plot-spec.json";
+  {
+    std::ofstream out(spec_path);
+    out << spec.dump(1);
+    if (!out.flush()) throw std::runtime_error("report: cannot write " + spec_path.string());
+  }
+  const int rc = run_process({python, script, spec_path.string(), stage.string()}, -1, -1);
+  if (rc == 3) throw UsageError(kNeedsMatplotlib);
+  if (rc != 0) throw std::runtime_error("report: " + script + " failed with exit code " + std::to_string(rc));
+  fs::remove(spec_path, ec);
+
+  if (!fs::exists(dir, ec) && !fs::create_directory(dir, ec))
+    throw UsageError("report: cannot create " + o.output_dir + ": " + ec.message());
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(stage)) {
+    fs::rename(e.path(), dir / e.path().filename(), ec);
+    if (ec) throw std::runtime_error("report: cannot move " + e.path().string() + " into " + o.output_dir + ": " +
+                                     ec.message());
+    ++n;
+  }
+  std::cout << "report: " << n << " files in " << o.output_dir << " (" << (dir / "index.html").string() << ")\n";
+  return 0;
+}
+
+}  // namespace fb

@@ -1,0 +1,338 @@
+#!/usr/bin/python3
+"""Draws the plots of `fabricbench report` (harness/report.cpp) with matplotlib.
+
+    fabricbench-plot.py SPEC.json OUTDIR
+
+SPEC is the plot spec the C++ command writes: the rows it read and validated, grouped into
+series. Writes PNG and SVG for every plot and an index.md and index.html that link them.
+Exit codes: 0 done, 3 matplotlib missing, 1 anything else.
+"""
+
+import html
+import json
+import math
+import os
+import re
+import sys
+
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+except ImportError as e:  # the C++ side checks first; this is the fallback
+    print(f"fabricbench: report: needs python3-matplotlib (apt-get install python3-matplotlib): {e}",
+          file=sys.stderr)
+    sys.exit(3)
+
+# Reproducible SVGs: no random ids, no date.
+matplotlib.rcParams["svg.hashsalt"] = "fabricbench"
+matplotlib.rcParams["svg.fonttype"] = "none"
+METADATA = {"svg": {"Date": None}, "png": {}}
+
+
+def human_bytes(n, _pos=None):
+    n = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:g} {unit}" if n == int(n) else f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:g}"
+
+
+def human_count(n, _pos=None):
+    n = float(n)
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return f"{int(n) >> 20}Mi"
+    if n >= 1 << 10 and n % (1 << 10) == 0:
+        return f"{int(n) >> 10}Ki"
+    return f"{n:g}"
+
+
+def slug(*parts):
+    s = "_".join(str(p) for p in parts if p not in ("", None))
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", s).strip("-") or "plot"
+
+
+def fmt(v, digits=3):
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    return f"{v:.{digits}g}"
+
+
+class Report:
+    def __init__(self, spec, outdir):
+        self.spec = spec
+        self.outdir = outdir
+        self.sections = []  # (heading, [(title, stem, table rows, table header)])
+        self.names = set()
+
+    def save(self, fig, stem):
+        base = stem
+        i = 2
+        while stem in self.names:
+            stem = f"{base}-{i}"
+            i += 1
+        self.names.add(stem)
+        fig.tight_layout()
+        for ext in ("png", "svg"):
+            fig.savefig(os.path.join(self.outdir, f"{stem}.{ext}"), format=ext, dpi=110, metadata=METADATA[ext])
+        plt.close(fig)
+        return stem
+
+    # ---- measured rows --------------------------------------------------------------------
+
+    def measured(self):
+        by_op = {}
+        for s in self.spec.get("measured", []):
+            by_op.setdefault(s["op"], []).append(s)
+        if not by_op:
+            return
+        plots = []
+        for op, series in by_op.items():
+            plots += self.busbw(op, series)
+            plots += self.latency(op, series)
+            plots += self.ratio(op, series)
+        self.sections.append(("Measurements", plots))
+
+    @staticmethod
+    def size_axis(ax):
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(FuncFormatter(human_bytes))
+        ax.set_xlabel("message size")
+        ax.grid(True, which="both", alpha=0.3)
+
+    def busbw(self, op, series):
+        fig, ax = plt.subplots(figsize=(8, 5))
+        rows = []
+        for i, s in enumerate(series):
+            pts = [p for p in s["points"] if p["bytes"] > 0]
+            if not pts:
+                continue
+            c = f"C{i % 10}"
+            x = [p["bytes"] for p in pts]
+            ax.plot(x, [p["busbw_GBps"] for p in pts], "o-", color=c, label=f"{s['label']} (measured)")
+            mp = [p for p in pts if p["model_busbw_GBps"] is not None]
+            if mp:
+                ax.plot([p["bytes"] for p in mp], [p["model_busbw_GBps"] for p in mp], "--", color=c, alpha=0.8,
+                        label=f"{s['label']} (model {s.get('model_fabric') or ''})".replace(" )", ")"))
+            peak = max(pts, key=lambda p: p["busbw_GBps"])
+            model_peak = max((p["model_busbw_GBps"] for p in mp), default=None)
+            rows.append([s["label"], f"{human_bytes(x[0])} .. {human_bytes(x[-1])}", str(len(pts)),
+                         f"{fmt(peak['busbw_GBps'])} at {human_bytes(peak['bytes'])}", fmt(model_peak)])
+        if not rows:
+            plt.close(fig)
+            return []
+        self.size_axis(ax)
+        ax.set_ylabel("bus bandwidth (GB/s)")
+        ax.set_title(f"{op}: bus bandwidth vs size")
+        ax.legend(fontsize=7)
+        stem = self.save(fig, slug("busbw", op))
+        return [(f"{op}: bus bandwidth", stem,
+                 ["series", "sizes", "points", "peak busbw (GB/s)", "model peak (GB/s)"], rows)]
+
+    def latency(self, op, series):
+        fig, ax = plt.subplots(figsize=(8, 5))
+        rows = []
+        for i, s in enumerate(series):
+            pts = [p for p in s["points"] if p["bytes"] > 0]
+            if not pts:
+                continue
+            c = f"C{i % 10}"
+            x = [p["bytes"] for p in pts]
+            ax.plot(x, [p["time_p50_us"] for p in pts], "o-", color=c, label=f"{s['label']} p50")
+            ax.plot(x, [p["time_p99_us"] for p in pts], "^:", color=c, alpha=0.8, label=f"{s['label']} p99")
+            small = pts[0]
+            rows.append([s["label"], f"{fmt(small['time_p50_us'])} / {fmt(small['time_p99_us'])} at {human_bytes(small['bytes'])}",
+                         f"{fmt(pts[-1]['time_p50_us'])} / {fmt(pts[-1]['time_p99_us'])} at {human_bytes(pts[-1]['bytes'])}"])
+        if not rows:
+            plt.close(fig)
+            return []
+        self.size_axis(ax)
+        ax.set_yscale("log")
+        ax.set_ylabel("time per op (us)")
+        ax.set_title(f"{op}: latency p50 and p99 vs size")
+        ax.legend(fontsize=7)
+        stem = self.save(fig, slug("latency", op))
+        return [(f"{op}: latency p50 / p99", stem, ["series", "smallest p50 / p99 (us)", "largest p50 / p99 (us)"], rows)]
+
+    def ratio(self, op, series):
+        fig, ax = plt.subplots(figsize=(8, 5))
+        rows = []
+        for i, s in enumerate(series):
+            pts = [p for p in s["points"] if p["model_time_us"] and p["time_us"] > 0 and p["bytes"] > 0]
+            if not pts:
+                continue
+            # measured / model bandwidth = model time / measured time: 1 = as predicted, < 1 = slower.
+            r = [p["model_time_us"] / p["time_us"] for p in pts]
+            ax.plot([p["bytes"] for p in pts], r, "o-", color=f"C{i % 10}", label=s["label"])
+            srt = sorted(r)
+            rows.append([s["label"], s.get("model_fabric") or "", fmt(srt[len(srt) // 2]), fmt(srt[0]), fmt(srt[-1])])
+        if not rows:
+            plt.close(fig)
+            return []
+        ax.axhline(1.0, color="grey", lw=1, ls="--")
+        self.size_axis(ax)
+        ax.set_yscale("log")
+        ax.set_ylabel("measured / model bandwidth")
+        ax.set_title(f"{op}: measurement against the model (1 = as predicted)")
+        ax.legend(fontsize=7)
+        stem = self.save(fig, slug("ratio", op))
+        return [(f"{op}: measured / model", stem, ["series", "fabric", "median", "min", "max"], rows)]
+
+    # ---- fabricbench model output ----------------------------------------------------------
+
+    def extrapolation(self):
+        groups = {}
+        for c in self.spec.get("model", []):
+            groups.setdefault((c["op"], c["bytes"]), []).append(c)
+        plots = []
+        for (op, nbytes), curves in groups.items():
+            fig, (ax_bw, ax_t) = plt.subplots(1, 2, figsize=(12, 5))
+            rows = []
+            for i, c in enumerate(curves):
+                pts = c["points"]
+                col = f"C{i % 10}"
+                g = [p["gpus"] for p in pts]
+                ax_bw.plot(g, [p["busbw_GBps"] for p in pts], "o-", color=col, label=c["label"])
+                ax_t.plot(g, [p["time_us"] for p in pts], "o-", color=col, label=c["label"])
+                # Annotate the bottleneck where it changes (and at the first point).
+                prev = None
+                for p in pts:
+                    if p["bottleneck"] != prev:
+                        for ax, key in ((ax_bw, "busbw_GBps"), (ax_t, "time_us")):
+                            ax.annotate(p["bottleneck"] or "?", (p["gpus"], p[key]), textcoords="offset points",
+                                        xytext=(4, 6), fontsize=7, color=col, rotation=30)
+                        prev = p["bottleneck"]
+                bns = []
+                for p in pts:
+                    if not bns or bns[-1][0] != p["bottleneck"]:
+                        bns.append((p["bottleneck"], p["gpus"]))
+                rows.append([c["label"], f"{human_count(g[0])} .. {human_count(g[-1])}",
+                             f"{fmt(pts[0]['busbw_GBps'])} -> {fmt(pts[-1]['busbw_GBps'])}",
+                             f"{fmt(pts[0]['time_us'])} -> {fmt(pts[-1]['time_us'])}",
+                             ", ".join(f"{b or '?'} from {human_count(x)}" for b, x in bns)])
+            for ax, ylab in ((ax_bw, "bus bandwidth (GB/s)"), (ax_t, "time per op (us)")):
+                ax.set_xscale("log", base=2)
+                ax.xaxis.set_major_formatter(FuncFormatter(human_count))
+                ax.set_xlabel("GPUs")
+                ax.set_ylabel(ylab)
+                ax.grid(True, which="both", alpha=0.3)
+            ax_t.set_yscale("log")
+            ax_bw.set_title(f"{op} {human_bytes(nbytes)}: bus bandwidth vs GPUs")
+            ax_t.set_title(f"{op} {human_bytes(nbytes)}: time vs GPUs")
+            ax_bw.legend(fontsize=7)
+            stem = self.save(fig, slug("extrapolation", op, nbytes))
+            plots.append((f"{op} {human_bytes(nbytes)}: extrapolation", stem,
+                          ["curve", "GPUs", "busbw (GB/s)", "time (us)", "bottleneck"], rows))
+        if plots:
+            self.sections.append(("Model extrapolation", plots))
+
+    # ---- compare ---------------------------------------------------------------------------
+
+    def compare(self):
+        c = self.spec.get("compare")
+        if not c:
+            return
+        rows = [r for r in c["rows"] if r["change_pct"] is not None]
+        counts = {}
+        for r in c["rows"]:
+            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+        colors = {"faster": "tab:green", "slower": "tab:red", "same": "tab:grey"}
+        fig, ax = plt.subplots(figsize=(9, max(3.0, 0.28 * len(rows) + 1.5)))
+        if rows:
+            y = list(range(len(rows)))
+            ax.barh(y, [r["change_pct"] for r in rows], color=[colors.get(r["verdict"], "tab:blue") for r in rows])
+            ax.set_yticks(y)
+            ax.set_yticklabels([r["label"] for r in rows], fontsize=7)
+            ax.invert_yaxis()
+        t = c["threshold_pct"]
+        for v in (t, -t):
+            ax.axvline(v, color="grey", ls="--", lw=1)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlabel(f"change of {c['metric']} (%), candidate vs base")
+        ax.set_title(f"compare: {c['metric']} (threshold {t:g} %)")
+        ax.grid(True, axis="x", alpha=0.3)
+        stem = self.save(fig, "compare")
+        table = [[c["base"], c["cand"], c["metric"]] + [str(counts.get(v, 0)) for v in
+                                                       ("faster", "slower", "same", "missing", "new")]]
+        self.sections.append(("Compare", [("compare: relative change", stem,
+                                           ["base", "candidate", "metric", "faster", "slower", "same", "missing", "new"],
+                                           table)]))
+
+    # ---- index -----------------------------------------------------------------------------
+
+    def index(self):
+        title = self.spec.get("title") or "fabricbench report"
+        inputs_header = ["file", "format", "rows", "measured", "model", "hosts", "started"]
+        inputs = [[i["name"], i["format"], str(i["rows"]), str(i["measured_rows"]), str(i["model_rows"]),
+                   ", ".join(i.get("hosts") or []), i.get("started_utc") or ""] for i in self.spec["inputs"]]
+
+        def md_cell(s):
+            return str(s).replace("|", "\\|").replace("\n", " ")
+
+        def md_table(header, rows):
+            out = ["| " + " | ".join(md_cell(h) for h in header) + " |",
+                   "|" + "|".join("---" for _ in header) + "|"]
+            out += ["| " + " | ".join(md_cell(c) for c in r) + " |" for r in rows]
+            return out
+
+        md = [f"# {title}", ""]
+        if inputs:
+            md += ["## Inputs", ""] + md_table(inputs_header, inputs) + [""]
+        for heading, plots in self.sections:
+            md += [f"## {heading}", ""]
+            for t, stem, header, rows in plots:
+                md += [f"### {t}", "", f"![{t}]({stem}.png)", "", f"[PNG]({stem}.png) · [SVG]({stem}.svg)", ""]
+                md += md_table(header, rows) + [""]
+        if not self.sections:
+            md += ["No plots: the inputs hold no rows to plot.", ""]
+        with open(os.path.join(self.outdir, "index.md"), "w") as f:
+            f.write("\n".join(md))
+
+        e = html.escape
+
+        def h_table(header, rows):
+            out = ["<table>", "<tr>" + "".join(f"<th>{e(str(h))}</th>" for h in header) + "</tr>"]
+            out += ["<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>" for r in rows]
+            return out + ["</table>"]
+
+        h = ["<!DOCTYPE html>", "<html lang=\"en\">", "<head>", "<meta charset=\"utf-8\">", f"<title>{e(title)}</title>",
+             "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:collapse;"
+             "margin:0.5em 0 2em}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}img{max-width:100%}</style>",
+             "</head>", "<body>", f"<h1>{e(title)}</h1>"]
+        if inputs:
+            h += ["<h2>Inputs</h2>"] + h_table(inputs_header, inputs)
+        for heading, plots in self.sections:
+            h.append(f"<h2>{e(heading)}</h2>")
+            for t, stem, header, rows in plots:
+                h += [f"<h3>{e(t)}</h3>",
+                      f"<p><a href=\"{e(stem)}.svg\"><img src=\"{e(stem)}.png\" alt=\"{e(t)}\"></a><br>"
+                      f"<a href=\"{e(stem)}.png\">PNG</a> · <a href=\"{e(stem)}.svg\">SVG</a></p>"]
+                h += h_table(header, rows)
+        if not self.sections:
+            h.append("<p>No plots: the inputs hold no rows to plot.</p>")
+        h += ["</body>", "</html>", ""]
+        with open(os.path.join(self.outdir, "index.html"), "w") as f:
+            f.write("\n".join(h))
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 1
+    with open(argv[1]) as f:
+        spec = json.load(f)
+    if spec.get("spec_version") != 1:
+        print(f"fabricbench: report: unknown plot spec version {spec.get('spec_version')!r}", file=sys.stderr)
+        return 1
+    r = Report(spec, argv[2])
+    r.measured()
+    r.extrapolation()
+    r.compare()
+    r.index()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -186,6 +186,33 @@ std::string line_of(const std::string& text, std::size_t byte) {
   return std::to_string(line);
 }
 
+// Byte offsets of the elements of the top-level "rows" array, found by a small scan that skips
+// strings, so errors in a row can name its line (the parsed JSON keeps no positions).
+std::vector<std::size_t> row_offsets(const std::string& text) {
+  std::vector<std::size_t> out;
+  int depth = 0;
+  bool in_rows = false;       // inside the top-level "rows" array
+  std::string last_key;       // the last string seen at depth 1
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      const std::size_t start = ++i;
+      while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+      if (depth == 1) last_key = text.substr(start, i - start);
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      if (in_rows && depth == 2 && c == '{') out.push_back(i);
+      ++depth;
+      if (depth == 2 && c == '[' && last_key == "rows") in_rows = true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+      if (depth == 1) in_rows = false;
+    }
+  }
+  return out;
+}
+
 ResultsFile read_json(const std::string& path, const std::string& text) {
   ResultsFile f;
   f.path = path;
@@ -230,8 +257,11 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
         if (v.is_string()) f.meta.environment[k] = v.get<std::string>();
   }
   std::size_t i = 0;
+  const std::vector<std::size_t> offsets = row_offsets(text);
   for (const json& row : doc["rows"]) {
-    const std::string where = path + ": rows[" + std::to_string(i++) + "]";
+    const std::string line = i < offsets.size() ? line_of(text, offsets[i]) : "1";
+    const std::string where = path + ":" + line + ": rows[" + std::to_string(i) + "]";
+    ++i;
     if (!row.is_object()) bad(where, "expected an object");
     Record r;
     for (const auto& s : record_slots(r)) {

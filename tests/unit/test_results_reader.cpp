@@ -158,8 +158,14 @@ TEST(ResultsReader, BadJsonNamesFileAndPlace) {
   expect_error("trunc.json", "{\n  \"schema_version\": 1,\n  \"rows\": [\n", ":4", "invalid JSON");
   expect_error("norows.json", "{\"schema_version\": 1}", ":1", "missing 'rows'");
   expect_error("noversion.json", "{\"rows\": []}", ":1", "schema_version");
-  expect_error("badfield.json", "{\"schema_version\": 1, \"rows\": [{\"source\": 3}]}", ": rows[0].source",
+  expect_error("badfield.json", "{\"schema_version\": 1, \"rows\": [{\"source\": 3}]}", ":1: rows[0].source",
                "expected a string");
+  // The line of the offending row (the JSON sink writes one row per line); strings holding
+  // brackets do not confuse the scan.
+  expect_error("badrow3.json",
+               "{\n  \"schema_version\": 1,\n  \"meta\": {\"x\": \"[{\"},\n  \"rows\": [\n    {\"op\": \"a\"},\n"
+               "    {\"source\": 3}\n  ]\n}\n",
+               ":5: rows[0]", "missing field");
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ struct TestOption {
 constexpr TestOption kTestOptions[] = {
     {"--backend", "backend", "mpi, ucx or nccl (default mpi)"},
     {"--op", "op", "ops to run, comma-separated, or 'all' (default allreduce)"},
+    {"--algo", "algo", "native (the library's collective, default) or fabricbench's algorithm over point-to-point: ring, recursive_doubling, pairwise"},
     {"-b,--minbytes", "minbytes", "smallest size: 8, 4K, 16MiB, 1G, ... (default 8)"},
     {"-e,--maxbytes", "maxbytes", "largest size (default 64M)"},
     {"-f,--stepfactor", "stepfactor", "multiply the size by this each step (default 2)"},

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "collectives/error.hpp"
+#include "collectives/p2p.hpp"
 #include "model/units.hpp"
 
 namespace fb {
@@ -114,7 +115,7 @@ const char* place_name(Place p) {
 }
 
 const std::vector<std::string>& test_keys() {
-  static const std::vector<std::string> keys = {"name",  "backend", "op",     "minbytes", "maxbytes",
+  static const std::vector<std::string> keys = {"name",  "backend", "op", "algo", "minbytes", "maxbytes",
                                                 "stepfactor", "stepbytes", "iters",  "warmup",   "check",
                                                 "batch", "dtype",   "redop",  "root",     "place"};
   return keys;
@@ -134,6 +135,13 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
           return d ? std::optional<const OpDescriptor*>(d) : std::nullopt;
         },
         all_ops, op_name, join_names(all_ops(), op_name));
+  } else if (key == "algo") {
+    if (v != "native" && find_collective_algorithm(v) == nullptr) {
+      std::string known = "native";
+      for (const auto* a : collective_algorithms()) known += ", " + std::string(a->name);
+      bad(where, key, "unknown algorithm '" + v + "' (known: " + known + ")");
+    }
+    s.algo = v;
   } else if (key == "minbytes") {
     s.minbytes = parse_size(where, key, v);
   } else if (key == "maxbytes") {
@@ -213,7 +221,7 @@ std::string RunConfig::canonical() const {
     const std::string p = tests.size() > 1 ? "test " + std::to_string(i + 1) + " " : "";
     o << p << "name=" << t.name << "\n" << p << "backend=" << t.backend << "\n" << p << "op=";
     for (const auto* d : t.ops) o << d->name << (d == t.ops.back() ? "" : ",");
-    o << "\n" << p << "minbytes=" << t.minbytes << "\n" << p << "maxbytes=" << t.maxbytes << "\n"
+    o << "\n" << p << "algo=" << t.algo << "\n" << p << "minbytes=" << t.minbytes << "\n" << p << "maxbytes=" << t.maxbytes << "\n"
       << p << "stepfactor=" << t.stepfactor << "\n" << p << "stepbytes=" << t.stepbytes << "\n"
       << p << "iters=" << t.iters << "\n" << p << "warmup=" << t.warmup << "\n" << p << "check=" << t.check
       << "\n" << p << "batch=" << t.batch << "\n" << p << "dtype=";

@@ -19,6 +19,7 @@ struct TestSpec {
   std::string origin;  // "command line" or "plan.yaml:12", for error messages
   std::string backend = "mpi";
   std::vector<const OpDescriptor*> ops;
+  std::string algo = "native";  // the library's collective, or an algorithm over point-to-point
   std::uint64_t minbytes = 8;
   std::uint64_t maxbytes = 64ull << 20;
   double stepfactor = 2.0;

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "collectives/error.hpp"
+#include "collectives/p2p.hpp"
 #include "collectives/pattern.hpp"
 #include "harness/progress.hpp"
 #include "harness/sink.hpp"
@@ -31,7 +32,7 @@ unsigned char* at(const void* base, std::size_t elems, std::size_t esize) {
 }  // namespace
 
 std::string Series::label() const {
-  std::string s = std::string(op->name) + " " + std::string(dtype_name(dtype));
+  std::string s = std::string(op->name) + (algo == "native" ? "" : "/" + algo) + " " + std::string(dtype_name(dtype));
   if (op->reduces) s += " " + std::string(redop_name(redop));
   if (op->rooted) s += " root=" + std::to_string(root);
   s += inplace ? " in-place" : " out-of-place";
@@ -45,7 +46,16 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
   auto skip = [&](const std::string& why) {
     if (std::find(reasons.begin(), reasons.end(), why) == reasons.end()) reasons.push_back(why);
   };
+  const CollectiveAlgorithm* algo = test.algo == "native" ? nullptr : find_collective_algorithm(test.algo);
   for (const OpDescriptor* op : test.ops) {
+    if (algo && !backend.runs_p2p_algorithms()) {
+      skip(backend.name() + " runs its library's own collectives only (--algo native)");
+      continue;
+    }
+    if (algo && !algorithm_supports(*algo, op->kind)) {
+      skip(std::string(algo->name) + " does not implement " + std::string(op->name));
+      continue;
+    }
     if (auto why = op->unrunnable(nranks)) {
       skip(*why);
       continue;
@@ -82,7 +92,7 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
               continue;
             }
           }
-          out.push_back(Series{op, dt, ro, ip, op->rooted ? test.root : -1});
+          out.push_back(Series{op, dt, ro, ip, op->rooted ? test.root : -1, test.algo});
         }
   }
   for (const auto& r : reasons) notes.push_back(test.origin + ": skipped: " + r);
@@ -121,6 +131,7 @@ transports::OpCall SeriesBuffers::call(const Series& s, const OpLayout& l, int r
   c.redop = s.redop;
   c.root = s.root < 0 ? 0 : s.root;
   c.peer = s.op->pairwise ? pair_peer(rank, nranks) : -1;
+  c.algo = s.algo;
   const std::size_t es = dtype_size(s.dtype);
   if (s.inplace) {
     c.send = at(send_, l.inplace_send_offset, es);

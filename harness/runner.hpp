@@ -24,6 +24,7 @@ struct Series {
   RedOp redop = RedOp::sum;
   bool inplace = false;
   int root = 0;
+  std::string algo = "native";
   std::string label() const;  // "allreduce float32 sum out-of-place"
 };
 

@@ -35,6 +35,6 @@ void Backend::run_timed(const OpCall& call, int iters, int ops_per_sample, doubl
   }
 }
 
-std::string Backend::algo(const OpCall&) const { return "native"; }
+std::string Backend::algo(const OpCall& call) const { return call.algo; }
 
 }  // namespace fb::transports

@@ -29,6 +29,9 @@ struct OpCall {
   RedOp redop = RedOp::sum;
   int root = 0;
   int peer = -1;  // pairwise ops: this rank's partner, -1 when this rank sits out
+  // "native": the library's own collective; otherwise one of fabricbench's algorithms over
+  // point-to-point (collectives/p2p.hpp), by name.
+  std::string algo = "native";
 };
 
 class Backend {
@@ -42,6 +45,8 @@ class Backend {
   virtual std::optional<std::string> unsupported(const OpDescriptor& op, DType dtype, RedOp redop,
                                                  bool inplace) const = 0;
   virtual InPlaceConvention inplace_convention() const { return InPlaceConvention::nccl; }
+  // Whether this backend can run fabricbench's algorithms over its point-to-point (--algo NAME).
+  virtual bool runs_p2p_algorithms() const { return false; }
   // Why a buffer of this shape is too large for the library (e.g. MPI's int counts), or nullopt.
   virtual std::optional<std::string> unsupported_layout(const OpLayout&) const { return std::nullopt; }
 

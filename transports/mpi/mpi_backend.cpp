@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "collectives/error.hpp"
+#include "collectives/p2p.hpp"
 #include "collectives/reduce.hpp"
 #include "transports/backend.hpp"
 
@@ -30,11 +33,45 @@ std::string mpi_error(int rc) {
   return std::string(msg, len);
 }
 
+// fabricbench's algorithms over MPI point-to-point.
+class MpiP2P final : public P2P {
+ public:
+  explicit MpiP2P(MPI_Comm comm) : comm_(comm) {
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  void isend(const void* buf, std::size_t bytes, int peer, int tag) override {
+    reqs_.emplace_back();
+    check(MPI_Isend(buf, static_cast<int>(bytes), MPI_BYTE, peer, tag, comm_, &reqs_.back()), "MPI_Isend");
+  }
+  void irecv(void* buf, std::size_t bytes, int peer, int tag) override {
+    reqs_.emplace_back();
+    check(MPI_Irecv(buf, static_cast<int>(bytes), MPI_BYTE, peer, tag, comm_, &reqs_.back()), "MPI_Irecv");
+  }
+  void wait_all() override {
+    const int rc = MPI_Waitall(static_cast<int>(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
+    reqs_.clear();
+    check(rc, "MPI_Waitall");
+  }
+
+ private:
+  void check(int rc, const char* what) {
+    if (rc != MPI_SUCCESS)
+      throw BackendError(std::string("mpi: ") + what + " failed on rank " + std::to_string(rank_) + ": " + mpi_error(rc));
+  }
+  MPI_Comm comm_;
+  int rank_ = 0, size_ = 1;
+  std::vector<MPI_Request> reqs_;
+};
+
 class MpiBackend final : public Backend {
  public:
   explicit MpiBackend(World& world) : world_(world) {
     MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    p2p_ = std::make_unique<MpiP2P>(comm_);
     if (g_half == MPI_DATATYPE_NULL) {
       MPI_Type_contiguous(2, MPI_BYTE, &g_half);
       MPI_Type_commit(&g_half);
@@ -64,6 +101,14 @@ class MpiBackend final : public Backend {
   }
 
   InPlaceConvention inplace_convention() const override { return InPlaceConvention::mpi; }
+  bool runs_p2p_algorithms() const override { return true; }
+
+  void prepare(const OpCall& c) override {
+    if (c.algo == "native") return;
+    const CollectiveAlgorithm* a = find_collective_algorithm(c.algo);
+    if (a == nullptr) throw UsageError("mpi: unknown algorithm '" + c.algo + "'");
+    scratch_.resize(std::max<std::size_t>(1, a->scratch_bytes(c.layout, c.dtype, world_.size())));
+  }
 
   std::optional<std::string> unsupported_layout(const OpLayout& l) const override {
     const std::size_t most = std::max({l.count, l.block, l.send_count, l.recv_count});
@@ -74,6 +119,12 @@ class MpiBackend final : public Backend {
   }
 
   void run(const OpCall& c) override {
+    if (c.algo != "native") {
+      const CollectiveAlgorithm* a = find_collective_algorithm(c.algo);
+      AlgoCall ac{c.op, c.layout, c.send, c.recv, c.inplace, c.dtype, c.redop, c.root, scratch_.data()};
+      a->run(*p2p_, ac);
+      return;
+    }
     const MPI_Datatype t = datatype(c.dtype);
     const void* send = c.inplace ? MPI_IN_PLACE : c.send;
     const auto n = [](std::size_t v) { return static_cast<int>(v); };
@@ -162,6 +213,8 @@ class MpiBackend final : public Backend {
 
   World& world_;
   MPI_Comm comm_ = MPI_COMM_NULL;
+  std::unique_ptr<MpiP2P> p2p_;
+  std::vector<unsigned char> scratch_;
   MPI_Op half_ops_[4] = {};
   MPI_Op bf16_ops_[4] = {};
 };

@@ -76,6 +76,19 @@ struct OpDescriptor {
   std::optional<std::string> unrunnable(int nranks) const;
 };
 
+// One op's arguments, as the runner hands them to a backend or an algorithm. In place, `send`
+// and `recv` point into one buffer at the descriptor's in-place offsets.
+struct OpArgs {
+  const OpDescriptor* op = nullptr;
+  OpLayout layout;
+  const void* send = nullptr;
+  void* recv = nullptr;
+  bool inplace = false;
+  DType dtype = DType::float32;
+  RedOp redop = RedOp::sum;
+  int root = 0;
+};
+
 const std::vector<const OpDescriptor*>& all_ops();
 const OpDescriptor* find_op(std::string_view name);  // accepts aliases (all_reduce, ...)
 const OpDescriptor& op_descriptor(OpKind kind);

@@ -25,18 +25,9 @@ class P2P {
   virtual void wait_all() = 0;
 };
 
-// One op for an algorithm: the same buffers and layout the runner hands a backend. In place,
-// `send` and `recv` point into one buffer at the descriptor's in-place offsets (NCCL convention).
-struct AlgoCall {
-  const OpDescriptor* op = nullptr;
-  OpLayout layout;
-  const void* send = nullptr;
-  void* recv = nullptr;
-  bool inplace = false;
-  DType dtype = DType::float32;
-  RedOp redop = RedOp::sum;
-  int root = 0;
-  // Scratch space of at least scratch_bytes(op, layout, dtype) bytes, owned by the caller.
+// One op for an algorithm: the op's arguments (collectives/op.hpp) plus scratch space of at
+// least scratch_bytes(layout, dtype, nranks) bytes, owned by the caller.
+struct AlgoCall : OpArgs {
   void* scratch = nullptr;
 };
 

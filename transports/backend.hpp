@@ -17,17 +17,8 @@
 
 namespace fb::transports {
 
-// One op as the runner asks for it. In place: send and recv point into the same buffer at the
-// descriptor's in-place offsets.
-struct OpCall {
-  const OpDescriptor* op = nullptr;
-  OpLayout layout;
-  const void* send = nullptr;
-  void* recv = nullptr;
-  bool inplace = false;
-  DType dtype = DType::float32;
-  RedOp redop = RedOp::sum;
-  int root = 0;
+// One op as the runner asks for it: the op's arguments plus what the backend needs to run it.
+struct OpCall : OpArgs {
   int peer = -1;  // pairwise ops: this rank's partner, -1 when this rank sits out
   // "native": the library's own collective; otherwise one of fabricbench's algorithms over
   // point-to-point (collectives/p2p.hpp), by name.

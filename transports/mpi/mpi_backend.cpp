@@ -121,7 +121,9 @@ class MpiBackend final : public Backend {
   void run(const OpCall& c) override {
     if (c.algo != "native") {
       const CollectiveAlgorithm* a = find_collective_algorithm(c.algo);
-      AlgoCall ac{c.op, c.layout, c.send, c.recv, c.inplace, c.dtype, c.redop, c.root, scratch_.data()};
+      AlgoCall ac;
+      static_cast<OpArgs&>(ac) = c;
+      ac.scratch = scratch_.data();
       a->run(*p2p_, ac);
       return;
     }

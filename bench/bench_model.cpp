@@ -25,6 +25,7 @@ Fabric hgx_fabric() {
   Fabric f;
   f.name = "hgx-h100-like";
   f.description = "8x H100 per NVLink4 domain, 8x 400G rails, 4-tier radix-64 fat tree, SHARP";
+  f.generation = "hopper";  // NCCL's Hopper caps, as a real HGX H100 gets
   f.memory_bandwidth_GBps = 3350;
   f.reduce_bandwidth_GBps = 3350.0 / 3;
   f.domain_size = 8;

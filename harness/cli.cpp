@@ -56,6 +56,9 @@ constexpr TestOption kTestOptions[] = {
     {"-o,--redop", "redop", "sum prod min max, list or all (default sum)"},
     {"-r,--root", "root", "root rank of broadcast (default 0)"},
     {"--place", "place", "out (out-of-place), in (in-place) or both (default out)"},
+    {"--p2p-api", "p2p_api", "sendrecv/bidir/pingpong over ucx: tag (default), put (RMA with a completion flag) or am (active messages)"},
+    {"--window", "window", "sendrecv/bidir: messages in flight per op, >= 1; times are reported per message (default 1)"},
+    {"--mem", "mem", "buffer memory: host (default) or cuda"},
 };
 
 }  // namespace

@@ -117,7 +117,8 @@ const char* place_name(Place p) {
 const std::vector<std::string>& test_keys() {
   static const std::vector<std::string> keys = {"name",  "backend", "op", "algo", "minbytes", "maxbytes",
                                                 "stepfactor", "stepbytes", "iters",  "warmup",   "check",
-                                                "batch", "dtype",   "redop",  "root",     "place"};
+                                                "batch", "dtype",   "redop",  "root",     "place",
+                                                "p2p_api", "window", "mem"};
   return keys;
 }
 
@@ -154,6 +155,15 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
     s.iters = static_cast<int>(parse_int(where, key, v, 1, 100000000));
   } else if (key == "warmup") {
     s.warmup = static_cast<int>(parse_int(where, key, v, 0, 100000000));
+  } else if (key == "p2p_api") {
+    if (v != "tag" && v != "put" && v != "am")
+      bad(where, key, "unknown point-to-point API '" + v + "' (tag, put or am)");
+    s.p2p_api = v;
+  } else if (key == "window") {
+    s.window = static_cast<int>(parse_int(where, key, v, 1, 1 << 20));
+  } else if (key == "mem") {
+    if (v != "host" && v != "cuda") bad(where, key, "unknown memory type '" + v + "' (host or cuda)");
+    s.mem = v;
   } else if (key == "check") {
     s.check = static_cast<int>(parse_int(where, key, v, 0, 1000000));
   } else if (key == "batch") {
@@ -228,7 +238,8 @@ std::string RunConfig::canonical() const {
     for (std::size_t k = 0; k < t.dtypes.size(); ++k) o << (k ? "," : "") << dtype_name(t.dtypes[k]);
     o << "\n" << p << "redop=";
     for (std::size_t k = 0; k < t.redops.size(); ++k) o << (k ? "," : "") << redop_name(t.redops[k]);
-    o << "\n" << p << "root=" << t.root << "\n" << p << "place=" << place_name(t.place) << "\n";
+    o << "\n" << p << "root=" << t.root << "\n" << p << "place=" << place_name(t.place) << "\n"
+      << p << "p2p_api=" << t.p2p_api << "\n" << p << "window=" << t.window << "\n" << p << "mem=" << t.mem << "\n";
   }
   return o.str();
 }

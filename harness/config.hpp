@@ -32,6 +32,9 @@ struct TestSpec {
   std::vector<RedOp> redops{RedOp::sum};
   int root = 0;
   Place place = Place::out;
+  std::string p2p_api = "tag";  // pairwise ops over ucx: tag, put or am
+  int window = 1;               // sendrecv/bidir: messages in flight per op
+  std::string mem = "host";     // buffer memory: host or cuda
 
   // The sizes to run, in order (nccl-tests: min, then *factor or +step while <= max).
   std::vector<std::uint64_t> sizes() const;

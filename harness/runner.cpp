@@ -31,6 +31,32 @@ unsigned char* at(const void* base, std::size_t elems, std::size_t esize) {
 
 }  // namespace
 
+// The algorithm a backend without collectives of its own runs when none is named.
+std::string default_algorithm(OpKind op) {
+  for (const auto* a : collective_algorithms())
+    if (algorithm_supports(*a, op)) return std::string(a->name);
+  return "native";
+}
+
+// The union, over ranks, of the transports each rank's backend reports ("a+b" lists).
+std::string merged_transports(transports::World& world, const std::string& mine) {
+  std::vector<std::string> names;
+  for (const auto& t : world.gather_strings(mine, 0)) {
+    std::size_t start = 0;
+    while (start < t.size()) {
+      std::size_t end = t.find('+', start);
+      if (end == std::string::npos) end = t.size();
+      std::string n = t.substr(start, end - start);
+      if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+      start = end + 1;
+    }
+  }
+  std::sort(names.begin(), names.end());
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : "+") + n;
+  return s;
+}
+
 std::string Series::label() const {
   std::string s = std::string(op->name) + (algo == "native" ? "" : "/" + algo) + " " + std::string(dtype_name(dtype));
   if (op->reduces) s += " " + std::string(redop_name(redop));
@@ -46,6 +72,14 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
   auto skip = [&](const std::string& why) {
     if (std::find(reasons.begin(), reasons.end(), why) == reasons.end()) reasons.push_back(why);
   };
+  if (auto why = backend.unsupported_memory(test.mem)) throw UsageError(test.origin + ": mem: " + *why);
+  const auto apis = backend.p2p_apis();
+  if (std::find(apis.begin(), apis.end(), test.p2p_api) == apis.end()) {
+    std::string known;
+    for (const auto& a : apis) known += (known.empty() ? "" : ", ") + a;
+    throw UsageError(test.origin + ": p2p_api: " + backend.name() + " runs the pairwise ops over " + known +
+                     " only, not '" + test.p2p_api + "'");
+  }
   const CollectiveAlgorithm* algo = test.algo == "native" ? nullptr : find_collective_algorithm(test.algo);
   for (const OpDescriptor* op : test.ops) {
     if (algo && !backend.runs_p2p_algorithms()) {
@@ -92,7 +126,12 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
               continue;
             }
           }
-          out.push_back(Series{op, dt, ro, ip, op->rooted ? test.root : -1, test.algo});
+          Series series{op, dt, ro, ip, op->rooted ? test.root : -1, test.algo};
+          if (!op->pairwise && series.algo == "native" && !backend.has_native_collectives())
+            series.algo = default_algorithm(op->kind);
+          series.p2p_api = test.p2p_api;
+          series.window = test.window;
+          out.push_back(series);
         }
   }
   for (const auto& r : reasons) notes.push_back(test.origin + ": skipped: " + r);
@@ -132,6 +171,8 @@ transports::OpCall SeriesBuffers::call(const Series& s, const OpLayout& l, int r
   c.root = s.root < 0 ? 0 : s.root;
   c.peer = s.op->pairwise ? pair_peer(rank, nranks) : -1;
   c.algo = s.algo;
+  c.p2p_api = s.p2p_api;
+  c.window = s.window;
   const std::size_t es = dtype_size(s.dtype);
   if (s.inplace) {
     c.send = at(send_, l.inplace_send_offset, es);
@@ -195,6 +236,8 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
     Pattern pat(s.dtype, s.op->reduces, s.redop, n, static_cast<std::uint64_t>(k) + 1);
     fill_poison(call.recv, l.recv_count, s.dtype);
     pat.fill(const_cast<void*>(call.send), l.send_count, rank, 0);
+    // No rank writes into a peer's buffers (RMA put) before the peer has poisoned them.
+    world.barrier();
     backend.run(call);
     progress.fetch_add(1, std::memory_order_relaxed);
     wrong += pat.check(call.recv, s.op->segments(l, rank, n, call.root));
@@ -206,7 +249,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   r.backend = backend.name();
   r.op = std::string(s.op->name);
   r.algo = backend.algo(call);
-  r.transport = backend.transport();
+  r.transport = merged_transports(world, backend.transport());
   r.dtype = std::string(dtype_name(s.dtype));
   r.redop = s.op->reduces ? std::string(redop_name(s.redop)) : "";
   r.root = s.op->rooted ? s.root : -1;
@@ -226,7 +269,9 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   if (rank != 0) return r;
 
   const SampleStats st = compute_stats(all, n, test.iters);
-  const double per_op = batch * s.op->time_divisor;
+  // Windowed sendrecv/bidir ops move `window` messages each: times are per message.
+  const bool windowed = s.op->pairwise && s.op->kind != OpKind::pingpong;
+  const double per_op = batch * s.op->time_divisor * (windowed ? s.window : 1);
   r.samples_us.reserve(st.per_iter.size());
   for (double v : st.per_iter) r.samples_us.push_back(v / per_op);
   r.time_min_us = st.min / per_op;

@@ -25,6 +25,8 @@ struct Series {
   bool inplace = false;
   int root = 0;
   std::string algo = "native";
+  std::string p2p_api = "tag";
+  int window = 1;
   std::string label() const;  // "allreduce float32 sum out-of-place"
 };
 

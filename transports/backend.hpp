@@ -23,6 +23,10 @@ struct OpCall : OpArgs {
   // "native": the library's own collective; otherwise one of fabricbench's algorithms over
   // point-to-point (collectives/p2p.hpp), by name.
   std::string algo = "native";
+  // Pairwise ops on backends with several point-to-point APIs (ucx: tag, put, am), and the
+  // messages in flight per op for sendrecv/bidir bandwidth (--window).
+  std::string p2p_api = "tag";
+  int window = 1;
 };
 
 class Backend {
@@ -38,6 +42,17 @@ class Backend {
   virtual InPlaceConvention inplace_convention() const { return InPlaceConvention::nccl; }
   // Whether this backend can run fabricbench's algorithms over its point-to-point (--algo NAME).
   virtual bool runs_p2p_algorithms() const { return false; }
+  // Whether the library has collectives of its own (--algo native). Without them, native means
+  // auto: fabricbench's algorithm chosen per size.
+  virtual bool has_native_collectives() const { return true; }
+  // Why buffers of memory type `mem` ("host", "cuda") cannot be used, or nullopt.
+  virtual std::optional<std::string> unsupported_memory(const std::string& mem) const {
+    if (mem == "host") return std::nullopt;
+    return name() + " runs on host memory only";
+  }
+  // The point-to-point APIs the pairwise ops can run over (--p2p-api; "tag": tag-matched
+  // send/recv, which every backend has).
+  virtual std::vector<std::string> p2p_apis() const { return {"tag"}; }
   // Why a buffer of this shape is too large for the library (e.g. MPI's int counts), or nullopt.
   virtual std::optional<std::string> unsupported_layout(const OpLayout&) const { return std::nullopt; }
 

@@ -26,3 +26,13 @@ void World::set_topology(int rank, int size, std::vector<std::string> hostnames)
 }
 
 }  // namespace fb::transports
+
+namespace fb::transports {
+
+std::string World::first_error(const std::string& local) {
+  for (auto& e : allgather_strings(local))
+    if (!e.empty()) return e;
+  return "";
+}
+
+}  // namespace fb::transports

@@ -30,6 +30,11 @@ class World {
   // Root receives every rank's string; other ranks get an empty vector.
   virtual std::vector<std::string> gather_strings(const std::string& s, int root = 0) = 0;
   virtual std::string broadcast_string(const std::string& s, int root = 0) = 0;
+  // Every rank receives every rank's string (e.g. UCX worker addresses), rank-major.
+  virtual std::vector<std::string> allgather_strings(const std::string& s) = 0;
+  // The first non-empty string in rank order, on every rank ("" when all are empty): turns one
+  // rank's local failure into an error every rank reports.
+  std::string first_error(const std::string& local);
   virtual double allreduce_max(double v) = 0;
   virtual double allreduce_min(double v) = 0;
   virtual long long allreduce_sum(long long v) = 0;

@@ -12,6 +12,7 @@ Set FBTEST_KEEP=1 to keep each test's temporary directory (its path is printed).
 """
 
 import argparse
+import atexit
 import concurrent.futures
 import csv
 import json
@@ -142,8 +143,21 @@ def main(needs_mpirun=True):
 
 # ---- running fabricbench --------------------------------------------------------------------
 
+_SESSION_BASE = []
+
+
+def _session_dir():
+    """A fresh directory for one mpirun's session files: Open MPI 4 launchers started at the same
+    moment can race creating the shared one ("orte_init failed ... File exists")."""
+    if not _SESSION_BASE:
+        _SESSION_BASE.append(tempfile.mkdtemp(prefix="fbtest-ompi-"))
+        atexit.register(shutil.rmtree, _SESSION_BASE[0], True)
+    return tempfile.mkdtemp(dir=_SESSION_BASE[0])
+
+
 def mpirun_prefix(np, extra=()):
-    return [CONFIG.mpirun, "--allow-run-as-root", "--oversubscribe", "-np", str(np), *extra]
+    return [CONFIG.mpirun, "--allow-run-as-root", "--oversubscribe", "--mca", "orte_tmpdir_base", _session_dir(),
+            "-np", str(np), *extra]
 
 
 def mpirun_cmd(np, args, extra=()):

@@ -103,6 +103,11 @@ class MpiBackend final : public Backend {
   InPlaceConvention inplace_convention() const override { return InPlaceConvention::mpi; }
   bool runs_p2p_algorithms() const override { return true; }
 
+  std::string algo(const OpCall& c) const override {
+    if (c.op->pairwise && c.op->kind != OpKind::pingpong && c.window > 1) return c.algo + "/window" + std::to_string(c.window);
+    return c.algo;
+  }
+
   void prepare(const OpCall& c) override {
     if (c.algo == "native") return;
     const CollectiveAlgorithm* a = find_collective_algorithm(c.algo);
@@ -147,19 +152,30 @@ class MpiBackend final : public Backend {
       case OpKind::broadcast:
         rc = MPI_Bcast(c.recv, n(c.layout.count), t, c.root, comm_);
         break;
-      case OpKind::sendrecv:
+      case OpKind::sendrecv: {
+        // A window of messages, then an ack from the receiver (osu_bw's pattern).
         if (c.peer < 0) break;
-        if (pair_is_sender(world_.rank(), world_.size()))
-          rc = MPI_Send(c.send, n(c.layout.count), t, c.peer, kTag, comm_);
-        else
-          rc = MPI_Recv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, MPI_STATUS_IGNORE);
+        std::vector<MPI_Request>& req = reqs_;
+        req.assign(static_cast<std::size_t>(c.window), MPI_REQUEST_NULL);
+        const bool sender = pair_is_sender(world_.rank(), world_.size());
+        for (int i = 0; i < c.window && rc == MPI_SUCCESS; ++i)
+          rc = sender ? MPI_Isend(c.send, n(c.layout.count), t, c.peer, kTag, comm_, &req[i])
+                      : MPI_Irecv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, &req[i]);
+        if (rc == MPI_SUCCESS) rc = MPI_Waitall(c.window, req.data(), MPI_STATUSES_IGNORE);
+        if (rc == MPI_SUCCESS)
+          rc = sender ? MPI_Recv(nullptr, 0, MPI_BYTE, c.peer, kAckTag, comm_, MPI_STATUS_IGNORE)
+                      : MPI_Send(nullptr, 0, MPI_BYTE, c.peer, kAckTag, comm_);
         break;
+      }
       case OpKind::bidir: {
         if (c.peer < 0) break;
-        MPI_Request req[2];
-        rc = MPI_Irecv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, &req[0]);
-        if (rc == MPI_SUCCESS) rc = MPI_Isend(c.send, n(c.layout.count), t, c.peer, kTag, comm_, &req[1]);
-        if (rc == MPI_SUCCESS) rc = MPI_Waitall(2, req, MPI_STATUSES_IGNORE);
+        std::vector<MPI_Request>& req = reqs_;
+        req.assign(2 * static_cast<std::size_t>(c.window), MPI_REQUEST_NULL);
+        for (int i = 0; i < c.window && rc == MPI_SUCCESS; ++i)
+          rc = MPI_Irecv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, &req[i]);
+        for (int i = 0; i < c.window && rc == MPI_SUCCESS; ++i)
+          rc = MPI_Isend(c.send, n(c.layout.count), t, c.peer, kTag, comm_, &req[c.window + i]);
+        if (rc == MPI_SUCCESS) rc = MPI_Waitall(2 * c.window, req.data(), MPI_STATUSES_IGNORE);
         break;
       }
       case OpKind::pingpong:
@@ -180,6 +196,7 @@ class MpiBackend final : public Backend {
 
  private:
   static constexpr int kTag = 4242;
+  static constexpr int kAckTag = 4243;
 
   template <DType T>
   static void create_ops(MPI_Op (&ops)[4]) {
@@ -217,6 +234,7 @@ class MpiBackend final : public Backend {
   MPI_Comm comm_ = MPI_COMM_NULL;
   std::unique_ptr<MpiP2P> p2p_;
   std::vector<unsigned char> scratch_;
+  std::vector<MPI_Request> reqs_;
   MPI_Op half_ops_[4] = {};
   MPI_Op bf16_ops_[4] = {};
 };

@@ -98,6 +98,25 @@ class MpiWorld final : public World {
     return out;
   }
 
+  std::vector<std::string> allgather_strings(const std::string& s) override {
+    int len = static_cast<int>(s.size());
+    std::vector<int> lens(size());
+    check(MPI_Allgather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm_), "MPI_Allgather(lengths)");
+    std::vector<int> displs(size());
+    int total = 0;
+    for (int r = 0; r < size(); ++r) {
+      displs[r] = total;
+      total += lens[r];
+    }
+    std::vector<char> buf(total > 0 ? total : 1);
+    check(MPI_Allgatherv(s.data(), len, MPI_CHAR, buf.data(), lens.data(), displs.data(), MPI_CHAR, comm_),
+          "MPI_Allgatherv(strings)");
+    std::vector<std::string> out;
+    out.reserve(size());
+    for (int r = 0; r < size(); ++r) out.emplace_back(buf.data() + displs[r], lens[r]);
+    return out;
+  }
+
   double allreduce_max(double v) override { return reduce(v, MPI_MAX); }
   double allreduce_min(double v) override { return reduce(v, MPI_MIN); }
   long long allreduce_sum(long long v) override {

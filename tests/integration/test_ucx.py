@@ -1,0 +1,108 @@
+"""The UCX backend: tag / put / am point-to-point with windows, validated exactly, over UCX shared
+memory and over UCX_TLS=tcp,self; the transport column as UCX reports it; bad input and UCX
+failures as clear errors. (The collective algorithms over UCX are in test_algorithms.py.)"""
+
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fbtest  # noqa: E402
+from fbtest import mpirun_cmd  # noqa: E402
+
+SHM = ["-x", "UCX_TLS=shm,self"]
+TCP = ["-x", "UCX_TLS=tcp,self"]
+SHM_TRANSPORTS = {"posix", "sysv", "cma", "self", "xpmem", "knem"}
+
+
+def ucx_compiled():
+    out = subprocess.run([fbtest.CONFIG.binary, "--list"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.strip().startswith("ucx "):
+            return "not compiled in" not in line
+    return False
+
+
+class Ucx(fbtest.FbTestCase):
+    def setUp(self):
+        super().setUp()
+        if not ucx_compiled():
+            self.skipTest("the ucx backend is not compiled in (libucx-dev missing at configure time)")
+
+    def test_point_to_point_apis_windows_and_transports(self):
+        cmds, cases = [], []
+        for tls_name, tls in (("shm", SHM), ("tcp", TCP)):
+            for api in ("tag", "put", "am"):
+                for np, window in ((2, 1), (3, 8)):
+                    c, j, out = self.outputs(f"{tls_name}-{api}-{np}")
+                    cases.append((tls_name, api, np, window, c, j))
+                    # 8 B .. 1 MiB crosses UCX's eager/rendezvous thresholds; 3 ranks leave one out.
+                    cmds.append(mpirun_cmd(np, ["run", "--backend", "ucx", "--op", "pingpong,sendrecv,bidir",
+                                                "--p2p-api", api, "--window", str(window), "-b", "8", "-e", "1M",
+                                                "-f", "32", "-n", "3", "-w", "1", "-c", "2", "-d", "uint8,float64",
+                                                "-q", *out], extra=tls))
+        for (tls_name, api, np, window, c, j), res in zip(cases, fbtest.run_parallel(cmds, jobs=3, timeout=300)):
+            with self.subTest(tls=tls_name, api=api, np=np, window=window):
+                self.assertRc(res, fbtest.EXIT_OK)
+                rows = fbtest.check_results(self, c, j, nranks=np)
+                self.assertEqual({r["op"] for r in rows}, {"pingpong", "sendrecv", "bidir"})
+                self.assertEqual({r["dtype"] for r in rows}, {"uint8", "float64"})
+                for r in rows:
+                    self.assertEqual(r["wrong"], 0, r)
+                    self.assertEqual(r["backend"], "ucx")
+                    windowed = window > 1 and r["op"] != "pingpong"
+                    self.assertEqual(r["algo"], api + (f"/window{window}" if windowed else ""))
+                    names = {t.split("/")[0] for t in r["transport"].split("+")}
+                    if tls_name == "shm":
+                        self.assertTrue(names and names <= SHM_TRANSPORTS, r["transport"])
+                    else:
+                        self.assertIn("tcp", names, r["transport"])
+                        self.assertFalse(names & (SHM_TRANSPORTS - {"self"}), r["transport"])
+
+    def test_collectives_default_to_an_algorithm(self):
+        c, j, out = self.outputs()
+        res = fbtest.run(mpirun_cmd(3, ["run", "--backend", "ucx", "--op", "allreduce,alltoall,allgather,reducescatter",
+                                        "-b", "8", "-e", "64K", "-f", "16", "-n", "2", "-w", "1", "-q", *out],
+                                    extra=SHM))
+        self.assertRc(res, fbtest.EXIT_OK)
+        rows = fbtest.check_results(self, c, j, nranks=3)
+        for r in rows:
+            self.assertNotIn(r["algo"], ("", "native"), r)
+            self.assertEqual(r["wrong"], 0, r)
+
+    def test_bad_input_is_refused_on_every_rank(self):
+        cases = [
+            (["--window", "0"], "window: '0' is out of range"),
+            (["--p2p-api", "rdma"], "p2p_api: unknown point-to-point API 'rdma'"),
+            (["--mem", "cuda"], "has no CUDA support"),
+            (["--mem", "hbm"], "mem: unknown memory type 'hbm'"),
+        ]
+        cmds, outs = [], []
+        for args, _ in cases:
+            c, j, out = self.outputs()
+            outs.append((c, j))
+            cmds.append(mpirun_cmd(2, ["run", "--backend", "ucx", "--op", "sendrecv", "-e", "64", *args, *out]))
+        c, j, out = self.outputs()
+        outs.append((c, j))
+        cmds.append(mpirun_cmd(2, ["run", "--backend", "mpi", "--op", "pingpong", "--p2p-api", "put", "-e", "64", *out]))
+        cases.append((["mpi", "put"], "p2p_api: mpi runs the pairwise ops over tag only, not 'put'"))
+        for (args, want), (c, j), res in zip(cases, outs, fbtest.run_parallel(cmds, jobs=3)):
+            with self.subTest(args=args):
+                self.assertRc(res, fbtest.EXIT_USAGE)
+                self.assertEqual(len(res.errors()), 1, res.describe())
+                self.assertIn(want, res.errors()[0])
+                self.assertNoOutputs(c, j)
+
+    def test_ucx_tls_without_a_usable_transport(self):
+        c, j, out = self.outputs()
+        res = fbtest.run(mpirun_cmd(2, ["run", "--backend", "ucx", "-e", "64", "--timeout", "20", *out],
+                                    extra=["-x", "UCX_TLS=nonexistent_tl"]), timeout=60)
+        self.assertNotEqual(res.rc, 0)
+        self.assertEqual(len(res.errors()), 1, res.describe())
+        # UCX's own status string, quoted.
+        self.assertIn("ucp_init: No such device", res.errors()[0])
+        self.assertNoOutputs(c, j)
+
+
+if __name__ == "__main__":
+    fbtest.main()

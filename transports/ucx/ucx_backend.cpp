@@ -1,0 +1,574 @@
+// The UCX backend: one UCP context and worker per rank, worker addresses exchanged over the MPI
+// bootstrap (World), endpoints created on first use (a 1024-rank job opens only the endpoints
+// its algorithms touch), progress by polling in the calling thread (no helper threads).
+//
+// Collectives run fabricbench's algorithms (collectives/algorithms/) over UCX tag matching.
+// The pairwise ops (sendrecv, bidir, pingpong) run over the API chosen with --p2p-api:
+//   tag  ucp_tag_send_nbx / ucp_tag_recv_nbx;
+//   put  ucp_put_nbx into the peer's receive buffer (rkeys exchanged once per buffer), then a
+//        fenced put of a sequence number into the peer's flag word, which the peer polls;
+//   am   ucp_am_send_nbx, received by a handler straight into the receive buffer (eager) or
+//        through ucp_am_recv_data_nbx (rendezvous).
+// sendrecv and bidir move --window messages per op; sendrecv ends each window with an ack from
+// the receiver (tag, am) or a flush and a flag (put), as osu_bw and ucx_perftest's tag_bw do.
+#include <sched.h>
+#include <ucp/api/ucp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "collectives/error.hpp"
+#include "collectives/p2p.hpp"
+#include "transports/backend.hpp"
+#include "transports/ucx/ucx_info.hpp"
+
+namespace fb::transports {
+
+namespace {
+
+constexpr int kTagData = 0x7001;  // pairwise-op payloads
+constexpr int kTagAck = 0x7002;   // end-of-window acknowledgements
+constexpr int kTagRkey = 0x7003;  // rkey exchange for --p2p-api put
+constexpr unsigned kAmId = 11;
+
+ucp_tag_t make_tag(int tag, int source) {
+  return (static_cast<ucp_tag_t>(static_cast<std::uint32_t>(tag)) << 32) | static_cast<std::uint32_t>(source);
+}
+
+std::string status_text(ucs_status_t st) { return ucs_status_string(st); }
+
+class UcxBackend;
+
+// fabricbench's algorithms over UCX tag matching.
+class UcxP2P final : public P2P {
+ public:
+  explicit UcxP2P(UcxBackend& b) : b_(b) {}
+  int rank() const override;
+  int size() const override;
+  void isend(const void* buf, std::size_t bytes, int peer, int tag) override;
+  void irecv(void* buf, std::size_t bytes, int peer, int tag) override;
+  void wait_all() override;
+
+ private:
+  UcxBackend& b_;
+};
+
+class UcxBackend final : public Backend {
+ public:
+  explicit UcxBackend(World& world) : world_(world), p2p_(*this) {
+    // Every step that can fail on one rank only is followed by an agreement, so a failure on
+    // one rank becomes the same error on every rank instead of a hang in the next collective.
+    std::string err = init_local();
+    err = world_.first_error(err.empty() ? "" : where() + ": " + err);
+    if (!err.empty()) throw BackendError("ucx: " + err);
+    std::string addr;
+    if (worker_) {
+      ucp_address_t* a = nullptr;
+      std::size_t len = 0;
+      const ucs_status_t st = ucp_worker_get_address(worker_, &a, &len);
+      if (st == UCS_OK) {
+        addr.assign(reinterpret_cast<const char*>(a), len);
+        ucp_worker_release_address(worker_, a);
+      } else {
+        err = where() + ": ucp_worker_get_address: " + status_text(st);
+      }
+    }
+    addrs_ = world_.allgather_strings(addr);
+    eps_.assign(static_cast<std::size_t>(world_.size()), nullptr);
+    err = world_.first_error(err);
+    if (!err.empty()) throw BackendError("ucx: " + err);
+    // Reach the ring neighbours now: a UCX_TLS that leaves no usable transport fails here, on
+    // every rank at once, rather than inside the first measured op.
+    try {
+      const int p = world_.size(), r = world_.rank();
+      ep((r + 1) % p);
+      ep((r + p - 1) % p);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    err = world_.first_error(err);
+    if (!err.empty()) throw BackendError(err);
+  }
+
+  ~UcxBackend() override {
+    if (!worker_) {
+      cleanup_context();
+      return;
+    }
+    // Flush-close every endpoint while the peers still progress (all ranks reach here together
+    // at the end of a run); force-close what does not finish in time.
+    std::vector<void*> closing;
+    for (auto& e : eps_) {
+      if (!e) continue;
+      ucp_request_param_t prm{};
+      prm.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+      prm.flags = 0;
+      void* r = ucp_ep_close_nbx(e, &prm);
+      if (r != nullptr && !UCS_PTR_IS_ERR(r)) closing.push_back(r);
+      e = nullptr;
+    }
+    for (int spins = 0; !closing.empty() && spins < 20000000; ++spins) {
+      poll();
+      for (auto it = closing.begin(); it != closing.end();) {
+        if (ucp_request_check_status(*it) != UCS_INPROGRESS) {
+          ucp_request_free(*it);
+          it = closing.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& [peer, rk] : rkeys_) {
+      if (rk.data) ucp_rkey_destroy(rk.data);
+      if (rk.flag) ucp_rkey_destroy(rk.flag);
+    }
+    for (auto& [ptr, reg] : regs_) ucp_mem_unmap(context_, reg);
+    if (flag_memh_) ucp_mem_unmap(context_, flag_memh_);
+    ucp_worker_destroy(worker_);
+    cleanup_context();
+  }
+
+  std::string name() const override { return "ucx"; }
+  std::string version() const override { return "UCX " + std::string(ucp_get_version_string()); }
+  bool runs_p2p_algorithms() const override { return true; }
+  bool has_native_collectives() const override { return false; }
+  std::vector<std::string> p2p_apis() const override { return {"tag", "put", "am"}; }
+
+  std::optional<std::string> unsupported(const OpDescriptor&, DType, RedOp, bool) const override {
+    return std::nullopt;
+  }
+
+  std::optional<std::string> unsupported_memory(const std::string& mem) const override {
+    if (mem == "host") return std::nullopt;
+    if (mem == "cuda") {
+      if (!(mem_types_ & UCS_BIT(UCS_MEMORY_TYPE_CUDA)))
+        return "this UCX (" + std::string(ucp_get_version_string()) +
+               ") has no CUDA support: ucp_context_query reports memory types " + memory_types_text() +
+               " (install a UCX built with CUDA, e.g. NVIDIA's HPC-X, for --mem cuda)";
+      return "--mem cuda needs the CUDA build of fabricbench's UCX backend (device buffers and reductions "
+             "as CUDA kernels), which this build does not have";
+    }
+    return "unknown memory type '" + mem + "' (host or cuda)";
+  }
+
+  void prepare(const OpCall& c) override {
+    if (!c.op->pairwise) {
+      const CollectiveAlgorithm* a = find_collective_algorithm(c.algo);
+      if (a == nullptr) throw UsageError("ucx: unknown algorithm '" + c.algo + "'");
+      scratch_.resize(std::max<std::size_t>(1, a->scratch_bytes(c.layout, c.dtype, world_.size())));
+      return;
+    }
+    am_dest_ = c.recv;
+    am_capacity_ = c.layout.recv_count * dtype_size(c.dtype);
+    if (c.p2p_api == "put" && c.peer >= 0) exchange_rkeys(c);
+  }
+
+  void run(const OpCall& c) override {
+    if (!c.op->pairwise) {
+      AlgoCall ac;
+      static_cast<OpArgs&>(ac) = c;
+      ac.scratch = scratch_.data();
+      find_collective_algorithm(c.algo)->run(p2p_, ac);
+      return;
+    }
+    if (c.peer < 0) return;
+    const std::size_t bytes = c.layout.count * dtype_size(c.dtype);
+    const bool sender = pair_is_sender(world_.rank(), world_.size());
+    const int w = c.op->kind == OpKind::pingpong ? 1 : c.window;
+    if (c.p2p_api == "put") return run_put(c, bytes, sender, w);
+    const bool am = c.p2p_api == "am";
+    auto post_send = [&] { am ? am_send(c.send, bytes, c.peer) : tag_send(c.send, bytes, c.peer, kTagData); };
+    auto post_recv = [&] { am ? void(++am_expected_) : tag_recv(c.recv, bytes, c.peer, kTagData); };
+    switch (c.op->kind) {
+      case OpKind::sendrecv:
+        if (sender) {
+          for (int i = 0; i < w; ++i) post_send();
+          tag_recv(nullptr, 0, c.peer, kTagAck);
+          wait_all();
+        } else {
+          for (int i = 0; i < w; ++i) post_recv();
+          wait_all();
+          tag_send(nullptr, 0, c.peer, kTagAck);
+          wait_all();
+        }
+        break;
+      case OpKind::bidir:
+        for (int i = 0; i < w; ++i) post_recv();
+        for (int i = 0; i < w; ++i) post_send();
+        wait_all();
+        break;
+      case OpKind::pingpong:
+        if (sender) {
+          post_send();
+          post_recv();
+          wait_all();
+        } else {
+          post_recv();
+          wait_all();
+          post_send();
+          wait_all();
+        }
+        break;
+      default: break;
+    }
+  }
+
+  std::string algo(const OpCall& c) const override {
+    if (!c.op->pairwise) return c.algo;
+    return c.p2p_api + (windowed(c) && c.window > 1 ? "/window" + std::to_string(c.window) : "");
+  }
+
+  // The transports UCX selected for the endpoints this rank opened, as UCX prints them.
+  std::string transport() const override {
+    std::set<std::string> names;
+    for (const auto& t : ep_transports_)
+      for (const auto& n : t) names.insert(n);
+    std::string s;
+    for (const auto& n : names) s += (s.empty() ? "" : "+") + n;
+    return s;
+  }
+
+  void release(void* p, std::size_t bytes) override {
+    auto it = regs_.find(p);
+    if (it != regs_.end()) {
+      ucp_mem_unmap(context_, it->second);
+      regs_.erase(it);
+    }
+    Backend::release(p, bytes);
+  }
+
+  // ---- used by UcxP2P ----
+  int rank() const { return world_.rank(); }
+  int size() const { return world_.size(); }
+
+  void tag_send(const void* buf, std::size_t bytes, int peer, int tag) {
+    ucp_request_param_t prm{};
+    track(ucp_tag_send_nbx(ep(peer), buf, bytes, make_tag(tag, world_.rank()), &prm), "ucp_tag_send_nbx", peer);
+  }
+
+  void tag_recv(void* buf, std::size_t bytes, int peer, int tag) {
+    ucp_request_param_t prm{};
+    track(ucp_tag_recv_nbx(worker_, buf, bytes, make_tag(tag, peer), ~ucp_tag_t{0}, &prm), "ucp_tag_recv_nbx",
+          peer);
+  }
+
+  // Completes every posted request, progressing the worker by polling.
+  void wait_all() {
+    std::string err;
+    for (auto& [req, peer] : pending_) {
+      ucs_status_t st;
+      while ((st = ucp_request_check_status(req)) == UCS_INPROGRESS) poll();
+      if (st != UCS_OK && err.empty())
+        err = "request with rank " + std::to_string(peer) + " (" + world_.hostnames()[peer] + ") failed on " +
+              where() + ": " + status_text(st);
+      ucp_request_free(req);
+    }
+    pending_.clear();
+    while (am_arrived_ < am_expected_ && am_error_.empty()) poll();
+    if (!am_error_.empty() && err.empty()) err = am_error_;
+    if (!err.empty()) throw BackendError("ucx: " + err);
+  }
+
+ private:
+  static bool windowed(const OpCall& c) {
+    return c.op->pairwise && c.op->kind != OpKind::pingpong;
+  }
+
+  std::string where() const { return "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + ")"; }
+
+  std::string init_local() {
+    ucp_config_t* config = nullptr;
+    ucs_status_t st = ucp_config_read(nullptr, nullptr, &config);
+    if (st != UCS_OK) return "ucp_config_read: " + status_text(st);
+    ucp_params_t params{};
+    params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_MT_WORKERS_SHARED;
+    params.features = UCP_FEATURE_TAG | UCP_FEATURE_RMA | UCP_FEATURE_AM;
+    params.mt_workers_shared = 0;
+    st = ucp_init(&params, config, &context_);
+    ucp_config_release(config);
+    if (st != UCS_OK) {
+      context_ = nullptr;
+      return "ucp_init: " + status_text(st);
+    }
+    ucp_context_attr_t attr{};
+    attr.field_mask = UCP_ATTR_FIELD_MEMORY_TYPES;
+    if (ucp_context_query(context_, &attr) == UCS_OK) mem_types_ = attr.memory_types;
+    ucp_worker_params_t wp{};
+    wp.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
+    wp.thread_mode = UCS_THREAD_MODE_SINGLE;
+    st = ucp_worker_create(context_, &wp, &worker_);
+    if (st != UCS_OK) {
+      worker_ = nullptr;
+      return "ucp_worker_create: " + status_text(st);
+    }
+    ucp_am_handler_param_t hp{};
+    hp.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_CB |
+                    UCP_AM_HANDLER_PARAM_FIELD_ARG | UCP_AM_HANDLER_PARAM_FIELD_FLAGS;
+    hp.id = kAmId;
+    hp.cb = &UcxBackend::on_am;
+    hp.arg = this;
+    hp.flags = UCP_AM_FLAG_WHOLE_MSG;
+    st = ucp_worker_set_am_recv_handler(worker_, &hp);
+    if (st != UCS_OK) return "ucp_worker_set_am_recv_handler: " + status_text(st);
+    return "";
+  }
+
+  void cleanup_context() {
+    if (context_) ucp_cleanup(context_);
+    context_ = nullptr;
+  }
+
+  std::string memory_types_text() const {
+    std::string s;
+    for (int t = 0; t < UCS_MEMORY_TYPE_LAST; ++t)
+      if (mem_types_ & UCS_BIT(t)) s += (s.empty() ? "" : ",") + std::string(ucs_memory_type_names[t]);
+    return s.empty() ? "none" : s;
+  }
+
+  // The endpoint to `peer`, created on first use.
+  ucp_ep_h ep(int peer) {
+    ucp_ep_h& e = eps_[static_cast<std::size_t>(peer)];
+    if (e) return e;
+    ucp_ep_params_t prm{};
+    prm.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS;
+    prm.address = reinterpret_cast<const ucp_address_t*>(addrs_[static_cast<std::size_t>(peer)].data());
+    const ucs_status_t st = ucp_ep_create(worker_, &prm, &e);
+    if (st != UCS_OK) {
+      e = nullptr;
+      throw BackendError("ucx: " + where() + " cannot reach rank " + std::to_string(peer) + " (" +
+                         world_.hostnames()[peer] + "): ucp_ep_create: " + status_text(st) +
+                         " (check UCX_TLS / UCX_NET_DEVICES)");
+    }
+    ep_transports_.push_back(ucx_ep_transports(e));
+    return e;
+  }
+
+  void track(ucs_status_ptr_t r, const char* what, int peer) {
+    if (r == nullptr) return;
+    if (UCS_PTR_IS_ERR(r))
+      throw BackendError("ucx: " + std::string(what) + " to rank " + std::to_string(peer) + " failed on " + where() +
+                         ": " + status_text(UCS_PTR_STATUS(r)));
+    pending_.emplace_back(r, peer);
+  }
+
+  // ---- active messages ----
+  void am_send(const void* buf, std::size_t bytes, int peer) {
+    ucp_request_param_t prm{};
+    track(ucp_am_send_nbx(ep(peer), kAmId, nullptr, 0, buf, bytes, &prm), "ucp_am_send_nbx", peer);
+  }
+
+  static ucs_status_t on_am(void* arg, const void*, std::size_t, void* data, std::size_t length,
+                            const ucp_am_recv_param_t* param) {
+    auto* self = static_cast<UcxBackend*>(arg);
+    if (self->am_dest_ == nullptr || length > self->am_capacity_) {
+      self->am_error_ = "ucx: unexpected active message of " + std::to_string(length) + " bytes on " + self->where();
+      if (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) ucp_am_data_release(self->worker_, data);
+      return UCS_OK;
+    }
+    if (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) {
+      ucp_request_param_t prm{};
+      prm.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
+      prm.cb.recv_am = [](void* req, ucs_status_t st, std::size_t, void* user) {
+        auto* b = static_cast<UcxBackend*>(user);
+        if (st != UCS_OK) b->am_error_ = "ucx: active-message rendezvous failed on " + b->where() + ": " + status_text(st);
+        ++b->am_arrived_;
+        ucp_request_free(req);
+      };
+      prm.user_data = self;
+      void* r = ucp_am_recv_data_nbx(self->worker_, data, self->am_dest_, length, &prm);
+      if (r == nullptr) {
+        ++self->am_arrived_;
+      } else if (UCS_PTR_IS_ERR(r)) {
+        self->am_error_ = "ucx: ucp_am_recv_data_nbx failed on " + self->where() + ": " +
+                          status_text(UCS_PTR_STATUS(r));
+      }
+      return UCS_OK;
+    }
+    std::memcpy(self->am_dest_, data, length);
+    ++self->am_arrived_;
+    return UCS_OK;
+  }
+
+  // ---- RMA put with a completion flag ----
+  struct PeerKeys {
+    std::uint64_t data_addr = 0, flag_addr = 0;
+    ucp_rkey_h data = nullptr, flag = nullptr;
+  };
+
+  ucp_mem_h map(void* p, std::size_t bytes) {
+    ucp_mem_map_params_t mp{};
+    mp.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH;
+    mp.address = p;
+    mp.length = std::max<std::size_t>(bytes, 1);
+    ucp_mem_h h = nullptr;
+    const ucs_status_t st = ucp_mem_map(context_, &mp, &h);
+    if (st != UCS_OK) throw BackendError("ucx: ucp_mem_map on " + where() + ": " + status_text(st));
+    return h;
+  }
+
+  std::string pack(ucp_mem_h h) {
+    void* buf = nullptr;
+    std::size_t len = 0;
+    const ucs_status_t st = ucp_rkey_pack(context_, h, &buf, &len);
+    if (st != UCS_OK) throw BackendError("ucx: ucp_rkey_pack on " + where() + ": " + status_text(st));
+    std::string s(static_cast<const char*>(buf), len);
+    ucp_rkey_buffer_release(buf);
+    return s;
+  }
+
+  // Registers this rank's receive buffer and flag word (once each) and swaps addresses and
+  // rkeys with the peer: an rkey travels only when its buffer is new.
+  void exchange_rkeys(const OpCall& c) {
+    if (!flag_memh_) {
+      flag_memh_ = map(flag_.get(), sizeof(std::uint64_t) * 8);
+    }
+    std::string data_rkey;
+    if (!regs_.count(c.recv)) {
+      regs_[c.recv] = map(c.recv, am_capacity_);
+      data_rkey = pack(regs_[c.recv]);
+    }
+    PeerKeys& pk = rkeys_[c.peer];
+    const std::string flag_rkey = pk.flag ? std::string() : pack(flag_memh_);
+    struct Header {
+      std::uint64_t data_addr, flag_addr, data_len, flag_len;
+    } h{reinterpret_cast<std::uint64_t>(c.recv), reinterpret_cast<std::uint64_t>(flag_.get()), data_rkey.size(),
+        flag_rkey.size()};
+    std::string msg(reinterpret_cast<const char*>(&h), sizeof h);
+    msg += data_rkey + flag_rkey;
+    std::vector<char> in(sizeof(Header) + 4096);
+    tag_send(msg.data(), msg.size(), c.peer, kTagRkey);
+    tag_recv(in.data(), in.size(), c.peer, kTagRkey);
+    wait_all();
+    Header ph;
+    std::memcpy(&ph, in.data(), sizeof ph);
+    const char* blob = in.data() + sizeof ph;
+    if (ph.data_len) {
+      if (pk.data) ucp_rkey_destroy(pk.data);
+      check_unpack(ucp_ep_rkey_unpack(ep(c.peer), blob, &pk.data), c.peer);
+    }
+    if (ph.flag_len) check_unpack(ucp_ep_rkey_unpack(ep(c.peer), blob + ph.data_len, &pk.flag), c.peer);
+    pk.data_addr = ph.data_addr;
+    pk.flag_addr = ph.flag_addr;
+  }
+
+  void check_unpack(ucs_status_t st, int peer) {
+    if (st != UCS_OK)
+      throw BackendError("ucx: ucp_ep_rkey_unpack of rank " + std::to_string(peer) + "'s key on " + where() + ": " +
+                         status_text(st));
+  }
+
+  void put(const void* src, std::size_t bytes, std::uint64_t remote, ucp_rkey_h rkey, int peer) {
+    if (bytes == 0) return;
+    ucp_request_param_t prm{};
+    track(ucp_put_nbx(ep(peer), src, bytes, remote, rkey, &prm), "ucp_put_nbx", peer);
+  }
+
+  // Data first, then (fenced behind it) the new sequence number into the peer's flag word.
+  void put_with_flag(const OpCall& c, std::size_t bytes, int count, bool flush) {
+    const PeerKeys& pk = rkeys_.at(c.peer);
+    for (int i = 0; i < count; ++i) put(c.send, bytes, pk.data_addr, pk.data, c.peer);
+    if (flush) {
+      ucp_request_param_t prm{};
+      track(ucp_ep_flush_nbx(ep(c.peer), &prm), "ucp_ep_flush_nbx", c.peer);
+      wait_all();
+    } else {
+      const ucs_status_t st = ucp_worker_fence(worker_);
+      if (st != UCS_OK) throw BackendError("ucx: ucp_worker_fence on " + where() + ": " + status_text(st));
+    }
+    flag_src_ = seq_;
+    put(&flag_src_, sizeof flag_src_, pk.flag_addr, pk.flag, c.peer);
+  }
+
+  void wait_flag() {
+    volatile std::uint64_t* f = flag_.get();
+    while (*f < seq_) poll();
+  }
+
+  void run_put(const OpCall& c, std::size_t bytes, bool sender, int w) {
+    ++seq_;
+    switch (c.op->kind) {
+      case OpKind::sendrecv:
+        if (sender) {
+          put_with_flag(c, bytes, w, true);
+          wait_all();
+        } else {
+          wait_flag();
+        }
+        break;
+      case OpKind::bidir:
+        put_with_flag(c, bytes, w, false);
+        wait_flag();
+        wait_all();
+        break;
+      case OpKind::pingpong:
+        if (sender) {
+          put_with_flag(c, bytes, 1, false);
+          wait_flag();
+          wait_all();
+        } else {
+          wait_flag();
+          put_with_flag(c, bytes, 1, false);
+          wait_all();
+        }
+        break;
+      default: break;
+    }
+  }
+
+  // One round of progress. With more ranks on this host than CPUs they may run on, a rank that
+  // found nothing to do yields its CPU, or busy-polling ranks starve the peers they wait for.
+  void poll() {
+    if (ucp_worker_progress(worker_) == 0 && yield_) sched_yield();
+  }
+
+  static bool oversubscribed(int local_ranks) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return false;
+    // Affinity may bind every rank to one CPU: compare with the CPUs this rank may use.
+    return local_ranks > CPU_COUNT(&set);
+  }
+
+  World& world_;
+  UcxP2P p2p_;
+  bool yield_ = oversubscribed(world_.local_size());
+  ucp_context_h context_ = nullptr;
+  ucp_worker_h worker_ = nullptr;
+  std::uint64_t mem_types_ = 0;
+  std::vector<std::string> addrs_;
+  std::vector<ucp_ep_h> eps_;
+  std::vector<std::vector<std::string>> ep_transports_;
+  std::vector<std::pair<void*, int>> pending_;
+  std::vector<unsigned char> scratch_;
+  // Active messages land in the current op's receive buffer.
+  void* am_dest_ = nullptr;
+  std::size_t am_capacity_ = 0;
+  std::uint64_t am_expected_ = 0, am_arrived_ = 0;
+  std::string am_error_;
+  // put: registrations of receive buffers, the peers' keys, the flag word and its sequence.
+  std::map<void*, ucp_mem_h> regs_;
+  std::map<int, PeerKeys> rkeys_;
+  std::unique_ptr<std::uint64_t[]> flag_{new std::uint64_t[8]()};
+  ucp_mem_h flag_memh_ = nullptr;
+  std::uint64_t seq_ = 0, flag_src_ = 0;
+};
+
+int UcxP2P::rank() const { return b_.rank(); }
+int UcxP2P::size() const { return b_.size(); }
+void UcxP2P::isend(const void* buf, std::size_t bytes, int peer, int tag) { b_.tag_send(buf, bytes, peer, tag); }
+void UcxP2P::irecv(void* buf, std::size_t bytes, int peer, int tag) { b_.tag_recv(buf, bytes, peer, tag); }
+void UcxP2P::wait_all() { b_.wait_all(); }
+
+}  // namespace
+
+std::unique_ptr<Backend> make_ucx_backend(World& world) { return std::make_unique<UcxBackend>(world); }
+
+}  // namespace fb::transports

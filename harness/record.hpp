@@ -42,6 +42,9 @@ struct Record {
   double time_min_us = 0, time_p50_us = 0, time_mean_us = 0, time_p99_us = 0, time_max_us = 0;
   double algbw_GBps = 0;
   double busbw_GBps = 0;
+  // Messages per second, millions, at time_us: per pair for the pairwise ops (bidir counts both
+  // directions; windowed ops time one message), ops per second for collectives.
+  double msg_rate_Mps = 0;
   std::uint64_t wrong = 0;     // wrong elements, summed over ranks and check iterations
   int slowest_rank = -1;       // the rank most often last to finish an iteration
   std::string slowest_host;

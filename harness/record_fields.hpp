@@ -69,6 +69,7 @@ inline std::vector<FieldSlot> record_slots(Record& r) {
       {"time_max_us", &r.time_max_us},
       {"algbw_GBps", &r.algbw_GBps},
       {"busbw_GBps", &r.busbw_GBps},
+      {"msg_rate_Mps", &r.msg_rate_Mps},
       {"wrong", &r.wrong},
       {"slowest_rank", &r.slowest_rank},
       {"slowest_host", &r.slowest_host},

@@ -282,6 +282,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   r.time_us = r.time_p50_us;
   r.algbw_GBps = r.time_us > 0 ? static_cast<double>(r.bytes) / r.time_us / 1e3 : 0.0;
   r.busbw_GBps = r.algbw_GBps * s.op->busbw_factor(n);
+  r.msg_rate_Mps = r.time_us > 0 ? (s.op->kind == OpKind::bidir ? 2.0 : 1.0) / r.time_us : 0.0;
   r.slowest_rank = st.slowest_rank;
   r.slowest_host = st.slowest_rank >= 0 ? world.hostnames()[st.slowest_rank] : "";
   r.slowest_share = st.slowest_share;

@@ -84,6 +84,7 @@ class ConsoleSink final : public Sink {
         format_time(r.time_p99_us), r.slowest_rank >= 0 ? std::to_string(r.slowest_rank) : std::string("-"));
     if (r.requested_bytes != r.bytes) line += fmt::format("  (asked {})", r.requested_bytes);
     if (r.ops_per_sample > 1) line += fmt::format("  x{}", r.ops_per_sample);
+    if (r.op == "sendrecv" || r.op == "bidir") line += fmt::format("  {:.3f} Mmsg/s", r.msg_rate_Mps);
     out_ << line << '\n';
     out_.flush();
     busbw_sum_ += r.busbw_GBps;

@@ -149,7 +149,8 @@ TEST(FabricShipped, EveryFileLoadsAndValidates) {
 
 TEST(FabricShipped, ExpectedFilesAreThere) {
   for (const char* name : {"hgx-h100", "hgx-h200", "gb200-nvl72", "roce-3tier-32k", "roce-3tier-32k-oversub",
-                           "million-gpu-multiplane", "localhost", "emulated-2leaf"}) {
+                           "million-gpu-multiplane", "localhost", "emulated-2leaf",
+                           "emulated-2leaf-oversub"}) {
     EXPECT_TRUE(std::filesystem::exists(fabric_path(name))) << name;
   }
 }
@@ -205,9 +206,17 @@ TEST(FabricShipped, DatasheetFigures) {
   const Fabric emu = load_fabric(fabric_path("emulated-2leaf"));
   EXPECT_EQ(emu.endpoint_kind, "host");
   EXPECT_EQ(emu.domain_size, 2);
-  EXPECT_EQ(emu.nic_bandwidth_Gbps, 1);
+  EXPECT_EQ(emu.nic_bandwidth_Gbps, 0.1);
   EXPECT_EQ(emu.nics_per_domain, 1);
-  EXPECT_DOUBLE_EQ(emu.nic_GBps_per_endpoint(), 1.0 / 8 / 2 * emu.wire_efficiency);
+  EXPECT_DOUBLE_EQ(emu.nic_GBps_per_endpoint(), 0.1 / 8 / 2 * emu.wire_efficiency);
+  ASSERT_EQ(emu.tiers.size(), 2u);
+  EXPECT_EQ(emu.tiers[0].oversubscription, 1);  // 1:1; the -oversub variant is 2:1
+
+  const Fabric emu_over = load_fabric(fabric_path("emulated-2leaf-oversub"));
+  ASSERT_EQ(emu_over.tiers.size(), 2u);
+  EXPECT_EQ(emu_over.tiers[0].oversubscription, 2);
+  EXPECT_EQ(emu_over.nic_bandwidth_Gbps, emu.nic_bandwidth_Gbps);
+  EXPECT_EQ(emu_over.domain_size, emu.domain_size);
 }
 
 // ---- capacity ---------------------------------------------------------------------------------
@@ -301,6 +310,7 @@ TEST(FabricCapacity, ShippedFabrics) {
   EXPECT_EQ(load_fabric(fabric_path("gb200-nvl72")).max_endpoints(), 10368u);
   EXPECT_EQ(load_fabric(fabric_path("localhost")).max_endpoints(), 256u);
   EXPECT_EQ(load_fabric(fabric_path("emulated-2leaf")).max_endpoints(), 8u);
+  EXPECT_EQ(load_fabric(fabric_path("emulated-2leaf-oversub")).max_endpoints(), 8u);
 
   const Fabric roce = load_fabric(fabric_path("roce-3tier-32k"));
   EXPECT_GE(roce.max_endpoints(), 32768u);

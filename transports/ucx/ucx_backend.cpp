@@ -12,6 +12,7 @@
 // sendrecv and bidir move --window messages per op; sendrecv ends each window with an ack from
 // the receiver (tag, am) or a flush and a flag (put), as osu_bw and ucx_perftest's tag_bw do.
 #include <sched.h>
+#include <unistd.h>
 #include <ucp/api/ucp.h>
 
 #include <algorithm>
@@ -529,12 +530,11 @@ class UcxBackend final : public Backend {
     if (ucp_worker_progress(worker_) == 0 && yield_) sched_yield();
   }
 
+  // More ranks on this host than online CPUs. (Not this rank's affinity: a launcher that binds
+  // each rank to its own core leaves every rank one CPU, and none of them oversubscribed.)
   static bool oversubscribed(int local_ranks) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) != 0) return false;
-    // Affinity may bind every rank to one CPU: compare with the CPUs this rank may use.
-    return local_ranks > CPU_COUNT(&set);
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 0 && local_ranks > cpus;
   }
 
   World& world_;

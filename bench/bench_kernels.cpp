@@ -13,6 +13,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -130,7 +131,24 @@ void bm_reduce_into(benchmark::State& st, DType t, RedOp op, std::size_t bytes) 
   st.SetLabel("2R+1W");
 }
 
+// memcpy, the yardstick for shared-memory transports: B bytes counted per call (the message
+// size), as a transport's bandwidth counts them. scripts/bench-ucx-collectives divides a
+// shared-memory bandwidth by this.
+void bm_memcpy(benchmark::State& st, std::size_t bytes) {
+  Buf src(bytes, 1), dst(bytes, 0);
+  for (auto _ : st) {
+    std::memcpy(dst.data(), src.data(), bytes);
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  set_bytes(st, bytes);
+}
+
 [[maybe_unused]] const bool kRegistered = [] {
+  for (std::size_t bytes : {std::size_t{64} << 10, std::size_t{1} << 20, std::size_t{16} << 20, std::size_t{64} << 20})
+    benchmark::RegisterBenchmark(("memcpy/" + size_name(bytes)).c_str(),
+                                 [bytes](benchmark::State& st) { bm_memcpy(st, bytes); })
+        ->UseRealTime();  // wall time, as a transport's bandwidth is measured
   for (DType t : kDTypes) {
     const std::string dt(dtype_name(t));
     for (std::size_t bytes : kSizes) {

@@ -2,22 +2,36 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <regex>
+#include <algorithm>
+#include <sstream>
 
 namespace fb::transports {
 
 std::vector<std::string> parse_ucx_ep_info(const std::string& text) {
   // "#                 lane[1]:  3:sysv/memory.0 md[2]  -> md[2]/sysv/sysdev[255]"
   // "#                 lane[0]:  0:tcp/eth0.0 md[0]     -> md[0]/tcp/sysdev[255] rma_bw#0 am"
-  static const std::regex lane(R"(lane\[\d+\]:\s+\d+:([A-Za-z0-9_]+)/(\S+?)(\.\d+)?\s)");
   std::vector<std::string> out;
-  for (std::sregex_iterator it(text.begin(), text.end(), lane), end; it != end; ++it) {
-    const std::string tl = (*it)[1], dev = (*it)[2];
-    const bool memory = dev.rfind("memory", 0) == 0;
-    std::string name = memory ? tl : tl + "/" + dev;
-    bool seen = false;
-    for (const auto& o : out) seen = seen || o == name;
-    if (!seen) out.push_back(name);
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto lane = line.find("lane[");
+    if (lane == std::string::npos) continue;
+    const auto colon = line.find("]:", lane);
+    if (colon == std::string::npos) continue;
+    std::istringstream words(line.substr(colon + 2));
+    std::string res;  // "3:sysv/memory.0": resource index, transport, device
+    if (!(words >> res)) continue;
+    const auto c = res.find(':'), slash = res.find('/');
+    if (c == std::string::npos || slash == std::string::npos || slash < c) continue;
+    const std::string tl = res.substr(c + 1, slash - c - 1);
+    std::string dev = res.substr(slash + 1);
+    const auto dot = dev.rfind('.');
+    if (dot != std::string::npos && dot + 1 < dev.size() &&
+        dev.find_first_not_of("0123456789", dot + 1) == std::string::npos)
+      dev.erase(dot);
+    if (tl.empty() || dev.empty()) continue;
+    const std::string name = dev.rfind("memory", 0) == 0 ? tl : tl + "/" + dev;
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   }
   return out;
 }

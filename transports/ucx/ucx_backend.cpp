@@ -181,7 +181,7 @@ class UcxBackend final : public Backend {
     }
     if (c.peer < 0) return;
     const std::size_t bytes = c.layout.count * dtype_size(c.dtype);
-    const bool sender = pair_is_sender(world_.rank(), world_.size());
+    const bool sender = c.sender;
     const int w = c.op->kind == OpKind::pingpong ? 1 : c.window;
     if (c.p2p_api == "put") return run_put(c, bytes, sender, w);
     const bool am = c.p2p_api == "am";
@@ -231,6 +231,15 @@ class UcxBackend final : public Backend {
     std::set<std::string> names;
     for (const auto& t : ep_transports_)
       for (const auto& n : t) names.insert(n);
+    std::string s;
+    for (const auto& n : names) s += (s.empty() ? "" : "+") + n;
+    return s;
+  }
+
+  std::string peer_transport(int peer) const override {
+    auto it = peer_transports_.find(peer);
+    if (it == peer_transports_.end()) return "";
+    std::set<std::string> names(it->second.begin(), it->second.end());
     std::string s;
     for (const auto& n : names) s += (s.empty() ? "" : "+") + n;
     return s;
@@ -348,6 +357,7 @@ class UcxBackend final : public Backend {
                          " (check UCX_TLS / UCX_NET_DEVICES)");
     }
     ep_transports_.push_back(ucx_ep_transports(e));
+    peer_transports_[peer] = ep_transports_.back();
     return e;
   }
 
@@ -546,6 +556,7 @@ class UcxBackend final : public Backend {
   std::vector<std::string> addrs_;
   std::vector<ucp_ep_h> eps_;
   std::vector<std::vector<std::string>> ep_transports_;
+  std::map<int, std::vector<std::string>> peer_transports_;
   std::vector<std::pair<void*, int>> pending_;
   std::vector<unsigned char> scratch_;
   // Active messages land in the current op's receive buffer.

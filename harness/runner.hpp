@@ -29,7 +29,7 @@ struct Series {
   int window = 1;
   // Pairwise ops: each rank's partner (-1: sits out), indexed by rank; empty: the default pairs
   // (r, r + n/2). With explicit partners the lower rank of a pair is the sender.
-  std::vector<int> peers;
+  std::vector<int> peers{};
   std::string label() const;  // "allreduce float32 sum out-of-place"
 };
 

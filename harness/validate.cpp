@@ -273,6 +273,7 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
   const bool root = world.rank() == 0;
   const int n = world.size();
   std::vector<std::unique_ptr<transports::Backend>> backends;
+  RunConfig coll_config;
   std::vector<PreparedTest> tests;
   std::optional<model::Fabric> fabric;
   ValidateSinks sinks;
@@ -322,9 +323,8 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
         t.dtypes = {DType::uint8};
       }
       if (!o.no_collectives) {
-        RunConfig rc;
-        rc.tests = o.tests;
-        tests = prepare_tests(rc, backends, n, notes);
+        coll_config.tests = o.tests;
+        tests = prepare_tests(coll_config, backends, n, notes);  // points into coll_config
       }
     } catch (const std::exception& e) {
       err = e.what();

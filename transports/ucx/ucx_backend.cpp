@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -540,6 +541,9 @@ class UcxBackend final : public Backend {
   }
 
   static bool oversubscribed(int local_ranks) {
+    // FABRICBENCH_YIELD=1 (0) forces yielding on (off): ranks of emulated hosts that share one
+    // machine's CPUs (scripts/emufab exec sets it) cannot see each other as local.
+    if (const char* y = std::getenv("FABRICBENCH_YIELD"); y && *y) return std::string(y) != "0";
     cpu_set_t set;
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof set, &set) != 0) return false;

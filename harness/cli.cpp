@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <tuple>
 
 #include "collectives/error.hpp"
 #include "harness/plan.hpp"
@@ -108,6 +109,47 @@ CliResult parse_command_line(int argc, char** argv) {
   run->add_flag("--progress", force_progress,
                 "show the progress line even when stderr is not a terminal (mpirun gives ranks a pipe)");
 
+  // fabricbench validate: rack validation against the model (harness/validate.hpp).
+  ValidateOptions& vo = result.validate;
+  CLI::App* validate = app.add_subcommand(
+      "validate", "Validate a rack under mpirun: all-pairs matrix, collectives, model, transports; exit 0 pass, 1 fail");
+  validate->footer(
+      "Thresholds: a measurement passes when ratio >= the pass threshold, warns between the warn and pass\n"
+      "thresholds, fails below the warn threshold. Bandwidth ratio = measured / model bandwidth (pairs:\n"
+      "bidir at --bw-bytes against the round's concurrent flows; collectives: model time / measured time);\n"
+      "latency ratio = model latency / measured pingpong latency. A pair also fails when its transport is\n"
+      "not what the fabric implies (shared memory inside a host, scale_out.transport between hosts) or its\n"
+      "round saw wrong data. The verdict names the worst links (host:rank pairs) and the hosts most of\n"
+      "whose pairs fail. Exit codes: 0 pass (warnings allowed), 1 fail, 2 bad input (a fabric that does\n"
+      "not fit the job), 3 a rank died, a timeout or a library error (rows so far are kept).");
+  std::string bw_bytes_text = "1M", lat_bytes_text = "8", v_timeout_text = "120";
+  validate->add_option("--fabric", vo.fabric, "fabric file or name in configs/fabrics/ (required)")->required();
+  validate->add_option("--set", vo.sets, "override a fabric field (repeatable)");
+  validate->add_option("--plan", vo.plan_path,
+                       "YAML plan of the collectives to hold against the model (default: allreduce ring and "
+                       "alltoall pairwise at 1M and 4M, 5 iterations)");
+  validate->add_option("--backend", vo.backend, "ucx (default when compiled in) or mpi; applies to the plan too");
+  validate->add_option("--bw-bytes", bw_bytes_text, "message size of the pair bandwidth test, bidir (default 1M)");
+  validate->add_option("--lat-bytes", lat_bytes_text, "message size of the pair latency test, pingpong (default 8)");
+  validate->add_option("-n,--iters", vo.iters, "timed samples per pair measurement (default 5; latency: 4x, at least 20)");
+  validate->add_option("-w,--warmup", vo.warmup, "untimed ops before each pair measurement (default 1)");
+  validate->add_flag("--pairs-alone", vo.pairs_alone,
+                     "test each pair alone, one at a time (n(n-1)/2 rounds), instead of rounds of disjoint pairs");
+  validate->add_flag("--no-pairs", vo.no_pairs, "skip the pair matrix");
+  validate->add_flag("--no-collectives", vo.no_collectives, "skip the collectives");
+  validate->add_flag("--no-transport-check", vo.no_transport_check, "report transports but do not fail on them");
+  validate->add_option("--bw-pass", vo.bw_pass, "bandwidth pass threshold, measured/model (default 0.85)");
+  validate->add_option("--bw-warn", vo.bw_warn, "bandwidth warn threshold: below it a measurement fails (default 0.70)");
+  validate->add_option("--lat-pass", vo.lat_pass, "latency pass threshold, model/measured (default 0.5)");
+  validate->add_option("--lat-warn", vo.lat_warn, "latency warn threshold: below it a pair fails (default 0.25)");
+  validate->add_option("--matrix-csv", vo.matrix_csv, "write the pair matrix (one line per pair) as CSV");
+  validate->add_option("--csv", vo.csv_path, "write the rounds' and collectives' rows as CSV (results schema)");
+  validate->add_option("--json", vo.json_path, "write them as JSON");
+  validate->add_option("--timeout", v_timeout_text,
+                       "seconds without progress after which the job ends with exit code 3 naming the ranks "
+                       "(default 120, 0 = off)");
+  validate->add_flag("-q,--quiet", vo.quiet, "only the verdict line");
+
   // fabricbench model: predictions and extrapolation, no MPI.
   ModelOptions& mo = result.model;
   CLI::App* model = app.add_subcommand("model", "Predict ops on a fabric and extrapolate to 2^20 GPUs (no MPI)");
@@ -165,8 +207,9 @@ CliResult parse_command_line(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     result.command = Command::help;
-    result.help_text = run->parsed()       ? run->help()
-                       : compare->parsed() ? compare->help()
+    result.help_text = run->parsed()        ? run->help()
+                       : validate->parsed() ? validate->help()
+                       : compare->parsed()  ? compare->help()
                        : report->parsed()  ? report->help()
                                            : app.help();
     return result;
@@ -235,6 +278,57 @@ CliResult parse_command_line(int argc, char** argv) {
     if (!rpd_text.empty()) mo.ranks_per_domain = sizes("ranks-per-domain", rpd_text).front();
     if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");
+    return result;
+  }
+  if (validate->parsed()) {
+    result.command = Command::validate;
+    vo.command_line = join_args(argc, argv);
+    auto size_of = [](const char* key, const std::string& text) {
+      std::uint64_t v = 0;
+      try {
+        v = parse_bytes(text);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("command line: ") + key + ": " + e.what());
+      }
+      if (v == 0) throw UsageError(std::string("command line: ") + key + ": must be at least 1 byte");
+      return v;
+    };
+    vo.bw_bytes = size_of("bw-bytes", bw_bytes_text);
+    vo.lat_bytes = size_of("lat-bytes", lat_bytes_text);
+    if (vo.iters < 1) throw UsageError("command line: iters: must be at least 1");
+    if (vo.warmup < 0) throw UsageError("command line: warmup: must be at least 0");
+    for (auto [key, pass, warn] : {std::tuple<const char*, double, double>{"bw", vo.bw_pass, vo.bw_warn},
+                                   {"lat", vo.lat_pass, vo.lat_warn}})
+      if (!(warn >= 0 && warn <= pass && pass <= 10))
+        throw UsageError(fmt::format("command line: --{0}-pass {1} and --{0}-warn {2}: need 0 <= warn <= pass", key,
+                                     pass, warn));
+    {
+      std::size_t used = 0;
+      double t = -1;
+      try {
+        t = std::stod(v_timeout_text, &used);
+      } catch (const std::exception&) {
+      }
+      if (used != v_timeout_text.size() || !(t >= 0) || t > 1e7)
+        throw UsageError("command line: timeout: expected seconds >= 0, got '" + v_timeout_text + "'");
+      vo.timeout_s = t;
+    }
+    if (vo.backend.empty()) {
+      const auto* ucx = transports::find_backend("ucx");
+      vo.backend = ucx && ucx->factory ? "ucx" : "mpi";
+    }
+    if (!transports::find_backend(vo.backend))
+      throw UsageError("command line: backend: unknown backend '" + vo.backend + "' (known: mpi, ucx, nccl)");
+    const std::vector<std::string> outs{vo.csv_path, vo.json_path, vo.matrix_csv};
+    for (std::size_t i = 0; i < outs.size(); ++i)
+      for (std::size_t j = i + 1; j < outs.size(); ++j)
+        if (!outs[i].empty() && outs[i] == outs[j])
+          throw UsageError("command line: two outputs name the same file '" + outs[i] + "'");
+    if (!vo.plan_path.empty()) {
+      vo.tests = load_plan(vo.plan_path, KeyValues{{"backend", vo.backend}});
+    } else {
+      vo.tests = default_validate_tests(vo.backend);
+    }
     return result;
   }
   if (compare->parsed()) {

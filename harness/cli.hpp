@@ -7,10 +7,11 @@
 #include "harness/config.hpp"
 #include "harness/modeling.hpp"
 #include "harness/report.hpp"
+#include "harness/validate.hpp"
 
 namespace fb {
 
-enum class Command { run, model, calibrate, compare, report, list, version, help };
+enum class Command { run, validate, model, calibrate, compare, report, list, version, help };
 
 struct CliResult {
   Command command = Command::help;
@@ -19,6 +20,7 @@ struct CliResult {
   CalibrateOptions calibrate;
   CompareOptions compare;
   ReportOptions report;
+  ValidateOptions validate;
   std::string help_text;  // for Command::help
 };
 

@@ -12,6 +12,7 @@
 
 #include "collectives/error.hpp"
 #include "harness/cli.hpp"
+#include "harness/job.hpp"
 #include "harness/modeling.hpp"
 #include "harness/report.hpp"
 #include "harness/runner.hpp"
@@ -19,8 +20,6 @@
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
 #include "harness/watchdog.hpp"
-
-extern char** environ;
 
 namespace fb {
 namespace {
@@ -33,25 +32,6 @@ int launcher_rank() {
 }
 
 bool under_launcher() { return launcher_rank() >= 0 || std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
-
-void error_line(const std::string& msg) {
-  std::fprintf(stderr, "fabricbench: %s\n", msg.c_str());
-  std::fflush(stderr);
-}
-
-// Collective: when any rank has an error, every rank throws it (the first in rank order).
-void agree(transports::World& w, const std::string& error) {
-  const auto all = w.gather_strings(error, 0);
-  std::string msg;
-  if (w.rank() == 0)
-    for (int r = 0; r < w.size(); ++r)
-      if (!all[r].empty()) {
-        msg = r == 0 ? all[r] : "rank " + std::to_string(r) + " (" + w.hostnames()[r] + "): " + all[r];
-        break;
-      }
-  msg = w.broadcast_string(msg, 0);
-  if (!msg.empty()) throw UsageError(msg);
-}
 
 // Collective: every rank must have resolved the same configuration.
 void agree_config(transports::World& w, const RunConfig& cfg) {
@@ -109,36 +89,6 @@ class SinkSet final : public Sink {
   std::vector<std::unique_ptr<Sink>> sinks_;
   const model::Fabric* fabric_ = nullptr;
 };
-
-RunMeta make_meta(transports::World& w, const RunConfig& cfg,
-                  const std::vector<std::unique_ptr<transports::Backend>>& backends) {
-  RunMeta m;
-  m.fabricbench_version = kVersion;
-  m.git_describe = kGitDescribe;
-  m.command_line = cfg.command_line;
-  m.started_utc = utc_now();
-  m.mpi_library = w.library_version();
-  for (const auto& b : backends) m.backend_versions.push_back(b->name() + ": " + b->version());
-  m.nranks = w.size();
-  m.nnodes = w.nnodes();
-  m.ranks_per_node = w.max_ranks_per_node();
-  m.rank_hosts = w.hostnames();
-  std::set<std::string> seen;
-  for (const auto& h : w.hostnames())
-    if (seen.insert(h).second) m.hosts.push_back(h);
-  for (char** e = environ; *e; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos) continue;
-    const std::string k = kv.substr(0, eq);
-    for (const char* prefix : {"NCCL_", "UCX_", "OMPI_", "PMIX_MCA_", "CUDA_VISIBLE_DEVICES", "FI_", "SLURM_JOB_"})
-      if (k.rfind(prefix, 0) == 0) {
-        m.environment[k] = kv.substr(eq + 1);
-        break;
-      }
-  }
-  return m;
-}
 
 int run_command(transports::World& world, const CliResult& cli, const std::string& parse_error) {
   const bool root = world.rank() == 0;
@@ -214,7 +164,7 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
     return exit_code::usage;
   }
 
-  if (root) sinks.begin(make_meta(world, cfg, backends));
+  if (root) sinks.begin(make_meta(world, cfg.command_line, backends));
   if (fabric) sinks.set_fabric(&*fabric);
   try {
     Watchdog watchdog(world, cfg.timeout_s, [&sinks](const std::string& status) { sinks.end(status); });
@@ -261,7 +211,7 @@ int main(int argc, char** argv) {
       return exit_code::timeout;
     }
   }
-  if (parse_error.empty() && cli.command != Command::run) {
+  if (parse_error.empty() && cli.command != Command::run && cli.command != Command::validate) {
     if (print) {
       if (cli.command == Command::list) std::cout << list_text();
       else std::cout << cli.help_text;
@@ -281,7 +231,9 @@ int main(int argc, char** argv) {
       error_line(std::string("cannot start MPI: ") + e.what());
       return exit_code::timeout;
     }
-    rc = run_command(*world, cli, parse_error);
+    // A parse error under mpirun: every rank reports it through run's agreement (one line, exit 2).
+    rc = cli.command == Command::validate ? run_validate_command(*world, cli.validate, parse_error)
+                                          : run_command(*world, cli, parse_error);
   }
   return rc;
 }

@@ -29,6 +29,15 @@ unsigned char* at(const void* base, std::size_t elems, std::size_t esize) {
   return static_cast<unsigned char*>(const_cast<void*>(base)) + elems * esize;
 }
 
+// What the check expects in the receive buffer; with explicit partners (Series::peers) the
+// pairwise ops receive from this rank's partner, sendrecv only on the receiving (higher) rank.
+std::vector<Segment> expected_segments(const Series& s, const OpLayout& l, const transports::OpCall& call, int rank,
+                                       int n) {
+  if (!s.op->pairwise || s.peers.empty()) return s.op->segments(l, rank, n, call.root);
+  if (call.peer < 0 || (s.op->kind == OpKind::sendrecv && call.sender)) return {};
+  return {Segment{0, l.recv_count, call.peer, false, 0}};
+}
+
 }  // namespace
 
 // The algorithm a backend without collectives of its own runs when none is named.
@@ -126,7 +135,13 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
               continue;
             }
           }
-          Series series{op, dt, ro, ip, op->rooted ? test.root : -1, test.algo};
+          Series series;
+          series.op = op;
+          series.dtype = dt;
+          series.redop = ro;
+          series.inplace = ip;
+          series.root = op->rooted ? test.root : -1;
+          series.algo = test.algo;
           if (!op->pairwise && series.algo == "native" && !backend.has_native_collectives())
             series.algo = default_algorithm(op->kind);
           series.p2p_api = test.p2p_api;
@@ -169,7 +184,10 @@ transports::OpCall SeriesBuffers::call(const Series& s, const OpLayout& l, int r
   c.dtype = s.dtype;
   c.redop = s.redop;
   c.root = s.root < 0 ? 0 : s.root;
-  c.peer = s.op->pairwise ? pair_peer(rank, nranks) : -1;
+  if (s.op->pairwise) {
+    c.peer = s.peers.empty() ? pair_peer(rank, nranks) : s.peers[static_cast<std::size_t>(rank)];
+    c.sender = s.peers.empty() ? pair_is_sender(rank, nranks) : (c.peer >= 0 && rank < c.peer);
+  }
   c.algo = s.algo;
   c.p2p_api = s.p2p_api;
   c.window = s.window;
@@ -229,6 +247,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
 
   phase("gathering samples", true);
   const std::vector<double> all = world.gather(samples, 0);
+  if (hooks.rank_samples && rank == 0) *hooks.rank_samples = all;
 
   phase("validation");
   std::uint64_t wrong = 0;
@@ -240,7 +259,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
     world.barrier();
     backend.run(call);
     progress.fetch_add(1, std::memory_order_relaxed);
-    wrong += pat.check(call.recv, s.op->segments(l, rank, n, call.root));
+    wrong += pat.check(call.recv, expected_segments(s, l, call, rank, n));
   }
   phase("summing wrong elements", true);
   wrong = static_cast<std::uint64_t>(world.allreduce_sum(static_cast<long long>(wrong)));

@@ -27,6 +27,9 @@ struct Series {
   std::string algo = "native";
   std::string p2p_api = "tag";
   int window = 1;
+  // Pairwise ops: each rank's partner (-1: sits out), indexed by rank; empty: the default pairs
+  // (r, r + n/2). With explicit partners the lower rank of a pair is the sender.
+  std::vector<int> peers{};
   std::string label() const;  // "allreduce float32 sum out-of-place"
 };
 
@@ -55,6 +58,9 @@ class SeriesBuffers {
 struct MeasureHooks {
   Watchdog* watchdog = nullptr;            // may be null
   std::atomic<std::uint64_t>* progress = nullptr;  // bumped per sample and op; may be null
+  // When set, rank 0 receives every rank's samples (rank-major, `iters` per rank, each the time
+  // of one sample of the row's ops_per_sample ops, before any division): per-pair statistics.
+  std::vector<double>* rank_samples = nullptr;
 };
 
 // Measure one size of one series on every rank (collective). Rank 0 gets the complete record;

@@ -65,6 +65,7 @@ const std::vector<Key> kScaleOutKeys{
     {"latency_us", Type::Number, true},
     {"wire_efficiency", Type::Number, false},
     {"in_network_reduction", Type::Bool, false},
+    {"transport", Type::Text, false},
     {"tiers", Type::List, true, &kTierKeys},
 };
 const std::vector<Key> kProtocolKeys{
@@ -453,6 +454,8 @@ void check_fabric(const Fabric& f, const Locator& at) {
                                std::to_string(f.rails) + ")");
   non_negative("scale_out.latency_us", f.nic_latency_us);
   fraction("scale_out.wire_efficiency", f.wire_efficiency);
+  if (f.network_transport != "rdma" && f.network_transport != "tcp" && f.network_transport != "any")
+    bad("scale_out.transport", "must be 'rdma', 'tcp' or 'any' (got '" + f.network_transport + "')");
   std::set<std::string> names;
   for (std::size_t i = 0; i < f.tiers.size(); ++i) {
     const SwitchTier& t = f.tiers[i];
@@ -508,6 +511,7 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
     f.nic_latency_us = number(so, "latency_us", 0);
     f.wire_efficiency = number(so, "wire_efficiency", 1.0);
     f.in_network_reduction = boolean(so, "in_network_reduction", false);
+    f.network_transport = text(so, "transport", "rdma");
     const YAML::Node& list = so.at("tiers");
     if (list.size() == 0)
       fail(doc.locate("scale_out.tiers"), "scale_out.tiers", "at least one tier is required (leaf first)");
@@ -642,6 +646,7 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
     line("  ", "wire_efficiency", "scale_out.wire_efficiency", format_number(f.wire_efficiency));
     line("  ", "in_network_reduction", "scale_out.in_network_reduction",
          boolean_text(f.in_network_reduction));
+    if (f.network_transport != "rdma") line("  ", "transport", "scale_out.transport", quoted(f.network_transport));
     line("  ", "tiers", "scale_out.tiers", "");
     for (std::size_t i = 0; i < f.tiers.size(); ++i) {
       const SwitchTier& t = f.tiers[i];

@@ -52,6 +52,10 @@ struct Fabric {
   double nic_latency_us = 0;             // one-way NIC + PCIe + software, excluding switch hops
   double wire_efficiency = 1.0;          // payload share of line rate after packet headers
   bool in_network_reduction = false;     // CollNet/SHARP in the switches
+  // How a backend should reach other domains: "rdma" (InfiniBand/RoCE verbs: UCX rc/dc/ud),
+  // "tcp" (sockets, e.g. the emulated fabric) or "any". `fabricbench validate` fails a pair whose
+  // connection used something else (traffic that fell back to TCP where RDMA was expected).
+  std::string network_transport = "rdma";
   std::vector<SwitchTier> tiers;         // leaf first
 
   Protocols protocols;

@@ -20,6 +20,7 @@ namespace fb::transports {
 // One op as the runner asks for it: the op's arguments plus what the backend needs to run it.
 struct OpCall : OpArgs {
   int peer = -1;  // pairwise ops: this rank's partner, -1 when this rank sits out
+  bool sender = false;  // sendrecv: this rank sends (pingpong: it sends first)
   // "native": the library's own collective; otherwise one of fabricbench's algorithms over
   // point-to-point (collectives/p2p.hpp), by name.
   std::string algo = "native";
@@ -76,6 +77,9 @@ class Backend {
   // carried it, as the library reports them ("" when it cannot tell).
   virtual std::string algo(const OpCall& call) const;
   virtual std::string transport() const { return ""; }
+  // The transport of this rank's connection to `peer` ("a+b" as transport(); "" when the library
+  // cannot tell or no connection was opened).
+  virtual std::string peer_transport(int /*peer*/) const { return ""; }
 };
 
 using BackendFactory = std::function<std::unique_ptr<Backend>(World& world)>;

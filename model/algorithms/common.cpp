@@ -231,11 +231,18 @@ Step step(const Topo& T, Pairing pr, double r, double bytes) {
 }
 
 Rate ring_rate(const Topo& T, bool aligned) {
-  Rate r{T.b0, kNic};
+  // Host ranks share their host's NICs (domain_size / nics_per_domain ranks per NIC), and a ring
+  // has one flow per direction across each domain boundary: that flow has the whole NIC, and the
+  // whole up-link of a subtree it leaves, not one endpoint's share (GPUs keep their own NIC's
+  // share: they use the NIC on their PCIe switch).
+  double share = 1;
+  if (T.f && T.f->endpoint_kind == "host" && T.f->nics_per_domain > 0)
+    share = std::max(1.0, static_cast<double>(T.f->domain_size) / T.f->nics_per_domain);
+  Rate r{T.b0 * share, kNic};
   for (int t = 1; t < T.L; ++t) {
     const double s = T.subtree(t, aligned);
     if (T.m <= s) break;
-    const double cap = std::max(1.0, s) * T.C[t];
+    const double cap = std::max(1.0, s) * T.C[t] * share;
     if (cap < r.GBps) r = Rate{cap, tier_slot(t)};
   }
   return r;

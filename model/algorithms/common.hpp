@@ -67,7 +67,9 @@
 //    ring     consecutive ranks (ring, chain, hierarchical's inter-domain rings, NCCL ring/tree,
 //             CollNet/NVLS aggregation): one flow per subtree boundary, so a flow crossing tier t
 //             gets min(B0, S_t C_t) -- oversubscription binds only when it exceeds the subtree's
-//             domains. Of the m-1 domain boundaries, floor((m-1) / S_t) cross tier t; hop
+//             domains. Host ranks share their host's NICs: there the one flow gets the whole
+//             NIC (B0 x domain_size / nics_per_domain) and its subtree's whole up-link (the same
+//             factor on S_t C_t). Of the m-1 domain boundaries, floor((m-1) / S_t) cross tier t; hop
 //             latencies are summed over that distribution.
 //    dense    everyone to everyone (pairwise/linear all-to-all, NCCL all-to-all): a fraction
 //             (m - min(m, S_t)) / (m - 1) of each endpoint's scale-out bytes climbs above tier t

@@ -50,6 +50,7 @@ void expect_same_fabric(const Fabric& a, const Fabric& b) {
   EXPECT_EQ(a.nic_latency_us, b.nic_latency_us);
   EXPECT_EQ(a.wire_efficiency, b.wire_efficiency);
   EXPECT_EQ(a.in_network_reduction, b.in_network_reduction);
+  EXPECT_EQ(a.network_transport, b.network_transport);
   ASSERT_EQ(a.tiers.size(), b.tiers.size());
   for (std::size_t i = 0; i < a.tiers.size(); ++i) {
     EXPECT_EQ(a.tiers[i].name, b.tiers[i].name) << "tier " << i;
@@ -721,6 +722,7 @@ TEST(FabricYaml, AwkwardValuesRoundTrip) {
   f.nic_latency_us = 2.0000000000000004;
   f.wire_efficiency = 0.9999999999999999;
   f.in_network_reduction = true;
+  f.network_transport = "tcp";
   f.in_switch_reduction = true;
   f.protocols = Protocols{0.25, 0.5, 0.75};
   validate_fabric(f);

@@ -157,7 +157,7 @@ class MpiBackend final : public Backend {
         if (c.peer < 0) break;
         std::vector<MPI_Request>& req = reqs_;
         req.assign(static_cast<std::size_t>(c.window), MPI_REQUEST_NULL);
-        const bool sender = pair_is_sender(world_.rank(), world_.size());
+        const bool sender = c.sender;
         for (int i = 0; i < c.window && rc == MPI_SUCCESS; ++i)
           rc = sender ? MPI_Isend(c.send, n(c.layout.count), t, c.peer, kTag, comm_, &req[i])
                       : MPI_Irecv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, &req[i]);
@@ -180,7 +180,7 @@ class MpiBackend final : public Backend {
       }
       case OpKind::pingpong:
         if (c.peer < 0) break;
-        if (pair_is_sender(world_.rank(), world_.size())) {
+        if (c.sender) {
           rc = MPI_Send(c.send, n(c.layout.count), t, c.peer, kTag, comm_);
           if (rc == MPI_SUCCESS) rc = MPI_Recv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, MPI_STATUS_IGNORE);
         } else {

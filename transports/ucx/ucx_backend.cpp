@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -181,7 +182,7 @@ class UcxBackend final : public Backend {
     }
     if (c.peer < 0) return;
     const std::size_t bytes = c.layout.count * dtype_size(c.dtype);
-    const bool sender = pair_is_sender(world_.rank(), world_.size());
+    const bool sender = c.sender;
     const int w = c.op->kind == OpKind::pingpong ? 1 : c.window;
     if (c.p2p_api == "put") return run_put(c, bytes, sender, w);
     const bool am = c.p2p_api == "am";
@@ -231,6 +232,15 @@ class UcxBackend final : public Backend {
     std::set<std::string> names;
     for (const auto& t : ep_transports_)
       for (const auto& n : t) names.insert(n);
+    std::string s;
+    for (const auto& n : names) s += (s.empty() ? "" : "+") + n;
+    return s;
+  }
+
+  std::string peer_transport(int peer) const override {
+    auto it = peer_transports_.find(peer);
+    if (it == peer_transports_.end()) return "";
+    std::set<std::string> names(it->second.begin(), it->second.end());
     std::string s;
     for (const auto& n : names) s += (s.empty() ? "" : "+") + n;
     return s;
@@ -348,6 +358,7 @@ class UcxBackend final : public Backend {
                          " (check UCX_TLS / UCX_NET_DEVICES)");
     }
     ep_transports_.push_back(ucx_ep_transports(e));
+    peer_transports_[peer] = ep_transports_.back();
     return e;
   }
 
@@ -532,6 +543,9 @@ class UcxBackend final : public Backend {
   // More ranks on this host than online CPUs. (Not this rank's affinity: a launcher that binds
   // each rank to its own core leaves every rank one CPU, and none of them oversubscribed.)
   static bool oversubscribed(int local_ranks) {
+    // FABRICBENCH_YIELD=1 (0) forces yielding on (off): ranks of emulated hosts that share one
+    // machine's CPUs (scripts/emufab exec sets it) cannot see each other as local.
+    if (const char* y = std::getenv("FABRICBENCH_YIELD"); y && *y) return std::string(y) != "0";
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     return cpus > 0 && local_ranks > cpus;
   }
@@ -545,6 +559,7 @@ class UcxBackend final : public Backend {
   std::vector<std::string> addrs_;
   std::vector<ucp_ep_h> eps_;
   std::vector<std::vector<std::string>> ep_transports_;
+  std::map<int, std::vector<std::string>> peer_transports_;
   std::vector<std::pair<void*, int>> pending_;
   std::vector<unsigned char> scratch_;
   // Active messages land in the current op's receive buffer.

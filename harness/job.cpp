@@ -1,0 +1,62 @@
+#include "harness/job.hpp"
+
+#include <cstdio>
+#include <set>
+
+#include "collectives/error.hpp"
+#include "harness/utc.hpp"
+#include "harness/version.hpp"
+
+extern char** environ;
+
+namespace fb {
+
+void error_line(const std::string& msg) {
+  std::fprintf(stderr, "fabricbench: %s\n", msg.c_str());
+  std::fflush(stderr);
+}
+
+void agree(transports::World& w, const std::string& error) {
+  const auto all = w.gather_strings(error, 0);
+  std::string msg;
+  if (w.rank() == 0)
+    for (int r = 0; r < w.size(); ++r)
+      if (!all[r].empty()) {
+        msg = r == 0 ? all[r] : "rank " + std::to_string(r) + " (" + w.hostnames()[r] + "): " + all[r];
+        break;
+      }
+  msg = w.broadcast_string(msg, 0);
+  if (!msg.empty()) throw UsageError(msg);
+}
+
+RunMeta make_meta(transports::World& w, const std::string& command_line,
+                  const std::vector<std::unique_ptr<transports::Backend>>& backends) {
+  RunMeta m;
+  m.fabricbench_version = kVersion;
+  m.git_describe = kGitDescribe;
+  m.command_line = command_line;
+  m.started_utc = utc_now();
+  m.mpi_library = w.library_version();
+  for (const auto& b : backends) m.backend_versions.push_back(b->name() + ": " + b->version());
+  m.nranks = w.size();
+  m.nnodes = w.nnodes();
+  m.ranks_per_node = w.max_ranks_per_node();
+  m.rank_hosts = w.hostnames();
+  std::set<std::string> seen;
+  for (const auto& h : w.hostnames())
+    if (seen.insert(h).second) m.hosts.push_back(h);
+  for (char** e = environ; *e; ++e) {
+    const std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string k = kv.substr(0, eq);
+    for (const char* prefix : {"NCCL_", "UCX_", "OMPI_", "PMIX_MCA_", "CUDA_VISIBLE_DEVICES", "FI_", "SLURM_JOB_"})
+      if (k.rfind(prefix, 0) == 0) {
+        m.environment[k] = kv.substr(eq + 1);
+        break;
+      }
+  }
+  return m;
+}
+
+}  // namespace fb

@@ -1,0 +1,26 @@
+// Pieces every MPI-launched command shares (run, validate): one-line errors, agreement on an
+// error across ranks, the run metadata.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/record.hpp"
+#include "transports/backend.hpp"
+#include "transports/world.hpp"
+
+namespace fb {
+
+// "fabricbench: MSG" on stderr, flushed.
+void error_line(const std::string& msg);
+
+// Collective: when any rank has an error, every rank throws it as a UsageError (the first in
+// rank order, prefixed with the rank and host when it is not rank 0's).
+void agree(transports::World& w, const std::string& error);
+
+// The run metadata (versions, hosts, environment) for the results files.
+RunMeta make_meta(transports::World& w, const std::string& command_line,
+                  const std::vector<std::unique_ptr<transports::Backend>>& backends);
+
+}  // namespace fb

@@ -1,0 +1,125 @@
+"""fabricbench validate on one host under plain mpirun (no namespaces): exit codes and the pair
+matrix with thresholds that decide the verdict deterministically, a fabric that does not fit the
+job (exit 2, one line naming the mismatch), and a rank killed during validation (the job ends
+naming it, the matrix rows so far stay parseable). The emulated fabric's checks are in
+test_validate_emulated.py."""
+
+import csv
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fbtest  # noqa: E402
+
+NP = 4
+MATRIX_COLUMNS = ["round", "rank_a", "rank_b", "host_a", "host_b", "tier", "transport", "transport_ok", "bw_bytes",
+                  "bw_time_us", "bw_GBps", "model_bw_GBps", "bw_ratio", "bw_verdict", "lat_bytes", "lat_us",
+                  "model_lat_us", "lat_ratio", "lat_verdict", "bottleneck", "wrong", "verdict"]
+QUICK = ["--bw-bytes", "64K", "-n", "2", "--no-collectives", "--backend", "ucx"]
+
+
+def read_matrix(path):
+    with open(path, newline="") as f:
+        text = f.read()
+    assert text.endswith("\n"), f"{path}: the last line is incomplete"
+    rows = list(csv.reader(text.splitlines()))
+    return rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def has_ucx(binary):
+    return "ucx    not compiled in" not in fbtest.run([binary, "--list"]).stdout
+
+
+class Validate(fbtest.FbTestCase):
+    def setUp(self):
+        super().setUp()
+        if not has_ucx(fbtest.CONFIG.binary):
+            self.skipTest("the ucx backend is not compiled in")
+
+    def validate(self, args, np=NP):
+        return fbtest.run(fbtest.mpirun_cmd(np, ["validate", *args]), timeout=240)
+
+    def test_pass_and_fail_decide_the_exit_code(self):
+        m = self.path("m.csv")
+        # Thresholds of 0: nothing can fail; every pair of 4 ranks once, in 3 rounds of 2.
+        res = self.validate(["--fabric", "localhost", "--matrix-csv", m, *QUICK, "--bw-pass", "0", "--bw-warn", "0",
+                             "--lat-pass", "0", "--lat-warn", "0"])
+        self.assertRc(res, 0)
+        self.assertIn("validate: PASS", res.stdout)
+        header, rows = read_matrix(m)
+        self.assertEqual(header, MATRIX_COLUMNS)
+        self.assertEqual(sorted((int(r["rank_a"]), int(r["rank_b"])) for r in rows),
+                         [(a, b) for a in range(NP) for b in range(a + 1, NP)], "every pair exactly once")
+        self.assertEqual(sorted({int(r["round"]) for r in rows}), [0, 1, 2], "n-1 rounds")
+        for r in rows:
+            self.assertEqual(r["tier"], "0", "one host: every pair inside it")
+            self.assertEqual(r["transport_ok"], "1", r)
+            self.assertTrue(set(r["transport"].split("+")) <= {"posix", "sysv", "cma", "xpmem", "knem", "self"}, r)
+            self.assertGreater(float(r["bw_GBps"]), 0)
+            self.assertEqual(r["wrong"], "0")
+        # An impossible pass bar: every pair fails, exit 1, the worst link named as host:rank.
+        res = self.validate(["--fabric", "localhost", "--matrix-csv", m, *QUICK, "--pairs-alone",
+                             "--bw-pass", "9", "--bw-warn", "9"])
+        self.assertRc(res, 1)
+        verdict = [l for l in res.stdout.splitlines() if l.startswith("validate: ")]
+        self.assertEqual(len(verdict), 1, res.stdout)
+        self.assertRegex(verdict[0], r"^validate: FAIL: 6 of 6 pairs fail.*worst link \S+:\d <-> \S+:\d")
+        _, rows = read_matrix(m)
+        self.assertEqual(len(rows), 6)
+        self.assertEqual(len({r["round"] for r in rows}), 6, "--pairs-alone: one pair per round")
+        self.assertEqual({r["verdict"] for r in rows}, {"fail"})
+
+    def test_fabric_that_does_not_fit(self):
+        m = self.path("m.csv")
+        cases = [
+            # 4 ranks on one host, 2 endpoints per domain in the fabric file.
+            (["--fabric", "emulated-2leaf"], ["emulated-2leaf", "4 ranks on host", "domain_size is 2"]),
+            (["--fabric", "no-such-fabric"], ["no-such-fabric"]),
+            (["--fabric", "localhost", "--set", "scale_up.domain_size=3"], ["4 ranks on host", "domain_size is 3"]),
+        ]
+        for args, needles in cases:
+            with self.subTest(args=args):
+                res = self.validate([*args, "--matrix-csv", m, *QUICK])
+                self.assertRc(res, fbtest.EXIT_USAGE)
+                lines = res.errors()
+                self.assertEqual(len(lines), 1, res.describe())
+                for n in needles:
+                    self.assertIn(n, lines[0])
+                self.assertNoOutputs(m)
+
+    def test_rank_killed_during_validation(self):
+        m = self.path("m.csv")
+        cmd = fbtest.mpirun_cmd(NP, ["validate", "--fabric", "localhost", "--matrix-csv", m, "--pairs-alone",
+                                     "--bw-bytes", "4M", "-n", "400", "--no-collectives", "--backend", "ucx",
+                                     "--timeout", "10"])
+        with open(self.path("err.txt"), "w") as err:
+            p = fbtest.subprocess.Popen(cmd, stdout=fbtest.subprocess.DEVNULL, stderr=err, env=fbtest.clean_env(),
+                                        start_new_session=True)
+        self.addCleanup(fbtest.kill_leftovers, m, p)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # a completed pair first
+            if os.path.exists(m) and len(open(m).read().splitlines()) >= 2:
+                break
+            self.assertIsNone(p.poll(), "validate ended before the first pair completed")
+            time.sleep(0.1)
+        ranks = fbtest.wait_for_ranks(m, NP)
+        os.kill(ranks[2], signal.SIGKILL)
+        try:
+            rc = p.wait(timeout=60)
+        except fbtest.subprocess.TimeoutExpired:
+            self.fail("validate still running 60 s after rank 2 was killed")
+        self.assertNotIn(rc, (0, 1, 2), "a dead rank is neither a verdict nor bad input")
+        with open(self.path("err.txt"), errors="replace") as f:
+            err = f.read()
+        self.assertRegex(err, r"rank 2\b", "the error names the dead rank")
+        self.assertEqual(fbtest.wait_no_processes(m), [], "processes left behind")
+        header, rows = read_matrix(m)
+        self.assertEqual(header, MATRIX_COLUMNS)
+        self.assertGreaterEqual(len(rows), 1, "the pairs measured before the kill are kept")
+        self.assertLess(len(rows), 6)
+
+
+if __name__ == "__main__":
+    fbtest.main()

@@ -1,0 +1,123 @@
+"""fabricbench validate on the emulated fabric (scripts/emufab): 4 hosts on 2 leaves, 2 ranks each,
+over UCX (Open MPI's pml ucx; UCX over TCP on the emulated NICs).
+
+  * healthy emulated-2leaf: validate passes (exit 0), and the measured all-reduce (ring) and
+    all-to-all (pairwise) of >= 1 MiB are within +-15% of the model's prediction for the same YAML
+    (validate's rows carry it: the YAML is the only source of rates here);
+  * h2's link shaped to a quarter of its rate: validate fails (exit 1) and the failing pairs are
+    exactly those between h2 and the other hosts, h2 the one suspect host;
+  * emulated-2leaf-oversub (2:1 leaf uplinks): all-to-all slower than on the 1:1 fabric in the model
+    and in the measurement, measured within +-15% of the model.
+
+Pairs are tested one at a time (--pairs-alone): every emulated host shares this machine's CPUs,
+and a round of 4 concurrent pairs (8 TCP flows at once through veths, bridges and shapers) is
+CPU-bound on a 2-core VM. Latency is reported but not graded (--lat-warn 0): on a shared 2-core VM
+a TCP pingpong's median is set by the scheduler (30 us to several ms between runs).
+
+Needs root and `ip netns` (skipped otherwise, with the reason) and the machine's one emulated
+fabric (skipped when one is up). The fabric is always torn down.
+"""
+
+import csv
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fbtest  # noqa: E402
+from fbtest import CONFIG  # noqa: E402
+from test_emufab import emufab, namespaces, skip_reason  # noqa: E402
+
+TOLERANCE = 0.15
+UCX = ["--mca", "pml", "ucx", "--mca", "pml_ucx_tls", "any", "--mca", "pml_ucx_devices", "any",
+       "-x", "UCX_TLS=tcp,self,sm", "-x", "UCX_RNDV_THRESH=inf"]
+
+
+class ValidateEmulated(fbtest.FbTestCase):
+    @classmethod
+    def setUpClass(cls):
+        reason = skip_reason()
+        if reason:
+            print(f"test_validate_emulated.py: SKIP: {reason}")
+            raise unittest.SkipTest(reason)
+        if "ucx    not compiled in" in fbtest.run([CONFIG.binary, "--list"]).stdout:
+            raise unittest.SkipTest("the ucx backend is not compiled in")
+
+    def up(self, fabric):
+        self.addCleanup(self.down)
+        res = emufab("up", "--fabric", fabric)
+        self.assertRc(res, 0)
+
+    def down(self):
+        res = emufab("down")
+        self.assertEqual(namespaces(), [], res.describe())
+
+    def validate(self, fabric, stem, extra=()):
+        m, c = self.path(stem + "-matrix.csv"), self.path(stem + ".csv")
+        cmd = [os.path.join(CONFIG.source, "scripts", "emufab"), "exec", "--", CONFIG.mpirun, "-np", "8", *UCX,
+               CONFIG.binary, "validate", "--fabric", fabric, "--pairs-alone", "--lat-warn", "0",
+               "--matrix-csv", m, "--csv", c, *extra]
+        res = fbtest.run(cmd, timeout=400)
+        print(f"\n    [{stem}: exit {res.rc} after {res.seconds:.0f} s]\n" +
+              "\n".join("    " + l for l in res.stdout.splitlines() if l.startswith(("validate:", "#   ", "# pairs",
+                                                                                       "# hosts"))))
+        with open(m, newline="") as f:
+            pairs = list(csv.DictReader(f))
+        _, rows = fbtest.load_csv(c)
+        return res, pairs, [fbtest.typed_csv_row(r) for r in rows]
+
+    def collective_errors(self, rows):
+        """{(op, bytes): measured / model time - 1} of the >= 1 MiB all-reduce and all-to-all rows."""
+        out = {}
+        for r in rows:
+            if r["op"] in ("allreduce", "alltoall") and r["bytes"] >= 1 << 20:
+                self.assertIsNotNone(r["model_time_us"], r)
+                out[(r["op"], r["bytes"])] = (r["time_us"], r["model_time_us"])
+        self.assertEqual({k[0] for k in out}, {"allreduce", "alltoall"})
+        return out
+
+    def assertAgree(self, coll, what):
+        bad = {k: f"{100 * (t / m - 1):+.1f}%" for k, (t, m) in coll.items() if abs(t / m - 1) > TOLERANCE}
+        self.assertEqual(bad, {}, f"{what}: measured vs model beyond +-{100 * TOLERANCE:.0f}%")
+
+    def test_1_healthy_then_degraded(self):
+        self.up("emulated-2leaf")
+        res, pairs, rows = self.validate("emulated-2leaf", "healthy")
+        self.assertRc(res, 0)
+        self.assertEqual(len(pairs), 28)
+        for p in pairs:
+            self.assertEqual(p["transport_ok"], "1", p)
+            self.assertEqual(p["transport"] == "tcp/fab0", p["host_a"] != p["host_b"], p)
+        self.assertAgree(self.collective_errors(rows), "healthy emulated-2leaf")
+
+        self.assertRc(emufab("degrade", "h2", "25%"), 0)
+        res, pairs, _ = self.validate("emulated-2leaf", "degraded", ["--no-collectives"])
+        self.assertRc(res, 1)
+        failing = {(p["host_a"], p["host_b"]) for p in pairs if p["verdict"] == "fail"}
+        h2_links = {(p["host_a"], p["host_b"]) for p in pairs
+                    if (p["host_a"] == "fbemu-h2") != (p["host_b"] == "fbemu-h2")}
+        self.assertEqual(failing, h2_links, "exactly the pairs between h2 and the other hosts fail")
+        verdict = [l for l in res.stdout.splitlines() if l.startswith("validate: FAIL")]
+        self.assertEqual(len(verdict), 1, res.stdout)
+        self.assertIn("suspect host fbemu-h2 (", verdict[0])
+
+    def test_2_oversubscribed(self):
+        self.up("emulated-2leaf-oversub")
+        res, _, rows = self.validate("emulated-2leaf-oversub", "oversub", ["--no-pairs"])
+        self.assertIn(res.rc, (0, 1), res.describe())
+        over = self.collective_errors(rows)
+        self.assertAgree({k: v for k, v in over.items() if k[0] == "alltoall"}, "emulated-2leaf-oversub all-to-all")
+        # The cross-leaf penalty, in the model: the same all-to-all on the 1:1 fabric is predicted faster.
+        model_11 = fbtest.run([CONFIG.binary, "model", "--fabric", "emulated-2leaf", "--op", "alltoall", "--algo",
+                               "pairwise", "--bytes", "4M", "--gpus", "8", "--csv", self.path("m11.csv"), "-q"])
+        self.assertRc(model_11, 0)
+        _, m11 = fbtest.load_csv(self.path("m11.csv"))
+        t11 = float(m11[0]["time_us"])
+        t_over_model = over[("alltoall", 4 << 20)][1]
+        self.assertGreater(t_over_model, 1.3 * t11, "the model charges the 2:1 uplink")
+        t_over = over[("alltoall", 4 << 20)][0]
+        self.assertGreater(t_over, 1.3 * t11, "the measurement shows the 2:1 uplink")
+
+
+if __name__ == "__main__":
+    fbtest.main()

@@ -13,6 +13,7 @@
 
 #include "collectives/dtype.hpp"
 #include "collectives/op.hpp"
+#include "collectives/p2p.hpp"
 #include "transports/world.hpp"
 
 namespace fb::transports {
@@ -21,8 +22,32 @@ namespace fb::transports {
 struct OpCall : OpArgs {
   int peer = -1;  // pairwise ops: this rank's partner, -1 when this rank sits out
   // "native": the library's own collective; otherwise one of fabricbench's algorithms over
-  // point-to-point (collectives/p2p.hpp), by name.
+  // point-to-point (collectives/p2p.hpp), by name. The runner resolves "auto" before a backend
+  // sees the call.
   std::string algo = "native";
+  std::size_t chunk_bytes = 0;  // the algorithms' pipeline chunk (--chunk); 0: their default
+};
+
+// Runs fabricbench's algorithms (collectives/p2p.hpp) over a backend's P2P: the one place an
+// OpCall becomes an AlgoCall (nodes from the World, scratch, chunk), shared by every backend that
+// returns true from runs_p2p_algorithms().
+class P2PAlgorithms {
+ public:
+  explicit P2PAlgorithms(const World& world);
+  // Look up call.algo and size the scratch for `call`. Throws UsageError for an unknown
+  // algorithm or one that does not implement the op.
+  void prepare(const OpCall& call);
+  // Run the algorithm prepare() looked up (prepare must have seen a call of this shape).
+  void run(P2P& p2p, const OpCall& call);
+  // The AlgoCall run() hands the algorithm.
+  AlgoCall algo_call(const OpCall& call);
+  const std::vector<int>& node_of() const { return node_of_; }
+
+ private:
+  int nranks_ = 1;
+  std::vector<int> node_of_;
+  const CollectiveAlgorithm* algo_ = nullptr;
+  std::vector<unsigned char> scratch_;
 };
 
 class Backend {

@@ -1,10 +1,13 @@
 // Helpers shared by the algorithms in collectives/algorithms/: block arithmetic for uneven
-// splits and byte pointers.
+// splits, byte pointers, the pipelined exchange every algorithm moves its data with, the ring
+// phases (also run over sub-groups by hierarchical), the power-of-two fold, and sub-groups.
 #pragma once
 
 #include <cstddef>
 #include <algorithm>
 #include <cstring>
+#include <span>
+#include <vector>
 
 #include "collectives/p2p.hpp"
 
@@ -29,9 +32,120 @@ inline int mod(int a, int n) { return ((a % n) + n) % n; }
 
 constexpr int kTag = 17;
 
+// The pipeline chunk when AlgoCall::chunk_bytes is 0 (see README, "Algorithms").
+constexpr std::size_t kDefaultChunkBytes = std::size_t{64} << 10;
+
+// The call's chunk in whole elements (at least one).
+inline std::size_t chunk_elems(const AlgoCall& c) {
+  const std::size_t bytes = c.chunk_bytes ? c.chunk_bytes : kDefaultChunkBytes;
+  return std::max<std::size_t>(1, bytes / dtype_size(c.dtype));
+}
+// Scratch elements exchange() needs to reduce messages of up to `largest` elements: two chunks.
+inline std::size_t exchange_tmp_elems(const AlgoCall& c, std::size_t largest) {
+  return 2 * std::min(chunk_elems(c), std::max<std::size_t>(largest, 1));
+}
+
+// One step of an algorithm: send `send_count` elements to `to` while receiving `recv_count` from
+// `from`, both in chunks of `chunk` elements (the peer chunks its side identically, so either
+// count may be 0). Received data lands in `dst`; with `own` set it is reduced on the way:
+// dst = own (op) received, through `tmp` (2 * chunk elements), and chunk i+1 is in flight while
+// chunk i is reduced. `own` may equal `dst`; `send` must not overlap `dst` except where a chunk's
+// send completed before that chunk is written (the ring's in-place reduce-scatter relies on it).
+struct Exchange {
+  const void* send = nullptr;
+  std::size_t send_count = 0;
+  int to = -1;
+  void* dst = nullptr;
+  const void* own = nullptr;
+  std::size_t recv_count = 0;
+  int from = -1;
+};
+void exchange(P2P& p2p, const Exchange& x, DType dtype, RedOp redop, std::size_t chunk, void* tmp);
+
+// Post a send or a receive of `count` elements as messages of at most `chunk` elements each
+// (the peer posts the same count, so the messages match), without waiting.
+void post_send(P2P& p2p, const void* buf, std::size_t count, int to, std::size_t esize, std::size_t chunk);
+void post_recv(P2P& p2p, void* buf, std::size_t count, int from, std::size_t esize, std::size_t chunk);
+
+// A transfer of `count` elements from rank `from` to rank `to`, one of which is this rank: the
+// receiver gets them in `dst`, reduced on the way when `own` is set (dst = own (op) received).
+void one_way(P2P& p2p, int from, int to, const void* send, void* dst, const void* own, std::size_t count,
+             DType dtype, RedOp redop, std::size_t chunk, void* tmp);
+
+// The p blocks of a ring over p ranks, in a buffer of `count` elements cut into `parts` near-equal
+// parts (parts >= p): block b is parts [block_begin(parts, p, b), block_begin(parts, p, b + 1)).
+// parts == p is the plain near-equal split; hierarchical uses parts = the largest node's size.
+struct Blocks {
+  std::size_t count = 0;
+  int p = 1;
+  int parts = 1;
+  std::size_t begin(int b) const { return block_begin(count, parts, static_cast<int>(block_begin(parts, p, b))); }
+  std::size_t len(int b) const { return begin(b + 1) - begin(b); }
+};
+
+// Ring reduce-scatter over p2p's ranks: `in` is this rank's contribution (blocks.count elements);
+// rank r ends with block r of the reduction in `out` (blocks.len(r) elements). Partial sums of the
+// other blocks are written to `work` at their offsets (`work` may be `in`). Reads each block of
+// `in` once, so no copy of `in` is made; tmp: exchange_tmp_elems elements.
+void ring_reduce_scatter(P2P& p2p, const void* in, void* work, void* out, const Blocks& blocks, DType dtype,
+                         RedOp redop, std::size_t chunk, void* tmp);
+// Ring all-gather in place: `buf` holds block r of `blocks` on rank r; afterwards all of them.
+void ring_allgather(P2P& p2p, void* buf, const Blocks& blocks, DType dtype, std::size_t chunk);
+
+// The fold that lets a power-of-two algorithm run on any rank count (MPICH's): with pof2 the
+// largest power of two <= p and rem = p - pof2, ranks 0..2*rem-1 pair up (2i with 2i+1); the even
+// one hands its data to the odd one and sits out (newrank -1). The pof2 remaining ranks are
+// renumbered 0..pof2-1; newrank i stands for ranks [first(i), first(i + 1)).
+struct Fold {
+  int pof2 = 1, rem = 0, newrank = 0;
+  int rank_of(int nr) const { return nr < rem ? 2 * nr + 1 : nr + rem; }
+  int first(int nr) const { return nr < rem ? 2 * nr : nr + rem; }
+};
+Fold make_fold(int nranks, int rank);
+
+// Some of a P2P's ranks as a P2P of their own: rank i here is ranks[i] there.
+class SubP2P final : public P2P {
+ public:
+  SubP2P(P2P& parent, std::vector<int> ranks);
+  int rank() const override { return rank_; }
+  int size() const override { return static_cast<int>(ranks_.size()); }
+  void isend(const void* buf, std::size_t bytes, int peer, int tag) override {
+    parent_.isend(buf, bytes, ranks_[peer], tag);
+  }
+  void irecv(void* buf, std::size_t bytes, int peer, int tag) override {
+    parent_.irecv(buf, bytes, ranks_[peer], tag);
+  }
+  void wait_all() override { parent_.wait_all(); }
+
+ private:
+  P2P& parent_;
+  std::vector<int> ranks_;
+  int rank_ = 0;
+};
+
+// Copy `count` elements unless the buffers are the same.
+inline void copy_elems(void* dst, const void* src, std::size_t count, std::size_t es) {
+  if (dst != src && count) std::memmove(dst, src, count * es);
+}
+
+// All-to-all reads every block of send while writing recv: in place, a copy of send in scratch
+// (send_count elements) to read from instead.
+inline const void* alltoall_source(const AlgoCall& c, int p) {
+  if (!c.inplace) return c.send;
+  copy_elems(c.scratch, c.send, c.layout.block * p, dtype_size(c.dtype));
+  return c.scratch;
+}
+
 // Declarations of every algorithm (one file each); collectives/algorithms/registry.cpp lists them.
 extern const CollectiveAlgorithm ring;
-extern const CollectiveAlgorithm pairwise;
 extern const CollectiveAlgorithm recursive_doubling;
+extern const CollectiveAlgorithm rabenseifner;
+extern const CollectiveAlgorithm hierarchical;
+extern const CollectiveAlgorithm recursive_halving;
+extern const CollectiveAlgorithm pairwise;
+extern const CollectiveAlgorithm bruck;
+extern const CollectiveAlgorithm linear;
+extern const CollectiveAlgorithm binomial;
+extern const CollectiveAlgorithm chain;
 
 }  // namespace fb::algo

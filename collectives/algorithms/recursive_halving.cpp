@@ -1,0 +1,54 @@
+// Recursive halving reduce-scatter: log2(p) exchanges with r^mask, mask = p/2 down to 1; each
+// hands the peer the half of the remaining blocks it is responsible for and reduces the half it
+// keeps, so rank r ends with block r. Non-power-of-two counts fold (Fold in common.hpp): the even
+// rank of each extra pair hands its whole buffer in and gets its block back at the end.
+#include "collectives/algorithms/common.hpp"
+
+namespace fb::algo {
+
+namespace {
+
+void run(P2P& p2p, const AlgoCall& c) {
+  const std::size_t es = dtype_size(c.dtype), block = c.layout.block, ch = chunk_elems(c);
+  const int p = p2p.size(), r = p2p.rank();
+  const Fold f = make_fold(p, r);
+  const std::size_t count = block * p;
+  void* work = c.scratch;  // partial sums, count elements
+  void* tmp = at(c.scratch, count, es);
+  const void* cur = c.send;
+  const int even = r & ~1;
+  if (r < 2 * f.rem) {
+    one_way(p2p, even, even + 1, c.send, work, c.send, count, c.dtype, c.redop, ch, tmp);
+    if (f.newrank >= 0) cur = work;
+  }
+  if (f.newrank >= 0) {
+    // Newranks [lo, hi) share the blocks of ranks [first(lo), first(hi)); halve until [newrank].
+    int lo = 0, hi = f.pof2;
+    for (int mask = f.pof2 / 2; mask >= 1; mask /= 2) {
+      const int mid = lo + mask, peer = f.rank_of(f.newrank ^ mask);
+      const bool upper = f.newrank >= mid;
+      const int klo = upper ? mid : lo, khi = upper ? hi : mid, slo = upper ? lo : mid, shi = upper ? mid : hi;
+      const std::size_t k0 = f.first(klo) * block, k1 = f.first(khi) * block;
+      const std::size_t s0 = f.first(slo) * block, s1 = f.first(shi) * block;
+      exchange(p2p, Exchange{at(cur, s0, es), s1 - s0, peer, at(work, k0, es), at(cur, k0, es), k1 - k0, peer},
+               c.dtype, c.redop, ch, tmp);
+      lo = klo, hi = khi;
+      cur = work;
+    }
+  }
+  // This rank holds the blocks of ranks [first(newrank), first(newrank + 1)) in cur.
+  if (r < 2 * f.rem)
+    one_way(p2p, even + 1, even, at(cur, even * block, es), c.recv, nullptr, block, c.dtype, c.redop, ch, nullptr);
+  if (f.newrank >= 0) copy_elems(c.recv, at(cur, r * block, es), block, es);
+}
+
+std::size_t scratch(const AlgoCall& c, int n) {
+  const std::size_t count = c.layout.block * std::max(n, 1);
+  return (count + exchange_tmp_elems(c, count)) * dtype_size(c.dtype);
+}
+
+}  // namespace
+
+const CollectiveAlgorithm recursive_halving{"recursive_halving", {OpKind::reducescatter}, scratch, run};
+
+}  // namespace fb::algo

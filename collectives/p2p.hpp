@@ -28,11 +28,11 @@ class P2P {
 
 // One op for an algorithm: the op's arguments (collectives/op.hpp), where the ranks are, the
 // pipeline chunk, and scratch space of at least scratch_bytes(call, nranks) bytes, owned by the
-// caller. transports::P2PAlgorithms (transports/backend.hpp) builds it for every backend.
+// caller and page-aligned (4 KiB: receives land there; see collectives/algorithms/common.hpp). transports::P2PAlgorithms (transports/backend.hpp) builds it for every backend.
 struct AlgoCall : OpArgs {
   void* scratch = nullptr;
   // Pipeline chunk in bytes: large messages move in chunks of this size so that reducing one
-  // chunk overlaps the next one's transfer. 0: the algorithm's default (64 KiB).
+  // chunk overlaps the next one's transfer. 0: the algorithms' default (256 KiB).
   std::size_t chunk_bytes = 0;
   // node_of[r]: the node (host) rank r runs on, for the algorithms that follow the topology
   // (hierarchical). Empty: every rank on one node.

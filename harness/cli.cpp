@@ -51,7 +51,7 @@ constexpr TestOption kTestOptions[] = {
      "(alltoall), binomial, chain (broadcast). See --help's footer for auto's rule"},
     {"--chunk", "chunk",
      "pipeline chunk of the algorithms: large messages move in chunks of this many bytes so reduction "
-     "overlaps transfer (ring, chain, and every reducing step); 0 = 64K (default)"},
+     "overlaps transfer (ring, chain, and every reducing step); 0 = 256K (default)"},
     {"-b,--minbytes", "minbytes", "smallest size: 8, 4K, 16MiB, 1G, ... (default 8)"},
     {"-e,--maxbytes", "maxbytes", "largest size (default 64M)"},
     {"-f,--stepfactor", "stepfactor", "multiply the size by this each step (default 2)"},

@@ -55,13 +55,20 @@ void P2PAlgorithms::prepare(const OpCall& call) {
     throw UsageError(call.algo + " does not implement " + std::string(call.op->name));
   algo_ = a;
   const std::size_t bytes = a->scratch_bytes(algo_call(call), nranks_);
-  if (scratch_.size() < bytes) scratch_.assign(bytes, 0);
+  if (scratch_bytes_ < bytes) {
+    constexpr std::size_t kAlign = 4096;
+    const std::size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
+    scratch_.reset(std::aligned_alloc(kAlign, rounded));
+    if (!scratch_) throw std::bad_alloc();
+    std::memset(scratch_.get(), 0, rounded);  // first-touch faults now, not inside a timed op
+    scratch_bytes_ = rounded;
+  }
 }
 
 AlgoCall P2PAlgorithms::algo_call(const OpCall& call) {
   AlgoCall ac;
   static_cast<OpArgs&>(ac) = call;
-  ac.scratch = scratch_.empty() ? nullptr : scratch_.data();
+  ac.scratch = scratch_.get();
   ac.chunk_bytes = call.chunk_bytes;
   ac.node_of = node_of_;
   return ac;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdlib>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -47,7 +48,11 @@ class P2PAlgorithms {
   int nranks_ = 1;
   std::vector<int> node_of_;
   const CollectiveAlgorithm* algo_ = nullptr;
-  std::vector<unsigned char> scratch_;
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<void, Free> scratch_;  // page-aligned, like the op's own buffers
+  std::size_t scratch_bytes_ = 0;
 };
 
 class Backend {

@@ -25,10 +25,8 @@ void run(P2P& p2p, const AlgoCall& c) {
   if (v == 0) copy_elems(c.recv, c.send, count, es);
 }
 
-std::size_t scratch(const AlgoCall&, int) { return 0; }
-
 }  // namespace
 
-const CollectiveAlgorithm binomial{"binomial", {OpKind::broadcast}, scratch, run};
+const CollectiveAlgorithm binomial{"binomial", {OpKind::broadcast}, no_scratch, run};
 
 }  // namespace fb::algo

@@ -27,10 +27,8 @@ void run(P2P& p2p, const AlgoCall& c) {
   if (v == 0) copy_elems(c.recv, c.send, count, es);
 }
 
-std::size_t scratch(const AlgoCall&, int) { return 0; }
-
 }  // namespace
 
-const CollectiveAlgorithm chain{"chain", {OpKind::broadcast}, scratch, run};
+const CollectiveAlgorithm chain{"chain", {OpKind::broadcast}, no_scratch, run};
 
 }  // namespace fb::algo

@@ -20,7 +20,8 @@ void exchange(P2P& p2p, const Exchange& x, DType dtype, RedOp redop, std::size_t
   const std::size_t nsend = (x.send_count + chunk - 1) / chunk, nrecv = (x.recv_count + chunk - 1) / chunk;
   const std::size_t n = std::max(nsend, nrecv);
   auto len = [&](std::size_t total, std::size_t i) { return std::min(chunk, total - i * chunk); };
-  auto slot = [&](std::size_t i) { return at(tmp, (i % 2) * chunk, es); };
+  const std::size_t stride = slot_bytes(chunk, x.recv_count, es);
+  auto slot = [&](std::size_t i) { return static_cast<unsigned char*>(tmp) + (i % 2) * stride; };
   auto post = [&](std::size_t i) {
     if (i < nrecv)
       p2p.irecv(x.own ? slot(i) : at(x.dst, i * chunk, es), len(x.recv_count, i) * es, x.from, kTag);
@@ -102,6 +103,40 @@ Fold make_fold(int p, int r) {
   if (r < 2 * f.rem) f.newrank = r % 2 == 0 ? -1 : r / 2;
   else f.newrank = r - f.rem;
   return f;
+}
+
+void fold_in(P2P& p2p, const Fold& f, const void* send, void* dst, const void* own, std::size_t count, DType dtype,
+             RedOp redop, std::size_t chunk, void* tmp) {
+  const int r = p2p.rank(), even = r & ~1;
+  if (r < 2 * f.rem) one_way(p2p, even, even + 1, send, dst, own, count, dtype, redop, chunk, tmp);
+}
+
+void fold_out(P2P& p2p, const Fold& f, const void* send, void* dst, std::size_t count, DType dtype,
+              std::size_t chunk) {
+  const int r = p2p.rank(), even = r & ~1;
+  if (r < 2 * f.rem) one_way(p2p, even + 1, even, send, dst, nullptr, count, dtype, RedOp::sum, chunk, nullptr);
+}
+
+void folded_allreduce(P2P& p2p, const AlgoCall& c, FoldedCore core) {
+  const std::size_t count = c.layout.count, es = dtype_size(c.dtype), ch = chunk_elems(c);
+  const Fold f = make_fold(p2p.size(), p2p.rank());
+  fold_in(p2p, f, c.send, c.recv, c.send, count, c.dtype, c.redop, ch, c.scratch);
+  if (f.newrank >= 0) {
+    if (f.pof2 == 1) copy_elems(c.recv, c.send, count, es);  // one rank
+    else core(p2p, c, f, p2p.rank() < 2 * f.rem ? c.recv : c.send);
+  }
+  fold_out(p2p, f, c.recv, c.recv, count, c.dtype, ch);
+}
+
+const void* alltoall_start(const AlgoCall& c, int p, int r) {
+  const std::size_t es = dtype_size(c.dtype), block = c.layout.block;
+  const void* send = c.send;
+  if (c.inplace) {
+    copy_elems(c.scratch, c.send, block * p, es);
+    send = c.scratch;
+  }
+  copy_elems(at(c.recv, r * block, es), at(send, r * block, es), block, es);
+  return send;
 }
 
 SubP2P::SubP2P(P2P& parent, std::vector<int> ranks) : parent_(parent), ranks_(std::move(ranks)) {

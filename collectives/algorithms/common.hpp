@@ -33,22 +33,31 @@ inline int mod(int a, int n) { return ((a % n) + n) % n; }
 constexpr int kTag = 17;
 
 // The pipeline chunk when AlgoCall::chunk_bytes is 0 (see README, "Algorithms").
-constexpr std::size_t kDefaultChunkBytes = std::size_t{64} << 10;
+constexpr std::size_t kDefaultChunkBytes = std::size_t{256} << 10;
 
 // The call's chunk in whole elements (at least one).
 inline std::size_t chunk_elems(const AlgoCall& c) {
   const std::size_t bytes = c.chunk_bytes ? c.chunk_bytes : kDefaultChunkBytes;
   return std::max<std::size_t>(1, bytes / dtype_size(c.dtype));
 }
-// Scratch elements exchange() needs to reduce messages of up to `largest` elements: two chunks.
-inline std::size_t exchange_tmp_elems(const AlgoCall& c, std::size_t largest) {
-  return 2 * std::min(chunk_elems(c), std::max<std::size_t>(largest, 1));
+// Receive slots start on page boundaries: a copy into a buffer at a small page offset from its
+// source (a std::vector's 16 bytes, say) ran 3-4x slower here (Open MPI's single-copy receive on
+// AMD EPYC; 4 KiB aliasing), which made ring over MPI slower than MPI's own ring.
+constexpr std::size_t kPage = 4096;
+inline std::size_t round_page(std::size_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
+// One of exchange()'s two receive slots for messages of `count` elements in chunks of `chunk`.
+inline std::size_t slot_bytes(std::size_t chunk, std::size_t count, std::size_t esize) {
+  return round_page(std::min(chunk, std::max<std::size_t>(count, 1)) * esize);
+}
+// Scratch bytes exchange() needs (tmp) to reduce messages of up to `largest` elements.
+inline std::size_t exchange_tmp_bytes(const AlgoCall& c, std::size_t largest) {
+  return 2 * slot_bytes(chunk_elems(c), largest, dtype_size(c.dtype));
 }
 
 // One step of an algorithm: send `send_count` elements to `to` while receiving `recv_count` from
 // `from`, both in chunks of `chunk` elements (the peer chunks its side identically, so either
 // count may be 0). Received data lands in `dst`; with `own` set it is reduced on the way:
-// dst = own (op) received, through `tmp` (2 * chunk elements), and chunk i+1 is in flight while
+// dst = own (op) received, through `tmp` (exchange_tmp_bytes; page-aligned), and chunk i+1 is in flight while
 // chunk i is reduced. `own` may equal `dst`; `send` must not overlap `dst` except where a chunk's
 // send completed before that chunk is written (the ring's in-place reduce-scatter relies on it).
 struct Exchange {
@@ -86,7 +95,7 @@ struct Blocks {
 // Ring reduce-scatter over p2p's ranks: `in` is this rank's contribution (blocks.count elements);
 // rank r ends with block r of the reduction in `out` (blocks.len(r) elements). Partial sums of the
 // other blocks are written to `work` at their offsets (`work` may be `in`). Reads each block of
-// `in` once, so no copy of `in` is made; tmp: exchange_tmp_elems elements.
+// `in` once, so no copy of `in` is made; tmp: exchange_tmp_bytes bytes.
 void ring_reduce_scatter(P2P& p2p, const void* in, void* work, void* out, const Blocks& blocks, DType dtype,
                          RedOp redop, std::size_t chunk, void* tmp);
 // Ring all-gather in place: `buf` holds block r of `blocks` on rank r; afterwards all of them.
@@ -102,6 +111,19 @@ struct Fold {
   int first(int nr) const { return nr < rem ? 2 * nr : nr + rem; }
 };
 Fold make_fold(int nranks, int rank);
+// An all-reduce for any rank count from one for powers of two: folds in, runs `core` on the
+// pof2 remaining ranks (this rank's data in `cur`: send, or recv once the fold reduced into it;
+// the result goes to recv), folds the result back out.
+using FoldedCore = void (*)(P2P& p2p, const AlgoCall& c, const Fold& f, const void* cur);
+void folded_allreduce(P2P& p2p, const AlgoCall& c, FoldedCore core);
+
+// The fold's two transfers, on the ranks of the extra pairs (r < 2 * rem; others do nothing):
+// fold_in: 2i sends `count` elements of `send` to 2i+1, which receives them into `dst`, reduced
+// with `own` when it is set. fold_out: 2i+1 sends `count` elements of `send` to 2i, into `dst`.
+void fold_in(P2P& p2p, const Fold& f, const void* send, void* dst, const void* own, std::size_t count, DType dtype,
+             RedOp redop, std::size_t chunk, void* tmp);
+void fold_out(P2P& p2p, const Fold& f, const void* send, void* dst, std::size_t count, DType dtype,
+              std::size_t chunk);
 
 // Some of a P2P's ranks as a P2P of their own: rank i here is ranks[i] there.
 class SubP2P final : public P2P {
@@ -128,13 +150,13 @@ inline void copy_elems(void* dst, const void* src, std::size_t count, std::size_
   if (dst != src && count) std::memmove(dst, src, count * es);
 }
 
-// All-to-all reads every block of send while writing recv: in place, a copy of send in scratch
-// (send_count elements) to read from instead.
-inline const void* alltoall_source(const AlgoCall& c, int p) {
-  if (!c.inplace) return c.send;
-  copy_elems(c.scratch, c.send, c.layout.block * p, dtype_size(c.dtype));
-  return c.scratch;
-}
+// The start of an all-to-all on rank r of p: copies this rank's own block into place and returns
+// where to read the blocks for the others from: send, or in place (all-to-all reads every block
+// of send while writing recv) a copy of it in scratch (send_count elements).
+const void* alltoall_start(const AlgoCall& c, int p, int r);
+
+// For algorithms that need no scratch.
+inline std::size_t no_scratch(const AlgoCall&, int) { return 0; }
 
 // Declarations of every algorithm (one file each); collectives/algorithms/registry.cpp lists them.
 extern const CollectiveAlgorithm ring;

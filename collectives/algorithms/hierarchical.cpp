@@ -70,7 +70,7 @@ void run(P2P& p2p, const AlgoCall& c) {
 }
 
 std::size_t scratch(const AlgoCall& c, int) {
-  return exchange_tmp_elems(c, c.layout.count) * dtype_size(c.dtype);
+  return exchange_tmp_bytes(c, c.layout.count);
 }
 
 }  // namespace

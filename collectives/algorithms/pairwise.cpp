@@ -9,8 +9,7 @@ namespace {
 void run(P2P& p2p, const AlgoCall& c) {
   const std::size_t es = dtype_size(c.dtype), block = c.layout.block, ch = chunk_elems(c);
   const int p = p2p.size(), r = p2p.rank();
-  const void* send = alltoall_source(c, p);
-  copy_elems(at(c.recv, r * block, es), at(send, r * block, es), block, es);
+  const void* send = alltoall_start(c, p, r);
   for (int s = 1; s < p; ++s) {
     const int dst = mod(r + s, p), src = mod(r - s, p);
     exchange(p2p, Exchange{at(send, dst * block, es), block, dst, at(c.recv, src * block, es), nullptr, block, src},

@@ -8,53 +8,43 @@ namespace fb::algo {
 
 namespace {
 
-void run(P2P& p2p, const AlgoCall& c) {
+void core(P2P& p2p, const AlgoCall& c, const Fold& f, const void* cur) {
   const std::size_t count = c.layout.count, es = dtype_size(c.dtype), ch = chunk_elems(c);
-  const int p = p2p.size(), r = p2p.rank();
-  const Fold f = make_fold(p, r);
-  const void* cur = c.send;  // this rank's running result (until the first step writes recv)
-  const int even = r & ~1;   // the fold's pair (even, even + 1), when r < 2 * rem
-  if (r < 2 * f.rem) {
-    one_way(p2p, even, even + 1, c.send, c.recv, c.send, count, c.dtype, c.redop, ch, c.scratch);
-    if (f.newrank >= 0) cur = c.recv;
+  // The buffer in pof2 blocks; [lo, hi) the blocks this rank is responsible for.
+  auto elem = [&](int b) { return block_begin(count, f.pof2, b); };
+  struct Split {
+    int lo, mid, hi;
+    bool upper;
+  };
+  std::vector<Split> steps;
+  int lo = 0, hi = f.pof2;
+  for (int mask = 1; mask < f.pof2; mask <<= 1) {  // reduce-scatter by recursive halving
+    const int peer = f.rank_of(f.newrank ^ mask), mid = (lo + hi) / 2;
+    const bool upper = (f.newrank & mask) != 0;  // keep [mid, hi), send [lo, mid)
+    const int klo = upper ? mid : lo, khi = upper ? hi : mid, slo = upper ? lo : mid, shi = upper ? mid : hi;
+    exchange(p2p,
+             Exchange{at(cur, elem(slo), es), elem(shi) - elem(slo), peer, at(c.recv, elem(klo), es),
+                      at(cur, elem(klo), es), elem(khi) - elem(klo), peer},
+             c.dtype, c.redop, ch, c.scratch);
+    steps.push_back(Split{lo, mid, hi, upper});
+    lo = klo, hi = khi;
+    cur = c.recv;
   }
-  if (f.newrank >= 0) {
-    // The buffer in pof2 blocks; [lo, hi) the blocks this rank is responsible for.
-    auto elem = [&](int b) { return block_begin(count, f.pof2, b); };
-    struct Split {
-      int lo, mid, hi;
-      bool upper;
-    };
-    std::vector<Split> steps;
-    int lo = 0, hi = f.pof2;
-    for (int mask = 1; mask < f.pof2; mask <<= 1) {  // reduce-scatter by recursive halving
-      const int peer = f.rank_of(f.newrank ^ mask), mid = (lo + hi) / 2;
-      const bool upper = (f.newrank & mask) != 0;  // keep [mid, hi), send [lo, mid)
-      const int klo = upper ? mid : lo, khi = upper ? hi : mid, slo = upper ? lo : mid, shi = upper ? mid : hi;
-      exchange(p2p,
-               Exchange{at(cur, elem(slo), es), elem(shi) - elem(slo), peer, at(c.recv, elem(klo), es),
-                        at(cur, elem(klo), es), elem(khi) - elem(klo), peer},
-               c.dtype, c.redop, ch, c.scratch);
-      steps.push_back(Split{lo, mid, hi, upper});
-      lo = klo, hi = khi;
-      cur = c.recv;
-    }
-    copy_elems(c.recv, cur, count, es);  // one rank: nothing was exchanged
-    for (int k = static_cast<int>(steps.size()) - 1; k >= 0; --k) {  // all-gather, retracing
-      const Split& s = steps[k];
-      const int peer = f.rank_of(f.newrank ^ (1 << k));
-      const int mlo = s.upper ? s.mid : s.lo, mhi = s.upper ? s.hi : s.mid;
-      const int tlo = s.upper ? s.lo : s.mid, thi = s.upper ? s.mid : s.hi;
-      exchange(p2p,
-               Exchange{at(c.recv, elem(mlo), es), elem(mhi) - elem(mlo), peer, at(c.recv, elem(tlo), es), nullptr,
-                        elem(thi) - elem(tlo), peer},
-               c.dtype, c.redop, ch, nullptr);
-    }
+  for (int k = static_cast<int>(steps.size()) - 1; k >= 0; --k) {  // all-gather, retracing
+    const Split& s = steps[k];
+    const int peer = f.rank_of(f.newrank ^ (1 << k));
+    const int mlo = s.upper ? s.mid : s.lo, mhi = s.upper ? s.hi : s.mid;
+    const int tlo = s.upper ? s.lo : s.mid, thi = s.upper ? s.mid : s.hi;
+    exchange(p2p,
+             Exchange{at(c.recv, elem(mlo), es), elem(mhi) - elem(mlo), peer, at(c.recv, elem(tlo), es), nullptr,
+                      elem(thi) - elem(tlo), peer},
+             c.dtype, c.redop, ch, nullptr);
   }
-  if (r < 2 * f.rem) one_way(p2p, even + 1, even, c.recv, c.recv, nullptr, count, c.dtype, c.redop, ch, nullptr);
 }
 
-std::size_t scratch(const AlgoCall& c, int) { return exchange_tmp_elems(c, c.layout.count) * dtype_size(c.dtype); }
+void run(P2P& p2p, const AlgoCall& c) { folded_allreduce(p2p, c, core); }
+
+std::size_t scratch(const AlgoCall& c, int) { return exchange_tmp_bytes(c, c.layout.count); }
 
 }  // namespace
 

@@ -9,25 +9,13 @@ namespace fb::algo {
 
 namespace {
 
-void allreduce(P2P& p2p, const AlgoCall& c) {
-  const std::size_t count = c.layout.count, es = dtype_size(c.dtype), ch = chunk_elems(c);
-  const int p = p2p.size(), r = p2p.rank();
-  const Fold f = make_fold(p, r);
-  const void* cur = c.send;  // this rank's running result (until the first step writes recv)
-  const int even = r & ~1;   // the fold's pair (even, even + 1), when r < 2 * rem
-  if (r < 2 * f.rem) {
-    one_way(p2p, even, even + 1, c.send, c.recv, c.send, count, c.dtype, c.redop, ch, c.scratch);
-    if (f.newrank >= 0) cur = c.recv;
+void allreduce_core(P2P& p2p, const AlgoCall& c, const Fold& f, const void* cur) {
+  const std::size_t count = c.layout.count;
+  for (int mask = 1; mask < f.pof2; mask <<= 1) {
+    const int peer = f.rank_of(f.newrank ^ mask);
+    exchange(p2p, Exchange{cur, count, peer, c.recv, cur, count, peer}, c.dtype, c.redop, chunk_elems(c), c.scratch);
+    cur = c.recv;
   }
-  if (f.newrank >= 0) {
-    for (int mask = 1; mask < f.pof2; mask <<= 1) {
-      const int peer = f.rank_of(f.newrank ^ mask);
-      exchange(p2p, Exchange{cur, count, peer, c.recv, cur, count, peer}, c.dtype, c.redop, ch, c.scratch);
-      cur = c.recv;
-    }
-    copy_elems(c.recv, cur, count, es);  // one rank: nothing was exchanged
-  }
-  if (r < 2 * f.rem) one_way(p2p, even + 1, even, c.recv, c.recv, nullptr, count, c.dtype, c.redop, ch, nullptr);
 }
 
 // Newrank i holds the blocks of ranks [first(i), first(i + 1)): a group of 2^k aligned newranks
@@ -37,10 +25,8 @@ void allgather(P2P& p2p, const AlgoCall& c) {
   const int p = p2p.size(), r = p2p.rank();
   const Fold f = make_fold(p, r);
   copy_elems(at(c.recv, r * block, es), c.send, block, es);
-  const int even = r & ~1;
-  if (r < 2 * f.rem)  // the even rank hands its block to the odd one
-    one_way(p2p, even, even + 1, at(c.recv, even * block, es), at(c.recv, even * block, es), nullptr, block,
-            c.dtype, c.redop, ch, nullptr);
+  void* pair_block = at(c.recv, (r & ~1) * block, es);  // the fold's even rank hands its block in
+  fold_in(p2p, f, pair_block, pair_block, nullptr, block, c.dtype, c.redop, ch, nullptr);
   if (f.newrank >= 0) {
     for (int mask = 1; mask < f.pof2; mask <<= 1) {
       const int mine = f.newrank & ~(mask - 1), theirs = mine ^ mask;
@@ -51,16 +37,15 @@ void allgather(P2P& p2p, const AlgoCall& c) {
                c.dtype, c.redop, ch, nullptr);
     }
   }
-  if (r < 2 * f.rem)  // and gets everything back
-    one_way(p2p, even + 1, even, c.recv, c.recv, nullptr, block * p, c.dtype, c.redop, ch, nullptr);
+  fold_out(p2p, f, c.recv, c.recv, block * p, c.dtype, ch);  // and gets everything back
 }
 
 std::size_t scratch(const AlgoCall& c, int) {
-  return c.op->kind == OpKind::allreduce ? exchange_tmp_elems(c, c.layout.count) * dtype_size(c.dtype) : 0;
+  return c.op->kind == OpKind::allreduce ? exchange_tmp_bytes(c, c.layout.count) : 0;
 }
 
 void run(P2P& p2p, const AlgoCall& c) {
-  if (c.op->kind == OpKind::allreduce) allreduce(p2p, c);
+  if (c.op->kind == OpKind::allreduce) folded_allreduce(p2p, c, allreduce_core);
   else if (c.op->kind == OpKind::allgather) allgather(p2p, c);
 }
 

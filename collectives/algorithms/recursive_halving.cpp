@@ -14,13 +14,9 @@ void run(P2P& p2p, const AlgoCall& c) {
   const Fold f = make_fold(p, r);
   const std::size_t count = block * p;
   void* work = c.scratch;  // partial sums, count elements
-  void* tmp = at(c.scratch, count, es);
-  const void* cur = c.send;
-  const int even = r & ~1;
-  if (r < 2 * f.rem) {
-    one_way(p2p, even, even + 1, c.send, work, c.send, count, c.dtype, c.redop, ch, tmp);
-    if (f.newrank >= 0) cur = work;
-  }
+  void* tmp = static_cast<unsigned char*>(c.scratch) + round_page(count * es);
+  fold_in(p2p, f, c.send, work, c.send, count, c.dtype, c.redop, ch, tmp);
+  const void* cur = r < 2 * f.rem ? work : c.send;  // this rank's running sums
   if (f.newrank >= 0) {
     // Newranks [lo, hi) share the blocks of ranks [first(lo), first(hi)); halve until [newrank].
     int lo = 0, hi = f.pof2;
@@ -37,14 +33,13 @@ void run(P2P& p2p, const AlgoCall& c) {
     }
   }
   // This rank holds the blocks of ranks [first(newrank), first(newrank + 1)) in cur.
-  if (r < 2 * f.rem)
-    one_way(p2p, even + 1, even, at(cur, even * block, es), c.recv, nullptr, block, c.dtype, c.redop, ch, nullptr);
+  fold_out(p2p, f, at(cur, (r & ~1) * block, es), c.recv, block, c.dtype, ch);
   if (f.newrank >= 0) copy_elems(c.recv, at(cur, r * block, es), block, es);
 }
 
 std::size_t scratch(const AlgoCall& c, int n) {
   const std::size_t count = c.layout.block * std::max(n, 1);
-  return (count + exchange_tmp_elems(c, count)) * dtype_size(c.dtype);
+  return round_page(count * dtype_size(c.dtype)) + exchange_tmp_bytes(c, count);
 }
 
 }  // namespace

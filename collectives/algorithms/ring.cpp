@@ -30,14 +30,14 @@ void ring_reducescatter(P2P& p2p, const AlgoCall& c) {
   const int p = p2p.size();
   const Blocks b{c.layout.block * p, p, p};
   ring_reduce_scatter(p2p, c.send, c.scratch, c.recv, b, c.dtype, c.redop, chunk_elems(c),
-                      at(c.scratch, b.count, es));
+                      static_cast<unsigned char*>(c.scratch) + round_page(b.count * es));
 }
 
 std::size_t scratch(const AlgoCall& c, int n) {
   const OpLayout& l = c.layout;
   const std::size_t largest_block = l.count / std::max(n, 1) + 1;
   const std::size_t work = c.op->kind == OpKind::reducescatter ? l.send_count : 0;
-  return (work + exchange_tmp_elems(c, std::max(largest_block, l.block))) * dtype_size(c.dtype);
+  return round_page(work * dtype_size(c.dtype)) + exchange_tmp_bytes(c, std::max(largest_block, l.block));
 }
 
 void run(P2P& p2p, const AlgoCall& c) {

@@ -319,7 +319,7 @@ TEST(Algorithms, RingAllreducePipelinesInChunks) {
     EXPECT_EQ(o.largest[r], 400u * 4) << "rank " << r;
     EXPECT_EQ(o.sends[r], 2u * 5) << "rank " << r;  // reduce-scatter and all-gather, 5 chunks each
   }
-  k.chunk = 0;  // the default (64 KiB) holds a whole block: one message per step
+  k.chunk = 0;  // the default (256 KiB) holds a whole block: one message per step
   const Outcome d = simulate(k);
   EXPECT_EQ(d.sends[0], 2u);
   EXPECT_EQ(d.largest[0], 2000u * 4);

@@ -51,7 +51,8 @@ void run(P2P& p2p, const AlgoCall& c) {
   const Nodes n = nodes_of(c, p, r);
   const int g = static_cast<int>(n.ranks[n.mine].size()), L = n.most;
   SubP2P node(p2p, n.ranks[n.mine]);
-  const Blocks b{count, g, L};
+  const std::size_t grain = grain64(c.dtype);
+  const Blocks b{count, g, L, grain};
   ring_reduce_scatter(node, c.send, c.recv, at(c.recv, b.begin(n.local), es), b, c.dtype, c.redop, ch, c.scratch);
   if (n.ranks.size() > 1) {
     const int first = static_cast<int>(block_begin(L, g, n.local)), last = static_cast<int>(block_begin(L, g, n.local + 1));
@@ -59,8 +60,8 @@ void run(P2P& p2p, const AlgoCall& c) {
       std::vector<int> ring;
       for (const auto& v : n.ranks) ring.push_back(v[holder(part, L, static_cast<int>(v.size()))]);
       SubP2P across(p2p, std::move(ring));
-      void* buf = at(c.recv, block_begin(count, L, part), es);
-      const Blocks pb{block_len(count, L, part), across.size(), across.size()};
+      void* buf = at(c.recv, block_begin(count, L, part, grain), es);
+      const Blocks pb{block_len(count, L, part, grain), across.size(), across.size(), grain};
       ring_reduce_scatter(across, buf, buf, at(buf, pb.begin(across.rank()), es), pb, c.dtype, c.redop, ch,
                           c.scratch);
       ring_allgather(across, buf, pb, c.dtype, ch);

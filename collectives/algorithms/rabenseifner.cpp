@@ -11,7 +11,7 @@ namespace {
 void core(P2P& p2p, const AlgoCall& c, const Fold& f, const void* cur) {
   const std::size_t count = c.layout.count, es = dtype_size(c.dtype), ch = chunk_elems(c);
   // The buffer in pof2 blocks; [lo, hi) the blocks this rank is responsible for.
-  auto elem = [&](int b) { return block_begin(count, f.pof2, b); };
+  auto elem = [&, grain = grain64(c.dtype)](int b) { return block_begin(count, f.pof2, b, grain); };
   struct Split {
     int lo, mid, hi;
     bool upper;

@@ -11,7 +11,7 @@ namespace {
 void ring_allreduce(P2P& p2p, const AlgoCall& c) {
   const std::size_t es = dtype_size(c.dtype);
   const int p = p2p.size(), r = p2p.rank();
-  const Blocks b{c.layout.count, p, p};
+  const Blocks b{c.layout.count, p, p, grain64(c.dtype)};
   ring_reduce_scatter(p2p, c.send, c.recv, at(c.recv, b.begin(r), es), b, c.dtype, c.redop, chunk_elems(c),
                       c.scratch);
   ring_allgather(p2p, c.recv, b, c.dtype, chunk_elems(c));
@@ -33,11 +33,10 @@ void ring_reducescatter(P2P& p2p, const AlgoCall& c) {
                       static_cast<unsigned char*>(c.scratch) + round_page(b.count * es));
 }
 
-std::size_t scratch(const AlgoCall& c, int n) {
+std::size_t scratch(const AlgoCall& c, int) {
   const OpLayout& l = c.layout;
-  const std::size_t largest_block = l.count / std::max(n, 1) + 1;
   const std::size_t work = c.op->kind == OpKind::reducescatter ? l.send_count : 0;
-  return round_page(work * dtype_size(c.dtype)) + exchange_tmp_bytes(c, std::max(largest_block, l.block));
+  return round_page(work * dtype_size(c.dtype)) + exchange_tmp_bytes(c, std::max(l.count, l.block));
 }
 
 void run(P2P& p2p, const AlgoCall& c) {

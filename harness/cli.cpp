@@ -48,7 +48,7 @@ constexpr TestOption kTestOptions[] = {
      "native (the library's collective, default), auto, or one of fabricbench's algorithms over point-to-point: "
      "ring (allreduce, allgather, reducescatter), recursive_doubling (allreduce, allgather), rabenseifner "
      "(allreduce), hierarchical (allreduce), recursive_halving (reducescatter), pairwise, bruck, linear "
-     "(alltoall), binomial, chain (broadcast). See --help's footer for auto's rule"},
+     "(alltoall), binomial, chain (broadcast). auto's rule is at the end of this help"},
     {"--chunk", "chunk",
      "pipeline chunk of the algorithms: large messages move in chunks of this many bytes so reduction "
      "overlaps transfer (ring, chain, and every reducing step); 0 = 256K (default)"},
@@ -76,6 +76,12 @@ std::string list_text() {
   }
   s += "ops:\n";
   for (const auto* d : all_ops()) s += fmt::format("  {:<14} {}\n", d->name, d->summary);
+  s += "algorithms (--algo; also native, the library's own, and auto):\n";
+  for (const auto* a : collective_algorithms()) {
+    std::string ops;
+    for (OpKind k : a->ops) ops += (ops.empty() ? "" : ", ") + std::string(op_descriptor(k).name);
+    s += fmt::format("  {:<18} {}\n", a->name, ops);
+  }
   s += "dtypes:\n ";
   for (auto t : all_dtypes()) s += fmt::format(" {}", dtype_name(t));
   s += "\nredops:\n ";

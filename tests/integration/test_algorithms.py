@@ -1,9 +1,10 @@
 """fabricbench's own collective algorithms over MPI point-to-point (--algo), validated exactly.
 
 Every algorithm x each op it implements x every dtype x every redop x in/out of place on 1..8 ranks;
-sizes give counts that are odd and not divisible by the rank count (24 bytes: 3 float64, 3 int64
-... ; 1176 B; 57624 B, past Open MPI's eager limit, so the rendezvous path runs too). Odd rank counts
-also run with a 1 KiB pipeline chunk, so large steps move in many chunks over real MPI.
+sizes give counts that are odd and not divisible by the rank count (24 bytes: 3 float64, 3 int64,
+... ; 57624 B: 7203 float64, past Open MPI's eager limit, so the rendezvous path runs too). Odd rank
+counts run with a 1 KiB pipeline chunk, so large steps move in many chunks over real MPI.
+tests/unit/test_algorithms.cpp covers more sizes, chunks and fake node layouts in-process.
 """
 
 import os
@@ -26,32 +27,34 @@ ALGOS = {
     "chain": ["broadcast"],
 }
 
-# The sizes every run sweeps: 24, 1176, 57624 bytes.
-SIZES = ["-b", "24", "-e", "57624", "-f", "49"]
-
 
 class Algorithms(fbtest.FbTestCase):
     def test_every_algorithm_every_type_rank_counts_1_to_8(self):
+        # One mpirun per rank count, every algorithm a test of one plan (launches dominate otherwise).
         cmds, outs = [], []
-        for algo, ops in ALGOS.items():
-            for np in range(1, 9):
-                c, j, out = self.outputs(f"{algo}-{np}")
-                outs.append((algo, ops, np, c, j))
-                chunk = ["--chunk", "1K"] if np % 2 else []
-                root = ["--root", str(np - 1)] if "broadcast" in ops else []
-                cmds.append(mpirun_cmd(np, ["run", "--algo", algo, "--op", ",".join(ops), *SIZES, "-n", "1", "-w", "0",
-                                            "-c", "2", "-d", "all", "-o", "all", "--place", "both", "-q", *chunk,
-                                            *root, *out]))
-        for (algo, ops, np, c, j), res in zip(outs, fbtest.run_parallel(cmds, jobs=2, timeout=600)):
-            with self.subTest(algo=algo, np=np):
+        for np in range(1, 9):
+            plan = self.path(f"algos-{np}.yaml")
+            with open(plan, "w") as f:
+                f.write("defaults: {minbytes: 24, maxbytes: 57624, stepfactor: 2401, iters: 1, warmup: 0, check: 2,"
+                        " dtype: all, redop: all, place: both" + (", chunk: 1K" if np % 2 else "") + "}\ntests:\n")
+                for algo, ops in ALGOS.items():
+                    root = f", root: {np - 1}" if "broadcast" in ops else ""
+                    f.write(f"  - {{name: {algo}, algo: {algo}, op: '{','.join(ops)}'{root}}}\n")
+            c, j, out = self.outputs(f"algos-{np}")
+            outs.append((np, c, j))
+            cmds.append(mpirun_cmd(np, ["run", "--plan", plan, "-q", *out]))
+        for (np, c, j), res in zip(outs, fbtest.run_parallel(cmds, jobs=2, timeout=540)):
+            with self.subTest(np=np):
                 self.assertRc(res, fbtest.EXIT_OK)
                 rows = fbtest.check_results(self, c, j, nranks=np)
-                self.assertEqual({r["op"] for r in rows}, set(ops))
-                # every dtype x redop (reducing ops) x both placements x 3 sizes, per op
-                want = sum(10 * (4 if op in fbtest.REDUCING_OPS else 1) * 2 * 3 for op in ops)
-                self.assertEqual(len(rows), want)
+                for algo, ops in ALGOS.items():
+                    mine = [r for r in rows if r["algo"] == algo]
+                    self.assertEqual({r["op"] for r in mine}, set(ops), algo)
+                    # every dtype x redop (reducing ops) x both placements x 2 sizes, per op
+                    want = sum(10 * (4 if op in fbtest.REDUCING_OPS else 1) * 2 * 2 for op in ops)
+                    self.assertEqual(len(mine), want, algo)
+                self.assertEqual(len(rows), sum(1 for r in rows if r["algo"] in ALGOS))
                 for r in rows:
-                    self.assertEqual(r["algo"], algo)
                     self.assertEqual(r["wrong"], 0, r)
                     self.assertEqual(r["check_iters"], 2)
 
@@ -118,6 +121,20 @@ class Algorithms(fbtest.FbTestCase):
                 self.assertEqual(len(res.errors()), 1, res.describe())
                 self.assertIn("chunk", res.errors()[0])
                 self.assertNoOutputs(c, j)
+
+    def test_list_and_help_name_every_algorithm(self):
+        res = fbtest.run(fbtest.singleton_cmd(["--list"]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        lines = res.stdout.splitlines()
+        for algo, ops in ALGOS.items():
+            self.assertTrue(any(l.split()[:1] == [algo] and l.split(None, 1)[1] == ", ".join(ops) for l in lines),
+                            f"{algo}: {ops}\n{res.stdout}")
+        res = fbtest.run(fbtest.singleton_cmd(["run", "--help"]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        for algo in ALGOS:
+            self.assertIn(algo, res.stdout)
+        self.assertIn("--chunk", res.stdout)
+        self.assertIn("auto picks by op and size", res.stdout)
 
     def test_plan_keys_algo_and_chunk(self):
         c, j, out = self.outputs()

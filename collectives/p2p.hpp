@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,17 +26,24 @@ class P2P {
   virtual void wait_all() = 0;
 };
 
-// One op for an algorithm: the op's arguments (collectives/op.hpp) plus scratch space of at
-// least scratch_bytes(layout, dtype, nranks) bytes, owned by the caller.
+// One op for an algorithm: the op's arguments (collectives/op.hpp), where the ranks are, the
+// pipeline chunk, and scratch space of at least scratch_bytes(call, nranks) bytes, owned by the
+// caller and page-aligned (4 KiB: receives land there; see collectives/algorithms/common.hpp). transports::P2PAlgorithms (transports/backend.hpp) builds it for every backend.
 struct AlgoCall : OpArgs {
   void* scratch = nullptr;
+  // Pipeline chunk in bytes: large messages move in chunks of this size so that reducing one
+  // chunk overlaps the next one's transfer. 0: the algorithms' default (256 KiB).
+  std::size_t chunk_bytes = 0;
+  // node_of[r]: the node (host) rank r runs on, for the algorithms that follow the topology
+  // (hierarchical). Empty: every rank on one node.
+  std::span<const int> node_of;
 };
 
 struct CollectiveAlgorithm {
   std::string_view name;
   std::vector<OpKind> ops;
-  // Scratch bytes this algorithm needs for `layout`.
-  std::size_t (*scratch_bytes)(const OpLayout& layout, DType dtype, int nranks) = nullptr;
+  // Scratch bytes this algorithm needs for `call` (its layout, dtype, chunk and nodes) on nranks.
+  std::size_t (*scratch_bytes)(const AlgoCall& call, int nranks) = nullptr;
   void (*run)(P2P& p2p, const AlgoCall& call) = nullptr;
 };
 
@@ -44,5 +52,21 @@ const std::vector<const CollectiveAlgorithm*>& collective_algorithms();
 const CollectiveAlgorithm* find_collective_algorithm(std::string_view name);
 // Whether `algo` implements `op`.
 bool algorithm_supports(const CollectiveAlgorithm& algo, OpKind op);
+// Whether any algorithm implements `op` (not the pairwise ops: sendrecv, bidir, pingpong).
+bool any_algorithm_supports(OpKind op);
+// The names of the algorithms that implement `op`, comma-separated ("" when none).
+std::string algorithms_for(OpKind op);
+
+// The topology --algo auto looks at.
+struct AutoTopology {
+  int nranks = 1;
+  int nnodes = 1;
+  int max_ranks_per_node = 1;
+};
+// What --algo auto runs for `op` at this size: an algorithm's name, or "native" for an op no
+// algorithm implements (the backend's own point-to-point). The rule is in the README
+// ("Algorithms") and in `fabricbench run --help`; kAutoRule states it in one paragraph.
+std::string_view auto_algorithm(OpKind op, const OpLayout& layout, DType dtype, const AutoTopology& topo);
+extern const char* const kAutoRule;
 
 }  // namespace fb

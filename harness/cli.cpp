@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "collectives/error.hpp"
+#include "collectives/p2p.hpp"
 #include "harness/plan.hpp"
 #include "harness/progress.hpp"
 #include "harness/version.hpp"
@@ -44,7 +45,14 @@ struct TestOption {
 constexpr TestOption kTestOptions[] = {
     {"--backend", "backend", "mpi, ucx or nccl (default mpi)"},
     {"--op", "op", "ops to run, comma-separated, or 'all' (default allreduce)"},
-    {"--algo", "algo", "native (the library's collective, default) or fabricbench's algorithm over point-to-point: ring, recursive_doubling, pairwise"},
+    {"--algo", "algo",
+     "native (the library's collective, default), auto, or one of fabricbench's algorithms over point-to-point: "
+     "ring (allreduce, allgather, reducescatter), recursive_doubling (allreduce, allgather), rabenseifner "
+     "(allreduce), hierarchical (allreduce), recursive_halving (reducescatter), pairwise, bruck, linear "
+     "(alltoall), binomial, chain (broadcast). auto's rule is at the end of this help"},
+    {"--chunk", "chunk",
+     "pipeline chunk of the algorithms: large messages move in chunks of this many bytes so reduction "
+     "overlaps transfer (ring, chain, and every reducing step); 0 = 256K (default)"},
     {"-b,--minbytes", "minbytes", "smallest size: 8, 4K, 16MiB, 1G, ... (default 8)"},
     {"-e,--maxbytes", "maxbytes", "largest size (default 64M)"},
     {"-f,--stepfactor", "stepfactor", "multiply the size by this each step (default 2)"},
@@ -72,6 +80,12 @@ std::string list_text() {
   }
   s += "ops:\n";
   for (const auto* d : all_ops()) s += fmt::format("  {:<14} {}\n", d->name, d->summary);
+  s += "algorithms (--algo; also native, the library's own, and auto):\n";
+  for (const auto* a : collective_algorithms()) {
+    std::string ops;
+    for (OpKind k : a->ops) ops += (ops.empty() ? "" : ", ") + std::string(op_descriptor(k).name);
+    s += fmt::format("  {:<18} {}\n", a->name, ops);
+  }
   s += "dtypes:\n ";
   for (auto t : all_dtypes()) s += fmt::format(" {}", dtype_name(t));
   s += "\nredops:\n ";
@@ -89,6 +103,7 @@ CliResult parse_command_line(int argc, char** argv) {
   app.require_subcommand(0, 1);
 
   CLI::App* run = app.add_subcommand("run", "Run tests under mpirun/srun and write results");
+  run->footer(std::string("--algo ") + kAutoRule + ".");
   std::vector<std::string> values(std::size(kTestOptions));
   std::vector<CLI::Option*> options;
   for (std::size_t i = 0; i < std::size(kTestOptions); ++i)

@@ -14,6 +14,7 @@ namespace fb {
 namespace {
 
 constexpr std::size_t kMaxSizes = 10000;
+constexpr std::uint64_t kMaxChunk = std::uint64_t{1} << 30;
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -115,9 +116,9 @@ const char* place_name(Place p) {
 }
 
 const std::vector<std::string>& test_keys() {
-  static const std::vector<std::string> keys = {"name",  "backend", "op", "algo", "minbytes", "maxbytes",
-                                                "stepfactor", "stepbytes", "iters",  "warmup",   "check",
-                                                "batch", "dtype",   "redop",  "root",     "place",
+  static const std::vector<std::string> keys = {"name",  "backend", "op",    "algo",  "chunk",    "minbytes",
+                                                "maxbytes", "stepfactor", "stepbytes", "iters", "warmup",
+                                                "check", "batch", "dtype", "redop", "root",  "place",
                                                 "p2p_api", "window", "mem"};
   return keys;
 }
@@ -137,12 +138,15 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
         },
         all_ops, op_name, join_names(all_ops(), op_name));
   } else if (key == "algo") {
-    if (v != "native" && find_collective_algorithm(v) == nullptr) {
-      std::string known = "native";
+    if (v != "native" && v != "auto" && find_collective_algorithm(v) == nullptr) {
+      std::string known = "native, auto";
       for (const auto* a : collective_algorithms()) known += ", " + std::string(a->name);
       bad(where, key, "unknown algorithm '" + v + "' (known: " + known + ")");
     }
     s.algo = v;
+  } else if (key == "chunk") {
+    s.chunk = parse_size(where, key, v);
+    if (s.chunk > kMaxChunk) bad(where, key, "'" + v + "' is larger than the 1 GiB limit");
   } else if (key == "minbytes") {
     s.minbytes = parse_size(where, key, v);
   } else if (key == "maxbytes") {
@@ -231,7 +235,7 @@ std::string RunConfig::canonical() const {
     const std::string p = tests.size() > 1 ? "test " + std::to_string(i + 1) + " " : "";
     o << p << "name=" << t.name << "\n" << p << "backend=" << t.backend << "\n" << p << "op=";
     for (const auto* d : t.ops) o << d->name << (d == t.ops.back() ? "" : ",");
-    o << "\n" << p << "algo=" << t.algo << "\n" << p << "minbytes=" << t.minbytes << "\n" << p << "maxbytes=" << t.maxbytes << "\n"
+    o << "\n" << p << "algo=" << t.algo << "\n" << p << "chunk=" << t.chunk << "\n" << p << "minbytes=" << t.minbytes << "\n" << p << "maxbytes=" << t.maxbytes << "\n"
       << p << "stepfactor=" << t.stepfactor << "\n" << p << "stepbytes=" << t.stepbytes << "\n"
       << p << "iters=" << t.iters << "\n" << p << "warmup=" << t.warmup << "\n" << p << "check=" << t.check
       << "\n" << p << "batch=" << t.batch << "\n" << p << "dtype=";

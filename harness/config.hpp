@@ -20,6 +20,8 @@ struct TestSpec {
   std::string backend = "mpi";
   std::vector<const OpDescriptor*> ops;
   std::string algo = "native";  // the library's collective, or an algorithm over point-to-point
+                                // (by name, or "auto": chosen per op and size)
+  std::uint64_t chunk = 0;      // algorithms' pipeline chunk in bytes; 0: their default
   std::uint64_t minbytes = 8;
   std::uint64_t maxbytes = 64ull << 20;
   double stepfactor = 2.0;

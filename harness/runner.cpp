@@ -40,13 +40,6 @@ std::vector<Segment> expected_segments(const Series& s, const OpLayout& l, const
 
 }  // namespace
 
-// The algorithm a backend without collectives of its own runs when none is named.
-std::string default_algorithm(OpKind op) {
-  for (const auto* a : collective_algorithms())
-    if (algorithm_supports(*a, op)) return std::string(a->name);
-  return "native";
-}
-
 // The union, over ranks, of the transports each rank's backend reports ("a+b" lists).
 std::string merged_transports(transports::World& world, const std::string& mine) {
   std::vector<std::string> names;
@@ -89,16 +82,25 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
     throw UsageError(test.origin + ": p2p_api: " + backend.name() + " runs the pairwise ops over " + known +
                      " only, not '" + test.p2p_api + "'");
   }
-  const CollectiveAlgorithm* algo = test.algo == "native" ? nullptr : find_collective_algorithm(test.algo);
+  // A backend without collectives of its own (ucx) runs fabricbench's choice for "native".
+  const std::string algo_name =
+      test.algo == "native" && !backend.has_native_collectives() ? std::string("auto") : test.algo;
+  const bool is_auto = algo_name == "auto";
+  const CollectiveAlgorithm* algo = algo_name == "native" || is_auto ? nullptr : find_collective_algorithm(algo_name);
   for (const OpDescriptor* op : test.ops) {
-    if (algo && !backend.runs_p2p_algorithms()) {
+    if ((algo || is_auto) && !backend.runs_p2p_algorithms()) {
       skip(backend.name() + " runs its library's own collectives only (--algo native)");
       continue;
     }
     if (algo && !algorithm_supports(*algo, op->kind)) {
-      skip(std::string(algo->name) + " does not implement " + std::string(op->name));
+      const std::string others = algorithms_for(op->kind);
+      skip(std::string(algo->name) + " does not implement " + std::string(op->name) + " (" +
+           (others.empty() ? "no algorithm does; use --algo native or auto" : "algorithms for it: " + others) + ")");
       continue;
     }
+    // fabricbench's algorithms run every dtype, redop and placement the op has, whatever the
+    // library's own collective lacks.
+    const bool by_algorithm = algo || (is_auto && any_algorithm_supports(op->kind));
     if (auto why = op->unrunnable(nranks)) {
       skip(*why);
       continue;
@@ -124,7 +126,7 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
       for (RedOp ro : redops)
         for (bool ip0 : places) {
           bool ip = ip0;
-          if (auto why = backend.unsupported(*op, dt, ro, ip)) {
+          if (auto why = by_algorithm ? std::nullopt : backend.unsupported(*op, dt, ro, ip)) {
             // Asked for out-of-place only, and only in-place runs here: run that, and say so.
             if (!ip && test.place == Place::out && !backend.unsupported(*op, dt, ro, true)) {
               const std::string note = test.origin + ": " + *why + "; running " + std::string(op->name) + " in place";
@@ -141,9 +143,7 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
           series.redop = ro;
           series.inplace = ip;
           series.root = op->rooted ? test.root : -1;
-          series.algo = test.algo;
-          if (!op->pairwise && series.algo == "native" && !backend.has_native_collectives())
-            series.algo = default_algorithm(op->kind);
+          series.algo = algo_name;
           series.p2p_api = test.p2p_api;
           series.window = test.window;
           out.push_back(series);
@@ -207,7 +207,13 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   const int n = world.size();
   const int rank = world.rank();
   const OpLayout l = s.op->layout(requested_bytes, s.dtype, n, rank, backend.inplace_convention());
-  const transports::OpCall call = buffers.call(s, l, rank, n);
+  const transports::OpCall call = [&] {
+    transports::OpCall c = buffers.call(s, l, rank, n);
+    c.chunk_bytes = test.chunk;
+    if (c.algo == "auto")
+      c.algo = std::string(auto_algorithm(s.op->kind, l, s.dtype, {n, world.nnodes(), world.max_ranks_per_node()}));
+    return c;
+  }();
   std::atomic<std::uint64_t> local_progress{0};
   std::atomic<std::uint64_t>& progress = hooks.progress ? *hooks.progress : local_progress;
   const std::string what = s.label() + " " + format_bytes(l.bytes);

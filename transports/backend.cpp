@@ -1,5 +1,6 @@
 #include "transports/backend.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -36,5 +37,46 @@ void Backend::run_timed(const OpCall& call, int iters, int ops_per_sample, doubl
 }
 
 std::string Backend::algo(const OpCall& call) const { return call.algo; }
+
+P2PAlgorithms::P2PAlgorithms(const World& world) : nranks_(world.size()) {
+  // Ranks on one host share a node, numbered in order of their first rank (as World::node()).
+  std::vector<std::string> hosts;
+  for (const auto& h : world.hostnames()) {
+    auto it = std::find(hosts.begin(), hosts.end(), h);
+    if (it == hosts.end()) it = hosts.insert(hosts.end(), h);
+    node_of_.push_back(static_cast<int>(it - hosts.begin()));
+  }
+}
+
+void P2PAlgorithms::prepare(const OpCall& call) {
+  const CollectiveAlgorithm* a = find_collective_algorithm(call.algo);
+  if (a == nullptr) throw UsageError("unknown algorithm '" + call.algo + "'");
+  if (!algorithm_supports(*a, call.op->kind))
+    throw UsageError(call.algo + " does not implement " + std::string(call.op->name));
+  algo_ = a;
+  const std::size_t bytes = a->scratch_bytes(algo_call(call), nranks_);
+  if (scratch_bytes_ < bytes) {
+    constexpr std::size_t kAlign = 4096;
+    const std::size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
+    scratch_.reset(std::aligned_alloc(kAlign, rounded));
+    if (!scratch_) throw std::bad_alloc();
+    std::memset(scratch_.get(), 0, rounded);  // first-touch faults now, not inside a timed op
+    scratch_bytes_ = rounded;
+  }
+}
+
+AlgoCall P2PAlgorithms::algo_call(const OpCall& call) {
+  AlgoCall ac;
+  static_cast<OpArgs&>(ac) = call;
+  ac.scratch = scratch_.get();
+  ac.chunk_bytes = call.chunk_bytes;
+  ac.node_of = node_of_;
+  return ac;
+}
+
+void P2PAlgorithms::run(P2P& p2p, const OpCall& call) {
+  if (algo_ == nullptr || algo_->name != call.algo) prepare(call);
+  algo_->run(p2p, algo_call(call));
+}
 
 }  // namespace fb::transports

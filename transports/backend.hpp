@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdlib>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,7 @@
 
 #include "collectives/dtype.hpp"
 #include "collectives/op.hpp"
+#include "collectives/p2p.hpp"
 #include "transports/world.hpp"
 
 namespace fb::transports {
@@ -22,12 +24,40 @@ struct OpCall : OpArgs {
   int peer = -1;  // pairwise ops: this rank's partner, -1 when this rank sits out
   bool sender = false;  // sendrecv: this rank sends (pingpong: it sends first)
   // "native": the library's own collective; otherwise one of fabricbench's algorithms over
-  // point-to-point (collectives/p2p.hpp), by name.
+  // point-to-point (collectives/p2p.hpp), by name. The runner resolves "auto" before a backend
+  // sees the call.
   std::string algo = "native";
   // Pairwise ops on backends with several point-to-point APIs (ucx: tag, put, am), and the
   // messages in flight per op for sendrecv/bidir bandwidth (--window).
   std::string p2p_api = "tag";
   int window = 1;
+  std::size_t chunk_bytes = 0;  // the algorithms' pipeline chunk (--chunk); 0: their default
+};
+
+// Runs fabricbench's algorithms (collectives/p2p.hpp) over a backend's P2P: the one place an
+// OpCall becomes an AlgoCall (nodes from the World, scratch, chunk), shared by every backend that
+// returns true from runs_p2p_algorithms().
+class P2PAlgorithms {
+ public:
+  explicit P2PAlgorithms(const World& world);
+  // Look up call.algo and size the scratch for `call`. Throws UsageError for an unknown
+  // algorithm or one that does not implement the op.
+  void prepare(const OpCall& call);
+  // Run the algorithm prepare() looked up (prepare must have seen a call of this shape).
+  void run(P2P& p2p, const OpCall& call);
+  // The AlgoCall run() hands the algorithm.
+  AlgoCall algo_call(const OpCall& call);
+  const std::vector<int>& node_of() const { return node_of_; }
+
+ private:
+  int nranks_ = 1;
+  std::vector<int> node_of_;
+  const CollectiveAlgorithm* algo_ = nullptr;
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<void, Free> scratch_;  // page-aligned, like the op's own buffers
+  std::size_t scratch_bytes_ = 0;
 };
 
 class Backend {

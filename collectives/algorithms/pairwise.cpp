@@ -7,23 +7,17 @@ namespace fb::algo {
 namespace {
 
 void run(P2P& p2p, const AlgoCall& c) {
-  const std::size_t es = dtype_size(c.dtype), block = c.layout.block;
+  const std::size_t es = dtype_size(c.dtype), block = c.layout.block, ch = chunk_elems(c);
   const int p = p2p.size(), r = p2p.rank();
-  const void* send = c.send;
-  if (c.inplace) {
-    if (block > 0) std::memcpy(c.scratch, c.send, block * p * es);
-    send = c.scratch;
-  }
-  if (block) std::memcpy(at(c.recv, r * block, es), at(send, r * block, es), block * es);
+  const void* send = alltoall_start(c, p, r);
   for (int s = 1; s < p; ++s) {
     const int dst = mod(r + s, p), src = mod(r - s, p);
-    p2p.isend(at(send, dst * block, es), block * es, dst, kTag);
-    p2p.irecv(at(c.recv, src * block, es), block * es, src, kTag);
-    p2p.wait_all();
+    exchange(p2p, Exchange{at(send, dst * block, es), block, dst, at(c.recv, src * block, es), nullptr, block, src},
+             c.dtype, c.redop, ch, nullptr);
   }
 }
 
-std::size_t scratch(const OpLayout& l, DType t, int) { return l.send_count * dtype_size(t); }
+std::size_t scratch(const AlgoCall& c, int) { return c.inplace ? c.layout.send_count * dtype_size(c.dtype) : 0; }
 
 }  // namespace
 

@@ -144,6 +144,9 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
     throw std::invalid_argument("model: " + fabric_label(f) + " has " + std::to_string(f.tiers.size()) +
                                 " switch tiers; the model handles at most " + std::to_string(kMaxTiers));
   T.b0 = f.nic_GBps_per_endpoint();
+  // A host's NICs serve the ranks actually on it (the kernel shares them); a GPU uses the NIC on
+  // its own PCIe switch, so a domain's idle GPUs leave their NICs idle.
+  if (f.endpoint_kind == "host" && g < f.domain_size) T.b0 *= static_cast<double>(f.domain_size) / g;
   if (!(T.b0 > 0 && std::isfinite(T.b0)))
     throw std::invalid_argument("model: " + fabric_label(f) + " gives each endpoint " + num(T.b0) +
                                 " GB/s of scale-out bandwidth; domains cannot talk");
@@ -231,13 +234,13 @@ Step step(const Topo& T, Pairing pr, double r, double bytes) {
 }
 
 Rate ring_rate(const Topo& T, bool aligned) {
-  // Host ranks share their host's NICs (domain_size / nics_per_domain ranks per NIC), and a ring
-  // has one flow per direction across each domain boundary: that flow has the whole NIC, and the
-  // whole up-link of a subtree it leaves, not one endpoint's share (GPUs keep their own NIC's
-  // share: they use the NIC on their PCIe switch).
+  // Host ranks share their host's NICs (g / nics_per_domain ranks per NIC: B0 is already the
+  // share of the g ranks there), and a ring has one flow per direction across each domain
+  // boundary: that flow has the whole NIC, and the whole up-link of a subtree it leaves, not one
+  // endpoint's share (GPUs keep their own NIC's share: they use the NIC on their PCIe switch).
   double share = 1;
   if (T.f && T.f->endpoint_kind == "host" && T.f->nics_per_domain > 0)
-    share = std::max(1.0, static_cast<double>(T.f->domain_size) / T.f->nics_per_domain);
+    share = std::max(1.0, T.g / T.f->nics_per_domain);
   Rate r{T.b0 * share, kNic};
   for (int t = 1; t < T.L; ++t) {
     const double s = T.subtree(t, aligned);

@@ -22,8 +22,10 @@
 //    direction: its share of its domain's NICs (nics_per_domain counts every rail) after wire
 //    efficiency. Planes split each NIC port over identical fabrics: they do not change B0; they
 //    change how many endpoints the tiers hold (a plane's switch has more, slower ports, which the
-//    fabric file states as the tier's radix). A rank uses its own endpoint's share only: with
+//    fabric file states as the tier's radix). A GPU rank uses its own endpoint's share only: with
 //    g < domain_size the idle endpoints' NICs stay idle (GPUs use the NIC on their PCIe switch).
+//    Host endpoints (endpoint.kind: host) share the host's NICs among the g ranks actually there:
+//    B0 = the domain's NIC bandwidth / g.
 //
 // 3. Switch tiers (leaf = tier 1 ... top = tier L) and their subtrees
 //    A tier-t switch of radix k_t and oversubscription o_t (down:up) turns

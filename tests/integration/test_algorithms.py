@@ -1,4 +1,11 @@
-"""fabricbench's own collective algorithms over MPI point-to-point (--algo), validated exactly."""
+"""fabricbench's own collective algorithms over MPI point-to-point (--algo), validated exactly.
+
+Every algorithm x each op it implements x every dtype x every redop x in/out of place on 1..8 ranks;
+sizes give counts that are odd and not divisible by the rank count (24 bytes: 3 float64, 3 int64,
+... ; 57624 B: 7203 float64, past Open MPI's eager limit, so the rendezvous path runs too). Odd rank
+counts run with a 1 KiB pipeline chunk, so large steps move in many chunks over real MPI.
+tests/unit/test_algorithms.cpp covers more sizes, chunks and fake node layouts in-process.
+"""
 
 import os
 import sys
@@ -9,48 +16,176 @@ from fbtest import mpirun_cmd  # noqa: E402
 
 ALGOS = {
     "ring": ["allreduce", "allgather", "reducescatter"],
-    "recursive_doubling": ["allreduce"],
+    "recursive_doubling": ["allreduce", "allgather"],
+    "rabenseifner": ["allreduce"],
+    "hierarchical": ["allreduce"],
+    "recursive_halving": ["reducescatter"],
     "pairwise": ["alltoall"],
+    "bruck": ["alltoall"],
+    "linear": ["alltoall"],
+    "binomial": ["broadcast"],
+    "chain": ["broadcast"],
 }
+
+
+def ucx_compiled():
+    out = fbtest.run([fbtest.CONFIG.binary, "--list"]).stdout
+    return any(l.strip().startswith("ucx ") and "not compiled in" not in l for l in out.splitlines())
 
 
 class Algorithms(fbtest.FbTestCase):
     def test_every_algorithm_every_type_rank_counts_1_to_8(self):
+        self.run_every_algorithm("mpi")
+
+    def test_every_algorithm_over_ucx_shared_memory(self):
+        if not ucx_compiled():
+            self.skipTest("the ucx backend is not compiled in")
+        self.run_every_algorithm("ucx", ["-x", "UCX_TLS=sm,self"])
+
+    def test_every_algorithm_over_ucx_tcp(self):
+        if not ucx_compiled():
+            self.skipTest("the ucx backend is not compiled in")
+        self.run_every_algorithm("ucx", ["-x", "UCX_TLS=tcp,self"])
+
+    def run_every_algorithm(self, backend, extra=()):
+        # One mpirun per rank count, every algorithm a test of one plan (launches dominate otherwise).
         cmds, outs = [], []
-        for algo, ops in ALGOS.items():
-            for np in (1, 2, 3, 4, 5, 6, 7, 8):
-                c, j, out = self.outputs(f"{algo}-{np}")
-                outs.append((algo, ops, np, c, j))
-                cmds.append(mpirun_cmd(np, ["run", "--algo", algo, "--op", ",".join(ops), "-b", "8", "-e", "64K",
-                                            "-f", "64", "-n", "2", "-w", "1", "-c", "2", "-d", "all", "-o", "all",
-                                            "--place", "both", "-q", *out]))
-        for (algo, ops, np, c, j), res in zip(outs, fbtest.run_parallel(cmds, jobs=3, timeout=300)):
-            with self.subTest(algo=algo, np=np):
+        for np in range(1, 9):
+            plan = self.path(f"algos-{backend}-{np}.yaml")
+            with open(plan, "w") as f:
+                f.write(f"defaults: {{backend: {backend}, minbytes: 24, maxbytes: 57624, stepfactor: 2401, iters: 1,"
+                        " warmup: 0, check: 2, dtype: all, redop: all, place: both" +
+                        (", chunk: 1K" if np % 2 else "") + "}\ntests:\n")
+                for algo, ops in ALGOS.items():
+                    root = f", root: {np - 1}" if "broadcast" in ops else ""
+                    f.write(f"  - {{name: {algo}, algo: {algo}, op: '{','.join(ops)}'{root}}}\n")
+            c, j, out = self.outputs(f"algos-{backend}-{np}")
+            outs.append((np, c, j))
+            cmds.append(mpirun_cmd(np, ["run", "--plan", plan, "-q", *out], extra=extra))
+        for (np, c, j), res in zip(outs, fbtest.run_parallel(cmds, jobs=2, timeout=540)):
+            with self.subTest(np=np):
                 self.assertRc(res, fbtest.EXIT_OK)
                 rows = fbtest.check_results(self, c, j, nranks=np)
-                self.assertEqual({r["op"] for r in rows}, set(ops))
+                for algo, ops in ALGOS.items():
+                    mine = [r for r in rows if r["algo"] == algo]
+                    self.assertEqual({r["op"] for r in mine}, set(ops), algo)
+                    # every dtype x redop (reducing ops) x both placements x 2 sizes, per op
+                    want = sum(10 * (4 if op in fbtest.REDUCING_OPS else 1) * 2 * 2 for op in ops)
+                    self.assertEqual(len(mine), want, algo)
+                self.assertEqual(len(rows), sum(1 for r in rows if r["algo"] in ALGOS))
                 for r in rows:
-                    self.assertEqual(r["algo"], algo)
                     self.assertEqual(r["wrong"], 0, r)
                     self.assertEqual(r["check_iters"], 2)
+                    self.assertEqual(r["backend"], backend)
+                    if backend == "ucx" and np > 1:  # what UCX says it used, per the UCX_TLS asked for
+                        tls = {t.split("/")[0] for t in r["transport"].split("+")}
+                        if "tcp" in extra[-1]:
+                            self.assertIn("tcp", tls, r)
+                            self.assertFalse(tls & {"posix", "sysv", "cma"}, r)
+                        else:
+                            self.assertTrue(tls and tls <= {"posix", "sysv", "cma", "self"}, r)
+
+    def test_auto_records_the_algorithm_it_chose(self):
+        c, j, out = self.outputs()
+        res = fbtest.run(mpirun_cmd(4, ["run", "--algo", "auto", "--op", "all", "-b", "1K", "-e", "1M", "-f", "32",
+                                        "-n", "1", "-w", "0", "-c", "1", "-q", *out]), timeout=300)
+        self.assertRc(res, fbtest.EXIT_OK)
+        rows = fbtest.check_results(self, c, j, nranks=4)
+        chosen = {(r["op"], r["bytes"]): r["algo"] for r in rows}
+        for r in rows:
+            self.assertEqual(r["wrong"], 0, r)
+        # One node here: the rule in collectives/algorithms/registry.cpp (kAutoRule).
+        self.assertEqual(chosen[("allreduce", 1024)], "recursive_doubling")
+        self.assertEqual(chosen[("allreduce", 32768)], "rabenseifner")
+        self.assertEqual(chosen[("allreduce", 1048576)], "ring")
+        self.assertEqual(chosen[("allgather", 1024)], "recursive_doubling")
+        self.assertEqual(chosen[("allgather", 1048576)], "ring")
+        self.assertEqual(chosen[("reducescatter", 1024)], "recursive_halving")
+        self.assertEqual(chosen[("reducescatter", 1048576)], "ring")
+        self.assertEqual(chosen[("alltoall", 1024)], "bruck")       # 256 B per peer
+        self.assertEqual(chosen[("alltoall", 32768)], "linear")     # 8 KiB per peer
+        self.assertEqual(chosen[("alltoall", 1048576)], "pairwise")
+        self.assertEqual(chosen[("broadcast", 1024)], "binomial")
+        self.assertEqual(chosen[("broadcast", 1048576)], "chain")
+        for op in ("sendrecv", "bidir", "pingpong"):
+            self.assertEqual(chosen[(op, 1024)], "native")
+        # auto runs broadcast out of place (the algorithms can; MPI_Bcast cannot)
+        self.assertTrue(all(not r["inplace"] for r in rows))
 
     def test_algorithm_without_the_op_is_skipped_or_refused(self):
         c, j, out = self.outputs()
-        res = fbtest.run(mpirun_cmd(2, ["run", "--algo", "pairwise", "--op", "allreduce", "-e", "64", *out]))
-        self.assertRc(res, fbtest.EXIT_USAGE)
-        self.assertIn("pairwise does not implement allreduce", res.errors()[0])
-        self.assertNoOutputs(c, j)
+        for algo, op, others in (("pairwise", "allreduce", "ring, recursive_doubling, rabenseifner, hierarchical"),
+                                 ("bruck", "broadcast", "binomial, chain"),
+                                 ("chain", "allgather", "ring, recursive_doubling"),
+                                 ("ring", "pingpong", None)):
+            with self.subTest(algo=algo, op=op):
+                res = fbtest.run(mpirun_cmd(2, ["run", "--algo", algo, "--op", op, "-e", "64", *out]))
+                self.assertRc(res, fbtest.EXIT_USAGE)
+                self.assertEqual(len(res.errors()), 1, res.describe())
+                self.assertIn(f"{algo} does not implement {op}", res.errors()[0])
+                if others:
+                    self.assertIn(f"algorithms for it: {others}", res.errors()[0])
+                self.assertNoOutputs(c, j)
+        # Several ops named: the ones the algorithm lacks are skipped with a note.
         res = fbtest.run(mpirun_cmd(2, ["run", "--algo", "ring", "--op", "allreduce,alltoall", "-e", "64", "-n", "2",
                                         *out]))
         self.assertRc(res, fbtest.EXIT_OK)
         self.assertTrue(any("ring does not implement alltoall" in l for l in res.fb_lines()), res.describe())
 
-    def test_unknown_algorithm(self):
+    def test_unknown_algorithm_and_bad_chunk(self):
         c, j, out = self.outputs()
         res = fbtest.run(mpirun_cmd(2, ["run", "--algo", "quantum", "-e", "64", *out]))
         self.assertRc(res, fbtest.EXIT_USAGE)
+        self.assertEqual(len(res.errors()), 1, res.describe())
         self.assertIn("unknown algorithm 'quantum'", res.errors()[0])
+        self.assertIn("auto", res.errors()[0])
+        self.assertIn("rabenseifner", res.errors()[0])
         self.assertNoOutputs(c, j)
+        for bad in ("lots", "2G", "-1"):
+            with self.subTest(chunk=bad):
+                res = fbtest.run(mpirun_cmd(2, ["run", "--algo", "ring", "--chunk", bad, "-e", "64", *out]))
+                self.assertRc(res, fbtest.EXIT_USAGE)
+                self.assertEqual(len(res.errors()), 1, res.describe())
+                self.assertIn("chunk", res.errors()[0])
+                self.assertNoOutputs(c, j)
+
+    def test_list_and_help_name_every_algorithm(self):
+        res = fbtest.run(fbtest.singleton_cmd(["--list"]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        lines = res.stdout.splitlines()
+        for algo, ops in ALGOS.items():
+            self.assertTrue(any(l.split()[:1] == [algo] and l.split(None, 1)[1] == ", ".join(ops) for l in lines),
+                            f"{algo}: {ops}\n{res.stdout}")
+        res = fbtest.run(fbtest.singleton_cmd(["run", "--help"]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        for algo in ALGOS:
+            self.assertIn(algo, res.stdout)
+        self.assertIn("--chunk", res.stdout)
+        self.assertIn("auto picks by op and size", res.stdout)
+
+    def test_plan_keys_algo_and_chunk(self):
+        c, j, out = self.outputs()
+        plan = self.path("plan.yaml")
+        with open(plan, "w") as f:
+            f.write("tests:\n"
+                    "  - name: chained\n    op: broadcast\n    algo: chain\n    chunk: 64\n"
+                    "    minbytes: 1000\n    maxbytes: 1000\n    iters: 1\n    dtype: all\n"
+                    "  - name: wrong\n    op: broadcast\n    algo: rabenseifner\n")
+        res = fbtest.run(mpirun_cmd(3, ["run", "--plan", plan, "-q", *out]))
+        self.assertRc(res, fbtest.EXIT_USAGE)
+        self.assertEqual(len(res.errors()), 1, res.describe())
+        self.assertIn("plan.yaml:", res.errors()[0])
+        self.assertIn("rabenseifner does not implement broadcast", res.errors()[0])
+        self.assertNoOutputs(c, j)
+        with open(plan, "w") as f:
+            f.write("tests:\n"
+                    "  - name: chained\n    op: broadcast\n    algo: chain\n    chunk: 64\n"
+                    "    minbytes: 1000\n    maxbytes: 1000\n    iters: 1\n    dtype: all\n")
+        res = fbtest.run(mpirun_cmd(3, ["run", "--plan", plan, "-q", *out]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        rows = fbtest.check_results(self, c, j, nranks=3)
+        self.assertEqual(len(rows), 10)
+        self.assertTrue(all(r["algo"] == "chain" and r["wrong"] == 0 for r in rows))
 
 
 if __name__ == "__main__":

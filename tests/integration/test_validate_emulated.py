@@ -29,6 +29,9 @@ from fbtest import CONFIG  # noqa: E402
 from test_emufab import emufab, namespaces, skip_reason  # noqa: E402
 
 TOLERANCE = 0.15
+# One rank per emulated host: the pairs are all host-to-host links (what the emulator shapes), and
+# 4 ranks leave this 2-core machine's CPUs to the kernel's TCP stack that carries them.
+NP = 4
 UCX = ["--mca", "pml", "ucx", "--mca", "pml_ucx_tls", "any", "--mca", "pml_ucx_devices", "any",
        "-x", "UCX_TLS=tcp,self,sm", "-x", "UCX_RNDV_THRESH=inf"]
 
@@ -54,7 +57,7 @@ class ValidateEmulated(fbtest.FbTestCase):
 
     def validate(self, fabric, stem, extra=()):
         m, c = self.path(stem + "-matrix.csv"), self.path(stem + ".csv")
-        cmd = [os.path.join(CONFIG.source, "scripts", "emufab"), "exec", "--", CONFIG.mpirun, "-np", "8", *UCX,
+        cmd = [os.path.join(CONFIG.source, "scripts", "emufab"), "exec", "--", CONFIG.mpirun, "-np", str(NP), "--map-by", "node", *UCX,
                CONFIG.binary, "validate", "--fabric", fabric, "--pairs-alone", "--lat-warn", "0",
                "--matrix-csv", m, "--csv", c, *extra]
         res = fbtest.run(cmd, timeout=400)
@@ -66,14 +69,14 @@ class ValidateEmulated(fbtest.FbTestCase):
         _, rows = fbtest.load_csv(c)
         return res, pairs, [fbtest.typed_csv_row(r) for r in rows]
 
-    def collective_errors(self, rows):
-        """{(op, bytes): measured / model time - 1} of the >= 1 MiB all-reduce and all-to-all rows."""
+    def collective_errors(self, rows, ops=("allreduce", "alltoall")):
+        """{(op, bytes): (measured, model time)} of the >= 1 MiB rows of `ops`."""
         out = {}
         for r in rows:
-            if r["op"] in ("allreduce", "alltoall") and r["bytes"] >= 1 << 20:
+            if r["op"] in ops and r["bytes"] >= 1 << 20:
                 self.assertIsNotNone(r["model_time_us"], r)
                 out[(r["op"], r["bytes"])] = (r["time_us"], r["model_time_us"])
-        self.assertEqual({k[0] for k in out}, {"allreduce", "alltoall"})
+        self.assertEqual({k[0] for k in out}, set(ops))
         return out
 
     def assertAgree(self, coll, what):
@@ -82,15 +85,18 @@ class ValidateEmulated(fbtest.FbTestCase):
 
     def test_1_healthy_then_degraded(self):
         self.up("emulated-2leaf")
-        res, pairs, rows = self.validate("emulated-2leaf", "healthy")
+        # All-to-all is left out of the healthy verdict while its known gap stands (test_1b).
+        plan = self.path("allreduce.yaml")
+        with open(plan, "w") as f:
+            f.write("tests:\n  - {name: allreduce, backend: ucx, op: allreduce, algo: ring, minbytes: 1M,"
+                    " maxbytes: 4M, stepfactor: 4, iters: 3, warmup: 1}\n")
+        res, pairs, rows = self.validate("emulated-2leaf", "healthy", ["--plan", plan])
         self.assertRc(res, 0)
-        self.assertEqual(len(pairs), 28)
+        self.assertEqual(len(pairs), NP * (NP - 1) // 2)
         for p in pairs:
             self.assertEqual(p["transport_ok"], "1", p)
             self.assertEqual(p["transport"] == "tcp/fab0", p["host_a"] != p["host_b"], p)
-        coll = self.collective_errors(rows)
-        self.assertAgree({k: v for k, v in coll.items() if k[0] == "allreduce"}, "healthy emulated-2leaf all-reduce")
-        type(self).healthy_alltoall = {k: v for k, v in coll.items() if k[0] == "alltoall"}
+        self.assertAgree(self.collective_errors(rows, ("allreduce",)), "healthy emulated-2leaf all-reduce")
 
         self.assertRc(emufab("degrade", "h2", "25%"), 0)
         res, pairs, _ = self.validate("emulated-2leaf", "degraded", ["--no-collectives"])
@@ -104,10 +110,12 @@ class ValidateEmulated(fbtest.FbTestCase):
         self.assertIn("suspect host fbemu-h2 (", verdict[0])
 
     @unittest.skip("known gap, rack-validation issue open: pairwise all-to-all on the emulated fabric measures "
-                   "1.9-2.2x the model's time on this 2-core VM (8 ranks, every emulated NIC busy both ways); "
-                   "all-reduce agrees within 10%")
+                   "2.2-2.4x the model's time: each step's bidirectional exchange gets half the link over "
+                   "UCX's TCP through tc tbf (ring all-reduce, one flow per link direction, agrees)")
     def test_1b_healthy_alltoall_agrees_with_the_model(self):
-        self.assertAgree(self.healthy_alltoall, "healthy emulated-2leaf all-to-all")
+        self.up("emulated-2leaf")
+        _, _, rows = self.validate("emulated-2leaf", "healthy-alltoall", ["--no-pairs"])
+        self.assertAgree(self.collective_errors(rows, ("alltoall",)), "healthy emulated-2leaf all-to-all")
 
     def test_2_oversubscribed(self):
         self.up("emulated-2leaf-oversub")
@@ -117,7 +125,7 @@ class ValidateEmulated(fbtest.FbTestCase):
         type(self).oversub_alltoall = {k: v for k, v in over.items() if k[0] == "alltoall"}
         # The cross-leaf penalty, in the model: the same all-to-all on the 1:1 fabric is predicted faster.
         model_11 = fbtest.run([CONFIG.binary, "model", "--fabric", "emulated-2leaf", "--op", "alltoall", "--algo",
-                               "pairwise", "--bytes", "4M", "--gpus", "8", "--csv", self.path("m11.csv"), "-q"])
+                               "pairwise", "--bytes", "4M", "--gpus", str(NP), "--ranks-per-domain", "1", "--csv", self.path("m11.csv"), "-q"])
         self.assertRc(model_11, 0)
         _, m11 = fbtest.load_csv(self.path("m11.csv"))
         t11 = float(m11[0]["time_us"])
@@ -128,7 +136,7 @@ class ValidateEmulated(fbtest.FbTestCase):
 
 
     @unittest.skip("known gap, rack-validation issue open: on the 2:1 fabric pairwise all-to-all measures "
-                   "+18% (1 MiB) and +25% (4 MiB) against the model on this 2-core VM; the penalty itself is "
+                   "+36..+87% against the model (the same halving of bidirectional exchanges); the penalty itself is "
                    "asserted in test_2_oversubscribed")
     def test_2b_oversubscribed_alltoall_agrees_with_the_model(self):
         self.assertAgree(self.oversub_alltoall, "emulated-2leaf-oversub all-to-all")

@@ -43,10 +43,12 @@ class MpiP2P final : public P2P {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void isend(const void* buf, std::size_t bytes, int peer, int tag) override {
+    check_bytes(bytes);
     reqs_.emplace_back();
     check(MPI_Isend(buf, static_cast<int>(bytes), MPI_BYTE, peer, tag, comm_, &reqs_.back()), "MPI_Isend");
   }
   void irecv(void* buf, std::size_t bytes, int peer, int tag) override {
+    check_bytes(bytes);
     reqs_.emplace_back();
     check(MPI_Irecv(buf, static_cast<int>(bytes), MPI_BYTE, peer, tag, comm_, &reqs_.back()), "MPI_Irecv");
   }
@@ -57,6 +59,10 @@ class MpiP2P final : public P2P {
   }
 
  private:
+  void check_bytes(std::size_t bytes) const {
+    if (bytes > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw BackendError("mpi: a " + std::to_string(bytes) + "-byte message exceeds MPI's int count limit; use a smaller --chunk");
+  }
   void check(int rc, const char* what) {
     if (rc != MPI_SUCCESS)
       throw BackendError(std::string("mpi: ") + what + " failed on rank " + std::to_string(rank_) + ": " + mpi_error(rc));
@@ -68,7 +74,7 @@ class MpiP2P final : public P2P {
 
 class MpiBackend final : public Backend {
  public:
-  explicit MpiBackend(World& world) : world_(world) {
+  explicit MpiBackend(World& world) : world_(world), algorithms_(world) {
     MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     p2p_ = std::make_unique<MpiP2P>(comm_);
@@ -109,10 +115,7 @@ class MpiBackend final : public Backend {
   }
 
   void prepare(const OpCall& c) override {
-    if (c.algo == "native") return;
-    const CollectiveAlgorithm* a = find_collective_algorithm(c.algo);
-    if (a == nullptr) throw UsageError("mpi: unknown algorithm '" + c.algo + "'");
-    scratch_.resize(std::max<std::size_t>(1, a->scratch_bytes(c.layout, c.dtype, world_.size())));
+    if (c.algo != "native") algorithms_.prepare(c);
   }
 
   std::optional<std::string> unsupported_layout(const OpLayout& l) const override {
@@ -125,11 +128,7 @@ class MpiBackend final : public Backend {
 
   void run(const OpCall& c) override {
     if (c.algo != "native") {
-      const CollectiveAlgorithm* a = find_collective_algorithm(c.algo);
-      AlgoCall ac;
-      static_cast<OpArgs&>(ac) = c;
-      ac.scratch = scratch_.data();
-      a->run(*p2p_, ac);
+      algorithms_.run(*p2p_, c);
       return;
     }
     const MPI_Datatype t = datatype(c.dtype);
@@ -233,7 +232,7 @@ class MpiBackend final : public Backend {
   World& world_;
   MPI_Comm comm_ = MPI_COMM_NULL;
   std::unique_ptr<MpiP2P> p2p_;
-  std::vector<unsigned char> scratch_;
+  P2PAlgorithms algorithms_;
   std::vector<MPI_Request> reqs_;
   MPI_Op half_ops_[4] = {};
   MPI_Op bf16_ops_[4] = {};

@@ -161,25 +161,14 @@ class UcxBackend final : public Backend {
   }
 
   void prepare(const OpCall& c) override {
-    if (!c.op->pairwise) {
-      const CollectiveAlgorithm* a = find_collective_algorithm(c.algo);
-      if (a == nullptr) throw UsageError("ucx: unknown algorithm '" + c.algo + "'");
-      scratch_.resize(std::max<std::size_t>(1, a->scratch_bytes(c.layout, c.dtype, world_.size())));
-      return;
-    }
+    if (!c.op->pairwise) return algorithms_.prepare(c);
     am_dest_ = c.recv;
     am_capacity_ = c.layout.recv_count * dtype_size(c.dtype);
     if (c.p2p_api == "put" && c.peer >= 0) exchange_rkeys(c);
   }
 
   void run(const OpCall& c) override {
-    if (!c.op->pairwise) {
-      AlgoCall ac;
-      static_cast<OpArgs&>(ac) = c;
-      ac.scratch = scratch_.data();
-      find_collective_algorithm(c.algo)->run(p2p_, ac);
-      return;
-    }
+    if (!c.op->pairwise) return algorithms_.run(p2p_, c);
     if (c.peer < 0) return;
     const std::size_t bytes = c.layout.count * dtype_size(c.dtype);
     const bool sender = c.sender;
@@ -561,7 +550,7 @@ class UcxBackend final : public Backend {
   std::vector<std::vector<std::string>> ep_transports_;
   std::map<int, std::vector<std::string>> peer_transports_;
   std::vector<std::pair<void*, int>> pending_;
-  std::vector<unsigned char> scratch_;
+  P2PAlgorithms algorithms_{world_};
   // Active messages land in the current op's receive buffer.
   void* am_dest_ = nullptr;
   std::size_t am_capacity_ = 0;

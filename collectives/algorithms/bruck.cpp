@@ -1,0 +1,42 @@
+// Bruck all-to-all, for small blocks: ceil(log2 p) steps instead of p-1. Rank r first rotates its
+// blocks so that index i holds its block for rank r+i; in step k every block whose index has bit k
+// set moves 2^k ranks on (packed into one message to r+2^k, from r-2^k), so a block for r+i
+// arrives after the steps of i's bits; a final rotation puts the block from rank r-i at r-i.
+// Each step moves about half the buffer: more bytes than pairwise, far fewer messages.
+#include "collectives/algorithms/common.hpp"
+
+namespace fb::algo {
+
+namespace {
+
+int max_moved(int p) { return p / 2 + 1; }  // blocks with a given bit set among 1..p-1, at most
+
+void run(P2P& p2p, const AlgoCall& c) {
+  const std::size_t es = dtype_size(c.dtype), block = c.layout.block, bb = block * es;
+  const int p = p2p.size(), r = p2p.rank();
+  unsigned char* rot = static_cast<unsigned char*>(c.scratch);
+  unsigned char* out = rot + p * bb;
+  unsigned char* in = out + max_moved(p) * bb;
+  for (int i = 0; i < p; ++i) copy_elems(rot + i * bb, at(c.send, mod(r + i, p) * block, es), block, es);
+  for (int d = 1; d < p; d <<= 1) {
+    std::size_t k = 0;
+    for (int i = 1; i < p; ++i)
+      if (i & d) copy_elems(out + k++ * bb, rot + i * bb, block, es);
+    exchange(p2p, Exchange{out, k * block, mod(r + d, p), in, nullptr, k * block, mod(r - d, p)}, c.dtype, c.redop,
+             chunk_elems(c), nullptr);
+    k = 0;
+    for (int i = 1; i < p; ++i)
+      if (i & d) copy_elems(rot + i * bb, in + k++ * bb, block, es);
+  }
+  for (int i = 0; i < p; ++i) copy_elems(at(c.recv, mod(r - i, p) * block, es), rot + i * bb, block, es);
+}
+
+std::size_t scratch(const AlgoCall& c, int n) {
+  return (static_cast<std::size_t>(n) + 2 * max_moved(n)) * c.layout.block * dtype_size(c.dtype);
+}
+
+}  // namespace
+
+const CollectiveAlgorithm bruck{"bruck", {OpKind::alltoall}, scratch, run};
+
+}  // namespace fb::algo

@@ -1,0 +1,399 @@
+// fabricbench's collective algorithms run in one process: one thread per rank over FakeP2P, an
+// in-memory point-to-point with MPI's rendezvous semantics (a send completes only once its
+// receive has taken it; sends are copied when wait_all() runs, so an algorithm that reads a
+// receive buffer before waiting, or that deadlocks under rendezvous, fails here). Every
+// algorithm x op is checked exactly with the runner's own patterns on 1..9 ranks, out of place
+// and in place (both conventions), with and without small pipeline chunks, and hierarchical on
+// many fake node layouts; scratch and receive buffers carry guard bytes, send buffers must come
+// back untouched.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <span>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "collectives/algorithms/common.hpp"
+#include "collectives/p2p.hpp"
+#include "collectives/pattern.hpp"
+
+namespace fb {
+namespace {
+
+using Bytes = std::vector<unsigned char>;
+
+struct Net {
+  std::mutex m;
+  std::condition_variable cv;
+  std::map<std::tuple<int, int, int>, std::deque<Bytes>> box;  // (src, dst, tag) -> messages in order
+  std::vector<int> unconsumed;                                 // per sender
+  std::vector<std::size_t> sends, largest;                     // per sender: messages, largest bytes
+  bool aborted = false;
+  explicit Net(int n) : unconsumed(n), sends(n), largest(n) {}
+};
+
+class FakeP2P final : public P2P {
+ public:
+  FakeP2P(Net& net, int rank, int size) : net_(net), rank_(rank), size_(size) {}
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  void isend(const void* buf, std::size_t bytes, int peer, int tag) override {
+    check_peer(peer);
+    sends_.push_back(Req{const_cast<void*>(buf), bytes, peer, tag});
+  }
+  void irecv(void* buf, std::size_t bytes, int peer, int tag) override {
+    check_peer(peer);
+    recvs_.push_back(Req{buf, bytes, peer, tag});
+  }
+  void wait_all() override {
+    std::unique_lock lk(net_.m);
+    for (const Req& s : sends_) {
+      const auto* p = static_cast<const unsigned char*>(s.buf);
+      net_.box[{rank_, s.peer, s.tag}].emplace_back(p, p + s.bytes);
+      ++net_.unconsumed[rank_];
+      ++net_.sends[rank_];
+      net_.largest[rank_] = std::max(net_.largest[rank_], s.bytes);
+    }
+    sends_.clear();
+    net_.cv.notify_all();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    auto wait = [&] {
+      if (net_.aborted) throw std::runtime_error("another rank failed");
+      if (net_.cv.wait_until(lk, deadline) == std::cv_status::timeout)
+        throw std::runtime_error("rank " + std::to_string(rank_) + ": deadlock (no progress for 20 s)");
+    };
+    while (!recvs_.empty()) {
+      bool matched = false;
+      std::vector<std::pair<int, int>> blocked;  // MPI matches in posting order per (source, tag)
+      for (auto it = recvs_.begin(); it != recvs_.end();) {
+        const std::pair<int, int> key{it->peer, it->tag};
+        auto& q = net_.box[{it->peer, rank_, it->tag}];
+        if (std::find(blocked.begin(), blocked.end(), key) != blocked.end() || q.empty()) {
+          blocked.push_back(key);
+          ++it;
+          continue;
+        }
+        if (q.front().size() != it->bytes)
+          throw std::runtime_error("rank " + std::to_string(rank_) + ": receive of " + std::to_string(it->bytes) +
+                                   " bytes from " + std::to_string(it->peer) + " matched a " +
+                                   std::to_string(q.front().size()) + "-byte message");
+        if (it->bytes) std::memcpy(it->buf, q.front().data(), it->bytes);
+        q.pop_front();
+        --net_.unconsumed[it->peer];
+        it = recvs_.erase(it);
+        matched = true;
+      }
+      if (matched) net_.cv.notify_all();
+      else wait();
+    }
+    while (net_.unconsumed[rank_] > 0) wait();  // rendezvous: sends complete when received
+  }
+
+ private:
+  struct Req {
+    void* buf;
+    std::size_t bytes;
+    int peer, tag;
+  };
+  void check_peer(int peer) const {
+    if (peer < 0 || peer >= size_ || peer == rank_)
+      throw std::runtime_error("rank " + std::to_string(rank_) + ": bad peer " + std::to_string(peer));
+  }
+  Net& net_;
+  int rank_, size_;
+  std::vector<Req> sends_, recvs_;
+};
+
+constexpr unsigned char kGuard = 0xA5;
+constexpr std::size_t kGuardBytes = 64;
+
+struct Case {
+  const CollectiveAlgorithm* algo = nullptr;
+  OpKind op = OpKind::allreduce;
+  int p = 1;
+  std::size_t bytes = 0;
+  DType dtype = DType::float32;
+  RedOp redop = RedOp::sum;
+  bool inplace = false;
+  InPlaceConvention conv = InPlaceConvention::mpi;
+  std::size_t chunk = 0;
+  std::vector<int> nodes;  // empty: one node
+  int root = 0;
+  std::string describe() const {
+    std::string s = std::string(algo->name) + " " + std::string(op_descriptor(op).name) + " p=" +
+                    std::to_string(p) + " bytes=" + std::to_string(bytes) + " " + std::string(dtype_name(dtype)) +
+                    " " + std::string(redop_name(redop)) + (inplace ? " in-place" : " out-of-place") +
+                    (inplace ? (conv == InPlaceConvention::mpi ? "(mpi)" : "(nccl)") : "") +
+                    " chunk=" + std::to_string(chunk) + " root=" + std::to_string(root) + " nodes=";
+    for (int n : nodes) s += std::to_string(n);
+    return s;
+  }
+};
+
+Case make_case(const CollectiveAlgorithm& a, OpKind op, int p, std::size_t bytes, DType dtype = DType::float32,
+               RedOp redop = RedOp::sum) {
+  Case k;
+  k.algo = &a;
+  k.op = op;
+  k.p = p;
+  k.bytes = bytes;
+  k.dtype = dtype;
+  k.redop = redop;
+  return k;
+}
+
+struct Outcome {
+  std::size_t wrong = 0;            // elements of the result that are wrong, over all ranks
+  std::size_t send_changed = 0;     // elements of an out-of-place send buffer that changed
+  int guards_broken = 0;            // receive or scratch buffers written past their end
+  std::string error;                // an exception on some rank
+  std::vector<std::size_t> sends, largest;
+};
+
+Outcome simulate(const Case& k) {
+  const OpDescriptor& op = op_descriptor(k.op);
+  const std::size_t es = dtype_size(k.dtype);
+  Pattern pat(k.dtype, op.reduces, k.redop, k.p, 7);
+  std::vector<OpLayout> layouts;
+  std::vector<Bytes> sendbuf(k.p), recvbuf(k.p), scratch(k.p);
+  std::vector<AlgoCall> calls(k.p);
+  for (int r = 0; r < k.p; ++r) {
+    const OpLayout l = op.layout(k.bytes, k.dtype, k.p, r, k.conv);
+    layouts.push_back(l);
+    AlgoCall& c = calls[r];
+    c.op = &op;
+    c.layout = l;
+    c.inplace = k.inplace;
+    c.dtype = k.dtype;
+    c.redop = k.redop;
+    c.root = k.root;
+    c.chunk_bytes = k.chunk;
+    c.node_of = k.nodes;
+    if (k.inplace) {
+      recvbuf[r].assign(l.buffer_count(true) * es + kGuardBytes, kGuard);
+      c.send = recvbuf[r].data() + l.inplace_send_offset * es;
+      c.recv = recvbuf[r].data() + l.inplace_recv_offset * es;
+    } else {
+      sendbuf[r].assign(l.send_count * es + 1, 0);
+      recvbuf[r].assign(l.recv_count * es + kGuardBytes, kGuard);
+      c.send = sendbuf[r].data();
+      c.recv = recvbuf[r].data();
+      fill_poison(c.recv, l.recv_count, k.dtype);
+    }
+    pat.fill(const_cast<void*>(c.send), l.send_count, r, 0);
+    scratch[r].assign(k.algo->scratch_bytes(c, k.p) + kGuardBytes, kGuard);
+    c.scratch = scratch[r].data();
+  }
+  Net net(k.p);
+  std::vector<std::string> errors(k.p);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < k.p; ++r)
+    threads.emplace_back([&, r] {
+      try {
+        FakeP2P p2p(net, r, k.p);
+        k.algo->run(p2p, calls[r]);
+      } catch (const std::exception& e) {
+        errors[r] = e.what();
+        std::lock_guard lk(net.m);
+        net.aborted = true;
+        net.cv.notify_all();
+      }
+    });
+  for (auto& t : threads) t.join();
+  Outcome o;
+  o.sends = net.sends;
+  o.largest = net.largest;
+  for (int r = 0; r < k.p; ++r) {
+    if (!errors[r].empty() && o.error.empty()) o.error = "rank " + std::to_string(r) + ": " + errors[r];
+    const OpLayout& l = layouts[r];
+    o.wrong += pat.check(calls[r].recv, op.segments(l, r, k.p, k.root));
+    if (!k.inplace) o.send_changed += pat.check_source(calls[r].send, l.send_count, r, 0);
+    for (const Bytes* b : {&recvbuf[r], &scratch[r]})
+      for (std::size_t i = b->size() - kGuardBytes; i < b->size(); ++i)
+        if ((*b)[i] != kGuard) {
+          ++o.guards_broken;
+          break;
+        }
+  }
+  return o;
+}
+
+void expect_exact(const Case& k) {
+  SCOPED_TRACE(k.describe());
+  const Outcome o = simulate(k);
+  EXPECT_EQ(o.error, "");
+  EXPECT_EQ(o.wrong, 0u);
+  EXPECT_EQ(o.send_changed, 0u);
+  EXPECT_EQ(o.guards_broken, 0);
+}
+
+// Sizes in bytes: empty, one element, a few, not divisible by any rank count, and larger than the
+// small chunks below (so chunks split blocks, with a short last chunk).
+constexpr std::size_t kSizes[] = {0, 8, 24, 1000, 4104};
+struct TypeOp {
+  DType dtype;
+  RedOp redop;
+};
+constexpr TypeOp kTypes[] = {{DType::float32, RedOp::sum}, {DType::int64, RedOp::prod}, {DType::uint8, RedOp::min}};
+
+void every_case(const CollectiveAlgorithm& a, const std::vector<std::vector<int>>& (*layouts)(int) = nullptr) {
+  // Node layouts multiply the cases: there, one type (the reductions are the same code anyway).
+  const std::size_t ntypes = layouts ? 1 : std::size(kTypes);
+  for (OpKind op : a.ops)
+    for (int p = 1; p <= 9; ++p)
+      for (std::size_t bytes : kSizes)
+        for (const TypeOp& t : std::span(kTypes, ntypes))
+          for (int place = 0; place < 3; ++place)
+            for (std::size_t chunk : {std::size_t{0}, std::size_t{24}}) {
+              if (chunk && bytes > 1000) continue;  // many tiny chunks: slow, and 1000 already splits
+              Case k = make_case(a, op, p, bytes, t.dtype, t.redop);
+              k.inplace = place > 0;
+              k.conv = place == 2 ? InPlaceConvention::nccl : InPlaceConvention::mpi;
+              k.chunk = chunk;
+              if (op == OpKind::broadcast) k.root = (p * 5 + 3) % p;  // varies with p; not always 0
+              if (layouts) {
+                for (const auto& nodes : layouts(p)) {
+                  k.nodes = nodes;
+                  expect_exact(k);
+                }
+              } else {
+                expect_exact(k);
+              }
+            }
+}
+
+TEST(Algorithms, Ring) { every_case(algo::ring); }
+TEST(Algorithms, RecursiveDoubling) { every_case(algo::recursive_doubling); }
+TEST(Algorithms, Rabenseifner) { every_case(algo::rabenseifner); }
+TEST(Algorithms, RecursiveHalving) { every_case(algo::recursive_halving); }
+TEST(Algorithms, Pairwise) { every_case(algo::pairwise); }
+TEST(Algorithms, Bruck) { every_case(algo::bruck); }
+TEST(Algorithms, Linear) { every_case(algo::linear); }
+TEST(Algorithms, Binomial) { every_case(algo::binomial); }
+TEST(Algorithms, Chain) { every_case(algo::chain); }
+
+// Node layouts for p ranks: one node, one rank per node, equal nodes of 2 and 3 (the last one
+// short when p does not divide), ranks dealt round-robin over two nodes (nodes not contiguous
+// in rank order), a lone first rank, and node ids that are not 0..m-1.
+const std::vector<std::vector<int>>& node_layouts(int p) {
+  static std::map<int, std::vector<std::vector<int>>> cache;
+  auto& v = cache[p];
+  if (!v.empty()) return v;
+  std::vector<int> one(p, 0), each(p), pairs(p), threes(p), dealt(p), lone(p), sparse(p);
+  for (int r = 0; r < p; ++r) {
+    each[r] = r;
+    pairs[r] = r / 2;
+    threes[r] = r / 3;
+    dealt[r] = r % 2;
+    lone[r] = r == 0 ? 0 : 1;
+    sparse[r] = 10 - 3 * (r % 3);
+  }
+  v = {{}, one, each, pairs, threes, dealt, lone, sparse};
+  return v;
+}
+
+TEST(Algorithms, HierarchicalOnFakeNodeLayouts) { every_case(algo::hierarchical, node_layouts); }
+
+TEST(Algorithms, EveryAlgorithmIsTestedHere) {
+  // Each registered algorithm has a test above; a new one must add its own.
+  EXPECT_EQ(collective_algorithms().size(), 10u);
+}
+
+// --chunk: a large reducing exchange moves in chunk-sized messages, never larger.
+TEST(Algorithms, RingAllreducePipelinesInChunks) {
+  Case k = make_case(algo::ring, OpKind::allreduce, 2, 4000 * 4);  // 4000 floats: blocks of 2000
+  k.chunk = 400 * 4;
+  const Outcome o = simulate(k);
+  ASSERT_EQ(o.error, "");
+  EXPECT_EQ(o.wrong, 0u);
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(o.largest[r], 400u * 4) << "rank " << r;
+    EXPECT_EQ(o.sends[r], 2u * 5) << "rank " << r;  // reduce-scatter and all-gather, 5 chunks each
+  }
+  k.chunk = 0;  // the default (256 KiB) holds a whole block: one message per step
+  const Outcome d = simulate(k);
+  EXPECT_EQ(d.sends[0], 2u);
+  EXPECT_EQ(d.largest[0], 2000u * 4);
+}
+
+TEST(Algorithms, ChainPipelinesInChunks) {
+  Case k = make_case(algo::chain, OpKind::broadcast, 4, 1000 * 8, DType::float64);
+  k.chunk = 100 * 8;
+  k.root = 1;
+  const Outcome o = simulate(k);
+  ASSERT_EQ(o.error, "");
+  EXPECT_EQ(o.wrong, 0u);
+  // root 1 -> 2 -> 3 -> 0: every rank but the last forwards 10 chunks.
+  EXPECT_EQ(o.sends, (std::vector<std::size_t>{0, 10, 10, 10}));
+  EXPECT_EQ(o.largest[1], 100u * 8);
+}
+
+// Hierarchical on 2 nodes x 2 ranks: the inter-node rings carry a quarter of the buffer each way
+// (count/g split in two), the intra-node rings half of it; nothing larger travels.
+TEST(Algorithms, HierarchicalMovesPartsBetweenNodes) {
+  Case k = make_case(algo::hierarchical, OpKind::allreduce, 4, 4000 * 4);
+  k.nodes = {0, 0, 1, 1};
+  k.chunk = 1 << 20;
+  const Outcome o = simulate(k);
+  ASSERT_EQ(o.error, "");
+  EXPECT_EQ(o.wrong, 0u);
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_EQ(o.sends[r], 4u) << "rank " << r;  // intra RS, inter RS + AG, intra AG
+    EXPECT_EQ(o.largest[r], 2000u * 4) << "rank " << r;
+  }
+}
+
+// The --algo auto rule (kAutoRule) at its boundaries.
+TEST(Algorithms, AutoRule) {
+  auto pick = [](OpKind op, std::size_t bytes, AutoTopology t = {8, 1, 8}, DType d = DType::float32) {
+    const OpLayout l = op_descriptor(op).layout(bytes, d, t.nranks, 0, InPlaceConvention::mpi);
+    return std::string(auto_algorithm(op, l, d, t));
+  };
+  EXPECT_EQ(pick(OpKind::allreduce, 8), "recursive_doubling");
+  EXPECT_EQ(pick(OpKind::allreduce, 16 * 1024 - 4), "recursive_doubling");
+  EXPECT_EQ(pick(OpKind::allreduce, 16 * 1024), "rabenseifner");
+  EXPECT_EQ(pick(OpKind::allreduce, 1 << 20), "ring");
+  EXPECT_EQ(pick(OpKind::allreduce, 1 << 20, {16, 2, 8}), "hierarchical");
+  EXPECT_EQ(pick(OpKind::allreduce, 8, {16, 2, 8}), "recursive_doubling");
+  EXPECT_EQ(pick(OpKind::allreduce, 1 << 20, {2, 2, 1}), "ring");  // one rank per node
+  EXPECT_EQ(pick(OpKind::allgather, 32 * 1024), "recursive_doubling");
+  EXPECT_EQ(pick(OpKind::allgather, 64 * 1024), "ring");
+  EXPECT_EQ(pick(OpKind::reducescatter, 32 * 1024), "recursive_halving");
+  EXPECT_EQ(pick(OpKind::reducescatter, 64 * 1024), "ring");
+  EXPECT_EQ(pick(OpKind::alltoall, 8 * 256), "bruck");  // 256 B per peer
+  EXPECT_EQ(pick(OpKind::alltoall, 8 * 260), "linear");
+  EXPECT_EQ(pick(OpKind::alltoall, 8 * 16 * 1024), "pairwise");
+  EXPECT_EQ(pick(OpKind::broadcast, 1024), "binomial");
+  EXPECT_EQ(pick(OpKind::broadcast, 64 * 1024), "chain");
+  EXPECT_EQ(pick(OpKind::pingpong, 8), "native");
+  // Every choice implements the op it was chosen for.
+  for (const OpDescriptor* d : all_ops())
+    for (std::size_t bytes : {std::size_t{8}, std::size_t{1} << 14, std::size_t{1} << 26}) {
+      const std::string a = pick(d->kind, bytes, {16, 2, 8});
+      if (a == "native") {
+        EXPECT_FALSE(any_algorithm_supports(d->kind)) << d->name;
+        continue;
+      }
+      ASSERT_NE(find_collective_algorithm(a), nullptr) << a;
+      EXPECT_TRUE(algorithm_supports(*find_collective_algorithm(a), d->kind)) << a << " " << d->name;
+    }
+}
+
+TEST(Algorithms, RegistryNamesAndOps) {
+  EXPECT_EQ(algorithms_for(OpKind::allreduce), "ring, recursive_doubling, rabenseifner, hierarchical");
+  EXPECT_EQ(algorithms_for(OpKind::alltoall), "pairwise, bruck, linear");
+  EXPECT_EQ(algorithms_for(OpKind::sendrecv), "");
+  EXPECT_EQ(find_collective_algorithm("quantum"), nullptr);
+}
+
+}  // namespace
+}  // namespace fb

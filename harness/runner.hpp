@@ -27,6 +27,12 @@ struct Series {
   std::string algo = "native";
   std::string p2p_api = "tag";
   int window = 1;
+  std::string mem = "host";  // resolved: the test's mem, or the backend's own
+  int cuda_graph = 0;
+  bool blocking = false;
+  bool cpu_time = false;
+  std::string nccl_algo = {};
+  std::string nccl_proto = {};
   std::string label() const;  // "allreduce float32 sum out-of-place"
 };
 

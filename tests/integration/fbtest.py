@@ -41,7 +41,7 @@ CSV_COLUMNS = [
     "redop", "root", "inplace", "nranks", "nnodes", "ranks_per_node", "requested_bytes", "bytes",
     "count", "iters", "warmup", "ops_per_sample", "check_iters", "time_us", "time_min_us",
     "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us", "algbw_GBps", "busbw_GBps",
-    "wrong", "slowest_rank", "slowest_host", "slowest_share", "skew",
+    "msg_rate_Mps", "wrong", "slowest_rank", "slowest_host", "slowest_share", "skew",
     "model_fabric", "model_algo", "model_time_us", "model_busbw_GBps", "model_err_pct", "model_bottleneck",
 ]
 # Empty in CSV, null in JSON, when no prediction was made.
@@ -52,7 +52,7 @@ INT_COLUMNS = {
 }
 FLOAT_COLUMNS = {
     "time_us", "time_min_us", "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us",
-    "algbw_GBps", "busbw_GBps", "slowest_share", "skew",
+    "algbw_GBps", "busbw_GBps", "msg_rate_Mps", "slowest_share", "skew",
 }
 BOOL_COLUMNS = {"inplace"}
 

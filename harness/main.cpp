@@ -217,10 +217,11 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
   if (root) sinks.begin(make_meta(world, cfg, backends));
   if (fabric) sinks.set_fabric(&*fabric);
   try {
-    // On a hang, backends that can abort a stuck op do so (NCCL: ncclCommAbort) before the job ends.
+    // On a hang the files are closed with the watchdog's status first; then backends that can
+    // abort a stuck op do so (NCCL: ncclCommAbort) before the job ends.
     Watchdog watchdog(world, cfg.timeout_s, [&sinks, &backends](const std::string& status) {
-      for (auto& b : backends) b->abort_from_watchdog();
       sinks.end(status);
+      for (auto& b : backends) b->abort_from_watchdog();
     });
     const RunOutcome out = run_tests(world, tests, {&sinks}, &watchdog, cfg.progress);
     watchdog.finish();

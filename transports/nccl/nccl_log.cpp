@@ -57,7 +57,7 @@ std::string transports(const std::vector<std::string>& lines) {
     std::smatch m;
     if (std::regex_search(l, m, using_nics)) {
       std::string list = m[2].str();
-      const auto oob = list.find(" ; ");
+      const auto oob = list.find("; OOB");  // NCCL: "Using%s %s; OOB %s:%s"
       if (oob != std::string::npos) list = list.substr(0, oob);
       auto& devs = nics[m[1].str()];
       for (auto it = std::sregex_iterator(list.begin(), list.end(), nic); it != std::sregex_iterator(); ++it) {

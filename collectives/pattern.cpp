@@ -10,13 +10,6 @@ namespace fb {
 
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 // Store an integer-valued double into one element of `dtype` (exact by construction).
 void store(DType t, void* dst, double v) {
   switch (t) {
@@ -34,18 +27,8 @@ void store(DType t, void* dst, double v) {
 }
 
 void store_poison(DType t, void* dst) {
-  switch (t) {
-    case DType::int8: { auto x = std::numeric_limits<std::int8_t>::max(); std::memcpy(dst, &x, 1); break; }
-    case DType::uint8: { auto x = std::numeric_limits<std::uint8_t>::max(); std::memcpy(dst, &x, 1); break; }
-    case DType::int32: { auto x = std::numeric_limits<std::int32_t>::max(); std::memcpy(dst, &x, 4); break; }
-    case DType::uint32: { auto x = std::numeric_limits<std::uint32_t>::max(); std::memcpy(dst, &x, 4); break; }
-    case DType::int64: { auto x = std::numeric_limits<std::int64_t>::max(); std::memcpy(dst, &x, 8); break; }
-    case DType::uint64: { auto x = std::numeric_limits<std::uint64_t>::max(); std::memcpy(dst, &x, 8); break; }
-    case DType::float16:
-    case DType::bfloat16: { std::uint16_t x = 0x7fc1; if (t == DType::float16) x = 0x7e01; std::memcpy(dst, &x, 2); break; }
-    case DType::float32: { std::uint32_t x = 0x7fc00001u; std::memcpy(dst, &x, 4); break; }
-    case DType::float64: { std::uint64_t x = 0x7ff8000000000001ull; std::memcpy(dst, &x, 8); break; }
-  }
+  const std::uint64_t bits = pattern_poison_bits(t);
+  std::memcpy(dst, &bits, dtype_size(t));  // little-endian: the low bytes
 }
 
 // The magnitude bound every value and result must stay below (strictly below the poison).
@@ -66,76 +49,37 @@ void cyclic_copy(unsigned char* dst, std::size_t count, const std::vector<unsign
 
 }  // namespace
 
+PatternParams make_pattern_params(DType dtype, bool reduces, RedOp redop, int nranks, std::uint64_t seed) {
+  PatternParams p;
+  p.dtype = dtype;
+  p.reduces = reduces;
+  p.redop = redop;
+  p.is_signed = dtype_is_signed(dtype);
+  p.nranks = nranks;
+  p.seed = seed;
+  const std::uint64_t n = static_cast<std::uint64_t>(std::max(nranks, 1));
+  const double range = std::min(bound(dtype), 1048576.0);
+  p.range = static_cast<std::uint64_t>(range);
+  p.half = std::floor(range / 2);
+  const double per = p.is_signed ? 1.0 : 3.0;
+  const auto contributors = static_cast<std::uint64_t>(std::max(1.0, std::floor(bound(dtype) / per)));
+  p.sum_stride = (n + contributors - 1) / contributors;
+  const auto max_twos = static_cast<std::uint64_t>(std::max(1.0, std::floor(std::log2(bound(dtype)))));
+  p.prod_stride = (n + max_twos - 1) / max_twos;
+  return p;
+}
+
 Pattern::Pattern(DType dtype, bool reduces, RedOp redop, int nranks, std::uint64_t seed)
-    : dtype_(dtype), reduces_(reduces), redop_(redop), nranks_(nranks), seed_(seed), esize_(dtype_size(dtype)) {
+    : dtype_(dtype), reduces_(reduces), params_(make_pattern_params(dtype, reduces, redop, nranks, seed)),
+      esize_(dtype_size(dtype)) {
   if (!reduces_) return;
   expected_.resize(kPatternPeriod * esize_);
   for (std::size_t j = 0; j < kPatternPeriod; ++j) store(dtype_, expected_.data() + j * esize_, expected_reduced(j));
 }
 
-double Pattern::value(int rank, std::size_t index) const {
-  const std::size_t j = (index + seed_ * 7) % kPatternPeriod;
-  const bool is_signed = dtype_is_signed(dtype_);
-  const std::uint64_t r = static_cast<std::uint64_t>(rank);
-  const std::uint64_t n = static_cast<std::uint64_t>(std::max(nranks_, 1));
-  // Per (seed, rank, element) hash: every reduction below varies from element to element, so a
-  // shifted, misplaced or swapped block never matches the expected data by accident.
-  const auto h = splitmix64((seed_ << 40) ^ (r << 20) ^ j ^ (r * 0x100000001b3ull));
-  if (!reduces_) {
-    const double range = std::min(bound(dtype_), 1048576.0);
-    double v = static_cast<double>(h % static_cast<std::uint64_t>(range));
-    if (is_signed) v -= std::floor(range / 2);
-    return v;
-  }
-  switch (redop_) {
-    case RedOp::sum: {
-      // At most `contributors` ranks hold a non-zero value per element: partial sums stay exact.
-      const double per = is_signed ? 1.0 : 3.0;
-      const auto contributors = static_cast<std::uint64_t>(std::max(1.0, std::floor(bound(dtype_) / per)));
-      const std::uint64_t stride = (n + contributors - 1) / contributors;
-      if ((r + j) % stride != 0) return 0.0;
-      const double k = static_cast<double>(h % 3);
-      return is_signed ? k - 1.0 : k + 1.0;
-    }
-    case RedOp::prod: {
-      // Factors 1 and 2 (and -1 for signed): the product is +-2^k with k below log2(bound).
-      // Only ranks on the stride may hold a 2, and each of those does so with probability 1/2.
-      const auto max_twos = static_cast<std::uint64_t>(std::max(1.0, std::floor(std::log2(bound(dtype_)))));
-      const std::uint64_t stride = (n + max_twos - 1) / max_twos;
-      double v = ((r + j) % stride == 0 && (h & 1u) != 0) ? 2.0 : 1.0;
-      if (is_signed && (h >> 1) % 7 == 0) v = -v;
-      return v;
-    }
-    case RedOp::min:
-    case RedOp::max: {
-      // Values in [lo, lo + 60]. One rank per element (the "winner") holds the element's result;
-      // every other rank holds a value on the losing side of it, so the result varies per element
-      // for any number of ranks.
-      const double lo = is_signed ? -30.0 : 0.0;
-      const std::uint64_t g = splitmix64((seed_ * 0x2545f4914f6cdd1dull) ^ (j << 1) ^ 0x5bd1e995ull);
-      const double target = lo + static_cast<double>((g >> 32) % 61);
-      if (r == g % n) return target;
-      const auto span = [](double x) { return static_cast<std::uint64_t>(x) + 1; };
-      if (redop_ == RedOp::max) return lo + static_cast<double>(h % span(target - lo));
-      return target + static_cast<double>(h % span(lo + 60.0 - target));
-    }
-  }
-  return 0.0;
-}
+double Pattern::value(int rank, std::size_t index) const { return pattern_value(params_, rank, index); }
 
-double Pattern::expected_reduced(std::size_t index) const {
-  double acc = value(0, index);
-  for (int r = 1; r < nranks_; ++r) {
-    const double v = value(r, index);
-    switch (redop_) {
-      case RedOp::sum: acc += v; break;
-      case RedOp::prod: acc *= v; break;
-      case RedOp::min: acc = std::min(acc, v); break;
-      case RedOp::max: acc = std::max(acc, v); break;
-    }
-  }
-  return acc;
-}
+double Pattern::expected_reduced(std::size_t index) const { return pattern_expected_reduced(params_, index); }
 
 const std::vector<unsigned char>& Pattern::table_for(int rank) const {
   if (cached_rank_ != rank) {

@@ -16,10 +16,9 @@
 
 #include "collectives/dtype.hpp"
 #include "collectives/op.hpp"
+#include "collectives/pattern_math.hpp"
 
 namespace fb {
-
-constexpr std::size_t kPatternPeriod = 4099;  // prime: block sizes never alias it
 
 // Rank `rank`'s pattern (for `op`'s role: reduced ops use the reduction pattern) over one period.
 class Pattern {
@@ -28,6 +27,9 @@ class Pattern {
   Pattern(DType dtype, bool reduces, RedOp redop, int nranks, std::uint64_t seed);
 
   DType dtype() const { return dtype_; }
+  // The resolved parameters, for device kernels that compute the same values
+  // (collectives/pattern_math.hpp).
+  const PatternParams& params() const { return params_; }
   // Write `count` elements of rank `rank`'s data, starting at pattern element `offset`.
   void fill(void* dst, std::size_t count, int rank, std::size_t offset) const;
   // Count elements of `src` that differ from rank `source`'s data from element `offset` on.
@@ -48,9 +50,7 @@ class Pattern {
 
   DType dtype_;
   bool reduces_;
-  RedOp redop_;
-  int nranks_;
-  std::uint64_t seed_;
+  PatternParams params_;
   std::size_t esize_;
   mutable int cached_rank_ = -1;
   mutable std::vector<unsigned char> cached_table_;  // one period of cached_rank_'s data

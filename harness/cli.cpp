@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <tuple>
+#include <memory>
 
 #include "collectives/error.hpp"
 #include "collectives/p2p.hpp"
@@ -67,7 +68,16 @@ constexpr TestOption kTestOptions[] = {
     {"--place", "place", "out (out-of-place), in (in-place) or both (default out)"},
     {"--p2p-api", "p2p_api", "sendrecv/bidir/pingpong over ucx: tag (default), put (RMA with a completion flag) or am (active messages)"},
     {"--window", "window", "sendrecv/bidir: messages in flight per op, >= 1; times are reported per message (default 1)"},
-    {"--mem", "mem", "buffer memory: host (default) or cuda"},
+    {"--mem", "mem", "buffer memory: host or cuda (default: host for mpi and ucx, cuda for nccl)"},
+    {"--cuda-graph", "cuda_graph", "nccl: capture N ops in one CUDA graph and time its replays (one sample = N ops; 0 = off, default)"},
+    {"--nccl-algo", "nccl_algo", "nccl: NCCL_ALGO for the communicator: Ring, Tree, NVLS, NVLSTree, CollnetDirect, CollnetChain, PAT, a list, ^ to exclude (default: NCCL chooses)"},
+    {"--nccl-proto", "nccl_proto", "nccl: NCCL_PROTO: LL, LL128, Simple, a list, ^ to exclude (default: NCCL chooses)"},
+};
+
+// Per-test keys that are switches on the command line (--KEY) and true/false in plan files.
+constexpr TestOption kTestFlags[] = {
+    {"--blocking", "blocking", "nccl: wait for every op before enqueueing the next (nccl-tests -z); default: stream order"},
+    {"--cpu-time", "cpu_time", "nccl: time samples with the host clock, enqueue to completion (nccl-tests -C), not CUDA events"},
 };
 
 }  // namespace
@@ -105,9 +115,15 @@ CliResult parse_command_line(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run tests under mpirun/srun and write results");
   run->footer(std::string("--algo ") + kAutoRule + ".");
   std::vector<std::string> values(std::size(kTestOptions));
+  std::vector<std::unique_ptr<bool>> flag_holders;
   std::vector<CLI::Option*> options;
   for (std::size_t i = 0; i < std::size(kTestOptions); ++i)
     options.push_back(run->add_option(kTestOptions[i].flags, values[i], kTestOptions[i].help)->type_name("VALUE"));
+  std::vector<CLI::Option*> flag_options;
+  for (std::size_t i = 0; i < std::size(kTestFlags); ++i) {
+    flag_holders.push_back(std::make_unique<bool>(false));  // CLI11 keeps a pointer to it
+    flag_options.push_back(run->add_flag(kTestFlags[i].flags, *flag_holders.back(), kTestFlags[i].help));
+  }
   RunConfig& cfg = result.config;
   std::string timeout_text;
   run->add_option("--plan", cfg.plan_path, "YAML plan: a list of tests with the same keys (configs/plans/)");
@@ -389,6 +405,8 @@ CliResult parse_command_line(int argc, char** argv) {
   KeyValues given;
   for (std::size_t i = 0; i < std::size(kTestOptions); ++i)
     if (options[i]->count() > 0) given.emplace_back(kTestOptions[i].key, values[i]);
+  for (std::size_t i = 0; i < std::size(kTestFlags); ++i)
+    if (flag_options[i]->count() > 0) given.emplace_back(kTestFlags[i].key, "true");
 
   if (!cfg.plan_path.empty()) {
     cfg.tests = load_plan(cfg.plan_path, given);

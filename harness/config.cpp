@@ -1,6 +1,7 @@
 #include "harness/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -98,6 +99,35 @@ std::string join_names(const Range& r, Name name) {
   return s;
 }
 
+bool parse_bool(const std::string& where, const std::string& key, const std::string& v) {
+  if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
+  if (v == "false" || v == "no" || v == "off" || v == "0") return false;
+  bad(where, key, "expected true or false, got '" + v + "'");
+}
+
+// NCCL_ALGO / NCCL_PROTO values: a comma-separated list of NCCL's names (any case), optionally
+// prefixed with ^ to exclude them; "" or "auto" lets NCCL choose.
+std::string parse_nccl_list(const std::string& where, const std::string& key, const std::string& v,
+                            const std::vector<std::string>& names) {
+  if (v.empty() || v == "auto") return "";
+  const bool exclude = v[0] == '^';
+  std::string out = exclude ? "^" : "";
+  for (const auto& item : split_list(exclude ? v.substr(1) : v)) {
+    auto lower = [](std::string x) {
+      for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return x;
+    };
+    auto it = std::find_if(names.begin(), names.end(), [&](const std::string& n) { return lower(n) == lower(item); });
+    if (it == names.end()) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      bad(where, key, "unknown NCCL name '" + item + "' (known: " + known + "; a list, ^ to exclude, or auto)");
+    }
+    out += (out.empty() || out == "^" ? "" : ",") + *it;
+  }
+  return out;
+}
+
 std::string fmt_double(double d) {
   std::ostringstream o;
   o << d;
@@ -119,7 +149,8 @@ const std::vector<std::string>& test_keys() {
   static const std::vector<std::string> keys = {"name",  "backend", "op",    "algo",  "chunk",    "minbytes",
                                                 "maxbytes", "stepfactor", "stepbytes", "iters", "warmup",
                                                 "check", "batch", "dtype", "redop", "root",  "place",
-                                                "p2p_api", "window", "mem"};
+                                                "p2p_api", "window", "mem", "cuda_graph", "blocking",
+                                                "cpu_time", "nccl_algo", "nccl_proto"};
   return keys;
 }
 
@@ -168,6 +199,16 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
   } else if (key == "mem") {
     if (v != "host" && v != "cuda") bad(where, key, "unknown memory type '" + v + "' (host or cuda)");
     s.mem = v;
+  } else if (key == "cuda_graph") {
+    s.cuda_graph = static_cast<int>(parse_int(where, key, v, 0, 1 << 20));
+  } else if (key == "blocking") {
+    s.blocking = parse_bool(where, key, v);
+  } else if (key == "cpu_time") {
+    s.cpu_time = parse_bool(where, key, v);
+  } else if (key == "nccl_algo") {
+    s.nccl_algo = parse_nccl_list(where, key, v, {"Tree", "Ring", "CollnetDirect", "CollnetChain", "NVLS", "NVLSTree", "PAT"});
+  } else if (key == "nccl_proto") {
+    s.nccl_proto = parse_nccl_list(where, key, v, {"LL", "LL128", "Simple"});
   } else if (key == "check") {
     s.check = static_cast<int>(parse_int(where, key, v, 0, 1000000));
   } else if (key == "batch") {
@@ -200,6 +241,8 @@ void validate_test(const TestSpec& s) {
     bad(w, "minbytes", format_bytes(s.minbytes) + " is larger than maxbytes " + format_bytes(s.maxbytes));
   if (s.stepbytes == 0 && !(s.stepfactor > 1.0) && s.minbytes != s.maxbytes)
     bad(w, "stepfactor", "must be greater than 1 (got " + fmt_double(s.stepfactor) + ")");
+  if (s.blocking && s.cuda_graph > 0)
+    bad(w, "blocking", "cannot be combined with cuda_graph (a graph replays its ops back to back)");
   if (s.sizes().size() > kMaxSizes)
     bad(w, "stepbytes", "the sweep has more than " + std::to_string(kMaxSizes) + " sizes");
 }
@@ -243,7 +286,10 @@ std::string RunConfig::canonical() const {
     o << "\n" << p << "redop=";
     for (std::size_t k = 0; k < t.redops.size(); ++k) o << (k ? "," : "") << redop_name(t.redops[k]);
     o << "\n" << p << "root=" << t.root << "\n" << p << "place=" << place_name(t.place) << "\n"
-      << p << "p2p_api=" << t.p2p_api << "\n" << p << "window=" << t.window << "\n" << p << "mem=" << t.mem << "\n";
+      << p << "p2p_api=" << t.p2p_api << "\n" << p << "window=" << t.window << "\n" << p << "mem=" << t.mem << "\n"
+      << p << "cuda_graph=" << t.cuda_graph << "\n" << p << "blocking=" << t.blocking << "\n"
+      << p << "cpu_time=" << t.cpu_time << "\n" << p << "nccl_algo=" << t.nccl_algo << "\n"
+      << p << "nccl_proto=" << t.nccl_proto << "\n";
   }
   return o.str();
 }

@@ -36,7 +36,14 @@ struct TestSpec {
   Place place = Place::out;
   std::string p2p_api = "tag";  // pairwise ops over ucx: tag, put or am
   int window = 1;               // sendrecv/bidir: messages in flight per op
-  std::string mem = "host";     // buffer memory: host or cuda
+  std::string mem;              // buffer memory: host or cuda; "" = the backend's own
+  // Device backends (nccl): ops per CUDA graph (0 = no graphs), a synchronisation after every
+  // op, host-clock samples (the CPU-overhead view, nccl-tests -C), NCCL_ALGO / NCCL_PROTO.
+  int cuda_graph = 0;
+  bool blocking = false;
+  bool cpu_time = false;
+  std::string nccl_algo = {};
+  std::string nccl_proto = {};
 
   // The sizes to run, in order (nccl-tests: min, then *factor or +step while <= max).
   std::vector<std::uint64_t> sizes() const;

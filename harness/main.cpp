@@ -167,7 +167,12 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
   if (root) sinks.begin(make_meta(world, cfg.command_line, backends));
   if (fabric) sinks.set_fabric(&*fabric);
   try {
-    Watchdog watchdog(world, cfg.timeout_s, [&sinks](const std::string& status) { sinks.end(status); });
+    // On a hang the files are closed with the watchdog's status first; then backends that can
+    // abort a stuck op do so (NCCL: ncclCommAbort) before the job ends.
+    Watchdog watchdog(world, cfg.timeout_s, [&sinks, &backends](const std::string& status) {
+      sinks.end(status);
+      for (auto& b : backends) b->abort_from_watchdog();
+    });
     const RunOutcome out = run_tests(world, tests, {&sinks}, &watchdog, cfg.progress);
     watchdog.finish();
     if (root) sinks.end(out.wrong ? "wrong-data" : "ok");

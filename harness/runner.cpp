@@ -74,7 +74,17 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
   auto skip = [&](const std::string& why) {
     if (std::find(reasons.begin(), reasons.end(), why) == reasons.end()) reasons.push_back(why);
   };
-  if (auto why = backend.unsupported_memory(test.mem)) throw UsageError(test.origin + ": mem: " + *why);
+  const std::string mem = test.mem.empty() ? backend.default_memory() : test.mem;
+  if (auto why = backend.unsupported_memory(mem)) throw UsageError(test.origin + ": mem: " + *why);
+  {
+    transports::OpCall modes;
+    modes.cuda_graph = test.cuda_graph;
+    modes.blocking = test.blocking;
+    modes.cpu_time = test.cpu_time;
+    modes.nccl_algo = test.nccl_algo;
+    modes.nccl_proto = test.nccl_proto;
+    if (auto why = backend.unsupported_modes(modes)) throw UsageError(test.origin + ": " + *why);
+  }
   const auto apis = backend.p2p_apis();
   if (std::find(apis.begin(), apis.end(), test.p2p_api) == apis.end()) {
     std::string known;
@@ -146,6 +156,12 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
           series.algo = algo_name;
           series.p2p_api = test.p2p_api;
           series.window = test.window;
+          series.mem = mem;
+          series.cuda_graph = test.cuda_graph;
+          series.blocking = test.blocking;
+          series.cpu_time = test.cpu_time;
+          series.nccl_algo = test.nccl_algo;
+          series.nccl_proto = test.nccl_proto;
           out.push_back(series);
         }
   }
@@ -191,6 +207,11 @@ transports::OpCall SeriesBuffers::call(const Series& s, const OpLayout& l, int r
   c.algo = s.algo;
   c.p2p_api = s.p2p_api;
   c.window = s.window;
+  c.cuda_graph = s.cuda_graph;
+  c.blocking = s.blocking;
+  c.cpu_time = s.cpu_time;
+  c.nccl_algo = s.nccl_algo;
+  c.nccl_proto = s.nccl_proto;
   const std::size_t es = dtype_size(s.dtype);
   if (s.inplace) {
     c.send = at(send_, l.inplace_send_offset, es);
@@ -223,7 +244,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
 
   // Timed ops move real pattern data, not zeros.
   Pattern data(s.dtype, s.op->reduces, s.redop, n, 0);
-  data.fill(const_cast<void*>(call.send), l.send_count, rank, 0);
+  backend.fill(data, const_cast<void*>(call.send), l.send_count, rank, 0);
   backend.prepare(call);
 
   phase("warm-up");
@@ -239,7 +260,9 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
               test.warmup;
   }
   int batch = test.batch;
-  if (batch <= 0) {
+  if (s.cuda_graph > 0) {
+    batch = s.cuda_graph;  // a sample is one replay of a graph of cuda_graph ops
+  } else if (batch <= 0) {
     const double op_us = world.allreduce_max(warm_us);
     batch = (test.warmup > 0 && op_us < kMinSampleUs)
                 ? std::min(kMaxAutoBatch, static_cast<int>(std::ceil(kMinSampleUs / std::max(op_us, 0.005))))
@@ -259,13 +282,13 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   std::uint64_t wrong = 0;
   for (int k = 0; k < test.check; ++k) {
     Pattern pat(s.dtype, s.op->reduces, s.redop, n, static_cast<std::uint64_t>(k) + 1);
-    fill_poison(call.recv, l.recv_count, s.dtype);
-    pat.fill(const_cast<void*>(call.send), l.send_count, rank, 0);
+    backend.poison(call.recv, l.recv_count, s.dtype);
+    backend.fill(pat, const_cast<void*>(call.send), l.send_count, rank, 0);
     // No rank writes into a peer's buffers (RMA put) before the peer has poisoned them.
     world.barrier();
     backend.run(call);
     progress.fetch_add(1, std::memory_order_relaxed);
-    wrong += pat.check(call.recv, expected_segments(s, l, call, rank, n));
+    wrong += backend.check(pat, call.recv, expected_segments(s, l, call, rank, n));
   }
   phase("summing wrong elements", true);
   wrong = static_cast<std::uint64_t>(world.allreduce_sum(static_cast<long long>(wrong)));
@@ -275,6 +298,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   r.op = std::string(s.op->name);
   r.algo = backend.algo(call);
   r.transport = merged_transports(world, backend.transport());
+  r.mem = s.mem;
   r.dtype = std::string(dtype_name(s.dtype));
   r.redop = s.op->reduces ? std::string(redop_name(s.redop)) : "";
   r.root = s.op->rooted ? s.root : -1;

@@ -30,6 +30,12 @@ struct Series {
   // Pairwise ops: each rank's partner (-1: sits out), indexed by rank; empty: the default pairs
   // (r, r + n/2). With explicit partners the lower rank of a pair is the sender.
   std::vector<int> peers{};
+  std::string mem = "host";  // resolved: the test's mem, or the backend's own
+  int cuda_graph = 0;
+  bool blocking = false;
+  bool cpu_time = false;
+  std::string nccl_algo = {};
+  std::string nccl_proto = {};
   std::string label() const;  // "allreduce float32 sum out-of-place"
 };
 

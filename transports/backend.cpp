@@ -24,6 +24,24 @@ void Backend::release(void* p, std::size_t) { std::free(p); }
 
 void Backend::prepare(const OpCall&) {}
 
+std::optional<std::string> Backend::unsupported_modes(const OpCall& c) const {
+  if (c.cuda_graph > 0) return name() + " has no CUDA graphs (cuda_graph is for the nccl backend)";
+  if (c.blocking) return name() + " runs every op to completion already (blocking is for the nccl backend)";
+  if (!c.nccl_algo.empty() || !c.nccl_proto.empty())
+    return name() + " does not run NCCL (nccl_algo and nccl_proto are for the nccl backend)";
+  return std::nullopt;
+}
+
+void Backend::fill(const Pattern& pattern, void* dst, std::size_t count, int rank, std::size_t offset) {
+  pattern.fill(dst, count, rank, offset);
+}
+
+void Backend::poison(void* dst, std::size_t count, DType dtype) { fill_poison(dst, count, dtype); }
+
+std::size_t Backend::check(const Pattern& pattern, const void* recv, const std::vector<Segment>& segments) {
+  return pattern.check(recv, segments);
+}
+
 void Backend::run_timed(const OpCall& call, int iters, int ops_per_sample, double* samples_us,
                         std::atomic<std::uint64_t>* progress) {
   using clock = std::chrono::steady_clock;

@@ -15,6 +15,7 @@
 #include "collectives/dtype.hpp"
 #include "collectives/op.hpp"
 #include "collectives/p2p.hpp"
+#include "collectives/pattern.hpp"
 #include "transports/world.hpp"
 
 namespace fb::transports {
@@ -32,6 +33,14 @@ struct OpCall : OpArgs {
   std::string p2p_api = "tag";
   int window = 1;
   std::size_t chunk_bytes = 0;  // the algorithms' pipeline chunk (--chunk); 0: their default
+  // Device backends (nccl): ops captured per CUDA graph (0: no graph), a synchronisation after
+  // every op (--blocking) instead of stream order, host-clock samples instead of device events
+  // (--cpu-time), and NCCL_ALGO / NCCL_PROTO for the library ("" lets it choose).
+  int cuda_graph = 0;
+  bool blocking = false;
+  bool cpu_time = false;
+  std::string nccl_algo = {};
+  std::string nccl_proto = {};
 };
 
 // Runs fabricbench's algorithms (collectives/p2p.hpp) over a backend's P2P: the one place an
@@ -81,6 +90,12 @@ class Backend {
     if (mem == "host") return std::nullopt;
     return name() + " runs on host memory only";
   }
+  // The memory a test's buffers are in when it does not say (--mem): "host", or "cuda" for a
+  // backend whose library runs on the device only.
+  virtual std::string default_memory() const { return "host"; }
+  // Why the device modes of `call` (cuda_graph, blocking, nccl_algo, nccl_proto) cannot run
+  // here, or nullopt. Host backends have none of them; cpu_time is how they always time.
+  virtual std::optional<std::string> unsupported_modes(const OpCall& call) const;
   // The point-to-point APIs the pairwise ops can run over (--p2p-api; "tag": tag-matched
   // send/recv, which every backend has).
   virtual std::vector<std::string> p2p_apis() const { return {"tag"}; }
@@ -90,6 +105,15 @@ class Backend {
   // Memory the backend's ops read and write. Host backends return page-aligned host memory.
   virtual void* alloc(std::size_t bytes);
   virtual void release(void* p, std::size_t bytes);
+
+  // Validation data, where the buffers live: fill `count` elements of `dst` with rank `rank`'s
+  // pattern from pattern element `offset` on, poison a receive region, and count the wrong
+  // elements of a receive region against the op's segments. The defaults run collectives/
+  // pattern.hpp on host memory; device backends override them with kernels over the same math
+  // (collectives/pattern_math.hpp) and copy only the count back.
+  virtual void fill(const Pattern& pattern, void* dst, std::size_t count, int rank, std::size_t offset);
+  virtual void poison(void* dst, std::size_t count, DType dtype);
+  virtual std::size_t check(const Pattern& pattern, const void* recv, const std::vector<Segment>& segments);
 
   // Prepare for a run of ops of this shape (e.g. build persistent requests). Called before
   // warm-up at every size; the default does nothing.
@@ -110,6 +134,11 @@ class Backend {
   // The transport of this rank's connection to `peer` ("a+b" as transport(); "" when the library
   // cannot tell or no connection was opened).
   virtual std::string peer_transport(int /*peer*/) const { return ""; }
+
+  // Called from the watchdog's thread when the job is about to be ended for a hang: a backend
+  // whose library can abort a stuck operation does so (NCCL: ncclCommAbort) before the job ends.
+  // Must be safe to call while run() is blocked in another thread. The default does nothing.
+  virtual void abort_from_watchdog() {}
 };
 
 using BackendFactory = std::function<std::unique_ptr<Backend>(World& world)>;

@@ -632,3 +632,24 @@ class LongRun:
         for f in (self._out, self._err):
             if not f.closed:
                 f.close()
+
+
+# ---- the nccl backend: compiled in? a usable GPU? -------------------------------------------
+
+def nccl_status():
+    """("not-compiled", reason), ("no-gpu", fabricbench's error line) or ("ok", "").
+
+    Asks the binary itself: `--list` for whether the backend is compiled in, then a one-rank,
+    one-op run for whether a GPU is usable (the backend's own check, cudaGetDeviceCount)."""
+    out = subprocess.run([CONFIG.binary, "--list"], capture_output=True, text=True).stdout
+    line = next((l for l in out.splitlines() if l.strip().startswith("nccl ")), "")
+    if not line or "not compiled in" in line:
+        return "not-compiled", line.strip()
+    res = run(mpirun_cmd(1, ["run", "--backend", "nccl", "-b", "8", "-e", "8", "-n", "1", "-w", "0", "-q"]),
+              timeout=300)
+    errors = res.errors()
+    if res.rc == EXIT_USAGE and errors and "no usable GPU" in errors[0]:
+        return "no-gpu", errors[0]
+    if res.rc != EXIT_OK:
+        raise AssertionError("nccl probe run failed\n" + res.describe())
+    return "ok", ""

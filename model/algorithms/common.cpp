@@ -146,7 +146,7 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
   T.b0 = f.nic_GBps_per_endpoint();
   // A host's NICs serve the ranks actually on it (the kernel shares them); a GPU uses the NIC on
   // its own PCIe switch, so a domain's idle GPUs leave their NICs idle.
-  if (f.endpoint_kind == "host" && g < f.domain_size) T.b0 *= static_cast<double>(f.domain_size) / g;
+  if (f.endpoint_kind == "host" && T.g < f.domain_size) T.b0 *= f.domain_size / T.g;
   if (!(T.b0 > 0 && std::isfinite(T.b0)))
     throw std::invalid_argument("model: " + fabric_label(f) + " gives each endpoint " + num(T.b0) +
                                 " GB/s of scale-out bandwidth; domains cannot talk");

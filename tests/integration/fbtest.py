@@ -634,17 +634,26 @@ class LongRun:
                 f.close()
 
 
-# ---- the nccl backend: compiled in? a usable GPU? -------------------------------------------
+# ---- backends: compiled in? (the nccl backend: a usable GPU?) --------------------------------
+
+def backend_line(name):
+    """The `fabricbench --list` line of backend `name` ("" when it is not listed)."""
+    out = subprocess.run([CONFIG.binary, "--list"], capture_output=True, text=True).stdout
+    return next((l.strip() for l in out.splitlines() if l.strip().startswith(name + " ")), "")
+
+
+def backend_compiled(name):
+    line = backend_line(name)
+    return bool(line) and "not compiled in" not in line
+
 
 def nccl_status():
     """("not-compiled", reason), ("no-gpu", fabricbench's error line) or ("ok", "").
 
     Asks the binary itself: `--list` for whether the backend is compiled in, then a one-rank,
     one-op run for whether a GPU is usable (the backend's own check, cudaGetDeviceCount)."""
-    out = subprocess.run([CONFIG.binary, "--list"], capture_output=True, text=True).stdout
-    line = next((l for l in out.splitlines() if l.strip().startswith("nccl ")), "")
-    if not line or "not compiled in" in line:
-        return "not-compiled", line.strip()
+    if not backend_compiled("nccl"):
+        return "not-compiled", backend_line("nccl")
     res = run(mpirun_cmd(1, ["run", "--backend", "nccl", "-b", "8", "-e", "8", "-n", "1", "-w", "0", "-q"]),
               timeout=300)
     errors = res.errors()

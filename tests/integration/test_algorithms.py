@@ -28,22 +28,17 @@ ALGOS = {
 }
 
 
-def ucx_compiled():
-    out = fbtest.run([fbtest.CONFIG.binary, "--list"]).stdout
-    return any(l.strip().startswith("ucx ") and "not compiled in" not in l for l in out.splitlines())
-
-
 class Algorithms(fbtest.FbTestCase):
     def test_every_algorithm_every_type_rank_counts_1_to_8(self):
         self.run_every_algorithm("mpi")
 
     def test_every_algorithm_over_ucx_shared_memory(self):
-        if not ucx_compiled():
+        if not fbtest.backend_compiled("ucx"):
             self.skipTest("the ucx backend is not compiled in")
         self.run_every_algorithm("ucx", ["-x", "UCX_TLS=sm,self"])
 
     def test_every_algorithm_over_ucx_tcp(self):
-        if not ucx_compiled():
+        if not fbtest.backend_compiled("ucx"):
             self.skipTest("the ucx backend is not compiled in")
         self.run_every_algorithm("ucx", ["-x", "UCX_TLS=tcp,self"])
 

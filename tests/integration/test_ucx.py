@@ -3,7 +3,6 @@ memory and over UCX_TLS=tcp,self; the transport column as UCX reports it; bad in
 failures as clear errors. (The collective algorithms over UCX are in test_algorithms.py.)"""
 
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -15,18 +14,10 @@ TCP = ["-x", "UCX_TLS=tcp,self"]
 SHM_TRANSPORTS = {"posix", "sysv", "cma", "self", "xpmem", "knem"}
 
 
-def ucx_compiled():
-    out = subprocess.run([fbtest.CONFIG.binary, "--list"], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        if line.strip().startswith("ucx "):
-            return "not compiled in" not in line
-    return False
-
-
 class Ucx(fbtest.FbTestCase):
     def setUp(self):
         super().setUp()
-        if not ucx_compiled():
+        if not fbtest.backend_compiled("ucx"):
             self.skipTest("the ucx backend is not compiled in (libucx-dev missing at configure time)")
 
     def test_point_to_point_apis_windows_and_transports(self):

@@ -43,7 +43,7 @@ class ValidateEmulated(fbtest.FbTestCase):
         if reason:
             print(f"test_validate_emulated.py: SKIP: {reason}")
             raise unittest.SkipTest(reason)
-        if "ucx    not compiled in" in fbtest.run([CONFIG.binary, "--list"]).stdout:
+        if not fbtest.backend_compiled("ucx"):
             raise unittest.SkipTest("the ucx backend is not compiled in")
 
     def up(self, fabric):

@@ -541,6 +541,21 @@ class FbTestCase(unittest.TestCase):
     def assertRc(self, res, rc):
         self.assertEqual(res.rc, rc, f"expected exit code {rc}\n{res.describe()}")
 
+    def assertRefused(self, cases, np=2):
+        """Each (fabricbench args, expected text) run under mpirun exits 2 with exactly one error
+        line containing the text and writes no output file (the runs go a few at a time)."""
+        outs, cmds = [], []
+        for args, _ in cases:
+            c, j, out = self.outputs()
+            outs.append((c, j))
+            cmds.append(mpirun_cmd(np, [*args, *out]))
+        for (args, want), (c, j), res in zip(cases, outs, run_parallel(cmds, jobs=3)):
+            with self.subTest(args=args):
+                self.assertRc(res, EXIT_USAGE)
+                self.assertEqual(len(res.errors()), 1, res.describe())
+                self.assertIn(want, res.errors()[0])
+                self.assertNoOutputs(c, j)
+
     def assertNoOutputs(self, *paths):
         for p in paths:
             self.assertFalse(os.path.exists(p), f"{p} was created")

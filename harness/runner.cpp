@@ -258,6 +258,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
     }
     warm_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
               test.warmup;
+    backend.quiesce();
   }
   int batch = test.batch;
   if (s.cuda_graph > 0) {
@@ -273,6 +274,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   std::vector<double> samples(static_cast<std::size_t>(test.iters));
   world.barrier();
   backend.run_timed(call, test.iters, batch, samples.data(), &progress);
+  backend.quiesce();
 
   phase("gathering samples", true);
   const std::vector<double> all = world.gather(samples, 0);
@@ -287,6 +289,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
     // No rank writes into a peer's buffers (RMA put) before the peer has poisoned them.
     world.barrier();
     backend.run(call);
+    backend.quiesce();
     progress.fetch_add(1, std::memory_order_relaxed);
     wrong += backend.check(pat, call.recv, expected_segments(s, l, call, rank, n));
   }

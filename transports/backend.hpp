@@ -126,6 +126,12 @@ class Backend {
   // device events.
   virtual void run_timed(const OpCall& call, int iters, int ops_per_sample, double* samples_us,
                          std::atomic<std::uint64_t>* progress);
+  // Finish whatever this rank's completed ops still owe its peers before the harness stops calling
+  // the backend and talks over the bootstrap (World) instead: a library that completes a receive
+  // locally may still hold the acknowledgement the sender waits for (UCX's rendezvous ATS queued
+  // behind a full shared-memory FIFO), and only its own progress sends it. Called after warm-up,
+  // after the timed samples and after each validation op. The default does nothing.
+  virtual void quiesce() {}
 
   // The algorithm that ran the op ("native" when the library chose) and the transport that
   // carried it, as the library reports them ("" when it cannot tell).

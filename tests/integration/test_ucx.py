@@ -61,6 +61,18 @@ class Ucx(fbtest.FbTestCase):
             self.assertNotIn(r["algo"], ("", "native"), r)
             self.assertEqual(r["wrong"], 0, r)
 
+    def test_no_hang_when_ranks_leave_ucx_with_acknowledgements_queued(self):
+        # A rank that completes its last rendezvous receives and goes to MPI (gathering samples)
+        # must first send the acknowledgements its peers' sends wait for: 4 oversubscribed ranks of
+        # ring all-reduce at 32 MiB hung in half the runs before Backend::quiesce flushed the
+        # endpoints. Five runs, each bounded by the watchdog.
+        for i in range(5):
+            with self.subTest(run=i):
+                res = fbtest.run(mpirun_cmd(4, ["run", "--backend", "ucx", "--op", "allreduce", "--algo", "ring",
+                                                "-b", "32M", "-e", "32M", "-n", "10", "-w", "2", "-c", "1",
+                                                "--timeout", "30", "-q"], extra=SHM), timeout=120)
+                self.assertRc(res, fbtest.EXIT_OK)
+
     def test_bad_input_is_refused_on_every_rank(self):
         ucx = ["run", "--backend", "ucx", "--op", "sendrecv", "-e", "64"]
         self.assertRefused([

@@ -38,6 +38,7 @@ namespace {
 constexpr int kTagData = 0x7001;  // pairwise-op payloads
 constexpr int kTagAck = 0x7002;   // end-of-window acknowledgements
 constexpr int kTagRkey = 0x7003;  // rkey exchange for --p2p-api put
+constexpr int kTagQuiesce = 0x7004;  // the barrier that ends quiesce()
 constexpr unsigned kAmId = 11;
 
 ucp_tag_t make_tag(int tag, int source) {
@@ -257,6 +258,28 @@ class UcxBackend final : public Backend {
     ucp_request_param_t prm{};
     track(ucp_tag_recv_nbx(worker_, buf, bytes, make_tag(tag, peer), ~ucp_tag_t{0}, &prm), "ucp_tag_recv_nbx",
           peer);
+  }
+
+  // Every rank leaves UCX only when no peer still needs its progress. An endpoint flush completes
+  // once its lanes' pending queues have drained, acknowledgements of finished receives included (a
+  // worker flush does not wait for those): without it a peer can wait forever on a send this rank
+  // has long since received (its rendezvous ATS queued behind the peer's full shared-memory FIFO)
+  // while this rank sits in an MPI call that never progresses UCX. A flush may itself need the
+  // peer's progress (TCP's put acknowledgements), so the ranks then meet in a dissemination
+  // barrier over UCX, polling all the while: a rank enters it only with its flushes complete.
+  void quiesce() override {
+    for (std::size_t peer = 0; peer < eps_.size(); ++peer) {
+      if (eps_[peer] == nullptr) continue;
+      ucp_request_param_t prm{};
+      track(ucp_ep_flush_nbx(eps_[peer], &prm), "ucp_ep_flush_nbx", static_cast<int>(peer));
+    }
+    wait_all();
+    const int p = world_.size(), r = world_.rank();
+    for (int d = 1; d < p; d *= 2) {
+      tag_recv(nullptr, 0, (r - d + p) % p, kTagQuiesce);
+      tag_send(nullptr, 0, (r + d) % p, kTagQuiesce);
+      wait_all();
+    }
   }
 
   // Completes every posted request, progressing the worker by polling.

@@ -128,15 +128,15 @@ void folded_allreduce(P2P& p2p, const AlgoCall& c, FoldedCore core) {
   fold_out(p2p, f, c.recv, c.recv, count, c.dtype, ch);
 }
 
-const void* alltoall_start(const AlgoCall& c, int p, int r) {
+const void* alltoall_start(const AlgoCall& c, int p) {
+  if (!c.inplace) return c.send;
+  copy_elems(c.scratch, c.send, c.layout.block * p, dtype_size(c.dtype));
+  return c.scratch;
+}
+
+void alltoall_own_block(const AlgoCall& c, const void* send, int r) {
   const std::size_t es = dtype_size(c.dtype), block = c.layout.block;
-  const void* send = c.send;
-  if (c.inplace) {
-    copy_elems(c.scratch, c.send, block * p, es);
-    send = c.scratch;
-  }
   copy_elems(at(c.recv, r * block, es), at(send, r * block, es), block, es);
-  return send;
 }
 
 SubP2P::SubP2P(P2P& parent, std::vector<int> ranks) : parent_(parent), ranks_(std::move(ranks)) {

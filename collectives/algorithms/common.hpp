@@ -160,10 +160,13 @@ inline void copy_elems(void* dst, const void* src, std::size_t count, std::size_
   if (dst != src && count) std::memmove(dst, src, count * es);
 }
 
-// The start of an all-to-all on rank r of p: copies this rank's own block into place and returns
-// where to read the blocks for the others from: send, or in place (all-to-all reads every block
-// of send while writing recv) a copy of it in scratch (send_count elements).
-const void* alltoall_start(const AlgoCall& c, int p, int r);
+// The start of an all-to-all on rank of p: where to read the blocks for the others from: send,
+// or in place (all-to-all reads every block of send while writing recv) a copy of it in scratch
+// (send_count elements).
+const void* alltoall_start(const AlgoCall& c, int p);
+// Copies rank r's own block from `send` (as alltoall_start returned it) into place. Algorithms call
+// it with their first transfers already posted, so the copy overlaps them.
+void alltoall_own_block(const AlgoCall& c, const void* send, int r);
 
 // For algorithms that need no scratch.
 inline std::size_t no_scratch(const AlgoCall&, int) { return 0; }

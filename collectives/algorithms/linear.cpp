@@ -10,7 +10,7 @@ namespace {
 void run(P2P& p2p, const AlgoCall& c) {
   const std::size_t es = dtype_size(c.dtype), block = c.layout.block, ch = chunk_elems(c);
   const int p = p2p.size(), r = p2p.rank();
-  const void* send = alltoall_start(c, p, r);
+  const void* send = alltoall_start(c, p);
   for (int s = 1; s < p; ++s) {
     const int src = mod(r - s, p);
     post_recv(p2p, at(c.recv, src * block, es), block, src, es, ch);
@@ -19,6 +19,7 @@ void run(P2P& p2p, const AlgoCall& c) {
     const int dst = mod(r + s, p);
     post_send(p2p, at(send, dst * block, es), block, dst, es, ch);
   }
+  alltoall_own_block(c, send, r);
   p2p.wait_all();
 }
 

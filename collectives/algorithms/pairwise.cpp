@@ -1,5 +1,6 @@
 // Pairwise exchange all-to-all: in step s (1..p-1) rank r sends its block for r+s and receives
-// the block from r-s, one partner at a time. Any rank count; in place goes through scratch.
+// the block from r-s, one partner at a time; the copy of the own block overlaps step 1. Any rank
+// count; in place goes through scratch.
 #include "collectives/algorithms/common.hpp"
 
 namespace fb::algo {
@@ -9,12 +10,15 @@ namespace {
 void run(P2P& p2p, const AlgoCall& c) {
   const std::size_t es = dtype_size(c.dtype), block = c.layout.block, ch = chunk_elems(c);
   const int p = p2p.size(), r = p2p.rank();
-  const void* send = alltoall_start(c, p, r);
+  const void* send = alltoall_start(c, p);
   for (int s = 1; s < p; ++s) {
     const int dst = mod(r + s, p), src = mod(r - s, p);
-    exchange(p2p, Exchange{at(send, dst * block, es), block, dst, at(c.recv, src * block, es), nullptr, block, src},
-             c.dtype, c.redop, ch, nullptr);
+    post_recv(p2p, at(c.recv, src * block, es), block, src, es, ch);
+    post_send(p2p, at(send, dst * block, es), block, dst, es, ch);
+    if (s == 1) alltoall_own_block(c, send, r);
+    p2p.wait_all();
   }
+  if (p == 1) alltoall_own_block(c, send, r);
 }
 
 std::size_t scratch(const AlgoCall& c, int) { return c.inplace ? c.layout.send_count * dtype_size(c.dtype) : 0; }

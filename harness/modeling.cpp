@@ -269,13 +269,22 @@ int run_calibrate_command(const CalibrateOptions& o) {
   if (!o.force && fs::exists(o.output, ec))
     throw UsageError("calibrate: '" + o.output + "' exists (use --force to replace it)");
   std::vector<std::pair<double, double>> up, out;
+  // One-host bidir rows by the number of shared-memory transfers running at once (2 per pair).
+  std::map<int, std::vector<std::pair<double, double>>> concurrent;
   std::string sources;
   bool multi_node = false;
   for (const auto& in : o.inputs) {
     const ResultsFile rf = read_results(in);
     int used = 0;
     for (const Record& r : rf.rows) {
-      if (r.source != "measured" || r.op != "pingpong" || r.wrong != 0 || r.bytes == 0 || !(r.time_us > 0)) continue;
+      if (r.source != "measured" || r.wrong != 0 || r.bytes == 0 || !(r.time_us > 0)) continue;
+      if (r.op == "bidir" && r.nnodes == 1 && r.nranks >= 2) {
+        const int pairs = static_cast<int>(r.ranks_per_node) - static_cast<int>(r.nranks / 2);
+        if (pairs > 0) concurrent[2 * pairs].emplace_back(static_cast<double>(r.bytes), r.time_us);
+        ++used;
+        continue;
+      }
+      if (r.op != "pingpong") continue;
       (r.nnodes > 1 ? out : up).emplace_back(static_cast<double>(r.bytes), r.time_us);
       multi_node = multi_node || r.nnodes > 1;
       ++used;
@@ -298,6 +307,27 @@ int run_calibrate_command(const CalibrateOptions& o) {
     notes.emplace_back("scale_up.latency_us", why);
     notes.emplace_back("scale_up.bandwidth_GBps", why);
     fits.push_back(fit);
+    // Shared memory is a copy through the host's memory system: k copies at once share it. The
+    // bidir rows with the most points give each copy's rate under k-fold concurrency; below the
+    // single-copy rate, the product is what the host delivers in total.
+    const auto most = std::max_element(concurrent.begin(), concurrent.end(), [](const auto& a, const auto& b) {
+      return a.second.size() < b.second.size();
+    });
+    if (most != concurrent.end() && most->second.size() >= 2) {
+      LinkFit both = fit_link(most->second);
+      both.tier = fmt::format("scale-up x{}", most->first);
+      const std::string note =
+          fmt::format("calibrate: {} one-host bidir rows ({} copies at once) at {:.3f} GB/s each (R2 {:.4f}){}",
+                      both.points, most->first, both.bandwidth_GBps, both.r2,
+                      both.bandwidth_GBps < 0.97 * fit.bandwidth_GBps ? "" : ": no shared limit");
+      if (both.bandwidth_GBps < 0.97 * fit.bandwidth_GBps) {
+        f.scaleup_aggregate_GBps = both.bandwidth_GBps * most->first;
+        notes.emplace_back("scale_up.aggregate_bandwidth_GBps", note);
+      } else {
+        f.scaleup_aggregate_GBps = 0;
+      }
+      fits.push_back(both);
+    }
   }
   if (!out.empty()) {
     if (!f.has_scaleout()) throw UsageError("calibrate: rows span several hosts but the base fabric has no scale_out");

@@ -49,6 +49,7 @@ const std::vector<Key> kScaleUpKeys{
     {"domain_size", Type::Whole, true},
     {"bandwidth_GBps", Type::Number, true},
     {"latency_us", Type::Number, true},
+    {"aggregate_bandwidth_GBps", Type::Number, false},
     {"in_switch_reduction", Type::Bool, false},
 };
 const std::vector<Key> kTierKeys{
@@ -439,6 +440,7 @@ void check_fabric(const Fabric& f, const Locator& at) {
   at_least("scale_up.domain_size", f.domain_size, 1, "");
   positive("scale_up.bandwidth_GBps", f.scaleup_bandwidth_GBps);
   non_negative("scale_up.latency_us", f.scaleup_latency_us);
+  non_negative("scale_up.aggregate_bandwidth_GBps", f.scaleup_aggregate_GBps);
   fraction("protocols.ll", f.protocols.ll);
   fraction("protocols.ll128", f.protocols.ll128);
   fraction("protocols.simple", f.protocols.simple);
@@ -500,6 +502,7 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
   f.domain_size = whole(su, "domain_size", 1);
   f.scaleup_bandwidth_GBps = number(su, "bandwidth_GBps", 0);
   f.scaleup_latency_us = number(su, "latency_us", 0);
+  f.scaleup_aggregate_GBps = number(su, "aggregate_bandwidth_GBps", 0);
   f.in_switch_reduction = boolean(su, "in_switch_reduction", false);
 
   if (const auto it = top.find("scale_out"); it != top.end()) {
@@ -635,6 +638,9 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
   line("  ", "domain_size", "scale_up.domain_size", std::to_string(f.domain_size));
   line("  ", "bandwidth_GBps", "scale_up.bandwidth_GBps", format_number(f.scaleup_bandwidth_GBps));
   line("  ", "latency_us", "scale_up.latency_us", format_number(f.scaleup_latency_us));
+  if (f.scaleup_aggregate_GBps > 0)
+    line("  ", "aggregate_bandwidth_GBps", "scale_up.aggregate_bandwidth_GBps",
+         format_number(f.scaleup_aggregate_GBps));
   line("  ", "in_switch_reduction", "scale_up.in_switch_reduction", boolean_text(f.in_switch_reduction));
   if (f.has_scaleout()) {
     line("", "scale_out", "scale_out", "");

@@ -42,6 +42,10 @@ struct Fabric {
   int domain_size = 1;                   // endpoints per domain (GPUs per NVLink domain, ranks per host)
   double scaleup_bandwidth_GBps = 0;     // per endpoint per direction
   double scaleup_latency_us = 0;         // one-way, endpoint to endpoint inside the domain
+  // What all of a domain's concurrent transfers share, GB/s in total (0: nothing shared, as an
+  // NVSwitch). A host's shared-memory copies all go through its memory system: with k transfers
+  // at once each gets min(bandwidth, aggregate / k).
+  double scaleup_aggregate_GBps = 0;
   bool in_switch_reduction = false;      // NVLS (NVSwitch SHARP): reductions inside the switch
 
   // Scale-out network. Absent (no tiers) for a single-domain fabric such as localhost.

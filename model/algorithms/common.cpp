@@ -102,6 +102,12 @@ int Cost::dominant() const {
 
 // ---- topology ------------------------------------------------------------------------------------
 
+double scaleup_rate(const Fabric& f, double concurrent) {
+  const double bu = f.scaleup_bandwidth_GBps;
+  if (!(f.scaleup_aggregate_GBps > 0) || !(concurrent > 0)) return bu;
+  return std::min(bu, f.scaleup_aggregate_GBps / concurrent);
+}
+
 bool Topo::aligned_at(double r) const {
   return rails <= 1 || g <= 1 || is_multiple(r, g);
 }
@@ -124,7 +130,8 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
   T.p = static_cast<double>(pl.nranks);
   T.g = static_cast<double>(g);
   T.m = static_cast<double>(m);
-  T.bu = f.scaleup_bandwidth_GBps;
+  // Collectives keep every endpoint of a domain moving data at once: g concurrent transfers.
+  T.bu = scaleup_rate(f, static_cast<double>(g));
   T.au = f.scaleup_latency_us > 0 ? f.scaleup_latency_us : 0;
   T.reduce_GBps = f.reduce_bandwidth_GBps;
   T.memory_GBps = f.memory_bandwidth_GBps;

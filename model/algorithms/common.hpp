@@ -252,6 +252,10 @@ struct Topo {
 
 // Throws std::invalid_argument for an impossible placement (0 ranks, more ranks per domain than
 // the domain holds, domains without a scale-out network, zero bandwidths that would be used).
+// The rate of one scale-up transfer while `concurrent` transfers run in its domain:
+// min(bandwidth, aggregate / concurrent) (the bandwidth alone without an aggregate limit).
+double scaleup_rate(const Fabric& f, double concurrent);
+
 Topo make_topo(const Fabric& f, const Placement& pl);
 
 // ---- rates and steps -----------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 // half). One message: the farthest pair's latency plus n at the slowest pair's path.
 //   sendrecv: one way; bidir: both ways at once (full duplex: the same time, busbw counts 2n);
 //   pingpong: the one-way time (the harness reports RTT / 2).
+// Inside a domain with an aggregate limit, the pairs' transfers share it: g - p/2 pairs have both
+// ends in one domain (none when p/2 >= g), one transfer each at a time, two for bidir.
 #include "model/algorithms/common.hpp"
 
 namespace fb::model::detail {
@@ -14,8 +16,12 @@ Prediction cost_p2p(const Fabric& f, const std::string& op_name, const Placement
   Prediction out;
   if (local_case(T, op, n, "p2p", Proto::none, out)) return out;
 
+  const double half = static_cast<double>(pl.nranks / 2);
+  const double pairs = half < T.g ? T.g - half : 0;
+  Topo Tp = T;
+  if (pairs > 0) Tp.bu = scaleup_rate(f, pairs * (op == Op::bidir ? 2 : 1));
   Cost c;
-  add_step(c, step(T, Pairing::shift, static_cast<double>(pl.nranks / 2), n));
+  add_step(c, step(Tp, Pairing::shift, half, n));
   return finish(T, op, n, c, "p2p", Proto::none);
 }
 

@@ -869,5 +869,33 @@ TEST(CostProperties, BottleneckNamesTheDominantTerm) {
   EXPECT_EQ(big.bottleneck, "nic");
 }
 
+
+// scale_up.aggregate_bandwidth_GBps: concurrent shared-memory copies share the host's memory
+// system. Collectives run all g ranks' copies at once; the p2p pairs run one (two for bidir)
+// per pair with both ends on the host.
+TEST(AggregateScaleUp, ConcurrentCopiesShareTheHost) {
+  Fabric f = host_fabric();
+  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps, n = 64 * kMiB;
+  f.scaleup_aggregate_GBps = 16;  // 2 copies: 8 GB/s each (below B = 12.8); 1 copy: B
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong, 1 copy");
+  expect_close(predict(f, "sendrecv", "p2p", {2, 2}, n).time_us, a + us(n, B), "sendrecv, 1 copy");
+  expect_close(predict(f, "bidir", "p2p", {2, 2}, n).time_us, a + us(n, 8), "bidir, 2 copies");
+  expect_close(predict(f, "bidir", "p2p", {4, 4}, n).time_us, a + us(n, 4), "bidir 4 ranks, 4 copies");
+  // Ring all-reduce on 4 ranks: every rank copies at once, 4 GB/s each.
+  const double P = 4;
+  expect_close(predict(f, "allreduce", "ring", {4, 4}, n).time_us,
+               2 * (P - 1) * a + 2 * (P - 1) / P * us(n, 4) + (P - 1) / P * us(n, f.reduce_bandwidth_GBps),
+               "ring allreduce");
+  // No aggregate: every copy at B, as before.
+  f.scaleup_aggregate_GBps = 0;
+  expect_close(predict(f, "bidir", "p2p", {4, 4}, n).time_us, a + us(n, B), "bidir without a limit");
+  // Reading it back from YAML (and writing it) keeps it; a negative one is refused.
+  f.scaleup_aggregate_GBps = 16;
+  const Fabric g = parse_fabric(fabric_to_yaml(f), "t.yaml");
+  EXPECT_DOUBLE_EQ(g.scaleup_aggregate_GBps, 16);
+  f.scaleup_aggregate_GBps = -1;
+  EXPECT_THROW(validate_fabric(f), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace fb::model

@@ -214,14 +214,30 @@ json spec_of(const ReportOptions& o, const std::vector<ResultsFile>& files,
 
 struct Loaded {
   std::vector<ResultsFile> files;
+  std::vector<ValidateMatrix> matrices;
   std::optional<CompareReport> cmp;
 };
+
+// A validate pair matrix as heat-map data: per pair of ranks, bandwidth and latency against the
+// model (1 = as predicted, lower = worse) and the verdict.
+json matrix_spec(const ValidateMatrix& m) {
+  json cells = json::array();
+  for (const MatrixPair& p : m.pairs)
+    cells.push_back({{"a", p.a}, {"b", p.b}, {"bw_ratio", p.bw_ratio >= 0 ? json(p.bw_ratio) : json(nullptr)},
+                     {"lat_ratio", p.lat_ratio >= 0 ? json(p.lat_ratio) : json(nullptr)}, {"verdict", p.verdict},
+                     {"transport", p.transport}});
+  return {{"name", base_name(m.path)}, {"nranks", m.nranks}, {"hosts", m.hosts}, {"pairs", std::move(cells)}};
+}
 
 Loaded load(const ReportOptions& o) {
   if (o.inputs.empty() && o.compare.empty()) throw UsageError("report: no results files given");
   if (!o.compare.empty() && o.compare.size() != 2) throw UsageError("report: --compare takes BASE CAND");
   Loaded l;
   for (const auto& p : o.inputs) {
+    if (is_validate_matrix(p)) {
+      l.matrices.push_back(read_validate_matrix(p));
+      continue;
+    }
     l.files.push_back(read_results(p));
     if (l.files.back().rows.empty()) throw UsageError(p + ": no rows to plot");
   }
@@ -235,17 +251,24 @@ Loaded load(const ReportOptions& o) {
   return l;
 }
 
+json full_spec(const ReportOptions& o, const Loaded& l) {
+  json spec = spec_of(o, l.files, l.cmp);
+  spec["matrices"] = json::array();
+  for (const auto& m : l.matrices) spec["matrices"].push_back(matrix_spec(m));
+  return spec;
+}
+
 }  // namespace
 
 std::string report_spec_json(const ReportOptions& o) {
   const Loaded l = load(o);
-  return spec_of(o, l.files, l.cmp).dump(1);
+  return full_spec(o, l).dump(1);
 }
 
 int run_report_command(const ReportOptions& o) {
   if (o.output_dir.empty()) throw UsageError("report: -o DIR is required");
   const Loaded l = load(o);
-  const json spec = spec_of(o, l.files, l.cmp);
+  const json spec = full_spec(o, l);
   const std::string script = find_plot_script();
   const std::string python = report_python();
   if (::access(python.c_str(), X_OK) != 0 ||

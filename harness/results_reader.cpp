@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -293,6 +294,80 @@ ResultsFile read_results(const std::string& path) {
   while (k < text.size() && std::isspace(static_cast<unsigned char>(text[k]))) ++k;
   if (k == text.size()) bad(path + ":1", "empty file");
   return text[k] == '{' ? read_json(path, text) : read_csv(path, text);
+}
+
+bool is_validate_matrix(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string first;
+  return in && std::getline(in, first) && first == kValidateMatrixHeader;
+}
+
+ValidateMatrix read_validate_matrix(const std::string& path) {
+  const std::string text = read_file(path);
+  ValidateMatrix m;
+  m.path = path;
+  std::istringstream lines(text);
+  std::string line;
+  std::vector<std::string> header;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    const std::string where = path + ":" + std::to_string(n);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (n == 1) {
+      if (line != kValidateMatrixHeader) bad(where, "not a validate pair matrix (its header differs)");
+      header = split_csv(line, where);
+      continue;
+    }
+    if (line.empty()) continue;
+    const auto f = split_csv(line, where);
+    if (f.size() != header.size())
+      bad(where, "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(f.size()));
+    auto field = [&](const char* name) -> const std::string& {
+      return f[static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin())];
+    };
+    auto rank = [&](const char* name) {
+      const std::string& t = field(name);
+      std::size_t used = 0;
+      long v = -1;
+      try {
+        v = std::stol(t, &used);
+      } catch (const std::exception&) {
+      }
+      if (used != t.size() || v < 0 || v > (1 << 24)) bad(where, std::string(name) + ": expected a rank, got '" + t + "'");
+      return static_cast<int>(v);
+    };
+    auto ratio = [&](const char* name) {
+      const std::string& t = field(name);
+      if (t.empty()) return -1.0;
+      std::size_t used = 0;
+      double v = -1;
+      try {
+        v = std::stod(t, &used);
+      } catch (const std::exception&) {
+      }
+      if (used != t.size() || !(v >= 0) || !std::isfinite(v))
+        bad(where, std::string(name) + ": expected a ratio >= 0, got '" + t + "'");
+      return v;
+    };
+    MatrixPair p;
+    p.a = rank("rank_a");
+    p.b = rank("rank_b");
+    p.host_a = field("host_a");
+    p.host_b = field("host_b");
+    p.transport = field("transport");
+    p.verdict = field("verdict");
+    p.bw_ratio = ratio("bw_ratio");
+    p.lat_ratio = ratio("lat_ratio");
+    m.nranks = std::max({m.nranks, p.a + 1, p.b + 1});
+    if (m.hosts.size() < static_cast<std::size_t>(m.nranks)) m.hosts.resize(static_cast<std::size_t>(m.nranks));
+    m.hosts[static_cast<std::size_t>(p.a)] = p.host_a;
+    m.hosts[static_cast<std::size_t>(p.b)] = p.host_b;
+    m.pairs.push_back(std::move(p));
+  }
+  if (n == 0) bad(path + ":1", "empty file");
+  if (m.pairs.empty()) bad(path + ":2", "no pairs in the matrix");
+  return m;
 }
 
 }  // namespace fb

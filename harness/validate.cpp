@@ -16,6 +16,7 @@
 #include "collectives/error.hpp"
 #include "harness/job.hpp"
 #include "harness/modeling.hpp"
+#include "harness/results_reader.hpp"
 #include "harness/runner.hpp"
 #include "harness/sink.hpp"
 #include "harness/stats.hpp"
@@ -218,9 +219,6 @@ struct PairResult {
 
 Grade worst(Grade a, Grade b) { return static_cast<int>(a) > static_cast<int>(b) ? a : b; }
 
-const char* kMatrixHeader =
-    "round,rank_a,rank_b,host_a,host_b,tier,transport,transport_ok,bw_bytes,bw_time_us,bw_GBps,model_bw_GBps,"
-    "bw_ratio,bw_verdict,lat_bytes,lat_us,model_lat_us,lat_ratio,lat_verdict,bottleneck,wrong,verdict";
 
 std::string csv_text(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -236,7 +234,7 @@ class MatrixWriter {
  public:
   explicit MatrixWriter(const std::string& path) : out_(path) {
     if (!out_) throw std::runtime_error("cannot open '" + path + "' for writing");
-    out_ << kMatrixHeader << "\n" << std::flush;
+    out_ << kValidateMatrixHeader << "\n" << std::flush;
   }
   void pair(const PairResult& p, const ValidateOptions& o) {
     out_ << p.round << ',' << p.a << ',' << p.b << ',' << csv_text(p.host_a) << ',' << csv_text(p.host_b) << ','

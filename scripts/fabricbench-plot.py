@@ -260,6 +260,52 @@ class Report:
                                            ["base", "candidate", "metric", "faster", "slower", "same", "missing", "new"],
                                            table)]))
 
+    # ---- validate pair matrices -------------------------------------------------------------
+
+    def matrices(self):
+        plots = []
+        for m in self.spec.get("matrices", []):
+            n = m["nranks"]
+            hosts = m.get("hosts") or [""] * n
+            labels = [f"{r} {hosts[r]}".strip() if r < len(hosts) else str(r) for r in range(n)]
+            fig, axes = plt.subplots(1, 2, figsize=(min(16, 4 + 1.2 * n), min(7.5, 2.5 + 0.55 * n)))
+            image = None
+            for ax, key, what in ((axes[0], "bw_ratio", "bandwidth"), (axes[1], "lat_ratio", "latency")):
+                grid = [[float("nan")] * n for _ in range(n)]
+                marks = []
+                for c in m["pairs"]:
+                    v = c[key]
+                    if v is None:
+                        continue
+                    for i, j in ((c["a"], c["b"]), (c["b"], c["a"])):
+                        grid[i][j] = v
+                    if c["verdict"] in ("fail", "warn"):
+                        marks.append((c["a"], c["b"], "!" if c["verdict"] == "fail" else "?"))
+                image = ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1.2, interpolation="nearest")
+                for i in range(n):
+                    for j in range(n):
+                        if grid[i][j] == grid[i][j]:  # not NaN
+                            ax.text(j, i, f"{grid[i][j]:.2f}", ha="center", va="center", fontsize=7)
+                for a, b, t in marks:
+                    for i, j in ((a, b), (b, a)):
+                        ax.text(j + 0.32, i - 0.3, t, ha="center", va="center", fontsize=9, fontweight="bold")
+                ax.set_xticks(range(n))
+                ax.set_yticks(range(n))
+                ax.set_xticklabels(labels, rotation=90, fontsize=7)
+                ax.set_yticklabels(labels, fontsize=7)
+                ax.set_title(f"{what}: model time / measured time")
+            fig.colorbar(image, ax=axes[1], shrink=0.8, label="1 = as the model predicts; lower is worse")
+            fig.suptitle(f"validate pair matrix {m['name']} (! fails, ? warns)")
+            stem = self.save(fig, slug("matrix", os.path.splitext(m["name"])[0]))
+            worst = sorted((c for c in m["pairs"] if c["bw_ratio"] is not None), key=lambda c: c["bw_ratio"])[:8]
+            rows = [[f"{c['a']}-{c['b']}", f"{hosts[c['a']]} - {hosts[c['b']]}", fmt(c["bw_ratio"]),
+                     fmt(c["lat_ratio"]) if c["lat_ratio"] is not None else "", c["transport"], c["verdict"]]
+                    for c in worst]
+            plots.append((f"pair matrix {m['name']}: {n} ranks, {len(m['pairs'])} pairs", stem,
+                          ["pair", "hosts", "bw ratio", "latency ratio", "transport", "verdict"], rows))
+        if plots:
+            self.sections.append(("Validate pair matrices", plots))
+
     # ---- index -----------------------------------------------------------------------------
 
     def index(self):
@@ -330,6 +376,7 @@ def main(argv):
     r.measured()
     r.extrapolation()
     r.compare()
+    r.matrices()
     r.index()
     return 0
 

@@ -113,6 +113,19 @@ class Plots(fbtest.FbTestCase):
         md = self.check_plots(out, ["busbw_allreduce", "latency_pingpong", "compare"])
         self.assertTrue(md.startswith("# nightly"))
 
+    def test_validate_matrix_heat_map(self):
+        # A validate pair matrix (rank 3's link at a quarter of its rate) beside a results file:
+        # a heat-map of bandwidth and latency against the model, the worst pairs first.
+        matrix = os.path.join(CONFIG.source, "tests", "fixtures", "validate", "matrix-4ranks.csv")
+        out = self.path("rep")
+        res = report(matrix, Inputs.csv, "-o", out)
+        self.assertRc(res, fbtest.EXIT_OK)
+        md = self.check_plots(out, ["matrix_matrix-4ranks", "busbw_allreduce"])
+        self.assertIn("pair matrix matrix-4ranks.csv: 4 ranks, 6 pairs", md)
+        table = md[md.index("| pair | hosts |"):].splitlines()
+        self.assertTrue(table[2].startswith("| 1-3 | h0 - h1 | 0.25 |"), table[2])
+        self.assertTrue(table[3].startswith("| 0-3 | h0 - h1 | 0.257 |"), table[3])
+
     def test_existing_directory_is_reused(self):
         out = self.path("rep")
         os.mkdir(out)
@@ -136,6 +149,22 @@ class Failures(fbtest.FbTestCase):
                 self.assertEqual(len(errs), 1, res.describe())
                 self.assertIn(os.path.basename(path), errs[0])
                 self.assertNoOutputs(out)
+
+    def test_bad_validate_matrix_names_the_line(self):
+        header = open(os.path.join(CONFIG.source, "tests", "fixtures", "validate", "matrix-4ranks.csv")).readline()
+        cases = [("short.csv", header + "0,0,1,h0\n", r"short\.csv:2: expected 22 fields, got 4"),
+                 ("rank.csv", header + "0,x,1" + ",0" * 19 + "\n", r"rank\.csv:2: rank_a: expected a rank, got 'x'"),
+                 ("none.csv", header, r"none\.csv:2: no pairs in the matrix")]
+        for name, text, pattern in cases:
+            with self.subTest(name=name):
+                bad = self.path(name)
+                with open(bad, "w") as f:
+                    f.write(text)
+                res = report(bad, "-o", self.path("rep"))
+                self.assertRc(res, fbtest.EXIT_USAGE)
+                self.assertEqual(len(res.fb_lines()), 1, res.describe())
+                self.assertRegex(res.fb_lines()[0], pattern)
+                self.assertNoOutputs(self.path("rep"))
 
     def test_bad_input_names_the_line(self):
         bad = self.path("trunc.csv")

@@ -129,6 +129,7 @@ CliResult parse_command_line(int argc, char** argv) {
   run->add_option("--plan", cfg.plan_path, "YAML plan: a list of tests with the same keys (configs/plans/)");
   run->add_option("--csv", cfg.csv_path, "write rows as CSV to this file");
   run->add_option("--json", cfg.json_path, "write run metadata, rows and samples as JSON to this file");
+  run->add_flag("--force", cfg.force, "replace --csv/--json files that exist (refused otherwise)");
   CLI::Option* timeout_opt = run->add_option("--timeout", timeout_text,
                   "seconds without progress after which the job ends with exit code 3 (0 = off, default)");
   run->add_flag("-q,--quiet", cfg.quiet, "no console table and no progress line (files are still written)");
@@ -176,6 +177,7 @@ CliResult parse_command_line(int argc, char** argv) {
   validate->add_option("--matrix-csv", vo.matrix_csv, "write the pair matrix (one line per pair) as CSV");
   validate->add_option("--csv", vo.csv_path, "write the rounds' and collectives' rows as CSV (results schema)");
   validate->add_option("--json", vo.json_path, "write them as JSON");
+  validate->add_flag("--force", vo.force, "replace --csv/--json/--matrix-csv files that exist (refused otherwise)");
   validate->add_option("--timeout", v_timeout_text,
                        "seconds without progress after which the job ends with exit code 3 naming the ranks "
                        "(default 120, 0 = off)");
@@ -197,6 +199,7 @@ CliResult parse_command_line(int argc, char** argv) {
   model->add_option("--ranks-per-domain", rpd_text, "ranks in each scale-up domain (default: the domain size)");
   model->add_option("--csv", mo.csv_path, "write predictions as CSV (results schema, source=model)");
   model->add_option("--json", mo.json_path, "write predictions as JSON");
+  model->add_flag("--force", mo.force, "replace --csv/--json files that exist (refused otherwise)");
   model->add_flag("-q,--quiet", mo.quiet, "no table");
 
   // fabricbench calibrate: fit a fabric file to measured rows.

@@ -55,6 +55,7 @@ struct RunConfig {
   std::string json_path;
   double timeout_s = 0;  // 0: no watchdog
   bool quiet = false;
+  bool force = false;  // replace existing --csv/--json files
   int progress = 1;  // Progress::Mode: 0 off, 1 when stderr is a terminal, 2 always
   std::string command_line;
   std::string plan_path;

@@ -171,6 +171,7 @@ int run_model_command(const ModelOptions& o) {
 
   std::vector<std::unique_ptr<Sink>> sinks;
   std::vector<std::string> created;
+  for (const auto& p : {o.csv_path, o.json_path}) refuse_existing_output(p, o.force);
   try {
     if (!o.csv_path.empty()) {
       sinks.push_back(make_csv_sink(o.csv_path));

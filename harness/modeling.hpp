@@ -35,6 +35,7 @@ struct ModelOptions {
   std::uint64_t ranks_per_domain = 0;    // 0: the fabric's domain size
   std::string csv_path, json_path;
   bool quiet = false;
+  bool force = false;  // replace existing --csv/--json files
   std::string command_line;
 };
 

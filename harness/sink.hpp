@@ -3,10 +3,13 @@
 // JSON file), so a crash or kill never loses a completed row or leaves a file unparseable.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <system_error>
 
+#include "collectives/error.hpp"
 #include "harness/record.hpp"
 
 namespace fb {
@@ -27,6 +30,14 @@ std::unique_ptr<Sink> make_csv_sink(const std::string& path);
 // JSON {schema_version, meta, rows:[...], status}; rewritten to a temporary file and renamed over
 // `path` after every row, so the file on disk is always complete.
 std::unique_ptr<Sink> make_json_sink(const std::string& path);
+
+// Results are never replaced silently (a 6-hour run's only copy may be there): an output path that
+// exists is refused, before anything is opened, unless the command was given --force.
+inline void refuse_existing_output(const std::string& path, bool force) {
+  std::error_code ec;
+  if (!path.empty() && !force && std::filesystem::exists(path, ec))
+    throw UsageError("'" + path + "' exists (use --force to replace it)");
+}
 
 // CSV column names in order (the header), and one record's fields in the same order.
 const std::vector<std::string>& csv_columns();

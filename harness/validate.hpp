@@ -47,6 +47,7 @@ struct ValidateOptions {
   std::string csv_path, json_path;
   double timeout_s = 120;
   bool quiet = false;
+  bool force = false;  // replace existing --csv/--json/--matrix-csv files
   std::string command_line;
   std::vector<TestSpec> tests;  // the collectives, resolved at parse time
   std::string canonical() const;

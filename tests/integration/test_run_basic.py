@@ -171,12 +171,13 @@ class RunBasic(fbtest.FbTestCase):
             self.assertTrue(r["inplace"])
             check_row_sanity(self, r)
 
-    def test_stale_outputs_replaced(self):
+    def test_stale_outputs_replaced_with_force(self):
+        # Without --force they are refused (test_outputs.py).
         csv_path, json_path, _ = self.outputs()
         for p in (csv_path, json_path):
             with open(p, "w") as f:
                 f.write("stale, not results\n{")
-        _, rows, _ = self.run_ok(2, ["-b", "8", "-e", "16", "-q", *QUICK])
+        _, rows, _ = self.run_ok(2, ["-b", "8", "-e", "16", "-q", "--force", *QUICK])
         self.assertEqual(len(rows), 2)
 
     def test_quiet_console(self):

@@ -60,7 +60,7 @@ class Validate(fbtest.FbTestCase):
             self.assertGreater(float(r["bw_GBps"]), 0)
             self.assertEqual(r["wrong"], "0")
         # An impossible pass bar: every pair fails, exit 1, the worst link named as host:rank.
-        res = self.validate(["--fabric", "localhost", "--matrix-csv", m, *QUICK, "--pairs-alone",
+        res = self.validate(["--fabric", "localhost", "--matrix-csv", m, "--force", *QUICK, "--pairs-alone",
                              "--bw-pass", "9", "--bw-warn", "9"])
         self.assertRc(res, 1)
         verdict = [l for l in res.stdout.splitlines() if l.startswith("validate: ")]

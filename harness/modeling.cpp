@@ -172,6 +172,7 @@ int run_model_command(const ModelOptions& o) {
   std::vector<std::unique_ptr<Sink>> sinks;
   std::vector<std::string> created;
   try {
+    check_outputs_writable({o.csv_path, o.json_path});
     if (!o.csv_path.empty()) {
       sinks.push_back(make_csv_sink(o.csv_path));
       created.push_back(o.csv_path);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "harness/record.hpp"
 
@@ -27,6 +28,13 @@ std::unique_ptr<Sink> make_csv_sink(const std::string& path);
 // JSON {schema_version, meta, rows:[...], status}; rewritten to a temporary file and renamed over
 // `path` after every row, so the file on disk is always complete.
 std::unique_ptr<Sink> make_json_sink(const std::string& path);
+
+// Refuses outputs that cannot be written, before any of them is opened: opening the CSV sink
+// truncates its file and the JSON sink renames over its target at once, so an output failing
+// after another was opened would destroy what the earlier one held. Throws std::runtime_error
+// naming the first path that is a directory, whose directory is missing or not writable, or that
+// exists and is not writable. Empty paths (outputs not asked for) are skipped.
+void check_outputs_writable(const std::vector<std::string>& paths);
 
 // CSV column names in order (the header), and one record's fields in the same order.
 const std::vector<std::string>& csv_columns();

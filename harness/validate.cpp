@@ -335,6 +335,7 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
     if (root) {
       std::vector<std::string> created;
       try {
+        check_outputs_writable({o.csv_path, o.json_path, o.matrix_csv});
         if (!o.quiet) sinks.add(make_console_sink(std::cout));
         if (!o.csv_path.empty()) {
           sinks.add(make_csv_sink(o.csv_path));

@@ -1,0 +1,28 @@
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "harness/sink.hpp"
+
+namespace fb {
+
+void check_outputs_writable(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  for (const std::string& path : paths) {
+    if (path.empty()) continue;
+    std::error_code ec;
+    const fs::path p(path);
+    if (fs::is_directory(p, ec)) throw std::runtime_error("'" + path + "' is a directory");
+    const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+    if (!fs::is_directory(dir, ec))
+      throw std::runtime_error("'" + path + "': no such directory '" + dir.string() + "'");
+    // The JSON file is written beside its target and renamed over it: the directory must take files.
+    if (::access(dir.c_str(), W_OK | X_OK) != 0 || (fs::exists(p, ec) && ::access(path.c_str(), W_OK) != 0))
+      throw std::runtime_error("'" + path + "': " + std::strerror(errno));
+  }
+}
+
+}  // namespace fb

@@ -12,7 +12,20 @@ extern char** environ;
 namespace fb {
 
 void error_line(const std::string& msg) {
-  std::fprintf(stderr, "fabricbench: %s\n", msg.c_str());
+  // Messages quote what they refuse, which may hold control characters (a CR or an escape
+  // sequence in a results file): written as \xNN so the error stays one line on a terminal.
+  std::string text;
+  for (const char c : msg) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\x%02x", u);
+      text += esc;
+    } else {
+      text += c;
+    }
+  }
+  std::fprintf(stderr, "fabricbench: %s\n", text.c_str());
   std::fflush(stderr);
 }
 

@@ -12,7 +12,7 @@
 
 namespace fb {
 
-// "fabricbench: MSG" on stderr, flushed.
+// "fabricbench: MSG" on stderr, flushed; control characters in MSG are written as \xNN (one line).
 void error_line(const std::string& msg);
 
 // Collective: when any rank has an error, every rank throws it as a UsageError (the first in

@@ -144,7 +144,7 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
     if (root) {
       std::vector<std::string> created;
       try {
-        for (const auto& p : {cfg.csv_path, cfg.json_path}) refuse_existing_output(p, cfg.force);
+        check_outputs({cfg.csv_path, cfg.json_path}, cfg.force);
         if (!cfg.quiet) sinks.add(make_console_sink(std::cout));
         if (!cfg.csv_path.empty()) {
           sinks.add(make_csv_sink(cfg.csv_path));

@@ -171,8 +171,8 @@ int run_model_command(const ModelOptions& o) {
 
   std::vector<std::unique_ptr<Sink>> sinks;
   std::vector<std::string> created;
-  for (const auto& p : {o.csv_path, o.json_path}) refuse_existing_output(p, o.force);
   try {
+    check_outputs({o.csv_path, o.json_path}, o.force);
     if (!o.csv_path.empty()) {
       sinks.push_back(make_csv_sink(o.csv_path));
       created.push_back(o.csv_path);

@@ -18,7 +18,15 @@ std::string where(const std::string& path, const YAML::Node& n) {
   return path + ":" + std::to_string(m.line + 1);
 }
 
-std::string scalar_text(const std::string& path, const std::string& key, const YAML::Node& v) {
+// A mapping key as text; a key that is a list or a mapping (`? [a, b]`) is refused with its place
+// (as<std::string>() would throw yaml-cpp's "bad conversion", which names no file).
+std::string key_text(const std::string& path, const YAML::Node& k) {
+  if (!k.IsScalar()) throw UsageError(where(path, k) + ": keys must be plain names");
+  return k.Scalar();
+}
+
+// `at` is the key's place: a missing value has no line of its own (yaml-cpp marks the next one).
+std::string scalar_text(const std::string& path, const std::string& key, const YAML::Node& v, const std::string& at) {
   if (v.IsScalar()) return v.Scalar();
   if (v.IsSequence()) {
     std::string s;
@@ -29,7 +37,7 @@ std::string scalar_text(const std::string& path, const std::string& key, const Y
     if (s.empty()) throw UsageError(where(path, v) + ": " + key + ": empty list");
     return s;
   }
-  if (v.IsNull()) throw UsageError(where(path, v) + ": " + key + ": missing value");
+  if (v.IsNull()) throw UsageError(at + ": " + key + ": missing value");
   throw UsageError(where(path, v) + ": " + key + ": expected a value or a list of values");
 }
 
@@ -37,7 +45,7 @@ std::string scalar_text(const std::string& path, const std::string& key, const Y
 void reject_duplicates(const std::string& path, const YAML::Node& map) {
   std::vector<std::string> seen;
   for (const auto& kv : map) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = key_text(path, kv.first);
     if (std::find(seen.begin(), seen.end(), key) != seen.end())
       throw UsageError(where(path, kv.first) + ": " + key + ": given twice");
     seen.push_back(key);
@@ -47,8 +55,8 @@ void reject_duplicates(const std::string& path, const YAML::Node& map) {
 void apply_mapping(TestSpec& spec, const std::string& path, const YAML::Node& map) {
   reject_duplicates(path, map);
   for (const auto& kv : map) {
-    const std::string key = kv.first.as<std::string>();
-    apply_test_key(spec, key, scalar_text(path, key, kv.second), where(path, kv.first));
+    const std::string key = key_text(path, kv.first);
+    apply_test_key(spec, key, scalar_text(path, key, kv.second, where(path, kv.first)), where(path, kv.first));
   }
 }
 
@@ -68,7 +76,7 @@ std::vector<TestSpec> load_plan(const std::string& path, const KeyValues& overri
   YAML::Node defaults, tests;
   reject_duplicates(path, root);
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = key_text(path, kv.first);
     if (key == "description") continue;
     if (key == "defaults") {
       if (!kv.second.IsMap()) throw UsageError(where(path, kv.second) + ": defaults: expected a mapping of test keys");

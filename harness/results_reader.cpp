@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -25,6 +26,13 @@ using nlohmann::json;
 bool optional_column(const std::string& name) { return name.rfind("model_", 0) == 0 || name == "msg_rate_Mps"; }
 
 [[noreturn]] void bad(const std::string& where, const std::string& why) { throw UsageError(where + ": " + why); }
+
+// A file of a newer (or nonsensical) schema is refused, not read as if it were this one.
+void check_schema_version(const std::string& where, long long v, const std::string& shown) {
+  if (v < 1 || v > kSchemaVersion)
+    bad(where, "schema_version " + shown + " is not one this fabricbench knows (it reads version " +
+                   std::to_string(kSchemaVersion) + ")");
+}
 
 // Parse text into one field; `where` names the place for errors.
 void set_from_text(const FieldRef& ref, const std::string& text, const std::string& where) {
@@ -85,6 +93,17 @@ void set_from_json(const FieldRef& ref, const json& v, const std::string& where)
           if constexpr (std::is_unsigned_v<T>)
             if (v.is_number_integer() && !v.is_number_unsigned() && v.get<long long>() < 0)
               bad(where, "expected a non-negative whole number");
+          // get<T>() would wrap a value T cannot hold (nranks 4294967298 read as 2).
+          constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+          bool fits = false;
+          if (v.is_number_unsigned()) {
+            fits = v.get<std::uint64_t>() <= max;
+          } else {
+            const auto i = v.get<std::int64_t>();
+            if constexpr (std::is_unsigned_v<T>) fits = i >= 0 && static_cast<std::uint64_t>(i) <= max;
+            else fits = i >= std::numeric_limits<T>::min() && (i < 0 || static_cast<std::uint64_t>(i) <= max);
+          }
+          if (!fits) bad(where, "whole number out of range, got " + v.dump());
           *p = v.get<T>();
         }
       },
@@ -172,8 +191,10 @@ ResultsFile read_csv(const std::string& path, const std::string& text) {
     auto rs = record_slots(r);
     for (std::size_t c = 0; c < fields.size(); ++c)
       if (slot_of[c] >= 0) set_from_text(rs[slot_of[c]].ref, fields[c], where + ": column '" + header[c] + "'");
-    if (f.schema_version == 0) f.schema_version = r.schema_version;
-    else if (r.schema_version != f.schema_version) bad(where, "schema_version changes within the file");
+    if (f.schema_version == 0) {
+      check_schema_version(where, r.schema_version, std::to_string(r.schema_version));
+      f.schema_version = r.schema_version;
+    } else if (r.schema_version != f.schema_version) bad(where, "schema_version changes within the file");
     f.rows.push_back(std::move(r));
   }
   if (header.empty()) bad(path + ":1", "empty file: expected a header line");
@@ -228,7 +249,13 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
   if (!doc.is_object()) bad(path + ":1", "expected a JSON object with schema_version, meta and rows");
   if (!doc.contains("schema_version") || !doc["schema_version"].is_number_integer())
     bad(path + ":1", "missing or non-integer schema_version");
-  f.schema_version = doc["schema_version"].get<int>();
+  const json& version = doc["schema_version"];
+  check_schema_version(path + ":1",
+                       version.is_number_unsigned() && version.get<std::uint64_t>() > kSchemaVersion
+                           ? std::numeric_limits<long long>::max()
+                           : version.get<long long>(),
+                       version.dump());
+  f.schema_version = version.get<int>();
   if (!doc.contains("rows") || !doc["rows"].is_array()) bad(path + ":1", "missing 'rows' array");
   if (doc.contains("status") && doc["status"].is_string()) f.status = doc["status"].get<std::string>();
   if (doc.contains("meta") && doc["meta"].is_object()) {
@@ -293,7 +320,8 @@ ResultsFile read_results(const std::string& path) {
   std::size_t k = 0;
   while (k < text.size() && std::isspace(static_cast<unsigned char>(text[k]))) ++k;
   if (k == text.size()) bad(path + ":1", "empty file");
-  return text[k] == '{' ? read_json(path, text) : read_csv(path, text);
+  // A CSV header starts with a column name; '[' is JSON too (refused by read_json: not an object).
+  return text[k] == '{' || text[k] == '[' ? read_json(path, text) : read_csv(path, text);
 }
 
 bool is_validate_matrix(const std::string& path) {

@@ -3,13 +3,11 @@
 // JSON file), so a crash or kill never loses a completed row or leaves a file unparseable.
 #pragma once
 
-#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <string>
-#include <system_error>
+#include <vector>
 
-#include "collectives/error.hpp"
 #include "harness/record.hpp"
 
 namespace fb {
@@ -31,13 +29,14 @@ std::unique_ptr<Sink> make_csv_sink(const std::string& path);
 // `path` after every row, so the file on disk is always complete.
 std::unique_ptr<Sink> make_json_sink(const std::string& path);
 
-// Results are never replaced silently (a 6-hour run's only copy may be there): an output path that
-// exists is refused, before anything is opened, unless the command was given --force.
-inline void refuse_existing_output(const std::string& path, bool force) {
-  std::error_code ec;
-  if (!path.empty() && !force && std::filesystem::exists(path, ec))
-    throw UsageError("'" + path + "' exists (use --force to replace it)");
-}
+// Refuses the outputs of a command before any of them is opened. (1) Results are never replaced
+// silently (a 6-hour run's only copy may be there): a path that exists throws UsageError "'PATH'
+// exists (use --force to replace it)" unless `force`. (2) Outputs that cannot be written: opening
+// the CSV sink truncates its file and the JSON sink renames over its target at once, so an output
+// failing after another was opened would destroy what the earlier one held. Throws
+// std::runtime_error naming the first path that is a directory, whose directory is missing or not
+// writable, or that exists and is not writable. Empty paths (outputs not asked for) are skipped.
+void check_outputs(const std::vector<std::string>& paths, bool force);
 
 // CSV column names in order (the header), and one record's fields in the same order.
 const std::vector<std::string>& csv_columns();

@@ -333,7 +333,7 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
     if (root) {
       std::vector<std::string> created;
       try {
-        for (const auto& p : {o.csv_path, o.json_path, o.matrix_csv}) refuse_existing_output(p, o.force);
+        check_outputs({o.csv_path, o.json_path, o.matrix_csv}, o.force);
         if (!o.quiet) sinks.add(make_console_sink(std::cout));
         if (!o.csv_path.empty()) {
           sinks.add(make_csv_sink(o.csv_path));

@@ -168,5 +168,33 @@ TEST(ResultsReader, BadJsonNamesFileAndPlace) {
                ":5: rows[0]", "missing field");
 }
 
+TEST(ResultsReader, RefusesWhatItCannotHold) {
+  // A schema this fabricbench does not know, in either format.
+  std::string v2 = good_csv();
+  const auto row = v2.find('\n') + 1;
+  ASSERT_EQ(v2.compare(row, 2, "1,"), 0);
+  v2.replace(row, 1, "2");
+  expect_error("v2.csv", v2, ":2", "schema_version 2 is not one");
+  expect_error("v99.json", "{\"schema_version\": 99, \"rows\": []}", ":1", "schema_version 99 is not one");
+  expect_error("vhuge.json", "{\"schema_version\": 4294967297, \"rows\": []}", ":1", "schema_version 4294967297");
+  // A JSON integer the field cannot hold is refused, not wrapped (4294967298 as an int is 2).
+  const std::string js = temp_path("good.json");
+  {
+    auto j = make_json_sink(js);
+    j->begin(RunMeta{});
+    j->row(sample_record(0));
+    j->end("ok");
+  }
+  std::ifstream in(js);
+  std::string big((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(js.c_str());
+  const auto at = big.find("\"nranks\":4,");
+  ASSERT_NE(at, std::string::npos) << big;
+  big.replace(at, 11, "\"nranks\":4294967298,");
+  expect_error("bignranks.json", big, ":", "rows[0].nranks: whole number out of range");
+  // A top-level array is JSON (not a CSV header), and not the object a results file is.
+  expect_error("array.json", "[{\"schema_version\": 1, \"rows\": []}]", ":1", "expected a JSON object");
+}
+
 }  // namespace
 }  // namespace fb

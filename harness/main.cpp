@@ -12,6 +12,7 @@
 
 #include "collectives/error.hpp"
 #include "harness/cli.hpp"
+#include "harness/interrupt.hpp"
 #include "harness/job.hpp"
 #include "harness/modeling.hpp"
 #include "harness/report.hpp"
@@ -167,6 +168,8 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
 
   if (root) sinks.begin(make_meta(world, cfg.command_line, backends));
   if (fabric) sinks.set_fabric(&*fabric);
+  InterruptGuard interrupt([&sinks](const std::string& status) { sinks.end(status); },
+                           std::chrono::milliseconds(root ? 0 : 2000));
   try {
     // On a hang the files are closed with the watchdog's status first; then backends that can
     // abort a stuck op do so (NCCL: ncclCommAbort) before the job ends.

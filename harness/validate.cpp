@@ -14,6 +14,7 @@
 #include <set>
 
 #include "collectives/error.hpp"
+#include "harness/interrupt.hpp"
 #include "harness/job.hpp"
 #include "harness/modeling.hpp"
 #include "harness/results_reader.hpp"
@@ -364,6 +365,8 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
   const model::Placement placement{static_cast<std::uint64_t>(n), static_cast<std::uint64_t>(rph)};
   if (root) sinks.begin(make_meta(world, o.command_line, backends));
   sinks.set_fabric(&f);
+  InterruptGuard interrupt([&sinks](const std::string& status) { sinks.end(status); },
+                           std::chrono::milliseconds(root ? 0 : 2000));
 
   std::vector<PairResult> pairs;
   try {

@@ -134,6 +134,7 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
     std::vector<std::string> notes;
     try {
       tests = prepare_tests(cfg, backends, world.size(), notes);
+      check_memory(tests, world.size(), world.rank(), world.max_ranks_per_node());
     } catch (const std::exception& e) {
       err = e.what();
     }

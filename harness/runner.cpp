@@ -1,6 +1,7 @@
 #include "harness/runner.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -169,6 +170,38 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
   if (out.empty())
     throw UsageError(test.origin + ": nothing to run" + (reasons.empty() ? "" : ": " + reasons.front()));
   return out;
+}
+
+namespace {
+// 64 GiB, 11.2 GiB, 512 MiB: memory figures read at a glance (format_bytes keeps exact sizes).
+std::string memory_text(std::uint64_t b) {
+  const double gib = static_cast<double>(b) / (1ull << 30), mib = static_cast<double>(b) / (1ull << 20);
+  char buf[48];
+  if (gib >= 1) std::snprintf(buf, sizeof buf, gib == std::floor(gib) ? "%.0f GiB" : "%.1f GiB", gib);
+  else if (mib >= 1) std::snprintf(buf, sizeof buf, mib == std::floor(mib) ? "%.0f MiB" : "%.1f MiB", mib);
+  else return format_bytes(b);
+  return buf;
+}
+}  // namespace
+
+void check_memory(const std::vector<PreparedTest>& tests, int nranks, int rank, int ranks_on_host) {
+  for (const auto& t : tests)
+    for (const Series& s : t.series) {
+      const auto avail = t.backend->available_memory(s.mem, ranks_on_host);
+      if (!avail) continue;
+      const OpLayout l = s.op->layout(t.spec->maxbytes, s.dtype, nranks, rank, t.backend->inplace_convention());
+      const std::uint64_t es = dtype_size(s.dtype);
+      const std::uint64_t largest = std::max(l.send_count, l.recv_count) * es;
+      int buffers = s.inplace ? 1 : 2;
+      if (t.backend->runs_p2p_algorithms() && s.algo != "native" && !s.op->pairwise) ++buffers;
+      const std::uint64_t need = s.inplace ? largest : (l.send_count + l.recv_count) * es;
+      const std::uint64_t total = need + (buffers > (s.inplace ? 1 : 2) ? largest : 0);
+      if (total <= *avail) continue;
+      throw UsageError(t.spec->origin + ": " + s.label() + " at " + format_bytes(t.spec->maxbytes) + " needs " +
+                       std::to_string(buffers) + " x " + memory_text(largest) + " per rank, " +
+                       memory_text(*avail) + " available (" + s.mem + " memory, " + std::to_string(ranks_on_host) +
+                       " ranks on this host); lower maxbytes (-e)");
+    }
 }
 
 SeriesBuffers::SeriesBuffers(transports::Backend& backend, const Series& s, std::uint64_t max_bytes, int nranks,

@@ -91,6 +91,11 @@ std::vector<PreparedTest> prepare_tests(const RunConfig& config,
                                         const std::vector<std::unique_ptr<transports::Backend>>& backends,
                                         int nranks, std::vector<std::string>& notes);
 
+// Refuses (UsageError, before anything is allocated) a test whose buffers at its largest size
+// would not fit this rank's share of its memory: "needs 3 x 64 GiB per rank, 22 GiB available".
+// Buffers: send and receive (one in place), and one of scratch for fabricbench's own algorithms.
+void check_memory(const std::vector<PreparedTest>& tests, int nranks, int rank, int ranks_on_host);
+
 // Run prepared tests. Sinks (rank 0 only; empty elsewhere) receive each row as soon as it
 // completes. The watchdog may be null. progress_mode: Progress::Mode on rank 0.
 RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& tests,

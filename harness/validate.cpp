@@ -324,6 +324,7 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
       if (!o.no_collectives) {
         coll_config.tests = o.tests;
         tests = prepare_tests(coll_config, backends, n, notes);  // points into coll_config
+        check_memory(tests, n, world.rank(), world.max_ranks_per_node());
       }
     } catch (const std::exception& e) {
       err = e.what();

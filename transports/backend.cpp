@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <new>
 
 #include "collectives/error.hpp"
@@ -21,6 +22,17 @@ void* Backend::alloc(std::size_t bytes) {
 }
 
 void Backend::release(void* p, std::size_t) { std::free(p); }
+
+std::optional<std::uint64_t> Backend::available_memory(const std::string& mem, int ranks_on_host) const {
+  if (mem != "host") return std::nullopt;
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::uint64_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024 / static_cast<std::uint64_t>(std::max(1, ranks_on_host));
+  return std::nullopt;
+}
 
 void Backend::prepare(const OpCall&) {}
 

@@ -103,6 +103,10 @@ class Backend {
   virtual std::optional<std::string> unsupported_layout(const OpLayout&) const { return std::nullopt; }
 
   // Memory the backend's ops read and write. Host backends return page-aligned host memory.
+  // Bytes this rank may still allocate for buffers of memory type `mem`, or nullopt when the
+  // backend cannot tell (no check then). Host: the kernel's MemAvailable shared by the ranks on
+  // this host; device backends report the device's free memory.
+  virtual std::optional<std::uint64_t> available_memory(const std::string& mem, int ranks_on_host) const;
   virtual void* alloc(std::size_t bytes);
   virtual void release(void* p, std::size_t bytes);
 

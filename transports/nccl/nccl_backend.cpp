@@ -164,6 +164,13 @@ class NcclBackend final : public Backend {
   }
 
   std::string default_memory() const override { return "cuda"; }
+  // The device's free memory (this rank's GPU is its own: one rank per GPU).
+  std::optional<std::uint64_t> available_memory(const std::string& mem, int ranks_on_host) const override {
+    if (mem != "cuda") return Backend::available_memory(mem, ranks_on_host);
+    std::size_t free = 0, total = 0;
+    if (cudaMemGetInfo(&free, &total) != cudaSuccess) return std::nullopt;
+    return static_cast<std::uint64_t>(free);
+  }
   std::optional<std::string> unsupported_memory(const std::string& mem) const override {
     if (mem == "cuda") return std::nullopt;
     if (mem == "host") return std::string("nccl runs on GPU memory only (--mem cuda, its default)");

@@ -637,6 +637,30 @@ class LongRun:
         except subprocess.TimeoutExpired:
             return None
 
+    def check_ended(self, rc, what, end_within_s, json_lag=(0, 1)):
+        """After a fault (`what`): the job ended non-zero within `end_within_s` (rc None: still
+        running), no process is left, both files parse, the CSV holds exactly the completed rows of
+        LONG_PLAN, each once, and the JSON the same rows, `json_lag` allowing it to be that many rows
+        behind (the CSV row is written first). Returns (CSV rows typed, the JSON document)."""
+        tc, err = self.tc, self.stderr()
+        tc.assertIsNotNone(rc, f"mpirun still running {end_within_s} s after {what}\n{err}")
+        tc.assertNotEqual(rc, 0, err)
+        tc.assertEqual(wait_no_processes(self.marker), [], "processes left behind")
+        header, csv_rows = load_csv(self.csv_path)
+        tc.assertEqual(header, CSV_COLUMNS)
+        doc = load_json(self.json_path)
+        tc.assertEqual(list(doc), ["schema_version", "meta", "rows", "status"])
+        tc.assertNotEqual(doc["status"], "ok", f"a run ended by {what} does not claim success")
+        tc.assertEqual(len(csv_rows), LONG_PLAN_QUICK_ROWS, "the CSV holds the completed rows")
+        tc.assertIn(len(csv_rows) - len(doc["rows"]), json_lag, "rows missing from the JSON")
+        typed = [typed_csv_row(r) for r in csv_rows]
+        tc.assertEqual(len({row_key(r) for r in typed}), len(typed), "a row repeated in the CSV")
+        for c, j in zip(typed, doc["rows"]):
+            tc.assertEqual(c, {k: v for k, v in j.items() if k != "samples_us"})
+        for r in doc["rows"]:
+            check_row_sanity(tc, r)
+        return typed, doc
+
     def stderr(self):
         self._err.flush()
         with open(self.tc.path("stderr.txt"), errors="replace") as f:

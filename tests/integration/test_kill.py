@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fbtest  # noqa: E402
-from fbtest import LONG_PLAN_QUICK_ROWS, LongRun, check_row_sanity, load_csv, load_json, row_key, typed_csv_row  # noqa: E402
+from fbtest import LONG_PLAN_QUICK_ROWS, LongRun  # noqa: E402
 
 END_WITHIN_S = 20
 
@@ -23,26 +23,8 @@ class Kill(fbtest.FbTestCase):
         rc = lr.wait(END_WITHIN_S)
         elapsed = time.monotonic() - t_kill
         err = lr.stderr()
-        self.assertIsNotNone(rc, f"mpirun still running {END_WITHIN_S} s after rank {rank} was killed\n{err}")
-        self.assertNotEqual(rc, 0, err)
-        self.assertEqual(fbtest.wait_no_processes(lr.marker), [], "processes left behind")
-
-        # Both files parse; the CSV has every completed row once, the JSON the same or one fewer
-        # (the CSV row is written first).
-        header, csv_rows = load_csv(lr.csv_path)
-        self.assertEqual(header, fbtest.CSV_COLUMNS)
-        doc = load_json(lr.json_path)
-        self.assertEqual(list(doc), ["schema_version", "meta", "rows", "status"])
-        self.assertNotEqual(doc["status"], "ok", "a killed run does not claim success")
+        csv_rows, doc = lr.check_ended(rc, f"rank {rank} was killed", END_WITHIN_S)
         json_rows = doc["rows"]
-        self.assertEqual(len(csv_rows), LONG_PLAN_QUICK_ROWS, "the CSV holds the completed rows")
-        self.assertIn(len(json_rows), (len(csv_rows), len(csv_rows) - 1), "the JSON is at most one row behind")
-        typed = [typed_csv_row(r) for r in csv_rows]
-        self.assertEqual(len({row_key(r) for r in typed}), len(typed), "a row repeated in the CSV")
-        for c, j in zip(typed, json_rows):
-            self.assertEqual(c, {k: v for k, v in j.items() if k != "samples_us"})
-        for r in json_rows:
-            check_row_sanity(self, r)
         print(f"\n    [rank {rank} killed{' with ' + ' '.join(extra) if extra else ''}: exit {rc} after "
               f"{elapsed:.1f} s; CSV {len(csv_rows)} rows, JSON {len(json_rows)} rows, status "
               f"{doc['status']!r}; temporary files: {[n for n in os.listdir(self.tmp) if '.tmp.' in n]}]")

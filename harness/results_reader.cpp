@@ -287,8 +287,9 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-ResultsFile read_results(const std::string& path) {
-  const std::string text = read_file(path);
+ResultsFile read_results(const std::string& path) { return parse_results(read_file(path), path); }
+
+ResultsFile parse_results(const std::string& text, const std::string& path) {
   std::size_t k = 0;
   while (k < text.size() && std::isspace(static_cast<unsigned char>(text[k]))) ++k;
   if (k == text.size()) bad(path + ":1", "empty file");

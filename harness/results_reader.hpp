@@ -21,5 +21,8 @@ struct ResultsFile {
 };
 
 ResultsFile read_results(const std::string& path);
+// The same over a file's text (read_results reads the file and calls this); `path` stands for FILE
+// in the messages and is kept in ResultsFile::path.
+ResultsFile parse_results(const std::string& text, const std::string& path);
 
 }  // namespace fb

@@ -34,11 +34,18 @@ std::string scalar_text(const std::string& path, const std::string& key, const Y
   throw UsageError(where(path, v) + ": " + key + ": expected a value or a list of values");
 }
 
+// A mapping key's text. A list or mapping as a key ("? [a]: 1") is an error here: yaml-cpp's own
+// conversion would throw its exception, with no file name.
+std::string key_text(const std::string& path, const YAML::Node& key) {
+  if (!key.IsScalar()) throw UsageError(where(path, key) + ": keys must be plain names");
+  return key.Scalar();
+}
+
 // yaml-cpp keeps the last of duplicate keys silently; a plan that says a key twice is a mistake.
 void reject_duplicates(const std::string& path, const YAML::Node& map) {
   std::vector<std::string> seen;
   for (const auto& kv : map) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = key_text(path, kv.first);
     if (std::find(seen.begin(), seen.end(), key) != seen.end())
       throw UsageError(where(path, kv.first) + ": " + key + ": given twice");
     seen.push_back(key);
@@ -48,7 +55,7 @@ void reject_duplicates(const std::string& path, const YAML::Node& map) {
 void apply_mapping(TestSpec& spec, const std::string& path, const YAML::Node& map) {
   reject_duplicates(path, map);
   for (const auto& kv : map) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = key_text(path, kv.first);
     apply_test_key(spec, key, scalar_text(path, key, kv.second), where(path, kv.first));
   }
 }
@@ -75,7 +82,7 @@ std::vector<TestSpec> parse_plan(const std::string& yaml_text, const std::string
   YAML::Node defaults, tests;
   reject_duplicates(path, root);
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = key_text(path, kv.first);
     if (key == "description") continue;
     if (key == "defaults") {
       if (!kv.second.IsMap()) throw UsageError(where(path, kv.second) + ": defaults: expected a mapping of test keys");

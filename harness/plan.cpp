@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "collectives/error.hpp"
 
@@ -63,11 +64,17 @@ void apply_mapping(TestSpec& spec, const std::string& path, const YAML::Node& ma
 }  // namespace
 
 std::vector<TestSpec> load_plan(const std::string& path, const KeyValues& overrides) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(path + ": cannot read plan: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_plan(text.str(), path, overrides);
+}
+
+std::vector<TestSpec> parse_plan(const std::string& yaml_text, const std::string& path, const KeyValues& overrides) {
   YAML::Node root;
   try {
-    root = YAML::Load(in);
+    root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
     throw UsageError(path + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
   }

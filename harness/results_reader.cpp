@@ -245,6 +245,13 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     bad(path + ":" + line_of(text, e.byte), std::string("invalid JSON: ") + e.what());
+  } catch (const json::exception& e) {
+    // Not a syntax error but a value the parser rejects, e.g. out_of_range.406 "number overflow
+    // parsing '1e400'". It has no byte offset: the quoted token's first place in the text gives the line.
+    const std::string what = e.what();
+    const std::size_t open = what.find('\''), close = what.rfind('\'');
+    const std::size_t at = open < close ? text.find(what.substr(open + 1, close - open - 1)) : std::string::npos;
+    bad(path + ":" + (at == std::string::npos ? "1" : line_of(text, at)), "invalid JSON: " + what);
   }
   if (!doc.is_object()) bad(path + ":1", "expected a JSON object with schema_version, meta and rows");
   if (!doc.contains("schema_version") || !doc["schema_version"].is_number_integer())
@@ -315,8 +322,9 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-ResultsFile read_results(const std::string& path) {
-  const std::string text = read_file(path);
+ResultsFile read_results(const std::string& path) { return parse_results(read_file(path), path); }
+
+ResultsFile parse_results(const std::string& text, const std::string& path) {
   std::size_t k = 0;
   while (k < text.size() && std::isspace(static_cast<unsigned char>(text[k]))) ++k;
   if (k == text.size()) bad(path + ":1", "empty file");

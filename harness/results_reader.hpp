@@ -21,6 +21,9 @@ struct ResultsFile {
 };
 
 ResultsFile read_results(const std::string& path);
+// The same over a file's text (read_results reads the file and calls this); `path` stands for FILE
+// in the messages and is kept in ResultsFile::path.
+ResultsFile parse_results(const std::string& text, const std::string& path);
 
 // The pair matrix `fabricbench validate --matrix` writes (one line per pair, as its round ends).
 inline constexpr const char* kValidateMatrixHeader =

@@ -139,6 +139,14 @@ std::string good_csv() {
   return s;
 }
 
+// Found by fb_fuzz_results (tests/fuzz/regressions/results/number-overflow.json): a number beyond a
+// double's range made nlohmann throw out_of_range, not parse_error, and it escaped the reader.
+TEST(ResultsReader, JsonNumberOverflowIsAUsageError) {
+  expect_error("overflow.json", "{\"schema_version\": 1,\n \"rows\": [{\"bytes\": 1e400}]}\n", ":2",
+               "number overflow");
+  expect_error("overflow-top.json", "{\"schema_version\": 1e999, \"rows\": []}", ":1", "number overflow");
+}
+
 TEST(ResultsReader, BadCsvNamesFileAndLine) {
   const std::string good = good_csv();
   const auto nl1 = good.find('\n');

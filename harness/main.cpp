@@ -144,20 +144,11 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
 
     // Rank 0 opens the outputs last, once the request is known to be good.
     if (root) {
-      std::vector<std::string> created;
       try {
-        check_outputs({cfg.csv_path, cfg.json_path}, cfg.force);
+        FileSinks files = open_file_sinks(cfg.csv_path, cfg.json_path, cfg.force);
         if (!cfg.quiet) sinks.add(make_console_sink(std::cout));
-        if (!cfg.csv_path.empty()) {
-          sinks.add(make_csv_sink(cfg.csv_path));
-          created.push_back(cfg.csv_path);
-        }
-        if (!cfg.json_path.empty()) {
-          sinks.add(make_json_sink(cfg.json_path));
-          created.push_back(cfg.json_path);
-        }
+        for (auto& s : files.sinks) sinks.add(std::move(s));
       } catch (const std::exception& e) {
-        for (const auto& p : created) ::unlink(p.c_str());
         err = std::string("cannot write results: ") + e.what();
       }
     }

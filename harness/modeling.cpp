@@ -170,19 +170,9 @@ int run_model_command(const ModelOptions& o) {
       }
 
   std::vector<std::unique_ptr<Sink>> sinks;
-  std::vector<std::string> created;
   try {
-    check_outputs({o.csv_path, o.json_path}, o.force);
-    if (!o.csv_path.empty()) {
-      sinks.push_back(make_csv_sink(o.csv_path));
-      created.push_back(o.csv_path);
-    }
-    if (!o.json_path.empty()) {
-      sinks.push_back(make_json_sink(o.json_path));
-      created.push_back(o.json_path);
-    }
+    sinks = open_file_sinks(o.csv_path, o.json_path, o.force).sinks;
   } catch (const std::exception& e) {
-    for (const auto& p : created) ::unlink(p.c_str());
     throw UsageError(std::string("cannot write results: ") + e.what());
   }
   RunMeta meta;

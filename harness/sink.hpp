@@ -38,6 +38,17 @@ std::unique_ptr<Sink> make_json_sink(const std::string& path);
 // writable, or that exists and is not writable. Empty paths (outputs not asked for) are skipped.
 void check_outputs(const std::vector<std::string>& paths, bool force);
 
+// The --csv/--json sinks of a command (either path may be empty), opened after check_outputs over
+// them and `also` (the command's other outputs). When opening one fails, the files opened before it
+// are removed and the error rethrown; remove() does the same for a caller whose later output fails.
+struct FileSinks {
+  std::vector<std::unique_ptr<Sink>> sinks;
+  std::vector<std::string> created;
+  void remove() const;
+};
+FileSinks open_file_sinks(const std::string& csv_path, const std::string& json_path, bool force,
+                          const std::vector<std::string>& also = {});
+
 // CSV column names in order (the header), and one record's fields in the same order.
 const std::vector<std::string>& csv_columns();
 

@@ -31,4 +31,30 @@ void check_outputs(const std::vector<std::string>& paths, bool force) {
   }
 }
 
+void FileSinks::remove() const {
+  for (const auto& p : created) ::unlink(p.c_str());
+}
+
+FileSinks open_file_sinks(const std::string& csv_path, const std::string& json_path, bool force,
+                          const std::vector<std::string>& also) {
+  std::vector<std::string> all{csv_path, json_path};
+  all.insert(all.end(), also.begin(), also.end());
+  check_outputs(all, force);
+  FileSinks out;
+  try {
+    if (!csv_path.empty()) {
+      out.sinks.push_back(make_csv_sink(csv_path));
+      out.created.push_back(csv_path);
+    }
+    if (!json_path.empty()) {
+      out.sinks.push_back(make_json_sink(json_path));
+      out.created.push_back(json_path);
+    }
+  } catch (...) {
+    out.remove();
+    throw;
+  }
+  return out;
+}
+
 }  // namespace fb

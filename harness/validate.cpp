@@ -333,24 +333,17 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
     if (root && !o.quiet)
       for (const auto& note : notes) error_line("note: " + note);
     if (root) {
-      std::vector<std::string> created;
       try {
-        check_outputs({o.csv_path, o.json_path, o.matrix_csv}, o.force);
+        FileSinks files = open_file_sinks(o.csv_path, o.json_path, o.force, {o.matrix_csv});
+        try {
+          if (!o.matrix_csv.empty()) matrix = std::make_unique<MatrixWriter>(o.matrix_csv);
+        } catch (...) {
+          files.remove();
+          throw;
+        }
         if (!o.quiet) sinks.add(make_console_sink(std::cout));
-        if (!o.csv_path.empty()) {
-          sinks.add(make_csv_sink(o.csv_path));
-          created.push_back(o.csv_path);
-        }
-        if (!o.json_path.empty()) {
-          sinks.add(make_json_sink(o.json_path));
-          created.push_back(o.json_path);
-        }
-        if (!o.matrix_csv.empty()) {
-          matrix = std::make_unique<MatrixWriter>(o.matrix_csv);
-          created.push_back(o.matrix_csv);
-        }
+        for (auto& s : files.sinks) sinks.add(std::move(s));
       } catch (const std::exception& e) {
-        for (const auto& p : created) ::unlink(p.c_str());
         err = std::string("cannot write results: ") + e.what();
       }
     }

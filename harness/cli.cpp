@@ -53,7 +53,8 @@ constexpr TestOption kTestOptions[] = {
      "(alltoall), binomial, chain (broadcast). auto's rule is at the end of this help"},
     {"--chunk", "chunk",
      "pipeline chunk of the algorithms: large messages move in chunks of this many bytes so reduction "
-     "overlaps transfer (ring, chain, and every reducing step); 0 = 256K (default)"},
+     "overlaps transfer (ring, chain, and every reducing step); 0 = 256K (default; pairwise and linear "
+     "all-to-all then send one message per block)"},
     {"-b,--minbytes", "minbytes", "smallest size: 8, 4K, 16MiB, 1G, ... (default 8)"},
     {"-e,--maxbytes", "maxbytes", "largest size (default 64M)"},
     {"-f,--stepfactor", "stepfactor", "multiply the size by this each step (default 2)"},

@@ -47,6 +47,13 @@ inline std::size_t chunk_elems(const AlgoCall& c) {
   const std::size_t bytes = c.chunk_bytes ? c.chunk_bytes : kDefaultChunkBytes;
   return std::max<std::size_t>(1, bytes / dtype_size(c.dtype));
 }
+// The message size, in elements, of an algorithm that neither reduces nor forwards what it
+// receives (pairwise and linear all-to-all): chunks would overlap nothing there, and each one
+// costs a rendezvous round trip, so a block of `count` elements moves as one message unless
+// --chunk was given (then chunks cap messages as everywhere else).
+inline std::size_t direct_elems(const AlgoCall& c, std::size_t count) {
+  return c.chunk_bytes ? chunk_elems(c) : std::max<std::size_t>(1, count);
+}
 // Receive slots start on page boundaries (so 64-byte aligned, see grain64): landing receives in
 // a std::vector's data, 16 bytes past a page boundary, made ring over MPI 2-3x slower than MPI's.
 constexpr std::size_t kPage = 4096;

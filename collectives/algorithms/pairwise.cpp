@@ -8,7 +8,7 @@ namespace fb::algo {
 namespace {
 
 void run(P2P& p2p, const AlgoCall& c) {
-  const std::size_t es = dtype_size(c.dtype), block = c.layout.block, ch = chunk_elems(c);
+  const std::size_t es = dtype_size(c.dtype), block = c.layout.block, ch = direct_elems(c, c.layout.block);
   const int p = p2p.size(), r = p2p.rank();
   const void* send = alltoall_start(c, p);
   for (int s = 1; s < p; ++s) {

@@ -325,6 +325,28 @@ TEST(Algorithms, RingAllreducePipelinesInChunks) {
   EXPECT_EQ(d.largest[0], 2000u * 4);
 }
 
+// Pairwise and linear all-to-all send a block as one message by default (chunks would overlap
+// nothing and cost a rendezvous each); an explicit --chunk still caps every message.
+TEST(Algorithms, AlltoallSendsWholeBlocksUnlessChunked) {
+  for (const CollectiveAlgorithm* a : {&algo::pairwise, &algo::linear}) {
+    Case k = make_case(*a, OpKind::alltoall, 3, 3 * 300000 * 4);  // blocks of 300000 floats, > 256 KiB
+    k.chunk = 0;
+    const Outcome d = simulate(k);
+    ASSERT_EQ(d.error, "") << a->name;
+    EXPECT_EQ(d.wrong, 0u) << a->name;
+    for (int r = 0; r < 3; ++r) {
+      EXPECT_EQ(d.sends[r], 2u) << a->name << " rank " << r;
+      EXPECT_EQ(d.largest[r], 300000u * 4) << a->name << " rank " << r;
+    }
+    k.chunk = 100000 * 4;
+    const Outcome c = simulate(k);
+    ASSERT_EQ(c.error, "") << a->name;
+    EXPECT_EQ(c.wrong, 0u) << a->name;
+    EXPECT_EQ(c.sends[0], 6u) << a->name;
+    EXPECT_EQ(c.largest[0], 100000u * 4) << a->name;
+  }
+}
+
 TEST(Algorithms, ChainPipelinesInChunks) {
   Case k = make_case(algo::chain, OpKind::broadcast, 4, 1000 * 8, DType::float64);
   k.chunk = 100 * 8;

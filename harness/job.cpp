@@ -4,6 +4,7 @@
 #include <set>
 
 #include "collectives/error.hpp"
+#include "harness/host_probe.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
 
@@ -45,6 +46,7 @@ void agree(transports::World& w, const std::string& error) {
 RunMeta make_meta(transports::World& w, const std::string& command_line,
                   const std::vector<std::unique_ptr<transports::Backend>>& backends) {
   RunMeta m;
+  m.host_memory = probe_host_memory(w);
   m.fabricbench_version = kVersion;
   m.git_describe = kGitDescribe;
   m.command_line = command_line;

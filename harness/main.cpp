@@ -158,7 +158,8 @@ int run_command(transports::World& world, const CliResult& cli, const std::strin
     return exit_code::usage;
   }
 
-  if (root) sinks.begin(make_meta(world, cfg.command_line, backends));
+  const RunMeta meta = make_meta(world, cfg.command_line, backends);
+  if (root) sinks.begin(meta);
   if (fabric) sinks.set_fabric(&*fabric);
   InterruptGuard interrupt([&sinks](const std::string& status) { sinks.end(status); },
                            std::chrono::milliseconds(root ? 0 : 2000));

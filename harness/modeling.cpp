@@ -255,28 +255,128 @@ LinkFit fit_link(const std::vector<std::pair<double, double>>& pts) {
   return fit;
 }
 
+namespace {
+
+// Relative squared error of a prediction function over the points.
+template <class F>
+double relative_sse(const std::vector<SpillPoint>& pts, F&& predict) {
+  double s = 0;
+  for (const auto& q : pts) s += std::pow((predict(q) - q.time_us) / q.time_us, 2);
+  return s;
+}
+
+// Solves the 3x3 system m x = r by Cramer's rule; false when singular.
+bool solve3(const double m[3][3], const double r[3], double x[3]) {
+  auto det = [](const double a[3][3]) {
+    return a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+           a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+  };
+  const double d = det(m);
+  if (!(std::abs(d) > 0)) return false;
+  for (int k = 0; k < 3; ++k) {
+    double c[3][3];
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) c[i][j] = j == k ? r[i] : m[i][j];
+    x[k] = det(c) / d;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts) {
+  if (pts.size() < 4) return std::nullopt;
+  std::vector<std::pair<double, double>> plain;
+  double lo = std::numeric_limits<double>::infinity(), hi = 0;
+  for (const auto& q : pts) {
+    plain.emplace_back(q.bytes, q.time_us);
+    lo = std::min(lo, q.working_set);
+    hi = std::max(hi, q.working_set);
+  }
+  LinkFit base;
+  try {
+    base = fit_link(plain);
+  } catch (const UsageError&) {
+    return std::nullopt;
+  }
+  const double base_sse = relative_sse(pts, [&](const SpillPoint& q) {
+    return base.latency_us + q.bytes / (base.bandwidth_GBps * 1e3);
+  });
+  std::optional<SpillFit> best;
+  double best_sse = 0.5 * base_sse;
+  for (double cache = lo; cache < hi; cache *= std::sqrt(2.0)) {
+    int inside = 0, outside = 0;
+    for (const auto& q : pts) (q.working_set > cache ? outside : inside)++;
+    if (inside < 2 || outside < 2) continue;
+    // Weighted (1/t^2) least squares for t = a + x1 u + x2 v: x1 the bytes at the cached rate,
+    // x2 the rest, u and v the inverse rates.
+    double m[3][3] = {}, r[3] = {}, x[3];
+    for (const auto& q : pts) {
+      const double fits = std::min(1.0, cache / q.working_set);
+      const double row[3] = {1, q.bytes * fits, q.bytes * (1 - fits)}, w = 1 / (q.time_us * q.time_us);
+      for (int i = 0; i < 3; ++i) {
+        r[i] += w * row[i] * q.time_us;
+        for (int j = 0; j < 3; ++j) m[i][j] += w * row[i] * row[j];
+      }
+    }
+    if (!solve3(m, r, x) || x[0] < 0 || !(x[1] > 0) || !(x[2] > 1.1 * x[1])) continue;
+    auto predict = [&](const SpillPoint& q) {
+      const double fits = std::min(1.0, cache / q.working_set);
+      return x[0] + q.bytes * (fits * x[1] + (1 - fits) * x[2]);
+    };
+    const double sse = relative_sse(pts, predict);
+    if (sse >= best_sse) continue;
+    best_sse = sse;
+    SpillFit s;
+    s.link.points = static_cast<int>(pts.size());
+    s.link.latency_us = x[0];
+    s.link.bandwidth_GBps = 1 / (x[1] * 1e3);
+    s.spilled_GBps = 1 / (x[2] * 1e3);
+    s.cache_bytes = cache;
+    double mean = 0, ss_tot = 0;
+    for (const auto& q : pts) mean += q.time_us / pts.size();
+    for (const auto& q : pts) {
+      ss_tot += std::pow((q.time_us - mean) / q.time_us, 2);
+      s.link.max_err_pct = std::max(s.link.max_err_pct, 100 * std::abs(predict(q) - q.time_us) / q.time_us);
+    }
+    s.link.r2 = ss_tot > 0 ? 1 - sse / ss_tot : 1;
+    best = s;
+  }
+  return best;
+}
+
 int run_calibrate_command(const CalibrateOptions& o) {
   std::error_code ec;
   if (!o.force && fs::exists(o.output, ec))
     throw UsageError("calibrate: '" + o.output + "' exists (use --force to replace it)");
   std::vector<std::pair<double, double>> up, out;
+  std::vector<SpillPoint> up_ws;  // the one-host rows again, with the host's working set
   // One-host bidir rows by the number of shared-memory transfers running at once (2 per pair).
-  std::map<int, std::vector<std::pair<double, double>>> concurrent;
+  std::map<int, std::vector<SpillPoint>> concurrent;
   std::string sources;
   bool multi_node = false;
+  std::vector<HostMemoryProbe> probes;  // from the inputs' metadata (JSON)
   for (const auto& in : o.inputs) {
     const ResultsFile rf = read_results(in);
+    if (rf.meta.host_memory) probes.push_back(*rf.meta.host_memory);
     int used = 0;
     for (const Record& r : rf.rows) {
       if (r.source != "measured" || r.wrong != 0 || r.bytes == 0 || !(r.time_us > 0)) continue;
       if (r.op == "bidir" && r.nnodes == 1 && r.nranks >= 2) {
         const int pairs = static_cast<int>(r.ranks_per_node) - static_cast<int>(r.nranks / 2);
-        if (pairs > 0) concurrent[2 * pairs].emplace_back(static_cast<double>(r.bytes), r.time_us);
+        if (pairs > 0)
+          concurrent[2 * pairs].push_back(
+              {static_cast<double>(r.bytes),
+               model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)), r.time_us});
         ++used;
         continue;
       }
       if (r.op != "pingpong") continue;
       (r.nnodes > 1 ? out : up).emplace_back(static_cast<double>(r.bytes), r.time_us);
+      if (r.nnodes == 1)
+        up_ws.push_back({static_cast<double>(r.bytes),
+                         model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
+                         r.time_us});
       multi_node = multi_node || r.nnodes > 1;
       ++used;
     }
@@ -289,14 +389,23 @@ int run_calibrate_command(const CalibrateOptions& o) {
   std::vector<std::pair<std::string, std::string>> notes;
   std::vector<LinkFit> fits;
   if (!up.empty()) {
-    LinkFit fit = fit_link(up);
+    // On a host, a rate that drops once the ranks' buffers outgrow the CPU caches is fitted as
+    // such (fit_spill) when that halves the error of one straight line.
+    const std::optional<SpillFit> spill = f.endpoint_kind == "host" ? fit_spill(up_ws) : std::nullopt;
+    LinkFit fit = spill ? spill->link : fit_link(up);
     fit.tier = "scale-up";
     f.scaleup_latency_us = fit.latency_us;
     f.scaleup_bandwidth_GBps = fit.bandwidth_GBps;
+    f.scaleup_cache_bytes = spill ? spill->cache_bytes : 0;
+    f.scaleup_spilled_GBps = spill ? spill->spilled_GBps : 0;
     const std::string why = fmt::format("calibrate: fit of {} one-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
                                         fit.points, sources, fit.r2, fit.max_err_pct);
     notes.emplace_back("scale_up.latency_us", why);
     notes.emplace_back("scale_up.bandwidth_GBps", why);
+    if (spill) {
+      notes.emplace_back("scale_up.cache_bytes", why + ": the working set where the rate drops");
+      notes.emplace_back("scale_up.spilled_bandwidth_GBps", why + ": the rate beyond the cache");
+    }
     fits.push_back(fit);
     // Shared memory is a copy through the host's memory system: k copies at once share it. The
     // bidir rows with the most points give each copy's rate under k-fold concurrency; below the
@@ -304,8 +413,13 @@ int run_calibrate_command(const CalibrateOptions& o) {
     const auto most = std::max_element(concurrent.begin(), concurrent.end(), [](const auto& a, const auto& b) {
       return a.second.size() < b.second.size();
     });
-    if (most != concurrent.end() && most->second.size() >= 2) {
-      LinkFit both = fit_link(most->second);
+    // With a cache term, only the bidir rows that fit in the cache say what concurrency costs.
+    std::vector<std::pair<double, double>> bidir;
+    if (most != concurrent.end())
+      for (const auto& q : most->second)
+        if (!spill || q.working_set <= spill->cache_bytes) bidir.emplace_back(q.bytes, q.time_us);
+    if (bidir.size() >= 2) {
+      LinkFit both = fit_link(bidir);
       both.tier = fmt::format("scale-up x{}", most->first);
       const std::string note =
           fmt::format("calibrate: {} one-host bidir rows ({} copies at once) at {:.3f} GB/s each (R2 {:.4f}){}",
@@ -319,6 +433,28 @@ int run_calibrate_command(const CalibrateOptions& o) {
       }
       fits.push_back(both);
     }
+  }
+  // Host ranks copy and reduce with the CPU: the run's own memory probe gives the endpoint's
+  // memory traffic rate (a copy reads and writes each byte: 2 x the copy rate) and its reduction
+  // rate. The median over the input files; GPU fabrics keep their datasheet numbers.
+  std::string probe_line;
+  if (!probes.empty() && f.endpoint_kind == "host") {
+    auto median = [&](double HostMemoryProbe::*field) {
+      std::vector<double> v;
+      for (const auto& p : probes) v.push_back(p.*field);
+      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+      return v[v.size() / 2];
+    };
+    const double copy = median(&HostMemoryProbe::copy_GBps), reduce = median(&HostMemoryProbe::reduce_GBps);
+    f.memory_bandwidth_GBps = 2 * copy;
+    f.reduce_bandwidth_GBps = reduce;
+    probe_line = fmt::format("host memory probe ({} file{}, {} B buffers, {} ranks at once): copy {:.3f} GB/s, "
+                             "float32 sum {:.3f} GB/s",
+                             probes.size(), probes.size() == 1 ? "" : "s", probes.front().bytes,
+                             probes.front().ranks, copy, reduce);
+    notes.emplace_back("endpoint.memory_bandwidth_GBps",
+                       fmt::format("calibrate: 2 x the copy rate of the {}", probe_line));
+    notes.emplace_back("endpoint.reduce_bandwidth_GBps", fmt::format("calibrate: from the {}", probe_line));
   }
   if (!out.empty()) {
     if (!f.has_scaleout()) throw UsageError("calibrate: rows span several hosts but the base fabric has no scale_out");
@@ -359,6 +495,10 @@ int run_calibrate_command(const CalibrateOptions& o) {
   for (const auto& fit : fits)
     std::cout << fmt::format("{:<10} {:>6} {:>12.3f} {:>14.3f} {:>8.4f} {:>8.1f}%\n", fit.tier, fit.points,
                              fit.latency_us, fit.bandwidth_GBps, fit.r2, fit.max_err_pct);
+  if (f.scaleup_cache_bytes > 0)
+    std::cout << fmt::format("scale-up beyond the cache: {:.3f} GB/s once the host's working set exceeds {:.1f} MiB\n",
+                             f.scaleup_spilled_GBps, f.scaleup_cache_bytes / (1 << 20));
+  if (!probe_line.empty()) std::cout << probe_line << "\n";
   std::cout << "wrote " << o.output << "\n";
   (void)multi_node;
   return 0;

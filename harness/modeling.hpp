@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,21 @@ struct LinkFit {
 };
 // Weighted least squares (weights 1/t^2: relative errors count equally at every size).
 LinkFit fit_link(const std::vector<std::pair<double, double>>& bytes_time_us);
+
+// A host link whose rate drops once the working set leaves the CPU caches (model/cost.hpp,
+// spill_factor): time = latency + bytes (f / bandwidth + (1 - f) / spilled), f = min(1, cache / ws).
+struct SpillFit {
+  LinkFit link;               // latency and in-cache bandwidth; r2 and max_err_pct of this fit
+  double cache_bytes = 0;
+  double spilled_GBps = 0;
+};
+struct SpillPoint {
+  double bytes = 0, working_set = 0, time_us = 0;
+};
+// The best fit over cache sizes on a sqrt(2) grid between the smallest and largest working set,
+// or nullopt when none has at least 2 points on each side, a non-negative latency and a spilled
+// rate at least 10% below the in-cache one, and halves the relative squared error of fit_link.
+std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points);
 
 int run_calibrate_command(const CalibrateOptions& o);
 

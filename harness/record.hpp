@@ -2,6 +2,7 @@
 // Every field is documented in results/SCHEMA.md; keep the two in step.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -62,6 +63,14 @@ struct Record {
   std::vector<double> samples_us;
 };
 
+// The host memory probe (harness/host_probe.hpp): rates while every rank of the run probes at once.
+struct HostMemoryProbe {
+  std::size_t bytes = 0;   // buffer size of the probe
+  double copy_GBps = 0;    // memcpy: bytes copied per second (median over ranks)
+  double reduce_GBps = 0;  // float32 sum: bytes of output per second (median over ranks)
+  int ranks = 0;           // ranks that probed at once
+};
+
 // Run metadata: one object in the JSON, constant columns are not repeated in CSV.
 struct RunMeta {
   std::string fabricbench_version;
@@ -76,6 +85,7 @@ struct RunMeta {
   std::vector<std::string> hosts;   // one per node, in node order
   std::vector<std::string> rank_hosts;  // one per rank
   std::map<std::string, std::string> environment;  // NCCL_*, UCX_*, OMPI_*, ... as launched
+  std::optional<HostMemoryProbe> host_memory;      // absent in files written before the probe
 };
 
 }  // namespace fb

@@ -291,6 +291,21 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
     if (m.contains("environment") && m["environment"].is_object())
       for (const auto& [k, v] : m["environment"].items())
         if (v.is_string()) f.meta.environment[k] = v.get<std::string>();
+    if (m.contains("host_memory") && m["host_memory"].is_object()) {
+      // Written by fabricbench itself: a malformed probe is an error, not a silent zero.
+      const json& h = m["host_memory"];
+      auto positive = [&](const char* k) {
+        if (!h.contains(k) || !h[k].is_number() || !(h[k].get<double>() > 0))
+          bad(path + ":1", std::string("meta.host_memory.") + k + " must be a positive number");
+        return h[k].get<double>();
+      };
+      HostMemoryProbe p;
+      p.bytes = static_cast<std::size_t>(positive("bytes"));
+      p.copy_GBps = positive("copy_GBps");
+      p.reduce_GBps = positive("reduce_GBps");
+      p.ranks = static_cast<int>(positive("ranks"));
+      f.meta.host_memory = p;
+    }
   }
   std::size_t i = 0;
   const std::vector<std::size_t> offsets = row_offsets(text);

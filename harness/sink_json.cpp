@@ -48,6 +48,11 @@ json meta_json(const RunMeta& m) {
   j["rank_hosts"] = m.rank_hosts;
   j["environment"] = json::object();
   for (const auto& [k, v] : m.environment) j["environment"][k] = v;
+  if (m.host_memory)
+    j["host_memory"] = {{"bytes", m.host_memory->bytes},
+                        {"copy_GBps", m.host_memory->copy_GBps},
+                        {"reduce_GBps", m.host_memory->reduce_GBps},
+                        {"ranks", m.host_memory->ranks}};
   return j;
 }
 

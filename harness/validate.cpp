@@ -357,7 +357,8 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
   transports::Backend& backend = *backends.front();
   const int rph = world.max_ranks_per_node();
   const model::Placement placement{static_cast<std::uint64_t>(n), static_cast<std::uint64_t>(rph)};
-  if (root) sinks.begin(make_meta(world, o.command_line, backends));
+  const RunMeta meta = make_meta(world, o.command_line, backends);
+  if (root) sinks.begin(meta);
   sinks.set_fabric(&f);
   InterruptGuard interrupt([&sinks](const std::string& status) { sinks.end(status); },
                            std::chrono::milliseconds(root ? 0 : 2000));

@@ -55,6 +55,17 @@ const Algorithm* find_algorithm(const std::string& name);
 double busbw_factor(const std::string& op, std::uint64_t nranks);
 const std::vector<std::string>& model_ops();
 
+// Bytes a host's ranks touch in an op of `bytes` per rank: a send and a receive buffer each.
+// The cache terms (Fabric::scaleup_cache_bytes) compare it with the cache; calibrate fits with it.
+inline double host_working_set(double ranks_on_host, double bytes) { return 2 * ranks_on_host * bytes; }
+// How much slower than in cache a host-memory-bound term runs for that working set: the share
+// that fits (cache / working set, at most 1) at the in-cache rate, the rest at the spilled rate.
+inline double spill_factor(double cache_bytes, double cached_GBps, double spilled_GBps, double working_set) {
+  if (!(cache_bytes > 0) || !(spilled_GBps > 0) || !(working_set > cache_bytes)) return 1;
+  const double fits = cache_bytes / working_set;
+  return fits + (1 - fits) * cached_GBps / spilled_GBps;
+}
+
 // Predict `op` with `algo`:
 //  - a registered name: that algorithm (protocol "auto" picks its fastest protocol);
 //  - "auto": the fastest p2p-family algorithm for the op (what a UCX/MPI run would pick at best);

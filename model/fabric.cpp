@@ -50,6 +50,8 @@ const std::vector<Key> kScaleUpKeys{
     {"bandwidth_GBps", Type::Number, true},
     {"latency_us", Type::Number, true},
     {"aggregate_bandwidth_GBps", Type::Number, false},
+    {"cache_bytes", Type::Number, false},
+    {"spilled_bandwidth_GBps", Type::Number, false},
     {"in_switch_reduction", Type::Bool, false},
 };
 const std::vector<Key> kTierKeys{
@@ -441,6 +443,13 @@ void check_fabric(const Fabric& f, const Locator& at) {
   positive("scale_up.bandwidth_GBps", f.scaleup_bandwidth_GBps);
   non_negative("scale_up.latency_us", f.scaleup_latency_us);
   non_negative("scale_up.aggregate_bandwidth_GBps", f.scaleup_aggregate_GBps);
+  non_negative("scale_up.cache_bytes", f.scaleup_cache_bytes);
+  non_negative("scale_up.spilled_bandwidth_GBps", f.scaleup_spilled_GBps);
+  if ((f.scaleup_cache_bytes > 0) != (f.scaleup_spilled_GBps > 0))
+    bad(f.scaleup_cache_bytes > 0 ? "scale_up.spilled_bandwidth_GBps" : "scale_up.cache_bytes",
+        "scale_up.cache_bytes and scale_up.spilled_bandwidth_GBps go together: give both or neither");
+  if (f.scaleup_spilled_GBps > f.scaleup_bandwidth_GBps)
+    bad("scale_up.spilled_bandwidth_GBps", "must not exceed scale_up.bandwidth_GBps (the in-cache rate)");
   fraction("protocols.ll", f.protocols.ll);
   fraction("protocols.ll128", f.protocols.ll128);
   fraction("protocols.simple", f.protocols.simple);
@@ -503,6 +512,8 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
   f.scaleup_bandwidth_GBps = number(su, "bandwidth_GBps", 0);
   f.scaleup_latency_us = number(su, "latency_us", 0);
   f.scaleup_aggregate_GBps = number(su, "aggregate_bandwidth_GBps", 0);
+  f.scaleup_cache_bytes = number(su, "cache_bytes", 0);
+  f.scaleup_spilled_GBps = number(su, "spilled_bandwidth_GBps", 0);
   f.in_switch_reduction = boolean(su, "in_switch_reduction", false);
 
   if (const auto it = top.find("scale_out"); it != top.end()) {
@@ -641,6 +652,10 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
   if (f.scaleup_aggregate_GBps > 0)
     line("  ", "aggregate_bandwidth_GBps", "scale_up.aggregate_bandwidth_GBps",
          format_number(f.scaleup_aggregate_GBps));
+  if (f.scaleup_cache_bytes > 0) {
+    line("  ", "cache_bytes", "scale_up.cache_bytes", format_number(f.scaleup_cache_bytes));
+    line("  ", "spilled_bandwidth_GBps", "scale_up.spilled_bandwidth_GBps", format_number(f.scaleup_spilled_GBps));
+  }
   line("  ", "in_switch_reduction", "scale_up.in_switch_reduction", boolean_text(f.in_switch_reduction));
   if (f.has_scaleout()) {
     line("", "scale_out", "scale_out", "");

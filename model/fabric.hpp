@@ -46,6 +46,11 @@ struct Fabric {
   // NVSwitch). A host's shared-memory copies all go through its memory system: with k transfers
   // at once each gets min(bandwidth, aggregate / k).
   double scaleup_aggregate_GBps = 0;
+  // Hosts: copies run from the CPU caches while the host's working set (host_working_set())
+  // fits in scaleup_cache_bytes; the share of it beyond that moves at scaleup_spilled_GBps, and
+  // memory and reduction terms slow down by the same ratio. 0: not modelled (GPUs).
+  double scaleup_cache_bytes = 0;
+  double scaleup_spilled_GBps = 0;
   bool in_switch_reduction = false;      // NVLS (NVSwitch SHARP): reductions inside the switch
 
   // Scale-out network. Absent (no tiers) for a single-domain fabric such as localhost.

@@ -290,6 +290,10 @@ void add_memory(Cost& c, const Topo& T, double traffic_bytes) {
   if (T.memory_GBps > 0 && traffic_bytes > 0) c.add(kMemory, xfer_us(traffic_bytes, T.memory_GBps));
 }
 
+void add_own_block_copy(Cost& c, const Topo& T, double block) {
+  if (T.f && T.f->endpoint_kind == "host") add_memory(c, T, 2 * block);
+}
+
 // ---- results ---------------------------------------------------------------------------------------
 
 std::string slot_name(const Topo& T, int slot) {
@@ -318,7 +322,14 @@ std::string slot_name(const Topo& T, int slot) {
   return "tier:" + std::to_string(t);
 }
 
-Prediction finish(const Topo& T, Op op, double bytes, const Cost& c, const char* algo, Proto proto) {
+Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const char* algo, Proto proto) {
+  Cost c = cost;
+  if (T.f && T.f->scaleup_cache_bytes > 0) {
+    // A host's copies and reductions leave the CPU caches once the ranks' buffers outgrow them.
+    const double k = spill_factor(T.f->scaleup_cache_bytes, T.f->scaleup_bandwidth_GBps, T.f->scaleup_spilled_GBps,
+                                  host_working_set(T.g, bytes));
+    for (const int slot : {kScaleUp, kMemory, kReduction}) c.v[static_cast<std::size_t>(slot)] *= k;
+  }
   Prediction out;
   out.time_us = c.total();
   if (!(out.time_us > kMinTimeUs)) {

@@ -303,6 +303,10 @@ int tree_level_tier(const Topo& T, int level);
 // Reduction (gamma) and memory terms; nothing when the fabric gives no such bandwidth.
 void add_reduction(Cost& c, const Topo& T, double bytes);
 void add_memory(Cost& c, const Topo& T, double traffic_bytes);
+// All-to-all's copy of a rank's own block (send buffer to receive buffer), `block` bytes. On host
+// endpoints the CPU that runs the shared-memory copies also does this one, so it adds to them
+// (2 x block of memory traffic); a GPU's copy engine overlaps it with the transfers: no term.
+void add_own_block_copy(Cost& c, const Topo& T, double block);
 
 // ---- results ---------------------------------------------------------------------------------------
 

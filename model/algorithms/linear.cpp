@@ -1,7 +1,8 @@
 // linear: alltoall with every send and receive posted at once. One network latency (the farthest
 // peer's), kRequestOverheadUs per posted request (2(p-1) of them), and the intra-domain bytes
 // ((g-1) n/p over scale-up) moving concurrently with the inter-domain ones ((p-g) n/p per endpoint,
-// a fraction 1 - S_t/m of all bytes above tier t). No incast or congestion is modelled.
+// a fraction 1 - S_t/m of all bytes above tier t), plus the own block's copy on host endpoints. No
+// incast or congestion is modelled.
 #include "model/algorithms/common.hpp"
 
 namespace fb::model::detail {
@@ -28,6 +29,7 @@ Prediction cost_linear(const Fabric& f, const std::string& op_name, const Placem
     c.add(kScaleUp, intra_us);
   else
     c.add(inter.slot, inter_us);
+  add_own_block_copy(c, T, block);
   return finish(T, op, n, c, "linear", Proto::none);
 }
 

@@ -1,7 +1,8 @@
 // pairwise: alltoall in p-1 exchange steps of one n/p block (xor partners). Closed form per tier:
 // g-1 steps stay in the domain; of the p-g others, g (S_t - S_{t-1}) meet at tier t and climb above
 // tiers 1..t-1 with every endpoint at once (rate min(B0, C_{t-1})). Steps whose partner has another
-// local index leave the rail (1 - 1/min(rails, g) of them). Flat fabric: (p-1) a + (p-1)/p n/B.
+// local index leave the rail (1 - 1/min(rails, g) of them). Flat fabric: (p-1) a + (p-1)/p n/B, plus
+// the own block's copy (2 n/p of memory traffic) on host endpoints.
 #include <algorithm>
 
 #include "model/algorithms/common.hpp"
@@ -43,6 +44,7 @@ Prediction cost_pairwise(const Fabric& f, const std::string& op_name, const Plac
       }
     }
   }
+  add_own_block_copy(c, T, block);
   return finish(T, op, n, c, "pairwise", Proto::none);
 }
 

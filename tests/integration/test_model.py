@@ -1,5 +1,6 @@
 """fabricbench model, run --fabric and calibrate, end to end."""
 
+import json
 import math
 import os
 import sys
@@ -116,6 +117,27 @@ class Calibrate(fbtest.FbTestCase):
         self.assertEqual(open(fabric).read(), text)
         res = fbtest.run(singleton_cmd(["calibrate", pp, "-o", fabric, "--force"]))
         self.assertRc(res, fbtest.EXIT_OK)
+
+    def test_json_memory_probe_sets_memory_and_reduction_rates(self):
+        js = self.path("pp.json")
+        res = fbtest.run(mpirun_cmd(2, ["run", "--op", "pingpong", "-b", "64K", "-e", "1M", "-n", "5", "-q",
+                                        "--json", js]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        probe = json.load(open(js))["meta"]["host_memory"]
+        self.assertEqual(probe["ranks"], 2)
+        self.assertEqual(probe["bytes"], 1 << 20)
+        self.assertGreater(probe["copy_GBps"], 0)
+        self.assertGreater(probe["reduce_GBps"], 0)
+        fabric = self.path("cal.yaml")
+        res = fbtest.run(singleton_cmd(["calibrate", js, "-o", fabric]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        self.assertIn("host memory probe", res.stdout)
+        lines = {l.split(":")[0].strip(): l for l in open(fabric).read().splitlines() if ":" in l}
+        mem = float(lines["memory_bandwidth_GBps"].split(":")[1].split("#")[0])
+        red = float(lines["reduce_bandwidth_GBps"].split(":")[1].split("#")[0])
+        self.assertAlmostEqual(mem, 2 * probe["copy_GBps"], places=6)
+        self.assertAlmostEqual(red, probe["reduce_GBps"], places=6)
+        self.assertIn("2 x the copy rate", lines["memory_bandwidth_GBps"])
 
     def test_no_pingpong_rows(self):
         c = self.path("ar.csv")

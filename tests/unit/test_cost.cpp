@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "model/algorithms/common.hpp"
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
 
@@ -895,6 +896,62 @@ TEST(AggregateScaleUp, ConcurrentCopiesShareTheHost) {
   EXPECT_DOUBLE_EQ(g.scaleup_aggregate_GBps, 16);
   f.scaleup_aggregate_GBps = -1;
   EXPECT_THROW(validate_fabric(f), std::invalid_argument);
+}
+
+// All-to-all on host endpoints: the CPU that runs the shared-memory copies also copies the own
+// block (2 n/p of memory traffic), after them; GPU endpoints overlap it (no term).
+TEST(CostGolden, AlltoallCopiesTheOwnBlockOnHosts) {
+  const Fabric f = host_fabric();
+  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps, M = f.memory_bandwidth_GBps, n = 8 * kMiB;
+  for (const double P : {2.0, 3.0, 8.0}) {
+    const Placement pl{static_cast<std::uint64_t>(P), static_cast<std::uint64_t>(P)};
+    const double own = us(2 * n / P, M);
+    expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us, (P - 1) * a + (P - 1) / P * us(n, B) + own,
+                 "pairwise");
+    expect_close(predict(f, "alltoall", "linear", pl, n).time_us,
+                 a + 2 * (P - 1) * detail::kRequestOverheadUs + (P - 1) / P * us(n, B) + own, "linear");
+  }
+  Fabric gpu = f;
+  gpu.endpoint_kind = "gpu";
+  expect_close(predict(gpu, "alltoall", "pairwise", {2, 2}, n).time_us, a + us(n / 2, B), "pairwise on GPUs");
+}
+
+// scale_up.cache_bytes / spilled_bandwidth_GBps: once the host's working set (2 buffers per rank)
+// outgrows the cache, the share beyond it moves at the spilled rate, and memory and reduction
+// terms slow by the same ratio.
+TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
+  Fabric f = host_fabric();
+  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps;
+  f.scaleup_cache_bytes = 16 * kMiB;
+  f.scaleup_spilled_GBps = B / 4;
+  // pingpong on 2 ranks: working set 4 n. 2 MiB: 8 MiB, in cache.
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, 2 * kMiB).time_us, a + us(2 * kMiB, B), "in cache");
+  // 16 MiB: 64 MiB working set, a quarter in cache: n (1/4 / B + 3/4 / (B/4)) = n/B (1/4 + 3).
+  const double n = 16 * kMiB;
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B) * 3.25, "spilled");
+  // Ring all-reduce: its scale-up and reduction terms both scale.
+  const double P = 2, k = spill_factor(f.scaleup_cache_bytes, B, f.scaleup_spilled_GBps, host_working_set(P, n));
+  EXPECT_DOUBLE_EQ(k, 3.25);
+  expect_close(predict(f, "allreduce", "ring", {2, 2}, n).time_us,
+               2 * (P - 1) * a + k * (2 * (P - 1) / P * us(n, B) + (P - 1) / P * us(n, f.reduce_bandwidth_GBps)),
+               "ring allreduce");
+  // Time stays monotonic across the knee.
+  double last = 0;
+  for (double b = kMiB; b <= 256 * kMiB; b *= 1.5) {
+    const double t = predict(f, "alltoall", "pairwise", {2, 2}, b).time_us;
+    EXPECT_GT(t, last) << b;
+    last = t;
+  }
+  // YAML round trip; the two keys go together; the spilled rate cannot beat the cached one.
+  const Fabric g = parse_fabric(fabric_to_yaml(f), "t.yaml");
+  EXPECT_DOUBLE_EQ(g.scaleup_cache_bytes, 16 * kMiB);
+  EXPECT_DOUBLE_EQ(g.scaleup_spilled_GBps, B / 4);
+  Fabric lone = f;
+  lone.scaleup_spilled_GBps = 0;
+  EXPECT_THROW(validate_fabric(lone), std::invalid_argument);
+  Fabric fast = f;
+  fast.scaleup_spilled_GBps = 2 * B;
+  EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
 }
 
 }  // namespace

@@ -36,6 +36,31 @@ TEST(FitLink, RejectsTooFewPointsAndFlatTimes) {
   EXPECT_THROW(fit_link({{8, 5.0}, {1 << 20, 5.0}, {1 << 24, 4.0}}), UsageError);
 }
 
+// A host whose shared-memory rate drops from 10 to 4 GB/s once the working set passes 8 MiB
+// (a grid point: the grid starts at the smallest working set, 256 KiB, in steps of sqrt 2).
+TEST(FitSpill, RecoversTheCacheKnee) {
+  const double cache = 8.0 * (1 << 20);
+  std::vector<SpillPoint> pts;
+  for (double b = 64 << 10; b <= 64.0 * (1 << 20); b *= 2) {
+    const double ws = 4 * b, fits = std::min(1.0, cache / ws);
+    pts.push_back({b, ws, 1.5 + b * (fits / 10e3 + (1 - fits) / 4e3)});
+  }
+  const auto s = fit_spill(pts);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_NEAR(s->cache_bytes, cache, cache * 1e-9);
+  EXPECT_NEAR(s->link.latency_us, 1.5, 1e-6);
+  EXPECT_NEAR(s->link.bandwidth_GBps, 10, 1e-6);
+  EXPECT_NEAR(s->spilled_GBps, 4, 1e-6);
+  EXPECT_NEAR(s->link.max_err_pct, 0, 1e-6);
+}
+
+TEST(FitSpill, AStraightLineNeedsNoCacheTerm) {
+  std::vector<SpillPoint> pts;
+  for (double b = 64 << 10; b <= 64.0 * (1 << 20); b *= 2) pts.push_back({b, 4 * b, 1.5 + b / 10e3});
+  EXPECT_FALSE(fit_spill(pts).has_value());
+  EXPECT_FALSE(fit_spill({pts.begin(), pts.begin() + 3}).has_value());  // too few points
+}
+
 TEST(DefaultScales, FromOneDomainDoublingToTwoToTheTwenty) {
   const auto s = default_scales(8);
   ASSERT_FALSE(s.empty());

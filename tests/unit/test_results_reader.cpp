@@ -79,6 +79,7 @@ TEST(ResultsReader, CsvAndJsonRoundTrip) {
     m.nranks = 4;
     m.hosts = {"node,7"};
     m.mpi_library = "Open MPI v4.1.4";
+    m.host_memory = HostMemoryProbe{1 << 20, 21.5, 17.25, 4};
     for (Sink* s : {c.get(), j.get()}) s->begin(m);
     for (int i = 0; i < 3; ++i)
       for (Sink* s : {c.get(), j.get()}) s->row(sample_record(i));
@@ -98,6 +99,12 @@ TEST(ResultsReader, CsvAndJsonRoundTrip) {
   EXPECT_TRUE(rc.rows[0].samples_us.empty());
   EXPECT_TRUE(rj.has_meta);
   EXPECT_EQ(rj.meta.hosts, std::vector<std::string>{"node,7"});
+  ASSERT_TRUE(rj.meta.host_memory.has_value());
+  EXPECT_EQ(rj.meta.host_memory->bytes, std::size_t{1} << 20);
+  EXPECT_EQ(rj.meta.host_memory->copy_GBps, 21.5);
+  EXPECT_EQ(rj.meta.host_memory->reduce_GBps, 17.25);
+  EXPECT_EQ(rj.meta.host_memory->ranks, 4);
+  EXPECT_FALSE(rc.meta.host_memory.has_value());  // CSV carries no metadata
   EXPECT_EQ(rj.status, "ok");
   EXPECT_FALSE(rc.rows[0].model_time_us.has_value());
   EXPECT_DOUBLE_EQ(*rc.rows[1].model_time_us, 11.0);
@@ -174,6 +181,10 @@ TEST(ResultsReader, BadJsonNamesFileAndPlace) {
                "{\n  \"schema_version\": 1,\n  \"meta\": {\"x\": \"[{\"},\n  \"rows\": [\n    {\"op\": \"a\"},\n"
                "    {\"source\": 3}\n  ]\n}\n",
                ":5: rows[0]", "missing field");
+  expect_error("badprobe.json",
+               "{\"schema_version\": 1, \"meta\": {\"host_memory\": {\"bytes\": 1024, \"copy_GBps\": -1, "
+               "\"reduce_GBps\": 2, \"ranks\": 2}}, \"rows\": []}",
+               ":1", "meta.host_memory.copy_GBps must be a positive number");
 }
 
 TEST(ResultsReader, RefusesWhatItCannotHold) {

@@ -284,7 +284,7 @@ bool solve3(const double m[3][3], const double r[3], double x[3]) {
 
 }  // namespace
 
-std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts) {
+std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fixed_cache) {
   if (pts.size() < 4) return std::nullopt;
   std::vector<std::pair<double, double>> plain;
   double lo = std::numeric_limits<double>::infinity(), hi = 0;
@@ -303,8 +303,13 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts) {
     return base.latency_us + q.bytes / (base.bandwidth_GBps * 1e3);
   });
   std::optional<SpillFit> best;
-  double best_sse = 0.5 * base_sse;
-  for (double cache = lo; cache < hi; cache *= std::sqrt(2.0)) {
+  double best_sse = fixed_cache > 0 ? base_sse : 0.5 * base_sse;
+  std::vector<double> grid;
+  if (fixed_cache > 0)
+    grid.push_back(fixed_cache);
+  else
+    for (double cache = lo; cache < hi; cache *= std::sqrt(2.0)) grid.push_back(cache);
+  for (const double cache : grid) {
     int inside = 0, outside = 0;
     for (const auto& q : pts) (q.working_set > cache ? outside : inside)++;
     if (inside < 2 || outside < 2) continue;
@@ -390,8 +395,18 @@ int run_calibrate_command(const CalibrateOptions& o) {
   std::vector<LinkFit> fits;
   if (!up.empty()) {
     // On a host, a rate that drops once the ranks' buffers outgrow the CPU caches is fitted as
-    // such (fit_spill) when that halves the error of one straight line.
-    const std::optional<SpillFit> spill = f.endpoint_kind == "host" ? fit_spill(up_ws) : std::nullopt;
+    // such (fit_spill) when that halves the error of one straight line. Where that knee lies
+    // comes from the bidir rows when there are enough: both ends copy at once there, as in a
+    // collective, which moves the knee (on the 2-core test VM: 8 MiB bidir, 4 MiB pingpong).
+    // The rates on either side come from the pingpong rows.
+    const auto most = std::max_element(concurrent.begin(), concurrent.end(), [](const auto& a, const auto& b) {
+      return a.second.size() < b.second.size();
+    });
+    std::optional<SpillFit> spill;
+    if (f.endpoint_kind == "host") {
+      const std::optional<SpillFit> knee = most != concurrent.end() ? fit_spill(most->second) : std::nullopt;
+      spill = knee ? fit_spill(up_ws, knee->cache_bytes) : fit_spill(up_ws);
+    }
     LinkFit fit = spill ? spill->link : fit_link(up);
     fit.tier = "scale-up";
     f.scaleup_latency_us = fit.latency_us;
@@ -410,9 +425,6 @@ int run_calibrate_command(const CalibrateOptions& o) {
     // Shared memory is a copy through the host's memory system: k copies at once share it. The
     // bidir rows with the most points give each copy's rate under k-fold concurrency; below the
     // single-copy rate, the product is what the host delivers in total.
-    const auto most = std::max_element(concurrent.begin(), concurrent.end(), [](const auto& a, const auto& b) {
-      return a.second.size() < b.second.size();
-    });
     // With a cache term, only the bidir rows that fit in the cache say what concurrency costs.
     std::vector<std::pair<double, double>> bidir;
     if (most != concurrent.end())

@@ -79,7 +79,8 @@ struct SpillPoint {
 // The best fit over cache sizes on a sqrt(2) grid between the smallest and largest working set,
 // or nullopt when none has at least 2 points on each side, a non-negative latency and a spilled
 // rate at least 10% below the in-cache one, and halves the relative squared error of fit_link.
-std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points);
+// With `cache_bytes` given, only that knee is tried, and it is kept when it beats fit_link at all.
+std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points, double cache_bytes = 0);
 
 int run_calibrate_command(const CalibrateOptions& o);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "collectives/dtype.hpp"
+#include "collectives/mem_ops.hpp"
 #include "collectives/op.hpp"
 
 namespace fb {
@@ -28,9 +29,14 @@ class P2P {
 
 // One op for an algorithm: the op's arguments (collectives/op.hpp), where the ranks are, the
 // pipeline chunk, and scratch space of at least scratch_bytes(call, nranks) bytes, owned by the
-// caller and page-aligned (4 KiB: receives land there; see collectives/algorithms/common.hpp). transports::P2PAlgorithms (transports/backend.hpp) builds it for every backend.
+// caller and page-aligned (4 KiB: receives land there; see collectives/algorithms/common.hpp),
+// in the same memory as the op's buffers, and the ops that reduce and copy in that memory.
+// transports::P2PAlgorithms (transports/backend.hpp) builds it for every backend.
 struct AlgoCall : OpArgs {
   void* scratch = nullptr;
+  // Reductions and copies between transfers: host functions, or CUDA kernels for device buffers.
+  // Never null.
+  const MemOps* mem = &host_mem_ops();
   // Pipeline chunk in bytes: large messages move in chunks of this size so that reducing one
   // chunk overlaps the next one's transfer. 0: the algorithms' default (256 KiB).
   std::size_t chunk_bytes = 0;

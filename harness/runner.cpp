@@ -211,12 +211,12 @@ SeriesBuffers::SeriesBuffers(transports::Backend& backend, const Series& s, std:
   const std::size_t es = dtype_size(s.dtype);
   if (s.inplace) {
     send_bytes_ = std::max(l.send_count, l.recv_count) * es;
-    send_ = backend_.alloc(send_bytes_);
+    send_ = backend_.alloc(send_bytes_, s.mem);
   } else {
     send_bytes_ = l.send_count * es;
     recv_bytes_ = l.recv_count * es;
-    send_ = backend_.alloc(send_bytes_);
-    recv_ = backend_.alloc(recv_bytes_);
+    send_ = backend_.alloc(send_bytes_, s.mem);
+    recv_ = backend_.alloc(recv_bytes_, s.mem);
   }
 }
 

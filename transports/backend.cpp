@@ -11,7 +11,7 @@
 
 namespace fb::transports {
 
-void* Backend::alloc(std::size_t bytes) {
+void* Backend::alloc(std::size_t bytes, const std::string&) {
   constexpr std::size_t kAlign = 4096;
   const std::size_t rounded = ((bytes + kAlign - 1) / kAlign) * kAlign;
   void* p = std::aligned_alloc(kAlign, rounded == 0 ? kAlign : rounded);
@@ -68,7 +68,8 @@ void Backend::run_timed(const OpCall& call, int iters, int ops_per_sample, doubl
 
 std::string Backend::algo(const OpCall& call) const { return call.algo; }
 
-P2PAlgorithms::P2PAlgorithms(const World& world) : nranks_(world.size()) {
+P2PAlgorithms::P2PAlgorithms(const World& world, AlgoMemory memory)
+    : nranks_(world.size()), memory_(std::move(memory)) {
   // Ranks on one host share a node, numbered in order of their first rank (as World::node()).
   std::vector<std::string> hosts;
   for (const auto& h : world.hostnames()) {
@@ -88,17 +89,33 @@ void P2PAlgorithms::prepare(const OpCall& call) {
   if (scratch_bytes_ < bytes) {
     constexpr std::size_t kAlign = 4096;
     const std::size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
-    scratch_.reset(std::aligned_alloc(kAlign, rounded));
-    if (!scratch_) throw std::bad_alloc();
-    std::memset(scratch_.get(), 0, rounded);  // first-touch faults now, not inside a timed op
+    free_scratch();
+    if (memory_.alloc) {
+      scratch_ = memory_.alloc(rounded);
+    } else {
+      scratch_ = std::aligned_alloc(kAlign, rounded);
+      if (!scratch_) throw std::bad_alloc();
+      std::memset(scratch_, 0, rounded);  // first-touch faults now, not inside a timed op
+    }
     scratch_bytes_ = rounded;
   }
+}
+
+P2PAlgorithms::~P2PAlgorithms() { free_scratch(); }
+
+void P2PAlgorithms::free_scratch() {
+  if (scratch_ == nullptr) return;
+  if (memory_.release) memory_.release(scratch_);
+  else std::free(scratch_);
+  scratch_ = nullptr;
+  scratch_bytes_ = 0;
 }
 
 AlgoCall P2PAlgorithms::algo_call(const OpCall& call) {
   AlgoCall ac;
   static_cast<OpArgs&>(ac) = call;
-  ac.scratch = scratch_.get();
+  ac.scratch = scratch_;
+  ac.mem = memory_.ops;
   ac.chunk_bytes = call.chunk_bytes;
   ac.node_of = node_of_;
   return ac;

@@ -43,12 +43,23 @@ struct OpCall : OpArgs {
   std::string nccl_proto = {};
 };
 
+// Where the algorithms' scratch lives and how they reduce and copy (AlgoCall::mem): host memory
+// unless a backend with device buffers (ucx --mem cuda) gives its own.
+struct AlgoMemory {
+  const MemOps* ops = &host_mem_ops();
+  std::function<void*(std::size_t)> alloc;  // empty: page-aligned host memory
+  std::function<void(void*)> release;
+};
+
 // Runs fabricbench's algorithms (collectives/p2p.hpp) over a backend's P2P: the one place an
-// OpCall becomes an AlgoCall (nodes from the World, scratch, chunk), shared by every backend that
-// returns true from runs_p2p_algorithms().
+// OpCall becomes an AlgoCall (nodes from the World, scratch, chunk, memory ops), shared by every
+// backend that returns true from runs_p2p_algorithms().
 class P2PAlgorithms {
  public:
-  explicit P2PAlgorithms(const World& world);
+  explicit P2PAlgorithms(const World& world, AlgoMemory memory = {});
+  ~P2PAlgorithms();
+  P2PAlgorithms(const P2PAlgorithms&) = delete;
+  P2PAlgorithms& operator=(const P2PAlgorithms&) = delete;
   // Look up call.algo and size the scratch for `call`. Throws UsageError for an unknown
   // algorithm or one that does not implement the op.
   void prepare(const OpCall& call);
@@ -62,10 +73,9 @@ class P2PAlgorithms {
   int nranks_ = 1;
   std::vector<int> node_of_;
   const CollectiveAlgorithm* algo_ = nullptr;
-  struct Free {
-    void operator()(void* p) const { std::free(p); }
-  };
-  std::unique_ptr<void, Free> scratch_;  // page-aligned, like the op's own buffers
+  AlgoMemory memory_;
+  void free_scratch();
+  void* scratch_ = nullptr;  // page-aligned host memory (like the op's own buffers) or memory_'s
   std::size_t scratch_bytes_ = 0;
 };
 
@@ -102,12 +112,13 @@ class Backend {
   // Why a buffer of this shape is too large for the library (e.g. MPI's int counts), or nullopt.
   virtual std::optional<std::string> unsupported_layout(const OpLayout&) const { return std::nullopt; }
 
-  // Memory the backend's ops read and write. Host backends return page-aligned host memory.
+  // Memory the backend's ops read and write, of memory type `mem` (one unsupported_memory()
+  // accepted). Host backends return page-aligned host memory.
   // Bytes this rank may still allocate for buffers of memory type `mem`, or nullopt when the
   // backend cannot tell (no check then). Host: the kernel's MemAvailable shared by the ranks on
   // this host; device backends report the device's free memory.
   virtual std::optional<std::uint64_t> available_memory(const std::string& mem, int ranks_on_host) const;
-  virtual void* alloc(std::size_t bytes);
+  virtual void* alloc(std::size_t bytes, const std::string& mem);
   virtual void release(void* p, std::size_t bytes);
 
   // Validation data, where the buffers live: fill `count` elements of `dst` with rank `rank`'s

@@ -22,7 +22,7 @@ void run(P2P& p2p, const AlgoCall& c) {
   for (mask >>= 1; mask > 0; mask >>= 1)
     if (v + mask < p) post_send(p2p, data, count, mod(r + mask, p), es, ch);
   p2p.wait_all();
-  if (v == 0) copy_elems(c.recv, c.send, count, es);
+  if (v == 0) copy_elems(c.recv, c.send, count, es, *c.mem);
 }
 
 }  // namespace

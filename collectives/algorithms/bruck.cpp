@@ -17,18 +17,18 @@ void run(P2P& p2p, const AlgoCall& c) {
   unsigned char* rot = static_cast<unsigned char*>(c.scratch);
   unsigned char* out = rot + p * bb;
   unsigned char* in = out + max_moved(p) * bb;
-  for (int i = 0; i < p; ++i) copy_elems(rot + i * bb, at(c.send, mod(r + i, p) * block, es), block, es);
+  for (int i = 0; i < p; ++i) copy_elems(rot + i * bb, at(c.send, mod(r + i, p) * block, es), block, es, *c.mem);
   for (int d = 1; d < p; d <<= 1) {
     std::size_t k = 0;
     for (int i = 1; i < p; ++i)
-      if (i & d) copy_elems(out + k++ * bb, rot + i * bb, block, es);
+      if (i & d) copy_elems(out + k++ * bb, rot + i * bb, block, es, *c.mem);
     exchange(p2p, Exchange{out, k * block, mod(r + d, p), in, nullptr, k * block, mod(r - d, p)}, c.dtype, c.redop,
-             chunk_elems(c), nullptr);
+             chunk_elems(c), nullptr, nullptr);
     k = 0;
     for (int i = 1; i < p; ++i)
-      if (i & d) copy_elems(rot + i * bb, in + k++ * bb, block, es);
+      if (i & d) copy_elems(rot + i * bb, in + k++ * bb, block, es, *c.mem);
   }
-  for (int i = 0; i < p; ++i) copy_elems(at(c.recv, mod(r - i, p) * block, es), rot + i * bb, block, es);
+  for (int i = 0; i < p; ++i) copy_elems(at(c.recv, mod(r - i, p) * block, es), rot + i * bb, block, es, *c.mem);
 }
 
 std::size_t scratch(const AlgoCall& c, int n) {

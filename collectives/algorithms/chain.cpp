@@ -24,7 +24,7 @@ void run(P2P& p2p, const AlgoCall& c) {
     if (v < p - 1) p2p.isend(at(data, i * ch, es), len(i), next, kTag);
     p2p.wait_all();
   }
-  if (v == 0) copy_elems(c.recv, c.send, count, es);
+  if (v == 0) copy_elems(c.recv, c.send, count, es, *c.mem);
 }
 
 }  // namespace

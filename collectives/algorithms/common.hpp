@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <algorithm>
-#include <cstring>
 #include <span>
 #include <vector>
 
@@ -70,8 +69,9 @@ inline std::size_t exchange_tmp_bytes(const AlgoCall& c, std::size_t largest) {
 // One step of an algorithm: send `send_count` elements to `to` while receiving `recv_count` from
 // `from`, both in chunks of `chunk` elements (the peer chunks its side identically, so either
 // count may be 0). Received data lands in `dst`; with `own` set it is reduced on the way:
-// dst = own (op) received, through `tmp` (exchange_tmp_bytes; page-aligned), and chunk i+1 is in flight while
-// chunk i is reduced. `own` may equal `dst`; `send` must not overlap `dst` except where a chunk's
+// dst = own (op) received, through `tmp` (exchange_tmp_bytes; page-aligned) with `mem`'s reduction
+// (AlgoCall::mem: host functions or device kernels), and chunk i+1 is in flight while chunk i is
+// reduced. Without `own`, tmp and mem are unused (may be null). `own` may equal `dst`; `send` must not overlap `dst` except where a chunk's
 // send completed before that chunk is written (the ring's in-place reduce-scatter relies on it).
 struct Exchange {
   const void* send = nullptr;
@@ -82,7 +82,8 @@ struct Exchange {
   std::size_t recv_count = 0;
   int from = -1;
 };
-void exchange(P2P& p2p, const Exchange& x, DType dtype, RedOp redop, std::size_t chunk, void* tmp);
+void exchange(P2P& p2p, const Exchange& x, DType dtype, RedOp redop, std::size_t chunk, void* tmp,
+              const MemOps* mem);
 
 // Post a send or a receive of `count` elements as messages of at most `chunk` elements each
 // (the peer posts the same count, so the messages match), without waiting.
@@ -92,7 +93,7 @@ void post_recv(P2P& p2p, void* buf, std::size_t count, int from, std::size_t esi
 // A transfer of `count` elements from rank `from` to rank `to`, one of which is this rank: the
 // receiver gets them in `dst`, reduced on the way when `own` is set (dst = own (op) received).
 void one_way(P2P& p2p, int from, int to, const void* send, void* dst, const void* own, std::size_t count,
-             DType dtype, RedOp redop, std::size_t chunk, void* tmp);
+             DType dtype, RedOp redop, std::size_t chunk, void* tmp, const MemOps* mem);
 
 // The p blocks of a ring over p ranks, in a buffer of `count` elements cut into `parts` near-equal
 // parts (parts >= p) on `grain` boundaries: block b is parts [block_begin(parts, p, b),
@@ -114,7 +115,7 @@ struct Blocks {
 // other blocks are written to `work` at their offsets (`work` may be `in`). Reads each block of
 // `in` once, so no copy of `in` is made; tmp: exchange_tmp_bytes bytes.
 void ring_reduce_scatter(P2P& p2p, const void* in, void* work, void* out, const Blocks& blocks, DType dtype,
-                         RedOp redop, std::size_t chunk, void* tmp);
+                         RedOp redop, std::size_t chunk, void* tmp, const MemOps& mem);
 // Ring all-gather in place: `buf` holds block r of `blocks` on rank r; afterwards all of them.
 void ring_allgather(P2P& p2p, void* buf, const Blocks& blocks, DType dtype, std::size_t chunk);
 
@@ -138,7 +139,7 @@ void folded_allreduce(P2P& p2p, const AlgoCall& c, FoldedCore core);
 // fold_in: 2i sends `count` elements of `send` to 2i+1, which receives them into `dst`, reduced
 // with `own` when it is set. fold_out: 2i+1 sends `count` elements of `send` to 2i, into `dst`.
 void fold_in(P2P& p2p, const Fold& f, const void* send, void* dst, const void* own, std::size_t count, DType dtype,
-             RedOp redop, std::size_t chunk, void* tmp);
+             RedOp redop, std::size_t chunk, void* tmp, const MemOps& mem);
 void fold_out(P2P& p2p, const Fold& f, const void* send, void* dst, std::size_t count, DType dtype,
               std::size_t chunk);
 
@@ -162,9 +163,9 @@ class SubP2P final : public P2P {
   int rank_ = 0;
 };
 
-// Copy `count` elements unless the buffers are the same.
-inline void copy_elems(void* dst, const void* src, std::size_t count, std::size_t es) {
-  if (dst != src && count) std::memmove(dst, src, count * es);
+// Copy `count` elements unless the buffers are the same, in the call's memory (AlgoCall::mem).
+inline void copy_elems(void* dst, const void* src, std::size_t count, std::size_t es, const MemOps& mem) {
+  if (dst != src && count) mem.copy(dst, src, count * es);
 }
 
 // The start of an all-to-all on rank of p: where to read the blocks for the others from: send,

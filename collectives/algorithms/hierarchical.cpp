@@ -53,7 +53,7 @@ void run(P2P& p2p, const AlgoCall& c) {
   SubP2P node(p2p, n.ranks[n.mine]);
   const std::size_t grain = grain64(c.dtype);
   const Blocks b{count, g, L, grain};
-  ring_reduce_scatter(node, c.send, c.recv, at(c.recv, b.begin(n.local), es), b, c.dtype, c.redop, ch, c.scratch);
+  ring_reduce_scatter(node, c.send, c.recv, at(c.recv, b.begin(n.local), es), b, c.dtype, c.redop, ch, c.scratch, *c.mem);
   if (n.ranks.size() > 1) {
     const int first = static_cast<int>(block_begin(L, g, n.local)), last = static_cast<int>(block_begin(L, g, n.local + 1));
     for (int part = first; part < last; ++part) {
@@ -63,7 +63,7 @@ void run(P2P& p2p, const AlgoCall& c) {
       void* buf = at(c.recv, block_begin(count, L, part, grain), es);
       const Blocks pb{block_len(count, L, part, grain), across.size(), across.size(), grain};
       ring_reduce_scatter(across, buf, buf, at(buf, pb.begin(across.rank()), es), pb, c.dtype, c.redop, ch,
-                          c.scratch);
+                          c.scratch, *c.mem);
       ring_allgather(across, buf, pb, c.dtype, ch);
     }
   }

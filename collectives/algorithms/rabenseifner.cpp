@@ -25,7 +25,7 @@ void core(P2P& p2p, const AlgoCall& c, const Fold& f, const void* cur) {
     exchange(p2p,
              Exchange{at(cur, elem(slo), es), elem(shi) - elem(slo), peer, at(c.recv, elem(klo), es),
                       at(cur, elem(klo), es), elem(khi) - elem(klo), peer},
-             c.dtype, c.redop, ch, c.scratch);
+             c.dtype, c.redop, ch, c.scratch, c.mem);
     steps.push_back(Split{lo, mid, hi, upper});
     lo = klo, hi = khi;
     cur = c.recv;
@@ -38,7 +38,7 @@ void core(P2P& p2p, const AlgoCall& c, const Fold& f, const void* cur) {
     exchange(p2p,
              Exchange{at(c.recv, elem(mlo), es), elem(mhi) - elem(mlo), peer, at(c.recv, elem(tlo), es), nullptr,
                       elem(thi) - elem(tlo), peer},
-             c.dtype, c.redop, ch, nullptr);
+             c.dtype, c.redop, ch, nullptr, nullptr);
   }
 }
 

@@ -15,7 +15,7 @@ void run(P2P& p2p, const AlgoCall& c) {
   const std::size_t count = block * p;
   void* work = c.scratch;  // partial sums, count elements
   void* tmp = static_cast<unsigned char*>(c.scratch) + round_page(count * es);
-  fold_in(p2p, f, c.send, work, c.send, count, c.dtype, c.redop, ch, tmp);
+  fold_in(p2p, f, c.send, work, c.send, count, c.dtype, c.redop, ch, tmp, *c.mem);
   const void* cur = r < 2 * f.rem ? work : c.send;  // this rank's running sums
   if (f.newrank >= 0) {
     // Newranks [lo, hi) share the blocks of ranks [first(lo), first(hi)); halve until [newrank].
@@ -27,14 +27,14 @@ void run(P2P& p2p, const AlgoCall& c) {
       const std::size_t k0 = f.first(klo) * block, k1 = f.first(khi) * block;
       const std::size_t s0 = f.first(slo) * block, s1 = f.first(shi) * block;
       exchange(p2p, Exchange{at(cur, s0, es), s1 - s0, peer, at(work, k0, es), at(cur, k0, es), k1 - k0, peer},
-               c.dtype, c.redop, ch, tmp);
+               c.dtype, c.redop, ch, tmp, c.mem);
       lo = klo, hi = khi;
       cur = work;
     }
   }
   // This rank holds the blocks of ranks [first(newrank), first(newrank + 1)) in cur.
   fold_out(p2p, f, at(cur, (r & ~1) * block, es), c.recv, block, c.dtype, ch);
-  if (f.newrank >= 0) copy_elems(c.recv, at(cur, r * block, es), block, es);
+  if (f.newrank >= 0) copy_elems(c.recv, at(cur, r * block, es), block, es, *c.mem);
 }
 
 std::size_t scratch(const AlgoCall& c, int n) {

@@ -13,14 +13,14 @@ void ring_allreduce(P2P& p2p, const AlgoCall& c) {
   const int p = p2p.size(), r = p2p.rank();
   const Blocks b{c.layout.count, p, p, grain64(c.dtype)};
   ring_reduce_scatter(p2p, c.send, c.recv, at(c.recv, b.begin(r), es), b, c.dtype, c.redop, chunk_elems(c),
-                      c.scratch);
+                      c.scratch, *c.mem);
   ring_allgather(p2p, c.recv, b, c.dtype, chunk_elems(c));
 }
 
 void ring_allgather_op(P2P& p2p, const AlgoCall& c) {
   const std::size_t es = dtype_size(c.dtype), block = c.layout.block;
   const int p = p2p.size(), r = p2p.rank();
-  copy_elems(at(c.recv, r * block, es), c.send, block, es);
+  copy_elems(at(c.recv, r * block, es), c.send, block, es, *c.mem);
   ring_allgather(p2p, c.recv, Blocks{block * p, p, p}, c.dtype, chunk_elems(c));
 }
 
@@ -30,7 +30,7 @@ void ring_reducescatter(P2P& p2p, const AlgoCall& c) {
   const int p = p2p.size();
   const Blocks b{c.layout.block * p, p, p};
   ring_reduce_scatter(p2p, c.send, c.scratch, c.recv, b, c.dtype, c.redop, chunk_elems(c),
-                      static_cast<unsigned char*>(c.scratch) + round_page(b.count * es));
+                      static_cast<unsigned char*>(c.scratch) + round_page(b.count * es), *c.mem);
 }
 
 std::size_t scratch(const AlgoCall& c, int) {

@@ -5,11 +5,15 @@
 // algorithm x op is checked exactly with the runner's own patterns on 1..9 ranks, out of place
 // and in place (both conventions), with and without small pipeline chunks, and hierarchical on
 // many fake node layouts; scratch and receive buffers carry guard bytes, send buffers must come
-// back untouched.
+// back untouched. Every algorithm also runs on "encoded" memory (each byte XORed with a hash of
+// its address, so only AlgoCall::mem and the transfers can read or move it), which fails if an
+// algorithm reduces or copies its data any way but through AlgoCall::mem, as device memory needs.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <span>
@@ -25,11 +29,51 @@
 #include "collectives/algorithms/common.hpp"
 #include "collectives/p2p.hpp"
 #include "collectives/pattern.hpp"
+#include "collectives/reduce.hpp"
 
 namespace fb {
 namespace {
 
 using Bytes = std::vector<unsigned char>;
+
+// Encoded memory: byte b at address a is stored as b ^ mask(a). Like device memory, its contents
+// make sense only to the MemOps that knows the encoding (and to the transfers, as UCX moves device
+// memory): a plain memmove to another address or a host reduction produces garbage.
+unsigned char mask_at(const void* a) {
+  return static_cast<unsigned char>((reinterpret_cast<std::uintptr_t>(a) * 0x9E3779B97F4A7C15ull) >> 56);
+}
+void encode(void* p, std::size_t n) {
+  auto* b = static_cast<unsigned char*>(p);
+  for (std::size_t i = 0; i < n; ++i) b[i] ^= mask_at(b + i);
+}
+Bytes decoded(const void* p, std::size_t n) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  Bytes out(b, b + n);
+  for (std::size_t i = 0; i < n; ++i) out[i] ^= mask_at(b + i);
+  return out;
+}
+
+class EncodedMemOps final : public MemOps {
+ public:
+  void reduce_into(void* out, const void* a, const void* b, std::size_t count, DType dtype,
+                   RedOp op) const override {
+    ++reductions;
+    const std::size_t n = count * dtype_size(dtype);
+    Bytes x = decoded(a, n);
+    const Bytes y = decoded(b, n);
+    fb::reduce_into(x.data(), x.data(), y.data(), count, dtype, op);
+    if (n) std::memcpy(out, x.data(), n);
+    encode(out, n);
+  }
+  void copy(void* dst, const void* src, std::size_t bytes) const override {
+    ++copies;
+    const Bytes x = decoded(src, bytes);
+    if (bytes) std::memcpy(dst, x.data(), bytes);
+    encode(dst, bytes);
+  }
+  const char* memory() const override { return "encoded"; }
+  mutable std::atomic<std::size_t> reductions{0}, copies{0};
+};
 
 struct Net {
   std::mutex m;
@@ -38,6 +82,7 @@ struct Net {
   std::vector<int> unconsumed;                                 // per sender
   std::vector<std::size_t> sends, largest;                     // per sender: messages, largest bytes
   bool aborted = false;
+  bool encoded = false;  // buffers hold encoded memory (see mask_at): transfers decode and encode
   explicit Net(int n) : unconsumed(n), sends(n), largest(n) {}
 };
 
@@ -58,7 +103,8 @@ class FakeP2P final : public P2P {
     std::unique_lock lk(net_.m);
     for (const Req& s : sends_) {
       const auto* p = static_cast<const unsigned char*>(s.buf);
-      net_.box[{rank_, s.peer, s.tag}].emplace_back(p, p + s.bytes);
+      if (net_.encoded) net_.box[{rank_, s.peer, s.tag}].push_back(decoded(p, s.bytes));
+      else net_.box[{rank_, s.peer, s.tag}].emplace_back(p, p + s.bytes);
       ++net_.unconsumed[rank_];
       ++net_.sends[rank_];
       net_.largest[rank_] = std::max(net_.largest[rank_], s.bytes);
@@ -87,6 +133,7 @@ class FakeP2P final : public P2P {
                                    " bytes from " + std::to_string(it->peer) + " matched a " +
                                    std::to_string(q.front().size()) + "-byte message");
         if (it->bytes) std::memcpy(it->buf, q.front().data(), it->bytes);
+        if (net_.encoded) encode(it->buf, it->bytes);
         q.pop_front();
         --net_.unconsumed[it->peer];
         it = recvs_.erase(it);
@@ -116,6 +163,13 @@ class FakeP2P final : public P2P {
 constexpr unsigned char kGuard = 0xA5;
 constexpr std::size_t kGuardBytes = 64;
 
+// The bytes of a test buffer before its guard (send buffers end in one spare byte, the others in
+// kGuardBytes of guard).
+std::size_t payload(const Bytes& b, bool send) {
+  const std::size_t tail = send ? 1 : kGuardBytes;
+  return b.size() > tail ? b.size() - tail : 0;
+}
+
 struct Case {
   const CollectiveAlgorithm* algo = nullptr;
   OpKind op = OpKind::allreduce;
@@ -128,12 +182,13 @@ struct Case {
   std::size_t chunk = 0;
   std::vector<int> nodes;  // empty: one node
   int root = 0;
+  bool encoded = false;  // run on encoded memory through EncodedMemOps
   std::string describe() const {
     std::string s = std::string(algo->name) + " " + std::string(op_descriptor(op).name) + " p=" +
                     std::to_string(p) + " bytes=" + std::to_string(bytes) + " " + std::string(dtype_name(dtype)) +
                     " " + std::string(redop_name(redop)) + (inplace ? " in-place" : " out-of-place") +
                     (inplace ? (conv == InPlaceConvention::mpi ? "(mpi)" : "(nccl)") : "") +
-                    " chunk=" + std::to_string(chunk) + " root=" + std::to_string(root) + " nodes=";
+                    " chunk=" + std::to_string(chunk) + " root=" + std::to_string(root) + (encoded ? " encoded" : "") + " nodes=";
     for (int n : nodes) s += std::to_string(n);
     return s;
   }
@@ -157,9 +212,11 @@ struct Outcome {
   int guards_broken = 0;            // receive or scratch buffers written past their end
   std::string error;                // an exception on some rank
   std::vector<std::size_t> sends, largest;
+  std::size_t reductions = 0, copies = 0;  // through AlgoCall::mem (encoded runs)
 };
 
 Outcome simulate(const Case& k) {
+  EncodedMemOps encoded_ops;
   const OpDescriptor& op = op_descriptor(k.op);
   const std::size_t es = dtype_size(k.dtype);
   Pattern pat(k.dtype, op.reduces, k.redop, k.p, 7);
@@ -192,8 +249,13 @@ Outcome simulate(const Case& k) {
     pat.fill(const_cast<void*>(c.send), l.send_count, r, 0);
     scratch[r].assign(k.algo->scratch_bytes(c, k.p) + kGuardBytes, kGuard);
     c.scratch = scratch[r].data();
+    if (k.encoded) {
+      c.mem = &encoded_ops;
+      for (Bytes* b : {&sendbuf[r], &recvbuf[r], &scratch[r]}) encode(b->data(), payload(*b, b == &sendbuf[r]));
+    }
   }
   Net net(k.p);
+  net.encoded = k.encoded;
   std::vector<std::string> errors(k.p);
   std::vector<std::thread> threads;
   for (int r = 0; r < k.p; ++r)
@@ -212,7 +274,11 @@ Outcome simulate(const Case& k) {
   Outcome o;
   o.sends = net.sends;
   o.largest = net.largest;
+  o.reductions = encoded_ops.reductions;
+  o.copies = encoded_ops.copies;
   for (int r = 0; r < k.p; ++r) {
+    if (k.encoded)  // back to plain bytes for the checks (the guards were never encoded)
+      for (Bytes* b : {&sendbuf[r], &recvbuf[r]}) encode(b->data(), payload(*b, b == &sendbuf[r]));
     if (!errors[r].empty() && o.error.empty()) o.error = "rank " + std::to_string(r) + ": " + errors[r];
     const OpLayout& l = layouts[r];
     o.wrong += pat.check(calls[r].recv, op.segments(l, r, k.p, k.root));
@@ -306,6 +372,100 @@ TEST(Algorithms, HierarchicalOnFakeNodeLayouts) { every_case(algo::hierarchical,
 TEST(Algorithms, EveryAlgorithmIsTestedHere) {
   // Each registered algorithm has a test above; a new one must add its own.
   EXPECT_EQ(collective_algorithms().size(), 10u);
+}
+
+// AlgoCall::mem: every algorithm x op stays exact on encoded memory, where a reduction or a copy
+// that does not go through the call's MemOps (a host reduce_into, a memmove) produces garbage,
+// as it would on device buffers (--mem cuda over UCX).
+TEST(Algorithms, EveryAlgorithmReducesAndCopiesThroughAlgoCallMem) {
+  for (const CollectiveAlgorithm* a : collective_algorithms())
+    for (OpKind op : a->ops)
+      for (int p : {1, 2, 3, 5, 8})
+        for (std::size_t bytes : {std::size_t{0}, std::size_t{24}, std::size_t{1000}})
+          for (const TypeOp& t : kTypes)
+            for (int place = 0; place < 3; ++place)
+              for (std::size_t chunk : {std::size_t{0}, std::size_t{24}}) {
+                Case k = make_case(*a, op, p, bytes, t.dtype, t.redop);
+                k.inplace = place > 0;
+                k.conv = place == 2 ? InPlaceConvention::nccl : InPlaceConvention::mpi;
+                k.chunk = chunk;
+                k.encoded = true;
+                if (op == OpKind::broadcast) k.root = p / 2;
+                if (a == &algo::hierarchical && p > 2) k.nodes = node_layouts(p)[3];  // nodes of 2
+                expect_exact(k);
+              }
+}
+
+// The encoding does catch an algorithm that bypasses AlgoCall::mem: the host's ops on encoded
+// memory get wrong results (so the test above can fail).
+TEST(Algorithms, EncodedMemoryCatchesHostReductionsAndCopies) {
+  Case k = make_case(algo::ring, OpKind::allreduce, 3, 1000);
+  k.encoded = true;
+  const Outcome good = simulate(k);
+  EXPECT_EQ(good.wrong, 0u);
+  EXPECT_GT(good.reductions, 0u);  // ring all-reduce reduces through AlgoCall::mem
+  // Bypassing the MemOps = reducing and copying the encoded bytes as if they were plain.
+  const std::size_t count = 250;
+  std::vector<float> a(count, 1.0f), b(count, 2.0f), out(count);
+  encode(a.data(), count * 4);
+  encode(b.data(), count * 4);
+  reduce_into(out.data(), a.data(), b.data(), count, DType::float32, RedOp::sum);
+  const Bytes plain = decoded(out.data(), count * 4);
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    float v;
+    std::memcpy(&v, plain.data() + i * 4, 4);
+    wrong += v != 3.0f;
+  }
+  EXPECT_GT(wrong, count / 2);
+  std::vector<float> moved(count);
+  std::memcpy(moved.data(), a.data(), count * 4);  // a plain copy to another address
+  const Bytes m = decoded(moved.data(), count * 4);
+  EXPECT_NE(std::memcmp(m.data(), decoded(a.data(), count * 4).data(), count * 4), 0);
+  // Through the MemOps, the same reduction and copy are exact.
+  EncodedMemOps ops;
+  ops.reduce_into(out.data(), a.data(), b.data(), count, DType::float32, RedOp::sum);
+  ops.copy(moved.data(), out.data(), count * 4);
+  const Bytes r = decoded(moved.data(), count * 4);
+  for (std::size_t i = 0; i < count; ++i) {
+    float v;
+    std::memcpy(&v, r.data() + i * 4, 4);
+    ASSERT_EQ(v, 3.0f) << i;
+  }
+}
+
+// The default MemOps is the host's: collectives/reduce.hpp and memmove.
+TEST(Algorithms, AlgoCallDefaultsToHostMemOps) {
+  AlgoCall c;
+  ASSERT_NE(c.mem, nullptr);
+  EXPECT_EQ(c.mem, &host_mem_ops());
+  EXPECT_STREQ(c.mem->memory(), "host");
+  const std::int32_t a[3] = {1, -2, 7}, b[3] = {5, 4, -9};
+  std::int32_t out[3];
+  c.mem->reduce_into(out, a, b, 3, DType::int32, RedOp::max);
+  EXPECT_EQ(out[0], 5);
+  EXPECT_EQ(out[1], 4);
+  EXPECT_EQ(out[2], 7);
+  c.mem->reduce_inplace(out, a, 3, DType::int32, RedOp::sum);
+  EXPECT_EQ(out[2], 14);
+  std::int32_t copy[3] = {};
+  c.mem->copy(copy, out, sizeof out);
+  EXPECT_EQ(copy[0], 6);
+  EXPECT_EQ(copy[1], 2);
+}
+
+// A reducing step without a MemOps is a programming error, not a silent host reduction.
+TEST(Algorithms, ReducingExchangeNeedsMemOps) {
+  Net net(2);
+  FakeP2P p2p(net, 0, 2);
+  float own[1] = {1}, dst[1] = {0};
+  algo::Exchange x;
+  x.dst = dst;
+  x.own = own;
+  x.recv_count = 1;
+  x.from = 1;
+  alignas(4096) static unsigned char tmp[2 * 4096];
+  EXPECT_THROW(algo::exchange(p2p, x, DType::float32, RedOp::sum, 1, tmp, nullptr), std::logic_error);
 }
 
 // --chunk: a large reducing exchange moves in chunk-sized messages, never larger.

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "collectives/cuda/device_pattern.hpp"
+#include "transports/cuda/gpu.hpp"
 #include "collectives/error.hpp"
 #include "transports/backend.hpp"
 #include "transports/nccl/nccl_log.hpp"
@@ -99,22 +100,12 @@ class NcclBackend final : public Backend {
  public:
   explicit NcclBackend(World& world) : world_(world) {
     // A usable GPU on every rank, agreed before anything else: "no GPU" is one line and exit 2.
-    int ndev = 0;
-    std::string err;
-    const cudaError_t e = cudaGetDeviceCount(&ndev);
-    if (e != cudaSuccess)
-      err = "no usable GPU on " + world_.hostname() + " (cudaGetDeviceCount: " + cudaGetErrorString(e) + ")";
-    else if (ndev == 0)
-      err = "no usable GPU on " + world_.hostname() + " (cudaGetDeviceCount: 0 devices)";
-    else if (world_.local_rank() >= ndev && ndev != 1)
-      err = world_.hostname() + " runs " + std::to_string(world_.local_size()) + " ranks but has " +
-            std::to_string(ndev) + " GPUs (the nccl backend runs one rank per GPU)";
-    err = world_.first_error(err);
-    if (!err.empty()) throw UsageError("nccl: " + err);
-
     // One GPU visible per rank (e.g. Slurm's --gpus-per-task=1) means device 0; else the node-local
-    // rank picks the device.
-    device_ = ndev == 1 ? 0 : world_.local_rank();
+    // rank picks the device (transports/cuda/gpu.hpp).
+    const GpuChoice gpu = choose_gpu(world_, "nccl");
+    std::string err = world_.first_error(gpu.error);
+    if (!err.empty()) throw UsageError("nccl: " + err);
+    device_ = gpu.device;
     err = init_device();
     err = world_.first_error(err.empty() ? "" : "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + "): " + err);
     if (!err.empty()) throw BackendError("nccl: " + err);
@@ -178,7 +169,7 @@ class NcclBackend final : public Backend {
   }
   std::optional<std::string> unsupported_modes(const OpCall&) const override { return std::nullopt; }
 
-  void* alloc(std::size_t bytes) override {
+  void* alloc(std::size_t bytes, const std::string&) override {
     void* p = nullptr;
     const std::size_t n = bytes == 0 ? 256 : bytes;
     cuda_check(cudaMalloc(&p, n), "cudaMalloc(" + std::to_string(n) + " B)");

@@ -11,6 +11,12 @@
 //        through ucp_am_recv_data_nbx (rendezvous).
 // sendrecv and bidir move --window messages per op; sendrecv ends each window with an ack from
 // the receiver (tag, am) or a flush and a flag (put), as osu_bw and ucx_perftest's tag_bw do.
+//
+// --mem cuda (a UCX whose ucp_context_query reports CUDA memory, and a CUDA build of fabricbench):
+// buffers and the algorithms' scratch are device memory on this rank's GPU (one per node-local
+// rank, as nccl), the algorithms reduce with CUDA kernels and copy device to device (AlgoCall::mem,
+// transports/cuda/device_memory.hpp), each reduction complete before its result is sent; UCX moves
+// the device buffers itself (tag, put, am), told their memory type.
 #include <sched.h>
 #include <unistd.h>
 #include <ucp/api/ucp.h>
@@ -29,6 +35,7 @@
 #include "collectives/error.hpp"
 #include "collectives/p2p.hpp"
 #include "transports/backend.hpp"
+#include "transports/cuda/device_memory.hpp"
 #include "transports/ucx/ucx_info.hpp"
 
 namespace fb::transports {
@@ -155,21 +162,46 @@ class UcxBackend final : public Backend {
         return "this UCX (" + std::string(ucp_get_version_string()) +
                ") has no CUDA support: ucp_context_query reports memory types " + memory_types_text() +
                " (install a UCX built with CUDA, e.g. NVIDIA's HPC-X, for --mem cuda)";
-      return "--mem cuda needs the CUDA build of fabricbench's UCX backend (device buffers and reductions "
-             "as CUDA kernels), which this build does not have";
+      if (!device()) return "ucx: " + device_error_;
+      return std::nullopt;
     }
     return "unknown memory type '" + mem + "' (host or cuda)";
   }
 
+  std::optional<std::uint64_t> available_memory(const std::string& mem, int ranks_on_host) const override {
+    if (mem != "cuda") return Backend::available_memory(mem, ranks_on_host);
+    if (!device()) return std::nullopt;
+    return device_->free_bytes();
+  }
+
+  void* alloc(std::size_t bytes, const std::string& mem) override {
+    if (mem != "cuda") return Backend::alloc(bytes, mem);
+    if (!device()) throw BackendError("ucx: " + device_error_);
+    return device_->alloc(bytes);
+  }
+
+  void fill(const Pattern& pattern, void* dst, std::size_t count, int rank, std::size_t offset) override {
+    if (!on_device(dst)) return Backend::fill(pattern, dst, count, rank, offset);
+    device_->fill(pattern, dst, count, rank, offset);
+  }
+  void poison(void* dst, std::size_t count, DType dtype) override {
+    if (!on_device(dst)) return Backend::poison(dst, count, dtype);
+    device_->poison(dst, count, dtype);
+  }
+  std::size_t check(const Pattern& pattern, const void* recv, const std::vector<Segment>& segments) override {
+    if (!on_device(recv)) return Backend::check(pattern, recv, segments);
+    return device_->check(pattern, recv, segments);
+  }
+
   void prepare(const OpCall& c) override {
-    if (!c.op->pairwise) return algorithms_.prepare(c);
+    if (!c.op->pairwise) return algorithms_for(c).prepare(c);
     am_dest_ = c.recv;
     am_capacity_ = c.layout.recv_count * dtype_size(c.dtype);
     if (c.p2p_api == "put" && c.peer >= 0) exchange_rkeys(c);
   }
 
   void run(const OpCall& c) override {
-    if (!c.op->pairwise) return algorithms_.run(p2p_, c);
+    if (!c.op->pairwise) return algorithms_for(c).run(p2p_, c);
     if (c.peer < 0) return;
     const std::size_t bytes = c.layout.count * dtype_size(c.dtype);
     const bool sender = c.sender;
@@ -242,7 +274,8 @@ class UcxBackend final : public Backend {
       ucp_mem_unmap(context_, it->second);
       regs_.erase(it);
     }
-    Backend::release(p, bytes);
+    if (on_device(p)) device_->release(p);
+    else Backend::release(p, bytes);
   }
 
   // ---- used by UcxP2P ----
@@ -250,12 +283,12 @@ class UcxBackend final : public Backend {
   int size() const { return world_.size(); }
 
   void tag_send(const void* buf, std::size_t bytes, int peer, int tag) {
-    ucp_request_param_t prm{};
+    ucp_request_param_t prm = param_for(buf);
     track(ucp_tag_send_nbx(ep(peer), buf, bytes, make_tag(tag, world_.rank()), &prm), "ucp_tag_send_nbx", peer);
   }
 
   void tag_recv(void* buf, std::size_t bytes, int peer, int tag) {
-    ucp_request_param_t prm{};
+    ucp_request_param_t prm = param_for(buf);
     track(ucp_tag_recv_nbx(worker_, buf, bytes, make_tag(tag, peer), ~ucp_tag_t{0}, &prm), "ucp_tag_recv_nbx",
           peer);
   }
@@ -302,6 +335,36 @@ class UcxBackend final : public Backend {
  private:
   static bool windowed(const OpCall& c) {
     return c.op->pairwise && c.op->kind != OpKind::pingpong;
+  }
+
+  // The GPU and its memory, opened on the first --mem cuda (host-only runs never touch CUDA).
+  DeviceMemory* device() const {
+    if (!device_tried_) {
+      device_tried_ = true;
+      device_ = DeviceMemory::open(world_, "ucx", device_error_);
+      if (device_) {
+        AlgoMemory m;
+        m.ops = &device_->ops();
+        m.alloc = [d = device_.get()](std::size_t n) { return d->alloc(n); };
+        m.release = [d = device_.get()](void* p) { d->release(p); };
+        device_algorithms_ = std::make_unique<P2PAlgorithms>(world_, std::move(m));
+      }
+    }
+    return device_.get();
+  }
+  bool on_device(const void* p) const { return device_ && p && device_->owns(p); }
+  // The algorithms for the op's memory: device buffers reduce and copy on the device.
+  P2PAlgorithms& algorithms_for(const OpCall& c) {
+    return on_device(c.recv) || on_device(c.send) ? *device_algorithms_ : algorithms_;
+  }
+  // Request parameters telling UCX a device buffer's memory type (it need not detect it).
+  ucp_request_param_t param_for(const void* buf) const {
+    ucp_request_param_t prm{};
+    if (on_device(buf)) {
+      prm.op_attr_mask |= UCP_OP_ATTR_FIELD_MEMORY_TYPE;
+      prm.memory_type = UCS_MEMORY_TYPE_CUDA;
+    }
+    return prm;
   }
 
   std::string where() const { return "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + ")"; }
@@ -415,7 +478,8 @@ class UcxBackend final : public Backend {
       }
       return UCS_OK;
     }
-    std::memcpy(self->am_dest_, data, length);
+    if (self->on_device(self->am_dest_)) self->device_->copy(self->am_dest_, data, length);
+    else std::memcpy(self->am_dest_, data, length);
     ++self->am_arrived_;
     return UCS_OK;
   }
@@ -431,6 +495,10 @@ class UcxBackend final : public Backend {
     mp.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH;
     mp.address = p;
     mp.length = std::max<std::size_t>(bytes, 1);
+    if (on_device(p)) {
+      mp.field_mask |= UCP_MEM_MAP_PARAM_FIELD_MEMORY_TYPE;
+      mp.memory_type = UCS_MEMORY_TYPE_CUDA;
+    }
     ucp_mem_h h = nullptr;
     const ucs_status_t st = ucp_mem_map(context_, &mp, &h);
     if (st != UCS_OK) throw BackendError("ucx: ucp_mem_map on " + where() + ": " + status_text(st));
@@ -490,7 +558,7 @@ class UcxBackend final : public Backend {
 
   void put(const void* src, std::size_t bytes, std::uint64_t remote, ucp_rkey_h rkey, int peer) {
     if (bytes == 0) return;
-    ucp_request_param_t prm{};
+    ucp_request_param_t prm = param_for(src);
     track(ucp_put_nbx(ep(peer), src, bytes, remote, rkey, &prm), "ucp_put_nbx", peer);
   }
 
@@ -574,6 +642,11 @@ class UcxBackend final : public Backend {
   std::map<int, std::vector<std::string>> peer_transports_;
   std::vector<std::pair<void*, int>> pending_;
   P2PAlgorithms algorithms_{world_};
+  // --mem cuda: the GPU's memory and the algorithms over it (device(); destroyed in this order).
+  mutable std::unique_ptr<DeviceMemory> device_;
+  mutable std::unique_ptr<P2PAlgorithms> device_algorithms_;
+  mutable bool device_tried_ = false;
+  mutable std::string device_error_;
   // Active messages land in the current op's receive buffer.
   void* am_dest_ = nullptr;
   std::size_t am_capacity_ = 0;

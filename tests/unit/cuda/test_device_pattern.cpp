@@ -10,17 +10,12 @@
 #include "collectives/cuda/device_pattern.hpp"
 #include "collectives/pattern.hpp"
 #include "collectives/reduce.hpp"
+#include "tests/unit/cuda/gpu.hpp"
 
 namespace fb {
 namespace {
 
-std::string gpu_missing() {
-  int n = 0;
-  const cudaError_t e = cudaGetDeviceCount(&n);
-  if (e != cudaSuccess) return std::string("no GPU (cudaGetDeviceCount: ") + cudaGetErrorString(e) + ")";
-  if (n == 0) return "no GPU (cudaGetDeviceCount: 0 devices)";
-  return "";
-}
+using test::gpu_missing;
 
 class DevicePatternTest : public ::testing::Test {
  protected:

@@ -79,6 +79,9 @@ constexpr TestOption kTestOptions[] = {
 constexpr TestOption kTestFlags[] = {
     {"--blocking", "blocking", "nccl: wait for every op before enqueueing the next (nccl-tests -z); default: stream order"},
     {"--cpu-time", "cpu_time", "nccl: time samples with the host clock, enqueue to completion (nccl-tests -C), not CUDA events"},
+    {"--sample-barrier", "sample_barrier",
+     "a barrier before every timed sample (as OSU's collective benchmarks): each sample times ops started "
+     "together on all ranks, not back-to-back ops that drift apart (default off, as nccl-tests; validate: on)"},
 };
 
 }  // namespace
@@ -360,7 +363,9 @@ CliResult parse_command_line(int argc, char** argv) {
         if (!outs[i].empty() && outs[i] == outs[j])
           throw UsageError("command line: two outputs name the same file '" + outs[i] + "'");
     if (!vo.plan_path.empty()) {
-      vo.tests = load_plan(vo.plan_path, KeyValues{{"backend", vo.backend}});
+      // validate times every collective sample from a barrier: the model predicts one op that
+      // starts together on all ranks, not back-to-back ops drifting into each other.
+      vo.tests = load_plan(vo.plan_path, KeyValues{{"backend", vo.backend}, {"sample_barrier", "true"}});
     } else {
       vo.tests = default_validate_tests(vo.backend);
     }

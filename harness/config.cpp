@@ -150,7 +150,7 @@ const std::vector<std::string>& test_keys() {
                                                 "maxbytes", "stepfactor", "stepbytes", "iters", "warmup",
                                                 "check", "batch", "dtype", "redop", "root",  "place",
                                                 "p2p_api", "window", "mem", "cuda_graph", "blocking",
-                                                "cpu_time", "nccl_algo", "nccl_proto"};
+                                                "cpu_time", "sample_barrier", "nccl_algo", "nccl_proto"};
   return keys;
 }
 
@@ -205,6 +205,8 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
     s.blocking = parse_bool(where, key, v);
   } else if (key == "cpu_time") {
     s.cpu_time = parse_bool(where, key, v);
+  } else if (key == "sample_barrier") {
+    s.sample_barrier = parse_bool(where, key, v);
   } else if (key == "nccl_algo") {
     s.nccl_algo = parse_nccl_list(where, key, v, {"Tree", "Ring", "CollnetDirect", "CollnetChain", "NVLS", "NVLSTree", "PAT"});
   } else if (key == "nccl_proto") {
@@ -288,7 +290,8 @@ std::string RunConfig::canonical() const {
     o << "\n" << p << "root=" << t.root << "\n" << p << "place=" << place_name(t.place) << "\n"
       << p << "p2p_api=" << t.p2p_api << "\n" << p << "window=" << t.window << "\n" << p << "mem=" << t.mem << "\n"
       << p << "cuda_graph=" << t.cuda_graph << "\n" << p << "blocking=" << t.blocking << "\n"
-      << p << "cpu_time=" << t.cpu_time << "\n" << p << "nccl_algo=" << t.nccl_algo << "\n"
+      << p << "cpu_time=" << t.cpu_time << "\n" << p << "sample_barrier=" << t.sample_barrier << "\n"
+      << p << "nccl_algo=" << t.nccl_algo << "\n"
       << p << "nccl_proto=" << t.nccl_proto << "\n";
   }
   return o.str();

@@ -42,6 +42,7 @@ struct TestSpec {
   int cuda_graph = 0;
   bool blocking = false;
   bool cpu_time = false;
+  bool sample_barrier = false;  // a barrier before every timed sample (OSU-style)
   std::string nccl_algo = {};
   std::string nccl_proto = {};
 

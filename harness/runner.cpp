@@ -306,7 +306,19 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   phase("timed samples");
   std::vector<double> samples(static_cast<std::size_t>(test.iters));
   world.barrier();
-  backend.run_timed(call, test.iters, batch, samples.data(), &progress);
+  if (test.sample_barrier) {
+    // Every sample starts together on all ranks: the barrier completes the previous sample's
+    // traffic first (quiesce), as a collective's own completion does not on every transport.
+    for (int i = 0; i < test.iters; ++i) {
+      if (i > 0) {
+        backend.quiesce();
+        world.barrier();
+      }
+      backend.run_timed(call, 1, batch, &samples[static_cast<std::size_t>(i)], &progress);
+    }
+  } else {
+    backend.run_timed(call, test.iters, batch, samples.data(), &progress);
+  }
   backend.quiesce();
 
   phase("gathering samples", true);

@@ -56,6 +56,7 @@ std::vector<TestSpec> default_validate_tests(const std::string& backend) {
     t.iters = 5;
     t.warmup = 1;
     t.check = 1;
+    t.sample_barrier = true;
     v.push_back(t);
   }
   return v;

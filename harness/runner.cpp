@@ -270,7 +270,8 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   }();
   std::atomic<std::uint64_t> local_progress{0};
   std::atomic<std::uint64_t>& progress = hooks.progress ? *hooks.progress : local_progress;
-  const std::string what = s.label() + " " + format_bytes(l.bytes);
+  const std::string what =
+      s.label() + " " + format_bytes(l.bytes) + (hooks.context.empty() ? "" : " (" + hooks.context + ")");
   auto phase = [&](const char* stage, bool waiting = false) {
     if (hooks.watchdog) hooks.watchdog->enter(what + ": " + stage, waiting);
   };
@@ -319,6 +320,9 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   } else {
     backend.run_timed(call, test.iters, batch, samples.data(), &progress);
   }
+  // A wait for the peers' traffic: a rank that finished early (one without a partner in a
+  // validate round) is not what hung when its peers' op did.
+  phase("completing with peers", true);
   backend.quiesce();
 
   phase("gathering samples", true);

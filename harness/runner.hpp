@@ -67,6 +67,9 @@ struct MeasureHooks {
   // When set, rank 0 receives every rank's samples (rank-major, `iters` per rank, each the time
   // of one sample of the row's ops_per_sample ops, before any division): per-pair statistics.
   std::vector<double>* rank_samples = nullptr;
+  // Appended to what the watchdog reports this measurement as (validate: the pairs of the round,
+  // with their hosts, so that a hang names the link it hung on).
+  std::string context;
 };
 
 // Measure one size of one series on every rank (collective). Rank 0 gets the complete record;

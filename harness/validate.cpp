@@ -407,6 +407,17 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
         peers[static_cast<std::size_t>(a)] = b;
         peers[static_cast<std::size_t>(b)] = a;
       }
+      // What a hang in this round is reported as: its pairs and their hosts.
+      hooks.context.clear();
+      for (auto [a, b] : rounds[ri]) {
+        if (hooks.context.size() > 200) {
+          hooks.context += ", ...";
+          break;
+        }
+        hooks.context += fmt::format("{}{} {} <-> {} {}", hooks.context.empty() ? "pair " : ", ", a,
+                                     world.hostnames()[static_cast<std::size_t>(a)], b,
+                                     world.hostnames()[static_cast<std::size_t>(b)]);
+      }
       Record rec[2];
       std::vector<double> all[2];
       for (int k = 0; k < 2; ++k) {
@@ -419,6 +430,7 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
       hooks.rank_samples = nullptr;
       const int mine = peers[static_cast<std::size_t>(world.rank())];
       const auto tps = world.gather_strings(mine >= 0 ? backend.peer_transport(mine) : "", 0);
+      hooks.context.clear();
       if (!root) continue;
 
       // The model's expectation for this round: every pair's two directions at once.

@@ -25,8 +25,10 @@ fabric (skipped when one is up). The fabric is always torn down.
 """
 
 import csv
+import json
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -120,6 +122,47 @@ class ValidateEmulated(fbtest.FbTestCase):
         verdict = [l for l in res.stdout.splitlines() if l.startswith("validate: FAIL")]
         self.assertEqual(len(verdict), 1, res.stdout)
         self.assertIn("suspect host fbemu-h2 (", verdict[0])
+
+    def test_1c_unreachable_host(self):
+        """h2's cable pulled during the pair matrix: the job ends (exit 3, not a verdict) with one
+        line naming the pair and host it hung on, the pairs measured before are kept, and `down`
+        (the cleanup) removes every namespace."""
+        self.up("emulated-2leaf")
+        m, j = self.path("cut-matrix.csv"), self.path("cut.json")
+        cmd = [os.path.join(CONFIG.source, "scripts", "emufab"), "exec", "--", CONFIG.mpirun, "-np", str(NP),
+               "--map-by", "node", *UCX, CONFIG.binary, "validate", "--fabric", "emulated-2leaf", "--pairs-alone",
+               "--lat-warn", "0", "--no-collectives", "--timeout", "15", "--matrix-csv", m, "--json", j]
+        with open(self.path("err.txt"), "w") as err:
+            p = fbtest.subprocess.Popen(cmd, stdout=fbtest.subprocess.DEVNULL, stderr=err, env=fbtest.clean_env(),
+                                        start_new_session=True)
+        self.addCleanup(fbtest.kill_leftovers, m, p)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the first pair (h0 <-> h1) completed
+            if os.path.exists(m) and len(open(m).read().splitlines()) >= 2:
+                break
+            self.assertIsNone(p.poll(), "validate ended before the first pair completed")
+            time.sleep(0.1)
+        self.assertRc(emufab("cut", "h2"), 0)
+        try:
+            rc = p.wait(timeout=120)
+        except fbtest.subprocess.TimeoutExpired:
+            self.fail("validate still running 120 s after h2's link was cut")
+        with open(self.path("err.txt"), errors="replace") as f:
+            err = f.read()
+        self.assertNotIn(rc, (0, 1, 2), "an unreachable host is neither a verdict nor bad input\n" + err)
+        timeout = [l for l in err.splitlines() if l.startswith("fabricbench: timeout")]
+        self.assertEqual(len(timeout), 1, err)
+        print(f"\n    [cut h2: exit {rc}]\n    {timeout[0]}")
+        self.assertIn("fbemu-h2", timeout[0], "the line names the host it hung on")
+        with open(m, newline="") as f:
+            rows = list(csv.DictReader(f))
+        self.assertGreaterEqual(len(rows), 1, "the pairs measured before the cut are kept")
+        self.assertLess(len(rows), NP * (NP - 1) // 2)
+        self.assertFalse(any("fbemu-h2" in (r["host_a"], r["host_b"]) and r["verdict"] == "pass" and
+                             int(r["round"]) > int(rows[0]["round"]) for r in rows[1:]),
+                         "no pair with h2 measured after the cut")
+        with open(j) as f:
+            self.assertEqual(json.load(f)["status"], "timeout")
 
     def test_2_oversubscribed(self):
         self.up("emulated-2leaf-oversub")

@@ -164,6 +164,23 @@ class ValidateEmulated(fbtest.FbTestCase):
         with open(j) as f:
             self.assertEqual(json.load(f)["status"], "timeout")
 
+    def test_1d_host_unreachable_from_the_start(self):
+        """h2's link down before the launch: the MPI library cannot connect the ranks; a rank that
+        cannot reach the others says so in one line with its rank and host, exit 3, no files."""
+        self.up("emulated-2leaf")
+        self.assertRc(emufab("cut", "h2"), 0)
+        m = self.path("start-matrix.csv")
+        cmd = [os.path.join(CONFIG.source, "scripts", "emufab"), "exec", "--", CONFIG.mpirun, "-np", str(NP),
+               "--map-by", "node", *UCX, CONFIG.binary, "validate", "--fabric", "emulated-2leaf", "--pairs-alone",
+               "--timeout", "15", "--matrix-csv", m]
+        res = fbtest.run(cmd, timeout=120)
+        self.assertEqual(res.rc, 3, res.describe())
+        lines = [l for l in res.stderr.splitlines() if l.startswith("fabricbench: cannot start MPI: rank ")]
+        self.assertGreaterEqual(len(lines), 1, res.describe())
+        self.assertRegex(lines[0], r"rank \d \(fbemu-h\d\) cannot exchange messages with the other ranks")
+        print(f"\n    [h2 cut before the launch: exit {res.rc}]\n    {lines[0]}")
+        self.assertNoOutputs(m)
+
     def test_2_oversubscribed(self):
         self.up("emulated-2leaf-oversub")
         res, _, rows = self.validate("emulated-2leaf-oversub", "oversub",

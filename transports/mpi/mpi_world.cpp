@@ -30,19 +30,32 @@ class MpiWorld final : public World {
       check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
       owns_mpi_ = true;
     }
-    check(MPI_Comm_dup(MPI_COMM_WORLD, &comm_), "MPI_Comm_dup");
-    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    // The first messages between ranks: a rank that cannot reach the others (a host's network
+    // link down) says so with its own rank and host instead of the library aborting the job.
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     int rank = 0, size = 1;
-    MPI_Comm_rank(comm_, &rank);
-    MPI_Comm_size(comm_, &size);
-
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
     char name[MPI_MAX_PROCESSOR_NAME] = {};
     int len = 0;
     MPI_Get_processor_name(name, &len);
+    const auto first_contact = [&](int rc, const char* what) {
+      if (rc == MPI_SUCCESS) return;
+      try {
+        check(rc, what);
+      } catch (const std::runtime_error& e) {
+        throw std::runtime_error("rank " + std::to_string(rank) + " (" + name + ") cannot exchange messages with the " +
+                                 "other ranks: " + e.what() + " (is every host's network link up? the MPI " +
+                                 "library's messages above name the peer it could not reach)");
+      }
+    };
+    first_contact(MPI_Comm_dup(MPI_COMM_WORLD, &comm_), "MPI_Comm_dup");
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+
     std::vector<char> all(static_cast<std::size_t>(size) * MPI_MAX_PROCESSOR_NAME);
-    check(MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
-                        comm_),
-          "MPI_Allgather(hostnames)");
+    first_contact(MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
+                                comm_),
+                  "MPI_Allgather(hostnames)");
     std::vector<std::string> hosts(size);
     for (int r = 0; r < size; ++r) hosts[r] = std::string(all.data() + static_cast<std::size_t>(r) * MPI_MAX_PROCESSOR_NAME);
     set_topology(rank, size, std::move(hosts));

@@ -25,20 +25,7 @@ class DevicePatternTest : public ::testing::Test {
   }
 };
 
-struct DeviceBuffer {
-  explicit DeviceBuffer(std::size_t bytes) : size(bytes) { EXPECT_EQ(cudaMalloc(&p, bytes), cudaSuccess); }
-  ~DeviceBuffer() { cudaFree(p); }
-  std::vector<unsigned char> host() const {
-    std::vector<unsigned char> h(size);
-    EXPECT_EQ(cudaMemcpy(h.data(), p, size, cudaMemcpyDeviceToHost), cudaSuccess);
-    return h;
-  }
-  void upload(const std::vector<unsigned char>& h) {
-    ASSERT_EQ(cudaMemcpy(p, h.data(), h.size(), cudaMemcpyHostToDevice), cudaSuccess);
-  }
-  void* p = nullptr;
-  std::size_t size;
-};
+using test::DeviceBuffer;
 
 constexpr std::size_t kCount = 2 * kPatternPeriod + 37;
 

@@ -27,22 +27,7 @@ class DeviceReduceTest : public ::testing::Test {
   }
 };
 
-struct DeviceBuffer {
-  explicit DeviceBuffer(std::size_t bytes) : size(bytes) { EXPECT_EQ(cudaMalloc(&p, bytes ? bytes : 1), cudaSuccess); }
-  ~DeviceBuffer() { cudaFree(p); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  std::vector<unsigned char> host() const {
-    std::vector<unsigned char> h(size);
-    EXPECT_EQ(cudaMemcpy(h.data(), p, size, cudaMemcpyDeviceToHost), cudaSuccess);
-    return h;
-  }
-  void upload(const std::vector<unsigned char>& h) {
-    ASSERT_EQ(cudaMemcpy(p, h.data(), h.size(), cudaMemcpyHostToDevice), cudaSuccess);
-  }
-  void* p = nullptr;
-  std::size_t size;
-};
+using test::DeviceBuffer;
 
 bool is_nan(DType t, const unsigned char* e) {
   std::uint16_t h;

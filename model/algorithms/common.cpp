@@ -212,12 +212,13 @@ double crossing(Pairing pr, double p, double unit, double r) {
   return 1;
 }
 
-Step step(const Topo& T, Pairing pr, double r, double bytes) {
+Step step(const Topo& T, Pairing pr, double r, double bytes) { return step(T, pr, r, bytes, T.aligned_at(r)); }
+
+Step step(const Topo& T, Pairing pr, double r, double bytes, bool aligned) {
   const double x0 = T.m <= 1 ? 0 : crossing(pr, T.p, T.g, r);
   const bool intra_pairs = T.g > 1 && x0 < 1 && !(pr == Pairing::tree && r >= T.g);
   const double intra_us = intra_pairs ? xfer_us(bytes, T.bu) : 0;
   if (x0 <= 0) return Step{T.au, intra_us, kScaleUp, 0};
-  const bool aligned = T.aligned_at(r);
   double worst = 1 / T.b0;
   int slot = kNic, lca = T.L;
   for (int t = 1; t <= T.L; ++t) {

@@ -281,8 +281,10 @@ struct Step {
   int slot;      // what bounds bw_us
   int lca;       // lowest common tier of the farthest pair (0: all inside domains)
 };
-// Every rank sends `bytes` to its partner at rank distance r.
+// Every rank sends `bytes` to its partner at rank distance r. `aligned`: whether the partners keep
+// their local index (rail-aligned); by default T.aligned_at(r).
 Step step(const Topo& T, Pairing pr, double r, double bytes);
+Step step(const Topo& T, Pairing pr, double r, double bytes, bool aligned);
 inline void add_step(Cost& c, const Step& s, double times = 1) {
   c.add(kLatency, times * s.alpha);
   c.add(s.slot, times * s.bw_us);

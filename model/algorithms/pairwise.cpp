@@ -1,13 +1,71 @@
-// pairwise: alltoall in p-1 exchange steps of one n/p block (xor partners). Closed form per tier:
-// g-1 steps stay in the domain; of the p-g others, g (S_t - S_{t-1}) meet at tier t and climb above
-// tiers 1..t-1 with every endpoint at once (rate min(B0, C_{t-1})). Steps whose partner has another
-// local index leave the rail (1 - 1/min(rails, g) of them). Flat fabric: (p-1) a + (p-1)/p n/B, plus
-// the own block's copy (2 n/p of memory traffic) on host endpoints.
+// pairwise: alltoall in p-1 exchange steps of one n/p block; in step s every rank sends to r+s.
+// Each step costs what its slowest flow takes (step(), shift by min(s, p-s)): a fraction
+// min(1, d/K) of a K-rank subtree's ranks leave it at distance d, so the first and last steps
+// load a subtree's up-link only partly (on 4 hosts under 2 leaves at 2:1, steps 1 and 3 put one
+// flow on each up-link, step 2 two) and steps inside a domain wait for the ranks at its edge that
+// already leave it. The p-1 steps are summed in closed form: per rail alignment, step() is
+// piecewise linear (or constant) in the distance, so the sum splits into O(tiers) pieces found by
+// bisection, each summed exactly, whatever p (2^20 ranks cost a few dozen evaluations). Flat
+// fabric: (p-1) a + (p-1)/p n/B, plus the own block's copy (2 n/p of memory traffic) on host
+// endpoints.
 #include <algorithm>
+#include <array>
+#include <cmath>
 
 #include "model/algorithms/common.hpp"
 
 namespace fb::model::detail {
+
+namespace {
+
+// Sum of step(T, shift, r, block, aligned) over the whole distances r in [lo, hi], into c, times
+// `weight`: a piece on which latency, transfer and slot agree at both ends and at the quarter
+// points is taken as linear and summed exactly; otherwise it is split.
+void add_steps(Cost& c, const Topo& T, double lo, double hi, double block, bool aligned, double weight) {
+  if (hi < lo || weight <= 0) return;
+  auto at = [&](double r) { return step(T, Pairing::shift, r, block, aligned); };
+  struct Piece {
+    double lo, hi;
+  };
+  std::array<Piece, 256> todo{};
+  int n = 0;
+  todo[n++] = {lo, hi};
+  while (n > 0) {
+    const Piece pc = todo[--n];
+    const Step a = at(pc.lo), b = at(pc.hi);
+    const double count = pc.hi - pc.lo + 1;
+    bool linear = a.slot == b.slot && a.lca == b.lca;
+    if (linear && count > 2) {
+      for (const double q : {0.25, 0.5, 0.75}) {
+        const double r = std::floor(pc.lo + q * (pc.hi - pc.lo));
+        const Step m = at(r);
+        const double f = (r - pc.lo) / (pc.hi - pc.lo);
+        const double want = a.bw_us + f * (b.bw_us - a.bw_us);
+        if (m.slot != a.slot || m.lca != a.lca || std::abs(m.bw_us - want) > 1e-9 * std::max(1.0, want) ||
+            std::abs(m.alpha - a.alpha) > 1e-12 * std::max(1.0, a.alpha)) {
+          linear = false;
+          break;
+        }
+      }
+    }
+    if (linear || count <= 2 || n + 2 > static_cast<int>(todo.size())) {
+      if (count <= 2 && !(a.slot == b.slot && a.lca == b.lca)) {
+        add_step(c, a, weight);
+        if (count == 2) add_step(c, b, weight);
+        continue;
+      }
+      // Linear in r (or constant): the sum is the count times the mean of the ends.
+      c.add(kLatency, weight * count * (a.alpha + b.alpha) / 2);
+      c.add(a.slot, weight * count * (a.bw_us + b.bw_us) / 2);
+      continue;
+    }
+    const double mid = std::floor((pc.lo + pc.hi) / 2);
+    todo[n++] = {pc.lo, mid};
+    todo[n++] = {mid + 1, pc.hi};
+  }
+}
+
+}  // namespace
 
 Prediction cost_pairwise(const Fabric& f, const std::string& op_name, const Placement& pl, double n,
                          const std::string&) {
@@ -18,32 +76,16 @@ Prediction cost_pairwise(const Fabric& f, const std::string& op_name, const Plac
   if (local_case(T, op, n, "pairwise", Proto::none, out)) return out;
 
   const double block = n / T.p;
+  // Steps s and p-s move the same distance; s = p/2 (p even) once.
+  const double half = std::floor((T.p - 1) / 2);
+  const bool even = std::fmod(T.p, 2) == 0;
+  // With rails, the distances that are multiples of g keep the local index (rail-aligned).
+  const bool rails = T.rails > 1 && T.g > 1;
+  const double aligned_share = rails ? 1 / T.g : 1;
   Cost c;
-  if (T.g > 1) {
-    c.add(kLatency, (T.g - 1) * T.au);
-    c.add(kScaleUp, (T.g - 1) * xfer_us(block, T.bu));
-  }
-  if (T.m > 1) {
-    const double share = rail_aligned_share(T);
-    for (const bool aligned : {true, false}) {
-      const double weight = aligned ? share : 1 - share;
-      if (weight <= 0) continue;
-      double prev = 1;  // domains already reached (the own one)
-      for (int t = 1; t <= T.L; ++t) {
-        const double reach = t == T.L ? T.m : std::max(prev, std::min(T.m, T.subtree(t, aligned)));
-        const double steps = T.g * (reach - prev) * weight;
-        prev = reach;
-        if (steps <= 0) continue;
-        // Climbing above tiers 1..t-1 runs at C_{t-1}; the tier that binds is the lowest one
-        // already that narrow (the last oversubscribed one below t).
-        Rate r{T.b0, kNic};
-        for (int s = 1; s < t; ++s)
-          if (T.C[s] < r.GBps) r = Rate{T.C[s], tier_slot(s)};
-        c.add(kLatency, steps * T.lat[t]);
-        c.add(r.slot, steps * xfer_us(block, r.GBps));
-      }
-    }
-  }
+  add_steps(c, T, 1, half, block, !rails, 2 * (1 - aligned_share) + (rails ? 0 : 2 * aligned_share));
+  if (rails) add_steps(c, T, 1, half, block, true, 2 * aligned_share);
+  if (even) add_step(c, step(T, Pairing::shift, T.p / 2, block));
   add_own_block_copy(c, T, block);
   return finish(T, op, n, c, "pairwise", Proto::none);
 }

@@ -79,14 +79,14 @@ void ring_reduce_scatter(P2P& p2p, const void* in, void* work, void* out, const 
   }
 }
 
-void ring_allgather(P2P& p2p, void* buf, const Blocks& B, DType dtype, std::size_t chunk) {
+void ring_allgather(P2P& p2p, void* buf, const Blocks& B, DType dtype, std::size_t chunk, const void* own) {
   const std::size_t es = dtype_size(dtype);
   const int p = p2p.size(), r = p2p.rank();
   const int right = mod(r + 1, p), left = mod(r - 1, p);
   for (int s = 0; s < p - 1; ++s) {
     const int sb = mod(r - s, p), rb = mod(r - s - 1, p);
     Exchange x;
-    x.send = at(static_cast<const void*>(buf), B.begin(sb), es);
+    x.send = s == 0 && own ? own : at(static_cast<const void*>(buf), B.begin(sb), es);
     x.send_count = B.len(sb);
     x.to = right;
     x.dst = at(buf, B.begin(rb), es);

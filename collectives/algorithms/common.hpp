@@ -117,7 +117,10 @@ struct Blocks {
 void ring_reduce_scatter(P2P& p2p, const void* in, void* work, void* out, const Blocks& blocks, DType dtype,
                          RedOp redop, std::size_t chunk, void* tmp, const MemOps& mem);
 // Ring all-gather in place: `buf` holds block r of `blocks` on rank r; afterwards all of them.
-void ring_allgather(P2P& p2p, void* buf, const Blocks& blocks, DType dtype, std::size_t chunk);
+// `own`, when given, is where block r is read from for the first step (it need not be in `buf`
+// yet: the caller copies it there, after this returns or meanwhile).
+void ring_allgather(P2P& p2p, void* buf, const Blocks& blocks, DType dtype, std::size_t chunk,
+                    const void* own = nullptr);
 
 // The fold that lets a power-of-two algorithm run on any rank count (MPICH's): with pof2 the
 // largest power of two <= p and rem = p - pof2, ranks 0..2*rem-1 pair up (2i with 2i+1); the even

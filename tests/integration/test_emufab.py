@@ -49,6 +49,11 @@ def skip_reason():
     return None
 
 
+def allowed_cc():
+    with open("/proc/sys/net/ipv4/tcp_allowed_congestion_control") as f:
+        return f.read().strip()
+
+
 class EmulatedFabric(fbtest.FbTestCase):
     @classmethod
     def setUpClass(cls):
@@ -65,6 +70,7 @@ class EmulatedFabric(fbtest.FbTestCase):
         cls.ranks_per_host = cls.yaml["scale_up"]["domain_size"]
         leaf = so["tiers"][0]
         cls.uplink_bps = 2 * cls.host_bps / leaf.get("oversubscription", 1)  # 2 hosts per leaf
+        cls.allowed_cc = allowed_cc()
         cls.addClassCleanup(cls.tear_down)  # runs even when `up` fails half-way
         res = emufab("up", "--fabric", FABRIC)
         if res.rc != 0:
@@ -78,6 +84,9 @@ class EmulatedFabric(fbtest.FbTestCase):
             raise AssertionError(f"emufab down left namespaces {left}\n{res.describe()}")
         if os.path.exists("/run/fabricbench-emufab"):
             raise AssertionError("emufab down left /run/fabricbench-emufab")
+        if allowed_cc() != cls.allowed_cc:
+            raise AssertionError(f"emufab down left the root namespace's allowed TCP congestion control "
+                                 f"'{allowed_cc()}' (was '{cls.allowed_cc}')")
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -143,6 +152,14 @@ class EmulatedFabric(fbtest.FbTestCase):
         with open("/run/fabricbench-emufab/hostfile") as f:
             lines = [l.split() for l in f if l.strip() and not l.startswith("#")]
         self.assertEqual(lines, [[f"fbemu-h{i}", f"slots={self.ranks_per_host}"] for i in range(4)])
+        # TCP in the hosts: cubic, wherever the kernel has it (scripts/emufab, _allow_tcp_cc()).
+        with open("/proc/sys/net/ipv4/tcp_available_congestion_control") as f:
+            if "cubic" in f.read().split():
+                self.assertEqual(state["tcp_cc"], "cubic")
+                for i in range(4):
+                    cc = subprocess.run(["ip", "netns", "exec", f"fbemu-h{i}", "sysctl", "-n",
+                                         "net.ipv4.tcp_congestion_control"], stdout=subprocess.PIPE, text=True)
+                    self.assertEqual(cc.stdout.strip(), "cubic", f"fbemu-h{i}")
         # Addresses only inside the namespaces.
         root = subprocess.run(["ip", "-o", "addr"], stdout=subprocess.PIPE, text=True).stdout
         self.assertNotIn("10.200.", root)

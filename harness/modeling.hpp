@@ -21,6 +21,13 @@ std::string find_fabric_file(const std::string& name_or_path);
 // Loads with `sets` overrides; errors become UsageError.
 model::Fabric load_fabric_for_cli(const std::string& name_or_path, const std::vector<std::string>& sets);
 
+// The model's algorithm and protocol for what a measured row ran (its backend, op and algo
+// column): fabricbench's algorithms by name; the pairwise ops (whose algo column names the p2p
+// API, e.g. tag/put/am, or native) the point-to-point model ("native"; "nccl_p2p" on nccl);
+// NCCL's logged choice (RING/LL128 -> nccl_ring, ll128; several choices in one row or none
+// logged -> nccl_auto; send/recv-based ops -> nccl_p2p). Suffixes /windowN and /graphN go.
+std::pair<std::string, std::string> model_algorithm_for(const Record& r);
+
 // Fill the model_* fields of a measured row (leaves them empty when the model has no algorithm
 // for what ran).
 void annotate_with_model(Record& r, const model::Fabric& f);

@@ -73,5 +73,53 @@ TEST(DefaultScales, FromOneDomainDoublingToTwoToTheTwenty) {
   for (std::size_t i = 1; i + 1 < nvl.size(); ++i) EXPECT_EQ(nvl[i], 2 * nvl[i - 1]);
 }
 
+
+// The model's algorithm for what a row ran: the algo column names a p2p API on the pairwise ops
+// (ucx: tag, put, am) and NCCL's logged choice on nccl rows; neither is a model algorithm name.
+TEST(ModelAlgorithmFor, MapsEveryBackendsAlgoColumn) {
+  auto row = [](const char* backend, const char* op, const char* algo) {
+    Record r;
+    r.backend = backend;
+    r.op = op;
+    r.algo = algo;
+    return r;
+  };
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(model_algorithm_for(row("ucx", "pingpong", "tag")), P("native", "auto"));
+  EXPECT_EQ(model_algorithm_for(row("ucx", "sendrecv", "put/window8")), P("native", "auto"));
+  EXPECT_EQ(model_algorithm_for(row("mpi", "bidir", "native")), P("native", "auto"));
+  EXPECT_EQ(model_algorithm_for(row("ucx", "allreduce", "ring")), P("ring", "auto"));
+  EXPECT_EQ(model_algorithm_for(row("mpi", "alltoall", "native")), P("native", "auto"));
+  EXPECT_EQ(model_algorithm_for(row("mpi", "allreduce", "")), P("native", "auto"));
+  EXPECT_EQ(model_algorithm_for(row("nccl", "allreduce", "RING/LL128")), P("nccl_ring", "ll128"));
+  EXPECT_EQ(model_algorithm_for(row("nccl", "allreduce", "NVLS_TREE/SIMPLE/graph20")), P("nccl_nvlstree", "simple"));
+  EXPECT_EQ(model_algorithm_for(row("nccl", "allreduce", "COLLNET_DIRECT/SIMPLE")),
+            P("nccl_collnet_direct", "simple"));
+  EXPECT_EQ(model_algorithm_for(row("nccl", "allgather", "PAT/SIMPLE")), P("nccl_pat", "simple"));
+  EXPECT_EQ(model_algorithm_for(row("nccl", "allreduce", "RING/LL+TREE/SIMPLE")), P("nccl_auto", "auto"));
+  EXPECT_EQ(model_algorithm_for(row("nccl", "broadcast", "native")), P("nccl_auto", "auto"));
+  EXPECT_EQ(model_algorithm_for(row("nccl", "alltoall", "native")), P("nccl_p2p", "auto"));
+  EXPECT_EQ(model_algorithm_for(row("nccl", "pingpong", "native")), P("nccl_p2p", "auto"));
+}
+
+// Every measured row gets a prediction: a ucx ping-pong (algo "tag") was left without one.
+TEST(AnnotateWithModel, FillsPairwiseRowsOfEveryP2PApi) {
+  const model::Fabric f = load_fabric_for_cli(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml", {});
+  for (const char* api : {"tag", "put", "am", "native"}) {
+    Record r;
+    r.backend = "ucx";
+    r.op = "pingpong";
+    r.algo = api;
+    r.nranks = 2;
+    r.ranks_per_node = 2;
+    r.bytes = 1 << 20;
+    r.time_us = 100;
+    annotate_with_model(r, f);
+    ASSERT_TRUE(r.model_time_us.has_value()) << api;
+    EXPECT_GT(*r.model_time_us, 0) << api;
+    EXPECT_EQ(r.model_fabric, f.name) << api;
+  }
+}
+
 }  // namespace
 }  // namespace fb

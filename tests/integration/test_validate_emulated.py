@@ -1,4 +1,4 @@
-"""fabricbench validate on the emulated fabric (scripts/emufab): 4 hosts on 2 leaves, 2 ranks each,
+"""fabricbench validate on the emulated fabric (scripts/emufab): 4 hosts on 2 leaves, one rank each (NP below),
 over UCX (Open MPI's pml ucx; UCX over TCP on the emulated NICs).
 
   * healthy emulated-2leaf: validate passes (exit 0), and the measured all-reduce (ring, 1 and

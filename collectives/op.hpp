@@ -13,7 +13,11 @@
 
 namespace fb {
 
-enum class OpKind { allreduce, alltoall, allgather, reducescatter, broadcast, sendrecv, bidir, pingpong };
+enum class OpKind { allreduce, alltoall, allgather, reducescatter, broadcast, sendrecv, bidir, pingpong, relay };
+
+// Ops that bounce one message there and back (no --window): pingpong, and relay, whose reply is
+// the message just received (store and forward).
+inline bool is_bounce(OpKind k) { return k == OpKind::pingpong || k == OpKind::relay; }
 
 // Where an in-place result lands when it differs between libraries. Only reduce-scatter differs:
 // NCCL writes rank r's block at offset r*recvcount of the send buffer, MPI_IN_PLACE at offset 0.

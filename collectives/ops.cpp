@@ -104,6 +104,13 @@ std::vector<Segment> from_peer(const OpLayout& l, int rank, int n, int) {
   return {Segment{0, l.recv_count, peer, false, 0}};
 }
 
+// relay: the upper half ends with the sender's message, the lower half with its own, returned.
+std::vector<Segment> relayed(const OpLayout& l, int rank, int n, int) {
+  const int peer = pair_peer(rank, n);
+  if (peer < 0) return {};
+  return {Segment{0, l.recv_count, pair_is_sender(rank, n) ? rank : peer, false, 0}};
+}
+
 std::vector<Segment> from_sender(const OpLayout& l, int rank, int n, int) {
   const int peer = pair_peer(rank, n);
   if (peer < 0 || pair_is_sender(rank, n)) return {};
@@ -127,6 +134,10 @@ const OpDescriptor kOps[] = {
      false, false, true, false, 2, 1.0, factor_two, plain, from_peer},
     {OpKind::pingpong, "pingpong", "pairs (r, r+n/2) bounce one message; time is one-way (RTT/2)", false,
      false, true, false, 2, 2.0, factor_one, plain, from_peer},
+    {OpKind::relay, "relay",
+     "pairs (r, r+n/2) bounce one message, the reply sent from the buffer it just arrived in (store and "
+     "forward); time is one-way (RTT/2)",
+     false, false, true, false, 2, 2.0, factor_one, plain, relayed},
 };
 
 std::string normalise(std::string_view s) {

@@ -371,7 +371,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
 
   const SampleStats st = compute_stats(all, n, test.iters);
   // Windowed sendrecv/bidir ops move `window` messages each: times are per message.
-  const bool windowed = s.op->pairwise && s.op->kind != OpKind::pingpong;
+  const bool windowed = s.op->pairwise && !is_bounce(s.op->kind);
   const double per_op = batch * s.op->time_divisor * (windowed ? s.window : 1);
   r.samples_us.reserve(st.per_iter.size());
   for (double v : st.per_iter) r.samples_us.push_back(v / per_op);

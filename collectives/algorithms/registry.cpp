@@ -37,7 +37,7 @@ const char* const kAutoRule =
     "else hierarchical on several nodes with several ranks each, else rabenseifner below 1 MiB, else ring; "
     "allgather: recursive_doubling below 64 KiB, else ring; reducescatter: recursive_halving below 64 KiB, "
     "else ring; alltoall (per-peer block): bruck up to 256 B, linear below 16 KiB, else pairwise; "
-    "broadcast: binomial below 64 KiB, else chain; sendrecv, bidir, pingpong: native";
+    "broadcast: binomial below 64 KiB, else chain; sendrecv, bidir, pingpong, relay: native";
 
 std::string_view auto_algorithm(OpKind op, const OpLayout& l, DType dtype, const AutoTopology& t) {
   constexpr std::size_t KiB = 1024, MiB = 1024 * KiB;
@@ -55,7 +55,8 @@ std::string_view auto_algorithm(OpKind op, const OpLayout& l, DType dtype, const
     case OpKind::broadcast: return bytes < 64 * KiB ? algo::binomial.name : algo::chain.name;
     case OpKind::sendrecv:
     case OpKind::bidir:
-    case OpKind::pingpong: break;
+    case OpKind::pingpong:
+    case OpKind::relay: break;
   }
   return "native";
 }

@@ -57,10 +57,10 @@ FLOAT_COLUMNS = {
 BOOL_COLUMNS = {"inplace"}
 
 ALL_OPS = ["allreduce", "alltoall", "allgather", "reducescatter", "broadcast", "sendrecv", "bidir",
-           "pingpong"]
+           "pingpong", "relay"]
 REDUCING_OPS = {"allreduce", "reducescatter"}
 BLOCK_OPS = {"alltoall", "allgather", "reducescatter"}  # buffer split into per-rank blocks
-PAIR_OPS = {"sendrecv", "bidir", "pingpong"}            # no in-place variant
+PAIR_OPS = {"sendrecv", "bidir", "pingpong", "relay"}   # no in-place variant
 DTYPE_SIZE = {
     "int8": 1, "uint8": 1, "int32": 4, "uint32": 4, "int64": 8, "uint64": 8,
     "float16": 2, "bfloat16": 2, "float32": 4, "float64": 8,

@@ -72,7 +72,7 @@ class RunBasic(fbtest.FbTestCase):
                 self.assertEqual(r["redop"], "")
             b, count = expected_bytes(op, dt, np, r["requested_bytes"])
             self.assertEqual((r["bytes"], r["count"]), (b, count), f"{op} {dt} {r['requested_bytes']} B rounding")
-        for op in ("pingpong", "sendrecv", "bidir"):
+        for op in ("pingpong", "sendrecv", "bidir", "relay"):
             self.assertTrue(any(r["op"] == op for r in rows), f"no {op} rows")
 
         check_meta(self, doc, np, command_fragment="--op all")

@@ -14,7 +14,8 @@ namespace fb {
 namespace {
 
 const OpKind kAllKinds[] = {OpKind::allreduce, OpKind::alltoall, OpKind::allgather, OpKind::reducescatter,
-                            OpKind::broadcast, OpKind::sendrecv, OpKind::bidir,     OpKind::pingpong};
+                            OpKind::broadcast, OpKind::sendrecv, OpKind::bidir,     OpKind::pingpong,
+                            OpKind::relay};
 
 // Requested sizes: zero, smaller than one element, not multiples of any dtype size or rank
 // count, and multiples of all of them.
@@ -57,11 +58,12 @@ TEST(Ops, Flags) {
     const OpKind k = op->kind;
     EXPECT_EQ(op->reduces, k == OpKind::allreduce || k == OpKind::reducescatter);
     EXPECT_EQ(op->rooted, k == OpKind::broadcast);
-    const bool pairwise = k == OpKind::sendrecv || k == OpKind::bidir || k == OpKind::pingpong;
+    const bool pairwise = k == OpKind::sendrecv || k == OpKind::bidir || k == OpKind::pingpong || k == OpKind::relay;
     EXPECT_EQ(op->pairwise, pairwise);
     EXPECT_EQ(op->has_inplace, !pairwise);
     EXPECT_EQ(op->min_ranks, pairwise ? 2 : 1);
-    EXPECT_EQ(op->time_divisor, k == OpKind::pingpong ? 2.0 : 1.0);
+    EXPECT_EQ(op->time_divisor, k == OpKind::pingpong || k == OpKind::relay ? 2.0 : 1.0);
+    EXPECT_EQ(is_bounce(k), k == OpKind::pingpong || k == OpKind::relay);
   }
 }
 
@@ -125,6 +127,7 @@ TEST(Ops, BusBandwidthFactors) {
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::broadcast).busbw_factor(n), 1.0);
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::sendrecv).busbw_factor(n), 1.0);
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::pingpong).busbw_factor(n), 1.0);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::relay).busbw_factor(n), 1.0);
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::bidir).busbw_factor(n), 2.0);
   }
   // Spot values as nccl-tests prints them.
@@ -407,6 +410,14 @@ TEST(Ops, SegmentsMeanWhatTheOpDoes) {
             EXPECT_EQ(s[0].count, 12345u);
             EXPECT_EQ(s[0].source_offset, 0u);
           }
+        }
+        // relay: the receiver gets the sender's message, the sender its own back.
+        const auto rs = segs(OpKind::relay);
+        ASSERT_EQ(rs.size(), peer >= 0 ? 1u : 0u);
+        if (peer >= 0) {
+          EXPECT_EQ(rs[0].source, pair_is_sender(rank, n) ? rank : peer);
+          EXPECT_EQ(rs[0].count, 12345u);
+          EXPECT_EQ(rs[0].source_offset, 0u);
         }
       }
     }

@@ -549,6 +549,10 @@ SimResult simulate(const OpDescriptor& op, const Pattern& pat, RedOp redop, int 
       case OpKind::pingpong:
         if (peer >= 0) put(0, input[static_cast<std::size_t>(peer)].data(), s.layouts[ur].count);
         break;
+      case OpKind::relay:  // the sender gets its own message back
+        if (peer >= 0)
+          put(0, input[static_cast<std::size_t>(pair_is_sender(r, n) ? r : peer)].data(), s.layouts[ur].count);
+        break;
     }
   }
   return s;

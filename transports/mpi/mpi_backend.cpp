@@ -110,7 +110,7 @@ class MpiBackend final : public Backend {
   bool runs_p2p_algorithms() const override { return true; }
 
   std::string algo(const OpCall& c) const override {
-    if (c.op->pairwise && c.op->kind != OpKind::pingpong && c.window > 1) return c.algo + "/window" + std::to_string(c.window);
+    if (c.op->pairwise && !is_bounce(c.op->kind) && c.window > 1) return c.algo + "/window" + std::to_string(c.window);
     return c.algo;
   }
 
@@ -178,13 +178,16 @@ class MpiBackend final : public Backend {
         break;
       }
       case OpKind::pingpong:
+      case OpKind::relay:
         if (c.peer < 0) break;
         if (c.sender) {
           rc = MPI_Send(c.send, n(c.layout.count), t, c.peer, kTag, comm_);
           if (rc == MPI_SUCCESS) rc = MPI_Recv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, MPI_STATUS_IGNORE);
         } else {
           rc = MPI_Recv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, MPI_STATUS_IGNORE);
-          if (rc == MPI_SUCCESS) rc = MPI_Send(c.send, n(c.layout.count), t, c.peer, kTag, comm_);
+          // relay replies with what just arrived
+          const void* reply = c.op->kind == OpKind::relay ? c.recv : c.send;
+          if (rc == MPI_SUCCESS) rc = MPI_Send(reply, n(c.layout.count), t, c.peer, kTag, comm_);
         }
         break;
     }

@@ -249,7 +249,7 @@ class NcclBackend final : public Backend {
     const char* func = nccl_func(c.op->kind);
     if (*func) a = nccl_log::algorithms(new_log_lines(), func);
     if (a.empty()) a = "native";  // NCCL did not say (send/recv, one rank, or its log is off)
-    if (c.op->pairwise && c.op->kind != OpKind::pingpong && c.window > 1) a += "/window" + std::to_string(c.window);
+    if (c.op->pairwise && !is_bounce(c.op->kind) && c.window > 1) a += "/window" + std::to_string(c.window);
     if (c.cuda_graph > 0) a += "/graph" + std::to_string(c.cuda_graph);
     return a;
   }
@@ -463,16 +463,18 @@ class NcclBackend final : public Backend {
         }
         return nccl_check(ncclGroupEnd(), c, "ncclGroupEnd");
       }
-      case OpKind::pingpong: {
+      case OpKind::pingpong:
+      case OpKind::relay: {
         if (c.peer < 0) return;
-        // Stream order makes the reply wait for the message.
+        // Stream order makes the reply wait for the message (relay: and send what arrived).
         const bool first = pair_is_sender(world_.rank(), world_.size());
         if (first) {
           nccl_check(ncclSend(c.send, l.count, dt, c.peer, comm, stream_), c, "ncclSend");
           return nccl_check(ncclRecv(c.recv, l.count, dt, c.peer, comm, stream_), c, "ncclRecv");
         }
         nccl_check(ncclRecv(c.recv, l.count, dt, c.peer, comm, stream_), c, "ncclRecv");
-        return nccl_check(ncclSend(c.send, l.count, dt, c.peer, comm, stream_), c, "ncclSend");
+        const void* reply = c.op->kind == OpKind::relay ? c.recv : c.send;
+        return nccl_check(ncclSend(reply, l.count, dt, c.peer, comm, stream_), c, "ncclSend");
       }
     }
   }

@@ -3,7 +3,7 @@
 // its algorithms touch), progress by polling in the calling thread (no helper threads).
 //
 // Collectives run fabricbench's algorithms (collectives/algorithms/) over UCX tag matching.
-// The pairwise ops (sendrecv, bidir, pingpong) run over the API chosen with --p2p-api:
+// The pairwise ops (sendrecv, bidir, pingpong, relay) run over the API chosen with --p2p-api:
 //   tag  ucp_tag_send_nbx / ucp_tag_recv_nbx;
 //   put  ucp_put_nbx into the peer's receive buffer (rkeys exchanged once per buffer), then a
 //        fenced put of a sequence number into the peer's flag word, which the peer polls;
@@ -205,10 +205,11 @@ class UcxBackend final : public Backend {
     if (c.peer < 0) return;
     const std::size_t bytes = c.layout.count * dtype_size(c.dtype);
     const bool sender = c.sender;
-    const int w = c.op->kind == OpKind::pingpong ? 1 : c.window;
+    const int w = is_bounce(c.op->kind) ? 1 : c.window;
     if (c.p2p_api == "put") return run_put(c, bytes, sender, w);
     const bool am = c.p2p_api == "am";
-    auto post_send = [&] { am ? am_send(c.send, bytes, c.peer) : tag_send(c.send, bytes, c.peer, kTagData); };
+    auto send_from = [&](const void* src) { am ? am_send(src, bytes, c.peer) : tag_send(src, bytes, c.peer, kTagData); };
+    auto post_send = [&] { send_from(c.send); };
     auto post_recv = [&] { am ? void(++am_expected_) : tag_recv(c.recv, bytes, c.peer, kTagData); };
     switch (c.op->kind) {
       case OpKind::sendrecv:
@@ -229,6 +230,7 @@ class UcxBackend final : public Backend {
         wait_all();
         break;
       case OpKind::pingpong:
+      case OpKind::relay:
         if (sender) {
           post_send();
           post_recv();
@@ -236,7 +238,7 @@ class UcxBackend final : public Backend {
         } else {
           post_recv();
           wait_all();
-          post_send();
+          send_from(c.op->kind == OpKind::relay ? c.recv : c.send);
           wait_all();
         }
         break;
@@ -334,7 +336,7 @@ class UcxBackend final : public Backend {
 
  private:
   static bool windowed(const OpCall& c) {
-    return c.op->pairwise && c.op->kind != OpKind::pingpong;
+    return c.op->pairwise && !is_bounce(c.op->kind);
   }
 
   // The GPU and its memory, opened on the first --mem cuda (host-only runs never touch CUDA).
@@ -563,9 +565,9 @@ class UcxBackend final : public Backend {
   }
 
   // Data first, then (fenced behind it) the new sequence number into the peer's flag word.
-  void put_with_flag(const OpCall& c, std::size_t bytes, int count, bool flush) {
+  void put_with_flag(const OpCall& c, std::size_t bytes, int count, bool flush, const void* src = nullptr) {
     const PeerKeys& pk = rkeys_.at(c.peer);
-    for (int i = 0; i < count; ++i) put(c.send, bytes, pk.data_addr, pk.data, c.peer);
+    for (int i = 0; i < count; ++i) put(src ? src : c.send, bytes, pk.data_addr, pk.data, c.peer);
     if (flush) {
       ucp_request_param_t prm{};
       track(ucp_ep_flush_nbx(ep(c.peer), &prm), "ucp_ep_flush_nbx", c.peer);
@@ -600,13 +602,14 @@ class UcxBackend final : public Backend {
         wait_all();
         break;
       case OpKind::pingpong:
+      case OpKind::relay:
         if (sender) {
           put_with_flag(c, bytes, 1, false);
           wait_flag();
           wait_all();
         } else {
           wait_flag();
-          put_with_flag(c, bytes, 1, false);
+          put_with_flag(c, bytes, 1, false, c.op->kind == OpKind::relay ? c.recv : c.send);
           wait_all();
         }
         break;

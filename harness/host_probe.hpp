@@ -11,9 +11,12 @@
 
 namespace fb {
 
-// Buffer size of the probe: large enough that one pass is ~100x a clock read, small enough to
-// stay in a cache level the algorithms' chunks (256 KiB) also use.
-constexpr std::size_t kHostProbeBytes = std::size_t{1} << 20;
+// Buffer size of the probe: large enough that one pass is ~100x a clock read, small enough that
+// its three buffers stay in a core's cache (the model's in-cache rates: the fabric's cache terms
+// slow them once an op's working set outgrows the cache). At 1 MiB the probe already measured
+// the spilled rate on the 2-core test VM (2 MiB L2 per core: float32 sum 9 GB/s, 19 in cache),
+// and the model then slowed it a second time.
+constexpr std::size_t kHostProbeBytes = std::size_t{256} << 10;
 
 // One rank's rates (best of several passes): copy = bytes copied per second (memcpy), reduce =
 // bytes of float32 sum output per second (the tool's own reduce_into, two inputs, one output).

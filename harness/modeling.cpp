@@ -381,12 +381,46 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fix
   return best;
 }
 
+std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
+                                   double latency_us, double cache_bytes) {
+  std::map<double, std::vector<double>> pp;  // bytes -> pingpong times
+  for (const auto& q : pingpong) pp[q.bytes].push_back(q.time_us);
+  std::vector<std::pair<double, double>> legs;  // (bytes, forwarded leg us)
+  for (const auto& q : relay) {
+    const auto it = pp.find(q.bytes);
+    if (it == pp.end() || (cache_bytes > 0 && q.working_set > cache_bytes)) continue;
+    double clean = 0;
+    for (double t : it->second) clean += t / static_cast<double>(it->second.size());
+    const double leg = 2 * q.time_us - clean;
+    if (leg - latency_us >= latency_us && leg - latency_us > 0) legs.emplace_back(q.bytes, leg);
+  }
+  if (legs.size() < 2) return std::nullopt;
+  std::vector<double> rates;
+  for (auto [b, t] : legs) rates.push_back(b / (t - latency_us) / 1e3);
+  std::nth_element(rates.begin(), rates.begin() + rates.size() / 2, rates.end());
+  LinkFit fit;
+  fit.points = static_cast<int>(legs.size());
+  fit.latency_us = latency_us;
+  fit.bandwidth_GBps = rates[rates.size() / 2];
+  double ss_res = 0, ss_tot = 0, mean = 0;
+  for (auto [b, t] : legs) mean += t / static_cast<double>(legs.size());
+  for (auto [b, t] : legs) {
+    const double pred = latency_us + b / (fit.bandwidth_GBps * 1e3);
+    ss_res += (t - pred) * (t - pred) / (t * t);
+    ss_tot += (t - mean) * (t - mean) / (t * t);
+    fit.max_err_pct = std::max(fit.max_err_pct, 100.0 * std::abs(pred - t) / t);
+  }
+  fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+  return fit;
+}
+
 int run_calibrate_command(const CalibrateOptions& o) {
   std::error_code ec;
   if (!o.force && fs::exists(o.output, ec))
     throw UsageError("calibrate: '" + o.output + "' exists (use --force to replace it)");
   std::vector<std::pair<double, double>> up, out;
   std::vector<SpillPoint> up_ws;  // the one-host rows again, with the host's working set
+  std::vector<SpillPoint> relay;  // one-host relay rows (the forward rate)
   // One-host bidir rows by the number of shared-memory transfers running at once (2 per pair).
   std::map<int, std::vector<SpillPoint>> concurrent;
   std::string sources;
@@ -407,6 +441,13 @@ int run_calibrate_command(const CalibrateOptions& o) {
         ++used;
         continue;
       }
+      if (r.op == "relay" && r.nnodes == 1 && r.nranks >= 2) {
+        relay.push_back({static_cast<double>(r.bytes),
+                         model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
+                         r.time_us});
+        ++used;
+        continue;
+      }
       if (r.op != "pingpong") continue;
       (r.nnodes > 1 ? out : up).emplace_back(static_cast<double>(r.bytes), r.time_us);
       if (r.nnodes == 1)
@@ -420,7 +461,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
   }
   if (up.empty() && out.empty())
     throw UsageError("calibrate: no pingpong rows to fit in " + sources +
-                     " (measure some: fabricbench run --op pingpong -b 8 -e 64M)");
+                     " (measure some: fabricbench run --op pingpong,bidir,relay -b 8 -e 64M)");
   model::Fabric f = load_fabric_for_cli(o.base.empty() ? "localhost" : o.base, o.sets);
   std::vector<std::pair<std::string, std::string>> notes;
   std::vector<LinkFit> fits;
@@ -453,6 +494,20 @@ int run_calibrate_command(const CalibrateOptions& o) {
       notes.emplace_back("scale_up.spilled_bandwidth_GBps", why + ": the rate beyond the cache");
     }
     fits.push_back(fit);
+    // Forwarding: a relay's reply sends what has just arrived, dirty in the replier's cache.
+    if (f.endpoint_kind == "host" && !relay.empty()) {
+      if (auto fwd = fit_forward(relay, up_ws, fit.latency_us, f.scaleup_cache_bytes)) {
+        fwd->tier = "scale-up fwd";
+        const bool slower = fwd->bandwidth_GBps < 0.97 * fit.bandwidth_GBps;
+        f.scaleup_forward_GBps = slower ? fwd->bandwidth_GBps : 0;
+        if (slower)
+          notes.emplace_back("scale_up.forward_bandwidth_GBps",
+                             fmt::format("calibrate: {} one-host relay rows, each less the pingpong one-way time at "
+                                         "its size (max err {:.1f}%): data the sender has just written",
+                                         fwd->points, fwd->max_err_pct));
+        fits.push_back(*fwd);
+      }
+    }
     // Shared memory is a copy through the host's memory system: k copies at once share it. The
     // bidir rows with the most points give each copy's rate under k-fold concurrency; below the
     // single-copy rate, the product is what the host delivers in total.

@@ -88,6 +88,16 @@ struct SpillPoint {
 // rate at least 10% below the in-cache one, and halves the relative squared error of fit_link.
 // With `cache_bytes` given, only that knee is tried, and it is kept when it beats fit_link at all.
 std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points, double cache_bytes = 0);
+// The forward rate (Fabric::scaleup_forward_GBps) from relay and pingpong rows of one host: a
+// relay's round trip is one clean leg (pingpong's one-way time) and one forwarded leg, so the
+// forwarded leg takes 2 relay - pingpong at each size both measured. Its rate is the median over
+// those sizes of bytes / (leg - latency_us), counting only sizes whose working set fits
+// `cache_bytes` (all when 0: forwarding is slower only from the cache) and whose transfer part is
+// at least the latency (smaller ones are latency noise). nullopt with fewer than 2 such sizes.
+// The result's latency is `latency_us`; r2 and max_err_pct compare latency + bytes / rate with
+// the forwarded legs.
+std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
+                                   double latency_us, double cache_bytes = 0);
 
 int run_calibrate_command(const CalibrateOptions& o);
 

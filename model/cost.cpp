@@ -29,7 +29,7 @@ const std::vector<Algorithm>& table() {
       {"linear", "p2p", {"alltoall"}, false, detail::cost_linear},
       {"binomial", "p2p", {"broadcast"}, false, detail::cost_binomial},
       {"chain", "p2p", {"broadcast"}, false, detail::cost_chain},
-      {"p2p", "p2p", {"sendrecv", "bidir", "pingpong"}, false, detail::cost_p2p},
+      {"p2p", "p2p", {"sendrecv", "bidir", "pingpong", "relay"}, false, detail::cost_p2p},
       // NCCL's algorithms, each with its protocols.
       {"nccl_ring",
        "nccl",
@@ -42,7 +42,7 @@ const std::vector<Algorithm>& table() {
       {"nccl_collnet_direct", "nccl", {"allreduce"}, true, detail::cost_nccl_collnet_direct},
       {"nccl_collnet_chain", "nccl", {"allreduce"}, true, detail::cost_nccl_collnet_chain},
       {"nccl_pat", "nccl", {"allgather", "reducescatter"}, true, detail::cost_nccl_pat},
-      {"nccl_p2p", "nccl", {"alltoall", "sendrecv", "bidir", "pingpong"}, true, detail::cost_nccl_p2p},
+      {"nccl_p2p", "nccl", {"alltoall", "sendrecv", "bidir", "pingpong", "relay"}, true, detail::cost_nccl_p2p},
   };
   return t;
 }
@@ -126,7 +126,7 @@ double busbw_factor(const std::string& op, std::uint64_t nranks) {
 
 const std::vector<std::string>& model_ops() {
   static const std::vector<std::string> ops = {"allreduce", "alltoall", "allgather", "reducescatter",
-                                               "broadcast", "sendrecv", "bidir",     "pingpong"};
+                                               "broadcast", "sendrecv", "bidir",     "pingpong", "relay"};
   return ops;
 }
 

@@ -51,6 +51,10 @@ struct Fabric {
   // memory and reduction terms slow down by the same ratio. 0: not modelled (GPUs).
   double scaleup_cache_bytes = 0;
   double scaleup_spilled_GBps = 0;
+  // Hosts: the in-cache rate of a transfer whose data the sender has just written (a ring or tree
+  // forwarding what it received or reduced): the peer's single-copy read of lines dirty in the
+  // sender's cache. 0: as scaleup_bandwidth_GBps. `calibrate` fits it from relay rows.
+  double scaleup_forward_GBps = 0;
   bool in_switch_reduction = false;      // NVLS (NVSwitch SHARP): reductions inside the switch
 
   // Scale-out network. Absent (no tiers) for a single-domain fabric such as localhost.

@@ -17,7 +17,11 @@ Prediction cost_binomial(const Fabric& f, const std::string& op_name, const Plac
 
   const int K = std::bit_width(pl.nranks - 1);  // ceil(log2 p)
   Cost c;
-  for (int j = K - 1; j >= 0; --j) add_step(c, step(T, Pairing::tree, std::ldexp(1.0, j), n));
+  // After the first step the ranks that received forward what just arrived.
+  for (int j = K - 1; j >= 0; --j) {
+    const double r = std::ldexp(1.0, j);
+    add_step(c, j == K - 1 ? step(T, Pairing::tree, r, n) : step_fwd(T, Pairing::tree, r, n));
+  }
   return finish(T, op, n, c, "binomial", Proto::none);
 }
 

@@ -4,6 +4,7 @@
 //     (read + write n each) and packing/unpacking every step's blocks (read + write, twice).
 //   allgather: step k sends min(2^k, p - 2^k) blocks (ceil(log2 p) a + (p-1)/p n/B) and rotates the
 //     result once at the end (read + write n).
+// Every step sends data the rank has just packed or received: forwarded (step_fwd).
 #include <bit>
 
 #include "model/algorithms/common.hpp"
@@ -38,11 +39,11 @@ Prediction cost_bruck(const Fabric& f, const std::string& op_name, const Placeme
     const double d = std::ldexp(1.0, k);
     if (op == Op::alltoall) {
       const double bytes = blocks_with_bit(pl.nranks, k) * block;
-      add_step(c, step(T, Pairing::shift, d, bytes));
+      add_step(c, step_fwd(T, Pairing::shift, d, bytes));  // packed just now
       memory += 4 * bytes;  // pack (read + write) and unpack (read + write)
     } else {
       const double blocks = d < T.p - d ? d : T.p - d;
-      add_step(c, step(T, Pairing::shift, d, blocks * block));
+      add_step(c, step_fwd(T, Pairing::shift, d, blocks * block));  // rotated/received
     }
   }
   memory += op == Op::alltoall ? 4 * n : 2 * n;  // rotations

@@ -22,9 +22,9 @@ Prediction cost_chain(const Fabric& f, const std::string& op_name, const Placeme
   const double A = intra_hops * T.au + boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
   Rate bottleneck{std::numeric_limits<double>::infinity(), kScaleUp};
   double a_b = T.au, H = 0;  // H: sum over hops of us per byte
-  if (intra_hops > 0) {
-    bottleneck = Rate{T.bu, kScaleUp};
-    H += intra_hops / (T.bu * 1e3);
+  if (intra_hops > 0) {  // the root's hop sends its send buffer; the others forward what arrived
+    bottleneck = intra_hops > 1 ? scaleup_fwd_rate(T) : Rate{T.bu, kScaleUp};
+    H += 1 / (T.bu * 1e3) + (intra_hops - 1) / (scaleup_fwd_rate(T).GBps * 1e3);
   }
   if (inter_hops > 0) {
     const Rate r = ring_rate(T, aligned);

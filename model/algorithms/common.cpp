@@ -40,6 +40,7 @@ Op parse_op(const std::string& op) {
   if (op == "sendrecv") return Op::sendrecv;
   if (op == "bidir") return Op::bidir;
   if (op == "pingpong") return Op::pingpong;
+  if (op == "relay") return Op::relay;
   return Op::unknown;
 }
 
@@ -76,6 +77,7 @@ double busbw_factor(Op op, double p) {
     case Op::broadcast:
     case Op::sendrecv:
     case Op::pingpong:
+    case Op::relay:
       return 1;
     case Op::bidir:
       return 2;
@@ -135,6 +137,8 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
   T.au = f.scaleup_latency_us > 0 ? f.scaleup_latency_us : 0;
   T.reduce_GBps = f.reduce_bandwidth_GBps;
   T.memory_GBps = f.memory_bandwidth_GBps;
+  if (f.scaleup_forward_GBps > 0 && f.scaleup_forward_GBps < f.scaleup_bandwidth_GBps)
+    T.fwd = f.scaleup_bandwidth_GBps / f.scaleup_forward_GBps;
   if (g > 1 && !(T.bu > 0 && std::isfinite(T.bu)))
     throw std::invalid_argument("model: " + fabric_label(f) + " has scale-up bandwidth " + num(T.bu) +
                                 " GB/s, but " + std::to_string(g) + " ranks share a domain");
@@ -214,11 +218,14 @@ double crossing(Pairing pr, double p, double unit, double r) {
 
 Step step(const Topo& T, Pairing pr, double r, double bytes) { return step(T, pr, r, bytes, T.aligned_at(r)); }
 
-Step step(const Topo& T, Pairing pr, double r, double bytes, bool aligned) {
+namespace {
+
+Step step_impl(const Topo& T, Pairing pr, double r, double bytes, bool aligned, bool forwarded) {
   const double x0 = T.m <= 1 ? 0 : crossing(pr, T.p, T.g, r);
   const bool intra_pairs = T.g > 1 && x0 < 1 && !(pr == Pairing::tree && r >= T.g);
-  const double intra_us = intra_pairs ? xfer_us(bytes, T.bu) : 0;
-  if (x0 <= 0) return Step{T.au, intra_us, kScaleUp, 0};
+  const Rate intra = forwarded ? scaleup_fwd_rate(T) : Rate{T.bu, kScaleUp};
+  const double intra_us = intra_pairs ? xfer_us(bytes, intra.GBps) : 0;
+  if (x0 <= 0) return Step{T.au, intra_us, intra.slot, 0};
   double worst = 1 / T.b0;
   int slot = kNic, lca = T.L;
   for (int t = 1; t <= T.L; ++t) {
@@ -235,10 +242,20 @@ Step step(const Topo& T, Pairing pr, double r, double bytes, bool aligned) {
   Step s{T.lat[lca], bytes * worst / 1e3, slot, lca};
   if (intra_us > s.bw_us) {
     s.bw_us = intra_us;
-    s.slot = kScaleUp;
+    s.slot = intra.slot;
   }
   if (T.au > s.alpha) s.alpha = T.au;
   return s;
+}
+
+}  // namespace
+
+Step step(const Topo& T, Pairing pr, double r, double bytes, bool aligned) {
+  return step_impl(T, pr, r, bytes, aligned, false);
+}
+
+Step step_fwd(const Topo& T, Pairing pr, double r, double bytes) {
+  return step_impl(T, pr, r, bytes, T.aligned_at(r), true);
 }
 
 Rate ring_rate(const Topo& T, bool aligned) {
@@ -313,6 +330,8 @@ std::string slot_name(const Topo& T, int slot) {
       return "in-network";
     case kProtocol:
       return "protocol";
+    case kForward:
+      return "scale-up";
     default:
       break;
   }
@@ -327,10 +346,20 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const ch
   Cost c = cost;
   if (T.f && T.f->scaleup_cache_bytes > 0) {
     // A host's copies and reductions leave the CPU caches once the ranks' buffers outgrow them.
-    const double k = spill_factor(T.f->scaleup_cache_bytes, T.f->scaleup_bandwidth_GBps, T.f->scaleup_spilled_GBps,
-                                  host_working_set(T.g, bytes));
-    for (const int slot : {kScaleUp, kMemory, kReduction}) c.v[static_cast<std::size_t>(slot)] *= k;
+    // The transfers' in-cache rate is T.bu: what each of the domain's concurrent copies gets
+    // (scale_up.aggregate_bandwidth_GBps shares the cache's bandwidth); the share beyond the cache
+    // moves at the spilled rate. Memory and reduction terms slow down by the single copy's ratio.
+    const double ws = host_working_set(T.g, bytes), cache = T.f->scaleup_cache_bytes,
+                 spilled = T.f->scaleup_spilled_GBps;
+    const double k = spill_factor(cache, T.f->scaleup_bandwidth_GBps, spilled, ws);
+    for (const int slot : {kMemory, kReduction}) c.v[static_cast<std::size_t>(slot)] *= k;
+    c.v[kScaleUp] *= spill_factor(cache, std::max(T.bu, spilled), spilled, ws);
+    // Forwarded data is slower only while it sits dirty in the sender's cache; the share beyond
+    // the cache moves at the spilled rate like any other.
+    c.v[kForward] *= spill_factor(cache, T.bu / T.fwd, spilled, ws);
   }
+  c.v[kScaleUp] += c.v[kForward];
+  c.v[kForward] = 0;
   Prediction out;
   out.time_us = c.total();
   if (!(out.time_us > kMinTimeUs)) {

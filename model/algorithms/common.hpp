@@ -93,6 +93,15 @@
 //    A step in which some pairs are inside a domain and some cross it costs the slower of the two.
 //    p == 1: one local copy of the buffer (2 bytes of memory traffic per byte), busbw 0; times are
 //    floored at kMinTimeUs.
+//    Forwarding: a step that sends what the rank received or reduced earlier in the op (ring hops
+//    after the first, recursive doubling/halving and Rabenseifner steps after the first, the
+//    allgather halves, chain and binomial non-root hops, Bruck's packed steps, fold-outs) moves
+//    its scale-up bytes at Bu / fwd (fwd = bandwidth_GBps / forward_bandwidth_GBps, 1 without a
+//    forward rate; slot kForward, reported as "scale-up"). The network legs are not affected.
+//    Host cache (scale_up.cache_bytes > 0): with working set W = 2 g n and f = min(1, cache / W),
+//    scale-up time x (f + (1 - f) Bu' / Bs) with Bu' the concurrent copies' rate T.bu and Bs the
+//    spilled rate (beyond the cache every copy gets Bs, whatever it got in cache), forwarded time
+//    x (f + (1 - f) (Bu' / fwd) / Bs), memory and reduction x (f + (1 - f) Bu / Bs).
 //
 // 8. Point-to-point algorithms (UCX/MPI; the names the harness's --algo takes)
 //    ring                (allreduce 2 passes, allgather/reducescatter 1) p-1 hops per pass, of
@@ -122,9 +131,10 @@
 //                        optimally in closed form (real-valued): T = A - a_b + n/B_b + 2 sqrt(a_b n X)
 //                        with A the sum of hop latencies, (a_b, B_b) the bottleneck hop and X the
 //                        sum of 1/B over the other hops; uniform links give (sqrt((p-2)a)+sqrt(n/B))^2.
-//    p2p                 sendrecv/bidir/pingpong between r and r + p/2 (the harness's pairs): one
-//                        message at the pairs' largest latency, n at the slowest path; bidir is
-//                        full duplex (same time, busbw counts both ways); pingpong is one way.
+//    p2p                 sendrecv/bidir/pingpong/relay between r and r + p/2 (the harness's pairs):
+//                        one message at the pairs' largest latency, n at the slowest path; bidir
+//                        is full duplex (same time, busbw counts both ways); pingpong is one way;
+//                        relay is half a clean and half a forwarded message.
 //
 // 9. NCCL algorithms (shared/reference/nccl-cost-model.md): time = latency + bytes / algBw, with
 //    NCCL's latency tables (base + per-hop, per protocol; a hop's latency is at least the fabric's:
@@ -180,11 +190,12 @@ enum class Op {
   sendrecv,
   bidir,
   pingpong,
+  relay,
   unknown
 };
 Op parse_op(const std::string& op);
 inline bool is_pair_op(Op o) {
-  return o == Op::sendrecv || o == Op::bidir || o == Op::pingpong;
+  return o == Op::sendrecv || o == Op::bidir || o == Op::pingpong || o == Op::relay;
 }
 
 enum class Proto { ll = 0, ll128 = 1, simple = 2, none = 3 };
@@ -211,6 +222,7 @@ enum Slot : int {
   kMemory,
   kInNetwork,
   kProtocol,
+  kForward,  // scale-up time of forwarded data; finish() folds it into kScaleUp
   kTier,
   kNumSlots = kTier + kMaxTiers
 };
@@ -240,6 +252,9 @@ struct Topo {
   double lat[kMaxTiers + 1] = {};        // latency of a message meeting at tier t, lat[0] = au
   double switch_us[kMaxTiers + 1] = {};  // switch hops part of lat[t] (lat[t] - nic_latency_us)
   double reduce_GBps = 0, memory_GBps = 0;
+  // Scale-up time of forwarded data over that of clean data, in cache: bandwidth_GBps /
+  // forward_bandwidth_GBps (1 when the fabric gives no forward rate).
+  double fwd = 1;
 
   // Domains per tier-t subtree for aligned (same rail) or cross-rail traffic.
   double subtree(int t, bool aligned) const {
@@ -285,6 +300,11 @@ struct Step {
 // their local index (rail-aligned); by default T.aligned_at(r).
 Step step(const Topo& T, Pairing pr, double r, double bytes);
 Step step(const Topo& T, Pairing pr, double r, double bytes, bool aligned);
+// The same step sending forwarded data: what the rank received or reduced earlier in the op. Its
+// scale-up part moves at the forward rate (slot kForward).
+Step step_fwd(const Topo& T, Pairing pr, double r, double bytes);
+// The scale-up rate of forwarded data.
+inline Rate scaleup_fwd_rate(const Topo& T) { return Rate{T.bu / T.fwd, T.fwd > 1 ? kForward : kScaleUp}; }
 inline void add_step(Cost& c, const Step& s, double times = 1) {
   c.add(kLatency, times * s.alpha);
   c.add(s.slot, times * s.bw_us);

@@ -23,7 +23,11 @@ Prediction cost_hierarchical(const Fabric& f, const std::string& op_name, const 
   Cost c;
   if (g > 1) {
     c.add(kLatency, intra_passes * (g - 1) * T.au);
-    c.add(kScaleUp, intra_passes * (g - 1) * xfer_us(n / g, T.bu));
+    // Only the first intra-domain hop of an allreduce sends the send buffer; the rest forward.
+    const Rate fwd = scaleup_fwd_rate(T);
+    const double clean = op == Op::allreduce ? 1 : 0;
+    c.add(kScaleUp, clean * xfer_us(n / g, T.bu));
+    c.add(fwd.slot, (intra_passes * (g - 1) - clean) * xfer_us(n / g, fwd.GBps));
     if (op == Op::allreduce) add_reduction(c, T, (g - 1) / g * n);
   }
   if (m > 1) {

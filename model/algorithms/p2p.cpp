@@ -1,7 +1,8 @@
 // p2p: the harness's pairwise ops between rank r and r + p/2 (the lower half pairs with the upper
 // half). One message: the farthest pair's latency plus n at the slowest pair's path.
 //   sendrecv: one way; bidir: both ways at once (full duplex: the same time, busbw counts 2n);
-//   pingpong: the one-way time (the harness reports RTT / 2).
+//   pingpong: the one-way time (the harness reports RTT / 2); relay: the same, but the reply
+//   forwards what arrived: half a clean and half a forwarded message.
 // Inside a domain with an aggregate limit, the pairs' transfers share it: g - p/2 pairs have both
 // ends in one domain (none when p/2 >= g), one transfer each at a time, two for bidir.
 #include "model/algorithms/common.hpp"
@@ -21,8 +22,13 @@ Prediction cost_p2p(const Fabric& f, const std::string& op_name, const Placement
   Topo Tp = T;
   if (pairs > 0) Tp.bu = scaleup_rate(f, pairs * (op == Op::bidir ? 2 : 1));
   Cost c;
-  add_step(c, step(Tp, Pairing::shift, half, n));
-  return finish(T, op, n, c, "p2p", Proto::none);
+  if (op == Op::relay) {
+    add_step(c, step(Tp, Pairing::shift, half, n), 0.5);
+    add_step(c, step_fwd(Tp, Pairing::shift, half, n), 0.5);
+  } else {
+    add_step(c, step(Tp, Pairing::shift, half, n));
+  }
+  return finish(Tp, op, n, c, "p2p", Proto::none);
 }
 
 }  // namespace fb::model::detail

@@ -20,13 +20,17 @@ Prediction cost_rabenseifner(const Fabric& f, const std::string& op_name, const 
   const int K = std::countr_zero(pp);
   Cost c;
   if (pp < pl.nranks) {
-    add_step(c, step(T, Pairing::shift, static_cast<double>(pp), n), 2);
+    add_step(c, step(T, Pairing::shift, static_cast<double>(pp), n));
+    add_step(c, step_fwd(T, Pairing::shift, static_cast<double>(pp), n));
     add_reduction(c, T, n);
   }
   for (int k = 0; k < K; ++k) {
-    const double bytes = std::ldexp(n, -(k + 1));
-    const Step s = step(T, Pairing::xor_, std::ldexp(1.0, k), bytes);
-    add_step(c, s, 2);  // once in the reduce-scatter, once (mirrored) in the allgather
+    const double bytes = std::ldexp(n, -(k + 1)), d = std::ldexp(1.0, k);
+    const Step fwd = step_fwd(T, Pairing::xor_, d, bytes);
+    // Once in the reduce-scatter (the first step sends the send buffer, later ones partial sums),
+    // once (mirrored) in the allgather, which sends results.
+    add_step(c, k == 0 ? step(T, Pairing::xor_, d, bytes) : fwd);
+    add_step(c, fwd);
     add_reduction(c, T, bytes);
   }
   return finish(T, op, n, c, "rabenseifner", Proto::none);

@@ -23,12 +23,12 @@ Prediction cost_recursive_halving(const Fabric& f, const std::string& op_name, c
   if (pp < pl.nranks) {
     add_step(c, step(T, Pairing::shift, P, n));
     add_reduction(c, T, n);
-    add_step(c, step(T, Pairing::shift, P, n / T.p));
+    add_step(c, step_fwd(T, Pairing::shift, P, n / T.p));
   }
-  for (int k = K - 1; k >= 0; --k) {
+  for (int k = K - 1; k >= 0; --k) {  // the first step sends the send buffer, later ones partial sums
     const double d = std::ldexp(1.0, k);
     const double bytes = n * d / P;
-    add_step(c, step(T, Pairing::xor_, d, bytes));
+    add_step(c, k == K - 1 ? step(T, Pairing::xor_, d, bytes) : step_fwd(T, Pairing::xor_, d, bytes));
     add_reduction(c, T, bytes);
   }
   return finish(T, op, n, c, "recursive_halving", Proto::none);

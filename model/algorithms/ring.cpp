@@ -1,6 +1,8 @@
 // ring: allreduce (reduce-scatter pass + allgather pass), allgather, reducescatter over one ring in
 // rank order. Each pass is p-1 hops of n/p bytes; m-1 of its hops cross domains, and the slowest
 // link sets the pace: 2(p-1)a + 2(p-1)/p n/B + (p-1)/p n/R on a flat fabric (allreduce).
+// Only the first hop sends from the send buffer: every later one forwards a block the rank has
+// just received or reduced (forward rate). Out-of-place allgather also copies its own block.
 #include <limits>
 
 #include "model/algorithms/common.hpp"
@@ -30,17 +32,19 @@ Prediction cost_ring(const Fabric& f, const std::string& op_name, const Placemen
 
   // The exit from a domain goes from local index g-1 to local index 0: across rails when g > 1.
   const bool aligned = T.aligned_at(1);
-  Rate rate{std::numeric_limits<double>::infinity(), kScaleUp};
-  if (T.g > 1) rate = Rate{T.bu, kScaleUp};
-  if (T.m > 1) rate = min_rate(rate, ring_rate(T, aligned));
+  Rate rate{std::numeric_limits<double>::infinity(), kScaleUp}, fwd = rate;
+  if (T.g > 1) rate = Rate{T.bu, kScaleUp}, fwd = scaleup_fwd_rate(T);
+  if (T.m > 1) rate = min_rate(rate, ring_rate(T, aligned)), fwd = min_rate(fwd, ring_rate(T, aligned));
 
   const double hops = T.p - 1, inter_hops = T.m - 1;
   const double pass_latency =
       (hops - inter_hops) * T.au + boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
   Cost c;
   c.add(kLatency, passes * pass_latency);
-  c.add(rate.slot, passes * hops * xfer_us(n / T.p, rate.GBps));
+  c.add(rate.slot, xfer_us(n / T.p, rate.GBps));
+  c.add(fwd.slot, (passes * hops - 1) * xfer_us(n / T.p, fwd.GBps));
   if (reduces) add_reduction(c, T, hops / T.p * n);
+  if (op == Op::allgather) add_own_block_copy(c, T, n / T.p);
   return finish(T, op, n, c, "ring", Proto::none);
 }
 

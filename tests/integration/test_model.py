@@ -1,5 +1,6 @@
 """fabricbench model, run --fabric and calibrate, end to end."""
 
+import csv
 import json
 import math
 import os
@@ -125,7 +126,7 @@ class Calibrate(fbtest.FbTestCase):
         self.assertRc(res, fbtest.EXIT_OK)
         probe = json.load(open(js))["meta"]["host_memory"]
         self.assertEqual(probe["ranks"], 2)
-        self.assertEqual(probe["bytes"], 1 << 20)
+        self.assertEqual(probe["bytes"], 256 << 10)
         self.assertGreater(probe["copy_GBps"], 0)
         self.assertGreater(probe["reduce_GBps"], 0)
         fabric = self.path("cal.yaml")
@@ -138,6 +139,37 @@ class Calibrate(fbtest.FbTestCase):
         self.assertAlmostEqual(mem, 2 * probe["copy_GBps"], places=6)
         self.assertAlmostEqual(red, probe["reduce_GBps"], places=6)
         self.assertIn("2 x the copy rate", lines["memory_bandwidth_GBps"])
+
+    def test_relay_rows_set_the_forward_rate(self):
+        # Measured pingpong rows; relay rows made from them: the forwarded leg 3x the clean one
+        # (relay = the mean of both legs), then the same with no penalty at all.
+        pp = self.path("pp.csv")
+        res = fbtest.run(mpirun_cmd(2, ["run", "--op", "pingpong", "-b", "64K", "-e", "1M", "-f", "2", "-n", "5",
+                                        "-q", "--csv", pp]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        with open(pp) as f:
+            rows = list(csv.DictReader(f))
+        for factor, expect_key in ((3.0, True), (1.0, False)):
+            with self.subTest(factor=factor):
+                both = self.path(f"relay{factor}.csv")
+                with open(both, "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+                    w.writeheader()
+                    for r in rows:
+                        w.writerow(r)
+                        t = float(r["time_us"])
+                        w.writerow(dict(r, op="relay", time_us=repr((t + factor * t) / 2)))
+                fabric = self.path(f"cal{factor}.yaml")
+                res = fbtest.run(singleton_cmd(["calibrate", both, "-o", fabric]))
+                self.assertRc(res, fbtest.EXIT_OK)
+                self.assertIn("scale-up fwd", res.stdout)
+                lines = {l.split(":")[0].strip(): l for l in open(fabric).read().splitlines() if ":" in l}
+                self.assertEqual("forward_bandwidth_GBps" in lines, expect_key, open(fabric).read())
+                if expect_key:
+                    bw = float(lines["bandwidth_GBps"].split(":")[1].split("#")[0])
+                    fwd = float(lines["forward_bandwidth_GBps"].split(":")[1].split("#")[0])
+                    self.assertLess(fwd, bw / 2.5)  # 3x the time, less a latency share
+                    self.assertIn("relay rows", lines["forward_bandwidth_GBps"])
 
     def test_no_pingpong_rows(self):
         c = self.path("ar.csv")

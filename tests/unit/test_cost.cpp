@@ -184,7 +184,7 @@ bool try_predict(const Fabric& f, const Case& c, const Placement& pl, double byt
 }
 
 bool is_pair(const std::string& op) {
-  return op == "sendrecv" || op == "bidir" || op == "pingpong";
+  return op == "sendrecv" || op == "bidir" || op == "pingpong" || op == "relay";
 }
 
 Placement place(const Fabric& f, std::uint64_t p) {
@@ -958,6 +958,57 @@ TEST(CostGolden, PairwiseSumMatchesTheStepByStepSum) {
                                        T.aligned_at(static_cast<double>(std::min(s, p - s)))));
     expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us, c.total(), "p=" + std::to_string(p));
   }
+}
+
+// scale_up.forward_bandwidth_GBps: data a rank has just received or reduced moves at the forward
+// rate inside the domain; only the first hop of a ring, the first step of recursive doubling,
+// the root's hop of a chain send clean data.
+TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
+  Fabric f = host_fabric();
+  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps, Bf = B / 3, R = f.reduce_bandwidth_GBps,
+               M = f.memory_bandwidth_GBps;
+  const double n = 1 * kMiB;
+  // Without a forward rate, relay costs what pingpong does.
+  expect_close(predict(f, "relay", "p2p", {2, 2}, n).time_us, a + us(n, B), "relay, no forward rate");
+  f.scaleup_forward_GBps = Bf;
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong");
+  expect_close(predict(f, "relay", "p2p", {2, 2}, n).time_us, a + (us(n, B) + us(n, Bf)) / 2, "relay");
+  // Ring all-reduce on 2 ranks: the reduce-scatter hop sends the send buffer, the all-gather hop
+  // the block just reduced.
+  expect_close(predict(f, "allreduce", "ring", {2, 2}, n).time_us,
+               2 * a + us(n / 2, B) + us(n / 2, Bf) + us(n / 2, R), "ring allreduce, 2 ranks");
+  // Ring all-gather on 4 ranks: 1 clean hop, 2 forwarding hops, and the own block's copy.
+  expect_close(predict(f, "allgather", "ring", {4, 4}, n).time_us,
+               3 * a + us(n / 4, B) + 2 * us(n / 4, Bf) + us(2 * n / 4, M), "ring allgather, 4 ranks");
+  // Recursive doubling all-reduce on 4 ranks: step 1 clean, step 2 forwards the running sum.
+  expect_close(predict(f, "allreduce", "recursive_doubling", {4, 4}, n).time_us,
+               2 * a + us(n, B) + us(n, Bf) + 2 * us(n, R), "recursive doubling allreduce, 4 ranks");
+  // Pairwise all-to-all sends only the send buffer: no change.
+  Fabric clean = f;
+  clean.scaleup_forward_GBps = 0;
+  expect_close(predict(f, "alltoall", "pairwise", {4, 4}, n).time_us,
+               predict(clean, "alltoall", "pairwise", {4, 4}, n).time_us, "pairwise");
+  // Forwarding never makes anything faster.
+  for (const std::string algo : {"ring", "recursive_doubling", "rabenseifner", "hierarchical"})
+    for (const std::uint64_t p : {2ull, 3ull, 8ull})
+      EXPECT_GE(predict(f, "allreduce", algo, {p, p}, n).time_us,
+                predict(clean, "allreduce", algo, {p, p}, n).time_us * (1 - 1e-12))
+          << algo << " p=" << p;
+  // Beyond the cache the forwarded share moves at the spilled rate like any other: with a
+  // cache of 1 MiB, 64 MiB relays (working set 256 MiB) cost nearly what pingpong does.
+  f.scaleup_cache_bytes = kMiB;
+  f.scaleup_spilled_GBps = B / 4;
+  const double big = 64 * kMiB, fits = kMiB / host_working_set(2, big);
+  expect_close(predict(f, "relay", "p2p", {2, 2}, big).time_us,
+               a + (us(big, B) * (fits + (1 - fits) * 4) + us(big, Bf) * (fits + (1 - fits) * (Bf / (B / 4)))) / 2,
+               "relay beyond the cache");
+  // YAML round trip; the forward rate cannot beat the clean one, nor be negative.
+  EXPECT_DOUBLE_EQ(parse_fabric(fabric_to_yaml(f), "t.yaml").scaleup_forward_GBps, Bf);
+  Fabric fast = f;
+  fast.scaleup_forward_GBps = 2 * B;
+  EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
+  fast.scaleup_forward_GBps = -1;
+  EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
 }
 
 // scale_up.cache_bytes / spilled_bandwidth_GBps: once the host's working set (2 buffers per rank)

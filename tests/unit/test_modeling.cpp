@@ -61,6 +61,35 @@ TEST(FitSpill, AStraightLineNeedsNoCacheTerm) {
   EXPECT_FALSE(fit_spill({pts.begin(), pts.begin() + 3}).has_value());  // too few points
 }
 
+// relay = one clean leg (pingpong's one-way time) and one forwarded leg, averaged.
+TEST(FitForward, RecoversTheForwardRateFromRelayLessPingpong) {
+  const double a = 2, B = 10, Bf = 4, cache = 8.0 * (1 << 20);
+  std::vector<SpillPoint> pp, relay;
+  for (double b = 64 << 10; b <= 16.0 * (1 << 20); b *= 2) {
+    const double clean = a + b / (B * 1e3), fwd = a + b / (Bf * 1e3);
+    pp.push_back({b, 4 * b, clean});
+    relay.push_back({b, 4 * b, (clean + fwd) / 2});
+  }
+  const auto f = fit_forward(relay, pp, a);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_NEAR(f->bandwidth_GBps, Bf, 1e-9);
+  EXPECT_DOUBLE_EQ(f->latency_us, a);
+  EXPECT_NEAR(f->max_err_pct, 0, 1e-9);
+  EXPECT_EQ(f->points, 9);
+  // Only sizes whose working set fits the cache count: 64 KiB .. 2 MiB (4 b <= 8 MiB).
+  relay.back().time_us *= 3;  // beyond the cache: ignored
+  const auto in_cache = fit_forward(relay, pp, a, cache);
+  ASSERT_TRUE(in_cache.has_value());
+  EXPECT_EQ(in_cache->points, 6);
+  EXPECT_NEAR(in_cache->bandwidth_GBps, Bf, 1e-9);
+  // Sizes without a pingpong row, or fewer than 2 usable sizes: no fit.
+  EXPECT_FALSE(fit_forward(relay, {pp.front()}, a).has_value());
+  EXPECT_FALSE(fit_forward({relay.front()}, pp, a).has_value());
+  // Latency-sized messages are noise, not a rate: 8 B and 64 B never count.
+  std::vector<SpillPoint> tiny_pp{{8, 32, a}, {64, 256, a}}, tiny_relay{{8, 32, a + 0.1}, {64, 256, a + 0.2}};
+  EXPECT_FALSE(fit_forward(tiny_relay, tiny_pp, a).has_value());
+}
+
 TEST(DefaultScales, FromOneDomainDoublingToTwoToTheTwenty) {
   const auto s = default_scales(8);
   ASSERT_FALSE(s.empty());

@@ -529,6 +529,17 @@ int run_calibrate_command(const CalibrateOptions& o) {
       } else {
         f.scaleup_aggregate_GBps = 0;
       }
+      // A bidir message is an exchange: each rank's CPU runs the protocol of both directions at
+      // once, as in every step of a ring or a pairwise all-to-all. Its latency, when longer than
+      // the one-way latency, is what those steps pay.
+      if (both.latency_us > 1.03 * fit.latency_us) {
+        f.scaleup_exchange_latency_us = both.latency_us;
+        notes.emplace_back("scale_up.exchange_latency_us",
+                           fmt::format("calibrate: {} one-host bidir rows: latency of an exchange (R2 {:.4f})",
+                                       both.points, both.r2));
+      } else {
+        f.scaleup_exchange_latency_us = 0;
+      }
       fits.push_back(both);
     }
   }

@@ -53,6 +53,7 @@ const std::vector<Key> kScaleUpKeys{
     {"cache_bytes", Type::Number, false},
     {"spilled_bandwidth_GBps", Type::Number, false},
     {"forward_bandwidth_GBps", Type::Number, false},
+    {"exchange_latency_us", Type::Number, false},
     {"in_switch_reduction", Type::Bool, false},
 };
 const std::vector<Key> kTierKeys{
@@ -452,6 +453,7 @@ void check_fabric(const Fabric& f, const Locator& at) {
   if (f.scaleup_spilled_GBps > f.scaleup_bandwidth_GBps)
     bad("scale_up.spilled_bandwidth_GBps", "must not exceed scale_up.bandwidth_GBps (the in-cache rate)");
   non_negative("scale_up.forward_bandwidth_GBps", f.scaleup_forward_GBps);
+  non_negative("scale_up.exchange_latency_us", f.scaleup_exchange_latency_us);
   if (f.scaleup_forward_GBps > f.scaleup_bandwidth_GBps)
     bad("scale_up.forward_bandwidth_GBps", "must not exceed scale_up.bandwidth_GBps (forwarding is never faster)");
   fraction("protocols.ll", f.protocols.ll);
@@ -519,6 +521,7 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
   f.scaleup_cache_bytes = number(su, "cache_bytes", 0);
   f.scaleup_spilled_GBps = number(su, "spilled_bandwidth_GBps", 0);
   f.scaleup_forward_GBps = number(su, "forward_bandwidth_GBps", 0);
+  f.scaleup_exchange_latency_us = number(su, "exchange_latency_us", 0);
   f.in_switch_reduction = boolean(su, "in_switch_reduction", false);
 
   if (const auto it = top.find("scale_out"); it != top.end()) {
@@ -663,6 +666,8 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
   }
   if (f.scaleup_forward_GBps > 0)
     line("  ", "forward_bandwidth_GBps", "scale_up.forward_bandwidth_GBps", format_number(f.scaleup_forward_GBps));
+  if (f.scaleup_exchange_latency_us > 0)
+    line("  ", "exchange_latency_us", "scale_up.exchange_latency_us", format_number(f.scaleup_exchange_latency_us));
   line("  ", "in_switch_reduction", "scale_up.in_switch_reduction", boolean_text(f.in_switch_reduction));
   if (f.has_scaleout()) {
     line("", "scale_out", "scale_out", "");

@@ -55,6 +55,10 @@ struct Fabric {
   // forwarding what it received or reduced): the peer's single-copy read of lines dirty in the
   // sender's cache. 0: as scaleup_bandwidth_GBps. `calibrate` fits it from relay rows.
   double scaleup_forward_GBps = 0;
+  // Hosts: the latency of a step in which every rank both sends and receives (a bidir exchange,
+  // every step of a ring, recursive doubling, pairwise...): one CPU runs both directions' protocol
+  // and copies. 0: as scaleup_latency_us. `calibrate` fits it from bidir rows.
+  double scaleup_exchange_latency_us = 0;
   bool in_switch_reduction = false;      // NVLS (NVSwitch SHARP): reductions inside the switch
 
   // Scale-out network. Absent (no tiers) for a single-domain fabric such as localhost.

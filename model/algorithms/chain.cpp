@@ -19,9 +19,10 @@ Prediction cost_chain(const Fabric& f, const std::string& op_name, const Placeme
 
   const bool aligned = T.aligned_at(1);
   const double inter_hops = T.m - 1, intra_hops = T.p - 1 - inter_hops;
-  const double A = intra_hops * T.au + boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
+  // A middle rank receives a segment while it sends the previous one: exchange latency.
+  const double A = intra_hops * T.aux + boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
   Rate bottleneck{std::numeric_limits<double>::infinity(), kScaleUp};
-  double a_b = T.au, H = 0;  // H: sum over hops of us per byte
+  double a_b = T.aux, H = 0;  // H: sum over hops of us per byte
   if (intra_hops > 0) {  // the root's hop sends its send buffer; the others forward what arrived
     bottleneck = intra_hops > 1 ? scaleup_fwd_rate(T) : Rate{T.bu, kScaleUp};
     H += 1 / (T.bu * 1e3) + (intra_hops - 1) / (scaleup_fwd_rate(T).GBps * 1e3);

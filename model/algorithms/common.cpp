@@ -135,6 +135,7 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
   // Collectives keep every endpoint of a domain moving data at once: g concurrent transfers.
   T.bu = scaleup_rate(f, static_cast<double>(g));
   T.au = f.scaleup_latency_us > 0 ? f.scaleup_latency_us : 0;
+  T.aux = f.scaleup_exchange_latency_us > 0 ? f.scaleup_exchange_latency_us : T.au;
   T.reduce_GBps = f.reduce_bandwidth_GBps;
   T.memory_GBps = f.memory_bandwidth_GBps;
   if (f.scaleup_forward_GBps > 0 && f.scaleup_forward_GBps < f.scaleup_bandwidth_GBps)
@@ -225,7 +226,9 @@ Step step_impl(const Topo& T, Pairing pr, double r, double bytes, bool aligned, 
   const bool intra_pairs = T.g > 1 && x0 < 1 && !(pr == Pairing::tree && r >= T.g);
   const Rate intra = forwarded ? scaleup_fwd_rate(T) : Rate{T.bu, kScaleUp};
   const double intra_us = intra_pairs ? xfer_us(bytes, intra.GBps) : 0;
-  if (x0 <= 0) return Step{T.au, intra_us, intra.slot, 0};
+  // Exchanges pay the exchange latency inside a domain; a tree step is one-way.
+  const double a_in = pr == Pairing::tree ? T.au : T.aux;
+  if (x0 <= 0) return Step{a_in, intra_us, intra.slot, 0};
   double worst = 1 / T.b0;
   int slot = kNic, lca = T.L;
   for (int t = 1; t <= T.L; ++t) {
@@ -244,7 +247,7 @@ Step step_impl(const Topo& T, Pairing pr, double r, double bytes, bool aligned, 
     s.bw_us = intra_us;
     s.slot = intra.slot;
   }
-  if (T.au > s.alpha) s.alpha = T.au;
+  if (a_in > s.alpha) s.alpha = a_in;
   return s;
 }
 

@@ -98,6 +98,10 @@
 //    allgather halves, chain and binomial non-root hops, Bruck's packed steps, fold-outs) moves
 //    its scale-up bytes at Bu / fwd (fwd = bandwidth_GBps / forward_bandwidth_GBps, 1 without a
 //    forward rate; slot kForward, reported as "scale-up"). The network legs are not affected.
+//    Exchanges: inside a domain a step in which every rank sends and receives (ring hops, xor and
+//    shift steps, pairwise, linear, chain's middle ranks) costs aux = exchange_latency_us (a host
+//    CPU runs both directions' protocol; latency_us without it); one-way messages (pingpong,
+//    relay, sendrecv, binomial tree steps) cost au.
 //    Host cache (scale_up.cache_bytes > 0): with working set W = 2 g n and f = min(1, cache / W),
 //    scale-up time x (f + (1 - f) Bu' / Bs) with Bu' the concurrent copies' rate T.bu and Bs the
 //    spilled rate (beyond the cache every copy gets Bs, whatever it got in cache), forwarded time
@@ -243,6 +247,7 @@ struct Topo {
   const Fabric* f = nullptr;
   double p = 1, g = 1, m = 1;  // ranks, ranks per domain, domains
   double bu = 0, au = 0;       // scale-up GB/s per direction, latency us
+  double aux = 0;              // scale-up latency of an exchange step (every rank sends and receives)
   double b0 = 0;               // per-endpoint scale-out GB/s
   int L = 0;                   // tiers (0: no scale-out used)
   int top = 0;                 // lowest tier whose subtree holds all m domains (L if none; 0 if m == 1)

@@ -22,7 +22,7 @@ Prediction cost_hierarchical(const Fabric& f, const std::string& op_name, const 
   const double inter_passes = op == Op::allreduce ? 2 : 1;
   Cost c;
   if (g > 1) {
-    c.add(kLatency, intra_passes * (g - 1) * T.au);
+    c.add(kLatency, intra_passes * (g - 1) * T.aux);
     // Only the first intra-domain hop of an allreduce sends the send buffer; the rest forward.
     const Rate fwd = scaleup_fwd_rate(T);
     const double clean = op == Op::allreduce ? 1 : 0;

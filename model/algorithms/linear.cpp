@@ -24,7 +24,7 @@ Prediction cost_linear(const Fabric& f, const std::string& op_name, const Placem
     inter_us = (T.p - T.g) * xfer_us(block, inter.GBps);
   }
   Cost c;
-  c.add(kLatency, (T.m > 1 ? T.lat[T.top] : T.au) + 2 * (T.p - 1) * kRequestOverheadUs);
+  c.add(kLatency, (T.m > 1 ? T.lat[T.top] : T.aux) + 2 * (T.p - 1) * kRequestOverheadUs);
   if (intra_us >= inter_us)
     c.add(kScaleUp, intra_us);
   else

@@ -21,6 +21,7 @@ Prediction cost_p2p(const Fabric& f, const std::string& op_name, const Placement
   const double pairs = half < T.g ? T.g - half : 0;
   Topo Tp = T;
   if (pairs > 0) Tp.bu = scaleup_rate(f, pairs * (op == Op::bidir ? 2 : 1));
+  if (op != Op::bidir) Tp.aux = Tp.au;  // one way at a time: no exchange
   Cost c;
   if (op == Op::relay) {
     add_step(c, step(Tp, Pairing::shift, half, n), 0.5);

@@ -38,7 +38,7 @@ Prediction cost_ring(const Fabric& f, const std::string& op_name, const Placemen
 
   const double hops = T.p - 1, inter_hops = T.m - 1;
   const double pass_latency =
-      (hops - inter_hops) * T.au + boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
+      (hops - inter_hops) * T.aux + boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
   Cost c;
   c.add(kLatency, passes * pass_latency);
   c.add(rate.slot, xfer_us(n / T.p, rate.GBps));

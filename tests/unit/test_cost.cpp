@@ -1011,6 +1011,33 @@ TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
   EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
 }
 
+// scale_up.exchange_latency_us: steps in which every rank sends and receives pay it inside a
+// domain; one-way messages (pingpong, relay, sendrecv, a binomial tree's steps) pay latency_us.
+TEST(ExchangeLatency, ExchangesPayItOneWayMessagesDoNot) {
+  Fabric f = host_fabric();
+  const double a = f.scaleup_latency_us, ax = 3 * a, B = f.scaleup_bandwidth_GBps, R = f.reduce_bandwidth_GBps,
+               M = f.memory_bandwidth_GBps;
+  f.scaleup_exchange_latency_us = ax;
+  const double n = 64 * 1024;
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong");
+  expect_close(predict(f, "sendrecv", "p2p", {2, 2}, n).time_us, a + us(n, B), "sendrecv");
+  expect_close(predict(f, "relay", "p2p", {2, 2}, n).time_us, a + us(n, B), "relay");
+  expect_close(predict(f, "bidir", "p2p", {2, 2}, n).time_us, ax + us(n, B), "bidir");
+  expect_close(predict(f, "allreduce", "ring", {4, 4}, n).time_us,
+               6 * ax + 6 * us(n / 4, B) + 3 * us(n / 4, R), "ring allreduce");
+  expect_close(predict(f, "alltoall", "pairwise", {2, 2}, n).time_us, ax + us(n / 2, B) + us(2 * (n / 2), M),
+               "pairwise alltoall");
+  expect_close(predict(f, "broadcast", "binomial", {4, 4}, n).time_us, 2 * (a + us(n, B)), "binomial");
+  // 0 (absent): exchanges pay latency_us.
+  f.scaleup_exchange_latency_us = 0;
+  expect_close(predict(f, "bidir", "p2p", {2, 2}, n).time_us, a + us(n, B), "bidir, no exchange latency");
+  f.scaleup_exchange_latency_us = ax;
+  EXPECT_DOUBLE_EQ(parse_fabric(fabric_to_yaml(f), "t.yaml").scaleup_exchange_latency_us, ax);
+  Fabric bad = f;
+  bad.scaleup_exchange_latency_us = -1;
+  EXPECT_THROW(validate_fabric(bad), std::invalid_argument);
+}
+
 // scale_up.cache_bytes / spilled_bandwidth_GBps: once the host's working set (2 buffers per rank)
 // outgrows the cache, the share beyond it moves at the spilled rate, and memory and reduction
 // terms slow by the same ratio.

@@ -392,7 +392,7 @@ TEST(FabricErrors, UnknownKeysNameTheKnownOnes) {
       parse_error(with_line(7, "  bandwith_GBps: 450")),
       "t.yaml:7: scale_up.bandwith_GBps: unknown key 'bandwith_GBps' (known: domain_size, bandwidth_GBps, "
       "latency_us, aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, forward_bandwidth_GBps, "
-            "in_switch_reduction)");
+      "exchange_latency_us, in_switch_reduction)");
   EXPECT_EQ(parse_error(std::string(kValid) + "color: blue\n"),
             "t.yaml:20: color: unknown key 'color' (known: name, description, endpoint, scale_up, scale_out, "
             "protocols)");
@@ -454,7 +454,8 @@ TEST(FabricErrors, WrongTypes) {
             "oversubscription (got 'leaf')");
   EXPECT_EQ(parse_error(lines(1, 4) + "scale_up: 5\n" + lines(9, 19)),
             "t.yaml:5: scale_up: expected a mapping with keys domain_size, bandwidth_GBps, latency_us, "
-            "aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, forward_bandwidth_GBps, in_switch_reduction "
+            "aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, forward_bandwidth_GBps, exchange_latency_us, "
+            "in_switch_reduction "
             "(got '5')");
   // Quoted numbers are accepted; YAML booleans in their usual spellings too.
   EXPECT_EQ(parse_fabric(with_line(7, "  bandwidth_GBps: \"450\""), "t.yaml").scaleup_bandwidth_GBps, 450);
@@ -625,7 +626,7 @@ TEST(FabricSet, ErrorsNameTheOverride) {
       set_error({"scale_up.bandwith_GBps=900"}),
       "--set scale_up.bandwith_GBps=900: unknown key 'bandwith_GBps' (known: domain_size, bandwidth_GBps, "
       "latency_us, aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, forward_bandwidth_GBps, "
-            "in_switch_reduction)");
+      "exchange_latency_us, in_switch_reduction)");
   EXPECT_EQ(set_error({"scaleup.bandwidth_GBps=900"}),
             "--set scaleup.bandwidth_GBps=900: unknown key 'scaleup' (known: name, description, endpoint, "
             "scale_up, "

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <tuple>
+#include <utility>
 
 #include "collectives/reduce.hpp"
 
@@ -40,35 +42,48 @@ double best_seconds(int passes, F&& f) {
 
 }  // namespace
 
-HostMemoryProbe probe_host_memory_local(std::size_t bytes) {
+// Copy and float32-sum rates (GB/s) with buffers of `bytes`, best of `passes`.
+std::pair<double, double> rates(std::size_t bytes, int passes) {
   bytes = std::max<std::size_t>(bytes / 4 * 4, 4);
   auto a = page_buffer(bytes), b = page_buffer(bytes), out = page_buffer(bytes);
-  constexpr int kPasses = 12;
+  const double copy = bytes / best_seconds(passes, [&] { std::memcpy(out.get(), a.get(), bytes); }) / 1e9;
+  const double reduce = bytes / best_seconds(passes, [&] {
+                          reduce_into(out.get(), a.get(), b.get(), bytes / 4, DType::float32, RedOp::sum);
+                        }) / 1e9;
+  return {copy, reduce};
+}
+
+HostMemoryProbe probe_host_memory_local(std::size_t bytes, std::size_t spilled_bytes) {
   HostMemoryProbe p;
-  p.bytes = bytes;
-  p.copy_GBps = bytes / best_seconds(kPasses, [&] { std::memcpy(out.get(), a.get(), bytes); }) / 1e9;
-  p.reduce_GBps = bytes / best_seconds(kPasses, [&] {
-                    reduce_into(out.get(), a.get(), b.get(), bytes / 4, DType::float32, RedOp::sum);
-                  }) / 1e9;
+  p.bytes = std::max<std::size_t>(bytes / 4 * 4, 4);
+  std::tie(p.copy_GBps, p.reduce_GBps) = rates(p.bytes, 12);
+  if (spilled_bytes > 0) {
+    p.spilled_bytes = std::max<std::size_t>(spilled_bytes / 4 * 4, 4);
+    std::tie(p.copy_spilled_GBps, p.reduce_spilled_GBps) = rates(p.spilled_bytes, 4);
+  }
   p.ranks = 1;
   return p;
 }
 
-HostMemoryProbe probe_host_memory(transports::World& w, std::size_t bytes) {
+HostMemoryProbe probe_host_memory(transports::World& w, std::size_t bytes, std::size_t spilled_bytes) {
   w.barrier();
-  const HostMemoryProbe mine = probe_host_memory_local(bytes);
-  const std::vector<double> all = w.gather({mine.copy_GBps, mine.reduce_GBps}, 0);
+  const HostMemoryProbe mine = probe_host_memory_local(bytes, spilled_bytes);
+  constexpr std::size_t kFields = 4;
+  const std::vector<double> all =
+      w.gather({mine.copy_GBps, mine.reduce_GBps, mine.copy_spilled_GBps, mine.reduce_spilled_GBps}, 0);
   HostMemoryProbe p = mine;
   p.ranks = w.size();
-  if (w.rank() != 0 || all.size() < 2) return p;
+  if (w.rank() != 0 || all.size() < kFields) return p;
   auto median = [&](std::size_t k) {
     std::vector<double> v;
-    for (std::size_t i = k; i < all.size(); i += 2) v.push_back(all[i]);
+    for (std::size_t i = k; i < all.size(); i += kFields) v.push_back(all[i]);
     std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
     return v[v.size() / 2];
   };
   p.copy_GBps = median(0);
   p.reduce_GBps = median(1);
+  p.copy_spilled_GBps = median(2);
+  p.reduce_spilled_GBps = median(3);
   return p;
 }
 

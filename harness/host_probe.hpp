@@ -17,13 +17,20 @@ namespace fb {
 // the spilled rate on the 2-core test VM (2 MiB L2 per core: float32 sum 9 GB/s, 19 in cache),
 // and the model then slowed it a second time.
 constexpr std::size_t kHostProbeBytes = std::size_t{256} << 10;
+// The probe again beyond the caches: 3 x 8 MiB per rank outgrows a core's private caches (the
+// knee calibrate finds on the test VM is at 1-2 MiB per host), so copies and reductions there
+// run at the rate the model's cache terms use for the share of a working set beyond the cache.
+constexpr std::size_t kHostProbeSpilledBytes = std::size_t{8} << 20;
 
 // One rank's rates (best of several passes): copy = bytes copied per second (memcpy), reduce =
-// bytes of float32 sum output per second (the tool's own reduce_into, two inputs, one output).
-HostMemoryProbe probe_host_memory_local(std::size_t bytes = kHostProbeBytes);
+// bytes of float32 sum output per second (the tool's own reduce_into, two inputs, one output), at
+// `bytes` and at `spilled_bytes` (0: skip that part).
+HostMemoryProbe probe_host_memory_local(std::size_t bytes = kHostProbeBytes,
+                                        std::size_t spilled_bytes = kHostProbeSpilledBytes);
 
 // Collective: every rank probes at once (after a barrier); the result is the median over ranks,
 // valid on rank 0 only.
-HostMemoryProbe probe_host_memory(transports::World& w, std::size_t bytes = kHostProbeBytes);
+HostMemoryProbe probe_host_memory(transports::World& w, std::size_t bytes = kHostProbeBytes,
+                                  std::size_t spilled_bytes = kHostProbeSpilledBytes);
 
 }  // namespace fb

@@ -382,26 +382,27 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fix
 }
 
 std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
-                                   double latency_us, double cache_bytes) {
+                                   double latency_us, double clean_GBps, double cache_bytes) {
   std::map<double, std::vector<double>> pp;  // bytes -> pingpong times
   for (const auto& q : pingpong) pp[q.bytes].push_back(q.time_us);
   std::vector<std::pair<double, double>> legs;  // (bytes, forwarded leg us)
+  std::vector<double> slowdown;                 // forwarded transfer / clean transfer
   for (const auto& q : relay) {
     const auto it = pp.find(q.bytes);
     if (it == pp.end() || (cache_bytes > 0 && q.working_set > cache_bytes)) continue;
     double clean = 0;
     for (double t : it->second) clean += t / static_cast<double>(it->second.size());
     const double leg = 2 * q.time_us - clean;
-    if (leg - latency_us >= latency_us && leg - latency_us > 0) legs.emplace_back(q.bytes, leg);
+    if (clean - latency_us < latency_us || !(leg - latency_us > 0)) continue;
+    legs.emplace_back(q.bytes, leg);
+    slowdown.push_back((leg - latency_us) / (clean - latency_us));
   }
-  if (legs.size() < 2) return std::nullopt;
-  std::vector<double> rates;
-  for (auto [b, t] : legs) rates.push_back(b / (t - latency_us) / 1e3);
-  std::nth_element(rates.begin(), rates.begin() + rates.size() / 2, rates.end());
+  if (legs.size() < 2 || !(clean_GBps > 0)) return std::nullopt;
+  std::nth_element(slowdown.begin(), slowdown.begin() + slowdown.size() / 2, slowdown.end());
   LinkFit fit;
   fit.points = static_cast<int>(legs.size());
   fit.latency_us = latency_us;
-  fit.bandwidth_GBps = rates[rates.size() / 2];
+  fit.bandwidth_GBps = clean_GBps / std::max(1.0, slowdown[slowdown.size() / 2]);
   double ss_res = 0, ss_tot = 0, mean = 0;
   for (auto [b, t] : legs) mean += t / static_cast<double>(legs.size());
   for (auto [b, t] : legs) {
@@ -496,7 +497,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
     fits.push_back(fit);
     // Forwarding: a relay's reply sends what has just arrived, dirty in the replier's cache.
     if (f.endpoint_kind == "host" && !relay.empty()) {
-      if (auto fwd = fit_forward(relay, up_ws, fit.latency_us, f.scaleup_cache_bytes)) {
+      if (auto fwd = fit_forward(relay, up_ws, fit.latency_us, fit.bandwidth_GBps, f.scaleup_cache_bytes)) {
         fwd->tier = "scale-up fwd";
         const bool slower = fwd->bandwidth_GBps < 0.97 * fit.bandwidth_GBps;
         f.scaleup_forward_GBps = slower ? fwd->bandwidth_GBps : 0;
@@ -564,6 +565,29 @@ int run_calibrate_command(const CalibrateOptions& o) {
     notes.emplace_back("endpoint.memory_bandwidth_GBps",
                        fmt::format("calibrate: 2 x the copy rate of the {}", probe_line));
     notes.emplace_back("endpoint.reduce_bandwidth_GBps", fmt::format("calibrate: from the {}", probe_line));
+    // Beyond the caches: where every input probed there too. The fabric uses them only with a
+    // cache knee (scale_up.cache_bytes), so only then do they go into it.
+    const bool spilled = std::all_of(probes.begin(), probes.end(), [](const auto& p) { return p.spilled_bytes > 0; });
+    f.memory_spilled_GBps = f.reduce_spilled_GBps = 0;
+    if (spilled) {
+      const double copy_s = median(&HostMemoryProbe::copy_spilled_GBps),
+                   reduce_s = median(&HostMemoryProbe::reduce_spilled_GBps);
+      const std::string line = fmt::format("{} B buffers: copy {:.3f} GB/s, float32 sum {:.3f} GB/s",
+                                           probes.front().spilled_bytes, copy_s, reduce_s);
+      probe_line += "; beyond the caches, " + line;
+    }
+    if (spilled && f.scaleup_cache_bytes > 0) {
+      const double copy_s = median(&HostMemoryProbe::copy_spilled_GBps),
+                   reduce_s = median(&HostMemoryProbe::reduce_spilled_GBps);
+      const std::string line = fmt::format("{} B buffers: copy {:.3f} GB/s, float32 sum {:.3f} GB/s",
+                                           probes.front().spilled_bytes, copy_s, reduce_s);
+      f.memory_spilled_GBps = 2 * copy_s;
+      f.reduce_spilled_GBps = reduce_s;
+      notes.emplace_back("endpoint.memory_spilled_bandwidth_GBps",
+                         "calibrate: 2 x the copy rate of the host memory probe with " + line);
+      notes.emplace_back("endpoint.reduce_spilled_bandwidth_GBps",
+                         "calibrate: from the host memory probe with " + line);
+    }
   }
   if (!out.empty()) {
     if (!f.has_scaleout()) throw UsageError("calibrate: rows span several hosts but the base fabric has no scale_out");

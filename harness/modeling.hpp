@@ -90,14 +90,16 @@ struct SpillPoint {
 std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points, double cache_bytes = 0);
 // The forward rate (Fabric::scaleup_forward_GBps) from relay and pingpong rows of one host: a
 // relay's round trip is one clean leg (pingpong's one-way time) and one forwarded leg, so the
-// forwarded leg takes 2 relay - pingpong at each size both measured. Its rate is the median over
-// those sizes of bytes / (leg - latency_us), counting only sizes whose working set fits
-// `cache_bytes` (all when 0: forwarding is slower only from the cache) and whose transfer part is
-// at least the latency (smaller ones are latency noise). nullopt with fewer than 2 such sizes.
-// The result's latency is `latency_us`; r2 and max_err_pct compare latency + bytes / rate with
-// the forwarded legs.
+// forwarded leg takes 2 relay - pingpong at each size both measured. Its rate is `clean_GBps`
+// (the fitted scale-up rate) divided by the median over those sizes of how much longer the
+// forwarded leg's transfer (leg - latency_us) takes than the clean one's, counting only sizes
+// whose working set fits `cache_bytes` (all when 0: forwarding is slower only from the cache) and
+// whose clean transfer is at least the latency (smaller ones are latency noise). Relay rows no
+// slower than pingpong give exactly `clean_GBps`. nullopt with fewer than 2 such sizes. The
+// result's latency is `latency_us`; r2 and max_err_pct compare latency + bytes / rate with the
+// forwarded legs.
 std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
-                                   double latency_us, double cache_bytes = 0);
+                                   double latency_us, double clean_GBps, double cache_bytes = 0);
 
 int run_calibrate_command(const CalibrateOptions& o);
 

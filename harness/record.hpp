@@ -69,6 +69,10 @@ struct HostMemoryProbe {
   double copy_GBps = 0;    // memcpy: bytes copied per second (median over ranks)
   double reduce_GBps = 0;  // float32 sum: bytes of output per second (median over ranks)
   int ranks = 0;           // ranks that probed at once
+  // The same with buffers beyond the CPU caches (0: not probed; files written before it).
+  std::size_t spilled_bytes = 0;
+  double copy_spilled_GBps = 0;
+  double reduce_spilled_GBps = 0;
 };
 
 // Run metadata: one object in the JSON, constant columns are not repeated in CSV.

@@ -304,6 +304,11 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
       p.copy_GBps = positive("copy_GBps");
       p.reduce_GBps = positive("reduce_GBps");
       p.ranks = static_cast<int>(positive("ranks"));
+      if (h.contains("spilled_bytes")) {  // files from before the spilled probe lack all three
+        p.spilled_bytes = static_cast<std::size_t>(positive("spilled_bytes"));
+        p.copy_spilled_GBps = positive("copy_spilled_GBps");
+        p.reduce_spilled_GBps = positive("reduce_spilled_GBps");
+      }
       f.meta.host_memory = p;
     }
   }

@@ -53,6 +53,11 @@ json meta_json(const RunMeta& m) {
                         {"copy_GBps", m.host_memory->copy_GBps},
                         {"reduce_GBps", m.host_memory->reduce_GBps},
                         {"ranks", m.host_memory->ranks}};
+  if (m.host_memory && m.host_memory->spilled_bytes > 0) {
+    j["host_memory"]["spilled_bytes"] = m.host_memory->spilled_bytes;
+    j["host_memory"]["copy_spilled_GBps"] = m.host_memory->copy_spilled_GBps;
+    j["host_memory"]["reduce_spilled_GBps"] = m.host_memory->reduce_spilled_GBps;
+  }
   return j;
 }
 

@@ -44,6 +44,8 @@ const std::vector<Key> kEndpointKeys{
     {"generation", Type::Text, false},
     {"memory_bandwidth_GBps", Type::Number, true},
     {"reduce_bandwidth_GBps", Type::Number, false},
+    {"memory_spilled_bandwidth_GBps", Type::Number, false},
+    {"reduce_spilled_bandwidth_GBps", Type::Number, false},
 };
 const std::vector<Key> kScaleUpKeys{
     {"domain_size", Type::Whole, true},
@@ -441,6 +443,8 @@ void check_fabric(const Fabric& f, const Locator& at) {
     bad("endpoint.generation", "must be 'hopper', 'blackwell' or 'other' (got '" + f.generation + "')");
   positive("endpoint.memory_bandwidth_GBps", f.memory_bandwidth_GBps);
   positive("endpoint.reduce_bandwidth_GBps", f.reduce_bandwidth_GBps);
+  non_negative("endpoint.memory_spilled_bandwidth_GBps", f.memory_spilled_GBps);
+  non_negative("endpoint.reduce_spilled_bandwidth_GBps", f.reduce_spilled_GBps);
   at_least("scale_up.domain_size", f.domain_size, 1, "");
   positive("scale_up.bandwidth_GBps", f.scaleup_bandwidth_GBps);
   non_negative("scale_up.latency_us", f.scaleup_latency_us);
@@ -512,6 +516,8 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
   f.memory_bandwidth_GBps = number(ep, "memory_bandwidth_GBps", 0);
   // Default: an elementwise reduction reads two inputs and writes one output per output byte.
   f.reduce_bandwidth_GBps = number(ep, "reduce_bandwidth_GBps", f.memory_bandwidth_GBps / 3);
+  f.memory_spilled_GBps = number(ep, "memory_spilled_bandwidth_GBps", 0);
+  f.reduce_spilled_GBps = number(ep, "reduce_spilled_bandwidth_GBps", 0);
 
   const auto su = open_map(doc, top.at("scale_up"), doc.locate("scale_up"), "scale_up", kScaleUpKeys);
   f.domain_size = whole(su, "domain_size", 1);
@@ -653,6 +659,12 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
        format_number(f.memory_bandwidth_GBps));
   line("  ", "reduce_bandwidth_GBps", "endpoint.reduce_bandwidth_GBps",
        format_number(f.reduce_bandwidth_GBps));
+  if (f.memory_spilled_GBps > 0)
+    line("  ", "memory_spilled_bandwidth_GBps", "endpoint.memory_spilled_bandwidth_GBps",
+         format_number(f.memory_spilled_GBps));
+  if (f.reduce_spilled_GBps > 0)
+    line("  ", "reduce_spilled_bandwidth_GBps", "endpoint.reduce_spilled_bandwidth_GBps",
+         format_number(f.reduce_spilled_GBps));
   line("", "scale_up", "scale_up", "");
   line("  ", "domain_size", "scale_up.domain_size", std::to_string(f.domain_size));
   line("  ", "bandwidth_GBps", "scale_up.bandwidth_GBps", format_number(f.scaleup_bandwidth_GBps));

@@ -37,6 +37,10 @@ struct Fabric {
   std::string generation = "other";
   double memory_bandwidth_GBps = 0;      // per endpoint
   double reduce_bandwidth_GBps = 0;      // elementwise reduction throughput, bytes of output per second
+  // Hosts: the same two rates beyond the CPU caches (scale_up.cache_bytes), for the share of an
+  // op's working set that does not fit. 0: slowed by the scale-up cached / spilled ratio instead.
+  double memory_spilled_GBps = 0;
+  double reduce_spilled_GBps = 0;
 
   // Scale-up domain: NVLink + NVSwitch for GPUs; shared memory for host ranks on one host.
   int domain_size = 1;                   // endpoints per domain (GPUs per NVLink domain, ranks per host)

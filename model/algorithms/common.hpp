@@ -105,7 +105,9 @@
 //    Host cache (scale_up.cache_bytes > 0): with working set W = 2 g n and f = min(1, cache / W),
 //    scale-up time x (f + (1 - f) Bu' / Bs) with Bu' the concurrent copies' rate T.bu and Bs the
 //    spilled rate (beyond the cache every copy gets Bs, whatever it got in cache), forwarded time
-//    x (f + (1 - f) (Bu' / fwd) / Bs), memory and reduction x (f + (1 - f) Bu / Bs).
+//    x (f + (1 - f) (Bu' / fwd) / Bs), memory and reduction x (f + (1 - f) M / Ms) and
+//    (f + (1 - f) R / Rs) with their spilled rates (endpoint.*_spilled_bandwidth_GBps), or
+//    x (f + (1 - f) Bu / Bs) without them.
 //
 // 8. Point-to-point algorithms (UCX/MPI; the names the harness's --algo takes)
 //    ring                (allreduce 2 passes, allgather/reducescatter 1) p-1 hops per pass, of

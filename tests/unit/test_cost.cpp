@@ -1064,6 +1064,22 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
     EXPECT_GT(t, last) << b;
     last = t;
   }
+  // With the memory's and reduction's own spilled rates, those terms use them instead.
+  Fabric own = f;
+  own.memory_spilled_GBps = f.memory_bandwidth_GBps / 8;
+  own.reduce_spilled_GBps = f.reduce_bandwidth_GBps / 2;
+  const double km = spill_factor(f.scaleup_cache_bytes, f.memory_bandwidth_GBps, own.memory_spilled_GBps,
+                                 host_working_set(P, n)),
+               kr = spill_factor(f.scaleup_cache_bytes, f.reduce_bandwidth_GBps, own.reduce_spilled_GBps,
+                                 host_working_set(P, n));
+  expect_close(predict(own, "allreduce", "ring", {2, 2}, n).time_us,
+               2 * (P - 1) * a + k * 2 * (P - 1) / P * us(n, B) + kr * (P - 1) / P * us(n, f.reduce_bandwidth_GBps),
+               "ring allreduce, own reduce spill");
+  expect_close(predict(own, "alltoall", "pairwise", {2, 2}, n).time_us,
+               a + k * us(n / 2, B) + km * us(2 * (n / 2), f.memory_bandwidth_GBps), "pairwise, own memory spill");
+  const Fabric back = parse_fabric(fabric_to_yaml(own), "t.yaml");
+  EXPECT_DOUBLE_EQ(back.memory_spilled_GBps, own.memory_spilled_GBps);
+  EXPECT_DOUBLE_EQ(back.reduce_spilled_GBps, own.reduce_spilled_GBps);
   // YAML round trip; the two keys go together; the spilled rate cannot beat the cached one.
   const Fabric g = parse_fabric(fabric_to_yaml(f), "t.yaml");
   EXPECT_DOUBLE_EQ(g.scaleup_cache_bytes, 16 * kMiB);

@@ -70,7 +70,7 @@ TEST(FitForward, RecoversTheForwardRateFromRelayLessPingpong) {
     pp.push_back({b, 4 * b, clean});
     relay.push_back({b, 4 * b, (clean + fwd) / 2});
   }
-  const auto f = fit_forward(relay, pp, a);
+  const auto f = fit_forward(relay, pp, a, B);
   ASSERT_TRUE(f.has_value());
   EXPECT_NEAR(f->bandwidth_GBps, Bf, 1e-9);
   EXPECT_DOUBLE_EQ(f->latency_us, a);
@@ -78,16 +78,23 @@ TEST(FitForward, RecoversTheForwardRateFromRelayLessPingpong) {
   EXPECT_EQ(f->points, 9);
   // Only sizes whose working set fits the cache count: 64 KiB .. 2 MiB (4 b <= 8 MiB).
   relay.back().time_us *= 3;  // beyond the cache: ignored
-  const auto in_cache = fit_forward(relay, pp, a, cache);
+  const auto in_cache = fit_forward(relay, pp, a, B, cache);
   ASSERT_TRUE(in_cache.has_value());
   EXPECT_EQ(in_cache->points, 6);
   EXPECT_NEAR(in_cache->bandwidth_GBps, Bf, 1e-9);
   // Sizes without a pingpong row, or fewer than 2 usable sizes: no fit.
-  EXPECT_FALSE(fit_forward(relay, {pp.front()}, a).has_value());
-  EXPECT_FALSE(fit_forward({relay.front()}, pp, a).has_value());
+  EXPECT_FALSE(fit_forward(relay, {pp.front()}, a, B).has_value());
+  EXPECT_FALSE(fit_forward({relay.front()}, pp, a, B).has_value());
   // Latency-sized messages are noise, not a rate: 8 B and 64 B never count.
   std::vector<SpillPoint> tiny_pp{{8, 32, a}, {64, 256, a}}, tiny_relay{{8, 32, a + 0.1}, {64, 256, a + 0.2}};
-  EXPECT_FALSE(fit_forward(tiny_relay, tiny_pp, a).has_value());
+  EXPECT_FALSE(fit_forward(tiny_relay, tiny_pp, a, B).has_value());
+  // Relay no slower than pingpong: exactly the clean rate, however noisy the times.
+  std::vector<SpillPoint> noisy_pp = pp, same = pp;
+  for (std::size_t i = 0; i < noisy_pp.size(); ++i) noisy_pp[i].time_us *= 1 + 0.07 * ((i % 3) - 1.0);
+  for (std::size_t i = 0; i < same.size(); ++i) same[i].time_us = noisy_pp[i].time_us;
+  const auto flat = fit_forward(same, noisy_pp, a, B);
+  ASSERT_TRUE(flat.has_value());
+  EXPECT_DOUBLE_EQ(flat->bandwidth_GBps, B);
 }
 
 TEST(DefaultScales, FromOneDomainDoublingToTwoToTheTwenty) {

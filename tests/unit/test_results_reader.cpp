@@ -79,7 +79,7 @@ TEST(ResultsReader, CsvAndJsonRoundTrip) {
     m.nranks = 4;
     m.hosts = {"node,7"};
     m.mpi_library = "Open MPI v4.1.4";
-    m.host_memory = HostMemoryProbe{1 << 20, 21.5, 17.25, 4};
+    m.host_memory = HostMemoryProbe{1 << 20, 21.5, 17.25, 4, 8 << 20, 9.5, 8.25};
     for (Sink* s : {c.get(), j.get()}) s->begin(m);
     for (int i = 0; i < 3; ++i)
       for (Sink* s : {c.get(), j.get()}) s->row(sample_record(i));
@@ -104,6 +104,9 @@ TEST(ResultsReader, CsvAndJsonRoundTrip) {
   EXPECT_EQ(rj.meta.host_memory->copy_GBps, 21.5);
   EXPECT_EQ(rj.meta.host_memory->reduce_GBps, 17.25);
   EXPECT_EQ(rj.meta.host_memory->ranks, 4);
+  EXPECT_EQ(rj.meta.host_memory->spilled_bytes, std::size_t{8} << 20);
+  EXPECT_EQ(rj.meta.host_memory->copy_spilled_GBps, 9.5);
+  EXPECT_EQ(rj.meta.host_memory->reduce_spilled_GBps, 8.25);
   EXPECT_FALSE(rc.meta.host_memory.has_value());  // CSV carries no metadata
   EXPECT_EQ(rj.status, "ok");
   EXPECT_FALSE(rc.rows[0].model_time_us.has_value());
@@ -185,6 +188,11 @@ TEST(ResultsReader, BadJsonNamesFileAndPlace) {
                "{\"schema_version\": 1, \"meta\": {\"host_memory\": {\"bytes\": 1024, \"copy_GBps\": -1, "
                "\"reduce_GBps\": 2, \"ranks\": 2}}, \"rows\": []}",
                ":1", "meta.host_memory.copy_GBps must be a positive number");
+  // The spilled probe is optional (older files), but all three fields come together.
+  expect_error("badspill.json",
+               "{\"schema_version\": 1, \"meta\": {\"host_memory\": {\"bytes\": 1024, \"copy_GBps\": 1, "
+               "\"reduce_GBps\": 2, \"ranks\": 2, \"spilled_bytes\": 4096}}, \"rows\": []}",
+               ":1", "meta.host_memory.copy_spilled_GBps must be a positive number");
 }
 
 TEST(ResultsReader, RefusesWhatItCannotHold) {

@@ -246,6 +246,23 @@ int run_model_command(const ModelOptions& o) {
   return 0;
 }
 
+namespace {
+
+// r2 and max_err_pct of latency + bytes / bandwidth against (bytes, time) points, errors relative.
+void score(LinkFit& fit, const std::vector<std::pair<double, double>>& pts) {
+  double ss_res = 0, ss_tot = 0, mean = 0;
+  for (auto [x, t] : pts) mean += t / static_cast<double>(pts.size());
+  for (auto [x, t] : pts) {
+    const double pred = fit.latency_us + x / (fit.bandwidth_GBps * 1e3);
+    ss_res += (t - pred) * (t - pred) / (t * t);
+    ss_tot += (t - mean) * (t - mean) / (t * t);
+    fit.max_err_pct = std::max(fit.max_err_pct, 100.0 * std::abs(pred - t) / t);
+  }
+  fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+}
+
+}  // namespace
+
 LinkFit fit_link(const std::vector<std::pair<double, double>>& pts) {
   LinkFit fit;
   fit.points = static_cast<int>(pts.size());
@@ -274,15 +291,7 @@ LinkFit fit_link(const std::vector<std::pair<double, double>>& pts) {
   }
   fit.latency_us = a;
   fit.bandwidth_GBps = 1.0 / (b * 1e3);
-  double ss_res = 0, ss_tot = 0, mean = 0;
-  for (auto [x, t] : pts) mean += t / pts.size();
-  for (auto [x, t] : pts) {
-    const double pred = a + b * x;
-    ss_res += (t - pred) * (t - pred) / (t * t);
-    ss_tot += (t - mean) * (t - mean) / (t * t);
-    fit.max_err_pct = std::max(fit.max_err_pct, 100.0 * std::abs(pred - t) / t);
-  }
-  fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+  score(fit, pts);
   return fit;
 }
 
@@ -403,15 +412,7 @@ std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const s
   fit.points = static_cast<int>(legs.size());
   fit.latency_us = latency_us;
   fit.bandwidth_GBps = clean_GBps / std::max(1.0, slowdown[slowdown.size() / 2]);
-  double ss_res = 0, ss_tot = 0, mean = 0;
-  for (auto [b, t] : legs) mean += t / static_cast<double>(legs.size());
-  for (auto [b, t] : legs) {
-    const double pred = latency_us + b / (fit.bandwidth_GBps * 1e3);
-    ss_res += (t - pred) * (t - pred) / (t * t);
-    ss_tot += (t - mean) * (t - mean) / (t * t);
-    fit.max_err_pct = std::max(fit.max_err_pct, 100.0 * std::abs(pred - t) / t);
-  }
-  fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+  score(fit, legs);
   return fit;
 }
 
@@ -575,18 +576,14 @@ int run_calibrate_command(const CalibrateOptions& o) {
       const std::string line = fmt::format("{} B buffers: copy {:.3f} GB/s, float32 sum {:.3f} GB/s",
                                            probes.front().spilled_bytes, copy_s, reduce_s);
       probe_line += "; beyond the caches, " + line;
-    }
-    if (spilled && f.scaleup_cache_bytes > 0) {
-      const double copy_s = median(&HostMemoryProbe::copy_spilled_GBps),
-                   reduce_s = median(&HostMemoryProbe::reduce_spilled_GBps);
-      const std::string line = fmt::format("{} B buffers: copy {:.3f} GB/s, float32 sum {:.3f} GB/s",
-                                           probes.front().spilled_bytes, copy_s, reduce_s);
-      f.memory_spilled_GBps = 2 * copy_s;
-      f.reduce_spilled_GBps = reduce_s;
-      notes.emplace_back("endpoint.memory_spilled_bandwidth_GBps",
-                         "calibrate: 2 x the copy rate of the host memory probe with " + line);
-      notes.emplace_back("endpoint.reduce_spilled_bandwidth_GBps",
-                         "calibrate: from the host memory probe with " + line);
+      if (f.scaleup_cache_bytes > 0) {
+        f.memory_spilled_GBps = 2 * copy_s;
+        f.reduce_spilled_GBps = reduce_s;
+        notes.emplace_back("endpoint.memory_spilled_bandwidth_GBps",
+                           "calibrate: 2 x the copy rate of the host memory probe with " + line);
+        notes.emplace_back("endpoint.reduce_spilled_bandwidth_GBps",
+                           "calibrate: from the host memory probe with " + line);
+      }
     }
   }
   if (!out.empty()) {

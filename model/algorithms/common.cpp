@@ -351,7 +351,7 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const ch
     // A host's copies and reductions leave the CPU caches once the ranks' buffers outgrow them.
     // The transfers' in-cache rate is T.bu: what each of the domain's concurrent copies gets
     // (scale_up.aggregate_bandwidth_GBps shares the cache's bandwidth); the share beyond the cache
-    // moves at the spilled rate. Memory and reduction terms slow down by the single copy's ratio.
+    // moves at the spilled rate.
     const double ws = host_working_set(T.g, bytes), cache = T.f->scaleup_cache_bytes,
                  spilled = T.f->scaleup_spilled_GBps;
     const double k = spill_factor(cache, T.f->scaleup_bandwidth_GBps, spilled, ws);

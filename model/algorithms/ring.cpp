@@ -34,7 +34,10 @@ Prediction cost_ring(const Fabric& f, const std::string& op_name, const Placemen
   const bool aligned = T.aligned_at(1);
   Rate rate{std::numeric_limits<double>::infinity(), kScaleUp}, fwd = rate;
   if (T.g > 1) rate = Rate{T.bu, kScaleUp}, fwd = scaleup_fwd_rate(T);
-  if (T.m > 1) rate = min_rate(rate, ring_rate(T, aligned)), fwd = min_rate(fwd, ring_rate(T, aligned));
+  if (T.m > 1) {
+    const Rate net = ring_rate(T, aligned);  // the network legs forward at their own rate
+    rate = min_rate(rate, net), fwd = min_rate(fwd, net);
+  }
 
   const double hops = T.p - 1, inter_hops = T.m - 1;
   const double pass_latency =

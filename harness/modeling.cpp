@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -305,26 +306,81 @@ double relative_sse(const std::vector<SpillPoint>& pts, F&& predict) {
   return s;
 }
 
-// Solves the 3x3 system m x = r by Cramer's rule; false when singular.
-bool solve3(const double m[3][3], const double r[3], double x[3]) {
-  auto det = [](const double a[3][3]) {
-    return a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
-           a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
-  };
-  const double d = det(m);
-  if (!(std::abs(d) > 0)) return false;
-  for (int k = 0; k < 3; ++k) {
-    double c[3][3];
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) c[i][j] = j == k ? r[i] : m[i][j];
-    x[k] = det(c) / d;
+// Solves the n x n system m x = r (n <= 4) by Gaussian elimination with partial pivoting; false
+// when singular.
+bool solve(int n, double m[4][4], double r[4], double x[4]) {
+  for (int c = 0; c < n; ++c) {
+    int p = c;
+    for (int i = c + 1; i < n; ++i)
+      if (std::abs(m[i][c]) > std::abs(m[p][c])) p = i;
+    if (!(std::abs(m[p][c]) > 0)) return false;
+    std::swap(m[p], m[c]);
+    std::swap(r[p], r[c]);
+    for (int i = c + 1; i < n; ++i) {
+      const double k = m[i][c] / m[c][c];
+      for (int j = c; j < n; ++j) m[i][j] -= k * m[c][j];
+      r[i] -= k * r[c];
+    }
+  }
+  for (int i = n - 1; i >= 0; --i) {
+    double v = r[i];
+    for (int j = i + 1; j < n; ++j) v -= m[i][j] * x[j];
+    x[i] = v / m[i][i];
   }
   return true;
 }
 
+// The bytes of a point at each rate for knees (cache, outer): in cache, between the knees, beyond
+// the outer knee (outer 0: one knee).
+std::array<double, 3> shares(const SpillPoint& q, double cache, double outer) {
+  const double f1 = std::min(1.0, cache / q.working_set), f2 = outer > 0 ? std::min(1.0, outer / q.working_set) : 1;
+  return {q.bytes * f1, q.bytes * (f2 - f1), q.bytes * (1 - f2)};
+}
+
+// Weighted (1/t^2) least squares for t = a + x1 u + x2 v (+ x3 w): the bytes at each rate from
+// shares(), u, v, w the inverse rates, each at least 10% slower than the one before. nullopt when
+// singular or out of those bounds.
+std::optional<SpillFit> fit_knees(const std::vector<SpillPoint>& pts, double cache, double outer, double& sse) {
+  const int n = outer > 0 ? 4 : 3;
+  double m[4][4] = {}, r[4] = {}, x[4] = {};
+  for (const auto& q : pts) {
+    const auto sh = shares(q, cache, outer);
+    const double row[4] = {1, sh[0], sh[1], sh[2]}, w = 1 / (q.time_us * q.time_us);
+    for (int i = 0; i < n; ++i) {
+      r[i] += w * row[i] * q.time_us;
+      for (int j = 0; j < n; ++j) m[i][j] += w * row[i] * row[j];
+    }
+  }
+  if (!solve(n, m, r, x) || x[0] < 0 || !(x[1] > 0) || !(x[2] > 1.1 * x[1]) || (n == 4 && !(x[3] > 1.1 * x[2])))
+    return std::nullopt;
+  auto predict = [&](const SpillPoint& q) {
+    const auto sh = shares(q, cache, outer);
+    return x[0] + sh[0] * x[1] + sh[1] * x[2] + sh[2] * x[3];
+  };
+  sse = relative_sse(pts, predict);
+  SpillFit s;
+  s.link.points = static_cast<int>(pts.size());
+  s.link.latency_us = x[0];
+  s.link.bandwidth_GBps = 1 / (x[1] * 1e3);
+  s.spilled_GBps = 1 / (x[2] * 1e3);
+  s.cache_bytes = cache;
+  if (n == 4) {
+    s.outer_cache_bytes = outer;
+    s.outer_spilled_GBps = 1 / (x[3] * 1e3);
+  }
+  double mean = 0, ss_tot = 0;
+  for (const auto& q : pts) mean += q.time_us / static_cast<double>(pts.size());
+  for (const auto& q : pts) {
+    ss_tot += std::pow((q.time_us - mean) / q.time_us, 2);
+    s.link.max_err_pct = std::max(s.link.max_err_pct, 100 * std::abs(predict(q) - q.time_us) / q.time_us);
+  }
+  s.link.r2 = ss_tot > 0 ? 1 - sse / ss_tot : 1;
+  return s;
+}
+
 }  // namespace
 
-std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fixed_cache) {
+std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fixed_cache, double fixed_outer) {
   if (pts.size() < 4) return std::nullopt;
   std::vector<std::pair<double, double>> plain;
   double lo = std::numeric_limits<double>::infinity(), hi = 0;
@@ -342,51 +398,39 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fix
   const double base_sse = relative_sse(pts, [&](const SpillPoint& q) {
     return base.latency_us + q.bytes / (base.bandwidth_GBps * 1e3);
   });
-  std::optional<SpillFit> best;
-  double best_sse = fixed_cache > 0 ? base_sse : 0.5 * base_sse;
+  // Knees tried: the given ones, or a sqrt(2) grid over the working sets. Each region needs 2
+  // points. A searched fit must halve the error of the one with a knee fewer; a given knee is
+  // kept when it beats it at all.
   std::vector<double> grid;
-  if (fixed_cache > 0)
-    grid.push_back(fixed_cache);
-  else
-    for (double cache = lo; cache < hi; cache *= std::sqrt(2.0)) grid.push_back(cache);
-  for (const double cache : grid) {
-    int inside = 0, outside = 0;
-    for (const auto& q : pts) (q.working_set > cache ? outside : inside)++;
-    if (inside < 2 || outside < 2) continue;
-    // Weighted (1/t^2) least squares for t = a + x1 u + x2 v: x1 the bytes at the cached rate,
-    // x2 the rest, u and v the inverse rates.
-    double m[3][3] = {}, r[3] = {}, x[3];
-    for (const auto& q : pts) {
-      const double fits = std::min(1.0, cache / q.working_set);
-      const double row[3] = {1, q.bytes * fits, q.bytes * (1 - fits)}, w = 1 / (q.time_us * q.time_us);
-      for (int i = 0; i < 3; ++i) {
-        r[i] += w * row[i] * q.time_us;
-        for (int j = 0; j < 3; ++j) m[i][j] += w * row[i] * row[j];
-      }
+  for (double c = lo; c < hi; c *= std::sqrt(2.0)) grid.push_back(c);
+  const std::vector<double> caches = fixed_cache > 0 ? std::vector<double>{fixed_cache} : grid;
+  auto count = [&](double from, double to) {
+    return std::count_if(pts.begin(), pts.end(), [&](const SpillPoint& q) {
+      return q.working_set > from && (to <= 0 || q.working_set <= to);
+    });
+  };
+  std::optional<SpillFit> one, two;
+  double one_sse = 0, two_sse = 0;
+  for (const double cache : caches) {
+    if (count(0, cache) < 2 || count(cache, 0) < 2) continue;
+    double sse = 0;
+    if (auto s = fit_knees(pts, cache, 0, sse); s && (!one || sse < one_sse)) one = s, one_sse = sse;
+    std::vector<double> outers;
+    if (fixed_outer > 0)
+      outers.push_back(fixed_outer);
+    else if (fixed_cache <= 0)
+      for (const double c : grid)
+        if (c > cache) outers.push_back(c);
+    for (const double outer : outers) {
+      if (count(cache, outer) < 2 || count(outer, 0) < 2) continue;
+      if (auto s = fit_knees(pts, cache, outer, sse); s && (!two || sse < two_sse)) two = s, two_sse = sse;
     }
-    if (!solve3(m, r, x) || x[0] < 0 || !(x[1] > 0) || !(x[2] > 1.1 * x[1])) continue;
-    auto predict = [&](const SpillPoint& q) {
-      const double fits = std::min(1.0, cache / q.working_set);
-      return x[0] + q.bytes * (fits * x[1] + (1 - fits) * x[2]);
-    };
-    const double sse = relative_sse(pts, predict);
-    if (sse >= best_sse) continue;
-    best_sse = sse;
-    SpillFit s;
-    s.link.points = static_cast<int>(pts.size());
-    s.link.latency_us = x[0];
-    s.link.bandwidth_GBps = 1 / (x[1] * 1e3);
-    s.spilled_GBps = 1 / (x[2] * 1e3);
-    s.cache_bytes = cache;
-    double mean = 0, ss_tot = 0;
-    for (const auto& q : pts) mean += q.time_us / pts.size();
-    for (const auto& q : pts) {
-      ss_tot += std::pow((q.time_us - mean) / q.time_us, 2);
-      s.link.max_err_pct = std::max(s.link.max_err_pct, 100 * std::abs(predict(q) - q.time_us) / q.time_us);
-    }
-    s.link.r2 = ss_tot > 0 ? 1 - sse / ss_tot : 1;
-    best = s;
   }
+  const double gain = fixed_cache > 0 ? 1.0 : 0.5;
+  std::optional<SpillFit> best;
+  double best_sse = base_sse;
+  if (one && one_sse < gain * best_sse) best = one, best_sse = one_sse;
+  if (two && two_sse < (fixed_outer > 0 ? 1.0 : 0.5) * best_sse) best = two;
   return best;
 }
 
@@ -479,7 +523,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
     std::optional<SpillFit> spill;
     if (f.endpoint_kind == "host") {
       const std::optional<SpillFit> knee = most != concurrent.end() ? fit_spill(most->second) : std::nullopt;
-      spill = knee ? fit_spill(up_ws, knee->cache_bytes) : fit_spill(up_ws);
+      spill = knee ? fit_spill(up_ws, knee->cache_bytes, knee->outer_cache_bytes) : fit_spill(up_ws);
     }
     LinkFit fit = spill ? spill->link : fit_link(up);
     fit.tier = "scale-up";
@@ -487,6 +531,8 @@ int run_calibrate_command(const CalibrateOptions& o) {
     f.scaleup_bandwidth_GBps = fit.bandwidth_GBps;
     f.scaleup_cache_bytes = spill ? spill->cache_bytes : 0;
     f.scaleup_spilled_GBps = spill ? spill->spilled_GBps : 0;
+    f.scaleup_outer_cache_bytes = spill ? spill->outer_cache_bytes : 0;
+    f.scaleup_outer_spilled_GBps = spill ? spill->outer_spilled_GBps : 0;
     const std::string why = fmt::format("calibrate: fit of {} one-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
                                         fit.points, sources, fit.r2, fit.max_err_pct);
     notes.emplace_back("scale_up.latency_us", why);
@@ -494,6 +540,10 @@ int run_calibrate_command(const CalibrateOptions& o) {
     if (spill) {
       notes.emplace_back("scale_up.cache_bytes", why + ": the working set where the rate drops");
       notes.emplace_back("scale_up.spilled_bandwidth_GBps", why + ": the rate beyond the cache");
+      if (spill->outer_cache_bytes > 0) {
+        notes.emplace_back("scale_up.outer_cache_bytes", why + ": the working set where the rate drops again");
+        notes.emplace_back("scale_up.outer_spilled_bandwidth_GBps", why + ": the rate beyond the outer knee");
+      }
     }
     fits.push_back(fit);
     // Forwarding: a relay's reply sends what has just arrived, dirty in the replier's cache.
@@ -628,6 +678,9 @@ int run_calibrate_command(const CalibrateOptions& o) {
   if (f.scaleup_cache_bytes > 0)
     std::cout << fmt::format("scale-up beyond the cache: {:.3f} GB/s once the host's working set exceeds {:.1f} MiB\n",
                              f.scaleup_spilled_GBps, f.scaleup_cache_bytes / (1 << 20));
+  if (f.scaleup_outer_cache_bytes > 0)
+    std::cout << fmt::format("scale-up beyond the outer knee: {:.3f} GB/s once it exceeds {:.1f} MiB\n",
+                             f.scaleup_outer_spilled_GBps, f.scaleup_outer_cache_bytes / (1 << 20));
   if (!probe_line.empty()) std::cout << probe_line << "\n";
   std::cout << "wrote " << o.output << "\n";
   (void)multi_node;

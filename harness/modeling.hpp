@@ -74,11 +74,15 @@ struct LinkFit {
 LinkFit fit_link(const std::vector<std::pair<double, double>>& bytes_time_us);
 
 // A host link whose rate drops once the working set leaves the CPU caches (model/cost.hpp,
-// spill_factor): time = latency + bytes (f / bandwidth + (1 - f) / spilled), f = min(1, cache / ws).
+// spill_factor): time = latency + bytes (f / bandwidth + (1 - f) / spilled), f = min(1, cache / ws);
+// with an outer knee, time = latency + bytes (f / bandwidth + (g - f) / spilled + (1 - g) / outer),
+// g = min(1, outer_cache / ws).
 struct SpillFit {
   LinkFit link;               // latency and in-cache bandwidth; r2 and max_err_pct of this fit
   double cache_bytes = 0;
   double spilled_GBps = 0;
+  double outer_cache_bytes = 0;   // 0: one knee
+  double outer_spilled_GBps = 0;
 };
 struct SpillPoint {
   double bytes = 0, working_set = 0, time_us = 0;
@@ -86,8 +90,12 @@ struct SpillPoint {
 // The best fit over cache sizes on a sqrt(2) grid between the smallest and largest working set,
 // or nullopt when none has at least 2 points on each side, a non-negative latency and a spilled
 // rate at least 10% below the in-cache one, and halves the relative squared error of fit_link.
-// With `cache_bytes` given, only that knee is tried, and it is kept when it beats fit_link at all.
-std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points, double cache_bytes = 0);
+// A second, outer knee (again on the grid, 2 points between the knees and 2 beyond, its rate at
+// least 10% below the spilled one) is kept when it halves the error of the best one-knee fit.
+// With `cache_bytes` given, only that knee is tried, and it is kept when it beats fit_link at all;
+// then an outer knee is tried only when `outer_bytes` gives it, and kept when it beats one knee.
+std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points, double cache_bytes = 0,
+                                  double outer_bytes = 0);
 // The forward rate (Fabric::scaleup_forward_GBps) from relay and pingpong rows of one host: a
 // relay's round trip is one clean leg (pingpong's one-way time) and one forwarded leg, so the
 // forwarded leg takes 2 relay - pingpong at each size both measured. Its rate is `clean_GBps`

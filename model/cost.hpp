@@ -60,10 +60,16 @@ const std::vector<std::string>& model_ops();
 inline double host_working_set(double ranks_on_host, double bytes) { return 2 * ranks_on_host * bytes; }
 // How much slower than in cache a host-memory-bound term runs for that working set: the share
 // that fits (cache / working set, at most 1) at the in-cache rate, the rest at the spilled rate.
-inline double spill_factor(double cache_bytes, double cached_GBps, double spilled_GBps, double working_set) {
+// With an outer knee (outer_bytes > cache_bytes), the share beyond outer_bytes moves at
+// spilled_GBps * outer_ratio (outer_ratio: the outer spilled rate / the spilled rate, <= 1).
+inline double spill_factor(double cache_bytes, double cached_GBps, double spilled_GBps, double working_set,
+                           double outer_bytes = 0, double outer_ratio = 1) {
   if (!(cache_bytes > 0) || !(spilled_GBps > 0) || !(working_set > cache_bytes)) return 1;
-  const double fits = cache_bytes / working_set;
-  return fits + (1 - fits) * cached_GBps / spilled_GBps;
+  const double fits = cache_bytes / working_set, slow = cached_GBps / spilled_GBps;
+  double k = fits + (1 - fits) * slow;
+  if (outer_bytes > cache_bytes && outer_ratio > 0 && working_set > outer_bytes)
+    k += (1 - outer_bytes / working_set) * slow * (1 / outer_ratio - 1);
+  return k;
 }
 
 // Predict `op` with `algo`:

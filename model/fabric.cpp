@@ -54,6 +54,8 @@ const std::vector<Key> kScaleUpKeys{
     {"aggregate_bandwidth_GBps", Type::Number, false},
     {"cache_bytes", Type::Number, false},
     {"spilled_bandwidth_GBps", Type::Number, false},
+    {"outer_cache_bytes", Type::Number, false},
+    {"outer_spilled_bandwidth_GBps", Type::Number, false},
     {"forward_bandwidth_GBps", Type::Number, false},
     {"exchange_latency_us", Type::Number, false},
     {"in_switch_reduction", Type::Bool, false},
@@ -456,6 +458,15 @@ void check_fabric(const Fabric& f, const Locator& at) {
         "scale_up.cache_bytes and scale_up.spilled_bandwidth_GBps go together: give both or neither");
   if (f.scaleup_spilled_GBps > f.scaleup_bandwidth_GBps)
     bad("scale_up.spilled_bandwidth_GBps", "must not exceed scale_up.bandwidth_GBps (the in-cache rate)");
+  non_negative("scale_up.outer_cache_bytes", f.scaleup_outer_cache_bytes);
+  non_negative("scale_up.outer_spilled_bandwidth_GBps", f.scaleup_outer_spilled_GBps);
+  if ((f.scaleup_outer_cache_bytes > 0) != (f.scaleup_outer_spilled_GBps > 0))
+    bad(f.scaleup_outer_cache_bytes > 0 ? "scale_up.outer_spilled_bandwidth_GBps" : "scale_up.outer_cache_bytes",
+        "scale_up.outer_cache_bytes and scale_up.outer_spilled_bandwidth_GBps go together: give both or neither");
+  if (f.scaleup_outer_cache_bytes > 0 && !(f.scaleup_outer_cache_bytes > f.scaleup_cache_bytes))
+    bad("scale_up.outer_cache_bytes", "must exceed scale_up.cache_bytes (the outer knee comes after the first)");
+  if (f.scaleup_outer_spilled_GBps > f.scaleup_spilled_GBps)
+    bad("scale_up.outer_spilled_bandwidth_GBps", "must not exceed scale_up.spilled_bandwidth_GBps");
   non_negative("scale_up.forward_bandwidth_GBps", f.scaleup_forward_GBps);
   non_negative("scale_up.exchange_latency_us", f.scaleup_exchange_latency_us);
   if (f.scaleup_forward_GBps > f.scaleup_bandwidth_GBps)
@@ -526,6 +537,8 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
   f.scaleup_aggregate_GBps = number(su, "aggregate_bandwidth_GBps", 0);
   f.scaleup_cache_bytes = number(su, "cache_bytes", 0);
   f.scaleup_spilled_GBps = number(su, "spilled_bandwidth_GBps", 0);
+  f.scaleup_outer_cache_bytes = number(su, "outer_cache_bytes", 0);
+  f.scaleup_outer_spilled_GBps = number(su, "outer_spilled_bandwidth_GBps", 0);
   f.scaleup_forward_GBps = number(su, "forward_bandwidth_GBps", 0);
   f.scaleup_exchange_latency_us = number(su, "exchange_latency_us", 0);
   f.in_switch_reduction = boolean(su, "in_switch_reduction", false);
@@ -675,6 +688,11 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
   if (f.scaleup_cache_bytes > 0) {
     line("  ", "cache_bytes", "scale_up.cache_bytes", format_number(f.scaleup_cache_bytes));
     line("  ", "spilled_bandwidth_GBps", "scale_up.spilled_bandwidth_GBps", format_number(f.scaleup_spilled_GBps));
+  }
+  if (f.scaleup_outer_cache_bytes > 0) {
+    line("  ", "outer_cache_bytes", "scale_up.outer_cache_bytes", format_number(f.scaleup_outer_cache_bytes));
+    line("  ", "outer_spilled_bandwidth_GBps", "scale_up.outer_spilled_bandwidth_GBps",
+         format_number(f.scaleup_outer_spilled_GBps));
   }
   if (f.scaleup_forward_GBps > 0)
     line("  ", "forward_bandwidth_GBps", "scale_up.forward_bandwidth_GBps", format_number(f.scaleup_forward_GBps));

@@ -55,6 +55,11 @@ struct Fabric {
   // memory and reduction terms slow down by the same ratio. 0: not modelled (GPUs).
   double scaleup_cache_bytes = 0;
   double scaleup_spilled_GBps = 0;
+  // Hosts: a second, outer knee (the share of the last-level cache the ranks get): the share of
+  // the working set beyond scaleup_outer_cache_bytes moves at scaleup_outer_spilled_GBps, and
+  // memory and reduction terms slow down by the ratio outer / spilled. 0: one knee only.
+  double scaleup_outer_cache_bytes = 0;
+  double scaleup_outer_spilled_GBps = 0;
   // Hosts: the in-cache rate of a transfer whose data the sender has just written (a ring or tree
   // forwarding what it received or reduced): the peer's single-copy read of lines dirty in the
   // sender's cache. 0: as scaleup_bandwidth_GBps. `calibrate` fits it from relay rows.

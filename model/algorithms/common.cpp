@@ -354,17 +354,20 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const ch
     // moves at the spilled rate.
     const double ws = host_working_set(T.g, bytes), cache = T.f->scaleup_cache_bytes,
                  spilled = T.f->scaleup_spilled_GBps;
-    const double k = spill_factor(cache, T.f->scaleup_bandwidth_GBps, spilled, ws);
+    // Beyond the outer knee every term slows down by the copies' outer / spilled ratio.
+    const double outer = T.f->scaleup_outer_cache_bytes,
+                 ratio = outer > 0 ? T.f->scaleup_outer_spilled_GBps / spilled : 1;
+    const double k = spill_factor(cache, T.f->scaleup_bandwidth_GBps, spilled, ws, outer, ratio);
     // Memory and reduction beyond the cache: at their own spilled rates where the fabric gives
     // them (the host memory probe measures both), else slowed by the copies' ratio.
     const double M = T.f->memory_bandwidth_GBps, Ms = T.f->memory_spilled_GBps;
     const double R = T.f->reduce_bandwidth_GBps, Rs = T.f->reduce_spilled_GBps;
-    c.v[kMemory] *= Ms > 0 && M > 0 ? spill_factor(cache, M, Ms, ws) : k;
-    c.v[kReduction] *= Rs > 0 && R > 0 ? spill_factor(cache, R, Rs, ws) : k;
-    c.v[kScaleUp] *= spill_factor(cache, std::max(T.bu, spilled), spilled, ws);
+    c.v[kMemory] *= Ms > 0 && M > 0 ? spill_factor(cache, M, Ms, ws, outer, ratio) : k;
+    c.v[kReduction] *= Rs > 0 && R > 0 ? spill_factor(cache, R, Rs, ws, outer, ratio) : k;
+    c.v[kScaleUp] *= spill_factor(cache, std::max(T.bu, spilled), spilled, ws, outer, ratio);
     // Forwarded data is slower only while it sits dirty in the sender's cache; the share beyond
     // the cache moves at the spilled rate like any other.
-    c.v[kForward] *= spill_factor(cache, T.bu / T.fwd, spilled, ws);
+    c.v[kForward] *= spill_factor(cache, T.bu / T.fwd, spilled, ws, outer, ratio);
   }
   c.v[kScaleUp] += c.v[kForward];
   c.v[kForward] = 0;

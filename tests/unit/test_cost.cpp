@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -1090,6 +1091,60 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
   Fabric fast = f;
   fast.scaleup_spilled_GBps = 2 * B;
   EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
+}
+
+// scale_up.outer_cache_bytes / outer_spilled_bandwidth_GBps: a second knee; the share of the
+// working set beyond it moves at the outer rate, and every term slows by outer / spilled there.
+TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
+  Fabric f = host_fabric();
+  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps;
+  f.scaleup_cache_bytes = 4 * kMiB;
+  f.scaleup_spilled_GBps = B / 2;
+  f.scaleup_outer_cache_bytes = 32 * kMiB;
+  f.scaleup_outer_spilled_GBps = B / 8;
+  // pingpong on 2 ranks, working set 4 n. 4 MiB: 16 MiB, between the knees: a quarter in cache,
+  // the rest at B/2: n/B (1/4 + 3/4 * 2).
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, 4 * kMiB).time_us, a + us(4 * kMiB, B) * 1.75, "between");
+  // 32 MiB: 128 MiB; 1/32 in cache, 7/32 between (32 MiB - 4 MiB), 3/4 beyond at B/8:
+  // n/B (1/32 + 7/32 * 2 + 3/4 * 8).
+  const double n = 32 * kMiB, k = 1.0 / 32 + 7.0 / 32 * 2 + 0.75 * 8;
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B) * k, "beyond the outer knee");
+  EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 128 * kMiB, 32 * kMiB, 0.25), k);
+  // No outer knee: the one-knee factor; up to the outer knee the outer rate changes nothing.
+  EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 128 * kMiB), 1.0 / 32 + 31.0 / 32 * 2);
+  EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 16 * kMiB, 32 * kMiB, 0.25), 1.75);
+  // Reductions slow by the same outer ratio on top of their own spilled rate.
+  Fabric own = f;
+  own.reduce_spilled_GBps = f.reduce_bandwidth_GBps / 3;
+  const double P = 2, R = f.reduce_bandwidth_GBps, ws = host_working_set(P, n),
+               kr = spill_factor(4 * kMiB, R, R / 3, ws, 32 * kMiB, 0.25);
+  expect_close(predict(own, "allreduce", "ring", {2, 2}, n).time_us,
+               2 * (P - 1) * a + k * 2 * (P - 1) / P * us(n, B) + kr * (P - 1) / P * us(n, R), "ring allreduce");
+  // Never faster than with one knee; monotonic in bytes across both knees.
+  Fabric one = f;
+  one.scaleup_outer_cache_bytes = one.scaleup_outer_spilled_GBps = 0;
+  double last = 0;
+  for (double b = 256 << 10; b <= 512 * kMiB; b *= 1.5) {
+    const double t = predict(f, "allreduce", "ring", {2, 2}, b).time_us;
+    EXPECT_GE(t, predict(one, "allreduce", "ring", {2, 2}, b).time_us * (1 - 1e-12)) << b;
+    EXPECT_GT(t, last) << b;
+    last = t;
+  }
+  // YAML round trip; the keys go together, the outer knee lies beyond the first, its rate is
+  // no faster than the spilled one.
+  const Fabric g = parse_fabric(fabric_to_yaml(f), "t.yaml");
+  EXPECT_DOUBLE_EQ(g.scaleup_outer_cache_bytes, 32 * kMiB);
+  EXPECT_DOUBLE_EQ(g.scaleup_outer_spilled_GBps, B / 8);
+  for (auto mend : std::vector<std::function<void(Fabric&)>>{
+           [](Fabric& x) { x.scaleup_outer_spilled_GBps = 0; },
+           [](Fabric& x) { x.scaleup_outer_cache_bytes = 0; },
+           [](Fabric& x) { x.scaleup_outer_cache_bytes = x.scaleup_cache_bytes; },
+           [](Fabric& x) { x.scaleup_outer_spilled_GBps = x.scaleup_spilled_GBps * 1.5; },
+           [](Fabric& x) { x.scaleup_outer_cache_bytes = -1; }}) {
+    Fabric bad = f;
+    mend(bad);
+    EXPECT_THROW(validate_fabric(bad), std::invalid_argument);
+  }
 }
 
 }  // namespace

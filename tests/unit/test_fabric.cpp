@@ -45,6 +45,8 @@ void expect_same_fabric(const Fabric& a, const Fabric& b) {
   EXPECT_EQ(a.scaleup_aggregate_GBps, b.scaleup_aggregate_GBps);
   EXPECT_EQ(a.scaleup_cache_bytes, b.scaleup_cache_bytes);
   EXPECT_EQ(a.scaleup_spilled_GBps, b.scaleup_spilled_GBps);
+  EXPECT_EQ(a.scaleup_outer_cache_bytes, b.scaleup_outer_cache_bytes);
+  EXPECT_EQ(a.scaleup_outer_spilled_GBps, b.scaleup_outer_spilled_GBps);
   EXPECT_EQ(a.in_switch_reduction, b.in_switch_reduction);
   EXPECT_EQ(a.nic_bandwidth_Gbps, b.nic_bandwidth_Gbps);
   EXPECT_EQ(a.nics_per_domain, b.nics_per_domain);
@@ -391,7 +393,8 @@ TEST(FabricErrors, UnknownKeysNameTheKnownOnes) {
   EXPECT_EQ(
       parse_error(with_line(7, "  bandwith_GBps: 450")),
       "t.yaml:7: scale_up.bandwith_GBps: unknown key 'bandwith_GBps' (known: domain_size, bandwidth_GBps, "
-      "latency_us, aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, forward_bandwidth_GBps, "
+      "latency_us, aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, outer_cache_bytes, "
+      "outer_spilled_bandwidth_GBps, forward_bandwidth_GBps, "
       "exchange_latency_us, in_switch_reduction)");
   EXPECT_EQ(parse_error(std::string(kValid) + "color: blue\n"),
             "t.yaml:20: color: unknown key 'color' (known: name, description, endpoint, scale_up, scale_out, "
@@ -454,7 +457,8 @@ TEST(FabricErrors, WrongTypes) {
             "oversubscription (got 'leaf')");
   EXPECT_EQ(parse_error(lines(1, 4) + "scale_up: 5\n" + lines(9, 19)),
             "t.yaml:5: scale_up: expected a mapping with keys domain_size, bandwidth_GBps, latency_us, "
-            "aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, forward_bandwidth_GBps, exchange_latency_us, "
+            "aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, outer_cache_bytes, "
+            "outer_spilled_bandwidth_GBps, forward_bandwidth_GBps, exchange_latency_us, "
             "in_switch_reduction "
             "(got '5')");
   // Quoted numbers are accepted; YAML booleans in their usual spellings too.
@@ -625,7 +629,8 @@ TEST(FabricSet, ErrorsNameTheOverride) {
   EXPECT_EQ(
       set_error({"scale_up.bandwith_GBps=900"}),
       "--set scale_up.bandwith_GBps=900: unknown key 'bandwith_GBps' (known: domain_size, bandwidth_GBps, "
-      "latency_us, aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, forward_bandwidth_GBps, "
+      "latency_us, aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, outer_cache_bytes, "
+      "outer_spilled_bandwidth_GBps, forward_bandwidth_GBps, "
       "exchange_latency_us, in_switch_reduction)");
   EXPECT_EQ(set_error({"scaleup.bandwidth_GBps=900"}),
             "--set scaleup.bandwidth_GBps=900: unknown key 'scaleup' (known: name, description, endpoint, "

@@ -54,6 +54,38 @@ TEST(FitSpill, RecoversTheCacheKnee) {
   EXPECT_NEAR(s->link.max_err_pct, 0, 1e-6);
 }
 
+// Two knees (an L2 and a share of the last-level cache): both found, with their rates; a curve
+// with one knee gets no outer one.
+TEST(FitSpill, RecoversAnOuterKnee) {
+  const double cache = 4.0 * (1 << 20), outer = 64.0 * (1 << 20);
+  std::vector<SpillPoint> two, one;
+  for (double b = 64 << 10; b <= 64.0 * (1 << 20); b *= 2) {
+    const double ws = 4 * b, f1 = std::min(1.0, cache / ws), f2 = std::min(1.0, outer / ws);
+    two.push_back({b, ws, 1.5 + b * (f1 / 10e3 + (f2 - f1) / 4e3 + (1 - f2) / 1e3)});
+    one.push_back({b, ws, 1.5 + b * (f1 / 10e3 + (1 - f1) / 4e3)});
+  }
+  const auto s = fit_spill(two);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_NEAR(s->cache_bytes, cache, cache * 1e-9);
+  EXPECT_NEAR(s->outer_cache_bytes, outer, outer * 1e-9);
+  EXPECT_NEAR(s->link.bandwidth_GBps, 10, 1e-6);
+  EXPECT_NEAR(s->spilled_GBps, 4, 1e-6);
+  EXPECT_NEAR(s->outer_spilled_GBps, 1, 1e-6);
+  EXPECT_NEAR(s->link.latency_us, 1.5, 1e-6);
+  // Knees given (as calibrate takes them from bidir rows): only those are tried.
+  const auto given = fit_spill(two, cache, outer);
+  ASSERT_TRUE(given.has_value());
+  EXPECT_NEAR(given->outer_spilled_GBps, 1, 1e-6);
+  const auto first_only = fit_spill(two, cache);
+  ASSERT_TRUE(first_only.has_value());
+  EXPECT_EQ(first_only->outer_cache_bytes, 0);
+  const auto single = fit_spill(one);
+  ASSERT_TRUE(single.has_value());
+  EXPECT_NEAR(single->cache_bytes, cache, cache * 1e-9);
+  EXPECT_EQ(single->outer_cache_bytes, 0);
+  EXPECT_EQ(single->outer_spilled_GBps, 0);
+}
+
 TEST(FitSpill, AStraightLineNeedsNoCacheTerm) {
   std::vector<SpillPoint> pts;
   for (double b = 64 << 10; b <= 64.0 * (1 << 20); b *= 2) pts.push_back({b, 4 * b, 1.5 + b / 10e3});

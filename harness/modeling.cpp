@@ -439,7 +439,7 @@ std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const s
   std::map<double, std::vector<double>> pp;  // bytes -> pingpong times
   for (const auto& q : pingpong) pp[q.bytes].push_back(q.time_us);
   std::vector<std::pair<double, double>> legs;  // (bytes, forwarded leg us)
-  std::vector<double> slowdown;                 // forwarded transfer / clean transfer
+  std::vector<std::pair<double, double>> xfer;  // (clean transfer us, forwarded transfer us)
   for (const auto& q : relay) {
     const auto it = pp.find(q.bytes);
     if (it == pp.end() || (cache_bytes > 0 && q.working_set > cache_bytes)) continue;
@@ -448,14 +448,26 @@ std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const s
     const double leg = 2 * q.time_us - clean;
     if (clean - latency_us < latency_us || !(leg - latency_us > 0)) continue;
     legs.emplace_back(q.bytes, leg);
-    slowdown.push_back((leg - latency_us) / (clean - latency_us));
+    xfer.emplace_back(clean - latency_us, leg - latency_us);
   }
   if (legs.size() < 2 || !(clean_GBps > 0)) return std::nullopt;
-  std::nth_element(slowdown.begin(), slowdown.begin() + slowdown.size() / 2, slowdown.end());
+  // forwarded = overhead + slowdown x clean, weighted (1/forwarded^2) least squares; without a
+  // negative overhead or a slowdown below 1 (then the other is fitted alone).
+  double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const auto& [x, y] : xfer) {
+    const double w = 1 / (y * y);
+    sw += w, sx += w * x, sy += w * y, sxx += w * x * x, sxy += w * x * y;
+  }
+  const double det = sw * sxx - sx * sx;
+  double slow = det > 0 ? (sw * sxy - sx * sy) / det : 0, overhead = det > 0 ? (sxx * sy - sx * sxy) / det : -1;
+  if (overhead < 0 || slow < 1) {
+    overhead = 0, slow = sxy / sxx;
+    if (slow < 1) slow = 1, overhead = std::max(0.0, (sy - sx) / sw);
+  }
   LinkFit fit;
   fit.points = static_cast<int>(legs.size());
-  fit.latency_us = latency_us;
-  fit.bandwidth_GBps = clean_GBps / std::max(1.0, slowdown[slowdown.size() / 2]);
+  fit.latency_us = latency_us + overhead;
+  fit.bandwidth_GBps = clean_GBps / slow;
   score(fit, legs);
   return fit;
 }
@@ -552,11 +564,15 @@ int run_calibrate_command(const CalibrateOptions& o) {
         fwd->tier = "scale-up fwd";
         const bool slower = fwd->bandwidth_GBps < 0.97 * fit.bandwidth_GBps;
         f.scaleup_forward_GBps = slower ? fwd->bandwidth_GBps : 0;
-        if (slower)
-          notes.emplace_back("scale_up.forward_bandwidth_GBps",
-                             fmt::format("calibrate: {} one-host relay rows, each less the pingpong one-way time at "
-                                         "its size (max err {:.1f}%): data the sender has just written",
-                                         fwd->points, fwd->max_err_pct));
+        // Below 1% of the latency an overhead is rounding, not a cost.
+        const double overhead = fwd->latency_us - fit.latency_us;
+        f.scaleup_forward_overhead_us = overhead > 0.01 * fit.latency_us ? overhead : 0;
+        const std::string fwd_why = fmt::format(
+            "calibrate: {} one-host relay rows, each less the pingpong one-way time at its size (max err {:.1f}%): "
+            "data the sender has just written",
+            fwd->points, fwd->max_err_pct);
+        if (slower) notes.emplace_back("scale_up.forward_bandwidth_GBps", fwd_why);
+        if (f.scaleup_forward_overhead_us > 0) notes.emplace_back("scale_up.forward_overhead_us", fwd_why);
         fits.push_back(*fwd);
       }
     }

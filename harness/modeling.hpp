@@ -98,14 +98,16 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points, double 
                                   double outer_bytes = 0);
 // The forward rate (Fabric::scaleup_forward_GBps) from relay and pingpong rows of one host: a
 // relay's round trip is one clean leg (pingpong's one-way time) and one forwarded leg, so the
-// forwarded leg takes 2 relay - pingpong at each size both measured. Its rate is `clean_GBps`
-// (the fitted scale-up rate) divided by the median over those sizes of how much longer the
-// forwarded leg's transfer (leg - latency_us) takes than the clean one's, counting only sizes
-// whose working set fits `cache_bytes` (all when 0: forwarding is slower only from the cache) and
-// whose clean transfer is at least the latency (smaller ones are latency noise). Relay rows no
-// slower than pingpong give exactly `clean_GBps`. nullopt with fewer than 2 such sizes. The
-// result's latency is `latency_us`; r2 and max_err_pct compare latency + bytes / rate with the
-// forwarded legs.
+// forwarded leg takes 2 relay - pingpong at each size both measured. Over those sizes, the
+// forwarded leg's transfer (leg - latency_us) is fitted as overhead + slowdown x the clean one's
+// (pingpong - latency_us), by least squares weighted 1/forwarded^2, with overhead >= 0 and
+// slowdown >= 1 (when one falls outside, the other is fitted alone); only sizes whose working set
+// fits `cache_bytes` (all when 0: forwarding is slower only from the cache) and whose clean
+// transfer is at least the latency (smaller ones are latency noise) count. The rate is
+// `clean_GBps` (the fitted scale-up rate) / slowdown, the latency latency_us + overhead (the
+// overhead is Fabric::scaleup_forward_overhead_us). Relay rows no slower than pingpong give
+// exactly `clean_GBps`. nullopt with fewer than 2 such sizes. r2 and max_err_pct compare
+// latency + bytes / rate with the forwarded legs.
 std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
                                    double latency_us, double clean_GBps, double cache_bytes = 0);
 

@@ -64,6 +64,9 @@ struct Fabric {
   // forwarding what it received or reduced): the peer's single-copy read of lines dirty in the
   // sender's cache. 0: as scaleup_bandwidth_GBps. `calibrate` fits it from relay rows.
   double scaleup_forward_GBps = 0;
+  // Hosts: what a forwarded transfer costs on top of its step's latency, whatever its size (the
+  // intercept of the relay legs' fit). 0: nothing. `calibrate` fits it with the forward rate.
+  double scaleup_forward_overhead_us = 0;
   // Hosts: the latency of a step in which every rank both sends and receives (a bidir exchange,
   // every step of a ring, recursive doubling, pairwise...): one CPU runs both directions' protocol
   // and copies. 0: as scaleup_latency_us. `calibrate` fits it from bidir rows.

@@ -2,6 +2,7 @@
 // sum of the p-1 hop latencies, (a_b, B_b) the slowest hop and X the sum of 1/B over the other
 // hops, T(k) = A - a_b + n/B_b + k a_b + n X / k; the best real k = sqrt(n X / a_b) (at least 1)
 // gives T = A - a_b + n/B_b + 2 sqrt(a_b n X). Uniform links: (sqrt((p-2) a) + sqrt(n/B))^2.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -20,7 +21,7 @@ Prediction cost_chain(const Fabric& f, const std::string& op_name, const Placeme
   const bool aligned = T.aligned_at(1);
   const double inter_hops = T.m - 1, intra_hops = T.p - 1 - inter_hops;
   // A middle rank receives a segment while it sends the previous one: exchange latency.
-  const double A = intra_hops * T.aux + boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
+  const double A = intra_hops * T.aux + std::max(0.0, intra_hops - 1) * T.afw + boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
   Rate bottleneck{std::numeric_limits<double>::infinity(), kScaleUp};
   double a_b = T.aux, H = 0;  // H: sum over hops of us per byte
   if (intra_hops > 0) {  // the root's hop sends its send buffer; the others forward what arrived

@@ -140,6 +140,7 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
   T.memory_GBps = f.memory_bandwidth_GBps;
   if (f.scaleup_forward_GBps > 0 && f.scaleup_forward_GBps < f.scaleup_bandwidth_GBps)
     T.fwd = f.scaleup_bandwidth_GBps / f.scaleup_forward_GBps;
+  T.afw = g > 1 ? f.scaleup_forward_overhead_us : 0;
   if (g > 1 && !(T.bu > 0 && std::isfinite(T.bu)))
     throw std::invalid_argument("model: " + fabric_label(f) + " has scale-up bandwidth " + num(T.bu) +
                                 " GB/s, but " + std::to_string(g) + " ranks share a domain");
@@ -227,7 +228,7 @@ Step step_impl(const Topo& T, Pairing pr, double r, double bytes, bool aligned, 
   const Rate intra = forwarded ? scaleup_fwd_rate(T) : Rate{T.bu, kScaleUp};
   const double intra_us = intra_pairs ? xfer_us(bytes, intra.GBps) : 0;
   // Exchanges pay the exchange latency inside a domain; a tree step is one-way.
-  const double a_in = pr == Pairing::tree ? T.au : T.aux;
+  const double a_in = (pr == Pairing::tree ? T.au : T.aux) + (forwarded && intra_pairs ? T.afw : 0);
   if (x0 <= 0) return Step{a_in, intra_us, intra.slot, 0};
   double worst = 1 / T.b0;
   int slot = kNic, lca = T.L;

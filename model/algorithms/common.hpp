@@ -262,6 +262,8 @@ struct Topo {
   // Scale-up time of forwarded data over that of clean data, in cache: bandwidth_GBps /
   // forward_bandwidth_GBps (1 when the fabric gives no forward rate).
   double fwd = 1;
+  // What each forwarded scale-up transfer pays on top of its step's latency (forward_overhead_us).
+  double afw = 0;
 
   // Domains per tier-t subtree for aligned (same rail) or cross-rail traffic.
   double subtree(int t, bool aligned) const {

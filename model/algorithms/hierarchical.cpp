@@ -23,6 +23,7 @@ Prediction cost_hierarchical(const Fabric& f, const std::string& op_name, const 
   Cost c;
   if (g > 1) {
     c.add(kLatency, intra_passes * (g - 1) * T.aux);
+    c.add(kLatency, (intra_passes * (g - 1) - (op == Op::allreduce ? 1 : 0)) * T.afw);
     // Only the first intra-domain hop of an allreduce sends the send buffer; the rest forward.
     const Rate fwd = scaleup_fwd_rate(T);
     const double clean = op == Op::allreduce ? 1 : 0;

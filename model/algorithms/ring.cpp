@@ -3,6 +3,7 @@
 // link sets the pace: 2(p-1)a + 2(p-1)/p n/B + (p-1)/p n/R on a flat fabric (allreduce).
 // Only the first hop sends from the send buffer: every later one forwards a block the rank has
 // just received or reduced (forward rate). Out-of-place allgather also copies its own block.
+#include <algorithm>
 #include <limits>
 
 #include "model/algorithms/common.hpp"
@@ -43,7 +44,7 @@ Prediction cost_ring(const Fabric& f, const std::string& op_name, const Placemen
   const double pass_latency =
       (hops - inter_hops) * T.aux + boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
   Cost c;
-  c.add(kLatency, passes * pass_latency);
+  c.add(kLatency, passes * pass_latency + std::max(0.0, passes * (hops - inter_hops) - 1) * T.afw);
   c.add(rate.slot, xfer_us(n / T.p, rate.GBps));
   c.add(fwd.slot, (passes * hops - 1) * xfer_us(n / T.p, fwd.GBps));
   if (reduces) add_reduction(c, T, hops / T.p * n);

@@ -1012,6 +1012,39 @@ TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
   EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
 }
 
+// scale_up.forward_overhead_us: every forwarded scale-up transfer pays it once, whatever its size;
+// clean ones do not.
+TEST(Forwarding, ForwardedTransfersPayTheOverhead) {
+  Fabric f = host_fabric();
+  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps, Bf = B / 3, R = f.reduce_bandwidth_GBps,
+               o = 4;
+  f.scaleup_forward_GBps = Bf;
+  f.scaleup_forward_overhead_us = o;
+  const double n = 256 << 10;
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong");
+  expect_close(predict(f, "relay", "p2p", {2, 2}, n).time_us, a + o / 2 + (us(n, B) + us(n, Bf)) / 2, "relay");
+  // Ring all-reduce on 4 ranks: 2 passes of 3 hops, all but the first forward.
+  expect_close(predict(f, "allreduce", "ring", {4, 4}, n).time_us,
+               6 * a + 5 * o + us(n / 4, B) + 5 * us(n / 4, Bf) + 3 * us(n / 4, R), "ring allreduce, 4 ranks");
+  // Recursive doubling on 4 ranks: the second step forwards.
+  expect_close(predict(f, "allreduce", "recursive_doubling", {4, 4}, n).time_us,
+               2 * a + o + us(n, B) + us(n, Bf) + 2 * us(n, R), "recursive doubling allreduce, 4 ranks");
+  // Pairwise all-to-all forwards nothing.
+  Fabric none = f;
+  none.scaleup_forward_overhead_us = 0;
+  expect_close(predict(f, "alltoall", "pairwise", {4, 4}, n).time_us,
+               predict(none, "alltoall", "pairwise", {4, 4}, n).time_us, "pairwise");
+  // Never faster with it; YAML round trip; negative is an error.
+  for (const std::string algo : {"ring", "recursive_doubling", "rabenseifner", "hierarchical"})
+    EXPECT_GE(predict(f, "allreduce", algo, {8, 8}, n).time_us, predict(none, "allreduce", algo, {8, 8}, n).time_us)
+        << algo;
+  EXPECT_GE(predict(f, "broadcast", "chain", {8, 8}, n).time_us, predict(none, "broadcast", "chain", {8, 8}, n).time_us);
+  EXPECT_DOUBLE_EQ(parse_fabric(fabric_to_yaml(f), "t.yaml").scaleup_forward_overhead_us, o);
+  Fabric bad = f;
+  bad.scaleup_forward_overhead_us = -1;
+  EXPECT_THROW(validate_fabric(bad), std::invalid_argument);
+}
+
 // scale_up.exchange_latency_us: steps in which every rank sends and receives pay it inside a
 // domain; one-way messages (pingpong, relay, sendrecv, a binomial tree's steps) pay latency_us.
 TEST(ExchangeLatency, ExchangesPayItOneWayMessagesDoNot) {

@@ -105,9 +105,23 @@ TEST(FitForward, RecoversTheForwardRateFromRelayLessPingpong) {
   const auto f = fit_forward(relay, pp, a, B);
   ASSERT_TRUE(f.has_value());
   EXPECT_NEAR(f->bandwidth_GBps, Bf, 1e-9);
-  EXPECT_DOUBLE_EQ(f->latency_us, a);
+  EXPECT_NEAR(f->latency_us, a, 1e-9);
   EXPECT_NEAR(f->max_err_pct, 0, 1e-9);
   EXPECT_EQ(f->points, 9);
+  // A forwarded leg that also pays a fixed overhead: the fit's latency carries it.
+  std::vector<SpillPoint> slow_relay = relay;
+  for (auto& q : slow_relay) q.time_us += 3.0 / 2;
+  const auto o = fit_forward(slow_relay, pp, a, B);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_NEAR(o->latency_us, a + 3, 1e-9);
+  EXPECT_NEAR(o->bandwidth_GBps, Bf, 1e-9);
+  // A negative intercept is no overhead: the slowdown is fitted alone.
+  std::vector<SpillPoint> fast_start = relay;
+  for (auto& q : fast_start) q.time_us -= 0.5 / 2;
+  const auto z = fit_forward(fast_start, pp, a, B);
+  ASSERT_TRUE(z.has_value());
+  EXPECT_DOUBLE_EQ(z->latency_us, a);
+  EXPECT_LT(z->bandwidth_GBps, B);
   // Only sizes whose working set fits the cache count: 64 KiB .. 2 MiB (4 b <= 8 MiB).
   relay.back().time_us *= 3;  // beyond the cache: ignored
   const auto in_cache = fit_forward(relay, pp, a, B, cache);

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <utility>
 
+#include "collectives/algorithms/common.hpp"
 #include "collectives/reduce.hpp"
 
 namespace fb {
@@ -42,13 +43,18 @@ double best_seconds(int passes, F&& f) {
 
 }  // namespace
 
-// Copy and float32-sum rates (GB/s) with buffers of `bytes`, best of `passes`.
-std::pair<double, double> rates(std::size_t bytes, int passes) {
+// Copy and float32-sum rates (GB/s) with buffers of `bytes`, best of `passes`. With `chunk` > 0
+// the sum adds one chunk-sized operand, in cache, to each chunk of the other.
+std::pair<double, double> rates(std::size_t bytes, int passes, std::size_t chunk = 0) {
   bytes = std::max<std::size_t>(bytes / 4 * 4, 4);
-  auto a = page_buffer(bytes), b = page_buffer(bytes), out = page_buffer(bytes);
+  chunk = chunk > 0 ? std::min(bytes, chunk / 4 * 4) : bytes;
+  auto a = page_buffer(bytes), b = page_buffer(chunk), out = page_buffer(bytes);
   const double copy = bytes / best_seconds(passes, [&] { std::memcpy(out.get(), a.get(), bytes); }) / 1e9;
   const double reduce = bytes / best_seconds(passes, [&] {
-                          reduce_into(out.get(), a.get(), b.get(), bytes / 4, DType::float32, RedOp::sum);
+                          for (std::size_t at = 0; at < bytes; at += chunk) {
+                            const std::size_t n = std::min(chunk, bytes - at);
+                            reduce_into(out.get() + at, a.get() + at, b.get(), n / 4, DType::float32, RedOp::sum);
+                          }
                         }) / 1e9;
   return {copy, reduce};
 }
@@ -59,7 +65,7 @@ HostMemoryProbe probe_host_memory_local(std::size_t bytes, std::size_t spilled_b
   std::tie(p.copy_GBps, p.reduce_GBps) = rates(p.bytes, 12);
   if (spilled_bytes > 0) {
     p.spilled_bytes = std::max<std::size_t>(spilled_bytes / 4 * 4, 4);
-    std::tie(p.copy_spilled_GBps, p.reduce_spilled_GBps) = rates(p.spilled_bytes, 4);
+    std::tie(p.copy_spilled_GBps, p.reduce_spilled_GBps) = rates(p.spilled_bytes, 4, algo::kDefaultChunkBytes);
   }
   p.ranks = 1;
   return p;

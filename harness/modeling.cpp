@@ -249,16 +249,28 @@ int run_model_command(const ModelOptions& o) {
 
 namespace {
 
+// The relative squared error of the best constant for these times: sum ((t - c) / t)^2 at
+// c = sum(1/t) / sum(1/t^2). R2 = 1 - (the fit's relative squared error) / this, so that it says
+// how much of the relative spread the fit explains (the plain mean would sit near the largest
+// times and give R2 ~ 1 to any fit of a sweep over several decades).
+template <class It, class Time>
+double relative_ss_tot(It first, It last, Time time) {
+  double a = 0, b = 0, ss = 0;
+  for (It i = first; i != last; ++i) a += 1 / time(*i), b += 1 / (time(*i) * time(*i));
+  const double c = b > 0 ? a / b : 0;
+  for (It i = first; i != last; ++i) ss += std::pow((time(*i) - c) / time(*i), 2);
+  return ss;
+}
+
 // r2 and max_err_pct of latency + bytes / bandwidth against (bytes, time) points, errors relative.
 void score(LinkFit& fit, const std::vector<std::pair<double, double>>& pts) {
-  double ss_res = 0, ss_tot = 0, mean = 0;
-  for (auto [x, t] : pts) mean += t / static_cast<double>(pts.size());
+  double ss_res = 0;
   for (auto [x, t] : pts) {
     const double pred = fit.latency_us + x / (fit.bandwidth_GBps * 1e3);
     ss_res += (t - pred) * (t - pred) / (t * t);
-    ss_tot += (t - mean) * (t - mean) / (t * t);
     fit.max_err_pct = std::max(fit.max_err_pct, 100.0 * std::abs(pred - t) / t);
   }
+  const double ss_tot = relative_ss_tot(pts.begin(), pts.end(), [](const auto& p) { return p.second; });
   fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
 }
 
@@ -368,12 +380,9 @@ std::optional<SpillFit> fit_knees(const std::vector<SpillPoint>& pts, double cac
     s.outer_cache_bytes = outer;
     s.outer_spilled_GBps = 1 / (x[3] * 1e3);
   }
-  double mean = 0, ss_tot = 0;
-  for (const auto& q : pts) mean += q.time_us / static_cast<double>(pts.size());
-  for (const auto& q : pts) {
-    ss_tot += std::pow((q.time_us - mean) / q.time_us, 2);
+  for (const auto& q : pts)
     s.link.max_err_pct = std::max(s.link.max_err_pct, 100 * std::abs(predict(q) - q.time_us) / q.time_us);
-  }
+  const double ss_tot = relative_ss_tot(pts.begin(), pts.end(), [](const SpillPoint& q) { return q.time_us; });
   s.link.r2 = ss_tot > 0 ? 1 - sse / ss_tot : 1;
   return s;
 }
@@ -686,10 +695,10 @@ int run_calibrate_command(const CalibrateOptions& o) {
     ::unlink(tmp.c_str());
     throw UsageError("calibrate: cannot write '" + o.output + "'");
   }
-  std::cout << fmt::format("{:<10} {:>6} {:>12} {:>14} {:>8} {:>9}\n", "tier", "points", "latency(us)",
+  std::cout << fmt::format("{:<12} {:>6} {:>12} {:>14} {:>8} {:>9}\n", "tier", "points", "latency(us)",
                            "bandwidth(GB/s)", "R2", "max err");
   for (const auto& fit : fits)
-    std::cout << fmt::format("{:<10} {:>6} {:>12.3f} {:>14.3f} {:>8.4f} {:>8.1f}%\n", fit.tier, fit.points,
+    std::cout << fmt::format("{:<12} {:>6} {:>12.3f} {:>14.3f} {:>8.4f} {:>8.1f}%\n", fit.tier, fit.points,
                              fit.latency_us, fit.bandwidth_GBps, fit.r2, fit.max_err_pct);
   if (f.scaleup_cache_bytes > 0)
     std::cout << fmt::format("scale-up beyond the cache: {:.3f} GB/s once the host's working set exceeds {:.1f} MiB\n",

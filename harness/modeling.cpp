@@ -14,6 +14,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "collectives/error.hpp"
 #include "collectives/op.hpp"
@@ -481,6 +482,121 @@ std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const s
   return fit;
 }
 
+bool is_collective_row(const Record& r) {
+  const OpDescriptor* d = find_op(r.op);
+  const auto& ops = model::model_ops();
+  return d && !d->pairwise && r.nranks >= 2 && std::find(ops.begin(), ops.end(), r.op) != ops.end();
+}
+
+std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier, const std::vector<Record>& rows) {
+  const bool up = tier == FitTier::scale_up;
+  if (!up && !f.has_scaleout()) return std::nullopt;
+  const double hop = up ? 0 : f.tiers.front().hop_latency_us;
+  // The tier's two numbers as a pingpong sees them: latency a (us) and u = 1 / payload GB/s.
+  auto set = [&](model::Fabric& g, double a, double u) {
+    if (up) {
+      g.scaleup_latency_us = a;
+      g.scaleup_bandwidth_GBps = 1 / u;
+    } else {
+      g.nic_latency_us = std::max(0.0, a - hop);
+      g.nic_bandwidth_Gbps = 8.0 / u / g.wire_efficiency;
+    }
+  };
+  struct Row {
+    const Record* r;
+    std::string algo, protocol;
+  };
+  std::vector<Row> use;
+  std::set<std::uint64_t> sizes;
+  for (const Record& r : rows) {
+    if (!is_collective_row(r) || r.bytes == 0 || !(r.time_us > 0)) continue;
+    const auto [algo, protocol] = model_algorithm_for(r);
+    model::Placement p{static_cast<std::uint64_t>(r.nranks), static_cast<std::uint64_t>(std::max(1, r.ranks_per_node))};
+    try {
+      (void)model::predict(f, r.op, algo, p, static_cast<double>(r.bytes), protocol);
+    } catch (const std::invalid_argument&) {
+      continue;  // no model for what ran
+    }
+    use.push_back({&r, algo, protocol});
+    sizes.insert(r.bytes);
+  }
+  if (sizes.size() < 2) return std::nullopt;
+  model::Fabric g = f;
+  auto times = [&](double a, double u) {
+    set(g, a, u);
+    std::vector<double> t;
+    for (const Row& x : use) {
+      model::Placement p{static_cast<std::uint64_t>(x.r->nranks),
+                         static_cast<std::uint64_t>(std::max(1, x.r->ranks_per_node))};
+      t.push_back(model::predict(g, x.r->op, x.algo, p, static_cast<double>(x.r->bytes), x.protocol).time_us);
+    }
+    return t;
+  };
+  double a = up ? f.scaleup_latency_us : f.nic_latency_us + hop;
+  double u = 1 / (up ? f.scaleup_bandwidth_GBps : f.nic_bandwidth_Gbps * f.wire_efficiency / 8.0);
+  if (!(a > 0)) a = 1;
+  if (!(u > 0) || !std::isfinite(u)) u = 0.1;
+  for (int it = 0; it < 30; ++it) {
+    const double da = std::max(0.05, 0.01 * a), du = 0.01 * u;
+    const auto t = times(a, u), ta = times(a + da, u), tu = times(a, u + du);
+    // Weighted (1 / measured^2) least squares for the step (d_a, d_u) of the linearised model.
+    double m00 = 0, m01 = 0, m11 = 0, r0 = 0, r1 = 0;
+    for (std::size_t i = 0; i < use.size(); ++i) {
+      const double y = use[i].r->time_us, w = 1 / (y * y), ca = (ta[i] - t[i]) / da, cu = (tu[i] - t[i]) / du;
+      m00 += w * ca * ca, m01 += w * ca * cu, m11 += w * cu * cu;
+      r0 += w * ca * (y - t[i]), r1 += w * cu * (y - t[i]);
+    }
+    const double det = m00 * m11 - m01 * m01;
+    // Rows that move only with one of the two numbers fix only that one.
+    if (!(m00 > 0) || !(m11 > 0) || !(det > 1e-9 * m00 * m11)) return std::nullopt;
+    double step_a = (m11 * r0 - m01 * r1) / det, step_u = (m00 * r1 - m01 * r0) / det;
+    // Stay positive: at most halve either number in one step.
+    step_a = std::max(step_a, -0.5 * a);
+    step_u = std::max(step_u, -0.5 * u);
+    a += step_a, u += step_u;
+    if (std::abs(step_a) <= 1e-9 * std::max(a, 1e-3) && std::abs(step_u) <= 1e-9 * u) break;
+  }
+  // Both numbers must matter somewhere: a row where the latency terms are half the time or more,
+  // and one where the bandwidth terms are (else the fit only trades one for the other, or reads a
+  // per-byte cost of small messages as the tier's bandwidth).
+  const auto t = times(a, u), ta = times(a * 1.01, u), tu = times(a, u * 1.01);
+  double lat_share = 0, bw_share = 0;
+  for (std::size_t i = 0; i < use.size(); ++i) {
+    lat_share = std::max(lat_share, (ta[i] - t[i]) / 0.01 / t[i]);
+    bw_share = std::max(bw_share, (tu[i] - t[i]) / 0.01 / t[i]);
+  }
+  if (lat_share < 0.5 || bw_share < 0.5) return std::nullopt;
+  // And the rows must pin them down: the standard errors of the weighted least squares, from its
+  // residuals, within a quarter of each number (noise in latency-bound rows also fits a slope).
+  {
+    double m00 = 0, m01 = 0, m11 = 0, ss = 0;
+    for (std::size_t i = 0; i < use.size(); ++i) {
+      const double y = use[i].r->time_us, w = 1 / (y * y);
+      const double ca = (ta[i] - t[i]) / (0.01 * a), cu = (tu[i] - t[i]) / (0.01 * u);
+      m00 += w * ca * ca, m01 += w * ca * cu, m11 += w * cu * cu, ss += w * (y - t[i]) * (y - t[i]);
+    }
+    const double det = m00 * m11 - m01 * m01;
+    if (use.size() < 3 || !(det > 0)) return std::nullopt;
+    const double s2 = ss / static_cast<double>(use.size() - 2);
+    const double se_a = std::sqrt(s2 * m11 / det), se_u = std::sqrt(s2 * m00 / det);
+    if (se_a > 0.25 * a || se_u > 0.25 * u) return std::nullopt;
+  }
+  LinkFit fit;
+  fit.points = static_cast<int>(use.size());
+  fit.latency_us = a;
+  fit.bandwidth_GBps = 1 / u;
+  double ss_res = 0;
+  for (std::size_t i = 0; i < use.size(); ++i) {
+    const double y = use[i].r->time_us;
+    ss_res += std::pow((t[i] - y) / y, 2);
+    fit.max_err_pct = std::max(fit.max_err_pct, 100 * std::abs(t[i] - y) / y);
+  }
+  const double ss_tot = relative_ss_tot(use.begin(), use.end(), [](const Row& x) { return x.r->time_us; });
+  fit.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : 1;
+  set(f, a, u);
+  return fit;
+}
+
 int run_calibrate_command(const CalibrateOptions& o) {
   std::error_code ec;
   if (!o.force && fs::exists(o.output, ec))
@@ -493,6 +609,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
   std::string sources;
   bool multi_node = false;
   std::vector<HostMemoryProbe> probes;  // from the inputs' metadata (JSON)
+  std::vector<Record> coll_up, coll_out;  // collective rows on one host, across hosts
   for (const auto& in : o.inputs) {
     const ResultsFile rf = read_results(in);
     if (rf.meta.host_memory) probes.push_back(*rf.meta.host_memory);
@@ -515,6 +632,11 @@ int run_calibrate_command(const CalibrateOptions& o) {
         ++used;
         continue;
       }
+      if (is_collective_row(r)) {
+        (r.nnodes > 1 ? coll_out : coll_up).push_back(r);
+        ++used;
+        continue;
+      }
       if (r.op != "pingpong") continue;
       (r.nnodes > 1 ? out : up).emplace_back(static_cast<double>(r.bytes), r.time_us);
       if (r.nnodes == 1)
@@ -526,8 +648,8 @@ int run_calibrate_command(const CalibrateOptions& o) {
     }
     sources += (sources.empty() ? "" : ", ") + fs::path(in).filename().string() + fmt::format(" ({} rows)", used);
   }
-  if (up.empty() && out.empty())
-    throw UsageError("calibrate: no pingpong rows to fit in " + sources +
+  if (up.empty() && out.empty() && coll_up.empty() && coll_out.empty())
+    throw UsageError("calibrate: no pingpong or collective rows to fit in " + sources +
                      " (measure some: fabricbench run --op pingpong,bidir,relay -b 8 -e 64M)");
   model::Fabric f = load_fabric_for_cli(o.base.empty() ? "localhost" : o.base, o.sets);
   std::vector<std::pair<std::string, std::string>> notes;
@@ -674,6 +796,40 @@ int run_calibrate_command(const CalibrateOptions& o) {
     notes.emplace_back("scale_out.nic_bandwidth_Gbps", why);
     fits.push_back(fit);
   }
+  // A tier without pingpong rows is fitted from the collective rows that ran over it, through the
+  // model (the scale-up tier first: the scale-out rows' predictions include it). From collectives
+  // only a latency and a bandwidth are fitted; the host refinements that need p2p rows (cache
+  // knees, forward rate, exchange latency, a shared aggregate) are cleared so as not to bend them.
+  auto fit_from_collectives = [&](FitTier tier, const std::vector<Record>& rows) {
+    if (tier == FitTier::scale_up) {
+      f.scaleup_cache_bytes = f.scaleup_spilled_GBps = f.scaleup_outer_cache_bytes = f.scaleup_outer_spilled_GBps = 0;
+      f.scaleup_forward_GBps = f.scaleup_forward_overhead_us = f.scaleup_exchange_latency_us = 0;
+      f.scaleup_aggregate_GBps = 0;
+      f.memory_spilled_GBps = f.reduce_spilled_GBps = 0;
+    } else if (!f.has_scaleout()) {
+      throw UsageError("calibrate: rows span several hosts but the base fabric has no scale_out");
+    }
+    const bool up_tier = tier == FitTier::scale_up;
+    std::set<std::string> kinds;
+    for (const Record& r : rows) kinds.insert(r.op + " " + model_algorithm_for(r).first);
+    std::string what;
+    for (const auto& k : kinds) what += (what.empty() ? "" : ", ") + k;
+    auto fit = fit_tier_from_collectives(f, tier, rows);
+    if (!fit)
+      throw UsageError(fmt::format("calibrate: the {} {} collective rows ({}) in {} do not fix both a latency and a "
+                                   "bandwidth (they need at least 2 sizes, some latency-bound and some not; or add "
+                                   "pingpong rows)",
+                                   rows.size(), up_tier ? "one-host" : "multi-host", what, sources));
+    fit->tier = up_tier ? "scale-up (coll)" : "scale-out (coll)";
+    const std::string why =
+        fmt::format("calibrate: fit through the model of {} {} collective rows ({}) from {} (R2 {:.4f}, max err {:.1f}%)",
+                    fit->points, up_tier ? "one-host" : "multi-host", what, sources, fit->r2, fit->max_err_pct);
+    notes.emplace_back(up_tier ? "scale_up.latency_us" : "scale_out.latency_us", why);
+    notes.emplace_back(up_tier ? "scale_up.bandwidth_GBps" : "scale_out.nic_bandwidth_Gbps", why);
+    fits.push_back(*fit);
+  };
+  if (up.empty() && !coll_up.empty()) fit_from_collectives(FitTier::scale_up, coll_up);
+  if (out.empty() && !coll_out.empty()) fit_from_collectives(FitTier::scale_out, coll_out);
   f.name = fs::path(o.output).stem().string();
   f.description = "calibrated by fabricbench " + std::string(kVersion) + " on " + utc_now() + " from " + sources;
   try {
@@ -707,6 +863,23 @@ int run_calibrate_command(const CalibrateOptions& o) {
     std::cout << fmt::format("scale-up beyond the outer knee: {:.3f} GB/s once it exceeds {:.1f} MiB\n",
                              f.scaleup_outer_spilled_GBps, f.scaleup_outer_cache_bytes / (1 << 20));
   if (!probe_line.empty()) std::cout << probe_line << "\n";
+  // How the written fabric predicts the inputs' collective rows (a check when the tiers came from
+  // pingpong rows; the fit's own error when they came from these rows).
+  std::vector<double> errs;
+  for (const auto* rows : {&coll_up, &coll_out})
+    for (Record r : *rows) {
+      annotate_with_model(r, f);
+      if (r.model_err_pct) errs.push_back(*r.model_err_pct);
+    }
+  if (!errs.empty()) {
+    std::vector<double> sorted = errs;
+    std::sort(sorted.begin(), sorted.end());
+    const double worst = *std::max_element(errs.begin(), errs.end(), [](double x, double y) {
+      return std::abs(x) < std::abs(y);
+    });
+    std::cout << fmt::format("collective rows predicted by it: {}, model_err_pct median {:+.1f}%, worst {:+.1f}%\n",
+                             errs.size(), sorted[sorted.size() / 2], worst);
+  }
   std::cout << "wrote " << o.output << "\n";
   (void)multi_node;
   return 0;

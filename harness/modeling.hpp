@@ -111,6 +111,23 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points, double 
 std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
                                    double latency_us, double clean_GBps, double cache_bytes = 0);
 
+// The tier a fit from collective rows sets.
+enum class FitTier { scale_up, scale_out };
+// Whether a row is one calibrate can fit a tier from: a collective (not a pairwise op) the model
+// predicts, on 2 or more ranks.
+bool is_collective_row(const Record& r);
+// Fits one tier's latency and bandwidth so that the model, with `f`'s other numbers as they are,
+// predicts the collective rows best (relative errors, each row alike): Gauss-Newton on
+// (latency, 1 / bandwidth) from f's values, with the model itself as the function, so every
+// algorithm the model covers counts with its own step and byte counts. On success writes the two
+// into f (scale-up: latency_us and bandwidth_GBps; scale-out: the NIC's latency and line rate)
+// and returns the fit as a pingpong through the tier would see it (scale-out: the NIC latency plus
+// one leaf hop, the NIC's payload rate), with r2 and max_err_pct over the rows. Rows the model has
+// no algorithm for are skipped. nullopt when fewer than 2 sizes remain or the rows fix only one
+// of the two numbers: no row whose latency terms are half its time or more, or none whose
+// bandwidth terms are, or a standard error of either over a quarter of it.
+std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier, const std::vector<Record>& rows);
+
 int run_calibrate_command(const CalibrateOptions& o);
 
 }  // namespace fb

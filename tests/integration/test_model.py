@@ -119,6 +119,33 @@ class Calibrate(fbtest.FbTestCase):
         res = fbtest.run(singleton_cmd(["calibrate", pp, "-o", fabric, "--force"]))
         self.assertRc(res, fbtest.EXIT_OK)
 
+    def test_fit_from_collective_rows_only(self):
+        # A run of collectives alone: calibrate fits the shared-memory tier through the model, and
+        # the written fabric predicts those rows; pingpong rows in the same input take precedence.
+        js = self.path("coll.json")
+        res = fbtest.run(mpirun_cmd(2, ["run", "--op", "allreduce", "--algo", "ring", "-b", "8", "-e", "4M", "-f", "4",
+                                        "-n", "5", "-q", "--json", js]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        fabric = self.path("coll.yaml")
+        res = fbtest.run(singleton_cmd(["calibrate", js, "-o", fabric]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        self.assertIn("scale-up (coll)", res.stdout)
+        self.assertIn("collective rows predicted by it: 10", res.stdout)
+        self.assertIn("fit through the model of 10 one-host collective rows (allreduce ring)", open(fabric).read())
+        res = fbtest.run(singleton_cmd(["model", "--fabric", fabric, "--op", "allreduce", "--gpus", "2", "-q"]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        # Latency-bound rows alone cannot fix a bandwidth: a one-line error, nothing written.
+        small = self.path("small.json")
+        res = fbtest.run(mpirun_cmd(2, ["run", "--op", "allreduce", "--algo", "ring", "-b", "8", "-e", "64", "-n", "5",
+                                        "-q", "--json", small]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        bad = self.path("bad.yaml")
+        res = fbtest.run(singleton_cmd(["calibrate", small, "-o", bad]))
+        self.assertRc(res, fbtest.EXIT_USAGE)
+        self.assertIn("do not fix both a latency and a bandwidth", res.stderr)
+        self.assertEqual(len(res.stderr.strip().splitlines()), 1, res.stderr)
+        self.assertFalse(os.path.exists(bad))
+
     def test_json_memory_probe_sets_memory_and_reduction_rates(self):
         js = self.path("pp.json")
         res = fbtest.run(mpirun_cmd(2, ["run", "--op", "pingpong", "-b", "64K", "-e", "1M", "-n", "5", "-q",
@@ -179,6 +206,7 @@ class Calibrate(fbtest.FbTestCase):
                     self.assertIn("relay rows", lines["forward_bandwidth_GBps"])
 
     def test_no_pingpong_rows(self):
+        # Collectives of 8 B - 1 KiB alone: latency-bound, they fix no bandwidth.
         c = self.path("ar.csv")
         res = fbtest.run(mpirun_cmd(2, ["run", "--op", "allreduce", "-e", "1K", "-n", "2", "-q", "--csv", c]))
         self.assertRc(res, fbtest.EXIT_OK)

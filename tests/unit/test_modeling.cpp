@@ -3,6 +3,8 @@
 
 #include "collectives/error.hpp"
 #include "harness/modeling.hpp"
+#include "model/cost.hpp"
+#include "model/fabric.hpp"
 
 namespace fb {
 namespace {
@@ -201,6 +203,87 @@ TEST(AnnotateWithModel, FillsPairwiseRowsOfEveryP2PApi) {
     EXPECT_GT(*r.model_time_us, 0) << api;
     EXPECT_EQ(r.model_fabric, f.name) << api;
   }
+}
+
+}  // namespace
+}  // namespace fb
+
+namespace fb {
+namespace {
+
+// Collective rows whose times the model itself gives on `truth`: a fit from another fabric's
+// starting point must find truth's numbers again.
+std::vector<Record> model_rows(const model::Fabric& truth, int nranks, int per_node,
+                               const std::vector<std::pair<std::string, std::string>>& runs) {
+  std::vector<Record> rows;
+  for (const auto& [op, algo] : runs)
+    for (std::uint64_t b = 64; b <= (16u << 20); b *= 4) {
+      Record r;
+      r.backend = "ucx";
+      r.op = op;
+      r.algo = algo;
+      r.nranks = nranks;
+      r.ranks_per_node = per_node;
+      r.nnodes = (nranks + per_node - 1) / per_node;
+      r.bytes = b;
+      r.time_us = model::predict(truth, op, algo, {static_cast<std::uint64_t>(nranks),
+                                                   static_cast<std::uint64_t>(per_node)}, static_cast<double>(b))
+                      .time_us;
+      rows.push_back(r);
+    }
+  return rows;
+}
+
+TEST(FitCollectives, RecoversTheScaleUpTierThroughTheModel) {
+  model::Fabric truth = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml");
+  truth.scaleup_latency_us = 2.5;
+  truth.scaleup_bandwidth_GBps = 9;
+  const auto rows = model_rows(truth, 4, 4, {{"allreduce", "ring"}, {"alltoall", "pairwise"}, {"broadcast", "binomial"}});
+  model::Fabric f = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml");
+  const auto fit = fit_tier_from_collectives(f, FitTier::scale_up, rows);
+  ASSERT_TRUE(fit.has_value());
+  EXPECT_NEAR(fit->latency_us, 2.5, 1e-6);
+  EXPECT_NEAR(fit->bandwidth_GBps, 9, 1e-6);
+  EXPECT_NEAR(f.scaleup_latency_us, 2.5, 1e-6);
+  EXPECT_NEAR(f.scaleup_bandwidth_GBps, 9, 1e-6);
+  EXPECT_NEAR(fit->max_err_pct, 0, 1e-6);
+  EXPECT_NEAR(fit->r2, 1, 1e-9);
+  EXPECT_EQ(fit->points, static_cast<int>(rows.size()));
+}
+
+TEST(FitCollectives, RecoversTheNicThroughTheModel) {
+  model::Fabric truth = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/emulated-2leaf.yaml");
+  truth.nic_latency_us = 45;
+  truth.nic_bandwidth_Gbps = 0.25;
+  // 8 ranks on 4 hosts, 2 per host: the ring crosses the leaf and the spine.
+  const auto rows = model_rows(truth, 8, 2, {{"allreduce", "ring"}, {"allgather", "recursive_doubling"}});
+  model::Fabric f = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/emulated-2leaf.yaml");
+  const auto fit = fit_tier_from_collectives(f, FitTier::scale_out, rows);
+  ASSERT_TRUE(fit.has_value());
+  EXPECT_NEAR(f.nic_latency_us, 45, 1e-4);
+  EXPECT_NEAR(f.nic_bandwidth_Gbps, 0.25, 1e-8);
+  EXPECT_NEAR(fit->bandwidth_GBps, 0.25 / 8 * truth.wire_efficiency, 1e-8);
+  EXPECT_NEAR(fit->max_err_pct, 0, 1e-4);
+  // Scale-up rows do not fix the scale-out tier: their times do not move with it.
+  model::Fabric g = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/emulated-2leaf.yaml");
+  EXPECT_FALSE(fit_tier_from_collectives(g, FitTier::scale_out, model_rows(truth, 2, 2, {{"allreduce", "ring"}}))
+                   .has_value());
+}
+
+TEST(FitCollectives, NeedsTwoSizesAndRowsTheModelKnows) {
+  model::Fabric f = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml");
+  auto rows = model_rows(f, 2, 2, {{"allreduce", "ring"}});
+  EXPECT_FALSE(fit_tier_from_collectives(f, FitTier::scale_up, {rows.front()}).has_value());
+  // Pairwise ops, one rank, and algorithms the model does not have are not collective rows.
+  Record pp = rows.front();
+  pp.op = "pingpong";
+  EXPECT_FALSE(is_collective_row(pp));
+  Record one = rows.front();
+  one.nranks = 1;
+  EXPECT_FALSE(is_collective_row(one));
+  EXPECT_TRUE(is_collective_row(rows.front()));
+  for (auto& r : rows) r.algo = "no_such_algorithm";
+  EXPECT_FALSE(fit_tier_from_collectives(f, FitTier::scale_up, rows).has_value());
 }
 
 }  // namespace

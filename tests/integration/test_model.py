@@ -98,14 +98,23 @@ class RunWithFabric(fbtest.FbTestCase):
 
 
 class Calibrate(fbtest.FbTestCase):
+    def measure(self, name, run_args):
+        """Runs `fabricbench run RUN_ARGS` on 2 ranks into NAME (.csv or .json); returns its path."""
+        out = self.path(name)
+        res = fbtest.run(mpirun_cmd(2, ["run", *run_args, "-q", "--csv" if name.endswith(".csv") else "--json", out]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        return out
+
+    def calibrate(self, inputs, name, rc=fbtest.EXIT_OK):
+        """fabricbench calibrate INPUTS -o NAME, expecting exit code rc; returns (result, fabric path)."""
+        fabric = self.path(name)
+        res = fbtest.run(singleton_cmd(["calibrate", *inputs, "-o", fabric]))
+        self.assertRc(res, rc)
+        return res, fabric
+
     def test_fit_from_pingpong_then_predict(self):
-        pp = self.path("pp.csv")
-        res = fbtest.run(mpirun_cmd(2, ["run", "--op", "pingpong", "-b", "8", "-e", "16M", "-f", "4", "-n", "10",
-                                        "-q", "--csv", pp]))
-        self.assertRc(res, fbtest.EXIT_OK)
-        fabric = self.path("cal.yaml")
-        res = fbtest.run(singleton_cmd(["calibrate", pp, "-o", fabric]))
-        self.assertRc(res, fbtest.EXIT_OK)
+        pp = self.measure("pp.csv", ["--op", "pingpong", "-b", "8", "-e", "16M", "-f", "4", "-n", "10"])
+        res, fabric = self.calibrate([pp], "cal.yaml")
         self.assertIn("scale-up", res.stdout)
         text = open(fabric).read()
         self.assertIn("calibrate: fit of", text)
@@ -121,27 +130,22 @@ class Calibrate(fbtest.FbTestCase):
 
     def test_fit_from_collective_rows_only(self):
         # A run of collectives alone: calibrate fits the shared-memory tier through the model, and
-        # the written fabric predicts those rows; pingpong rows in the same input take precedence.
-        js = self.path("coll.json")
-        res = fbtest.run(mpirun_cmd(2, ["run", "--op", "allreduce", "--algo", "ring", "-b", "8", "-e", "4M", "-f", "4",
-                                        "-n", "5", "-q", "--json", js]))
-        self.assertRc(res, fbtest.EXIT_OK)
-        fabric = self.path("coll.yaml")
-        res = fbtest.run(singleton_cmd(["calibrate", js, "-o", fabric]))
-        self.assertRc(res, fbtest.EXIT_OK)
+        # the written fabric predicts those rows; pingpong rows in the inputs take precedence.
+        js = self.measure("coll.json", ["--op", "allreduce", "--algo", "ring", "-b", "8", "-e", "4M", "-f", "4",
+                                        "-n", "5"])
+        res, fabric = self.calibrate([js], "coll.yaml")
         self.assertIn("scale-up (coll)", res.stdout)
         self.assertIn("collective rows predicted by it: 10", res.stdout)
         self.assertIn("fit through the model of 10 one-host collective rows (allreduce ring)", open(fabric).read())
         res = fbtest.run(singleton_cmd(["model", "--fabric", fabric, "--op", "allreduce", "--gpus", "2", "-q"]))
         self.assertRc(res, fbtest.EXIT_OK)
+        pp = self.measure("pp.json", ["--op", "pingpong", "-b", "8", "-e", "4M", "-f", "4", "-n", "5"])
+        res, _ = self.calibrate([pp, js], "both.yaml")
+        self.assertNotIn("(coll)", res.stdout)
+        self.assertIn("collective rows predicted by it: 10", res.stdout)
         # Latency-bound rows alone cannot fix a bandwidth: a one-line error, nothing written.
-        small = self.path("small.json")
-        res = fbtest.run(mpirun_cmd(2, ["run", "--op", "allreduce", "--algo", "ring", "-b", "8", "-e", "64", "-n", "5",
-                                        "-q", "--json", small]))
-        self.assertRc(res, fbtest.EXIT_OK)
-        bad = self.path("bad.yaml")
-        res = fbtest.run(singleton_cmd(["calibrate", small, "-o", bad]))
-        self.assertRc(res, fbtest.EXIT_USAGE)
+        small = self.measure("small.json", ["--op", "allreduce", "--algo", "ring", "-b", "8", "-e", "64", "-n", "5"])
+        res, bad = self.calibrate([small], "bad.yaml", fbtest.EXIT_USAGE)
         self.assertIn("do not fix both a latency and a bandwidth", res.stderr)
         self.assertEqual(len(res.stderr.strip().splitlines()), 1, res.stderr)
         self.assertFalse(os.path.exists(bad))

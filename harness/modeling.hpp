@@ -124,8 +124,8 @@ bool is_collective_row(const Record& r);
 // and returns the fit as a pingpong through the tier would see it (scale-out: the NIC latency plus
 // one leaf hop, the NIC's payload rate), with r2 and max_err_pct over the rows. Rows the model has
 // no algorithm for are skipped. nullopt when fewer than 2 sizes remain or the rows fix only one
-// of the two numbers: no row whose latency terms are half its time or more, or none whose
-// bandwidth terms are, or a standard error of either over a quarter of it.
+// of the two numbers: no row whose latency terms are three quarters of its time or more, or none
+// whose bandwidth terms are, or a standard error of either over a quarter of it.
 std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier, const std::vector<Record>& rows);
 
 int run_calibrate_command(const CalibrateOptions& o);

@@ -536,20 +536,32 @@ std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier,
   double u = 1 / (up ? f.scaleup_bandwidth_GBps : f.nic_bandwidth_Gbps * f.wire_efficiency / 8.0);
   if (!(a > 0)) a = 1;
   if (!(u > 0) || !std::isfinite(u)) u = 0.1;
-  for (int it = 0; it < 30; ++it) {
-    const double da = std::max(0.05, 0.01 * a), du = 0.01 * u;
-    const auto t = times(a, u), ta = times(a + da, u), tu = times(a, u + du);
-    // Weighted (1 / measured^2) least squares for the step (d_a, d_u) of the linearised model.
-    double m00 = 0, m01 = 0, m11 = 0, r0 = 0, r1 = 0;
+  // The model linearised at (a, u) with steps (da, du): each row's time, its slopes in a and u,
+  // and the weighted (1 / measured^2) normal equations of a step, with the residuals' sum.
+  struct Linear {
+    std::vector<double> t, ca, cu;
+    double m00 = 0, m01 = 0, m11 = 0, r0 = 0, r1 = 0, ss = 0;
+    double det() const { return m00 * m11 - m01 * m01; }
+  };
+  auto linearise = [&](double a, double u, double da, double du) {
+    Linear L;
+    L.t = times(a, u);
+    const auto ta = times(a + da, u), tu = times(a, u + du);
     for (std::size_t i = 0; i < use.size(); ++i) {
-      const double y = use[i].r->time_us, w = 1 / (y * y), ca = (ta[i] - t[i]) / da, cu = (tu[i] - t[i]) / du;
-      m00 += w * ca * ca, m01 += w * ca * cu, m11 += w * cu * cu;
-      r0 += w * ca * (y - t[i]), r1 += w * cu * (y - t[i]);
+      const double y = use[i].r->time_us, w = 1 / (y * y), r = y - L.t[i];
+      L.ca.push_back((ta[i] - L.t[i]) / da);
+      L.cu.push_back((tu[i] - L.t[i]) / du);
+      L.m00 += w * L.ca[i] * L.ca[i], L.m01 += w * L.ca[i] * L.cu[i], L.m11 += w * L.cu[i] * L.cu[i];
+      L.r0 += w * L.ca[i] * r, L.r1 += w * L.cu[i] * r, L.ss += w * r * r;
     }
-    const double det = m00 * m11 - m01 * m01;
+    return L;
+  };
+  for (int it = 0; it < 30; ++it) {
+    const Linear L = linearise(a, u, std::max(0.05, 0.01 * a), 0.01 * u);
+    const double det = L.det();
     // Rows that move only with one of the two numbers fix only that one.
-    if (!(m00 > 0) || !(m11 > 0) || !(det > 1e-9 * m00 * m11)) return std::nullopt;
-    double step_a = (m11 * r0 - m01 * r1) / det, step_u = (m00 * r1 - m01 * r0) / det;
+    if (!(L.m00 > 0) || !(L.m11 > 0) || !(det > 1e-9 * L.m00 * L.m11)) return std::nullopt;
+    double step_a = (L.m11 * L.r0 - L.m01 * L.r1) / det, step_u = (L.m00 * L.r1 - L.m01 * L.r0) / det;
     // Stay positive: at most halve either number in one step.
     step_a = std::max(step_a, -0.5 * a);
     step_u = std::max(step_u, -0.5 * u);
@@ -560,28 +572,19 @@ std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier,
   // time or more, and one where the bandwidth terms are. Else the fit only trades one for the
   // other, or reads the per-byte cost of small messages as the tier's bandwidth: an 8 B - 1 KiB
   // all-reduce on the test VM "fitted" 1.2 GB/s with its 1 KiB row half bandwidth.
-  const auto t = times(a, u), ta = times(a * 1.01, u), tu = times(a, u * 1.01);
+  const Linear L = linearise(a, u, 0.01 * a, 0.01 * u);
+  const auto& t = L.t;
   double lat_share = 0, bw_share = 0;
   for (std::size_t i = 0; i < use.size(); ++i) {
-    lat_share = std::max(lat_share, (ta[i] - t[i]) / 0.01 / t[i]);
-    bw_share = std::max(bw_share, (tu[i] - t[i]) / 0.01 / t[i]);
+    lat_share = std::max(lat_share, L.ca[i] * a / t[i]);
+    bw_share = std::max(bw_share, L.cu[i] * u / t[i]);
   }
   if (lat_share < 0.75 || bw_share < 0.75) return std::nullopt;
   // And the rows must pin them down: the standard errors of the weighted least squares, from its
   // residuals, within a quarter of each number (noise in latency-bound rows also fits a slope).
-  {
-    double m00 = 0, m01 = 0, m11 = 0, ss = 0;
-    for (std::size_t i = 0; i < use.size(); ++i) {
-      const double y = use[i].r->time_us, w = 1 / (y * y);
-      const double ca = (ta[i] - t[i]) / (0.01 * a), cu = (tu[i] - t[i]) / (0.01 * u);
-      m00 += w * ca * ca, m01 += w * ca * cu, m11 += w * cu * cu, ss += w * (y - t[i]) * (y - t[i]);
-    }
-    const double det = m00 * m11 - m01 * m01;
-    if (use.size() < 3 || !(det > 0)) return std::nullopt;
-    const double s2 = ss / static_cast<double>(use.size() - 2);
-    const double se_a = std::sqrt(s2 * m11 / det), se_u = std::sqrt(s2 * m00 / det);
-    if (se_a > 0.25 * a || se_u > 0.25 * u) return std::nullopt;
-  }
+  if (use.size() < 3 || !(L.det() > 0)) return std::nullopt;
+  const double s2 = L.ss / static_cast<double>(use.size() - 2);
+  if (std::sqrt(s2 * L.m11 / L.det()) > 0.25 * a || std::sqrt(s2 * L.m00 / L.det()) > 0.25 * u) return std::nullopt;
   LinkFit fit;
   fit.points = static_cast<int>(use.size());
   fit.latency_us = a;
@@ -608,7 +611,6 @@ int run_calibrate_command(const CalibrateOptions& o) {
   // One-host bidir rows by the number of shared-memory transfers running at once (2 per pair).
   std::map<int, std::vector<SpillPoint>> concurrent;
   std::string sources;
-  bool multi_node = false;
   std::vector<HostMemoryProbe> probes;  // from the inputs' metadata (JSON)
   std::vector<Record> coll_up, coll_out;  // collective rows on one host, across hosts
   for (const auto& in : o.inputs) {
@@ -644,7 +646,6 @@ int run_calibrate_command(const CalibrateOptions& o) {
         up_ws.push_back({static_cast<double>(r.bytes),
                          model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
                          r.time_us});
-      multi_node = multi_node || r.nnodes > 1;
       ++used;
     }
     sources += (sources.empty() ? "" : ", ") + fs::path(in).filename().string() + fmt::format(" ({} rows)", used);
@@ -882,7 +883,6 @@ int run_calibrate_command(const CalibrateOptions& o) {
                              errs.size(), sorted[sorted.size() / 2], worst);
   }
   std::cout << "wrote " << o.output << "\n";
-  (void)multi_node;
   return 0;
 }
 

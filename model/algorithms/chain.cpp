@@ -21,7 +21,9 @@ Prediction cost_chain(const Fabric& f, const std::string& op_name, const Placeme
   const bool aligned = T.aligned_at(1);
   const double inter_hops = T.m - 1, intra_hops = T.p - 1 - inter_hops;
   // A middle rank receives a segment while it sends the previous one: exchange latency.
-  const double A = intra_hops * T.aux + std::max(0.0, intra_hops - 1) * T.afw + boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
+  // Every intra-domain hop after the root's forwards: it also pays the forward overhead.
+  const double A = intra_hops * T.aux + std::max(0.0, intra_hops - 1) * T.afw +
+                   boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
   Rate bottleneck{std::numeric_limits<double>::infinity(), kScaleUp};
   double a_b = T.aux, H = 0;  // H: sum over hops of us per byte
   if (intra_hops > 0) {  // the root's hop sends its send buffer; the others forward what arrived

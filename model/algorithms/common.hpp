@@ -107,7 +107,11 @@
 //    spilled rate (beyond the cache every copy gets Bs, whatever it got in cache), forwarded time
 //    x (f + (1 - f) (Bu' / fwd) / Bs), memory and reduction x (f + (1 - f) M / Ms) and
 //    (f + (1 - f) R / Rs) with their spilled rates (endpoint.*_spilled_bandwidth_GBps), or
-//    x (f + (1 - f) Bu / Bs) without them.
+//    x (f + (1 - f) Bu / Bs) without them. An outer knee (scale_up.outer_cache_bytes, g =
+//    min(1, outer / W)) adds (1 - g) x (the term's spilled slowdown) x (Bs / Bo - 1) to each
+//    factor, Bo the outer spilled rate (model/cost.hpp, spill_factor).
+//    Forward overhead (scale_up.forward_overhead_us, afw): every forwarded scale-up transfer pays
+//    it on top of its step's latency.
 //
 // 8. Point-to-point algorithms (UCX/MPI; the names the harness's --algo takes)
 //    ring                (allreduce 2 passes, allgather/reducescatter 1) p-1 hops per pass, of

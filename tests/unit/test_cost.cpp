@@ -32,6 +32,14 @@ void expect_close(double actual, double expected, const std::string& what) {
   EXPECT_NEAR(actual, expected, 1e-9 * std::max(1.0, std::fabs(expected))) << what;
 }
 
+// A fabric number survives the YAML round trip, and a negative one is refused.
+void expect_round_trip_and_non_negative(const Fabric& f, double Fabric::*field) {
+  EXPECT_DOUBLE_EQ(parse_fabric(fabric_to_yaml(f), "t.yaml").*field, f.*field);
+  Fabric bad = f;
+  bad.*field = -1;
+  EXPECT_THROW(validate_fabric(bad), std::invalid_argument);
+}
+
 // ---- fabrics -----------------------------------------------------------------------------------
 
 // One rank per domain, one switch tier: every message costs a = nic_latency + hop, every byte 1/B0.
@@ -895,10 +903,7 @@ TEST(AggregateScaleUp, ConcurrentCopiesShareTheHost) {
   expect_close(predict(f, "bidir", "p2p", {4, 4}, n).time_us, a + us(n, B), "bidir without a limit");
   // Reading it back from YAML (and writing it) keeps it; a negative one is refused.
   f.scaleup_aggregate_GBps = 16;
-  const Fabric g = parse_fabric(fabric_to_yaml(f), "t.yaml");
-  EXPECT_DOUBLE_EQ(g.scaleup_aggregate_GBps, 16);
-  f.scaleup_aggregate_GBps = -1;
-  EXPECT_THROW(validate_fabric(f), std::invalid_argument);
+  expect_round_trip_and_non_negative(f, &Fabric::scaleup_aggregate_GBps);
 }
 
 // All-to-all on host endpoints: the CPU that runs the shared-memory copies also copies the own
@@ -1004,11 +1009,9 @@ TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
                a + (us(big, B) * (fits + (1 - fits) * 4) + us(big, Bf) * (fits + (1 - fits) * (Bf / (B / 4)))) / 2,
                "relay beyond the cache");
   // YAML round trip; the forward rate cannot beat the clean one, nor be negative.
-  EXPECT_DOUBLE_EQ(parse_fabric(fabric_to_yaml(f), "t.yaml").scaleup_forward_GBps, Bf);
+  expect_round_trip_and_non_negative(f, &Fabric::scaleup_forward_GBps);
   Fabric fast = f;
   fast.scaleup_forward_GBps = 2 * B;
-  EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
-  fast.scaleup_forward_GBps = -1;
   EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
 }
 
@@ -1039,10 +1042,7 @@ TEST(Forwarding, ForwardedTransfersPayTheOverhead) {
     EXPECT_GE(predict(f, "allreduce", algo, {8, 8}, n).time_us, predict(none, "allreduce", algo, {8, 8}, n).time_us)
         << algo;
   EXPECT_GE(predict(f, "broadcast", "chain", {8, 8}, n).time_us, predict(none, "broadcast", "chain", {8, 8}, n).time_us);
-  EXPECT_DOUBLE_EQ(parse_fabric(fabric_to_yaml(f), "t.yaml").scaleup_forward_overhead_us, o);
-  Fabric bad = f;
-  bad.scaleup_forward_overhead_us = -1;
-  EXPECT_THROW(validate_fabric(bad), std::invalid_argument);
+  expect_round_trip_and_non_negative(f, &Fabric::scaleup_forward_overhead_us);
 }
 
 // scale_up.exchange_latency_us: steps in which every rank sends and receives pay it inside a
@@ -1066,10 +1066,7 @@ TEST(ExchangeLatency, ExchangesPayItOneWayMessagesDoNot) {
   f.scaleup_exchange_latency_us = 0;
   expect_close(predict(f, "bidir", "p2p", {2, 2}, n).time_us, a + us(n, B), "bidir, no exchange latency");
   f.scaleup_exchange_latency_us = ax;
-  EXPECT_DOUBLE_EQ(parse_fabric(fabric_to_yaml(f), "t.yaml").scaleup_exchange_latency_us, ax);
-  Fabric bad = f;
-  bad.scaleup_exchange_latency_us = -1;
-  EXPECT_THROW(validate_fabric(bad), std::invalid_argument);
+  expect_round_trip_and_non_negative(f, &Fabric::scaleup_exchange_latency_us);
 }
 
 // scale_up.cache_bytes / spilled_bandwidth_GBps: once the host's working set (2 buffers per rank)

@@ -11,6 +11,10 @@
 
 #include "collectives/algorithms/common.hpp"
 #include "collectives/reduce.hpp"
+#include "model/cost.hpp"
+
+// The model counts the algorithms' receive slots in a host's working set at their default size.
+static_assert(fb::model::kReceiveSlotBytes == static_cast<double>(fb::algo::kDefaultChunkBytes));
 
 namespace fb {
 

@@ -346,7 +346,7 @@ bool solve(int n, double m[4][4], double r[4], double x[4]) {
 // The bytes of a point at each rate for knees (cache, outer): in cache, between the knees, beyond
 // the outer knee (outer 0: one knee).
 std::array<double, 3> shares(const SpillPoint& q, double cache, double outer) {
-  const double f1 = std::min(1.0, cache / q.working_set), f2 = outer > 0 ? std::min(1.0, outer / q.working_set) : 1;
+  const double f1 = model::cached_share(cache, q.working_set), f2 = outer > 0 ? std::min(1.0, outer / q.working_set) : 1;
   return {q.bytes * f1, q.bytes * (f2 - f1), q.bytes * (1 - f2)};
 }
 
@@ -408,11 +408,11 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fix
   const double base_sse = relative_sse(pts, [&](const SpillPoint& q) {
     return base.latency_us + q.bytes / (base.bandwidth_GBps * 1e3);
   });
-  // Knees tried: the given ones, or a sqrt(2) grid over the working sets. Each region needs 2
+  // Knees tried: the given ones, or a 2^(1/4) grid over the working sets. Each region needs 2
   // points. A searched fit must halve the error of the one with a knee fewer; a given knee is
   // kept when it beats it at all.
   std::vector<double> grid;
-  for (double c = lo; c < hi; c *= std::sqrt(2.0)) grid.push_back(c);
+  for (double c = lo; c < hi; c *= std::pow(2.0, 0.25)) grid.push_back(c);
   const std::vector<double> caches = fixed_cache > 0 ? std::vector<double>{fixed_cache} : grid;
   auto count = [&](double from, double to) {
     return std::count_if(pts.begin(), pts.end(), [&](const SpillPoint& q) {

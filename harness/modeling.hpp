@@ -74,7 +74,8 @@ struct LinkFit {
 LinkFit fit_link(const std::vector<std::pair<double, double>>& bytes_time_us);
 
 // A host link whose rate drops once the working set leaves the CPU caches (model/cost.hpp,
-// spill_factor): time = latency + bytes (f / bandwidth + (1 - f) / spilled), f = min(1, cache / ws);
+// spill_factor): time = latency + bytes (f / bandwidth + (1 - f) / spilled),
+// f = model::cached_share(cache, ws);
 // with an outer knee, time = latency + bytes (f / bandwidth + (g - f) / spilled + (1 - g) / outer),
 // g = min(1, outer_cache / ws).
 struct SpillFit {
@@ -87,7 +88,7 @@ struct SpillFit {
 struct SpillPoint {
   double bytes = 0, working_set = 0, time_us = 0;
 };
-// The best fit over cache sizes on a sqrt(2) grid between the smallest and largest working set,
+// The best fit over cache sizes on a 2^(1/4) grid between the smallest and largest working set,
 // or nullopt when none has at least 2 points on each side, a non-negative latency and a spilled
 // rate at least 10% below the in-cache one, and halves the relative squared error of fit_link.
 // A second, outer knee (again on the grid, 2 points between the knees and 2 beyond, its rate at

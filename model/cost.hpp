@@ -9,6 +9,7 @@
 // a point-to-point op.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -58,14 +59,31 @@ const std::vector<std::string>& model_ops();
 // Bytes a host's ranks touch in an op of `bytes` per rank: a send and a receive buffer each.
 // The cache terms (Fabric::scaleup_cache_bytes) compare it with the cache; calibrate fits with it.
 inline double host_working_set(double ranks_on_host, double bytes) { return 2 * ranks_on_host * bytes; }
-// How much slower than in cache a host-memory-bound term runs for that working set: the share
-// that fits (cache / working set, at most 1) at the in-cache rate, the rest at the spilled rate.
-// With an outer knee (outer_bytes > cache_bytes), the share beyond outer_bytes moves at
+// The receive slots a reducing point-to-point algorithm lands chunks in before it reduces them:
+// two per rank of a pipeline chunk (the harness's default --chunk, 256 KiB) or, when smaller,
+// of a ring block (bytes / ranks). They add to the host's working set of allreduce and
+// reducescatter over point-to-point.
+constexpr double kReceiveSlotBytes = 256.0 * 1024;
+inline double reduce_slots_working_set(double ranks_on_host, double ranks, double bytes) {
+  return ranks_on_host * 2 * std::min(kReceiveSlotBytes, bytes / std::max(1.0, ranks));
+}
+// The share of a working set that a cache of cache_bytes keeps between uses: all of it up to the
+// cache's size; beyond that, since every op streams through its buffers in the same order, an
+// LRU-like cache evicts lines before their reuse, more of them the further the working set
+// overflows it, and none at twice its size: 2 - working_set / cache_bytes, at least 0.
+inline double cached_share(double cache_bytes, double working_set) {
+  if (!(working_set > cache_bytes)) return 1;
+  return std::max(0.0, 2 - working_set / cache_bytes);
+}
+// How much slower than in cache a host-memory-bound term runs for that working set: the cached
+// share (cached_share) at the in-cache rate, the rest at the spilled rate. With an outer knee
+// (outer_bytes > cache_bytes: a large shared cache, which other tenants also use, so it drains
+// gradually), the share beyond outer_bytes (1 - outer_bytes / working_set) moves at
 // spilled_GBps * outer_ratio (outer_ratio: the outer spilled rate / the spilled rate, <= 1).
 inline double spill_factor(double cache_bytes, double cached_GBps, double spilled_GBps, double working_set,
                            double outer_bytes = 0, double outer_ratio = 1) {
   if (!(cache_bytes > 0) || !(spilled_GBps > 0) || !(working_set > cache_bytes)) return 1;
-  const double fits = cache_bytes / working_set, slow = cached_GBps / spilled_GBps;
+  const double fits = cached_share(cache_bytes, working_set), slow = cached_GBps / spilled_GBps;
   double k = fits + (1 - fits) * slow;
   if (outer_bytes > cache_bytes && outer_ratio > 0 && working_set > outer_bytes)
     k += (1 - outer_bytes / working_set) * slow * (1 / outer_ratio - 1);

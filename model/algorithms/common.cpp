@@ -353,7 +353,9 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const ch
     // The transfers' in-cache rate is T.bu: what each of the domain's concurrent copies gets
     // (scale_up.aggregate_bandwidth_GBps shares the cache's bandwidth); the share beyond the cache
     // moves at the spilled rate.
-    const double ws = host_working_set(T.g, bytes), cache = T.f->scaleup_cache_bytes,
+    // Reductions over point-to-point also hold their receive slots.
+    const bool slots = proto == Proto::none && (op == Op::allreduce || op == Op::reducescatter);
+    const double ws = host_working_set(T.g, bytes) + (slots ? reduce_slots_working_set(T.g, T.p, bytes) : 0), cache = T.f->scaleup_cache_bytes,
                  spilled = T.f->scaleup_spilled_GBps;
     // Beyond the outer knee every term slows down by the copies' outer / spilled ratio.
     const double outer = T.f->scaleup_outer_cache_bytes,

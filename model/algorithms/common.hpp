@@ -102,7 +102,9 @@
 //    shift steps, pairwise, linear, chain's middle ranks) costs aux = exchange_latency_us (a host
 //    CPU runs both directions' protocol; latency_us without it); one-way messages (pingpong,
 //    relay, sendrecv, binomial tree steps) cost au.
-//    Host cache (scale_up.cache_bytes > 0): with working set W = 2 g n and f = min(1, cache / W),
+//    Host cache (scale_up.cache_bytes > 0): with working set W = 2 g n (reductions over
+//    point-to-point add their receive slots, 2 g min(256 KiB, n/p)) and the cached share
+//    f = 1 up to the cache, 2 - W / cache beyond it, 0 from twice the cache (cached_share),
 //    scale-up time x (f + (1 - f) Bu' / Bs) with Bu' the concurrent copies' rate T.bu and Bs the
 //    spilled rate (beyond the cache every copy gets Bs, whatever it got in cache), forwarded time
 //    x (f + (1 - f) (Bu' / fwd) / Bs), memory and reduction x (f + (1 - f) M / Ms) and

@@ -1001,10 +1001,11 @@ TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
                 predict(clean, "allreduce", algo, {p, p}, n).time_us * (1 - 1e-12))
           << algo << " p=" << p;
   // Beyond the cache the forwarded share moves at the spilled rate like any other: with a
-  // cache of 1 MiB, 64 MiB relays (working set 256 MiB) cost nearly what pingpong does.
+  // cache of 1 MiB, 64 MiB relays (working set 256 MiB, none of it cached) cost what pingpong does.
   f.scaleup_cache_bytes = kMiB;
   f.scaleup_spilled_GBps = B / 4;
-  const double big = 64 * kMiB, fits = kMiB / host_working_set(2, big);
+  const double big = 64 * kMiB, fits = cached_share(kMiB, host_working_set(2, big));
+  EXPECT_EQ(fits, 0);
   expect_close(predict(f, "relay", "p2p", {2, 2}, big).time_us,
                a + (us(big, B) * (fits + (1 - fits) * 4) + us(big, Bf) * (fits + (1 - fits) * (Bf / (B / 4)))) / 2,
                "relay beyond the cache");
@@ -1079,15 +1080,28 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
   f.scaleup_spilled_GBps = B / 4;
   // pingpong on 2 ranks: working set 4 n. 2 MiB: 8 MiB, in cache.
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, 2 * kMiB).time_us, a + us(2 * kMiB, B), "in cache");
-  // 16 MiB: 64 MiB working set, a quarter in cache: n (1/4 / B + 3/4 / (B/4)) = n/B (1/4 + 3).
+  // 6 MiB: 24 MiB, 1.5 x the cache: half of it stays (2 - 1.5): n (1/2 / B + 1/2 / (B/4)).
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, 6 * kMiB).time_us, a + us(6 * kMiB, B) * 2.5, "half spilled");
+  // 16 MiB: 64 MiB, four times the cache: none stays, n / (B/4).
   const double n = 16 * kMiB;
-  expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B) * 3.25, "spilled");
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B) * 4, "spilled");
   // Ring all-reduce: its scale-up and reduction terms both scale.
   const double P = 2, k = spill_factor(f.scaleup_cache_bytes, B, f.scaleup_spilled_GBps, host_working_set(P, n));
-  EXPECT_DOUBLE_EQ(k, 3.25);
+  EXPECT_DOUBLE_EQ(k, 4);
   expect_close(predict(f, "allreduce", "ring", {2, 2}, n).time_us,
                2 * (P - 1) * a + k * (2 * (P - 1) / P * us(n, B) + (P - 1) / P * us(n, f.reduce_bandwidth_GBps)),
                "ring allreduce");
+  // Its receive slots count too: 4 MiB all-reduce holds 2 x 4 MiB of buffers and 2 x 2 slots of
+  // 256 KiB, 17 MiB: 15/16 stays in cache where the 4 MiB pingpong (16 MiB) stays whole.
+  const double m = 4 * kMiB, ws = host_working_set(P, m) + reduce_slots_working_set(P, P, m);
+  EXPECT_DOUBLE_EQ(ws, 17 * kMiB);
+  const double ks = spill_factor(f.scaleup_cache_bytes, B, f.scaleup_spilled_GBps, ws);
+  EXPECT_DOUBLE_EQ(ks, 15.0 / 16 + 1.0 / 16 * 4);
+  EXPECT_DOUBLE_EQ(reduce_slots_working_set(2, 4, 512 << 10), 2 * 2 * (128 << 10));  // ring blocks below 256 KiB
+  expect_close(predict(f, "allreduce", "ring", {2, 2}, m).time_us,
+               2 * (P - 1) * a + ks * (2 * (P - 1) / P * us(m, B) + (P - 1) / P * us(m, f.reduce_bandwidth_GBps)),
+               "ring allreduce, slots in the working set");
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, m).time_us, a + us(m, B), "pingpong of it in cache");
   // Time stays monotonic across the knee.
   double last = 0;
   for (double b = kMiB; b <= 256 * kMiB; b *= 1.5) {
@@ -1132,24 +1146,28 @@ TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
   f.scaleup_spilled_GBps = B / 2;
   f.scaleup_outer_cache_bytes = 32 * kMiB;
   f.scaleup_outer_spilled_GBps = B / 8;
-  // pingpong on 2 ranks, working set 4 n. 4 MiB: 16 MiB, between the knees: a quarter in cache,
-  // the rest at B/2: n/B (1/4 + 3/4 * 2).
-  expect_close(predict(f, "pingpong", "p2p", {2, 2}, 4 * kMiB).time_us, a + us(4 * kMiB, B) * 1.75, "between");
-  // 32 MiB: 128 MiB; 1/32 in cache, 7/32 between (32 MiB - 4 MiB), 3/4 beyond at B/8:
-  // n/B (1/32 + 7/32 * 2 + 3/4 * 8).
-  const double n = 32 * kMiB, k = 1.0 / 32 + 7.0 / 32 * 2 + 0.75 * 8;
+  // pingpong on 2 ranks, working set 4 n. 1.5 MiB: 6 MiB, half in cache, half at B/2:
+  // n/B (1/2 + 1/2 * 2). 4 MiB: 16 MiB, between the knees and four times the first: all at B/2.
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, 1.5 * kMiB).time_us, a + us(1.5 * kMiB, B) * 1.5, "ramp");
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, 4 * kMiB).time_us, a + us(4 * kMiB, B) * 2, "between");
+  // 32 MiB: 128 MiB; none in cache, 1/4 (up to 32 MiB) at B/2, 3/4 beyond at B/8:
+  // n/B (1/4 * 2 + 3/4 * 8).
+  const double n = 32 * kMiB, k = 0.25 * 2 + 0.75 * 8;
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B) * k, "beyond the outer knee");
   EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 128 * kMiB, 32 * kMiB, 0.25), k);
   // No outer knee: the one-knee factor; up to the outer knee the outer rate changes nothing.
-  EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 128 * kMiB), 1.0 / 32 + 31.0 / 32 * 2);
-  EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 16 * kMiB, 32 * kMiB, 0.25), 1.75);
-  // Reductions slow by the same outer ratio on top of their own spilled rate.
+  EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 128 * kMiB), 2);
+  EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 16 * kMiB, 32 * kMiB, 0.25), 2);
+  // Reductions slow by the same outer ratio on top of their own spilled rate (the all-reduce's
+  // working set holds its receive slots too).
   Fabric own = f;
   own.reduce_spilled_GBps = f.reduce_bandwidth_GBps / 3;
-  const double P = 2, R = f.reduce_bandwidth_GBps, ws = host_working_set(P, n),
+  const double P = 2, R = f.reduce_bandwidth_GBps,
+               ws = host_working_set(P, n) + reduce_slots_working_set(P, P, n),
+               ku = spill_factor(4 * kMiB, B, B / 2, ws, 32 * kMiB, 0.25),
                kr = spill_factor(4 * kMiB, R, R / 3, ws, 32 * kMiB, 0.25);
   expect_close(predict(own, "allreduce", "ring", {2, 2}, n).time_us,
-               2 * (P - 1) * a + k * 2 * (P - 1) / P * us(n, B) + kr * (P - 1) / P * us(n, R), "ring allreduce");
+               2 * (P - 1) * a + ku * 2 * (P - 1) / P * us(n, B) + kr * (P - 1) / P * us(n, R), "ring allreduce");
   // Never faster than with one knee; monotonic in bytes across both knees.
   Fabric one = f;
   one.scaleup_outer_cache_bytes = one.scaleup_outer_spilled_GBps = 0;

@@ -39,12 +39,12 @@ TEST(FitLink, RejectsTooFewPointsAndFlatTimes) {
 }
 
 // A host whose shared-memory rate drops from 10 to 4 GB/s once the working set passes 8 MiB
-// (a grid point: the grid starts at the smallest working set, 256 KiB, in steps of sqrt 2).
+// (a grid point: the grid starts at the smallest working set, 256 KiB, in steps of 2^(1/4)).
 TEST(FitSpill, RecoversTheCacheKnee) {
   const double cache = 8.0 * (1 << 20);
   std::vector<SpillPoint> pts;
   for (double b = 64 << 10; b <= 64.0 * (1 << 20); b *= 2) {
-    const double ws = 4 * b, fits = std::min(1.0, cache / ws);
+    const double ws = 4 * b, fits = fb::model::cached_share(cache, ws);
     pts.push_back({b, ws, 1.5 + b * (fits / 10e3 + (1 - fits) / 4e3)});
   }
   const auto s = fit_spill(pts);
@@ -62,7 +62,7 @@ TEST(FitSpill, RecoversAnOuterKnee) {
   const double cache = 4.0 * (1 << 20), outer = 64.0 * (1 << 20);
   std::vector<SpillPoint> two, one;
   for (double b = 64 << 10; b <= 64.0 * (1 << 20); b *= 2) {
-    const double ws = 4 * b, f1 = std::min(1.0, cache / ws), f2 = std::min(1.0, outer / ws);
+    const double ws = 4 * b, f1 = fb::model::cached_share(cache, ws), f2 = std::min(1.0, outer / ws);
     two.push_back({b, ws, 1.5 + b * (f1 / 10e3 + (f2 - f1) / 4e3 + (1 - f2) / 1e3)});
     one.push_back({b, ws, 1.5 + b * (f1 / 10e3 + (1 - f1) / 4e3)});
   }

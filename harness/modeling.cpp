@@ -346,7 +346,8 @@ bool solve(int n, double m[4][4], double r[4], double x[4]) {
 // The bytes of a point at each rate for knees (cache, outer): in cache, between the knees, beyond
 // the outer knee (outer 0: one knee).
 std::array<double, 3> shares(const SpillPoint& q, double cache, double outer) {
-  const double f1 = model::cached_share(cache, q.working_set), f2 = outer > 0 ? std::min(1.0, outer / q.working_set) : 1;
+  const double f1 = model::cached_share(cache, q.working_set),
+               f2 = outer > 0 ? std::min(1.0, outer / q.working_set) : 1;
   return {q.bytes * f1, q.bytes * (f2 - f1), q.bytes * (1 - f2)};
 }
 

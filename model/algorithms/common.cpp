@@ -355,8 +355,8 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const ch
     // moves at the spilled rate.
     // Reductions over point-to-point also hold their receive slots.
     const bool slots = proto == Proto::none && (op == Op::allreduce || op == Op::reducescatter);
-    const double ws = host_working_set(T.g, bytes) + (slots ? reduce_slots_working_set(T.g, T.p, bytes) : 0), cache = T.f->scaleup_cache_bytes,
-                 spilled = T.f->scaleup_spilled_GBps;
+    const double ws = host_working_set(T.g, bytes) + (slots ? reduce_slots_working_set(T.g, T.p, bytes) : 0),
+                 cache = T.f->scaleup_cache_bytes, spilled = T.f->scaleup_spilled_GBps;
     // Beyond the outer knee every term slows down by the copies' outer / spilled ratio.
     const double outer = T.f->scaleup_outer_cache_bytes,
                  ratio = outer > 0 ? T.f->scaleup_outer_spilled_GBps / spilled : 1;

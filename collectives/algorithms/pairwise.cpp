@@ -1,7 +1,5 @@
-// Pairwise exchange all-to-all: in step s (1..p-1) rank r exchanges blocks with one partner:
-// r xor s when p is a power of two (each step splits the ranks into independent pairs, so a rank
-// that runs late holds up only its partner, not a chain around the ring), else it sends its block
-// for r+s and receives the block from r-s. The copy of the own block overlaps step 1. Any rank
+// Pairwise exchange all-to-all: in step s (1..p-1) rank r sends its block for r+s and receives
+// the block from r-s, one partner at a time; the copy of the own block overlaps step 1. Any rank
 // count; in place goes through scratch.
 #include "collectives/algorithms/common.hpp"
 
@@ -14,8 +12,7 @@ void run(P2P& p2p, const AlgoCall& c) {
   const int p = p2p.size(), r = p2p.rank();
   const void* send = alltoall_start(c, p);
   for (int s = 1; s < p; ++s) {
-    const bool pow2 = (p & (p - 1)) == 0;
-    const int dst = pow2 ? r ^ s : mod(r + s, p), src = pow2 ? r ^ s : mod(r - s, p);
+    const int dst = mod(r + s, p), src = mod(r - s, p);
     post_recv(p2p, at(c.recv, src * block, es), block, src, es, ch);
     post_send(p2p, at(send, dst * block, es), block, dst, es, ch);
     if (s == 1) alltoall_own_block(c, send, r);

@@ -131,7 +131,7 @@
 //                        rings allreduce n/g, intra-domain ring allgather (the two-level form
 //                        2(g-1)a1 + 2(m-1)a2 + 2(g-1)/g n/B1 + 2(m-1)/(m g) n/B2); allgather:
 //                        inter-domain rings of n/p blocks, then an intra-domain ring of n/g blocks.
-//    pairwise            alltoall in p-1 xor steps of n/p (closed form per tier, see dense).
+//    pairwise            alltoall in p-1 shift steps of n/p (step s: r sends to r+s; closed form per tier).
 //    bruck               alltoall: ceil(log2 p) shift steps of the blocks whose index has bit k
 //                        set, plus rotations and packing through memory; allgather:
 //                        ceil(log2 p) shift steps of min(2^k, p - 2^k) blocks and a final rotation.

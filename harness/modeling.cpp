@@ -445,21 +445,41 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fix
   return best;
 }
 
-std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
-                                   double latency_us, double clean_GBps, double cache_bytes) {
+namespace {
+
+// A relay's round trip is one clean leg (the mean pingpong one-way time at its size) and one
+// forwarded leg: per relay row with a pingpong row of its size whose working set `keep` accepts,
+// (the row, the clean leg, the forwarded leg), in microseconds.
+struct RelayLeg {
+  SpillPoint row;
+  double clean_us, forwarded_us;
+};
+template <class Keep>
+std::vector<RelayLeg> relay_legs(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
+                                 Keep keep) {
   std::map<double, std::vector<double>> pp;  // bytes -> pingpong times
   for (const auto& q : pingpong) pp[q.bytes].push_back(q.time_us);
-  std::vector<std::pair<double, double>> legs;  // (bytes, forwarded leg us)
-  std::vector<std::pair<double, double>> xfer;  // (clean transfer us, forwarded transfer us)
+  std::vector<RelayLeg> out;
   for (const auto& q : relay) {
     const auto it = pp.find(q.bytes);
-    if (it == pp.end() || (cache_bytes > 0 && q.working_set > cache_bytes)) continue;
+    if (it == pp.end() || !keep(q.working_set)) continue;
     double clean = 0;
     for (double t : it->second) clean += t / static_cast<double>(it->second.size());
-    const double leg = 2 * q.time_us - clean;
-    if (clean - latency_us < latency_us || !(leg - latency_us > 0)) continue;
-    legs.emplace_back(q.bytes, leg);
-    xfer.emplace_back(clean - latency_us, leg - latency_us);
+    out.push_back({q, clean, 2 * q.time_us - clean});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
+                                   double latency_us, double clean_GBps, double cache_bytes) {
+  std::vector<std::pair<double, double>> legs;  // (bytes, forwarded leg us)
+  std::vector<std::pair<double, double>> xfer;  // (clean transfer us, forwarded transfer us)
+  for (const auto& l : relay_legs(relay, pingpong, [&](double ws) { return !(cache_bytes > 0) || ws <= cache_bytes; })) {
+    if (l.clean_us - latency_us < latency_us || !(l.forwarded_us - latency_us > 0)) continue;
+    legs.emplace_back(l.row.bytes, l.forwarded_us);
+    xfer.emplace_back(l.clean_us - latency_us, l.forwarded_us - latency_us);
   }
   if (legs.size() < 2 || !(clean_GBps > 0)) return std::nullopt;
   // forwarded = overhead + slowdown x clean, weighted (1/forwarded^2) least squares; without a
@@ -479,6 +499,29 @@ std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const s
   fit.points = static_cast<int>(legs.size());
   fit.latency_us = latency_us + overhead;
   fit.bandwidth_GBps = clean_GBps / slow;
+  score(fit, legs);
+  return fit;
+}
+
+std::optional<LinkFit> fit_forward_spilled(const std::vector<SpillPoint>& relay,
+                                           const std::vector<SpillPoint>& pingpong, double latency_us,
+                                           double cache_bytes, double outer_bytes) {
+  if (!(cache_bytes > 0)) return std::nullopt;
+  std::vector<std::pair<double, double>> legs;  // (bytes, forwarded leg us)
+  double sxy = 0, sxx = 0;
+  for (const auto& l : relay_legs(relay, pingpong, [&](double ws) {
+         return model::cached_share(cache_bytes, ws) == 0 && (!(outer_bytes > 0) || ws <= outer_bytes);
+       })) {
+    const double y = l.forwarded_us - latency_us, w = 1 / (l.forwarded_us * l.forwarded_us);
+    if (!(y > 0)) continue;
+    legs.emplace_back(l.row.bytes, l.forwarded_us);
+    sxy += w * l.row.bytes * y, sxx += w * l.row.bytes * l.row.bytes;
+  }
+  if (legs.size() < 2 || !(sxy > 0)) return std::nullopt;
+  LinkFit fit;
+  fit.points = static_cast<int>(legs.size());
+  fit.latency_us = latency_us;
+  fit.bandwidth_GBps = sxx / sxy / 1e3;  // bytes per us / 1e3 = GB/s
   score(fit, legs);
   return fit;
 }
@@ -657,6 +700,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
   model::Fabric f = load_fabric_for_cli(o.base.empty() ? "localhost" : o.base, o.sets);
   std::vector<std::pair<std::string, std::string>> notes;
   std::vector<LinkFit> fits;
+  std::optional<LinkFit> fwd_spilled;  // scale_up.forward_spilled_bandwidth_GBps, when fitted
   if (!up.empty()) {
     // On a host, a rate that drops once the ranks' buffers outgrow the CPU caches is fitted as
     // such (fit_spill) when that halves the error of one straight line. Where that knee lies
@@ -708,6 +752,19 @@ int run_calibrate_command(const CalibrateOptions& o) {
         if (slower) notes.emplace_back("scale_up.forward_bandwidth_GBps", fwd_why);
         if (f.scaleup_forward_overhead_us > 0) notes.emplace_back("scale_up.forward_overhead_us", fwd_why);
         fits.push_back(*fwd);
+      }
+      // Beyond the cache forwarded data has been written back; whether it still moves slower
+      // than clean data there, the relay rows beyond twice the cache say.
+      if (auto fs = fit_forward_spilled(relay, up_ws, fit.latency_us + f.scaleup_forward_overhead_us,
+                                        f.scaleup_cache_bytes, f.scaleup_outer_cache_bytes);
+          fs && fs->bandwidth_GBps < 0.97 * f.scaleup_spilled_GBps) {
+        fwd_spilled = fs;
+        f.scaleup_forward_spilled_GBps = fs->bandwidth_GBps;
+        notes.emplace_back("scale_up.forward_spilled_bandwidth_GBps",
+                           fmt::format("calibrate: {} one-host relay rows beyond twice the cache, each less the "
+                                       "pingpong one-way time at its size (max err {:.1f}%): forwarded data that "
+                                       "has left the cache",
+                                       fs->points, fs->max_err_pct));
       }
     }
     // Shared memory is a copy through the host's memory system: k copies at once share it. The
@@ -807,6 +864,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
     if (tier == FitTier::scale_up) {
       f.scaleup_cache_bytes = f.scaleup_spilled_GBps = f.scaleup_outer_cache_bytes = f.scaleup_outer_spilled_GBps = 0;
       f.scaleup_forward_GBps = f.scaleup_forward_overhead_us = f.scaleup_exchange_latency_us = 0;
+      f.scaleup_forward_spilled_GBps = 0;
       f.scaleup_aggregate_GBps = 0;
       f.memory_spilled_GBps = f.reduce_spilled_GBps = 0;
     } else if (!f.has_scaleout()) {
@@ -862,6 +920,9 @@ int run_calibrate_command(const CalibrateOptions& o) {
   if (f.scaleup_cache_bytes > 0)
     std::cout << fmt::format("scale-up beyond the cache: {:.3f} GB/s once the host's working set exceeds {:.1f} MiB\n",
                              f.scaleup_spilled_GBps, f.scaleup_cache_bytes / (1 << 20));
+  if (fwd_spilled)
+    std::cout << fmt::format("scale-up forwarded beyond the cache: {:.3f} GB/s ({} relay rows, max err {:.1f}%)\n",
+                             fwd_spilled->bandwidth_GBps, fwd_spilled->points, fwd_spilled->max_err_pct);
   if (f.scaleup_outer_cache_bytes > 0)
     std::cout << fmt::format("scale-up beyond the outer knee: {:.3f} GB/s once it exceeds {:.1f} MiB\n",
                              f.scaleup_outer_spilled_GBps, f.scaleup_outer_cache_bytes / (1 << 20));

@@ -111,6 +111,14 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points, double 
 // latency + bytes / rate with the forwarded legs.
 std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
                                    double latency_us, double clean_GBps, double cache_bytes = 0);
+// The forwarded rate beyond the cache (Fabric::scaleup_forward_spilled_GBps): relay rows whose
+// working set the cache keeps none of (model::cached_share 0) and, with an outer knee, that do not
+// pass it; each forwarded leg (2 relay - mean pingpong at its size) less `latency_us` (the
+// forwarded latency: scale-up latency + forward overhead) is bytes / rate, fitted through the
+// origin weighted 1/leg^2. nullopt without a cache, or with fewer than 2 such sizes.
+std::optional<LinkFit> fit_forward_spilled(const std::vector<SpillPoint>& relay,
+                                           const std::vector<SpillPoint>& pingpong, double latency_us,
+                                           double cache_bytes, double outer_bytes);
 
 // The tier a fit from collective rows sets.
 enum class FitTier { scale_up, scale_out };

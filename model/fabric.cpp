@@ -57,6 +57,7 @@ const std::vector<Key> kScaleUpKeys{
     {"outer_cache_bytes", Type::Number, false},
     {"outer_spilled_bandwidth_GBps", Type::Number, false},
     {"forward_bandwidth_GBps", Type::Number, false},
+    {"forward_spilled_bandwidth_GBps", Type::Number, false},
     {"forward_overhead_us", Type::Number, false},
     {"exchange_latency_us", Type::Number, false},
     {"in_switch_reduction", Type::Bool, false},
@@ -473,6 +474,12 @@ void check_fabric(const Fabric& f, const Locator& at) {
   non_negative("scale_up.exchange_latency_us", f.scaleup_exchange_latency_us);
   if (f.scaleup_forward_GBps > f.scaleup_bandwidth_GBps)
     bad("scale_up.forward_bandwidth_GBps", "must not exceed scale_up.bandwidth_GBps (forwarding is never faster)");
+  non_negative("scale_up.forward_spilled_bandwidth_GBps", f.scaleup_forward_spilled_GBps);
+  if (f.scaleup_forward_spilled_GBps > 0 && !(f.scaleup_cache_bytes > 0))
+    bad("scale_up.forward_spilled_bandwidth_GBps", "needs scale_up.cache_bytes (it is the rate beyond the cache)");
+  if (f.scaleup_forward_spilled_GBps > f.scaleup_spilled_GBps)
+    bad("scale_up.forward_spilled_bandwidth_GBps",
+        "must not exceed scale_up.spilled_bandwidth_GBps (forwarding is never faster)");
   fraction("protocols.ll", f.protocols.ll);
   fraction("protocols.ll128", f.protocols.ll128);
   fraction("protocols.simple", f.protocols.simple);
@@ -542,6 +549,7 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
   f.scaleup_outer_cache_bytes = number(su, "outer_cache_bytes", 0);
   f.scaleup_outer_spilled_GBps = number(su, "outer_spilled_bandwidth_GBps", 0);
   f.scaleup_forward_GBps = number(su, "forward_bandwidth_GBps", 0);
+  f.scaleup_forward_spilled_GBps = number(su, "forward_spilled_bandwidth_GBps", 0);
   f.scaleup_forward_overhead_us = number(su, "forward_overhead_us", 0);
   f.scaleup_exchange_latency_us = number(su, "exchange_latency_us", 0);
   f.in_switch_reduction = boolean(su, "in_switch_reduction", false);
@@ -699,6 +707,9 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
   }
   if (f.scaleup_forward_GBps > 0)
     line("  ", "forward_bandwidth_GBps", "scale_up.forward_bandwidth_GBps", format_number(f.scaleup_forward_GBps));
+  if (f.scaleup_forward_spilled_GBps > 0)
+    line("  ", "forward_spilled_bandwidth_GBps", "scale_up.forward_spilled_bandwidth_GBps",
+         format_number(f.scaleup_forward_spilled_GBps));
   if (f.scaleup_forward_overhead_us > 0)
     line("  ", "forward_overhead_us", "scale_up.forward_overhead_us", format_number(f.scaleup_forward_overhead_us));
   if (f.scaleup_exchange_latency_us > 0)

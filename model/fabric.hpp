@@ -64,6 +64,10 @@ struct Fabric {
   // forwarding what it received or reduced): the peer's single-copy read of lines dirty in the
   // sender's cache. 0: as scaleup_bandwidth_GBps. `calibrate` fits it from relay rows.
   double scaleup_forward_GBps = 0;
+  // Hosts: the rate of forwarded data beyond the cache (with scaleup_cache_bytes): the share of
+  // the working set that has left the cache, where the sender wrote it back. 0: as
+  // scaleup_spilled_GBps. `calibrate` fits it from relay rows beyond twice the cache.
+  double scaleup_forward_spilled_GBps = 0;
   // Hosts: what a forwarded transfer costs on top of its step's latency, whatever its size (the
   // intercept of the relay legs' fit). 0: nothing. `calibrate` fits it with the forward rate.
   double scaleup_forward_overhead_us = 0;

@@ -368,9 +368,10 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const ch
     c.v[kMemory] *= Ms > 0 && M > 0 ? spill_factor(cache, M, Ms, ws, outer, ratio) : k;
     c.v[kReduction] *= Rs > 0 && R > 0 ? spill_factor(cache, R, Rs, ws, outer, ratio) : k;
     c.v[kScaleUp] *= spill_factor(cache, std::max(T.bu, spilled), spilled, ws, outer, ratio);
-    // Forwarded data is slower only while it sits dirty in the sender's cache; the share beyond
-    // the cache moves at the spilled rate like any other.
-    c.v[kForward] *= spill_factor(cache, T.bu / T.fwd, spilled, ws, outer, ratio);
+    // Forwarded data in cache sits dirty in the sender's cache; the share beyond the cache moves
+    // at the forwarded spilled rate (the spilled rate without one).
+    const double Fs = T.f->scaleup_forward_spilled_GBps > 0 ? T.f->scaleup_forward_spilled_GBps : spilled;
+    c.v[kForward] *= spill_factor(cache, T.bu / T.fwd, Fs, ws, outer, ratio);
   }
   c.v[kScaleUp] += c.v[kForward];
   c.v[kForward] = 0;

@@ -107,7 +107,8 @@
 //    f = 1 up to the cache, 2 - W / cache beyond it, 0 from twice the cache (cached_share),
 //    scale-up time x (f + (1 - f) Bu' / Bs) with Bu' the concurrent copies' rate T.bu and Bs the
 //    spilled rate (beyond the cache every copy gets Bs, whatever it got in cache), forwarded time
-//    x (f + (1 - f) (Bu' / fwd) / Bs), memory and reduction x (f + (1 - f) M / Ms) and
+//    x (f + (1 - f) (Bu' / fwd) / Fs) with Fs = scale_up.forward_spilled_bandwidth_GBps (Bs
+//    without it), memory and reduction x (f + (1 - f) M / Ms) and
 //    (f + (1 - f) R / Rs) with their spilled rates (endpoint.*_spilled_bandwidth_GBps), or
 //    x (f + (1 - f) Bu / Bs) without them. An outer knee (scale_up.outer_cache_bytes, g =
 //    min(1, outer / W)) adds (1 - g) x (the term's spilled slowdown) x (Bs / Bo - 1) to each

@@ -1016,6 +1016,42 @@ TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
   EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
 }
 
+// scale_up.forward_spilled_bandwidth_GBps: the forwarded share of a working set beyond the cache
+// moves at it; clean transfers keep the spilled rate.
+TEST(Forwarding, BeyondTheCacheForwardedDataMovesAtItsSpilledRate) {
+  Fabric f = host_fabric();
+  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps, Bs = B / 4, Fs = B / 8,
+               R = f.reduce_bandwidth_GBps;
+  f.scaleup_forward_GBps = B / 3;
+  f.scaleup_cache_bytes = kMiB;
+  f.scaleup_spilled_GBps = Bs;
+  f.scaleup_forward_spilled_GBps = Fs;
+  // 64 MiB on 2 ranks: working set 256 MiB, none of it cached.
+  const double big = 64 * kMiB;
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, big).time_us, a + us(big, Bs), "pingpong");
+  expect_close(predict(f, "relay", "p2p", {2, 2}, big).time_us, a + (us(big, Bs) + us(big, Fs)) / 2, "relay");
+  // Ring all-reduce: the all-gather hop forwards the reduced block; reductions run at the
+  // reduction rate slowed as the copies (no reduce_spilled rate given).
+  expect_close(predict(f, "allreduce", "ring", {2, 2}, big).time_us,
+               2 * a + us(big / 2, Bs) + us(big / 2, Fs) + 4 * us(big / 2, R), "ring allreduce");
+  // Pairwise all-to-all forwards nothing: unchanged.
+  Fabric plain = f;
+  plain.scaleup_forward_spilled_GBps = 0;
+  expect_close(predict(f, "alltoall", "pairwise", {2, 2}, big).time_us,
+               predict(plain, "alltoall", "pairwise", {2, 2}, big).time_us, "pairwise");
+  // In cache it changes nothing.
+  expect_close(predict(f, "relay", "p2p", {2, 2}, 64 << 10).time_us,
+               predict(plain, "relay", "p2p", {2, 2}, 64 << 10).time_us, "relay in cache");
+  // YAML round trip; not negative, not faster than the clean spilled rate, only with a cache.
+  expect_round_trip_and_non_negative(f, &Fabric::scaleup_forward_spilled_GBps);
+  Fabric fast = f;
+  fast.scaleup_forward_spilled_GBps = 2 * Bs;
+  EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
+  Fabric no_cache = host_fabric();
+  no_cache.scaleup_forward_spilled_GBps = Fs;
+  EXPECT_THROW(validate_fabric(no_cache), std::invalid_argument);
+}
+
 // scale_up.forward_overhead_us: every forwarded scale-up transfer pays it once, whatever its size;
 // clean ones do not.
 TEST(Forwarding, ForwardedTransfersPayTheOverhead) {

@@ -96,6 +96,34 @@ TEST(FitSpill, AStraightLineNeedsNoCacheTerm) {
 }
 
 // relay = one clean leg (pingpong's one-way time) and one forwarded leg, averaged.
+// Beyond twice the cache (none of the working set cached) and up to the outer knee, the forwarded
+// legs less the forwarded latency give the forwarded spilled rate.
+TEST(FitForward, RecoversTheForwardedRateBeyondTheCache) {
+  const double a = 2, afw = 3, Bs = 8, Fs = 6, cache = 4.0 * (1 << 20), outer = 64.0 * (1 << 20);
+  std::vector<SpillPoint> pp, relay;
+  for (double b = 64 << 10; b <= 64.0 * (1 << 20); b *= 2) {
+    // In cache, and beyond the outer knee, the legs are something else: those sizes must not count.
+    const double ws = 4 * b, odd = ws < 2 * cache || ws > outer ? 5 : 1;
+    const double clean = a + b / (Bs * 1e3), fwd = a + afw + odd * b / (Fs * 1e3);
+    pp.push_back({b, ws, clean});
+    relay.push_back({b, ws, (clean + fwd) / 2});
+  }
+  // Working sets 8 to 64 MiB: 2, 4, 8 and 16 MiB.
+  const auto f = fit_forward_spilled(relay, pp, a + afw, cache, outer);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->points, 4);
+  EXPECT_NEAR(f->bandwidth_GBps, Fs, 1e-9);
+  EXPECT_NEAR(f->max_err_pct, 0, 1e-9);
+  // Without an outer knee every size beyond twice the cache counts (and the odd ones spoil it).
+  const auto all = fit_forward_spilled(relay, pp, a + afw, cache, 0);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->points, 6);
+  EXPECT_GT(all->max_err_pct, 1);
+  // No cache, or fewer than 2 sizes: no fit.
+  EXPECT_FALSE(fit_forward_spilled(relay, pp, a + afw, 0, 0).has_value());
+  EXPECT_FALSE(fit_forward_spilled(relay, pp, a + afw, cache, 12.0 * (1 << 20)).has_value());
+}
+
 TEST(FitForward, RecoversTheForwardRateFromRelayLessPingpong) {
   const double a = 2, B = 10, Bf = 4, cache = 8.0 * (1 << 20);
   std::vector<SpillPoint> pp, relay;

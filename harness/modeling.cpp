@@ -275,6 +275,21 @@ void score(LinkFit& fit, const std::vector<std::pair<double, double>>& pts) {
   fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
 }
 
+// Weighted least squares for y = a + b x: the sums, the line through them, and the slope of the
+// line through the origin.
+struct LineSums {
+  double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  void add(double x, double y, double w) { sw += w, sx += w * x, sy += w * y, sxx += w * x * x, sxy += w * x * y; }
+  // (a, b); (0, 0) when the xs do not spread.
+  std::pair<double, double> line() const {
+    const double det = sw * sxx - sx * sx;
+    if (!(det > 0)) return {0, 0};
+    const double b = (sw * sxy - sx * sy) / det;
+    return {(sy - b * sx) / sw, b};
+  }
+  double origin_slope() const { return sxy / sxx; }
+};
+
 }  // namespace
 
 LinkFit fit_link(const std::vector<std::pair<double, double>>& pts) {
@@ -282,26 +297,14 @@ LinkFit fit_link(const std::vector<std::pair<double, double>>& pts) {
   fit.points = static_cast<int>(pts.size());
   if (pts.size() < 2) throw UsageError("calibrate: need at least 2 sizes to fit a latency and a bandwidth");
   // Weighted least squares for t = a + b x with weights 1/t^2.
-  double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (auto [x, t] : pts) {
-    const double w = 1.0 / (t * t);
-    sw += w;
-    sx += w * x;
-    sy += w * t;
-    sxx += w * x * x;
-    sxy += w * x * t;
-  }
-  const double det = sw * sxx - sx * sx;
-  double a = 0, b = 0;
-  if (det > 0) {
-    b = (sw * sxy - sx * sy) / det;
-    a = (sy - b * sx) / sw;
-  }
+  LineSums s;
+  for (auto [x, t] : pts) s.add(x, t, 1.0 / (t * t));
+  auto [a, b] = s.line();
   if (!(b > 0)) throw UsageError("calibrate: the times do not grow with size; sweep a wider size range (-e 64M)");
   if (a < 0) {
     // A negative intercept is noise at the small end: refit the slope through the origin.
     a = 0;
-    b = sxy / sxx;
+    b = s.origin_slope();
   }
   fit.latency_us = a;
   fit.bandwidth_GBps = 1.0 / (b * 1e3);
@@ -484,16 +487,13 @@ std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const s
   if (legs.size() < 2 || !(clean_GBps > 0)) return std::nullopt;
   // forwarded = overhead + slowdown x clean, weighted (1/forwarded^2) least squares; without a
   // negative overhead or a slowdown below 1 (then the other is fitted alone).
-  double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (const auto& [x, y] : xfer) {
-    const double w = 1 / (y * y);
-    sw += w, sx += w * x, sy += w * y, sxx += w * x * x, sxy += w * x * y;
-  }
-  const double det = sw * sxx - sx * sx;
-  double slow = det > 0 ? (sw * sxy - sx * sy) / det : 0, overhead = det > 0 ? (sxx * sy - sx * sxy) / det : -1;
+  LineSums s;
+  for (const auto& [x, y] : xfer) s.add(x, y, 1 / (y * y));
+  auto [overhead, slow] = s.line();
+  if (slow == 0) overhead = -1;  // singular: fall back as below
   if (overhead < 0 || slow < 1) {
-    overhead = 0, slow = sxy / sxx;
-    if (slow < 1) slow = 1, overhead = std::max(0.0, (sy - sx) / sw);
+    overhead = 0, slow = s.origin_slope();
+    if (slow < 1) slow = 1, overhead = std::max(0.0, (s.sy - s.sx) / s.sw);
   }
   LinkFit fit;
   fit.points = static_cast<int>(legs.size());
@@ -508,20 +508,20 @@ std::optional<LinkFit> fit_forward_spilled(const std::vector<SpillPoint>& relay,
                                            double cache_bytes, double outer_bytes) {
   if (!(cache_bytes > 0)) return std::nullopt;
   std::vector<std::pair<double, double>> legs;  // (bytes, forwarded leg us)
-  double sxy = 0, sxx = 0;
+  LineSums s;
   for (const auto& l : relay_legs(relay, pingpong, [&](double ws) {
          return model::cached_share(cache_bytes, ws) == 0 && (!(outer_bytes > 0) || ws <= outer_bytes);
        })) {
     const double y = l.forwarded_us - latency_us, w = 1 / (l.forwarded_us * l.forwarded_us);
     if (!(y > 0)) continue;
     legs.emplace_back(l.row.bytes, l.forwarded_us);
-    sxy += w * l.row.bytes * y, sxx += w * l.row.bytes * l.row.bytes;
+    s.add(l.row.bytes, y, w);
   }
-  if (legs.size() < 2 || !(sxy > 0)) return std::nullopt;
+  if (legs.size() < 2 || !(s.sxy > 0)) return std::nullopt;
   LinkFit fit;
   fit.points = static_cast<int>(legs.size());
   fit.latency_us = latency_us;
-  fit.bandwidth_GBps = sxx / sxy / 1e3;  // bytes per us / 1e3 = GB/s
+  fit.bandwidth_GBps = 1 / (s.origin_slope() * 1e3);  // us per byte -> GB/s
   score(fit, legs);
   return fit;
 }

@@ -346,22 +346,31 @@ bool solve(int n, double m[4][4], double r[4], double x[4]) {
   return true;
 }
 
+}  // namespace
+
+double outer_ws(const SpillPoint& q, double eviction_GBps) {
+  return model::outer_working_set(q.working_set, eviction_GBps, q.reuse_us);
+}
+
+namespace {
+
 // The bytes of a point at each rate for knees (cache, outer): in cache, between the knees, beyond
 // the outer knee (outer 0: one knee).
-std::array<double, 3> shares(const SpillPoint& q, double cache, double outer) {
+std::array<double, 3> shares(const SpillPoint& q, double cache, double outer, double eviction) {
   const double f1 = model::cached_share(cache, q.working_set),
-               f2 = outer > 0 ? std::min(1.0, outer / q.working_set) : 1;
+               f2 = outer > 0 ? std::max(f1, model::cached_share(outer, outer_ws(q, eviction))) : 1;
   return {q.bytes * f1, q.bytes * (f2 - f1), q.bytes * (1 - f2)};
 }
 
 // Weighted (1/t^2) least squares for t = a + x1 u + x2 v (+ x3 w): the bytes at each rate from
 // shares(), u, v, w the inverse rates, each at least 10% slower than the one before. nullopt when
 // singular or out of those bounds.
-std::optional<SpillFit> fit_knees(const std::vector<SpillPoint>& pts, double cache, double outer, double& sse) {
+std::optional<SpillFit> fit_knees(const std::vector<SpillPoint>& pts, double cache, double outer,
+                                  double eviction, double& sse) {
   const int n = outer > 0 ? 4 : 3;
   double m[4][4] = {}, r[4] = {}, x[4] = {};
   for (const auto& q : pts) {
-    const auto sh = shares(q, cache, outer);
+    const auto sh = shares(q, cache, outer, eviction);
     const double row[4] = {1, sh[0], sh[1], sh[2]}, w = 1 / (q.time_us * q.time_us);
     for (int i = 0; i < n; ++i) {
       r[i] += w * row[i] * q.time_us;
@@ -371,11 +380,12 @@ std::optional<SpillFit> fit_knees(const std::vector<SpillPoint>& pts, double cac
   if (!solve(n, m, r, x) || x[0] < 0 || !(x[1] > 0) || !(x[2] > 1.1 * x[1]) || (n == 4 && !(x[3] > 1.1 * x[2])))
     return std::nullopt;
   auto predict = [&](const SpillPoint& q) {
-    const auto sh = shares(q, cache, outer);
+    const auto sh = shares(q, cache, outer, eviction);
     return x[0] + sh[0] * x[1] + sh[1] * x[2] + sh[2] * x[3];
   };
   sse = relative_sse(pts, predict);
   SpillFit s;
+  s.sse = sse;
   s.link.points = static_cast<int>(pts.size());
   s.link.latency_us = x[0];
   s.link.bandwidth_GBps = 1 / (x[1] * 1e3);
@@ -384,6 +394,7 @@ std::optional<SpillFit> fit_knees(const std::vector<SpillPoint>& pts, double cac
   if (n == 4) {
     s.outer_cache_bytes = outer;
     s.outer_spilled_GBps = 1 / (x[3] * 1e3);
+    s.outer_eviction_GBps = eviction;
   }
   for (const auto& q : pts)
     s.link.max_err_pct = std::max(s.link.max_err_pct, 100 * std::abs(predict(q) - q.time_us) / q.time_us);
@@ -394,7 +405,8 @@ std::optional<SpillFit> fit_knees(const std::vector<SpillPoint>& pts, double cac
 
 }  // namespace
 
-std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fixed_cache, double fixed_outer) {
+std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fixed_cache, double fixed_outer,
+                                  double eviction) {
   if (pts.size() < 4) return std::nullopt;
   std::vector<std::pair<double, double>> plain;
   double lo = std::numeric_limits<double>::infinity(), hi = 0;
@@ -418,17 +430,18 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fix
   std::vector<double> grid;
   for (double c = lo; c < hi; c *= std::pow(2.0, 0.25)) grid.push_back(c);
   const std::vector<double> caches = fixed_cache > 0 ? std::vector<double>{fixed_cache} : grid;
-  auto count = [&](double from, double to) {
+  auto count = [&](double from, double to, bool outer) {
     return std::count_if(pts.begin(), pts.end(), [&](const SpillPoint& q) {
-      return q.working_set > from && (to <= 0 || q.working_set <= to);
+      const double ws = outer ? outer_ws(q, eviction) : q.working_set;
+      return ws > from && (to <= 0 || ws <= to);
     });
   };
   std::optional<SpillFit> one, two;
   double one_sse = 0, two_sse = 0;
   for (const double cache : caches) {
-    if (count(0, cache) < 2 || count(cache, 0) < 2) continue;
+    if (count(0, cache, false) < 2 || count(cache, 0, false) < 2) continue;
     double sse = 0;
-    if (auto s = fit_knees(pts, cache, 0, sse); s && (!one || sse < one_sse)) one = s, one_sse = sse;
+    if (auto s = fit_knees(pts, cache, 0, 0, sse); s && (!one || sse < one_sse)) one = s, one_sse = sse;
     std::vector<double> outers;
     if (fixed_outer > 0)
       outers.push_back(fixed_outer);
@@ -436,8 +449,9 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fix
       for (const double c : grid)
         if (c > cache) outers.push_back(c);
     for (const double outer : outers) {
-      if (count(cache, outer) < 2 || count(outer, 0) < 2) continue;
-      if (auto s = fit_knees(pts, cache, outer, sse); s && (!two || sse < two_sse)) two = s, two_sse = sse;
+      if (count(cache, outer, true) < 2 || count(outer, 0, true) < 2) continue;
+      if (auto s = fit_knees(pts, cache, outer, eviction, sse); s && (!two || sse < two_sse))
+        two = s, two_sse = sse;
     }
   }
   const double gain = fixed_cache > 0 ? 1.0 : 0.5;
@@ -446,6 +460,34 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fix
   if (one && one_sse < gain * best_sse) best = one, best_sse = one_sse;
   if (two && two_sse < (fixed_outer > 0 ? 1.0 : 0.5) * best_sse) best = two;
   return best;
+}
+
+EvictionFit fit_eviction(const std::vector<SpillPoint>& concurrent, const std::vector<SpillPoint>& single) {
+  struct Try {
+    std::optional<SpillFit> spill;
+    double sse = -1;  // -1: the fits are not both there
+  };
+  auto attempt = [&](double X) {
+    Try t;
+    const std::optional<SpillFit> knee = concurrent.empty() ? std::nullopt : fit_spill(concurrent, 0, 0, X);
+    t.spill =
+        knee ? fit_spill(single, knee->cache_bytes, knee->outer_cache_bytes, X) : fit_spill(single, 0, 0, X);
+    if (knee && t.spill) t.sse = knee->sse + t.spill->sse;
+    if (X > 0 && !(knee && knee->outer_cache_bytes > 0 && t.spill && t.spill->outer_cache_bytes > 0))
+      t.sse = -1;
+    return t;
+  };
+  const Try none = attempt(0);
+  EvictionFit out;
+  out.spill = none.spill;
+  if (none.spill) out.spill->outer_eviction_GBps = 0;
+  out.sse = out.sse_without = none.sse;
+  if (none.sse < 0) return out;
+  for (int k = -2; k <= 16; ++k) {
+    const Try t = attempt(std::pow(2.0, k / 2.0));
+    if (t.sse >= 0 && t.sse <= 0.75 * none.sse && t.sse < out.sse) out.spill = t.spill, out.sse = t.sse;
+  }
+  return out;
 }
 
 namespace {
@@ -465,7 +507,7 @@ std::vector<RelayLeg> relay_legs(const std::vector<SpillPoint>& relay, const std
   std::vector<RelayLeg> out;
   for (const auto& q : relay) {
     const auto it = pp.find(q.bytes);
-    if (it == pp.end() || !keep(q.working_set)) continue;
+    if (it == pp.end() || !keep(q)) continue;
     double clean = 0;
     for (double t : it->second) clean += t / static_cast<double>(it->second.size());
     out.push_back({q, clean, 2 * q.time_us - clean});
@@ -479,7 +521,9 @@ std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const s
                                    double latency_us, double clean_GBps, double cache_bytes) {
   std::vector<std::pair<double, double>> legs;  // (bytes, forwarded leg us)
   std::vector<std::pair<double, double>> xfer;  // (clean transfer us, forwarded transfer us)
-  for (const auto& l : relay_legs(relay, pingpong, [&](double ws) { return !(cache_bytes > 0) || ws <= cache_bytes; })) {
+  for (const auto& l : relay_legs(relay, pingpong, [&](const SpillPoint& q) {
+         return !(cache_bytes > 0) || q.working_set <= cache_bytes;
+       })) {
     if (l.clean_us - latency_us < latency_us || !(l.forwarded_us - latency_us > 0)) continue;
     legs.emplace_back(l.row.bytes, l.forwarded_us);
     xfer.emplace_back(l.clean_us - latency_us, l.forwarded_us - latency_us);
@@ -505,12 +549,13 @@ std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const s
 
 std::optional<LinkFit> fit_forward_spilled(const std::vector<SpillPoint>& relay,
                                            const std::vector<SpillPoint>& pingpong, double latency_us,
-                                           double cache_bytes, double outer_bytes) {
+                                           double cache_bytes, double outer_bytes, double eviction) {
   if (!(cache_bytes > 0)) return std::nullopt;
   std::vector<std::pair<double, double>> legs;  // (bytes, forwarded leg us)
   LineSums s;
-  for (const auto& l : relay_legs(relay, pingpong, [&](double ws) {
-         return model::cached_share(cache_bytes, ws) == 0 && (!(outer_bytes > 0) || ws <= outer_bytes);
+  for (const auto& l : relay_legs(relay, pingpong, [&](const SpillPoint& q) {
+         return model::cached_share(cache_bytes, q.working_set) == 0 &&
+                (!(outer_bytes > 0) || outer_ws(q, eviction) <= outer_bytes);
        })) {
     const double y = l.forwarded_us - latency_us, w = 1 / (l.forwarded_us * l.forwarded_us);
     if (!(y > 0)) continue;
@@ -668,14 +713,16 @@ int run_calibrate_command(const CalibrateOptions& o) {
         if (pairs > 0)
           concurrent[2 * pairs].push_back(
               {static_cast<double>(r.bytes),
-               model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)), r.time_us});
+               model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
+               r.time_us, r.time_us});
         ++used;
         continue;
       }
       if (r.op == "relay" && r.nnodes == 1 && r.nranks >= 2) {
-        relay.push_back({static_cast<double>(r.bytes),
-                         model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
-                         r.time_us});
+        relay.push_back(
+            {static_cast<double>(r.bytes),
+             model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
+             r.time_us, 2 * r.time_us});
         ++used;
         continue;
       }
@@ -687,9 +734,10 @@ int run_calibrate_command(const CalibrateOptions& o) {
       if (r.op != "pingpong") continue;
       (r.nnodes > 1 ? out : up).emplace_back(static_cast<double>(r.bytes), r.time_us);
       if (r.nnodes == 1)
-        up_ws.push_back({static_cast<double>(r.bytes),
-                         model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
-                         r.time_us});
+        up_ws.push_back(
+            {static_cast<double>(r.bytes),
+             model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
+             r.time_us, 2 * r.time_us});
       ++used;
     }
     sources += (sources.empty() ? "" : ", ") + fs::path(in).filename().string() + fmt::format(" ({} rows)", used);
@@ -701,6 +749,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
   std::vector<std::pair<std::string, std::string>> notes;
   std::vector<LinkFit> fits;
   std::optional<LinkFit> fwd_spilled;  // scale_up.forward_spilled_bandwidth_GBps, when fitted
+  EvictionFit eviction;                // scale_up.outer_eviction_GBps, when fitted
   if (!up.empty()) {
     // On a host, a rate that drops once the ranks' buffers outgrow the CPU caches is fitted as
     // such (fit_spill) when that halves the error of one straight line. Where that knee lies
@@ -712,8 +761,8 @@ int run_calibrate_command(const CalibrateOptions& o) {
     });
     std::optional<SpillFit> spill;
     if (f.endpoint_kind == "host") {
-      const std::optional<SpillFit> knee = most != concurrent.end() ? fit_spill(most->second) : std::nullopt;
-      spill = knee ? fit_spill(up_ws, knee->cache_bytes, knee->outer_cache_bytes) : fit_spill(up_ws);
+      eviction = fit_eviction(most != concurrent.end() ? most->second : std::vector<SpillPoint>{}, up_ws);
+      spill = eviction.spill;
     }
     LinkFit fit = spill ? spill->link : fit_link(up);
     fit.tier = "scale-up";
@@ -723,6 +772,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
     f.scaleup_spilled_GBps = spill ? spill->spilled_GBps : 0;
     f.scaleup_outer_cache_bytes = spill ? spill->outer_cache_bytes : 0;
     f.scaleup_outer_spilled_GBps = spill ? spill->outer_spilled_GBps : 0;
+    f.scaleup_outer_eviction_GBps = spill && spill->outer_cache_bytes > 0 ? spill->outer_eviction_GBps : 0;
     const std::string why = fmt::format("calibrate: fit of {} one-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
                                         fit.points, sources, fit.r2, fit.max_err_pct);
     notes.emplace_back("scale_up.latency_us", why);
@@ -733,6 +783,13 @@ int run_calibrate_command(const CalibrateOptions& o) {
       if (spill->outer_cache_bytes > 0) {
         notes.emplace_back("scale_up.outer_cache_bytes", why + ": the working set where the rate drops again");
         notes.emplace_back("scale_up.outer_spilled_bandwidth_GBps", why + ": the rate beyond the outer knee");
+        if (f.scaleup_outer_eviction_GBps > 0)
+          notes.emplace_back(
+              "scale_up.outer_eviction_GBps",
+              fmt::format("calibrate: the rate of other work through the outer cache that fits the "
+                          "one-host bidir and pingpong rows best (relative squared error {:.4f}, "
+                          "{:.4f} without)",
+                          eviction.sse, eviction.sse_without));
       }
     }
     fits.push_back(fit);
@@ -756,7 +813,8 @@ int run_calibrate_command(const CalibrateOptions& o) {
       // Beyond the cache forwarded data has been written back; whether it still moves slower
       // than clean data there, the relay rows beyond twice the cache say.
       if (auto fs = fit_forward_spilled(relay, up_ws, fit.latency_us + f.scaleup_forward_overhead_us,
-                                        f.scaleup_cache_bytes, f.scaleup_outer_cache_bytes);
+                                        f.scaleup_cache_bytes, f.scaleup_outer_cache_bytes,
+                                        f.scaleup_outer_eviction_GBps);
           fs && fs->bandwidth_GBps < 0.97 * f.scaleup_spilled_GBps) {
         fwd_spilled = fs;
         f.scaleup_forward_spilled_GBps = fs->bandwidth_GBps;
@@ -924,8 +982,14 @@ int run_calibrate_command(const CalibrateOptions& o) {
     std::cout << fmt::format("scale-up forwarded beyond the cache: {:.3f} GB/s ({} relay rows, max err {:.1f}%)\n",
                              fwd_spilled->bandwidth_GBps, fwd_spilled->points, fwd_spilled->max_err_pct);
   if (f.scaleup_outer_cache_bytes > 0)
-    std::cout << fmt::format("scale-up beyond the outer knee: {:.3f} GB/s once it exceeds {:.1f} MiB\n",
-                             f.scaleup_outer_spilled_GBps, f.scaleup_outer_cache_bytes / (1 << 20));
+    std::cout << fmt::format(
+        "scale-up beyond the outer knee: {:.3f} GB/s once it exceeds {:.1f} MiB{}\n",
+        f.scaleup_outer_spilled_GBps, f.scaleup_outer_cache_bytes / (1 << 20),
+        f.scaleup_outer_eviction_GBps > 0
+            ? fmt::format(" with other work bringing in {:.3g} GB/s (knee fits' error {:.4f}, "
+                          "{:.4f} without)",
+                          f.scaleup_outer_eviction_GBps, eviction.sse, eviction.sse_without)
+            : std::string());
   if (!probe_line.empty()) std::cout << probe_line << "\n";
   // How the written fabric predicts the inputs' collective rows (a check when the tiers came from
   // pingpong rows; the fit's own error when they came from these rows).

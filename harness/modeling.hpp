@@ -77,17 +77,26 @@ LinkFit fit_link(const std::vector<std::pair<double, double>>& bytes_time_us);
 // spill_factor): time = latency + bytes (f / bandwidth + (1 - f) / spilled),
 // f = model::cached_share(cache, ws);
 // with an outer knee, time = latency + bytes (f / bandwidth + (g - f) / spilled + (1 - g) / outer),
-// g = min(1, outer_cache / ws).
+// g = max(f, model::cached_share(outer_cache, outer_ws)), outer_ws the working set plus what other
+// work brings into the outer cache during the point's reuse interval (outer_ws(), model::
+// outer_working_set; the working set itself without an eviction rate).
 struct SpillFit {
   LinkFit link;               // latency and in-cache bandwidth; r2 and max_err_pct of this fit
   double cache_bytes = 0;
   double spilled_GBps = 0;
   double outer_cache_bytes = 0;   // 0: one knee
   double outer_spilled_GBps = 0;
+  double outer_eviction_GBps = 0;  // the eviction rate the fit was made with (with an outer knee)
+  double sse = 0;                  // relative squared error: sum of ((fit - time) / time)^2
 };
 struct SpillPoint {
   double bytes = 0, working_set = 0, time_us = 0;
+  // How long the op takes to come back to the same buffers: its time, a round trip (2 x time)
+  // for pingpong and relay. 0: not known (the outer working set is then the working set).
+  double reuse_us = 0;
 };
+// The outer cache's working set for a point with other work evicting at eviction_GBps.
+double outer_ws(const SpillPoint& q, double eviction_GBps);
 // The best fit over cache sizes on a 2^(1/4) grid between the smallest and largest working set,
 // or nullopt when none has at least 2 points on each side, a non-negative latency and a spilled
 // rate at least 10% below the in-cache one, and halves the relative squared error of fit_link.
@@ -95,8 +104,22 @@ struct SpillPoint {
 // least 10% below the spilled one) is kept when it halves the error of the best one-knee fit.
 // With `cache_bytes` given, only that knee is tried, and it is kept when it beats fit_link at all;
 // then an outer knee is tried only when `outer_bytes` gives it, and kept when it beats one knee.
+// With `eviction_GBps`, the outer knee is placed, and its regions counted, by outer_ws().
 std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points, double cache_bytes = 0,
-                                  double outer_bytes = 0);
+                                  double outer_bytes = 0, double eviction_GBps = 0);
+// The knees and rates of a host (fit_spill) and the rate at which other work drains its outer
+// cache (Fabric::scaleup_outer_eviction_GBps). The knees come from `concurrent` (bidir rows: both
+// ends copy at once, as in a collective) when they have one, the rates from `single` (pingpong);
+// both carry their reuse intervals. Eviction rates 2^(k/2) GB/s from 0.5 to 256 are tried
+// against none: one is kept when, with an outer knee in both fits, it cuts the sum of the two
+// fits' relative squared errors to 3/4 or less of that without. An op that takes longer than
+// another of the same working set (a pingpong round trip, against a bidir exchange) then spills
+// from the outer cache earlier, as on a host whose last-level cache other tenants share.
+struct EvictionFit {
+  std::optional<SpillFit> spill;    // of `single`; outer_eviction_GBps set when one was kept
+  double sse = 0, sse_without = 0;  // the two fits' summed relative squared errors, with and without
+};
+EvictionFit fit_eviction(const std::vector<SpillPoint>& concurrent, const std::vector<SpillPoint>& single);
 // The forward rate (Fabric::scaleup_forward_GBps) from relay and pingpong rows of one host: a
 // relay's round trip is one clean leg (pingpong's one-way time) and one forwarded leg, so the
 // forwarded leg takes 2 relay - pingpong at each size both measured. Over those sizes, the
@@ -118,7 +141,7 @@ std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const s
 // origin weighted 1/leg^2. nullopt without a cache, or with fewer than 2 such sizes.
 std::optional<LinkFit> fit_forward_spilled(const std::vector<SpillPoint>& relay,
                                            const std::vector<SpillPoint>& pingpong, double latency_us,
-                                           double cache_bytes, double outer_bytes);
+                                           double cache_bytes, double outer_bytes, double eviction_GBps = 0);
 
 // The tier a fit from collective rows sets.
 enum class FitTier { scale_up, scale_out };

@@ -75,18 +75,26 @@ inline double cached_share(double cache_bytes, double working_set) {
   if (!(working_set > cache_bytes)) return 1;
   return std::max(0.0, 2 - working_set / cache_bytes);
 }
+// The working set an outer cache that other work drains at eviction_GBps sees: the op's own,
+// plus what that traffic brings in before the op comes back to the same buffers (reuse_us).
+inline double outer_working_set(double working_set, double eviction_GBps, double reuse_us) {
+  return working_set + (eviction_GBps > 0 && reuse_us > 0 ? eviction_GBps * 1e3 * reuse_us : 0);
+}
 // How much slower than in cache a host-memory-bound term runs for that working set: the cached
 // share (cached_share) at the in-cache rate, the rest at the spilled rate. With an outer knee
-// (outer_bytes > cache_bytes: a large shared cache, which other tenants also use, so it drains
-// gradually), the share beyond outer_bytes (1 - outer_bytes / working_set) moves at
+// (outer_bytes > cache_bytes: the share of a large last-level cache the ranks get), the share
+// the outer cache does not keep either (1 - cached_share(outer_bytes, outer_ws), outer_ws from
+// outer_working_set(); never more than the first cache does not keep) moves at
 // spilled_GBps * outer_ratio (outer_ratio: the outer spilled rate / the spilled rate, <= 1).
 inline double spill_factor(double cache_bytes, double cached_GBps, double spilled_GBps, double working_set,
-                           double outer_bytes = 0, double outer_ratio = 1) {
+                           double outer_bytes = 0, double outer_ratio = 1, double outer_ws = 0) {
   if (!(cache_bytes > 0) || !(spilled_GBps > 0) || !(working_set > cache_bytes)) return 1;
   const double fits = cached_share(cache_bytes, working_set), slow = cached_GBps / spilled_GBps;
   double k = fits + (1 - fits) * slow;
-  if (outer_bytes > cache_bytes && outer_ratio > 0 && working_set > outer_bytes)
-    k += (1 - outer_bytes / working_set) * slow * (1 / outer_ratio - 1);
+  if (outer_bytes > cache_bytes && outer_ratio > 0) {
+    const double kept = std::max(fits, cached_share(outer_bytes, std::max(working_set, outer_ws)));
+    k += (1 - kept) * slow * (1 / outer_ratio - 1);
+  }
   return k;
 }
 

@@ -56,6 +56,7 @@ const std::vector<Key> kScaleUpKeys{
     {"spilled_bandwidth_GBps", Type::Number, false},
     {"outer_cache_bytes", Type::Number, false},
     {"outer_spilled_bandwidth_GBps", Type::Number, false},
+    {"outer_eviction_GBps", Type::Number, false},
     {"forward_bandwidth_GBps", Type::Number, false},
     {"forward_spilled_bandwidth_GBps", Type::Number, false},
     {"forward_overhead_us", Type::Number, false},
@@ -469,6 +470,9 @@ void check_fabric(const Fabric& f, const Locator& at) {
     bad("scale_up.outer_cache_bytes", "must exceed scale_up.cache_bytes (the outer knee comes after the first)");
   if (f.scaleup_outer_spilled_GBps > f.scaleup_spilled_GBps)
     bad("scale_up.outer_spilled_bandwidth_GBps", "must not exceed scale_up.spilled_bandwidth_GBps");
+  non_negative("scale_up.outer_eviction_GBps", f.scaleup_outer_eviction_GBps);
+  if (f.scaleup_outer_eviction_GBps > 0 && !(f.scaleup_outer_cache_bytes > 0))
+    bad("scale_up.outer_eviction_GBps", "needs scale_up.outer_cache_bytes (it drains the outer cache)");
   non_negative("scale_up.forward_bandwidth_GBps", f.scaleup_forward_GBps);
   non_negative("scale_up.forward_overhead_us", f.scaleup_forward_overhead_us);
   non_negative("scale_up.exchange_latency_us", f.scaleup_exchange_latency_us);
@@ -548,6 +552,7 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
   f.scaleup_spilled_GBps = number(su, "spilled_bandwidth_GBps", 0);
   f.scaleup_outer_cache_bytes = number(su, "outer_cache_bytes", 0);
   f.scaleup_outer_spilled_GBps = number(su, "outer_spilled_bandwidth_GBps", 0);
+  f.scaleup_outer_eviction_GBps = number(su, "outer_eviction_GBps", 0);
   f.scaleup_forward_GBps = number(su, "forward_bandwidth_GBps", 0);
   f.scaleup_forward_spilled_GBps = number(su, "forward_spilled_bandwidth_GBps", 0);
   f.scaleup_forward_overhead_us = number(su, "forward_overhead_us", 0);
@@ -705,6 +710,9 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
     line("  ", "outer_spilled_bandwidth_GBps", "scale_up.outer_spilled_bandwidth_GBps",
          format_number(f.scaleup_outer_spilled_GBps));
   }
+  if (f.scaleup_outer_eviction_GBps > 0)
+    line("  ", "outer_eviction_GBps", "scale_up.outer_eviction_GBps",
+         format_number(f.scaleup_outer_eviction_GBps));
   if (f.scaleup_forward_GBps > 0)
     line("  ", "forward_bandwidth_GBps", "scale_up.forward_bandwidth_GBps", format_number(f.scaleup_forward_GBps));
   if (f.scaleup_forward_spilled_GBps > 0)

@@ -60,6 +60,12 @@ struct Fabric {
   // memory and reduction terms slow down by the ratio outer / spilled. 0: one knee only.
   double scaleup_outer_cache_bytes = 0;
   double scaleup_outer_spilled_GBps = 0;
+  // Hosts: the rate at which other work on the host (other tenants of a shared last-level cache,
+  // other processes) pushes the ranks' lines out of the outer cache. The outer knee then compares
+  // the working set plus this rate x the op's reuse interval (how long before it touches the same
+  // buffers again: its time, a round trip for pingpong and relay) with scaleup_outer_cache_bytes,
+  // so a slow op spills where a fast one of the same working set does not. 0: no such traffic.
+  double scaleup_outer_eviction_GBps = 0;
   // Hosts: the in-cache rate of a transfer whose data the sender has just written (a ring or tree
   // forwarding what it received or reduced): the peer's single-copy read of lines dirty in the
   // sender's cache. 0: as scaleup_bandwidth_GBps. `calibrate` fits it from relay rows.

@@ -360,18 +360,38 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const ch
     // Beyond the outer knee every term slows down by the copies' outer / spilled ratio.
     const double outer = T.f->scaleup_outer_cache_bytes,
                  ratio = outer > 0 ? T.f->scaleup_outer_spilled_GBps / spilled : 1;
-    const double k = spill_factor(cache, T.f->scaleup_bandwidth_GBps, spilled, ws, outer, ratio);
     // Memory and reduction beyond the cache: at their own spilled rates where the fabric gives
     // them (the host memory probe measures both), else slowed by the copies' ratio.
     const double M = T.f->memory_bandwidth_GBps, Ms = T.f->memory_spilled_GBps;
     const double R = T.f->reduce_bandwidth_GBps, Rs = T.f->reduce_spilled_GBps;
-    c.v[kMemory] *= Ms > 0 && M > 0 ? spill_factor(cache, M, Ms, ws, outer, ratio) : k;
-    c.v[kReduction] *= Rs > 0 && R > 0 ? spill_factor(cache, R, Rs, ws, outer, ratio) : k;
-    c.v[kScaleUp] *= spill_factor(cache, std::max(T.bu, spilled), spilled, ws, outer, ratio);
     // Forwarded data in cache sits dirty in the sender's cache; the share beyond the cache moves
     // at the forwarded spilled rate (the spilled rate without one).
     const double Fs = T.f->scaleup_forward_spilled_GBps > 0 ? T.f->scaleup_forward_spilled_GBps : spilled;
-    c.v[kForward] *= spill_factor(cache, T.bu / T.fwd, Fs, ws, outer, ratio);
+    auto spill = [&](double outer_ws) {
+      Cost s = cost;
+      const double k = spill_factor(cache, T.f->scaleup_bandwidth_GBps, spilled, ws, outer, ratio, outer_ws);
+      s.v[kMemory] *= Ms > 0 && M > 0 ? spill_factor(cache, M, Ms, ws, outer, ratio, outer_ws) : k;
+      s.v[kReduction] *= Rs > 0 && R > 0 ? spill_factor(cache, R, Rs, ws, outer, ratio, outer_ws) : k;
+      s.v[kScaleUp] *= spill_factor(cache, std::max(T.bu, spilled), spilled, ws, outer, ratio, outer_ws);
+      s.v[kForward] *= spill_factor(cache, T.bu / T.fwd, Fs, ws, outer, ratio, outer_ws);
+      return s;
+    };
+    c = spill(ws);
+    // Other work draining the outer cache (scale_up.outer_eviction_GBps) adds what it brings in
+    // while the op runs: the op's reuse interval is its own time (a round trip for pingpong and
+    // relay, whose time is half of one), which depends on how much spills. The time only grows
+    // with it, so this fixed point is approached from below, to 1e-9 or 60 rounds.
+    const double X = outer > 0 ? T.f->scaleup_outer_eviction_GBps : 0;
+    if (X > 0 && ws > cache) {
+      const double reuse = op == Op::pingpong || op == Op::relay ? 2 : 1;
+      double t = c.total();
+      for (int i = 0; i < 60; ++i) {
+        c = spill(outer_working_set(ws, X, reuse * t));
+        const double next = c.total();
+        if (!(next > t * (1 + 1e-9))) break;
+        t = next;
+      }
+    }
   }
   c.v[kScaleUp] += c.v[kForward];
   c.v[kForward] = 0;

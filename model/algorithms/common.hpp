@@ -111,8 +111,11 @@
 //    without it), memory and reduction x (f + (1 - f) M / Ms) and
 //    (f + (1 - f) R / Rs) with their spilled rates (endpoint.*_spilled_bandwidth_GBps), or
 //    x (f + (1 - f) Bu / Bs) without them. An outer knee (scale_up.outer_cache_bytes, g =
-//    min(1, outer / W)) adds (1 - g) x (the term's spilled slowdown) x (Bs / Bo - 1) to each
-//    factor, Bo the outer spilled rate (model/cost.hpp, spill_factor).
+//    max(f, cached_share(outer, W'))) adds (1 - g) x (the term's spilled slowdown) x (Bs / Bo - 1)
+//    to each factor, Bo the outer spilled rate (model/cost.hpp, spill_factor). W' = W + X r t
+//    with X = scale_up.outer_eviction_GBps (other work through the outer cache; W' = W without),
+//    t the op's time and r its reuse (2 for pingpong and relay, whose time is half a round trip,
+//    else 1): a fixed point in t, iterated from the time without X.
 //    Forward overhead (scale_up.forward_overhead_us, afw): every forwarded scale-up transfer pays
 //    it on top of its step's latency.
 //
@@ -158,10 +161,10 @@
 //    NCCL's Hopper tables (llMaxBw, perChMaxRingLL128, perChMaxTree, perChMaxNVLSTree with
 //    kNcclChannels channels) and its LL/LL128 tree factors apply only on Hopper fabrics, the NVLS
 //    efficiency on Hopper (0.85) and Blackwell (0.74); the generation is the fabric's
-//    endpoint.generation key (hopper, blackwell, other). Other fabrics get the protocol facts only. NCCL's reductions overlap the transfers
-//    (no gamma term).
-//    nccl_ring  AR/AG/RS/broadcast: nsteps 2(p-1) / p-1 / p-1 / p, nInter 2(m-1) / m-1 / m-1 / m-1.
-//    nccl_tree  AR: base + 2((g-1) intraLat + sum over floor(log2 m) tree levels of interLat);
+//    endpoint.generation key (hopper, blackwell, other). Other fabrics get the protocol facts only. NCCL's
+//    reductions overlap the transfers (no gamma term). nccl_ring  AR/AG/RS/broadcast: nsteps 2(p-1) / p-1 /
+//    p-1 / p, nInter 2(m-1) / m-1 / m-1 / m-1. nccl_tree  AR: base + 2((g-1) intraLat + sum over floor(log2
+//    m) tree levels of interLat);
 //               busBw x0.92, x0.85 when each domain has one NIC (NCCL's plain TREE pattern);
 //               algBw = busBw / 2.
 //    nccl_nvls  AR/AG/RS, Simple: busBw = Bu x nvlsEfficiency x (nCh-1)/nCh, doubled for AR.

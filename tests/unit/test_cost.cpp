@@ -1174,7 +1174,8 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
 }
 
 // scale_up.outer_cache_bytes / outer_spilled_bandwidth_GBps: a second knee; the share of the
-// working set beyond it moves at the outer rate, and every term slows by outer / spilled there.
+// working set the outer cache does not keep (the same ramp as the first knee's) moves at the
+// outer rate, and every term slows by outer / spilled there.
 TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
   Fabric f = host_fabric();
   const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps;
@@ -1186,11 +1187,18 @@ TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
   // n/B (1/2 + 1/2 * 2). 4 MiB: 16 MiB, between the knees and four times the first: all at B/2.
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, 1.5 * kMiB).time_us, a + us(1.5 * kMiB, B) * 1.5, "ramp");
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, 4 * kMiB).time_us, a + us(4 * kMiB, B) * 2, "between");
-  // 32 MiB: 128 MiB; none in cache, 1/4 (up to 32 MiB) at B/2, 3/4 beyond at B/8:
-  // n/B (1/4 * 2 + 3/4 * 8).
-  const double n = 32 * kMiB, k = 0.25 * 2 + 0.75 * 8;
+  // 12 MiB: 48 MiB; none in the first cache, and the outer one, 1.5 times its size, keeps half
+  // (2 - 48/32): n/B (1/2 * 2 + 1/2 * 8). 32 MiB: 128 MiB, four times the outer knee: all at B/8.
+  const double m = 12 * kMiB;
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, m).time_us, a + us(m, B) * (0.5 * 2 + 0.5 * 8),
+               "outer ramp");
+  const double n = 32 * kMiB, k = 8;
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B) * k, "beyond the outer knee");
   EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 128 * kMiB, 32 * kMiB, 0.25), k);
+  EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 48 * kMiB, 32 * kMiB, 0.25), 5);
+  // What the first cache keeps stays there: a working set it keeps half of (6 MiB), seen by the
+  // outer cache as 64 MiB (other work), which that keeps none of: the other half at B/8.
+  EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 6 * kMiB, 32 * kMiB, 0.25, 64 * kMiB), 0.5 + 0.5 * 8);
   // No outer knee: the one-knee factor; up to the outer knee the outer rate changes nothing.
   EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 128 * kMiB), 2);
   EXPECT_DOUBLE_EQ(spill_factor(4 * kMiB, B, B / 2, 16 * kMiB, 32 * kMiB, 0.25), 2);
@@ -1229,6 +1237,54 @@ TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
     mend(bad);
     EXPECT_THROW(validate_fabric(bad), std::invalid_argument);
   }
+}
+
+// scale_up.outer_eviction_GBps: other work brings X x the reuse interval into the outer cache, so
+// the outer knee sees W + X t, t the op's own time (a round trip for pingpong), a fixed point.
+TEST(CacheSpill, OtherWorkDrainsTheOuterCache) {
+  Fabric f = host_fabric();
+  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps;
+  f.scaleup_cache_bytes = 4 * kMiB;
+  f.scaleup_spilled_GBps = B / 2;
+  f.scaleup_outer_cache_bytes = 32 * kMiB;
+  f.scaleup_outer_spilled_GBps = B / 3;
+  // pingpong of 4 MiB on 2 ranks: W = 16 MiB, all beyond the first cache: a + 2u, u = n/B.
+  // With s the share the outer cache does not keep, t = a + u (2 + s) (B/2 -> B/3 costs u per
+  // share). The outer cache sees W + 2 X t (a round trip); s = (W + 2 X t) / 32 MiB - 1. With
+  // X = 32 MiB / (2 (a + 2.5 u)) the fixed point is s = 1/2: t = a + 2.5 u.
+  const double n = 4 * kMiB, u = us(n, B);
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + 2 * u, "no other work");
+  Fabric busy = f;
+  busy.scaleup_outer_eviction_GBps = 32 * kMiB / (2 * (a + 2.5 * u)) / 1e3;  // bytes/us -> GB/s
+  expect_close(predict(busy, "pingpong", "p2p", {2, 2}, n).time_us, a + 2.5 * u,
+               "half spilled by other work");
+  // A faster op of the same working set spills less: bidir's reuse is its own (shorter) time.
+  const double bidir = predict(busy, "bidir", "p2p", {2, 2}, n).time_us,
+               clean = predict(f, "bidir", "p2p", {2, 2}, n).time_us;
+  EXPECT_GE(bidir, clean);
+  EXPECT_LT((bidir - clean) / clean, 0.5 * u / (a + 2 * u));  // pingpong's relative cost
+  // Much more other work: all of it spills (t = a + 3u), and never beyond.
+  Fabric flood = f;
+  flood.scaleup_outer_eviction_GBps = 1000;
+  expect_close(predict(flood, "pingpong", "p2p", {2, 2}, n).time_us, a + 3 * u, "fully spilled");
+  // More other work is never faster; time is monotonic in bytes.
+  double last = 0;
+  for (double b = 256 << 10; b <= 256 * kMiB; b *= 1.5) {
+    const double t = predict(busy, "allreduce", "ring", {2, 2}, b).time_us;
+    EXPECT_GE(t, predict(f, "allreduce", "ring", {2, 2}, b).time_us * (1 - 1e-12)) << b;
+    EXPECT_LE(t, predict(flood, "allreduce", "ring", {2, 2}, b).time_us * (1 + 1e-12)) << b;
+    EXPECT_GT(t, last) << b;
+    last = t;
+  }
+  // YAML round trip; it needs an outer knee and is not negative.
+  const Fabric g = parse_fabric(fabric_to_yaml(busy), "t.yaml");
+  EXPECT_DOUBLE_EQ(g.scaleup_outer_eviction_GBps, busy.scaleup_outer_eviction_GBps);
+  Fabric lone = busy;
+  lone.scaleup_outer_cache_bytes = lone.scaleup_outer_spilled_GBps = 0;
+  EXPECT_THROW(validate_fabric(lone), std::invalid_argument);
+  Fabric negative = busy;
+  negative.scaleup_outer_eviction_GBps = -1;
+  EXPECT_THROW(validate_fabric(negative), std::invalid_argument);
 }
 
 }  // namespace

@@ -394,7 +394,8 @@ TEST(FabricErrors, UnknownKeysNameTheKnownOnes) {
       parse_error(with_line(7, "  bandwith_GBps: 450")),
       "t.yaml:7: scale_up.bandwith_GBps: unknown key 'bandwith_GBps' (known: domain_size, bandwidth_GBps, "
       "latency_us, aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, outer_cache_bytes, "
-      "outer_spilled_bandwidth_GBps, forward_bandwidth_GBps, forward_spilled_bandwidth_GBps, "
+      "outer_spilled_bandwidth_GBps, outer_eviction_GBps, forward_bandwidth_GBps, "
+      "forward_spilled_bandwidth_GBps, "
       "forward_overhead_us, "
       "exchange_latency_us, in_switch_reduction)");
   EXPECT_EQ(parse_error(std::string(kValid) + "color: blue\n"),
@@ -459,7 +460,8 @@ TEST(FabricErrors, WrongTypes) {
   EXPECT_EQ(parse_error(lines(1, 4) + "scale_up: 5\n" + lines(9, 19)),
             "t.yaml:5: scale_up: expected a mapping with keys domain_size, bandwidth_GBps, latency_us, "
             "aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, outer_cache_bytes, "
-            "outer_spilled_bandwidth_GBps, forward_bandwidth_GBps, forward_spilled_bandwidth_GBps, "
+            "outer_spilled_bandwidth_GBps, outer_eviction_GBps, forward_bandwidth_GBps, "
+            "forward_spilled_bandwidth_GBps, "
             "forward_overhead_us, exchange_latency_us, "
             "in_switch_reduction "
             "(got '5')");
@@ -632,7 +634,8 @@ TEST(FabricSet, ErrorsNameTheOverride) {
       set_error({"scale_up.bandwith_GBps=900"}),
       "--set scale_up.bandwith_GBps=900: unknown key 'bandwith_GBps' (known: domain_size, bandwidth_GBps, "
       "latency_us, aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, outer_cache_bytes, "
-      "outer_spilled_bandwidth_GBps, forward_bandwidth_GBps, forward_spilled_bandwidth_GBps, "
+      "outer_spilled_bandwidth_GBps, outer_eviction_GBps, forward_bandwidth_GBps, "
+      "forward_spilled_bandwidth_GBps, "
       "forward_overhead_us, "
       "exchange_latency_us, in_switch_reduction)");
   EXPECT_EQ(set_error({"scaleup.bandwidth_GBps=900"}),

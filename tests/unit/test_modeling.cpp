@@ -62,7 +62,8 @@ TEST(FitSpill, RecoversAnOuterKnee) {
   const double cache = 4.0 * (1 << 20), outer = 64.0 * (1 << 20);
   std::vector<SpillPoint> two, one;
   for (double b = 64 << 10; b <= 64.0 * (1 << 20); b *= 2) {
-    const double ws = 4 * b, f1 = fb::model::cached_share(cache, ws), f2 = std::min(1.0, outer / ws);
+    const double ws = 4 * b, f1 = fb::model::cached_share(cache, ws),
+                 f2 = std::max(f1, fb::model::cached_share(outer, ws));
     two.push_back({b, ws, 1.5 + b * (f1 / 10e3 + (f2 - f1) / 4e3 + (1 - f2) / 1e3)});
     one.push_back({b, ws, 1.5 + b * (f1 / 10e3 + (1 - f1) / 4e3)});
   }
@@ -86,6 +87,50 @@ TEST(FitSpill, RecoversAnOuterKnee) {
   EXPECT_NEAR(single->cache_bytes, cache, cache * 1e-9);
   EXPECT_EQ(single->outer_cache_bytes, 0);
   EXPECT_EQ(single->outer_spilled_GBps, 0);
+}
+
+// A host whose outer cache (64 MiB) other work drains at 16 GB/s: a pingpong round trip (twice
+// its time) lets more in than a bidir exchange of the same working set, so pingpong spills from
+// 16 MiB messages and bidir only from 32 MiB. fit_eviction finds the rate, the knees from the
+// bidir rows and the rates from the pingpong ones, exactly; without other work it keeps none.
+TEST(FitEviction, RecoversTheRateOfOtherWork) {
+  const double cache = 4.0 * (1 << 20), outer = 64.0 * (1 << 20), X = 16;
+  // time = 1.5 + b (f1 / in + (f2 - f1) / spilled + (1 - f2) / outer_rate) (GB/s = 1e3 B/us),
+  // f2 from W + X 1e3 reuse, reuse = `round` x time: a fixed point, approached from below.
+  auto point = [&](double b, double in, double sp, double out, double round, double x) {
+    const double ws = 4 * b, f1 = fb::model::cached_share(cache, ws);
+    double t = 0;
+    for (int i = 0; i < 200; ++i) {
+      const double f2 = std::max(f1, fb::model::cached_share(outer, ws + x * 1e3 * round * t));
+      t = 1.5 + b * (f1 / (in * 1e3) + (f2 - f1) / (sp * 1e3) + (1 - f2) / (out * 1e3));
+    }
+    return SpillPoint{b, ws, t, round * t};
+  };
+  std::vector<SpillPoint> bidir, pp, bidir0, pp0;
+  for (double b = 64 << 10; b <= 64.0 * (1 << 20); b *= 2) {
+    bidir.push_back(point(b, 8, 6, 5, 1, X));
+    pp.push_back(point(b, 10, 8, 6, 2, X));
+    bidir0.push_back(point(b, 8, 6, 5, 1, 0));
+    pp0.push_back(point(b, 10, 8, 6, 2, 0));
+  }
+  const EvictionFit e = fit_eviction(bidir, pp);
+  ASSERT_TRUE(e.spill.has_value());
+  EXPECT_DOUBLE_EQ(e.spill->outer_eviction_GBps, X);
+  EXPECT_NEAR(e.spill->cache_bytes, cache, cache * 1e-9);
+  EXPECT_NEAR(e.spill->outer_cache_bytes, outer, outer * 1e-9);
+  EXPECT_NEAR(e.spill->link.bandwidth_GBps, 10, 1e-6);
+  EXPECT_NEAR(e.spill->spilled_GBps, 8, 1e-6);
+  EXPECT_NEAR(e.spill->outer_spilled_GBps, 6, 1e-6);
+  EXPECT_LT(e.sse, 1e-12);
+  EXPECT_GT(e.sse_without, 1e-6);
+  const EvictionFit quiet = fit_eviction(bidir0, pp0);
+  ASSERT_TRUE(quiet.spill.has_value());
+  EXPECT_EQ(quiet.spill->outer_eviction_GBps, 0);
+  EXPECT_NEAR(quiet.spill->outer_cache_bytes, outer, outer * 1e-9);
+  // Without bidir rows the knees come from the pingpong rows alone.
+  const EvictionFit alone = fit_eviction({}, pp0);
+  ASSERT_TRUE(alone.spill.has_value());
+  EXPECT_NEAR(alone.spill->cache_bytes, cache, cache * 1e-9);
 }
 
 TEST(FitSpill, AStraightLineNeedsNoCacheTerm) {

@@ -1176,13 +1176,19 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
 // scale_up.outer_cache_bytes / outer_spilled_bandwidth_GBps: a second knee; the share of the
 // working set the outer cache does not keep (the same ramp as the first knee's) moves at the
 // outer rate, and every term slows by outer / spilled there.
-TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
+// host_fabric() with a 4 MiB cache (B/2 beyond it) and a 32 MiB outer knee (B/outer_div beyond).
+Fabric two_knee_host(double outer_div) {
   Fabric f = host_fabric();
-  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps;
   f.scaleup_cache_bytes = 4 * kMiB;
-  f.scaleup_spilled_GBps = B / 2;
+  f.scaleup_spilled_GBps = f.scaleup_bandwidth_GBps / 2;
   f.scaleup_outer_cache_bytes = 32 * kMiB;
-  f.scaleup_outer_spilled_GBps = B / 8;
+  f.scaleup_outer_spilled_GBps = f.scaleup_bandwidth_GBps / outer_div;
+  return f;
+}
+
+TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
+  const Fabric f = two_knee_host(8);
+  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps;
   // pingpong on 2 ranks, working set 4 n. 1.5 MiB: 6 MiB, half in cache, half at B/2:
   // n/B (1/2 + 1/2 * 2). 4 MiB: 16 MiB, between the knees and four times the first: all at B/2.
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, 1.5 * kMiB).time_us, a + us(1.5 * kMiB, B) * 1.5, "ramp");
@@ -1242,12 +1248,8 @@ TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
 // scale_up.outer_eviction_GBps: other work brings X x the reuse interval into the outer cache, so
 // the outer knee sees W + X t, t the op's own time (a round trip for pingpong), a fixed point.
 TEST(CacheSpill, OtherWorkDrainsTheOuterCache) {
-  Fabric f = host_fabric();
+  const Fabric f = two_knee_host(3);
   const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps;
-  f.scaleup_cache_bytes = 4 * kMiB;
-  f.scaleup_spilled_GBps = B / 2;
-  f.scaleup_outer_cache_bytes = 32 * kMiB;
-  f.scaleup_outer_spilled_GBps = B / 3;
   // pingpong of 4 MiB on 2 ranks: W = 16 MiB, all beyond the first cache: a + 2u, u = n/B.
   // With s the share the outer cache does not keep, t = a + u (2 + s) (B/2 -> B/3 costs u per
   // share). The outer cache sees W + 2 X t (a round trip); s = (W + 2 X t) / 32 MiB - 1. With

@@ -690,6 +690,18 @@ std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier,
   return fit;
 }
 
+namespace {
+
+// A one-host p2p row as the cache fits see it: the host's working set, and how long the op takes
+// to come back to its buffers.
+SpillPoint spill_point(const Record& r) {
+  const double bytes = static_cast<double>(r.bytes);
+  return {bytes, model::host_working_set(static_cast<double>(r.ranks_per_node), bytes), r.time_us,
+          model::reuse_interval_us(r.op, r.time_us)};
+}
+
+}  // namespace
+
 int run_calibrate_command(const CalibrateOptions& o) {
   std::error_code ec;
   if (!o.force && fs::exists(o.output, ec))
@@ -710,19 +722,12 @@ int run_calibrate_command(const CalibrateOptions& o) {
       if (r.source != "measured" || r.wrong != 0 || r.bytes == 0 || !(r.time_us > 0)) continue;
       if (r.op == "bidir" && r.nnodes == 1 && r.nranks >= 2) {
         const int pairs = static_cast<int>(r.ranks_per_node) - static_cast<int>(r.nranks / 2);
-        if (pairs > 0)
-          concurrent[2 * pairs].push_back(
-              {static_cast<double>(r.bytes),
-               model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
-               r.time_us, r.time_us});
+        if (pairs > 0) concurrent[2 * pairs].push_back(spill_point(r));
         ++used;
         continue;
       }
       if (r.op == "relay" && r.nnodes == 1 && r.nranks >= 2) {
-        relay.push_back(
-            {static_cast<double>(r.bytes),
-             model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
-             r.time_us, 2 * r.time_us});
+        relay.push_back(spill_point(r));
         ++used;
         continue;
       }
@@ -733,11 +738,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
       }
       if (r.op != "pingpong") continue;
       (r.nnodes > 1 ? out : up).emplace_back(static_cast<double>(r.bytes), r.time_us);
-      if (r.nnodes == 1)
-        up_ws.push_back(
-            {static_cast<double>(r.bytes),
-             model::host_working_set(static_cast<double>(r.ranks_per_node), static_cast<double>(r.bytes)),
-             r.time_us, 2 * r.time_us});
+      if (r.nnodes == 1) up_ws.push_back(spill_point(r));
       ++used;
     }
     sources += (sources.empty() ? "" : ", ") + fs::path(in).filename().string() + fmt::format(" ({} rows)", used);

@@ -75,6 +75,9 @@ inline double cached_share(double cache_bytes, double working_set) {
   if (!(working_set > cache_bytes)) return 1;
   return std::max(0.0, 2 - working_set / cache_bytes);
 }
+// How long an op of time_us takes to come back to the same buffers: a round trip for pingpong
+// and relay, whose reported time is half of one; its own time for every other op.
+double reuse_interval_us(const std::string& op, double time_us);
 // The working set an outer cache that other work drains at eviction_GBps sees: the op's own,
 // plus what that traffic brings in before the op comes back to the same buffers (reuse_us).
 inline double outer_working_set(double working_set, double eviction_GBps, double reuse_us) {

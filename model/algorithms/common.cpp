@@ -44,6 +44,16 @@ Op parse_op(const std::string& op) {
   return Op::unknown;
 }
 
+}  // namespace fb::model::detail
+
+namespace fb::model {
+double reuse_interval_us(const std::string& op, double time_us) {
+  return (detail::is_round_trip(detail::parse_op(op)) ? 2 : 1) * time_us;
+}
+}  // namespace fb::model
+
+namespace fb::model::detail {
+
 Proto parse_proto(const std::string& s) {
   if (s == "ll") return Proto::ll;
   if (s == "ll128") return Proto::ll128;
@@ -383,7 +393,7 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const ch
     // with it, so this fixed point is approached from below, to 1e-9 or 60 rounds.
     const double X = outer > 0 ? T.f->scaleup_outer_eviction_GBps : 0;
     if (X > 0 && ws > cache) {
-      const double reuse = op == Op::pingpong || op == Op::relay ? 2 : 1;
+      const double reuse = is_round_trip(op) ? 2 : 1;
       double t = c.total();
       for (int i = 0; i < 60; ++i) {
         c = spill(outer_working_set(ws, X, reuse * t));

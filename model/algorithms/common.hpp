@@ -161,10 +161,10 @@
 //    NCCL's Hopper tables (llMaxBw, perChMaxRingLL128, perChMaxTree, perChMaxNVLSTree with
 //    kNcclChannels channels) and its LL/LL128 tree factors apply only on Hopper fabrics, the NVLS
 //    efficiency on Hopper (0.85) and Blackwell (0.74); the generation is the fabric's
-//    endpoint.generation key (hopper, blackwell, other). Other fabrics get the protocol facts only. NCCL's
-//    reductions overlap the transfers (no gamma term). nccl_ring  AR/AG/RS/broadcast: nsteps 2(p-1) / p-1 /
-//    p-1 / p, nInter 2(m-1) / m-1 / m-1 / m-1. nccl_tree  AR: base + 2((g-1) intraLat + sum over floor(log2
-//    m) tree levels of interLat);
+//    endpoint.generation key (hopper, blackwell, other). Other fabrics get the protocol facts
+//    only. NCCL's reductions overlap the transfers (no gamma term).
+//    nccl_ring  AR/AG/RS/broadcast: nsteps 2(p-1) / p-1 / p-1 / p, nInter 2(m-1) / m-1 / m-1 / m-1.
+//    nccl_tree  AR: base + 2((g-1) intraLat + sum over floor(log2 m) tree levels of interLat);
 //               busBw x0.92, x0.85 when each domain has one NIC (NCCL's plain TREE pattern);
 //               algBw = busBw / 2.
 //    nccl_nvls  AR/AG/RS, Simple: busBw = Bu x nvlsEfficiency x (nCh-1)/nCh, doubled for AR.
@@ -212,6 +212,10 @@ enum class Op {
 Op parse_op(const std::string& op);
 inline bool is_pair_op(Op o) {
   return o == Op::sendrecv || o == Op::bidir || o == Op::pingpong || o == Op::relay;
+}
+// The ops whose reported time is half a round trip (model/cost.hpp, reuse_interval_us).
+inline bool is_round_trip(Op o) {
+  return o == Op::pingpong || o == Op::relay;
 }
 
 enum class Proto { ll = 0, ll128 = 1, simple = 2, none = 3 };

@@ -65,7 +65,8 @@ RunMeta make_meta(transports::World& w, const std::string& command_line,
     const auto eq = kv.find('=');
     if (eq == std::string::npos) continue;
     const std::string k = kv.substr(0, eq);
-    for (const char* prefix : {"NCCL_", "UCX_", "OMPI_", "PMIX_MCA_", "CUDA_VISIBLE_DEVICES", "FI_", "SLURM_JOB_"})
+    for (const char* prefix :
+         {"NCCL_", "UCX_", "FABRICBENCH_", "OMPI_", "PMIX_MCA_", "CUDA_VISIBLE_DEVICES", "FI_", "SLURM_JOB_"})
       if (k.rfind(prefix, 0) == 0) {
         m.environment[k] = kv.substr(eq + 1);
         break;

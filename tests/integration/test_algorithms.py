@@ -35,7 +35,9 @@ class Algorithms(fbtest.FbTestCase):
     def test_every_algorithm_over_ucx_shared_memory(self):
         if not fbtest.backend_compiled("ucx"):
             self.skipTest("the ucx backend is not compiled in")
-        self.run_every_algorithm("ucx", ["-x", "UCX_TLS=sm,self"])
+        # The shared-memory get at its smallest threshold (4K), so that both it and tag matching
+        # carry the algorithms' messages (below 4K, and every 1K chunk, by tag).
+        self.run_every_algorithm("ucx", ["-x", "FABRICBENCH_UCX_SHM_GET=4K", "-x", "UCX_TLS=sm,self"])
 
     def test_every_algorithm_over_ucx_tcp(self):
         if not fbtest.backend_compiled("ucx"):

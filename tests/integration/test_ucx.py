@@ -2,6 +2,7 @@
 memory and over UCX_TLS=tcp,self; the transport column as UCX reports it; bad input and UCX
 failures as clear errors. (The collective algorithms over UCX are in test_algorithms.py.)"""
 
+import json
 import os
 import sys
 
@@ -73,6 +74,38 @@ class Ucx(fbtest.FbTestCase):
                                                 "--timeout", "30", "-q"], extra=SHM), timeout=120)
                 self.assertRc(res, fbtest.EXIT_OK)
 
+    def test_shared_memory_get_is_exact_at_large_sizes(self):
+        # Messages from 64K (the default threshold) to 4 MiB, each algorithm that sends them, on
+        # 2, 3 and 4 ranks; then the same with the get off. Several series free and allocate
+        # buffers, so peers drop the keys of freed segments (sent in later descriptors).
+        cmds, cases = [], []
+        for get in ("", "off"):
+            for np in (2, 3, 4):
+                c, j, out = self.outputs(f"get{get}-{np}")
+                cases.append((get, np, c, j))
+                env = ["-x", f"FABRICBENCH_UCX_SHM_GET={get}"] if get else []
+                plan = self.path(f"get{get}-{np}.yaml")
+                with open(plan, "w") as f:
+                    f.write("defaults: {backend: ucx, minbytes: 256K, maxbytes: 4M, stepfactor: 4, iters: 2,"
+                            " warmup: 1, check: 2, dtype: 'float32,int8'}\ntests:\n")
+                    for algo, op in (("ring", "allreduce,allgather,reducescatter"), ("rabenseifner", "allreduce"),
+                                     ("recursive_halving", "reducescatter"), ("pairwise", "alltoall"),
+                                     ("linear", "alltoall"), ("bruck", "alltoall"), ("chain", "broadcast"),
+                                     ("binomial", "broadcast")):
+                        f.write(f"  - {{algo: {algo}, op: '{op}', place: both}}\n")
+                cmds.append(mpirun_cmd(np, ["run", "--plan", plan, "-q", *out], extra=[*env, *SHM]))
+        for (get, np, c, j), res in zip(cases, fbtest.run_parallel(cmds, jobs=2, timeout=400)):
+            with self.subTest(get=get or "64K", np=np):
+                self.assertRc(res, fbtest.EXIT_OK)
+                rows = fbtest.check_results(self, c, j, nranks=np)
+                self.assertGreater(len(rows), 50)
+                for r in rows:
+                    self.assertEqual(r["wrong"], 0, r)
+                with open(j) as f:
+                    versions = json.load(f)["meta"]["backend_versions"]
+                self.assertTrue(any(v.endswith("shared-memory get " + ("off" if get else "from 64K"))
+                                    for v in versions), versions)
+
     def test_bad_input_is_refused_on_every_rank(self):
         ucx = ["run", "--backend", "ucx", "--op", "sendrecv", "-e", "64"]
         self.assertRefused([
@@ -83,6 +116,15 @@ class Ucx(fbtest.FbTestCase):
             (["run", "--backend", "mpi", "--op", "pingpong", "--p2p-api", "put", "-e", "64"],
              "p2p_api: mpi runs the pairwise ops over tag only, not 'put'"),
         ])
+        for bad in ("1K", "fast", "-1"):
+            with self.subTest(FABRICBENCH_UCX_SHM_GET=bad):
+                c, j, out = self.outputs(f"badget{bad}")
+                res = fbtest.run(mpirun_cmd(2, [*ucx, *out], extra=["-x", f"FABRICBENCH_UCX_SHM_GET={bad}"]),
+                                 timeout=60)
+                self.assertRc(res, fbtest.EXIT_USAGE)
+                self.assertEqual(len(res.errors()), 1, res.describe())
+                self.assertIn(f"FABRICBENCH_UCX_SHM_GET='{bad}': give a size of at least 4K", res.errors()[0])
+                self.assertNoOutputs(c, j)
 
     def test_ucx_tls_without_a_usable_transport(self):
         c, j, out = self.outputs()

@@ -12,20 +12,32 @@
 // sendrecv and bidir move --window messages per op; sendrecv ends each window with an ack from
 // the receiver (tag, am) or a flush and a flag (put), as osu_bw and ucx_perftest's tag_bw do.
 //
+// Shared-memory get (the algorithms only). Host buffers and the algorithms' scratch are allocated
+// by UCX (ucp_mem_map with UCP_MEM_MAP_ALLOCATE: a SysV or POSIX shared-memory segment) when
+// another rank shares this host. An algorithm's send of at least FABRICBENCH_UCX_SHM_GET bytes
+// (default 64K; "off" disables) from such a buffer, to a peer whose endpoint has a mapped
+// shared-memory transport (sysv, posix, xpmem), sends a small descriptor instead of the data:
+// the buffer's address and, the first time, its packed rkey. The receiver copies the data
+// straight out of the sender's segment (ucp_rkey_ptr, else ucp_get_nbx) and acknowledges; the
+// send completes with the acknowledgement. That is one copy at memcpy speed, where UCX's tag
+// rendezvous on one host reads through the kernel (cma): 1.5-1.9x faster at 1-32 MiB here.
+// The receive side needs no setting: it takes either form (the descriptor's tag carries kGetBit).
+//
 // --mem cuda (a UCX whose ucp_context_query reports CUDA memory, and a CUDA build of fabricbench):
 // buffers and the algorithms' scratch are device memory on this rank's GPU (one per node-local
 // rank, as nccl), the algorithms reduce with CUDA kernels and copy device to device (AlgoCall::mem,
 // transports/cuda/device_memory.hpp), each reduction complete before its result is sent; UCX moves
 // the device buffers itself (tag, put, am), told their memory type.
 #include <sched.h>
-#include <unistd.h>
 #include <ucp/api/ucp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -34,6 +46,7 @@
 
 #include "collectives/error.hpp"
 #include "collectives/p2p.hpp"
+#include "model/units.hpp"
 #include "transports/backend.hpp"
 #include "transports/cuda/device_memory.hpp"
 #include "transports/ucx/ucx_info.hpp"
@@ -46,6 +59,13 @@ constexpr int kTagData = 0x7001;  // pairwise-op payloads
 constexpr int kTagAck = 0x7002;   // end-of-window acknowledgements
 constexpr int kTagRkey = 0x7003;  // rkey exchange for --p2p-api put
 constexpr int kTagQuiesce = 0x7004;  // the barrier that ends quiesce()
+constexpr int kTagGetAck = 0x7005;   // shared-memory get: the receiver has copied the data
+// The top bit of a tag (bit 31 of the user tag): this message is a get descriptor, not the data.
+constexpr ucp_tag_t kGetBit = ucp_tag_t{1} << 63;
+constexpr const char* kShmGetEnv = "FABRICBENCH_UCX_SHM_GET";
+constexpr std::size_t kShmGetDefault = 64 * 1024;
+constexpr std::size_t kShmGetMin = 4096;  // a descriptor always fits in the receive buffer
+constexpr std::size_t kPage = 4096;
 constexpr unsigned kAmId = 11;
 
 ucp_tag_t make_tag(int tag, int source) {
@@ -56,7 +76,7 @@ std::string status_text(ucs_status_t st) { return ucs_status_string(st); }
 
 class UcxBackend;
 
-// fabricbench's algorithms over UCX tag matching.
+// fabricbench's algorithms over UCX tag matching (and shared-memory get, above).
 class UcxP2P final : public P2P {
  public:
   explicit UcxP2P(UcxBackend& b) : b_(b) {}
@@ -108,6 +128,7 @@ class UcxBackend final : public Backend {
   }
 
   ~UcxBackend() override {
+    algorithms_.reset();  // its scratch may be a UCX segment: unmapped while the context lives
     if (!worker_) {
       cleanup_context();
       return;
@@ -139,14 +160,20 @@ class UcxBackend final : public Backend {
       if (rk.data) ucp_rkey_destroy(rk.data);
       if (rk.flag) ucp_rkey_destroy(rk.flag);
     }
+    for (auto& [key, rk] : peer_segments_) ucp_rkey_destroy(rk);
     for (auto& [ptr, reg] : regs_) ucp_mem_unmap(context_, reg);
+    for (auto& [base, seg] : segments_) ucp_mem_unmap(context_, seg.memh);
     if (flag_memh_) ucp_mem_unmap(context_, flag_memh_);
     ucp_worker_destroy(worker_);
     cleanup_context();
   }
 
   std::string name() const override { return "ucx"; }
-  std::string version() const override { return "UCX " + std::string(ucp_get_version_string()); }
+  // The version, and the algorithms' protocol on one host (a setting that changes their figures).
+  std::string version() const override {
+    return "UCX " + std::string(ucp_get_version_string()) + ", algorithms' shared-memory get " +
+           (get_min_ ? "from " + format_bytes(get_min_) : std::string("off"));
+  }
   bool runs_p2p_algorithms() const override { return true; }
   bool has_native_collectives() const override { return false; }
   std::vector<std::string> p2p_apis() const override { return {"tag", "put", "am"}; }
@@ -175,6 +202,7 @@ class UcxBackend final : public Backend {
   }
 
   void* alloc(std::size_t bytes, const std::string& mem) override {
+    if (mem == "host") return host_alloc(bytes);
     if (mem != "cuda") return Backend::alloc(bytes, mem);
     if (!device()) throw BackendError("ucx: " + device_error_);
     return device_->alloc(bytes);
@@ -277,7 +305,8 @@ class UcxBackend final : public Backend {
       regs_.erase(it);
     }
     if (on_device(p)) device_->release(p);
-    else Backend::release(p, bytes);
+    else if (!release_segment(p))
+      Backend::release(p, bytes);
   }
 
   // ---- used by UcxP2P ----
@@ -317,18 +346,60 @@ class UcxBackend final : public Backend {
     }
   }
 
-  // Completes every posted request, progressing the worker by polling.
+  // An algorithm's send: a get descriptor when the peer can map this buffer's segment, else the
+  // data by tag.
+  void algo_send(const void* buf, std::size_t bytes, int peer, int tag) {
+    if (get_min_ != 0 && bytes >= get_min_ && peer != world_.rank() && !on_device(buf) && maps(peer))
+      if (Segment* seg = segment_of(buf, bytes)) return send_descriptor(*seg, buf, bytes, peer, tag);
+    tag_send(buf, bytes, peer, tag);
+  }
+
+  // An algorithm's receive: takes the data or a get descriptor (kGetBit masked out of the match);
+  // wait_all() tells them apart and fetches the data for a descriptor.
+  void algo_recv(void* buf, std::size_t bytes, int peer, int tag) {
+    ucp_request_param_t prm = param_for(buf);
+    prm.op_attr_mask |= UCP_OP_ATTR_FLAG_NO_IMM_CMPL;  // always a request, to read its sender tag
+    track(ucp_tag_recv_nbx(worker_, buf, bytes, make_tag(tag, peer), ~kGetBit, &prm), "ucp_tag_recv_nbx",
+          peer, Then::fetch_if_descriptor, buf, bytes);
+  }
+
+  // Completes every posted request, and what completing one starts (a get and its acknowledgement),
+  // progressing the worker by polling.
   void wait_all() {
     std::string err;
-    for (auto& [req, peer] : pending_) {
-      ucs_status_t st;
-      while ((st = ucp_request_check_status(req)) == UCS_INPROGRESS) poll();
-      if (st != UCS_OK && err.empty())
-        err = "request with rank " + std::to_string(peer) + " (" + world_.hostnames()[peer] + ") failed on " +
-              where() + ": " + status_text(st);
-      ucp_request_free(req);
+    while (!pending_.empty()) {
+      bool any = false;
+      for (std::size_t i = 0; i < pending_.size();) {
+        const Pending p = pending_[i];
+        ucp_tag_recv_info_t info{};
+        const ucs_status_t st = p.then == Then::fetch_if_descriptor ? ucp_tag_recv_request_test(p.req, &info)
+                                                                    : ucp_request_check_status(p.req);
+        if (st == UCS_INPROGRESS) {
+          ++i;
+          continue;
+        }
+        any = true;
+        ucp_request_free(p.req);
+        pending_[i] = pending_.back();
+        pending_.pop_back();
+        if (st != UCS_OK) {
+          if (err.empty())
+            err = "request with rank " + std::to_string(p.peer) + " (" + world_.hostnames()[p.peer] +
+                  ") failed on " + where() + ": " + status_text(st);
+          // A failed get, or a descriptor that did not fit: the sender must not wait forever.
+          if (p.then == Then::acknowledge ||
+              (p.then == Then::fetch_if_descriptor && (info.sender_tag & kGetBit)))
+            acknowledge(p.peer);
+        } else if (p.then == Then::acknowledge) {
+          acknowledge(p.peer);
+        } else if (p.then == Then::fetch_if_descriptor && (info.sender_tag & kGetBit)) {
+          const std::string e = fetch(p, info.length);
+          if (!e.empty() && err.empty()) err = e;
+        }
+      }
+      if (!any && !pending_.empty()) poll();
     }
-    pending_.clear();
+    descriptors_.clear();
     while (am_arrived_ < am_expected_ && am_error_.empty()) poll();
     if (!am_error_.empty() && err.empty()) err = am_error_;
     if (!err.empty()) throw BackendError("ucx: " + err);
@@ -357,7 +428,7 @@ class UcxBackend final : public Backend {
   bool on_device(const void* p) const { return device_ && p && device_->owns(p); }
   // The algorithms for the op's memory: device buffers reduce and copy on the device.
   P2PAlgorithms& algorithms_for(const OpCall& c) {
-    return on_device(c.recv) || on_device(c.send) ? *device_algorithms_ : algorithms_;
+    return on_device(c.recv) || on_device(c.send) ? *device_algorithms_ : *algorithms_;
   }
   // Request parameters telling UCX a device buffer's memory type (it need not detect it).
   ucp_request_param_t param_for(const void* buf) const {
@@ -372,6 +443,7 @@ class UcxBackend final : public Backend {
   std::string where() const { return "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + ")"; }
 
   std::string init_local() {
+    if (std::string e = read_get_threshold(); !e.empty()) return e;
     ucp_config_t* config = nullptr;
     ucs_status_t st = ucp_config_read(nullptr, nullptr, &config);
     if (st != UCS_OK) return "ucp_config_read: " + status_text(st);
@@ -408,6 +480,27 @@ class UcxBackend final : public Backend {
     return "";
   }
 
+  // FABRICBENCH_UCX_SHM_GET: unset or empty (64K), "off" or 0, or a size of at least 4K.
+  std::string read_get_threshold() {
+    const char* v = std::getenv(kShmGetEnv);
+    if (v == nullptr || *v == '\0') return "";
+    const std::string text = v;
+    if (text == "off" || text == "0") {
+      get_min_ = 0;
+      return "";
+    }
+    std::uint64_t n = 0;
+    try {
+      n = parse_bytes(text);
+    } catch (const std::exception&) {
+      n = 0;
+    }
+    if (n < kShmGetMin)
+      return std::string(kShmGetEnv) + "='" + text + "': give a size of at least 4K (e.g. 64K, 1M) or off";
+    get_min_ = static_cast<std::size_t>(n);
+    return "";
+  }
+
   void cleanup_context() {
     if (context_) ucp_cleanup(context_);
     context_ = nullptr;
@@ -439,13 +532,184 @@ class UcxBackend final : public Backend {
     return e;
   }
 
-  void track(ucs_status_ptr_t r, const char* what, int peer) {
-    if (r == nullptr) return;
+  // What wait_all() does once a request completes.
+  enum class Then { nothing, fetch_if_descriptor, acknowledge };
+  struct Pending {
+    void* req;
+    int peer;
+    Then then;
+    void* buf;  // fetch_if_descriptor: the receive buffer (it holds the descriptor)
+    std::size_t bytes;
+  };
+
+  // Records a posted request. A request that completed at once (nullptr) runs its `then` now.
+  void track(ucs_status_ptr_t r, const char* what, int peer, Then then = Then::nothing, void* buf = nullptr,
+             std::size_t bytes = 0) {
+    if (r == nullptr) {
+      if (then == Then::acknowledge) acknowledge(peer);
+      return;
+    }
     if (UCS_PTR_IS_ERR(r))
       throw BackendError("ucx: " + std::string(what) + " to rank " + std::to_string(peer) + " failed on " + where() +
                          ": " + status_text(UCS_PTR_STATUS(r)));
-    pending_.emplace_back(r, peer);
+    pending_.push_back(Pending{r, peer, then, buf, bytes});
   }
+
+  // ---- shared-memory get ----
+  // A host buffer UCX allocated: its registration, packed rkey, and the peers that hold the key.
+  struct Segment {
+    ucp_mem_h memh = nullptr;
+    std::size_t bytes = 0;
+    std::uint64_t id = 0;  // never reused, so a peer's cached key never names another segment
+    std::string rkey;
+    std::set<int> told;
+  };
+  // The descriptor's fixed part; the rkey (when `rkey_bytes` > 0), then `released` segment ids
+  // (segments this rank has freed whose keys the peer may drop) follow it.
+  struct Descriptor {
+    std::uint64_t addr, bytes, segment, rkey_bytes, released;
+  };
+
+  // Page-aligned, zeroed host memory: a UCX segment when another rank shares this host and the
+  // get is on, else ordinary memory (Backend::alloc).
+  void* host_alloc(std::size_t bytes) {
+    const std::size_t len = std::max<std::size_t>((bytes + kPage - 1) / kPage * kPage, kPage);
+    if (get_min_ != 0 && world_.local_size() > 1) {
+      ucp_mem_map_params_t mp{};
+      mp.field_mask =
+          UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH | UCP_MEM_MAP_PARAM_FIELD_FLAGS;
+      mp.address = nullptr;
+      mp.length = len;
+      mp.flags = UCP_MEM_MAP_ALLOCATE;
+      ucp_mem_h h = nullptr;
+      if (ucp_mem_map(context_, &mp, &h) == UCS_OK) {
+        ucp_mem_attr_t at{};
+        at.field_mask = UCP_MEM_ATTR_FIELD_ADDRESS | UCP_MEM_ATTR_FIELD_LENGTH;
+        if (ucp_mem_query(h, &at) == UCS_OK && reinterpret_cast<std::uintptr_t>(at.address) % kPage == 0 &&
+            at.length >= len) {
+          std::memset(at.address, 0, len);  // first-touch faults now, not inside a timed op
+          Segment& seg = segments_[reinterpret_cast<std::uintptr_t>(at.address)];
+          seg.memh = h;
+          seg.bytes = len;
+          seg.id = ++segment_ids_;
+          seg.rkey = pack(h);
+          return at.address;
+        }
+        ucp_mem_unmap(context_, h);
+      }
+    }
+    return Backend::alloc(bytes, "host");
+  }
+
+  // Frees a segment (false: `p` is not one). Peers that hold its key learn so in the next
+  // descriptor they get from this rank, and drop their mapping.
+  bool release_segment(void* p) {
+    auto it = segments_.find(reinterpret_cast<std::uintptr_t>(p));
+    if (it == segments_.end()) return false;
+    for (int peer : it->second.told) released_[peer].push_back(it->second.id);
+    ucp_mem_unmap(context_, it->second.memh);
+    segments_.erase(it);
+    return true;
+  }
+
+  // The segment holding [p, p + bytes), or nullptr.
+  Segment* segment_of(const void* p, std::size_t bytes) {
+    const auto a = reinterpret_cast<std::uintptr_t>(p);
+    auto it = segments_.upper_bound(a);
+    if (it == segments_.begin()) return nullptr;
+    --it;
+    return a + bytes <= it->first + it->second.bytes ? &it->second : nullptr;
+  }
+
+  // Whether `peer`'s endpoint has a transport that maps another process's memory.
+  bool maps(int peer) {
+    ep(peer);
+    for (const auto& t : peer_transports_[peer])
+      if (t == "sysv" || t == "posix" || t == "xpmem") return true;
+    return false;
+  }
+
+  void send_descriptor(Segment& seg, const void* buf, std::size_t bytes, int peer, int tag) {
+    const bool first = seg.told.insert(peer).second;
+    std::vector<std::uint64_t>& gone = released_[peer];
+    Descriptor d{reinterpret_cast<std::uint64_t>(buf), bytes, seg.id, first ? seg.rkey.size() : 0, 0};
+    const std::size_t room = (bytes - std::min(bytes, sizeof d + d.rkey_bytes)) / sizeof(std::uint64_t);
+    d.released = std::min<std::size_t>(gone.size(), room);
+    std::string& msg = descriptors_.emplace_back(reinterpret_cast<const char*>(&d), sizeof d);
+    if (first) msg += seg.rkey;
+    msg.append(reinterpret_cast<const char*>(gone.data()), d.released * sizeof(std::uint64_t));
+    gone.erase(gone.begin(), gone.begin() + static_cast<std::ptrdiff_t>(d.released));
+    ucp_request_param_t prm{};
+    track(ucp_tag_send_nbx(ep(peer), msg.data(), msg.size(), make_tag(tag, world_.rank()) | kGetBit, &prm),
+          "ucp_tag_send_nbx", peer);
+    tag_recv(nullptr, 0, peer, kTagGetAck);  // the buffer is the peer's until it acknowledges
+  }
+
+  // A descriptor arrived in p.buf (`length` bytes): copy the data it names out of the sender's
+  // segment into p.buf, then acknowledge. Returns an error, or "".
+  std::string fetch(const Pending& p, std::size_t length) {
+    Descriptor d{};
+    std::string rest;
+    if (length >= sizeof d) {
+      std::memcpy(&d, p.buf, sizeof d);
+      rest.assign(static_cast<const char*>(p.buf) + sizeof d, length - sizeof d);
+    }
+    const std::string from = "rank " + std::to_string(p.peer) + " (" + world_.hostnames()[p.peer] + ")";
+    if (length < sizeof d || d.rkey_bytes > rest.size() ||
+        d.released > (rest.size() - d.rkey_bytes) / sizeof(std::uint64_t)) {
+      acknowledge(p.peer);
+      return "a malformed get descriptor (" + std::to_string(length) + " bytes) from " + from + " on " +
+             where();
+    }
+    if (d.bytes != p.bytes) {
+      acknowledge(p.peer);
+      return from + " sent " + std::to_string(d.bytes) + " bytes to a receive of " + std::to_string(p.bytes) +
+             " on " + where();
+    }
+    for (std::uint64_t i = 0; i < d.released; ++i) {
+      std::uint64_t id;
+      std::memcpy(&id, rest.data() + d.rkey_bytes + i * sizeof id, sizeof id);
+      auto it = peer_segments_.find({p.peer, id});
+      if (it != peer_segments_.end()) {
+        ucp_rkey_destroy(it->second);
+        peer_segments_.erase(it);
+      }
+    }
+    ucp_rkey_h& rk = peer_segments_[{p.peer, d.segment}];
+    if (d.rkey_bytes) {
+      if (rk) ucp_rkey_destroy(rk);
+      rk = nullptr;
+      const ucs_status_t st = ucp_ep_rkey_unpack(ep(p.peer), rest.data(), &rk);
+      if (st != UCS_OK) {
+        peer_segments_.erase({p.peer, d.segment});
+        acknowledge(p.peer);
+        return "ucp_ep_rkey_unpack of " + from + "'s segment key on " + where() + ": " + status_text(st);
+      }
+    }
+    if (!rk) {
+      peer_segments_.erase({p.peer, d.segment});
+      acknowledge(p.peer);
+      return "a get descriptor from " + from + " names segment " + std::to_string(d.segment) +
+             " whose key never came, on " + where();
+    }
+    void* local = nullptr;
+    if (ucp_rkey_ptr(rk, d.addr, &local) == UCS_OK) {  // mapped: one copy, here and now
+      std::memcpy(p.buf, local, d.bytes);
+      acknowledge(p.peer);
+      return "";
+    }
+    ucp_request_param_t prm{};
+    try {
+      track(ucp_get_nbx(ep(p.peer), p.buf, d.bytes, d.addr, rk, &prm), "ucp_get_nbx", p.peer,
+            Then::acknowledge);
+    } catch (const std::exception& e) {
+      acknowledge(p.peer);
+      return e.what();
+    }
+    return "";
+  }
+
+  void acknowledge(int peer) { tag_send(nullptr, 0, peer, kTagGetAck); }
 
   // ---- active messages ----
   void am_send(const void* buf, std::size_t bytes, int peer) {
@@ -643,8 +907,22 @@ class UcxBackend final : public Backend {
   std::vector<ucp_ep_h> eps_;
   std::vector<std::vector<std::string>> ep_transports_;
   std::map<int, std::vector<std::string>> peer_transports_;
-  std::vector<std::pair<void*, int>> pending_;
-  P2PAlgorithms algorithms_{world_};
+  std::vector<Pending> pending_;
+  // Shared-memory get: the threshold (0: off), this rank's segments by address, segment ids
+  // freed per peer not yet told, the peers' segment keys by (peer, id), and the descriptors in
+  // flight (they live until wait_all() completes their sends).
+  std::size_t get_min_ = kShmGetDefault;
+  std::map<std::uintptr_t, Segment> segments_;
+  std::uint64_t segment_ids_ = 0;
+  std::map<int, std::vector<std::uint64_t>> released_;
+  std::map<std::pair<int, std::uint64_t>, ucp_rkey_h> peer_segments_;
+  std::deque<std::string> descriptors_;
+  // The algorithms over host memory; their scratch is a segment like the op's buffers.
+  std::unique_ptr<P2PAlgorithms> algorithms_ = std::make_unique<P2PAlgorithms>(
+      world_, AlgoMemory{&host_mem_ops(), [this](std::size_t n) { return host_alloc(n); },
+                         [this](void* p) {
+                           if (!release_segment(p)) Backend::release(p, 0);
+                         }});
   // --mem cuda: the GPU's memory and the algorithms over it (device(); destroyed in this order).
   mutable std::unique_ptr<DeviceMemory> device_;
   mutable std::unique_ptr<P2PAlgorithms> device_algorithms_;
@@ -665,8 +943,12 @@ class UcxBackend final : public Backend {
 
 int UcxP2P::rank() const { return b_.rank(); }
 int UcxP2P::size() const { return b_.size(); }
-void UcxP2P::isend(const void* buf, std::size_t bytes, int peer, int tag) { b_.tag_send(buf, bytes, peer, tag); }
-void UcxP2P::irecv(void* buf, std::size_t bytes, int peer, int tag) { b_.tag_recv(buf, bytes, peer, tag); }
+void UcxP2P::isend(const void* buf, std::size_t bytes, int peer, int tag) {
+  b_.algo_send(buf, bytes, peer, tag);
+}
+void UcxP2P::irecv(void* buf, std::size_t bytes, int peer, int tag) {
+  b_.algo_recv(buf, bytes, peer, tag);
+}
 void UcxP2P::wait_all() { b_.wait_all(); }
 
 }  // namespace

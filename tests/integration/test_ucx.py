@@ -75,7 +75,7 @@ class Ucx(fbtest.FbTestCase):
                 self.assertRc(res, fbtest.EXIT_OK)
 
     def test_shared_memory_get_is_exact_at_large_sizes(self):
-        # Messages from 64K (the default threshold) to 4 MiB, each algorithm that sends them, on
+        # Messages from 16K (the default threshold) to 4 MiB, each algorithm that sends them, on
         # 2, 3 and 4 ranks; then the same with the get off. Several series free and allocate
         # buffers, so peers drop the keys of freed segments (sent in later descriptors).
         cmds, cases = [], []
@@ -86,7 +86,7 @@ class Ucx(fbtest.FbTestCase):
                 env = ["-x", f"FABRICBENCH_UCX_SHM_GET={get}"] if get else []
                 plan = self.path(f"get{get}-{np}.yaml")
                 with open(plan, "w") as f:
-                    f.write("defaults: {backend: ucx, minbytes: 256K, maxbytes: 4M, stepfactor: 4, iters: 2,"
+                    f.write("defaults: {backend: ucx, minbytes: 64K, maxbytes: 4M, stepfactor: 4, iters: 2,"
                             " warmup: 1, check: 2, dtype: 'float32,int8'}\ntests:\n")
                     for algo, op in (("ring", "allreduce,allgather,reducescatter"), ("rabenseifner", "allreduce"),
                                      ("recursive_halving", "reducescatter"), ("pairwise", "alltoall"),
@@ -95,7 +95,7 @@ class Ucx(fbtest.FbTestCase):
                         f.write(f"  - {{algo: {algo}, op: '{op}', place: both}}\n")
                 cmds.append(mpirun_cmd(np, ["run", "--plan", plan, "-q", *out], extra=[*env, *SHM]))
         for (get, np, c, j), res in zip(cases, fbtest.run_parallel(cmds, jobs=2, timeout=400)):
-            with self.subTest(get=get or "64K", np=np):
+            with self.subTest(get=get or "16K", np=np):
                 self.assertRc(res, fbtest.EXIT_OK)
                 rows = fbtest.check_results(self, c, j, nranks=np)
                 self.assertGreater(len(rows), 50)
@@ -103,7 +103,7 @@ class Ucx(fbtest.FbTestCase):
                     self.assertEqual(r["wrong"], 0, r)
                 with open(j) as f:
                     versions = json.load(f)["meta"]["backend_versions"]
-                self.assertTrue(any(v.endswith("shared-memory get " + ("off" if get else "from 64K"))
+                self.assertTrue(any(v.endswith("shared-memory get " + ("off" if get else "from 16K"))
                                     for v in versions), versions)
 
     def test_bad_input_is_refused_on_every_rank(self):

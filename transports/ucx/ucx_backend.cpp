@@ -15,12 +15,15 @@
 // Shared-memory get (the algorithms only). Host buffers and the algorithms' scratch are allocated
 // by UCX (ucp_mem_map with UCP_MEM_MAP_ALLOCATE: a SysV or POSIX shared-memory segment) when
 // another rank shares this host. An algorithm's send of at least FABRICBENCH_UCX_SHM_GET bytes
-// (default 64K; "off" disables) from such a buffer, to a peer whose endpoint has a mapped
+// (default 16K; "off" disables) from such a buffer, to a peer whose endpoint has a mapped
 // shared-memory transport (sysv, posix, xpmem), sends a small descriptor instead of the data:
 // the buffer's address and, the first time, its packed rkey. The receiver copies the data
 // straight out of the sender's segment (ucp_rkey_ptr, else ucp_get_nbx) and acknowledges; the
 // send completes with the acknowledgement. That is one copy at memcpy speed, where UCX's tag
-// rendezvous on one host reads through the kernel (cma): 1.5-1.9x faster at 1-32 MiB here.
+// rendezvous on one host reads through the kernel (cma): 2-ranks all-to-all 1.2-2.1x faster at
+// 16K-64 MiB on the 2-core development VM. Below UCX's rendezvous threshold (8256 B on shared
+// memory in UCX 1.13) an eager send completes without waiting for the peer, and beats the get's
+// round trip: hence the default, measured (README, "ucx").
 // The receive side needs no setting: it takes either form (the descriptor's tag carries kGetBit).
 //
 // --mem cuda (a UCX whose ucp_context_query reports CUDA memory, and a CUDA build of fabricbench):
@@ -63,7 +66,7 @@ constexpr int kTagGetAck = 0x7005;   // shared-memory get: the receiver has copi
 // The top bit of a tag (bit 31 of the user tag): this message is a get descriptor, not the data.
 constexpr ucp_tag_t kGetBit = ucp_tag_t{1} << 63;
 constexpr const char* kShmGetEnv = "FABRICBENCH_UCX_SHM_GET";
-constexpr std::size_t kShmGetDefault = 64 * 1024;
+constexpr std::size_t kShmGetDefault = 16 * 1024;
 constexpr std::size_t kShmGetMin = 4096;  // a descriptor always fits in the receive buffer
 constexpr std::size_t kPage = 4096;
 constexpr unsigned kAmId = 11;
@@ -480,7 +483,7 @@ class UcxBackend final : public Backend {
     return "";
   }
 
-  // FABRICBENCH_UCX_SHM_GET: unset or empty (64K), "off" or 0, or a size of at least 4K.
+  // FABRICBENCH_UCX_SHM_GET: unset or empty (16K), "off" or 0, or a size of at least 4K.
   std::string read_get_threshold() {
     const char* v = std::getenv(kShmGetEnv);
     if (v == nullptr || *v == '\0') return "";

@@ -47,7 +47,8 @@ constexpr TestOption kTestOptions[] = {
     {"--backend", "backend", "mpi, ucx or nccl (default mpi)"},
     {"--op", "op", "ops to run, comma-separated, or 'all' (default allreduce)"},
     {"--algo", "algo",
-     "native (the library's collective, default), auto, or one of fabricbench's algorithms over point-to-point: "
+     "native (the library's collective, default), auto, or one of fabricbench's algorithms over "
+     "point-to-point: "
      "ring (allreduce, allgather, reducescatter), recursive_doubling (allreduce, allgather), rabenseifner "
      "(allreduce), hierarchical (allreduce), recursive_halving (reducescatter), pairwise, bruck, linear "
      "(alltoall), binomial, chain (broadcast). auto's rule is at the end of this help"},
@@ -63,16 +64,24 @@ constexpr TestOption kTestOptions[] = {
     {"-w,--warmup", "warmup", "untimed ops before timing (default 5)"},
     {"-c,--check", "check", "validated ops per size, 0 to skip validation (default 1)"},
     {"--batch", "batch", "ops per timed sample, or 'auto' to batch only ops under 5 us (default auto)"},
-    {"-d,--dtype,--datatype", "dtype", "int8 uint8 int32 uint32 int64 uint64 float16 bfloat16 float32 float64, list or all"},
+    {"-d,--dtype,--datatype", "dtype",
+     "int8 uint8 int32 uint32 int64 uint64 float16 bfloat16 float32 float64, list or all"},
     {"-o,--redop", "redop", "sum prod min max, list or all (default sum)"},
     {"-r,--root", "root", "root rank of broadcast (default 0)"},
     {"--place", "place", "out (out-of-place), in (in-place) or both (default out)"},
-    {"--p2p-api", "p2p_api", "sendrecv/bidir/pingpong over ucx: tag (default), put (RMA with a completion flag) or am (active messages)"},
-    {"--window", "window", "sendrecv/bidir: messages in flight per op, >= 1; times are reported per message (default 1)"},
+    {"--p2p-api", "p2p_api",
+     "sendrecv/bidir/pingpong over ucx: tag (default), put (RMA with a completion flag), am (active "
+     "messages) or get (what the algorithms do: shared-memory get on one host, tag otherwise)"},
+    {"--window", "window",
+     "sendrecv/bidir: messages in flight per op, >= 1; times are reported per message (default 1)"},
     {"--mem", "mem", "buffer memory: host or cuda (default: host for mpi and ucx, cuda for nccl)"},
-    {"--cuda-graph", "cuda_graph", "nccl: capture N ops in one CUDA graph and time its replays (one sample = N ops; 0 = off, default)"},
-    {"--nccl-algo", "nccl_algo", "nccl: NCCL_ALGO for the communicator: Ring, Tree, NVLS, NVLSTree, CollnetDirect, CollnetChain, PAT, a list, ^ to exclude (default: NCCL chooses)"},
-    {"--nccl-proto", "nccl_proto", "nccl: NCCL_PROTO: LL, LL128, Simple, a list, ^ to exclude (default: NCCL chooses)"},
+    {"--cuda-graph", "cuda_graph",
+     "nccl: capture N ops in one CUDA graph and time its replays (one sample = N ops; 0 = off, default)"},
+    {"--nccl-algo", "nccl_algo",
+     "nccl: NCCL_ALGO for the communicator: Ring, Tree, NVLS, NVLSTree, CollnetDirect, CollnetChain, PAT, a "
+     "list, ^ to exclude (default: NCCL chooses)"},
+    {"--nccl-proto", "nccl_proto",
+     "nccl: NCCL_PROTO: LL, LL128, Simple, a list, ^ to exclude (default: NCCL chooses)"},
 };
 
 // Per-test keys that are switches on the command line (--KEY) and true/false in plan files.

@@ -191,8 +191,8 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
   } else if (key == "warmup") {
     s.warmup = static_cast<int>(parse_int(where, key, v, 0, 100000000));
   } else if (key == "p2p_api") {
-    if (v != "tag" && v != "put" && v != "am")
-      bad(where, key, "unknown point-to-point API '" + v + "' (tag, put or am)");
+    if (v != "tag" && v != "put" && v != "am" && v != "get")
+      bad(where, key, "unknown point-to-point API '" + v + "' (tag, put, am or get)");
     s.p2p_api = v;
   } else if (key == "window") {
     s.window = static_cast<int>(parse_int(where, key, v, 1, 1 << 20));

@@ -34,7 +34,7 @@ struct TestSpec {
   std::vector<RedOp> redops{RedOp::sum};
   int root = 0;
   Place place = Place::out;
-  std::string p2p_api = "tag";  // pairwise ops over ucx: tag, put or am
+  std::string p2p_api = "tag";  // pairwise ops over ucx: tag, put, am or get
   int window = 1;               // sendrecv/bidir: messages in flight per op
   std::string mem;              // buffer memory: host or cuda; "" = the backend's own
   // Device backends (nccl): ops per CUDA graph (0 = no graphs), a synchronisation after every

@@ -24,7 +24,7 @@ class Ucx(fbtest.FbTestCase):
     def test_point_to_point_apis_windows_and_transports(self):
         cmds, cases = [], []
         for tls_name, tls in (("shm", SHM), ("tcp", TCP)):
-            for api in ("tag", "put", "am"):
+            for api in ("tag", "put", "am", "get"):
                 for np, window in ((2, 1), (3, 8)):
                     c, j, out = self.outputs(f"{tls_name}-{api}-{np}")
                     cases.append((tls_name, api, np, window, c, j))

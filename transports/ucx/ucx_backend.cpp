@@ -8,7 +8,9 @@
 //   put  ucp_put_nbx into the peer's receive buffer (rkeys exchanged once per buffer), then a
 //        fenced put of a sequence number into the peer's flag word, which the peer polls;
 //   am   ucp_am_send_nbx, received by a handler straight into the receive buffer (eager) or
-//        through ucp_am_recv_data_nbx (rendezvous).
+//        through ucp_am_recv_data_nbx (rendezvous);
+//   get  what the algorithms do (below): the shared-memory get, tag matching where it does not
+//        apply. Calibrating the model from these rows describes the algorithms' transfers.
 // sendrecv and bidir move --window messages per op; sendrecv ends each window with an ack from
 // the receiver (tag, am) or a flush and a flag (put), as osu_bw and ucx_perftest's tag_bw do.
 //
@@ -179,7 +181,7 @@ class UcxBackend final : public Backend {
   }
   bool runs_p2p_algorithms() const override { return true; }
   bool has_native_collectives() const override { return false; }
-  std::vector<std::string> p2p_apis() const override { return {"tag", "put", "am"}; }
+  std::vector<std::string> p2p_apis() const override { return {"tag", "put", "am", "get"}; }
 
   std::optional<std::string> unsupported(const OpDescriptor&, DType, RedOp, bool) const override {
     return std::nullopt;
@@ -238,10 +240,24 @@ class UcxBackend final : public Backend {
     const bool sender = c.sender;
     const int w = is_bounce(c.op->kind) ? 1 : c.window;
     if (c.p2p_api == "put") return run_put(c, bytes, sender, w);
-    const bool am = c.p2p_api == "am";
-    auto send_from = [&](const void* src) { am ? am_send(src, bytes, c.peer) : tag_send(src, bytes, c.peer, kTagData); };
+    const bool am = c.p2p_api == "am", get = c.p2p_api == "get";
+    auto send_from = [&](const void* src) {
+      if (am)
+        am_send(src, bytes, c.peer);
+      else if (get)
+        algo_send(src, bytes, c.peer, kTagData);
+      else
+        tag_send(src, bytes, c.peer, kTagData);
+    };
     auto post_send = [&] { send_from(c.send); };
-    auto post_recv = [&] { am ? void(++am_expected_) : tag_recv(c.recv, bytes, c.peer, kTagData); };
+    auto post_recv = [&] {
+      if (am)
+        ++am_expected_;
+      else if (get)
+        algo_recv(c.recv, bytes, c.peer, kTagData);
+      else
+        tag_recv(c.recv, bytes, c.peer, kTagData);
+    };
     switch (c.op->kind) {
       case OpKind::sendrecv:
         if (sender) {
@@ -357,13 +373,19 @@ class UcxBackend final : public Backend {
     tag_send(buf, bytes, peer, tag);
   }
 
-  // An algorithm's receive: takes the data or a get descriptor (kGetBit masked out of the match);
-  // wait_all() tells them apart and fetches the data for a descriptor.
+  // An algorithm's receive: takes the data or a get descriptor (kGetBit masked out of the match).
+  // Its completion callback fetches the data a descriptor names at once, inside the progress call
+  // that delivered it: a window of receives into one buffer (sendrecv and bidir over get) then
+  // never has a later descriptor land on an earlier one before that one was read.
   void algo_recv(void* buf, std::size_t bytes, int peer, int tag) {
+    Receive& r = receives_.emplace_back(Receive{this, buf, bytes, peer});
     ucp_request_param_t prm = param_for(buf);
-    prm.op_attr_mask |= UCP_OP_ATTR_FLAG_NO_IMM_CMPL;  // always a request, to read its sender tag
+    prm.op_attr_mask |=
+        UCP_OP_ATTR_FLAG_NO_IMM_CMPL | UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
+    prm.cb.recv = &UcxBackend::on_algo_recv;
+    prm.user_data = &r;
     track(ucp_tag_recv_nbx(worker_, buf, bytes, make_tag(tag, peer), ~kGetBit, &prm), "ucp_tag_recv_nbx",
-          peer, Then::fetch_if_descriptor, buf, bytes);
+          peer);
   }
 
   // Completes every posted request, and what completing one starts (a get and its acknowledgement),
@@ -374,9 +396,7 @@ class UcxBackend final : public Backend {
       bool any = false;
       for (std::size_t i = 0; i < pending_.size();) {
         const Pending p = pending_[i];
-        ucp_tag_recv_info_t info{};
-        const ucs_status_t st = p.then == Then::fetch_if_descriptor ? ucp_tag_recv_request_test(p.req, &info)
-                                                                    : ucp_request_check_status(p.req);
+        const ucs_status_t st = ucp_request_check_status(p.req);
         if (st == UCS_INPROGRESS) {
           ++i;
           continue;
@@ -385,24 +405,17 @@ class UcxBackend final : public Backend {
         ucp_request_free(p.req);
         pending_[i] = pending_.back();
         pending_.pop_back();
-        if (st != UCS_OK) {
-          if (err.empty())
-            err = "request with rank " + std::to_string(p.peer) + " (" + world_.hostnames()[p.peer] +
-                  ") failed on " + where() + ": " + status_text(st);
-          // A failed get, or a descriptor that did not fit: the sender must not wait forever.
-          if (p.then == Then::acknowledge ||
-              (p.then == Then::fetch_if_descriptor && (info.sender_tag & kGetBit)))
-            acknowledge(p.peer);
-        } else if (p.then == Then::acknowledge) {
-          acknowledge(p.peer);
-        } else if (p.then == Then::fetch_if_descriptor && (info.sender_tag & kGetBit)) {
-          const std::string e = fetch(p, info.length);
-          if (!e.empty() && err.empty()) err = e;
-        }
+        if (st != UCS_OK && err.empty())
+          err = "request with rank " + std::to_string(p.peer) + " (" + world_.hostnames()[p.peer] +
+                ") failed on " + where() + ": " + status_text(st);
+        if (p.then == Then::acknowledge) acknowledge(p.peer);  // even after a failed get: no hang
       }
       if (!any && !pending_.empty()) poll();
     }
     descriptors_.clear();
+    receives_.clear();
+    if (!get_error_.empty() && err.empty()) err = get_error_;
+    get_error_.clear();
     while (am_arrived_ < am_expected_ && am_error_.empty()) poll();
     if (!am_error_.empty() && err.empty()) err = am_error_;
     if (!err.empty()) throw BackendError("ucx: " + err);
@@ -536,18 +549,15 @@ class UcxBackend final : public Backend {
   }
 
   // What wait_all() does once a request completes.
-  enum class Then { nothing, fetch_if_descriptor, acknowledge };
+  enum class Then { nothing, acknowledge };
   struct Pending {
     void* req;
     int peer;
     Then then;
-    void* buf;  // fetch_if_descriptor: the receive buffer (it holds the descriptor)
-    std::size_t bytes;
   };
 
   // Records a posted request. A request that completed at once (nullptr) runs its `then` now.
-  void track(ucs_status_ptr_t r, const char* what, int peer, Then then = Then::nothing, void* buf = nullptr,
-             std::size_t bytes = 0) {
+  void track(ucs_status_ptr_t r, const char* what, int peer, Then then = Then::nothing) {
     if (r == nullptr) {
       if (then == Then::acknowledge) acknowledge(peer);
       return;
@@ -555,7 +565,7 @@ class UcxBackend final : public Backend {
     if (UCS_PTR_IS_ERR(r))
       throw BackendError("ucx: " + std::string(what) + " to rank " + std::to_string(peer) + " failed on " + where() +
                          ": " + status_text(UCS_PTR_STATUS(r)));
-    pending_.push_back(Pending{r, peer, then, buf, bytes});
+    pending_.push_back(Pending{r, peer, then});
   }
 
   // ---- shared-memory get ----
@@ -648,9 +658,34 @@ class UcxBackend final : public Backend {
     tag_recv(nullptr, 0, peer, kTagGetAck);  // the buffer is the peer's until it acknowledges
   }
 
+  // An algorithm's receive in flight (the completion callback's user data).
+  struct Receive {
+    UcxBackend* self;
+    void* buf;
+    std::size_t bytes;
+    int peer;
+  };
+
+  // Runs inside ucp_worker_progress (or the ucp_tag_recv_nbx that matched): no exception may
+  // leave it. A failed receive is reported by wait_all() from the request's status.
+  static void on_algo_recv(void*, ucs_status_t st, const ucp_tag_recv_info_t* info, void* user) {
+    const Receive& r = *static_cast<const Receive*>(user);
+    UcxBackend& b = *r.self;
+    try {
+      if (st == UCS_OK && (info->sender_tag & kGetBit)) {
+        std::string e = b.fetch(r, info->length);
+        if (!e.empty() && b.get_error_.empty()) b.get_error_ = std::move(e);
+      } else if (st == UCS_ERR_MESSAGE_TRUNCATED && (info->sender_tag & kGetBit)) {
+        b.acknowledge(r.peer);  // a descriptor that did not fit: the sender must not wait forever
+      }
+    } catch (const std::exception& e) {
+      if (b.get_error_.empty()) b.get_error_ = e.what();
+    }
+  }
+
   // A descriptor arrived in p.buf (`length` bytes): copy the data it names out of the sender's
   // segment into p.buf, then acknowledge. Returns an error, or "".
-  std::string fetch(const Pending& p, std::size_t length) {
+  std::string fetch(const Receive& p, std::size_t length) {
     Descriptor d{};
     std::string rest;
     if (length >= sizeof d) {
@@ -920,6 +955,8 @@ class UcxBackend final : public Backend {
   std::map<int, std::vector<std::uint64_t>> released_;
   std::map<std::pair<int, std::uint64_t>, ucp_rkey_h> peer_segments_;
   std::deque<std::string> descriptors_;
+  std::deque<Receive> receives_;  // stable addresses: each is a callback's user data
+  std::string get_error_;         // from a completion callback, thrown by wait_all()
   // The algorithms over host memory; their scratch is a segment like the op's buffers.
   std::unique_ptr<P2PAlgorithms> algorithms_ = std::make_unique<P2PAlgorithms>(
       world_, AlgoMemory{&host_mem_ops(), [this](std::size_t n) { return host_alloc(n); },

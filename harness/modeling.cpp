@@ -18,6 +18,7 @@
 
 #include "collectives/error.hpp"
 #include "collectives/op.hpp"
+#include "harness/job.hpp"
 #include "harness/results_reader.hpp"
 #include "harness/sink.hpp"
 #include "harness/utc.hpp"
@@ -714,12 +715,16 @@ int run_calibrate_command(const CalibrateOptions& o) {
   std::string sources;
   std::vector<HostMemoryProbe> probes;  // from the inputs' metadata (JSON)
   std::vector<Record> coll_up, coll_out;  // collective rows on one host, across hosts
+  std::string ucx_api;  // the --p2p-api of one-host ucx pairwise rows that did not run over get
   for (const auto& in : o.inputs) {
     const ResultsFile rf = read_results(in);
     if (rf.meta.host_memory) probes.push_back(*rf.meta.host_memory);
     int used = 0;
     for (const Record& r : rf.rows) {
       if (r.source != "measured" || r.wrong != 0 || r.bytes == 0 || !(r.time_us > 0)) continue;
+      if (r.backend == "ucx" && r.nnodes == 1 && (r.op == "pingpong" || r.op == "bidir" || r.op == "relay") &&
+          r.algo.rfind("get", 0) != 0)
+        ucx_api = r.algo.substr(0, r.algo.find('/'));
       if (r.op == "bidir" && r.nnodes == 1 && r.nranks >= 2) {
         const int pairs = static_cast<int>(r.ranks_per_node) - static_cast<int>(r.nranks / 2);
         if (pairs > 0) concurrent[2 * pairs].push_back(spill_point(r));
@@ -746,6 +751,11 @@ int run_calibrate_command(const CalibrateOptions& o) {
   if (up.empty() && out.empty() && coll_up.empty() && coll_out.empty())
     throw UsageError("calibrate: no pingpong or collective rows to fit in " + sources +
                      " (measure some: fabricbench run --op pingpong,bidir,relay -b 8 -e 64M)");
+  if (!ucx_api.empty())
+    error_line("note: calibrate: the one-host ucx pairwise rows ran over --p2p-api " + ucx_api +
+               "; ucx's algorithms move large messages on one host by shared-memory get (from "
+               "FABRICBENCH_UCX_SHM_GET, 16K by default), which --p2p-api get measures: calibrate from "
+               "those rows to predict them");
   model::Fabric f = load_fabric_for_cli(o.base.empty() ? "localhost" : o.base, o.sets);
   std::vector<std::pair<std::string, std::string>> notes;
   std::vector<LinkFit> fits;

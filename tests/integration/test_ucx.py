@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fbtest  # noqa: E402
-from fbtest import mpirun_cmd  # noqa: E402
+from fbtest import CONFIG, mpirun_cmd  # noqa: E402
 
 SHM = ["-x", "UCX_TLS=shm,self"]
 TCP = ["-x", "UCX_TLS=tcp,self"]
@@ -105,6 +105,21 @@ class Ucx(fbtest.FbTestCase):
                     versions = json.load(f)["meta"]["backend_versions"]
                 self.assertTrue(any(v.endswith("shared-memory get " + ("off" if get else "from 16K"))
                                     for v in versions), versions)
+
+    def test_calibrate_says_when_ucx_rows_are_not_the_algorithms_transfer(self):
+        # The algorithms move large messages by shared-memory get; a host calibrated from tag
+        # rows describes another transfer, and calibrate says so (a note, not an error).
+        for api in ("tag", "get"):
+            with self.subTest(api=api):
+                c, j, out = self.outputs(f"cal-{api}")
+                res = fbtest.run(mpirun_cmd(2, ["run", "--backend", "ucx", "--op", "pingpong,bidir,relay",
+                                                "--p2p-api", api, "-b", "64K", "-e", "4M", "-f", "4", "-n", "3",
+                                                "-q", *out], extra=SHM))
+                self.assertRc(res, fbtest.EXIT_OK)
+                cal = fbtest.run([CONFIG.binary, "calibrate", j, "-o", self.path(f"cal-{api}.yaml")])
+                self.assertRc(cal, fbtest.EXIT_OK)
+                noted = "ran over --p2p-api tag; ucx's algorithms move large messages" in cal.stderr
+                self.assertEqual(noted, api == "tag", cal.describe())
 
     def test_bad_input_is_refused_on_every_rank(self):
         ucx = ["run", "--backend", "ucx", "--op", "sendrecv", "-e", "64"]

@@ -65,7 +65,8 @@ constexpr int kTagAck = 0x7002;   // end-of-window acknowledgements
 constexpr int kTagRkey = 0x7003;  // rkey exchange for --p2p-api put
 constexpr int kTagQuiesce = 0x7004;  // the barrier that ends quiesce()
 constexpr int kTagGetAck = 0x7005;   // shared-memory get: the receiver has copied the data
-// The top bit of a tag (bit 31 of the user tag): this message is a get descriptor, not the data.
+// The top bit of a tag (bit 31 of the user tag, which every tag here leaves clear: the
+// algorithms' kTag and the 0x700N above): this message is a get descriptor, not the data.
 constexpr ucp_tag_t kGetBit = ucp_tag_t{1} << 63;
 constexpr const char* kShmGetEnv = "FABRICBENCH_UCX_SHM_GET";
 constexpr std::size_t kShmGetDefault = 16 * 1024;
@@ -378,6 +379,7 @@ class UcxBackend final : public Backend {
   // that delivered it: a window of receives into one buffer (sendrecv and bidir over get) then
   // never has a later descriptor land on an earlier one before that one was read.
   void algo_recv(void* buf, std::size_t bytes, int peer, int tag) {
+    if (get_min_ != 0 && bytes >= get_min_) ep(peer);  // the callback acknowledges: no ep_create there
     Receive& r = receives_.emplace_back(Receive{this, buf, bytes, peer});
     ucp_request_param_t prm = param_for(buf);
     prm.op_attr_mask |=

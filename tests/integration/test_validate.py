@@ -6,6 +6,7 @@ test_validate_emulated.py."""
 
 import csv
 import os
+import re
 import signal
 import sys
 import time
@@ -113,7 +114,14 @@ class Validate(fbtest.FbTestCase):
         self.assertNotIn(rc, (0, 1, 2), "a dead rank is neither a verdict nor bad input")
         with open(self.path("err.txt"), errors="replace") as f:
             err = f.read()
-        self.assertRegex(err, r"rank 2\b", "the error names the dead rank")
+        # The error names the dead rank. One exception, in about 1 run in 20 (measured with the
+        # shared-memory get on and off alike): a rank that was reading the killed rank's memory
+        # through the kernel (UCX's cma rendezvous) at that moment gets ESRCH, and UCX without
+        # peer error handling (which would drop the sysv/posix transports) aborts it first. Only
+        # that exact report is accepted instead; the job must still end, leave nothing, keep rows.
+        if not re.search(r"rank 2\b", err):
+            self.assertRegex(err, r"cma_ep\.c.*process_vm_readv\(pid=\d+ .*No such process",
+                             "the error names the dead rank")
         self.assertEqual(fbtest.wait_no_processes(m), [], "processes left behind")
         header, rows = read_matrix(m)
         self.assertEqual(header, MATRIX_COLUMNS)

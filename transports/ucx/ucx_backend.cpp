@@ -325,8 +325,8 @@ class UcxBackend final : public Backend {
       regs_.erase(it);
     }
     if (on_device(p)) device_->release(p);
-    else if (!release_segment(p))
-      Backend::release(p, bytes);
+    else
+      host_release(p, bytes);
   }
 
   // ---- used by UcxP2P ----
@@ -614,6 +614,11 @@ class UcxBackend final : public Backend {
       }
     }
     return Backend::alloc(bytes, "host");
+  }
+
+  // Frees what host_alloc returned.
+  void host_release(void* p, std::size_t bytes) {
+    if (!release_segment(p)) Backend::release(p, bytes);
   }
 
   // Frees a segment (false: `p` is not one). Peers that hold its key learn so in the next
@@ -962,9 +967,7 @@ class UcxBackend final : public Backend {
   // The algorithms over host memory; their scratch is a segment like the op's buffers.
   std::unique_ptr<P2PAlgorithms> algorithms_ = std::make_unique<P2PAlgorithms>(
       world_, AlgoMemory{&host_mem_ops(), [this](std::size_t n) { return host_alloc(n); },
-                         [this](void* p) {
-                           if (!release_segment(p)) Backend::release(p, 0);
-                         }});
+                         [this](void* p) { host_release(p, 0); }});
   // --mem cuda: the GPU's memory and the algorithms over it (device(); destroyed in this order).
   mutable std::unique_ptr<DeviceMemory> device_;
   mutable std::unique_ptr<P2PAlgorithms> device_algorithms_;

@@ -25,20 +25,20 @@ Fabric hgx_fabric() {
   Fabric f;
   f.name = "hgx-h100-like";
   f.description = "8x H100 per NVLink4 domain, 8x 400G rails, 4-tier radix-64 fat tree, SHARP";
-  f.generation = "hopper";  // NCCL's Hopper caps, as a real HGX H100 gets
-  f.memory_bandwidth_GBps = 3350;
-  f.reduce_bandwidth_GBps = 3350.0 / 3;
-  f.domain_size = 8;
-  f.scaleup_bandwidth_GBps = 450;
-  f.scaleup_latency_us = 0.6;
-  f.in_switch_reduction = true;
-  f.nic_bandwidth_Gbps = 400;
-  f.nics_per_domain = 8;
-  f.rails = 8;
-  f.nic_latency_us = 2.7;
-  f.wire_efficiency = 0.99369;
-  f.in_network_reduction = true;
-  f.tiers = {{"leaf", 64, 0, 1}, {"spine", 64, 0, 1}, {"core", 64, 0, 1}, {"super", 64, 0, 1}};
+  f.endpoint.generation = "hopper";  // NCCL's Hopper caps, as a real HGX H100 gets
+  f.endpoint.memory_bandwidth_GBps = 3350;
+  f.endpoint.reduce_bandwidth_GBps = 3350.0 / 3;
+  f.scale_up.domain_size = 8;
+  f.scale_up.bandwidth_GBps = 450;
+  f.scale_up.latency_us = 0.6;
+  f.scale_up.in_switch_reduction = true;
+  f.scale_out.nic_bandwidth_Gbps = 400;
+  f.scale_out.nics_per_domain = 8;
+  f.scale_out.rails = 8;
+  f.scale_out.latency_us = 2.7;
+  f.scale_out.wire_efficiency = 0.99369;
+  f.scale_out.in_network_reduction = true;
+  f.scale_out.tiers = {{"leaf", 64, 0, 1}, {"spine", 64, 0, 1}, {"core", 64, 0, 1}, {"super", 64, 0, 1}};
   return f;
 }
 

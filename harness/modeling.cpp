@@ -138,7 +138,7 @@ Record model_record(const ModelOptions& o, const model::Fabric& f, const std::st
   r.backend = "model";
   r.op = op;
   r.algo = pr.algo + (pr.protocol.empty() ? "" : "/" + pr.protocol);
-  r.mem = f.endpoint_kind == "gpu" ? "cuda" : "host";
+  r.mem = f.endpoint.kind == "gpu" ? "cuda" : "host";
   r.dtype = "";
   r.nranks = static_cast<int>(std::min<std::uint64_t>(p.nranks, std::numeric_limits<int>::max()));
   r.nnodes = static_cast<int>(std::min<std::uint64_t>(p.domains(), std::numeric_limits<int>::max()));
@@ -170,8 +170,8 @@ std::string time_text(double us) {
 int run_model_command(const ModelOptions& o) {
   const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
   const std::vector<std::string> algos =
-      o.algos.empty() ? std::vector<std::string>{f.endpoint_kind == "gpu" ? "nccl_auto" : "auto"} : o.algos;
-  const std::uint64_t rpd = o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.domain_size);
+      o.algos.empty() ? std::vector<std::string>{f.endpoint.kind == "gpu" ? "nccl_auto" : "auto"} : o.algos;
+  const std::uint64_t rpd = o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.scale_up.domain_size);
   const std::uint64_t capacity = f.max_endpoints();
   std::vector<std::uint64_t> scales = o.gpus;
   std::string clipped;
@@ -218,7 +218,7 @@ int run_model_command(const ModelOptions& o) {
 
   if (!o.quiet)
     std::cout << fmt::format("# fabric {} ({}): {} {}s per domain at {} GB/s each way, {} endpoints at most\n",
-                             f.name, f.source, f.domain_size, f.endpoint_kind, f.scaleup_bandwidth_GBps, capacity)
+                             f.name, f.source, f.scale_up.domain_size, f.endpoint.kind, f.scale_up.bandwidth_GBps, capacity)
               << clipped;
   for (const auto& op : o.ops)
     for (auto bytes : o.bytes)
@@ -581,15 +581,15 @@ bool is_collective_row(const Record& r) {
 std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier, const std::vector<Record>& rows) {
   const bool up = tier == FitTier::scale_up;
   if (!up && !f.has_scaleout()) return std::nullopt;
-  const double hop = up ? 0 : f.tiers.front().hop_latency_us;
+  const double hop = up ? 0 : f.scale_out.tiers.front().hop_latency_us;
   // The tier's two numbers as a pingpong sees them: latency a (us) and u = 1 / payload GB/s.
   auto set = [&](model::Fabric& g, double a, double u) {
     if (up) {
-      g.scaleup_latency_us = a;
-      g.scaleup_bandwidth_GBps = 1 / u;
+      g.scale_up.latency_us = a;
+      g.scale_up.bandwidth_GBps = 1 / u;
     } else {
-      g.nic_latency_us = std::max(0.0, a - hop);
-      g.nic_bandwidth_Gbps = 8.0 / u / g.wire_efficiency;
+      g.scale_out.latency_us = std::max(0.0, a - hop);
+      g.scale_out.nic_bandwidth_Gbps = 8.0 / u / g.scale_out.wire_efficiency;
     }
   };
   struct Row {
@@ -622,8 +622,8 @@ std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier,
     }
     return t;
   };
-  double a = up ? f.scaleup_latency_us : f.nic_latency_us + hop;
-  double u = 1 / (up ? f.scaleup_bandwidth_GBps : f.nic_bandwidth_Gbps * f.wire_efficiency / 8.0);
+  double a = up ? f.scale_up.latency_us : f.scale_out.latency_us + hop;
+  double u = 1 / (up ? f.scale_up.bandwidth_GBps : f.scale_out.nic_bandwidth_Gbps * f.scale_out.wire_efficiency / 8.0);
   if (!(a > 0)) a = 1;
   if (!(u > 0) || !std::isfinite(u)) u = 0.1;
   // The model linearised at (a, u) with steps (da, du): each row's time, its slopes in a and u,
@@ -771,19 +771,19 @@ int run_calibrate_command(const CalibrateOptions& o) {
       return a.second.size() < b.second.size();
     });
     std::optional<SpillFit> spill;
-    if (f.endpoint_kind == "host") {
+    if (f.endpoint.kind == "host") {
       eviction = fit_eviction(most != concurrent.end() ? most->second : std::vector<SpillPoint>{}, up_ws);
       spill = eviction.spill;
     }
     LinkFit fit = spill ? spill->link : fit_link(up);
     fit.tier = "scale-up";
-    f.scaleup_latency_us = fit.latency_us;
-    f.scaleup_bandwidth_GBps = fit.bandwidth_GBps;
-    f.scaleup_cache_bytes = spill ? spill->cache_bytes : 0;
-    f.scaleup_spilled_GBps = spill ? spill->spilled_GBps : 0;
-    f.scaleup_outer_cache_bytes = spill ? spill->outer_cache_bytes : 0;
-    f.scaleup_outer_spilled_GBps = spill ? spill->outer_spilled_GBps : 0;
-    f.scaleup_outer_eviction_GBps = spill && spill->outer_cache_bytes > 0 ? spill->outer_eviction_GBps : 0;
+    f.scale_up.latency_us = fit.latency_us;
+    f.scale_up.bandwidth_GBps = fit.bandwidth_GBps;
+    f.scale_up.cache_bytes = spill ? spill->cache_bytes : 0;
+    f.scale_up.spilled_bandwidth_GBps = spill ? spill->spilled_GBps : 0;
+    f.scale_up.outer_cache_bytes = spill ? spill->outer_cache_bytes : 0;
+    f.scale_up.outer_spilled_bandwidth_GBps = spill ? spill->outer_spilled_GBps : 0;
+    f.scale_up.outer_eviction_GBps = spill && spill->outer_cache_bytes > 0 ? spill->outer_eviction_GBps : 0;
     const std::string why = fmt::format("calibrate: fit of {} one-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
                                         fit.points, sources, fit.r2, fit.max_err_pct);
     notes.emplace_back("scale_up.latency_us", why);
@@ -794,7 +794,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
       if (spill->outer_cache_bytes > 0) {
         notes.emplace_back("scale_up.outer_cache_bytes", why + ": the working set where the rate drops again");
         notes.emplace_back("scale_up.outer_spilled_bandwidth_GBps", why + ": the rate beyond the outer knee");
-        if (f.scaleup_outer_eviction_GBps > 0)
+        if (f.scale_up.outer_eviction_GBps > 0)
           notes.emplace_back(
               "scale_up.outer_eviction_GBps",
               fmt::format("calibrate: the rate of other work through the outer cache that fits the "
@@ -805,30 +805,30 @@ int run_calibrate_command(const CalibrateOptions& o) {
     }
     fits.push_back(fit);
     // Forwarding: a relay's reply sends what has just arrived, dirty in the replier's cache.
-    if (f.endpoint_kind == "host" && !relay.empty()) {
-      if (auto fwd = fit_forward(relay, up_ws, fit.latency_us, fit.bandwidth_GBps, f.scaleup_cache_bytes)) {
+    if (f.endpoint.kind == "host" && !relay.empty()) {
+      if (auto fwd = fit_forward(relay, up_ws, fit.latency_us, fit.bandwidth_GBps, f.scale_up.cache_bytes)) {
         fwd->tier = "scale-up fwd";
         const bool slower = fwd->bandwidth_GBps < 0.97 * fit.bandwidth_GBps;
-        f.scaleup_forward_GBps = slower ? fwd->bandwidth_GBps : 0;
+        f.scale_up.forward_bandwidth_GBps = slower ? fwd->bandwidth_GBps : 0;
         // Below 1% of the latency an overhead is rounding, not a cost.
         const double overhead = fwd->latency_us - fit.latency_us;
-        f.scaleup_forward_overhead_us = overhead > 0.01 * fit.latency_us ? overhead : 0;
+        f.scale_up.forward_overhead_us = overhead > 0.01 * fit.latency_us ? overhead : 0;
         const std::string fwd_why = fmt::format(
             "calibrate: {} one-host relay rows, each less the pingpong one-way time at its size (max err {:.1f}%): "
             "data the sender has just written",
             fwd->points, fwd->max_err_pct);
         if (slower) notes.emplace_back("scale_up.forward_bandwidth_GBps", fwd_why);
-        if (f.scaleup_forward_overhead_us > 0) notes.emplace_back("scale_up.forward_overhead_us", fwd_why);
+        if (f.scale_up.forward_overhead_us > 0) notes.emplace_back("scale_up.forward_overhead_us", fwd_why);
         fits.push_back(*fwd);
       }
       // Beyond the cache forwarded data has been written back; whether it still moves slower
       // than clean data there, the relay rows beyond twice the cache say.
-      if (auto fs = fit_forward_spilled(relay, up_ws, fit.latency_us + f.scaleup_forward_overhead_us,
-                                        f.scaleup_cache_bytes, f.scaleup_outer_cache_bytes,
-                                        f.scaleup_outer_eviction_GBps);
-          fs && fs->bandwidth_GBps < 0.97 * f.scaleup_spilled_GBps) {
+      if (auto fs = fit_forward_spilled(relay, up_ws, fit.latency_us + f.scale_up.forward_overhead_us,
+                                        f.scale_up.cache_bytes, f.scale_up.outer_cache_bytes,
+                                        f.scale_up.outer_eviction_GBps);
+          fs && fs->bandwidth_GBps < 0.97 * f.scale_up.spilled_bandwidth_GBps) {
         fwd_spilled = fs;
-        f.scaleup_forward_spilled_GBps = fs->bandwidth_GBps;
+        f.scale_up.forward_spilled_bandwidth_GBps = fs->bandwidth_GBps;
         notes.emplace_back("scale_up.forward_spilled_bandwidth_GBps",
                            fmt::format("calibrate: {} one-host relay rows beyond twice the cache, each less the "
                                        "pingpong one-way time at its size (max err {:.1f}%): forwarded data that "
@@ -852,21 +852,21 @@ int run_calibrate_command(const CalibrateOptions& o) {
                       both.points, most->first, both.bandwidth_GBps, both.r2,
                       both.bandwidth_GBps < 0.97 * fit.bandwidth_GBps ? "" : ": no shared limit");
       if (both.bandwidth_GBps < 0.97 * fit.bandwidth_GBps) {
-        f.scaleup_aggregate_GBps = both.bandwidth_GBps * most->first;
+        f.scale_up.aggregate_bandwidth_GBps = both.bandwidth_GBps * most->first;
         notes.emplace_back("scale_up.aggregate_bandwidth_GBps", note);
       } else {
-        f.scaleup_aggregate_GBps = 0;
+        f.scale_up.aggregate_bandwidth_GBps = 0;
       }
       // A bidir message is an exchange: each rank's CPU runs the protocol of both directions at
       // once, as in every step of a ring or a pairwise all-to-all. Its latency, when longer than
       // the one-way latency, is what those steps pay.
       if (both.latency_us > 1.03 * fit.latency_us) {
-        f.scaleup_exchange_latency_us = both.latency_us;
+        f.scale_up.exchange_latency_us = both.latency_us;
         notes.emplace_back("scale_up.exchange_latency_us",
                            fmt::format("calibrate: {} one-host bidir rows: latency of an exchange (R2 {:.4f})",
                                        both.points, both.r2));
       } else {
-        f.scaleup_exchange_latency_us = 0;
+        f.scale_up.exchange_latency_us = 0;
       }
       fits.push_back(both);
     }
@@ -875,7 +875,7 @@ int run_calibrate_command(const CalibrateOptions& o) {
   // memory traffic rate (a copy reads and writes each byte: 2 x the copy rate) and its reduction
   // rate. The median over the input files; GPU fabrics keep their datasheet numbers.
   std::string probe_line;
-  if (!probes.empty() && f.endpoint_kind == "host") {
+  if (!probes.empty() && f.endpoint.kind == "host") {
     auto median = [&](double HostMemoryProbe::*field) {
       std::vector<double> v;
       for (const auto& p : probes) v.push_back(p.*field);
@@ -883,8 +883,8 @@ int run_calibrate_command(const CalibrateOptions& o) {
       return v[v.size() / 2];
     };
     const double copy = median(&HostMemoryProbe::copy_GBps), reduce = median(&HostMemoryProbe::reduce_GBps);
-    f.memory_bandwidth_GBps = 2 * copy;
-    f.reduce_bandwidth_GBps = reduce;
+    f.endpoint.memory_bandwidth_GBps = 2 * copy;
+    f.endpoint.reduce_bandwidth_GBps = reduce;
     probe_line = fmt::format("host memory probe ({} file{}, {} B buffers, {} ranks at once): copy {:.3f} GB/s, "
                              "float32 sum {:.3f} GB/s",
                              probes.size(), probes.size() == 1 ? "" : "s", probes.front().bytes,
@@ -895,16 +895,16 @@ int run_calibrate_command(const CalibrateOptions& o) {
     // Beyond the caches: where every input probed there too. The fabric uses them only with a
     // cache knee (scale_up.cache_bytes), so only then do they go into it.
     const bool spilled = std::all_of(probes.begin(), probes.end(), [](const auto& p) { return p.spilled_bytes > 0; });
-    f.memory_spilled_GBps = f.reduce_spilled_GBps = 0;
+    f.endpoint.memory_spilled_bandwidth_GBps = f.endpoint.reduce_spilled_bandwidth_GBps = 0;
     if (spilled) {
       const double copy_s = median(&HostMemoryProbe::copy_spilled_GBps),
                    reduce_s = median(&HostMemoryProbe::reduce_spilled_GBps);
       const std::string line = fmt::format("{} B buffers: copy {:.3f} GB/s, float32 sum {:.3f} GB/s",
                                            probes.front().spilled_bytes, copy_s, reduce_s);
       probe_line += "; beyond the caches, " + line;
-      if (f.scaleup_cache_bytes > 0) {
-        f.memory_spilled_GBps = 2 * copy_s;
-        f.reduce_spilled_GBps = reduce_s;
+      if (f.scale_up.cache_bytes > 0) {
+        f.endpoint.memory_spilled_bandwidth_GBps = 2 * copy_s;
+        f.endpoint.reduce_spilled_bandwidth_GBps = reduce_s;
         notes.emplace_back("endpoint.memory_spilled_bandwidth_GBps",
                            "calibrate: 2 x the copy rate of the host memory probe with " + line);
         notes.emplace_back("endpoint.reduce_spilled_bandwidth_GBps",
@@ -917,8 +917,8 @@ int run_calibrate_command(const CalibrateOptions& o) {
     LinkFit fit = fit_link(out);
     fit.tier = "scale-out";
     // A pair on two hosts under one leaf crosses one switch.
-    f.nic_latency_us = std::max(0.0, fit.latency_us - f.tiers.front().hop_latency_us);
-    f.nic_bandwidth_Gbps = fit.bandwidth_GBps * 8.0 / f.wire_efficiency;
+    f.scale_out.latency_us = std::max(0.0, fit.latency_us - f.scale_out.tiers.front().hop_latency_us);
+    f.scale_out.nic_bandwidth_Gbps = fit.bandwidth_GBps * 8.0 / f.scale_out.wire_efficiency;
     const std::string why = fmt::format("calibrate: fit of {} multi-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
                                         fit.points, sources, fit.r2, fit.max_err_pct);
     notes.emplace_back("scale_out.latency_us", why);
@@ -931,11 +931,11 @@ int run_calibrate_command(const CalibrateOptions& o) {
   // knees, forward rate, exchange latency, a shared aggregate) are cleared so as not to bend them.
   auto fit_from_collectives = [&](FitTier tier, const std::vector<Record>& rows) {
     if (tier == FitTier::scale_up) {
-      f.scaleup_cache_bytes = f.scaleup_spilled_GBps = f.scaleup_outer_cache_bytes = f.scaleup_outer_spilled_GBps = 0;
-      f.scaleup_forward_GBps = f.scaleup_forward_overhead_us = f.scaleup_exchange_latency_us = 0;
-      f.scaleup_forward_spilled_GBps = 0;
-      f.scaleup_aggregate_GBps = 0;
-      f.memory_spilled_GBps = f.reduce_spilled_GBps = 0;
+      f.scale_up.cache_bytes = f.scale_up.spilled_bandwidth_GBps = f.scale_up.outer_cache_bytes = f.scale_up.outer_spilled_bandwidth_GBps = 0;
+      f.scale_up.forward_bandwidth_GBps = f.scale_up.forward_overhead_us = f.scale_up.exchange_latency_us = 0;
+      f.scale_up.forward_spilled_bandwidth_GBps = 0;
+      f.scale_up.aggregate_bandwidth_GBps = 0;
+      f.endpoint.memory_spilled_bandwidth_GBps = f.endpoint.reduce_spilled_bandwidth_GBps = 0;
     } else if (!f.has_scaleout()) {
       throw UsageError("calibrate: rows span several hosts but the base fabric has no scale_out");
     }
@@ -986,20 +986,20 @@ int run_calibrate_command(const CalibrateOptions& o) {
   for (const auto& fit : fits)
     std::cout << fmt::format("{:<12} {:>6} {:>12.3f} {:>14.3f} {:>8.4f} {:>8.1f}%\n", fit.tier, fit.points,
                              fit.latency_us, fit.bandwidth_GBps, fit.r2, fit.max_err_pct);
-  if (f.scaleup_cache_bytes > 0)
+  if (f.scale_up.cache_bytes > 0)
     std::cout << fmt::format("scale-up beyond the cache: {:.3f} GB/s once the host's working set exceeds {:.1f} MiB\n",
-                             f.scaleup_spilled_GBps, f.scaleup_cache_bytes / (1 << 20));
+                             f.scale_up.spilled_bandwidth_GBps, f.scale_up.cache_bytes / (1 << 20));
   if (fwd_spilled)
     std::cout << fmt::format("scale-up forwarded beyond the cache: {:.3f} GB/s ({} relay rows, max err {:.1f}%)\n",
                              fwd_spilled->bandwidth_GBps, fwd_spilled->points, fwd_spilled->max_err_pct);
-  if (f.scaleup_outer_cache_bytes > 0)
+  if (f.scale_up.outer_cache_bytes > 0)
     std::cout << fmt::format(
         "scale-up beyond the outer knee: {:.3f} GB/s once it exceeds {:.1f} MiB{}\n",
-        f.scaleup_outer_spilled_GBps, f.scaleup_outer_cache_bytes / (1 << 20),
-        f.scaleup_outer_eviction_GBps > 0
+        f.scale_up.outer_spilled_bandwidth_GBps, f.scale_up.outer_cache_bytes / (1 << 20),
+        f.scale_up.outer_eviction_GBps > 0
             ? fmt::format(" with other work bringing in {:.3g} GB/s (knee fits' error {:.4f}, "
                           "{:.4f} without)",
-                          f.scaleup_outer_eviction_GBps, eviction.sse, eviction.sse_without)
+                          f.scale_up.outer_eviction_GBps, eviction.sse, eviction.sse_without)
             : std::string());
   if (!probe_line.empty()) std::cout << probe_line << "\n";
   // How the written fabric predicts the inputs' collective rows (a check when the tiers came from

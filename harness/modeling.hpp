@@ -108,7 +108,7 @@ double outer_ws(const SpillPoint& q, double eviction_GBps);
 std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& points, double cache_bytes = 0,
                                   double outer_bytes = 0, double eviction_GBps = 0);
 // The knees and rates of a host (fit_spill) and the rate at which other work drains its outer
-// cache (Fabric::scaleup_outer_eviction_GBps). The knees come from `concurrent` (bidir rows: both
+// cache (Fabric::scale_up.outer_eviction_GBps). The knees come from `concurrent` (bidir rows: both
 // ends copy at once, as in a collective) when they have one, the rates from `single` (pingpong);
 // both carry their reuse intervals. Eviction rates 2^(k/2) GB/s from 0.5 to 256 are tried
 // against none: one is kept when, with an outer knee in both fits, it cuts the sum of the two
@@ -120,7 +120,7 @@ struct EvictionFit {
   double sse = 0, sse_without = 0;  // the two fits' summed relative squared errors, with and without
 };
 EvictionFit fit_eviction(const std::vector<SpillPoint>& concurrent, const std::vector<SpillPoint>& single);
-// The forward rate (Fabric::scaleup_forward_GBps) from relay and pingpong rows of one host: a
+// The forward rate (Fabric::scale_up.forward_bandwidth_GBps) from relay and pingpong rows of one host: a
 // relay's round trip is one clean leg (pingpong's one-way time) and one forwarded leg, so the
 // forwarded leg takes 2 relay - pingpong at each size both measured. Over those sizes, the
 // forwarded leg's transfer (leg - latency_us) is fitted as overhead + slowdown x the clean one's
@@ -129,12 +129,12 @@ EvictionFit fit_eviction(const std::vector<SpillPoint>& concurrent, const std::v
 // fits `cache_bytes` (all when 0: forwarding is slower only from the cache) and whose clean
 // transfer is at least the latency (smaller ones are latency noise) count. The rate is
 // `clean_GBps` (the fitted scale-up rate) / slowdown, the latency latency_us + overhead (the
-// overhead is Fabric::scaleup_forward_overhead_us). Relay rows no slower than pingpong give
+// overhead is Fabric::scale_up.forward_overhead_us). Relay rows no slower than pingpong give
 // exactly `clean_GBps`. nullopt with fewer than 2 such sizes. r2 and max_err_pct compare
 // latency + bytes / rate with the forwarded legs.
 std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
                                    double latency_us, double clean_GBps, double cache_bytes = 0);
-// The forwarded rate beyond the cache (Fabric::scaleup_forward_spilled_GBps): relay rows whose
+// The forwarded rate beyond the cache (Fabric::scale_up.forward_spilled_bandwidth_GBps): relay rows whose
 // working set the cache keeps none of (model::cached_share 0) and, with an outer knee, that do not
 // pass it; each forwarded leg (2 relay - mean pingpong at its size) less `latency_us` (the
 // forwarded latency: scale-up latency + forward overhead) is bytes / rate, fitted through the

@@ -122,19 +122,19 @@ std::optional<std::string> placement_mismatch(const model::Fabric& f, const std:
       return fmt::format("hosts hold different numbers of ranks ({}: {}, {}: {}); the model places the same "
                          "number on every host",
                          hosts.front(), rph, hosts[i], count[i]);
-  if (rph > f.domain_size)
+  if (rph > f.scale_up.domain_size)
     return fmt::format("fabric '{}' does not fit: {} ranks on host {}, but its scale_up.domain_size is {} "
                        "(endpoints per host)",
-                       f.name, rph, hosts.front(), f.domain_size);
+                       f.name, rph, hosts.front(), f.scale_up.domain_size);
   if (hosts.size() > 1 && !f.has_scaleout())
     return fmt::format("fabric '{}' does not fit: it has no scale-out network (a single host), but the job "
                        "spans {} hosts ({}, {}, ...)",
                        f.name, hosts.size(), hosts[0], hosts[1]);
-  const std::uint64_t domains = f.max_endpoints() / static_cast<std::uint64_t>(std::max(1, f.domain_size));
+  const std::uint64_t domains = f.max_endpoints() / static_cast<std::uint64_t>(std::max(1, f.scale_up.domain_size));
   if (hosts.size() > domains)
     return fmt::format("fabric '{}' does not fit: it holds {} hosts (max_endpoints {} / domain_size {}), but the "
                        "job spans {}",
-                       f.name, domains, f.max_endpoints(), f.domain_size, hosts.size());
+                       f.name, domains, f.max_endpoints(), f.scale_up.domain_size, hosts.size());
   return std::nullopt;
 }
 
@@ -476,7 +476,7 @@ int run_validate_command(transports::World& world, const ValidateOptions& o, con
         p.lat_ratio = sl.p50 > 0 ? expected_lat / sl.p50 : 0;
         p.lat = classify(p.lat_ratio, o.lat_pass, o.lat_warn);
         p.transport = tps[static_cast<std::size_t>(a)];
-        if (auto why = transport_mismatch(p.transport, p.tier, f.network_transport)) p.transport_why = *why;
+        if (auto why = transport_mismatch(p.transport, p.tier, f.scale_out.transport)) p.transport_why = *why;
         p.wrong = rec[0].wrong + rec[1].wrong;
         p.overall = worst(p.bw, p.lat);
         if (!p.transport_why.empty() && !o.no_transport_check) p.overall = Grade::fail;

@@ -57,7 +57,7 @@ double busbw_factor(const std::string& op, std::uint64_t nranks);
 const std::vector<std::string>& model_ops();
 
 // Bytes a host's ranks touch in an op of `bytes` per rank: a send and a receive buffer each.
-// The cache terms (Fabric::scaleup_cache_bytes) compare it with the cache; calibrate fits with it.
+// The cache terms (Fabric::scale_up.cache_bytes) compare it with the cache; calibrate fits with it.
 inline double host_working_set(double ranks_on_host, double bytes) { return 2 * ranks_on_host * bytes; }
 // The receive slots a reducing point-to-point algorithm lands chunks in before it reduces them:
 // two per rank of a pipeline chunk (the harness's default --chunk, 256 KiB) or, when smaller,

@@ -1,6 +1,13 @@
 // A fabric description: endpoints, the scale-up domain (NVLink/NVSwitch, or a host's shared
 // memory), and the scale-out network (NICs, rails, planes, switch tiers). Loaded from
-// configs/fabrics/*.yaml (schema: configs/fabrics/README.md). Standard library and yaml-cpp only.
+// configs/fabrics/*.yaml. Standard library and yaml-cpp only.
+//
+// The structure mirrors the YAML: one struct per section, one member per key, named as the key
+// (f.scale_up.bandwidth_GBps is `scale_up: bandwidth_GBps:`). Each member's default initialiser
+// is the file's default. What every key means, its bounds and whether it is required live in one
+// field table (model/fabric_fields.cpp), from which reading, --set, the per-field checks, the
+// writer and the schema in configs/fabrics/README.md all come: adding a key is a member here
+// plus one line of that table.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +17,35 @@
 
 namespace fb::model {
 
+// `endpoint`: a GPU (HBM) or a host rank (DRAM).
+struct Endpoint {
+  std::string kind = "gpu";          // "gpu" | "host"
+  std::string generation = "other";  // "hopper" | "blackwell" | "other": NCCL tuning constants
+  double memory_bandwidth_GBps = 0;
+  double reduce_bandwidth_GBps = 0;  // read: defaults to memory_bandwidth_GBps / 3
+  double memory_spilled_bandwidth_GBps = 0;
+  double reduce_spilled_bandwidth_GBps = 0;
+};
+
+// `scale_up`: NVLink + NVSwitch for GPUs; shared memory for host ranks on one host.
+struct ScaleUp {
+  int domain_size = 1;
+  double bandwidth_GBps = 0;
+  double latency_us = 0;
+  double aggregate_bandwidth_GBps = 0;
+  double cache_bytes = 0;
+  double spilled_bandwidth_GBps = 0;
+  double outer_cache_bytes = 0;
+  double outer_spilled_bandwidth_GBps = 0;
+  double outer_eviction_GBps = 0;
+  double forward_bandwidth_GBps = 0;
+  double forward_spilled_bandwidth_GBps = 0;
+  double forward_overhead_us = 0;
+  double exchange_latency_us = 0;
+  bool in_switch_reduction = false;
+};
+
+// `scale_out.tiers[i]`.
 struct SwitchTier {
   std::string name;               // "leaf", "spine", "core", ...
   int radix = 0;                  // ports per switch
@@ -17,8 +53,21 @@ struct SwitchTier {
   double oversubscription = 1.0;  // down:up bandwidth ratio of this tier's switches (1 = non-blocking)
 };
 
-// Payload efficiency of NCCL's protocols (bytes of data per byte on the wire), from their line
-// formats: LL 8 of 16 bytes, LL128 120 of 128, Simple all of it.
+// `scale_out`: absent (no tiers) for a single-domain fabric such as localhost.
+struct ScaleOut {
+  double nic_bandwidth_Gbps = 0;
+  int nics_per_domain = 0;
+  int rails = 1;
+  int planes = 1;
+  double latency_us = 0;
+  double wire_efficiency = 1.0;
+  bool in_network_reduction = false;
+  std::string transport = "rdma";  // "rdma" | "tcp" | "any"
+  std::vector<SwitchTier> tiers;   // leaf first
+};
+
+// `protocols`: payload efficiency of NCCL's protocols (bytes of data per byte on the wire), from
+// their line formats: LL 8 of 16 bytes, LL128 120 of 128, Simple all of it.
 struct Protocols {
   double ll = 0.5;
   double ll128 = 0.9375;
@@ -28,78 +77,14 @@ struct Protocols {
 struct Fabric {
   std::string name;
   std::string description;
-  std::string source;  // the file it came from ("" when built in code)
+  std::string source;  // the file it came from ("" when built in code); not a key
 
-  // Endpoint: a GPU (HBM) or a host (DRAM).
-  std::string endpoint_kind = "gpu";     // "gpu" | "host"
-  // GPU generation whose NCCL tuning constants apply: "hopper", "blackwell" or "other" (protocol
-  // facts only). NCCL's per-generation caps live in model/algorithms/common.cpp.
-  std::string generation = "other";
-  double memory_bandwidth_GBps = 0;      // per endpoint
-  double reduce_bandwidth_GBps = 0;      // elementwise reduction throughput, bytes of output per second
-  // Hosts: the same two rates beyond the CPU caches (scale_up.cache_bytes), for the share of an
-  // op's working set that does not fit. 0: slowed by the scale-up cached / spilled ratio instead.
-  double memory_spilled_GBps = 0;
-  double reduce_spilled_GBps = 0;
-
-  // Scale-up domain: NVLink + NVSwitch for GPUs; shared memory for host ranks on one host.
-  int domain_size = 1;                   // endpoints per domain (GPUs per NVLink domain, ranks per host)
-  double scaleup_bandwidth_GBps = 0;     // per endpoint per direction
-  double scaleup_latency_us = 0;         // one-way, endpoint to endpoint inside the domain
-  // What all of a domain's concurrent transfers share, GB/s in total (0: nothing shared, as an
-  // NVSwitch). A host's shared-memory copies all go through its memory system: with k transfers
-  // at once each gets min(bandwidth, aggregate / k).
-  double scaleup_aggregate_GBps = 0;
-  // Hosts: copies run from the CPU caches while the host's working set (host_working_set())
-  // fits in scaleup_cache_bytes; the share of it beyond that moves at scaleup_spilled_GBps, and
-  // memory and reduction terms slow down by the same ratio. 0: not modelled (GPUs).
-  double scaleup_cache_bytes = 0;
-  double scaleup_spilled_GBps = 0;
-  // Hosts: a second, outer knee (the share of the last-level cache the ranks get): the share of
-  // the working set beyond scaleup_outer_cache_bytes moves at scaleup_outer_spilled_GBps, and
-  // memory and reduction terms slow down by the ratio outer / spilled. 0: one knee only.
-  double scaleup_outer_cache_bytes = 0;
-  double scaleup_outer_spilled_GBps = 0;
-  // Hosts: the rate at which other work on the host (other tenants of a shared last-level cache,
-  // other processes) pushes the ranks' lines out of the outer cache. The outer knee then compares
-  // the working set plus this rate x the op's reuse interval (how long before it touches the same
-  // buffers again: its time, a round trip for pingpong and relay) with scaleup_outer_cache_bytes,
-  // so a slow op spills where a fast one of the same working set does not. 0: no such traffic.
-  double scaleup_outer_eviction_GBps = 0;
-  // Hosts: the in-cache rate of a transfer whose data the sender has just written (a ring or tree
-  // forwarding what it received or reduced): the peer's single-copy read of lines dirty in the
-  // sender's cache. 0: as scaleup_bandwidth_GBps. `calibrate` fits it from relay rows.
-  double scaleup_forward_GBps = 0;
-  // Hosts: the rate of forwarded data beyond the cache (with scaleup_cache_bytes): the share of
-  // the working set that has left the cache, where the sender wrote it back. 0: as
-  // scaleup_spilled_GBps. `calibrate` fits it from relay rows beyond twice the cache.
-  double scaleup_forward_spilled_GBps = 0;
-  // Hosts: what a forwarded transfer costs on top of its step's latency, whatever its size (the
-  // intercept of the relay legs' fit). 0: nothing. `calibrate` fits it with the forward rate.
-  double scaleup_forward_overhead_us = 0;
-  // Hosts: the latency of a step in which every rank both sends and receives (a bidir exchange,
-  // every step of a ring, recursive doubling, pairwise...): one CPU runs both directions' protocol
-  // and copies. 0: as scaleup_latency_us. `calibrate` fits it from bidir rows.
-  double scaleup_exchange_latency_us = 0;
-  bool in_switch_reduction = false;      // NVLS (NVSwitch SHARP): reductions inside the switch
-
-  // Scale-out network. Absent (no tiers) for a single-domain fabric such as localhost.
-  double nic_bandwidth_Gbps = 0;         // per NIC per direction (line rate)
-  int nics_per_domain = 0;               // NICs serving one domain (8 for an HGX board with 8 rails)
-  int rails = 1;                         // separate leaf groups the NICs of a domain attach to
-  int planes = 1;                        // identical parallel fabrics each NIC port is split across
-  double nic_latency_us = 0;             // one-way NIC + PCIe + software, excluding switch hops
-  double wire_efficiency = 1.0;          // payload share of line rate after packet headers
-  bool in_network_reduction = false;     // CollNet/SHARP in the switches
-  // How a backend should reach other domains: "rdma" (InfiniBand/RoCE verbs: UCX rc/dc/ud),
-  // "tcp" (sockets, e.g. the emulated fabric) or "any". `fabricbench validate` fails a pair whose
-  // connection used something else (traffic that fell back to TCP where RDMA was expected).
-  std::string network_transport = "rdma";
-  std::vector<SwitchTier> tiers;         // leaf first
-
+  Endpoint endpoint;
+  ScaleUp scale_up;
+  ScaleOut scale_out;
   Protocols protocols;
 
-  bool has_scaleout() const { return !tiers.empty(); }
+  bool has_scaleout() const { return !scale_out.tiers.empty(); }
   // Scale-out bandwidth available to one endpoint, GB/s per direction (NIC share x wire efficiency).
   double nic_GBps_per_endpoint() const;
   // Endpoints the topology can hold: domains x domain_size, limited by the fat tree's ports.

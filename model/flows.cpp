@@ -25,13 +25,13 @@ std::vector<FlowPrediction> predict_flows(const Fabric& f, const Placement& pl, 
   using namespace detail;
   const Topo T = make_topo(f, pl);
   const auto g = static_cast<std::uint64_t>(T.g);
-  const double nics = f.nics_per_domain > 0 ? f.nics_per_domain : 1;
-  const double nic_GBps = f.nic_bandwidth_Gbps / 8.0 * f.wire_efficiency;
+  const double nics = f.scale_out.nics_per_domain > 0 ? f.scale_out.nics_per_domain : 1;
+  const double nic_GBps = f.scale_out.nic_bandwidth_Gbps / 8.0 * f.scale_out.wire_efficiency;
   // Which NIC of its domain an endpoint uses, and that NIC's rail (flows between rails meet above
   // the leaf). Local indices count endpoints of the fabric's domain; a placement with fewer ranks
   // per domain keeps each rank on the NIC of its local index.
   auto nic_of = [&](std::uint64_t local) {
-    return static_cast<std::uint64_t>(std::floor(static_cast<double>(local) * nics / f.domain_size));
+    return static_cast<std::uint64_t>(std::floor(static_cast<double>(local) * nics / f.scale_up.domain_size));
   };
   auto rail_of = [&](std::uint64_t nic) {
     return static_cast<std::uint64_t>(std::floor(static_cast<double>(nic) * T.rails / nics));
@@ -43,7 +43,8 @@ std::vector<FlowPrediction> predict_flows(const Fabric& f, const Placement& pl, 
   auto subtree_capacity = [&](int t) {
     const double ports = t == 1 ? T.S[1] * nics / T.rails : T.S[t] * nics;
     double o = 1;
-    for (int k = 1; k <= t; ++k) o *= std::max(1.0, f.tiers[static_cast<std::size_t>(k - 1)].oversubscription);
+    for (int k = 1; k <= t; ++k)
+      o *= std::max(1.0, f.scale_out.tiers[static_cast<std::size_t>(k - 1)].oversubscription);
     return ports * nic_GBps / o;
   };
 

@@ -115,9 +115,9 @@ int Cost::dominant() const {
 // ---- topology ------------------------------------------------------------------------------------
 
 double scaleup_rate(const Fabric& f, double concurrent) {
-  const double bu = f.scaleup_bandwidth_GBps;
-  if (!(f.scaleup_aggregate_GBps > 0) || !(concurrent > 0)) return bu;
-  return std::min(bu, f.scaleup_aggregate_GBps / concurrent);
+  const double bu = f.scale_up.bandwidth_GBps;
+  if (!(f.scale_up.aggregate_bandwidth_GBps > 0) || !(concurrent > 0)) return bu;
+  return std::min(bu, f.scale_up.aggregate_bandwidth_GBps / concurrent);
 }
 
 bool Topo::aligned_at(double r) const {
@@ -128,13 +128,13 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
   if (pl.nranks < 1) throw std::invalid_argument("model: the placement needs at least 1 rank (got 0)");
   if (pl.ranks_per_domain < 1)
     throw std::invalid_argument("model: ranks per domain must be at least 1 (got 0)");
-  if (f.domain_size < 1)
+  if (f.scale_up.domain_size < 1)
     throw std::invalid_argument("model: " + fabric_label(f) + " has domain_size " +
-                                std::to_string(f.domain_size) + "; it must be at least 1");
-  if (pl.ranks_per_domain > static_cast<std::uint64_t>(f.domain_size))
+                                std::to_string(f.scale_up.domain_size) + "; it must be at least 1");
+  if (pl.ranks_per_domain > static_cast<std::uint64_t>(f.scale_up.domain_size))
     throw std::invalid_argument("model: " + std::to_string(pl.ranks_per_domain) +
                                 " ranks per domain, but a domain of " + fabric_label(f) + " holds " +
-                                std::to_string(f.domain_size) + " endpoints (scale_up.domain_size)");
+                                std::to_string(f.scale_up.domain_size) + " endpoints (scale_up.domain_size)");
   Topo T;
   T.f = &f;
   const std::uint64_t g = std::min(pl.ranks_per_domain, pl.nranks);
@@ -144,13 +144,13 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
   T.m = static_cast<double>(m);
   // Collectives keep every endpoint of a domain moving data at once: g concurrent transfers.
   T.bu = scaleup_rate(f, static_cast<double>(g));
-  T.au = f.scaleup_latency_us > 0 ? f.scaleup_latency_us : 0;
-  T.aux = f.scaleup_exchange_latency_us > 0 ? f.scaleup_exchange_latency_us : T.au;
-  T.reduce_GBps = f.reduce_bandwidth_GBps;
-  T.memory_GBps = f.memory_bandwidth_GBps;
-  if (f.scaleup_forward_GBps > 0 && f.scaleup_forward_GBps < f.scaleup_bandwidth_GBps)
-    T.fwd = f.scaleup_bandwidth_GBps / f.scaleup_forward_GBps;
-  T.afw = g > 1 ? f.scaleup_forward_overhead_us : 0;
+  T.au = f.scale_up.latency_us > 0 ? f.scale_up.latency_us : 0;
+  T.aux = f.scale_up.exchange_latency_us > 0 ? f.scale_up.exchange_latency_us : T.au;
+  T.reduce_GBps = f.endpoint.reduce_bandwidth_GBps;
+  T.memory_GBps = f.endpoint.memory_bandwidth_GBps;
+  if (f.scale_up.forward_bandwidth_GBps > 0 && f.scale_up.forward_bandwidth_GBps < f.scale_up.bandwidth_GBps)
+    T.fwd = f.scale_up.bandwidth_GBps / f.scale_up.forward_bandwidth_GBps;
+  T.afw = g > 1 ? f.scale_up.forward_overhead_us : 0;
   if (g > 1 && !(T.bu > 0 && std::isfinite(T.bu)))
     throw std::invalid_argument("model: " + fabric_label(f) + " has scale-up bandwidth " + num(T.bu) +
                                 " GB/s, but " + std::to_string(g) + " ranks share a domain");
@@ -162,25 +162,26 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
     throw std::invalid_argument("model: " + std::to_string(pl.nranks) + " ranks at " + std::to_string(g) +
                                 " per domain span " + std::to_string(m) + " domains, but " + fabric_label(f) +
                                 " has no scale-out network (scale_out.tiers is empty); it holds " +
-                                std::to_string(f.domain_size) + " endpoints");
-  if (f.tiers.size() > static_cast<std::size_t>(kMaxTiers))
-    throw std::invalid_argument("model: " + fabric_label(f) + " has " + std::to_string(f.tiers.size()) +
+                                std::to_string(f.scale_up.domain_size) + " endpoints");
+  if (f.scale_out.tiers.size() > static_cast<std::size_t>(kMaxTiers))
+    throw std::invalid_argument("model: " + fabric_label(f) + " has " +
+                                std::to_string(f.scale_out.tiers.size()) +
                                 " switch tiers; the model handles at most " + std::to_string(kMaxTiers));
   T.b0 = f.nic_GBps_per_endpoint();
   // A host's NICs serve the ranks actually on it (the kernel shares them); a GPU uses the NIC on
   // its own PCIe switch, so a domain's idle GPUs leave their NICs idle.
-  if (f.endpoint_kind == "host" && T.g < f.domain_size) T.b0 *= f.domain_size / T.g;
+  if (f.endpoint.kind == "host" && T.g < f.scale_up.domain_size) T.b0 *= f.scale_up.domain_size / T.g;
   if (!(T.b0 > 0 && std::isfinite(T.b0)))
     throw std::invalid_argument("model: " + fabric_label(f) + " gives each endpoint " + num(T.b0) +
                                 " GB/s of scale-out bandwidth; domains cannot talk");
-  const double nics = f.nics_per_domain > 0 ? f.nics_per_domain : 1;
-  T.rails = std::clamp<double>(f.rails, 1, nics);
-  T.L = static_cast<int>(f.tiers.size());
+  const double nics = f.scale_out.nics_per_domain > 0 ? f.scale_out.nics_per_domain : 1;
+  T.rails = std::clamp<double>(f.scale_out.rails, 1, nics);
+  T.L = static_cast<int>(f.scale_out.tiers.size());
   T.C[0] = T.b0;
   double ports = 1, cum_o = 1, below_us = 0;
-  const double nic_lat = f.nic_latency_us > 0 ? f.nic_latency_us : 0;
+  const double nic_lat = f.scale_out.latency_us > 0 ? f.scale_out.latency_us : 0;
   for (int t = 1; t <= T.L; ++t) {
-    const SwitchTier& st = f.tiers[static_cast<std::size_t>(t - 1)];
+    const SwitchTier& st = f.scale_out.tiers[static_cast<std::size_t>(t - 1)];
     if (st.radix < 1)
       throw std::invalid_argument("model: " + fabric_label(f) + " tier '" + st.name + "' has radix " +
                                   std::to_string(st.radix));
@@ -278,8 +279,8 @@ Rate ring_rate(const Topo& T, bool aligned) {
   // boundary: that flow has the whole NIC, and the whole up-link of a subtree it leaves, not one
   // endpoint's share (GPUs keep their own NIC's share: they use the NIC on their PCIe switch).
   double share = 1;
-  if (T.f && T.f->endpoint_kind == "host" && T.f->nics_per_domain > 0)
-    share = std::max(1.0, T.g / T.f->nics_per_domain);
+  if (T.f && T.f->endpoint.kind == "host" && T.f->scale_out.nics_per_domain > 0)
+    share = std::max(1.0, T.g / T.f->scale_out.nics_per_domain);
   Rate r{T.b0 * share, kNic};
   for (int t = 1; t < T.L; ++t) {
     const double s = T.subtree(t, aligned);
@@ -323,7 +324,7 @@ void add_memory(Cost& c, const Topo& T, double traffic_bytes) {
 }
 
 void add_own_block_copy(Cost& c, const Topo& T, double block) {
-  if (T.f && T.f->endpoint_kind == "host") add_memory(c, T, 2 * block);
+  if (T.f && T.f->endpoint.kind == "host") add_memory(c, T, 2 * block);
 }
 
 // ---- results ---------------------------------------------------------------------------------------
@@ -350,15 +351,15 @@ std::string slot_name(const Topo& T, int slot) {
       break;
   }
   const int t = slot - kTier + 1;
-  if (T.f && t >= 1 && t <= static_cast<int>(T.f->tiers.size()) &&
-      !T.f->tiers[static_cast<std::size_t>(t - 1)].name.empty())
-    return "tier:" + T.f->tiers[static_cast<std::size_t>(t - 1)].name;
+  if (T.f && t >= 1 && t <= static_cast<int>(T.f->scale_out.tiers.size()) &&
+      !T.f->scale_out.tiers[static_cast<std::size_t>(t - 1)].name.empty())
+    return "tier:" + T.f->scale_out.tiers[static_cast<std::size_t>(t - 1)].name;
   return "tier:" + std::to_string(t);
 }
 
 Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const char* algo, Proto proto) {
   Cost c = cost;
-  if (T.f && T.f->scaleup_cache_bytes > 0) {
+  if (T.f && T.f->scale_up.cache_bytes > 0) {
     // A host's copies and reductions leave the CPU caches once the ranks' buffers outgrow them.
     // The transfers' in-cache rate is T.bu: what each of the domain's concurrent copies gets
     // (scale_up.aggregate_bandwidth_GBps shares the cache's bandwidth); the share beyond the cache
@@ -366,20 +367,22 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const ch
     // Reductions over point-to-point also hold their receive slots.
     const bool slots = proto == Proto::none && (op == Op::allreduce || op == Op::reducescatter);
     const double ws = host_working_set(T.g, bytes) + (slots ? reduce_slots_working_set(T.g, T.p, bytes) : 0),
-                 cache = T.f->scaleup_cache_bytes, spilled = T.f->scaleup_spilled_GBps;
+                 cache = T.f->scale_up.cache_bytes, spilled = T.f->scale_up.spilled_bandwidth_GBps;
     // Beyond the outer knee every term slows down by the copies' outer / spilled ratio.
-    const double outer = T.f->scaleup_outer_cache_bytes,
-                 ratio = outer > 0 ? T.f->scaleup_outer_spilled_GBps / spilled : 1;
+    const double outer = T.f->scale_up.outer_cache_bytes,
+                 ratio = outer > 0 ? T.f->scale_up.outer_spilled_bandwidth_GBps / spilled : 1;
     // Memory and reduction beyond the cache: at their own spilled rates where the fabric gives
     // them (the host memory probe measures both), else slowed by the copies' ratio.
-    const double M = T.f->memory_bandwidth_GBps, Ms = T.f->memory_spilled_GBps;
-    const double R = T.f->reduce_bandwidth_GBps, Rs = T.f->reduce_spilled_GBps;
+    const double M = T.f->endpoint.memory_bandwidth_GBps, Ms = T.f->endpoint.memory_spilled_bandwidth_GBps;
+    const double R = T.f->endpoint.reduce_bandwidth_GBps, Rs = T.f->endpoint.reduce_spilled_bandwidth_GBps;
     // Forwarded data in cache sits dirty in the sender's cache; the share beyond the cache moves
     // at the forwarded spilled rate (the spilled rate without one).
-    const double Fs = T.f->scaleup_forward_spilled_GBps > 0 ? T.f->scaleup_forward_spilled_GBps : spilled;
+    const double Fs = T.f->scale_up.forward_spilled_bandwidth_GBps > 0
+                          ? T.f->scale_up.forward_spilled_bandwidth_GBps
+                          : spilled;
     auto spill = [&](double outer_ws) {
       Cost s = cost;
-      const double k = spill_factor(cache, T.f->scaleup_bandwidth_GBps, spilled, ws, outer, ratio, outer_ws);
+      const double k = spill_factor(cache, T.f->scale_up.bandwidth_GBps, spilled, ws, outer, ratio, outer_ws);
       s.v[kMemory] *= Ms > 0 && M > 0 ? spill_factor(cache, M, Ms, ws, outer, ratio, outer_ws) : k;
       s.v[kReduction] *= Rs > 0 && R > 0 ? spill_factor(cache, R, Rs, ws, outer, ratio, outer_ws) : k;
       s.v[kScaleUp] *= spill_factor(cache, std::max(T.bu, spilled), spilled, ws, outer, ratio, outer_ws);
@@ -391,7 +394,7 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& cost, const ch
     // while the op runs: the op's reuse interval is its own time (a round trip for pingpong and
     // relay, whose time is half of one), which depends on how much spills. The time only grows
     // with it, so this fixed point is approached from below, to 1e-9 or 60 rounds.
-    const double X = outer > 0 ? T.f->scaleup_outer_eviction_GBps : 0;
+    const double X = outer > 0 ? T.f->scale_up.outer_eviction_GBps : 0;
     if (X > 0 && ws > cache) {
       const double reuse = is_round_trip(op) ? 2 : 1;
       double t = c.total();
@@ -453,8 +456,8 @@ const NcclTable kNcclPatLat{{0, 0, 8}, {0, 0, 4}, {0, 0, 14}, {false, false, tru
 const NcclTable kNcclP2pLat{{6.6, 14, 8.4}, {0.6, 1.9, 3.4}, {2.7, 4.0, 14}, {true, false, true}};
 
 Gpu gpu_generation(const Fabric& f) {
-  if (f.generation == "hopper") return Gpu::hopper;
-  if (f.generation == "blackwell") return Gpu::blackwell;
+  if (f.endpoint.generation == "hopper") return Gpu::hopper;
+  if (f.endpoint.generation == "blackwell") return Gpu::blackwell;
   return Gpu::other;
 }
 

@@ -20,7 +20,7 @@ Prediction collnet(const Fabric& f, const std::string& op_name, const Placement&
   const NcclTable& tb = direct ? kNcclCollnetDirectLat : kNcclCollnetChainLat;
   const Op op = parse_op(op_name);
   if (op != Op::allreduce) return unavailable(std::string(name) + " does not implement " + op_name);
-  if (!f.in_network_reduction)
+  if (!f.scale_out.in_network_reduction)
     return unavailable(std::string(name) +
                        " needs in-network reduction (scale_out.in_network_reduction: false here)");
   const Proto pr = parse_proto(protocol);

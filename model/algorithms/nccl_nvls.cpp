@@ -13,7 +13,7 @@ Prediction cost_nccl_nvls(const Fabric& f, const std::string& op_name, const Pla
   const Op op = parse_op(op_name);
   if (op != Op::allreduce && op != Op::allgather && op != Op::reducescatter)
     return unavailable("nccl_nvls does not implement " + op_name);
-  if (!f.in_switch_reduction)
+  if (!f.scale_up.in_switch_reduction)
     return unavailable("nccl_nvls needs in-switch reduction (scale_up.in_switch_reduction: false here)");
   const Proto pr = parse_proto(protocol);
   Prediction out;
@@ -21,7 +21,7 @@ Prediction cost_nccl_nvls(const Fabric& f, const std::string& op_name, const Pla
   const Topo T = make_topo(f, pl);
   if (local_case(T, op, n, "nccl_nvls", pr, out)) return out;
   if (T.g < 2) return unavailable("nccl_nvls needs at least 2 ranks per domain");
-  if (T.m > 1 && !(op == Op::allreduce && f.in_network_reduction))
+  if (T.m > 1 && !(op == Op::allreduce && f.scale_out.in_network_reduction))
     return unavailable(
         "nccl_nvls spans domains only for allreduce with in-network reduction (NVLS + SHARP); "
         "nccl_nvlstree covers allreduce without it");

@@ -12,7 +12,7 @@ Prediction cost_nccl_nvlstree(const Fabric& f, const std::string& op_name, const
                               const std::string& protocol) {
   const Op op = parse_op(op_name);
   if (op != Op::allreduce) return unavailable("nccl_nvlstree does not implement " + op_name);
-  if (!f.in_switch_reduction)
+  if (!f.scale_up.in_switch_reduction)
     return unavailable("nccl_nvlstree needs in-switch reduction (scale_up.in_switch_reduction: false here)");
   const Proto pr = parse_proto(protocol);
   Prediction out;

@@ -43,7 +43,7 @@ Prediction cost_nccl_tree(const Fabric& f, const std::string& op_name, const Pla
   } else {
     bus.GBps *= proto_efficiency(f, pr);
   }
-  if (f.nics_per_domain == 1 && T.m > 1) bus.GBps *= 0.85;
+  if (f.scale_out.nics_per_domain == 1 && T.m > 1) bus.GBps *= 0.85;
   const Rate algbw{bus.GBps * 0.5, bus.slot};
 
   const std::uint64_t domains =

@@ -33,10 +33,10 @@ void expect_close(double actual, double expected, const std::string& what) {
 }
 
 // A fabric number survives the YAML round trip, and a negative one is refused.
-void expect_round_trip_and_non_negative(const Fabric& f, double Fabric::*field) {
-  EXPECT_DOUBLE_EQ(parse_fabric(fabric_to_yaml(f), "t.yaml").*field, f.*field);
+void expect_round_trip_and_non_negative(const Fabric& f, double ScaleUp::*field) {
+  EXPECT_DOUBLE_EQ(parse_fabric(fabric_to_yaml(f), "t.yaml").scale_up.*field, f.scale_up.*field);
   Fabric bad = f;
-  bad.*field = -1;
+  bad.scale_up.*field = -1;
   EXPECT_THROW(validate_fabric(bad), std::invalid_argument);
 }
 
@@ -48,13 +48,13 @@ Fabric flat_fabric() {
   Fabric f;
   f.name = "flat";
   f.description = "test: one endpoint per domain, one non-blocking switch";
-  f.domain_size = 1;
-  f.scaleup_bandwidth_GBps = 100;
-  f.scaleup_latency_us = 0.5;
-  f.nic_bandwidth_Gbps = 800;
-  f.nics_per_domain = 1;
-  f.nic_latency_us = 2.0;
-  f.tiers = {{"switch", 1 << 21, 0.5, 1}};
+  f.scale_up.domain_size = 1;
+  f.scale_up.bandwidth_GBps = 100;
+  f.scale_up.latency_us = 0.5;
+  f.scale_out.nic_bandwidth_Gbps = 800;
+  f.scale_out.nics_per_domain = 1;
+  f.scale_out.latency_us = 2.0;
+  f.scale_out.tiers = {{"switch", 1 << 21, 0.5, 1}};
   return f;
 }
 
@@ -63,14 +63,14 @@ Fabric two_level_fabric() {
   Fabric f;
   f.name = "two-level";
   f.description = "test: 8 per domain, 8 rails, one switch tier";
-  f.domain_size = 8;
-  f.scaleup_bandwidth_GBps = 300;
-  f.scaleup_latency_us = 0.5;
-  f.nic_bandwidth_Gbps = 400;
-  f.nics_per_domain = 8;
-  f.rails = 8;
-  f.nic_latency_us = 2.0;
-  f.tiers = {{"switch", 4096, 0.25, 1}};
+  f.scale_up.domain_size = 8;
+  f.scale_up.bandwidth_GBps = 300;
+  f.scale_up.latency_us = 0.5;
+  f.scale_out.nic_bandwidth_Gbps = 400;
+  f.scale_out.nics_per_domain = 8;
+  f.scale_out.rails = 8;
+  f.scale_out.latency_us = 2.0;
+  f.scale_out.tiers = {{"switch", 4096, 0.25, 1}};
   return f;
 }
 
@@ -79,19 +79,20 @@ Fabric hgx_fabric() {
   Fabric f;
   f.name = "hgx-like";
   f.description = "test: 8x H100 per NVLink4 domain, 8x 400G rails, 4-tier radix-64 fat tree";
-  f.generation = "hopper";
-  f.memory_bandwidth_GBps = 3350;
-  f.reduce_bandwidth_GBps = 3350.0 / 3;
-  f.domain_size = 8;
-  f.scaleup_bandwidth_GBps = 450;
-  f.scaleup_latency_us = 0.6;
-  f.in_switch_reduction = true;
-  f.nic_bandwidth_Gbps = 400;
-  f.nics_per_domain = 8;
-  f.rails = 8;
-  f.nic_latency_us = 2.7;
-  f.wire_efficiency = 0.99369;
-  f.tiers = {{"leaf", 64, 0.2, 1}, {"spine", 64, 0.2, 1}, {"core", 64, 0.2, 1}, {"super", 64, 0.2, 1}};
+  f.endpoint.generation = "hopper";
+  f.endpoint.memory_bandwidth_GBps = 3350;
+  f.endpoint.reduce_bandwidth_GBps = 3350.0 / 3;
+  f.scale_up.domain_size = 8;
+  f.scale_up.bandwidth_GBps = 450;
+  f.scale_up.latency_us = 0.6;
+  f.scale_up.in_switch_reduction = true;
+  f.scale_out.nic_bandwidth_Gbps = 400;
+  f.scale_out.nics_per_domain = 8;
+  f.scale_out.rails = 8;
+  f.scale_out.latency_us = 2.7;
+  f.scale_out.wire_efficiency = 0.99369;
+  f.scale_out.tiers = {
+      {"leaf", 64, 0.2, 1}, {"spine", 64, 0.2, 1}, {"core", 64, 0.2, 1}, {"super", 64, 0.2, 1}};
   return f;
 }
 
@@ -102,19 +103,19 @@ Fabric oversub_fabric(double leaf_o = 4, double spine_o = 2) {
   Fabric f;
   f.name = "oversub";
   f.description = "test: generic GPUs, 4 per domain, one NIC, 3-tier oversubscribed Clos";
-  f.memory_bandwidth_GBps = 1000;
-  f.reduce_bandwidth_GBps = 300;
-  f.domain_size = 4;
-  f.scaleup_bandwidth_GBps = 200;
-  f.scaleup_latency_us = 1.0;
-  f.nic_bandwidth_Gbps = 400;
-  f.nics_per_domain = 1;
-  f.planes = 2;
-  f.nic_latency_us = 3.0;
-  f.wire_efficiency = 0.98;
-  f.tiers = {{"leaf", radix_for(leaf_o), 0.3, leaf_o},
-             {"spine", radix_for(spine_o), 0.4, spine_o},
-             {"core", 64, 0.5, 1}};
+  f.endpoint.memory_bandwidth_GBps = 1000;
+  f.endpoint.reduce_bandwidth_GBps = 300;
+  f.scale_up.domain_size = 4;
+  f.scale_up.bandwidth_GBps = 200;
+  f.scale_up.latency_us = 1.0;
+  f.scale_out.nic_bandwidth_Gbps = 400;
+  f.scale_out.nics_per_domain = 1;
+  f.scale_out.planes = 2;
+  f.scale_out.latency_us = 3.0;
+  f.scale_out.wire_efficiency = 0.98;
+  f.scale_out.tiers = {{"leaf", radix_for(leaf_o), 0.3, leaf_o},
+                       {"spine", radix_for(spine_o), 0.4, spine_o},
+                       {"core", 64, 0.5, 1}};
   return f;
 }
 
@@ -123,19 +124,19 @@ Fabric nvl72_fabric() {
   Fabric f;
   f.name = "nvl72-like";
   f.description = "test: 72x GB200 per NVLink5 domain, 800G per GPU, SHARP";
-  f.generation = "blackwell";
-  f.memory_bandwidth_GBps = 8000;
-  f.reduce_bandwidth_GBps = 8000.0 / 3;
-  f.domain_size = 72;
-  f.scaleup_bandwidth_GBps = 900;
-  f.scaleup_latency_us = 0.6;
-  f.in_switch_reduction = true;
-  f.nic_bandwidth_Gbps = 800;
-  f.nics_per_domain = 72;
-  f.rails = 4;
-  f.nic_latency_us = 2.7;
-  f.in_network_reduction = true;
-  f.tiers = {{"leaf", 144, 0.3, 1}, {"spine", 144, 0.3, 1}, {"core", 144, 0.3, 1}};
+  f.endpoint.generation = "blackwell";
+  f.endpoint.memory_bandwidth_GBps = 8000;
+  f.endpoint.reduce_bandwidth_GBps = 8000.0 / 3;
+  f.scale_up.domain_size = 72;
+  f.scale_up.bandwidth_GBps = 900;
+  f.scale_up.latency_us = 0.6;
+  f.scale_up.in_switch_reduction = true;
+  f.scale_out.nic_bandwidth_Gbps = 800;
+  f.scale_out.nics_per_domain = 72;
+  f.scale_out.rails = 4;
+  f.scale_out.latency_us = 2.7;
+  f.scale_out.in_network_reduction = true;
+  f.scale_out.tiers = {{"leaf", 144, 0.3, 1}, {"spine", 144, 0.3, 1}, {"core", 144, 0.3, 1}};
   return f;
 }
 
@@ -144,17 +145,17 @@ Fabric host_fabric() {
   Fabric f;
   f.name = "host";
   f.description = "test: ranks on one host";
-  f.endpoint_kind = "host";
-  f.memory_bandwidth_GBps = 25.6;
-  f.reduce_bandwidth_GBps = 8;
-  f.domain_size = 256;
-  f.scaleup_bandwidth_GBps = 12.8;
-  f.scaleup_latency_us = 1.0;
+  f.endpoint.kind = "host";
+  f.endpoint.memory_bandwidth_GBps = 25.6;
+  f.endpoint.reduce_bandwidth_GBps = 8;
+  f.scale_up.domain_size = 256;
+  f.scale_up.bandwidth_GBps = 12.8;
+  f.scale_up.latency_us = 1.0;
   return f;
 }
 
 Fabric with_in_network(Fabric f) {
-  f.in_network_reduction = true;
+  f.scale_out.in_network_reduction = true;
   f.name += "+sharp";
   return f;
 }
@@ -197,7 +198,7 @@ bool is_pair(const std::string& op) {
 }
 
 Placement place(const Fabric& f, std::uint64_t p) {
-  return Placement{p, std::min<std::uint64_t>(p, static_cast<std::uint64_t>(f.domain_size))};
+  return Placement{p, std::min<std::uint64_t>(p, static_cast<std::uint64_t>(f.scale_up.domain_size))};
 }
 
 // Scales a fabric can hold ranks for (a fabric without scale-out: one domain).
@@ -205,7 +206,7 @@ std::vector<std::uint64_t> grid_scales(const Fabric& f) {
   std::vector<std::uint64_t> out;
   for (std::uint64_t p :
        {1ull, 2ull, 3ull, 8ull, 12ull, 16ull, 72ull, 100ull, 144ull, 1024ull, 1000ull, 65536ull, 1ull << 20})
-    if (f.has_scaleout() || p <= static_cast<std::uint64_t>(f.domain_size)) out.push_back(p);
+    if (f.has_scaleout() || p <= static_cast<std::uint64_t>(f.scale_up.domain_size)) out.push_back(p);
   return out;
 }
 
@@ -220,7 +221,8 @@ TEST_P(FlatGolden, AlphaBetaFormulas) {
   const std::uint64_t p = GetParam();
   const Placement pl{p, 1};
   const double P = static_cast<double>(p);
-  const double a = f.nic_latency_us + f.tiers[0].hop_latency_us;  // one switch: up and down one hop
+  const double a =
+      f.scale_out.latency_us + f.scale_out.tiers[0].hop_latency_us;  // one switch: up and down one hop
   const double B = f.nic_GBps_per_endpoint();
   ASSERT_DOUBLE_EQ(B, 100.0);
   const double lg = std::log2(P), clg = std::ceil(lg);
@@ -273,7 +275,8 @@ INSTANTIATE_TEST_SUITE_P(Scales, FlatGolden, ::testing::Values(2, 3, 4, 7, 16, 1
 
 TEST(CostGolden, NonPowerOfTwoFoldsInTwoExtraSteps) {
   const Fabric f = flat_fabric();
-  const double a = f.nic_latency_us + f.tiers[0].hop_latency_us, B = f.nic_GBps_per_endpoint(), n = kMiB;
+  const double a = f.scale_out.latency_us + f.scale_out.tiers[0].hop_latency_us,
+               B = f.nic_GBps_per_endpoint(), n = kMiB;
   // p = 12: 3 doubling steps among 8 ranks plus the 4 extras' fold-in and fold-out of n each.
   expect_close(predict(f, "allreduce", "recursive_doubling", {12, 1}, n).time_us,
                3 * (a + us(n, B)) + 2 * (a + us(n, B)), "recursive doubling p=12");
@@ -287,10 +290,10 @@ TEST(CostGolden, NonPowerOfTwoFoldsInTwoExtraSteps) {
 
 TEST(CostGolden, ReductionAndMemoryTerms) {
   Fabric f = flat_fabric();
-  f.reduce_bandwidth_GBps = 40;
-  f.memory_bandwidth_GBps = 200;
-  const double a = f.nic_latency_us + f.tiers[0].hop_latency_us, B = f.nic_GBps_per_endpoint(), R = 40,
-               M = 200;
+  f.endpoint.reduce_bandwidth_GBps = 40;
+  f.endpoint.memory_bandwidth_GBps = 200;
+  const double a = f.scale_out.latency_us + f.scale_out.tiers[0].hop_latency_us,
+               B = f.nic_GBps_per_endpoint(), R = 40, M = 200;
   const double P = 16, n = 64 * kMiB;
   const Placement pl{16, 1};
   // gamma: each reduced byte costs 1/R.
@@ -310,7 +313,7 @@ TEST(CostGolden, ReductionAndMemoryTerms) {
                4 * a + 2 * us(n, B) + us(4 * n + 4 * 2 * n, M), "bruck alltoall + memory");
   const auto slow = [&](double reduce) {
     Fabric g = f;
-    g.reduce_bandwidth_GBps = reduce;
+    g.endpoint.reduce_bandwidth_GBps = reduce;
     return predict(g, "allreduce", "ring", pl, n).bottleneck;
   };
   EXPECT_EQ(slow(1), "reduction");
@@ -321,7 +324,7 @@ TEST(CostGolden, OneRankIsALocalCopy) {
   const Fabric f = hgx_fabric();
   for (const char* algo : {"ring", "auto", "nccl_ring", "nccl_auto", "hierarchical"}) {
     const Prediction r = predict(f, "allreduce", algo, {1, 1}, kGiB);
-    expect_close(r.time_us, us(2 * kGiB, f.memory_bandwidth_GBps), algo);
+    expect_close(r.time_us, us(2 * kGiB, f.endpoint.memory_bandwidth_GBps), algo);
     EXPECT_EQ(r.busbw_GBps, 0) << algo;
     EXPECT_EQ(r.bottleneck, "memory") << algo;
   }
@@ -335,8 +338,9 @@ TEST(CostGolden, OneRankIsALocalCopy) {
 
 TEST(CostGolden, HierarchicalTwoLevelFormula) {
   Fabric f = two_level_fabric();
-  const double g = 8, a1 = f.scaleup_latency_us, B1 = f.scaleup_bandwidth_GBps;
-  const double a2 = f.nic_latency_us + f.tiers[0].hop_latency_us, B2 = f.nic_GBps_per_endpoint();
+  const double g = 8, a1 = f.scale_up.latency_us, B1 = f.scale_up.bandwidth_GBps;
+  const double a2 = f.scale_out.latency_us + f.scale_out.tiers[0].hop_latency_us,
+               B2 = f.nic_GBps_per_endpoint();
   ASSERT_DOUBLE_EQ(B2, 50.0);
   for (std::uint64_t m : {1, 2, 5, 64}) {
     const Placement pl{8 * m, 8};
@@ -354,7 +358,7 @@ TEST(CostGolden, HierarchicalTwoLevelFormula) {
     }
   }
   // With gamma: + (g-1)/g n/R inside the domains + (m-1)/(m g) n/R across them.
-  f.reduce_bandwidth_GBps = 100;
+  f.endpoint.reduce_bandwidth_GBps = 100;
   const double n = kGiB, M = 4;
   expect_close(predict(f, "allreduce", "hierarchical", {32, 8}, n).time_us,
                2 * (g - 1) * a1 + 2 * (M - 1) * a2 + 2 * (g - 1) / g * us(n, B1) +
@@ -365,7 +369,7 @@ TEST(CostGolden, HierarchicalTwoLevelFormula) {
 
 TEST(CostGolden, FlatRingAcrossDomainsRunsAtTheSlowerLink) {
   const Fabric f = two_level_fabric();
-  const double a1 = f.scaleup_latency_us, a2 = f.nic_latency_us + f.tiers[0].hop_latency_us;
+  const double a1 = f.scale_up.latency_us, a2 = f.scale_out.latency_us + f.scale_out.tiers[0].hop_latency_us;
   const double B2 = f.nic_GBps_per_endpoint(), P = 32, M = 4, n = kGiB;
   // One ring over 32 ranks: 28 hops inside domains, 3 across (per pass); every hop at the NIC's pace.
   expect_close(predict(f, "allreduce", "ring", {32, 8}, n).time_us,
@@ -379,15 +383,15 @@ TEST(CostGolden, FlatRingAcrossDomainsRunsAtTheSlowerLink) {
 Fabric two_tier_oversubscribed() {
   Fabric f = flat_fabric();
   f.name = "two-tier";
-  f.tiers = {{"leaf", 36, 0.5, 8}, {"spine", 64, 0.75, 1}};
+  f.scale_out.tiers = {{"leaf", 36, 0.5, 8}, {"spine", 64, 0.75, 1}};
   return f;
 }
 
 TEST(CostGolden, TierLatencyAndCapacity) {
   const Fabric f = two_tier_oversubscribed();
   const double B0 = f.nic_GBps_per_endpoint(), C1 = B0 / 8;
-  const double a1 = f.nic_latency_us + 0.5;             // up to a leaf and down
-  const double a2 = f.nic_latency_us + 2 * 0.5 + 0.75;  // up to a spine and down
+  const double a1 = f.scale_out.latency_us + 0.5;             // up to a leaf and down
+  const double a2 = f.scale_out.latency_us + 2 * 0.5 + 0.75;  // up to a spine and down
   const Placement pl{64, 1};                            // 2 leaves of 32
   const double n = kGiB, P = 64;
   // Recursive doubling: 5 steps inside a leaf, the 6th (distance 32) over the spine at B0/8.
@@ -419,14 +423,14 @@ TEST(CostGolden, RingLimitedByOversubscriptionBeyondItsSubtree) {
   // S_2 = 128, C_2 = B0/128); spine on top. A ring has one flow per subtree boundary: 8 x B0/8 and
   // 128 x B0/128 are both B0, so the NIC binds.
   Fabric f = flat_fabric();
-  f.tiers = {{"tor", 9, 0.1, 8}, {"leaf", 17, 0.2, 16}, {"spine", 64, 0.3, 1}};
+  f.scale_out.tiers = {{"tor", 9, 0.1, 8}, {"leaf", 17, 0.2, 16}, {"spine", 64, 0.3, 1}};
   const double B0 = f.nic_GBps_per_endpoint();
   const Prediction r = predict(f, "allgather", "ring", {1024, 1}, 16 * kGiB);
   EXPECT_EQ(r.bottleneck, "nic");
   EXPECT_LE(r.busbw_GBps, B0);
   EXPECT_GT(r.busbw_GBps, 0.9 * B0);
   // At 1:100 (still 16 down) the leaf tier's uplinks give a boundary flow 128 x B0/800 < B0.
-  f.tiers[1].oversubscription = 100;
+  f.scale_out.tiers[1].oversubscription = 100;
   const Prediction o = predict(f, "allgather", "ring", {1024, 1}, 16 * kGiB);
   EXPECT_EQ(o.bottleneck, "tier:leaf");
   EXPECT_LE(o.busbw_GBps, 128 * B0 / 800);
@@ -439,8 +443,8 @@ TEST(CostGolden, RingLimitedByOversubscriptionBeyondItsSubtree) {
 
 TEST(CostGolden, NcclRingFollowsNcclsModelWithFabricBandwidth) {
   const Fabric f = two_level_fabric();  // not a Hopper/Blackwell fabric: protocol facts only
-  const double g = 8, Bu = f.scaleup_bandwidth_GBps, B0 = f.nic_GBps_per_endpoint(),
-               hop = f.tiers[0].hop_latency_us;
+  const double g = 8, Bu = f.scale_up.bandwidth_GBps, B0 = f.nic_GBps_per_endpoint(),
+               hop = f.scale_out.tiers[0].hop_latency_us;
   for (std::uint64_t m : {1, 4}) {
     const double P = 8.0 * static_cast<double>(m), M = static_cast<double>(m), n = kGiB;
     const Placement pl{8 * m, 8};
@@ -476,7 +480,7 @@ TEST(CostGolden, NcclHopperCapsAndNvls) {
   EXPECT_LE(ll.busbw_GBps, 45);
   // The same fabric of another generation gets the protocol facts only: 0.5 x min(Bu, 8 B0).
   Fabric generic = f;
-  generic.generation = "other";
+  generic.endpoint.generation = "other";
   const Prediction gll = predict(generic, "allreduce", "nccl_ring", {16, 8}, n, "ll");
   EXPECT_GT(gll.busbw_GBps, 150);
   EXPECT_EQ(gll.bottleneck, "nic");
@@ -619,13 +623,13 @@ TEST(CostRegistry, ErrorsNameTheProblem) {
             }).find("nccl_nvlstree"),
             std::string::npos);
   Fabric no_bw = f;
-  no_bw.scaleup_bandwidth_GBps = 0;
+  no_bw.scale_up.bandwidth_GBps = 0;
   EXPECT_NE(message([&] {
               predict(no_bw, "allreduce", "ring", {8, 8}, 1);
             }).find("scale-up bandwidth"),
             std::string::npos);
   Fabric no_nic = f;
-  no_nic.nic_bandwidth_Gbps = 0;
+  no_nic.scale_out.nic_bandwidth_Gbps = 0;
   EXPECT_NE(message([&] {
               predict(no_nic, "allreduce", "ring", {16, 8}, 1);
             }).find("scale-out bandwidth"),
@@ -731,17 +735,17 @@ TEST(CostProperties, MoreBandwidthIsNeverSlower) {
                 << " p=" << pl.nranks << " n=" << n;
           });
     };
-    check("scale-up x2", [](Fabric& g) { g.scaleup_bandwidth_GBps *= 2; });
-    check("nic x2", [](Fabric& g) { g.nic_bandwidth_Gbps *= 2; });
+    check("scale-up x2", [](Fabric& g) { g.scale_up.bandwidth_GBps *= 2; });
+    check("nic x2", [](Fabric& g) { g.scale_out.nic_bandwidth_Gbps *= 2; });
     check("memory and reduction x2", [](Fabric& g) {
-      g.memory_bandwidth_GBps *= 2;
-      g.reduce_bandwidth_GBps *= 2;
+      g.endpoint.memory_bandwidth_GBps *= 2;
+      g.endpoint.reduce_bandwidth_GBps *= 2;
     });
     check("all x1.5", [](Fabric& g) {
-      g.scaleup_bandwidth_GBps *= 1.5;
-      g.nic_bandwidth_Gbps *= 1.5;
-      g.memory_bandwidth_GBps *= 1.5;
-      g.reduce_bandwidth_GBps *= 1.5;
+      g.scale_up.bandwidth_GBps *= 1.5;
+      g.scale_out.nic_bandwidth_Gbps *= 1.5;
+      g.endpoint.memory_bandwidth_GBps *= 1.5;
+      g.endpoint.reduce_bandwidth_GBps *= 1.5;
     });
   }
 }
@@ -799,7 +803,7 @@ double lower_bound_us(const Fabric& f, const std::string& op, const Placement& p
   const double g = static_cast<double>(std::min(pl.ranks_per_domain, pl.nranks));
   const double m = std::ceil(p / g);
   if (m <= 1) {
-    const double Bu = f.scaleup_bandwidth_GBps;
+    const double Bu = f.scale_up.bandwidth_GBps;
     if (op == "allgather" || op == "reducescatter" || op == "alltoall") return (p - 1) / p * us(n, Bu);
     return us(n, Bu);
   }
@@ -821,7 +825,7 @@ TEST(CostProperties, BusbwNeverExceedsTheBottleneckLink) {
       if (p < 2) continue;
       const Placement pl = place(f, p);
       const double g = static_cast<double>(pl.ranks_per_domain), m = std::ceil(static_cast<double>(p) / g);
-      const double B0 = f.nic_GBps_per_endpoint(), Bu = f.scaleup_bandwidth_GBps;
+      const double B0 = f.nic_GBps_per_endpoint(), Bu = f.scale_up.bandwidth_GBps;
       for (const Case& c : all_cases())
         for (double n : kGridSizes) {
           if (n == 0) continue;
@@ -850,14 +854,14 @@ TEST(CostProperties, BusbwNeverExceedsTheBottleneckLink) {
   // In-network reduction may beat the cut bound: NVLS inside one HGX domain does.
   const Fabric f = hgx_fabric();
   const Prediction nvls = predict(f, "allreduce", "nccl_nvls", {8, 8}, 16 * kGiB);
-  EXPECT_GT(nvls.busbw_GBps, f.scaleup_bandwidth_GBps);
+  EXPECT_GT(nvls.busbw_GBps, f.scale_up.bandwidth_GBps);
 }
 
 TEST(CostProperties, ExtrapolatesBeyondTheTopology) {
   // 2 tiers of radix 64 hold 2048 GPUs; the model still answers (the caller compares with
   // max_endpoints()), charging nothing above the top tier.
   Fabric f = hgx_fabric();
-  f.tiers.resize(2);
+  f.scale_out.tiers.resize(2);
   for (const char* algo : {"ring", "recursive_doubling", "rabenseifner", "nccl_auto", "auto"}) {
     const Prediction r = predict(f, "allreduce", algo, {1 << 20, 8}, kGiB);
     EXPECT_TRUE(std::isfinite(r.time_us) && r.time_us > 0) << algo;
@@ -873,7 +877,7 @@ TEST(CostProperties, BottleneckNamesTheDominantTerm) {
   EXPECT_EQ(predict(f, "allreduce", "nccl_auto", {8, 8}, kGiB).algo, "nccl_nvls");
   EXPECT_EQ(predict(f, "alltoall", "pairwise", {1 << 20, 8}, kMiB).bottleneck, "latency");
   Fabric slow_memory = host_fabric();
-  slow_memory.memory_bandwidth_GBps = 0.5;
+  slow_memory.endpoint.memory_bandwidth_GBps = 0.5;
   EXPECT_EQ(predict(slow_memory, "alltoall", "bruck", {64, 64}, kGiB).bottleneck, "memory");
   // NCCL at scale: trees over the network; the NIC binds large all-reduces.
   const Prediction big = predict(f, "allreduce", "nccl_auto", {1 << 20, 8}, kGiB);
@@ -887,30 +891,32 @@ TEST(CostProperties, BottleneckNamesTheDominantTerm) {
 // per pair with both ends on the host.
 TEST(AggregateScaleUp, ConcurrentCopiesShareTheHost) {
   Fabric f = host_fabric();
-  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps, n = 64 * kMiB;
-  f.scaleup_aggregate_GBps = 16;  // 2 copies: 8 GB/s each (below B = 12.8); 1 copy: B
+  const double a = f.scale_up.latency_us, B = f.scale_up.bandwidth_GBps, n = 64 * kMiB;
+  f.scale_up.aggregate_bandwidth_GBps = 16;  // 2 copies: 8 GB/s each (below B = 12.8); 1 copy: B
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong, 1 copy");
   expect_close(predict(f, "sendrecv", "p2p", {2, 2}, n).time_us, a + us(n, B), "sendrecv, 1 copy");
   expect_close(predict(f, "bidir", "p2p", {2, 2}, n).time_us, a + us(n, 8), "bidir, 2 copies");
   expect_close(predict(f, "bidir", "p2p", {4, 4}, n).time_us, a + us(n, 4), "bidir 4 ranks, 4 copies");
   // Ring all-reduce on 4 ranks: every rank copies at once, 4 GB/s each.
   const double P = 4;
-  expect_close(predict(f, "allreduce", "ring", {4, 4}, n).time_us,
-               2 * (P - 1) * a + 2 * (P - 1) / P * us(n, 4) + (P - 1) / P * us(n, f.reduce_bandwidth_GBps),
-               "ring allreduce");
+  expect_close(
+      predict(f, "allreduce", "ring", {4, 4}, n).time_us,
+      2 * (P - 1) * a + 2 * (P - 1) / P * us(n, 4) + (P - 1) / P * us(n, f.endpoint.reduce_bandwidth_GBps),
+      "ring allreduce");
   // No aggregate: every copy at B, as before.
-  f.scaleup_aggregate_GBps = 0;
+  f.scale_up.aggregate_bandwidth_GBps = 0;
   expect_close(predict(f, "bidir", "p2p", {4, 4}, n).time_us, a + us(n, B), "bidir without a limit");
   // Reading it back from YAML (and writing it) keeps it; a negative one is refused.
-  f.scaleup_aggregate_GBps = 16;
-  expect_round_trip_and_non_negative(f, &Fabric::scaleup_aggregate_GBps);
+  f.scale_up.aggregate_bandwidth_GBps = 16;
+  expect_round_trip_and_non_negative(f, &ScaleUp::aggregate_bandwidth_GBps);
 }
 
 // All-to-all on host endpoints: the CPU that runs the shared-memory copies also copies the own
 // block (2 n/p of memory traffic), after them; GPU endpoints overlap it (no term).
 TEST(CostGolden, AlltoallCopiesTheOwnBlockOnHosts) {
   const Fabric f = host_fabric();
-  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps, M = f.memory_bandwidth_GBps, n = 8 * kMiB;
+  const double a = f.scale_up.latency_us, B = f.scale_up.bandwidth_GBps, M = f.endpoint.memory_bandwidth_GBps,
+               n = 8 * kMiB;
   for (const double P : {2.0, 3.0, 8.0}) {
     const Placement pl{static_cast<std::uint64_t>(P), static_cast<std::uint64_t>(P)};
     const double own = us(2 * n / P, M);
@@ -920,7 +926,7 @@ TEST(CostGolden, AlltoallCopiesTheOwnBlockOnHosts) {
                  a + 2 * (P - 1) * detail::kRequestOverheadUs + (P - 1) / P * us(n, B) + own, "linear");
   }
   Fabric gpu = f;
-  gpu.endpoint_kind = "gpu";
+  gpu.endpoint.kind = "gpu";
   expect_close(predict(gpu, "alltoall", "pairwise", {2, 2}, n).time_us, a + us(n / 2, B), "pairwise on GPUs");
 }
 
@@ -932,20 +938,21 @@ TEST(CostGolden, AlltoallCopiesTheOwnBlockOnHosts) {
 TEST(CostGolden, PairwiseStepsCostTheirSlowestFlow) {
   for (const double o : {1.0, 2.0}) {
     Fabric f = host_fabric();
-    f.domain_size = 1;
-    f.nic_bandwidth_Gbps = 100;
-    f.nics_per_domain = 1;
-    f.nic_latency_us = 30;
-    f.tiers = {{"leaf", o == 1 ? 4 : 3, 0, o}, {"spine", 2, 0, 1}};
+    f.scale_up.domain_size = 1;
+    f.scale_out.nic_bandwidth_Gbps = 100;
+    f.scale_out.nics_per_domain = 1;
+    f.scale_out.latency_us = 30;
+    f.scale_out.tiers = {{"leaf", o == 1 ? 4 : 3, 0, o}, {"spine", 2, 0, 1}};
     const double n = 4 * kMiB, block = n / 4, b0 = 12.5;
-    const double want = 3 * 30 + (o == 1 ? 3 : 4) * us(block, b0) + us(2 * block, f.memory_bandwidth_GBps);
+    const double want =
+        3 * 30 + (o == 1 ? 3 : 4) * us(block, b0) + us(2 * block, f.endpoint.memory_bandwidth_GBps);
     expect_close(predict(f, "alltoall", "pairwise", {4, 1}, n).time_us, want, o == 1 ? "1:1" : "2:1");
   }
   // On 16 GPUs in 2 domains of 8, every step has ranks at a domain's edge that leave it: all 15
   // steps wait for the NIC (the scale-up is faster), none runs at NVLink speed alone.
   Fabric h = hgx_fabric();
-  h.scaleup_latency_us = h.nic_latency_us = 0;
-  for (auto& t : h.tiers) t.hop_latency_us = 0;
+  h.scale_up.latency_us = h.scale_out.latency_us = 0;
+  for (auto& t : h.scale_out.tiers) t.hop_latency_us = 0;
   const double n = 16 * kMiB;
   expect_close(predict(h, "alltoall", "pairwise", {16, 8}, n).time_us, 15 * us(n / 16, h.nic_GBps_per_endpoint()),
                "16 GPUs");
@@ -971,12 +978,12 @@ TEST(CostGolden, PairwiseSumMatchesTheStepByStepSum) {
 // the root's hop of a chain send clean data.
 TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
   Fabric f = host_fabric();
-  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps, Bf = B / 3, R = f.reduce_bandwidth_GBps,
-               M = f.memory_bandwidth_GBps;
+  const double a = f.scale_up.latency_us, B = f.scale_up.bandwidth_GBps, Bf = B / 3,
+               R = f.endpoint.reduce_bandwidth_GBps, M = f.endpoint.memory_bandwidth_GBps;
   const double n = 1 * kMiB;
   // Without a forward rate, relay costs what pingpong does.
   expect_close(predict(f, "relay", "p2p", {2, 2}, n).time_us, a + us(n, B), "relay, no forward rate");
-  f.scaleup_forward_GBps = Bf;
+  f.scale_up.forward_bandwidth_GBps = Bf;
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong");
   expect_close(predict(f, "relay", "p2p", {2, 2}, n).time_us, a + (us(n, B) + us(n, Bf)) / 2, "relay");
   // Ring all-reduce on 2 ranks: the reduce-scatter hop sends the send buffer, the all-gather hop
@@ -991,7 +998,7 @@ TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
                2 * a + us(n, B) + us(n, Bf) + 2 * us(n, R), "recursive doubling allreduce, 4 ranks");
   // Pairwise all-to-all sends only the send buffer: no change.
   Fabric clean = f;
-  clean.scaleup_forward_GBps = 0;
+  clean.scale_up.forward_bandwidth_GBps = 0;
   expect_close(predict(f, "alltoall", "pairwise", {4, 4}, n).time_us,
                predict(clean, "alltoall", "pairwise", {4, 4}, n).time_us, "pairwise");
   // Forwarding never makes anything faster.
@@ -1002,17 +1009,17 @@ TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
           << algo << " p=" << p;
   // Beyond the cache the forwarded share moves at the spilled rate like any other: with a
   // cache of 1 MiB, 64 MiB relays (working set 256 MiB, none of it cached) cost what pingpong does.
-  f.scaleup_cache_bytes = kMiB;
-  f.scaleup_spilled_GBps = B / 4;
+  f.scale_up.cache_bytes = kMiB;
+  f.scale_up.spilled_bandwidth_GBps = B / 4;
   const double big = 64 * kMiB, fits = cached_share(kMiB, host_working_set(2, big));
   EXPECT_EQ(fits, 0);
   expect_close(predict(f, "relay", "p2p", {2, 2}, big).time_us,
                a + (us(big, B) * (fits + (1 - fits) * 4) + us(big, Bf) * (fits + (1 - fits) * (Bf / (B / 4)))) / 2,
                "relay beyond the cache");
   // YAML round trip; the forward rate cannot beat the clean one, nor be negative.
-  expect_round_trip_and_non_negative(f, &Fabric::scaleup_forward_GBps);
+  expect_round_trip_and_non_negative(f, &ScaleUp::forward_bandwidth_GBps);
   Fabric fast = f;
-  fast.scaleup_forward_GBps = 2 * B;
+  fast.scale_up.forward_bandwidth_GBps = 2 * B;
   EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
 }
 
@@ -1020,12 +1027,12 @@ TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
 // moves at it; clean transfers keep the spilled rate.
 TEST(Forwarding, BeyondTheCacheForwardedDataMovesAtItsSpilledRate) {
   Fabric f = host_fabric();
-  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps, Bs = B / 4, Fs = B / 8,
-               R = f.reduce_bandwidth_GBps;
-  f.scaleup_forward_GBps = B / 3;
-  f.scaleup_cache_bytes = kMiB;
-  f.scaleup_spilled_GBps = Bs;
-  f.scaleup_forward_spilled_GBps = Fs;
+  const double a = f.scale_up.latency_us, B = f.scale_up.bandwidth_GBps, Bs = B / 4, Fs = B / 8,
+               R = f.endpoint.reduce_bandwidth_GBps;
+  f.scale_up.forward_bandwidth_GBps = B / 3;
+  f.scale_up.cache_bytes = kMiB;
+  f.scale_up.spilled_bandwidth_GBps = Bs;
+  f.scale_up.forward_spilled_bandwidth_GBps = Fs;
   // 64 MiB on 2 ranks: working set 256 MiB, none of it cached.
   const double big = 64 * kMiB;
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, big).time_us, a + us(big, Bs), "pingpong");
@@ -1036,19 +1043,19 @@ TEST(Forwarding, BeyondTheCacheForwardedDataMovesAtItsSpilledRate) {
                2 * a + us(big / 2, Bs) + us(big / 2, Fs) + 4 * us(big / 2, R), "ring allreduce");
   // Pairwise all-to-all forwards nothing: unchanged.
   Fabric plain = f;
-  plain.scaleup_forward_spilled_GBps = 0;
+  plain.scale_up.forward_spilled_bandwidth_GBps = 0;
   expect_close(predict(f, "alltoall", "pairwise", {2, 2}, big).time_us,
                predict(plain, "alltoall", "pairwise", {2, 2}, big).time_us, "pairwise");
   // In cache it changes nothing.
   expect_close(predict(f, "relay", "p2p", {2, 2}, 64 << 10).time_us,
                predict(plain, "relay", "p2p", {2, 2}, 64 << 10).time_us, "relay in cache");
   // YAML round trip; not negative, not faster than the clean spilled rate, only with a cache.
-  expect_round_trip_and_non_negative(f, &Fabric::scaleup_forward_spilled_GBps);
+  expect_round_trip_and_non_negative(f, &ScaleUp::forward_spilled_bandwidth_GBps);
   Fabric fast = f;
-  fast.scaleup_forward_spilled_GBps = 2 * Bs;
+  fast.scale_up.forward_spilled_bandwidth_GBps = 2 * Bs;
   EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
   Fabric no_cache = host_fabric();
-  no_cache.scaleup_forward_spilled_GBps = Fs;
+  no_cache.scale_up.forward_spilled_bandwidth_GBps = Fs;
   EXPECT_THROW(validate_fabric(no_cache), std::invalid_argument);
 }
 
@@ -1056,10 +1063,10 @@ TEST(Forwarding, BeyondTheCacheForwardedDataMovesAtItsSpilledRate) {
 // clean ones do not.
 TEST(Forwarding, ForwardedTransfersPayTheOverhead) {
   Fabric f = host_fabric();
-  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps, Bf = B / 3, R = f.reduce_bandwidth_GBps,
-               o = 4;
-  f.scaleup_forward_GBps = Bf;
-  f.scaleup_forward_overhead_us = o;
+  const double a = f.scale_up.latency_us, B = f.scale_up.bandwidth_GBps, Bf = B / 3,
+               R = f.endpoint.reduce_bandwidth_GBps, o = 4;
+  f.scale_up.forward_bandwidth_GBps = Bf;
+  f.scale_up.forward_overhead_us = o;
   const double n = 256 << 10;
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong");
   expect_close(predict(f, "relay", "p2p", {2, 2}, n).time_us, a + o / 2 + (us(n, B) + us(n, Bf)) / 2, "relay");
@@ -1071,7 +1078,7 @@ TEST(Forwarding, ForwardedTransfersPayTheOverhead) {
                2 * a + o + us(n, B) + us(n, Bf) + 2 * us(n, R), "recursive doubling allreduce, 4 ranks");
   // Pairwise all-to-all forwards nothing.
   Fabric none = f;
-  none.scaleup_forward_overhead_us = 0;
+  none.scale_up.forward_overhead_us = 0;
   expect_close(predict(f, "alltoall", "pairwise", {4, 4}, n).time_us,
                predict(none, "alltoall", "pairwise", {4, 4}, n).time_us, "pairwise");
   // Never faster with it; YAML round trip; negative is an error.
@@ -1079,16 +1086,16 @@ TEST(Forwarding, ForwardedTransfersPayTheOverhead) {
     EXPECT_GE(predict(f, "allreduce", algo, {8, 8}, n).time_us, predict(none, "allreduce", algo, {8, 8}, n).time_us)
         << algo;
   EXPECT_GE(predict(f, "broadcast", "chain", {8, 8}, n).time_us, predict(none, "broadcast", "chain", {8, 8}, n).time_us);
-  expect_round_trip_and_non_negative(f, &Fabric::scaleup_forward_overhead_us);
+  expect_round_trip_and_non_negative(f, &ScaleUp::forward_overhead_us);
 }
 
 // scale_up.exchange_latency_us: steps in which every rank sends and receives pay it inside a
 // domain; one-way messages (pingpong, relay, sendrecv, a binomial tree's steps) pay latency_us.
 TEST(ExchangeLatency, ExchangesPayItOneWayMessagesDoNot) {
   Fabric f = host_fabric();
-  const double a = f.scaleup_latency_us, ax = 3 * a, B = f.scaleup_bandwidth_GBps, R = f.reduce_bandwidth_GBps,
-               M = f.memory_bandwidth_GBps;
-  f.scaleup_exchange_latency_us = ax;
+  const double a = f.scale_up.latency_us, ax = 3 * a, B = f.scale_up.bandwidth_GBps,
+               R = f.endpoint.reduce_bandwidth_GBps, M = f.endpoint.memory_bandwidth_GBps;
+  f.scale_up.exchange_latency_us = ax;
   const double n = 64 * 1024;
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong");
   expect_close(predict(f, "sendrecv", "p2p", {2, 2}, n).time_us, a + us(n, B), "sendrecv");
@@ -1100,10 +1107,10 @@ TEST(ExchangeLatency, ExchangesPayItOneWayMessagesDoNot) {
                "pairwise alltoall");
   expect_close(predict(f, "broadcast", "binomial", {4, 4}, n).time_us, 2 * (a + us(n, B)), "binomial");
   // 0 (absent): exchanges pay latency_us.
-  f.scaleup_exchange_latency_us = 0;
+  f.scale_up.exchange_latency_us = 0;
   expect_close(predict(f, "bidir", "p2p", {2, 2}, n).time_us, a + us(n, B), "bidir, no exchange latency");
-  f.scaleup_exchange_latency_us = ax;
-  expect_round_trip_and_non_negative(f, &Fabric::scaleup_exchange_latency_us);
+  f.scale_up.exchange_latency_us = ax;
+  expect_round_trip_and_non_negative(f, &ScaleUp::exchange_latency_us);
 }
 
 // scale_up.cache_bytes / spilled_bandwidth_GBps: once the host's working set (2 buffers per rank)
@@ -1111,9 +1118,9 @@ TEST(ExchangeLatency, ExchangesPayItOneWayMessagesDoNot) {
 // terms slow by the same ratio.
 TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
   Fabric f = host_fabric();
-  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps;
-  f.scaleup_cache_bytes = 16 * kMiB;
-  f.scaleup_spilled_GBps = B / 4;
+  const double a = f.scale_up.latency_us, B = f.scale_up.bandwidth_GBps;
+  f.scale_up.cache_bytes = 16 * kMiB;
+  f.scale_up.spilled_bandwidth_GBps = B / 4;
   // pingpong on 2 ranks: working set 4 n. 2 MiB: 8 MiB, in cache.
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, 2 * kMiB).time_us, a + us(2 * kMiB, B), "in cache");
   // 6 MiB: 24 MiB, 1.5 x the cache: half of it stays (2 - 1.5): n (1/2 / B + 1/2 / (B/4)).
@@ -1122,20 +1129,23 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
   const double n = 16 * kMiB;
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B) * 4, "spilled");
   // Ring all-reduce: its scale-up and reduction terms both scale.
-  const double P = 2, k = spill_factor(f.scaleup_cache_bytes, B, f.scaleup_spilled_GBps, host_working_set(P, n));
+  const double P = 2, k = spill_factor(f.scale_up.cache_bytes, B, f.scale_up.spilled_bandwidth_GBps,
+                                       host_working_set(P, n));
   EXPECT_DOUBLE_EQ(k, 4);
   expect_close(predict(f, "allreduce", "ring", {2, 2}, n).time_us,
-               2 * (P - 1) * a + k * (2 * (P - 1) / P * us(n, B) + (P - 1) / P * us(n, f.reduce_bandwidth_GBps)),
+               2 * (P - 1) * a +
+                   k * (2 * (P - 1) / P * us(n, B) + (P - 1) / P * us(n, f.endpoint.reduce_bandwidth_GBps)),
                "ring allreduce");
   // Its receive slots count too: 4 MiB all-reduce holds 2 x 4 MiB of buffers and 2 x 2 slots of
   // 256 KiB, 17 MiB: 15/16 stays in cache where the 4 MiB pingpong (16 MiB) stays whole.
   const double m = 4 * kMiB, ws = host_working_set(P, m) + reduce_slots_working_set(P, P, m);
   EXPECT_DOUBLE_EQ(ws, 17 * kMiB);
-  const double ks = spill_factor(f.scaleup_cache_bytes, B, f.scaleup_spilled_GBps, ws);
+  const double ks = spill_factor(f.scale_up.cache_bytes, B, f.scale_up.spilled_bandwidth_GBps, ws);
   EXPECT_DOUBLE_EQ(ks, 15.0 / 16 + 1.0 / 16 * 4);
   EXPECT_DOUBLE_EQ(reduce_slots_working_set(2, 4, 512 << 10), 2 * 2 * (128 << 10));  // ring blocks below 256 KiB
   expect_close(predict(f, "allreduce", "ring", {2, 2}, m).time_us,
-               2 * (P - 1) * a + ks * (2 * (P - 1) / P * us(m, B) + (P - 1) / P * us(m, f.reduce_bandwidth_GBps)),
+               2 * (P - 1) * a +
+                   ks * (2 * (P - 1) / P * us(m, B) + (P - 1) / P * us(m, f.endpoint.reduce_bandwidth_GBps)),
                "ring allreduce, slots in the working set");
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, m).time_us, a + us(m, B), "pingpong of it in cache");
   // Time stays monotonic across the knee.
@@ -1147,29 +1157,31 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
   }
   // With the memory's and reduction's own spilled rates, those terms use them instead.
   Fabric own = f;
-  own.memory_spilled_GBps = f.memory_bandwidth_GBps / 8;
-  own.reduce_spilled_GBps = f.reduce_bandwidth_GBps / 2;
-  const double km = spill_factor(f.scaleup_cache_bytes, f.memory_bandwidth_GBps, own.memory_spilled_GBps,
-                                 host_working_set(P, n)),
-               kr = spill_factor(f.scaleup_cache_bytes, f.reduce_bandwidth_GBps, own.reduce_spilled_GBps,
-                                 host_working_set(P, n));
+  own.endpoint.memory_spilled_bandwidth_GBps = f.endpoint.memory_bandwidth_GBps / 8;
+  own.endpoint.reduce_spilled_bandwidth_GBps = f.endpoint.reduce_bandwidth_GBps / 2;
+  const double km = spill_factor(f.scale_up.cache_bytes, f.endpoint.memory_bandwidth_GBps,
+                                 own.endpoint.memory_spilled_bandwidth_GBps, host_working_set(P, n)),
+               kr = spill_factor(f.scale_up.cache_bytes, f.endpoint.reduce_bandwidth_GBps,
+                                 own.endpoint.reduce_spilled_bandwidth_GBps, host_working_set(P, n));
   expect_close(predict(own, "allreduce", "ring", {2, 2}, n).time_us,
-               2 * (P - 1) * a + k * 2 * (P - 1) / P * us(n, B) + kr * (P - 1) / P * us(n, f.reduce_bandwidth_GBps),
+               2 * (P - 1) * a + k * 2 * (P - 1) / P * us(n, B) +
+                   kr * (P - 1) / P * us(n, f.endpoint.reduce_bandwidth_GBps),
                "ring allreduce, own reduce spill");
   expect_close(predict(own, "alltoall", "pairwise", {2, 2}, n).time_us,
-               a + k * us(n / 2, B) + km * us(2 * (n / 2), f.memory_bandwidth_GBps), "pairwise, own memory spill");
+               a + k * us(n / 2, B) + km * us(2 * (n / 2), f.endpoint.memory_bandwidth_GBps),
+               "pairwise, own memory spill");
   const Fabric back = parse_fabric(fabric_to_yaml(own), "t.yaml");
-  EXPECT_DOUBLE_EQ(back.memory_spilled_GBps, own.memory_spilled_GBps);
-  EXPECT_DOUBLE_EQ(back.reduce_spilled_GBps, own.reduce_spilled_GBps);
+  EXPECT_DOUBLE_EQ(back.endpoint.memory_spilled_bandwidth_GBps, own.endpoint.memory_spilled_bandwidth_GBps);
+  EXPECT_DOUBLE_EQ(back.endpoint.reduce_spilled_bandwidth_GBps, own.endpoint.reduce_spilled_bandwidth_GBps);
   // YAML round trip; the two keys go together; the spilled rate cannot beat the cached one.
   const Fabric g = parse_fabric(fabric_to_yaml(f), "t.yaml");
-  EXPECT_DOUBLE_EQ(g.scaleup_cache_bytes, 16 * kMiB);
-  EXPECT_DOUBLE_EQ(g.scaleup_spilled_GBps, B / 4);
+  EXPECT_DOUBLE_EQ(g.scale_up.cache_bytes, 16 * kMiB);
+  EXPECT_DOUBLE_EQ(g.scale_up.spilled_bandwidth_GBps, B / 4);
   Fabric lone = f;
-  lone.scaleup_spilled_GBps = 0;
+  lone.scale_up.spilled_bandwidth_GBps = 0;
   EXPECT_THROW(validate_fabric(lone), std::invalid_argument);
   Fabric fast = f;
-  fast.scaleup_spilled_GBps = 2 * B;
+  fast.scale_up.spilled_bandwidth_GBps = 2 * B;
   EXPECT_THROW(validate_fabric(fast), std::invalid_argument);
 }
 
@@ -1179,16 +1191,16 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
 // host_fabric() with a 4 MiB cache (B/2 beyond it) and a 32 MiB outer knee (B/outer_div beyond).
 Fabric two_knee_host(double outer_div) {
   Fabric f = host_fabric();
-  f.scaleup_cache_bytes = 4 * kMiB;
-  f.scaleup_spilled_GBps = f.scaleup_bandwidth_GBps / 2;
-  f.scaleup_outer_cache_bytes = 32 * kMiB;
-  f.scaleup_outer_spilled_GBps = f.scaleup_bandwidth_GBps / outer_div;
+  f.scale_up.cache_bytes = 4 * kMiB;
+  f.scale_up.spilled_bandwidth_GBps = f.scale_up.bandwidth_GBps / 2;
+  f.scale_up.outer_cache_bytes = 32 * kMiB;
+  f.scale_up.outer_spilled_bandwidth_GBps = f.scale_up.bandwidth_GBps / outer_div;
   return f;
 }
 
 TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
   const Fabric f = two_knee_host(8);
-  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps;
+  const double a = f.scale_up.latency_us, B = f.scale_up.bandwidth_GBps;
   // pingpong on 2 ranks, working set 4 n. 1.5 MiB: 6 MiB, half in cache, half at B/2:
   // n/B (1/2 + 1/2 * 2). 4 MiB: 16 MiB, between the knees and four times the first: all at B/2.
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, 1.5 * kMiB).time_us, a + us(1.5 * kMiB, B) * 1.5, "ramp");
@@ -1211,8 +1223,8 @@ TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
   // Reductions slow by the same outer ratio on top of their own spilled rate (the all-reduce's
   // working set holds its receive slots too).
   Fabric own = f;
-  own.reduce_spilled_GBps = f.reduce_bandwidth_GBps / 3;
-  const double P = 2, R = f.reduce_bandwidth_GBps,
+  own.endpoint.reduce_spilled_bandwidth_GBps = f.endpoint.reduce_bandwidth_GBps / 3;
+  const double P = 2, R = f.endpoint.reduce_bandwidth_GBps,
                ws = host_working_set(P, n) + reduce_slots_working_set(P, P, n),
                ku = spill_factor(4 * kMiB, B, B / 2, ws, 32 * kMiB, 0.25),
                kr = spill_factor(4 * kMiB, R, R / 3, ws, 32 * kMiB, 0.25);
@@ -1220,7 +1232,7 @@ TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
                2 * (P - 1) * a + ku * 2 * (P - 1) / P * us(n, B) + kr * (P - 1) / P * us(n, R), "ring allreduce");
   // Never faster than with one knee; monotonic in bytes across both knees.
   Fabric one = f;
-  one.scaleup_outer_cache_bytes = one.scaleup_outer_spilled_GBps = 0;
+  one.scale_up.outer_cache_bytes = one.scale_up.outer_spilled_bandwidth_GBps = 0;
   double last = 0;
   for (double b = 256 << 10; b <= 512 * kMiB; b *= 1.5) {
     const double t = predict(f, "allreduce", "ring", {2, 2}, b).time_us;
@@ -1231,14 +1243,16 @@ TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
   // YAML round trip; the keys go together, the outer knee lies beyond the first, its rate is
   // no faster than the spilled one.
   const Fabric g = parse_fabric(fabric_to_yaml(f), "t.yaml");
-  EXPECT_DOUBLE_EQ(g.scaleup_outer_cache_bytes, 32 * kMiB);
-  EXPECT_DOUBLE_EQ(g.scaleup_outer_spilled_GBps, B / 8);
+  EXPECT_DOUBLE_EQ(g.scale_up.outer_cache_bytes, 32 * kMiB);
+  EXPECT_DOUBLE_EQ(g.scale_up.outer_spilled_bandwidth_GBps, B / 8);
   for (auto mend : std::vector<std::function<void(Fabric&)>>{
-           [](Fabric& x) { x.scaleup_outer_spilled_GBps = 0; },
-           [](Fabric& x) { x.scaleup_outer_cache_bytes = 0; },
-           [](Fabric& x) { x.scaleup_outer_cache_bytes = x.scaleup_cache_bytes; },
-           [](Fabric& x) { x.scaleup_outer_spilled_GBps = x.scaleup_spilled_GBps * 1.5; },
-           [](Fabric& x) { x.scaleup_outer_cache_bytes = -1; }}) {
+           [](Fabric& x) { x.scale_up.outer_spilled_bandwidth_GBps = 0; },
+           [](Fabric& x) { x.scale_up.outer_cache_bytes = 0; },
+           [](Fabric& x) { x.scale_up.outer_cache_bytes = x.scale_up.cache_bytes; },
+           [](Fabric& x) {
+             x.scale_up.outer_spilled_bandwidth_GBps = x.scale_up.spilled_bandwidth_GBps * 1.5;
+           },
+           [](Fabric& x) { x.scale_up.outer_cache_bytes = -1; }}) {
     Fabric bad = f;
     mend(bad);
     EXPECT_THROW(validate_fabric(bad), std::invalid_argument);
@@ -1249,7 +1263,7 @@ TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
 // the outer knee sees W + X t, t the op's own time (a round trip for pingpong), a fixed point.
 TEST(CacheSpill, OtherWorkDrainsTheOuterCache) {
   const Fabric f = two_knee_host(3);
-  const double a = f.scaleup_latency_us, B = f.scaleup_bandwidth_GBps;
+  const double a = f.scale_up.latency_us, B = f.scale_up.bandwidth_GBps;
   // pingpong of 4 MiB on 2 ranks: W = 16 MiB, all beyond the first cache: a + 2u, u = n/B.
   // With s the share the outer cache does not keep, t = a + u (2 + s) (B/2 -> B/3 costs u per
   // share). The outer cache sees W + 2 X t (a round trip); s = (W + 2 X t) / 32 MiB - 1. With
@@ -1257,7 +1271,7 @@ TEST(CacheSpill, OtherWorkDrainsTheOuterCache) {
   const double n = 4 * kMiB, u = us(n, B);
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + 2 * u, "no other work");
   Fabric busy = f;
-  busy.scaleup_outer_eviction_GBps = 32 * kMiB / (2 * (a + 2.5 * u)) / 1e3;  // bytes/us -> GB/s
+  busy.scale_up.outer_eviction_GBps = 32 * kMiB / (2 * (a + 2.5 * u)) / 1e3;  // bytes/us -> GB/s
   expect_close(predict(busy, "pingpong", "p2p", {2, 2}, n).time_us, a + 2.5 * u,
                "half spilled by other work");
   // A faster op of the same working set spills less: bidir's reuse is its own (shorter) time.
@@ -1267,7 +1281,7 @@ TEST(CacheSpill, OtherWorkDrainsTheOuterCache) {
   EXPECT_LT((bidir - clean) / clean, 0.5 * u / (a + 2 * u));  // pingpong's relative cost
   // Much more other work: all of it spills (t = a + 3u), and never beyond.
   Fabric flood = f;
-  flood.scaleup_outer_eviction_GBps = 1000;
+  flood.scale_up.outer_eviction_GBps = 1000;
   expect_close(predict(flood, "pingpong", "p2p", {2, 2}, n).time_us, a + 3 * u, "fully spilled");
   // More other work is never faster; time is monotonic in bytes.
   double last = 0;
@@ -1280,12 +1294,12 @@ TEST(CacheSpill, OtherWorkDrainsTheOuterCache) {
   }
   // YAML round trip; it needs an outer knee and is not negative.
   const Fabric g = parse_fabric(fabric_to_yaml(busy), "t.yaml");
-  EXPECT_DOUBLE_EQ(g.scaleup_outer_eviction_GBps, busy.scaleup_outer_eviction_GBps);
+  EXPECT_DOUBLE_EQ(g.scale_up.outer_eviction_GBps, busy.scale_up.outer_eviction_GBps);
   Fabric lone = busy;
-  lone.scaleup_outer_cache_bytes = lone.scaleup_outer_spilled_GBps = 0;
+  lone.scale_up.outer_cache_bytes = lone.scale_up.outer_spilled_bandwidth_GBps = 0;
   EXPECT_THROW(validate_fabric(lone), std::invalid_argument);
   Fabric negative = busy;
-  negative.scaleup_outer_eviction_GBps = -1;
+  negative.scale_up.outer_eviction_GBps = -1;
   EXPECT_THROW(validate_fabric(negative), std::invalid_argument);
 }
 

@@ -36,32 +36,32 @@ std::vector<std::string> shipped_fabrics() {
 void expect_same_fabric(const Fabric& a, const Fabric& b) {
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.description, b.description);
-  EXPECT_EQ(a.endpoint_kind, b.endpoint_kind);
-  EXPECT_EQ(a.memory_bandwidth_GBps, b.memory_bandwidth_GBps);
-  EXPECT_EQ(a.reduce_bandwidth_GBps, b.reduce_bandwidth_GBps);
-  EXPECT_EQ(a.domain_size, b.domain_size);
-  EXPECT_EQ(a.scaleup_bandwidth_GBps, b.scaleup_bandwidth_GBps);
-  EXPECT_EQ(a.scaleup_latency_us, b.scaleup_latency_us);
-  EXPECT_EQ(a.scaleup_aggregate_GBps, b.scaleup_aggregate_GBps);
-  EXPECT_EQ(a.scaleup_cache_bytes, b.scaleup_cache_bytes);
-  EXPECT_EQ(a.scaleup_spilled_GBps, b.scaleup_spilled_GBps);
-  EXPECT_EQ(a.scaleup_outer_cache_bytes, b.scaleup_outer_cache_bytes);
-  EXPECT_EQ(a.scaleup_outer_spilled_GBps, b.scaleup_outer_spilled_GBps);
-  EXPECT_EQ(a.in_switch_reduction, b.in_switch_reduction);
-  EXPECT_EQ(a.nic_bandwidth_Gbps, b.nic_bandwidth_Gbps);
-  EXPECT_EQ(a.nics_per_domain, b.nics_per_domain);
-  EXPECT_EQ(a.rails, b.rails);
-  EXPECT_EQ(a.planes, b.planes);
-  EXPECT_EQ(a.nic_latency_us, b.nic_latency_us);
-  EXPECT_EQ(a.wire_efficiency, b.wire_efficiency);
-  EXPECT_EQ(a.in_network_reduction, b.in_network_reduction);
-  EXPECT_EQ(a.network_transport, b.network_transport);
-  ASSERT_EQ(a.tiers.size(), b.tiers.size());
-  for (std::size_t i = 0; i < a.tiers.size(); ++i) {
-    EXPECT_EQ(a.tiers[i].name, b.tiers[i].name) << "tier " << i;
-    EXPECT_EQ(a.tiers[i].radix, b.tiers[i].radix) << "tier " << i;
-    EXPECT_EQ(a.tiers[i].hop_latency_us, b.tiers[i].hop_latency_us) << "tier " << i;
-    EXPECT_EQ(a.tiers[i].oversubscription, b.tiers[i].oversubscription) << "tier " << i;
+  EXPECT_EQ(a.endpoint.kind, b.endpoint.kind);
+  EXPECT_EQ(a.endpoint.memory_bandwidth_GBps, b.endpoint.memory_bandwidth_GBps);
+  EXPECT_EQ(a.endpoint.reduce_bandwidth_GBps, b.endpoint.reduce_bandwidth_GBps);
+  EXPECT_EQ(a.scale_up.domain_size, b.scale_up.domain_size);
+  EXPECT_EQ(a.scale_up.bandwidth_GBps, b.scale_up.bandwidth_GBps);
+  EXPECT_EQ(a.scale_up.latency_us, b.scale_up.latency_us);
+  EXPECT_EQ(a.scale_up.aggregate_bandwidth_GBps, b.scale_up.aggregate_bandwidth_GBps);
+  EXPECT_EQ(a.scale_up.cache_bytes, b.scale_up.cache_bytes);
+  EXPECT_EQ(a.scale_up.spilled_bandwidth_GBps, b.scale_up.spilled_bandwidth_GBps);
+  EXPECT_EQ(a.scale_up.outer_cache_bytes, b.scale_up.outer_cache_bytes);
+  EXPECT_EQ(a.scale_up.outer_spilled_bandwidth_GBps, b.scale_up.outer_spilled_bandwidth_GBps);
+  EXPECT_EQ(a.scale_up.in_switch_reduction, b.scale_up.in_switch_reduction);
+  EXPECT_EQ(a.scale_out.nic_bandwidth_Gbps, b.scale_out.nic_bandwidth_Gbps);
+  EXPECT_EQ(a.scale_out.nics_per_domain, b.scale_out.nics_per_domain);
+  EXPECT_EQ(a.scale_out.rails, b.scale_out.rails);
+  EXPECT_EQ(a.scale_out.planes, b.scale_out.planes);
+  EXPECT_EQ(a.scale_out.latency_us, b.scale_out.latency_us);
+  EXPECT_EQ(a.scale_out.wire_efficiency, b.scale_out.wire_efficiency);
+  EXPECT_EQ(a.scale_out.in_network_reduction, b.scale_out.in_network_reduction);
+  EXPECT_EQ(a.scale_out.transport, b.scale_out.transport);
+  ASSERT_EQ(a.scale_out.tiers.size(), b.scale_out.tiers.size());
+  for (std::size_t i = 0; i < a.scale_out.tiers.size(); ++i) {
+    EXPECT_EQ(a.scale_out.tiers[i].name, b.scale_out.tiers[i].name) << "tier " << i;
+    EXPECT_EQ(a.scale_out.tiers[i].radix, b.scale_out.tiers[i].radix) << "tier " << i;
+    EXPECT_EQ(a.scale_out.tiers[i].hop_latency_us, b.scale_out.tiers[i].hop_latency_us) << "tier " << i;
+    EXPECT_EQ(a.scale_out.tiers[i].oversubscription, b.scale_out.tiers[i].oversubscription) << "tier " << i;
   }
   EXPECT_EQ(a.protocols.ll, b.protocols.ll);
   EXPECT_EQ(a.protocols.ll128, b.protocols.ll128);
@@ -147,7 +147,7 @@ TEST(FabricShipped, EveryFileLoadsAndValidates) {
     EXPECT_EQ(f.name, std::filesystem::path(file).stem().string()) << "a fabric's name is its file name";
     EXPECT_EQ(f.source, file);
     EXPECT_FALSE(f.description.empty());
-    EXPECT_GE(f.max_endpoints(), static_cast<std::uint64_t>(f.domain_size));
+    EXPECT_GE(f.max_endpoints(), static_cast<std::uint64_t>(f.scale_up.domain_size));
     EXPECT_TRUE(std::isfinite(f.nic_GBps_per_endpoint()));
     EXPECT_EQ(f.has_scaleout(), f.nic_GBps_per_endpoint() > 0);
   }
@@ -179,50 +179,50 @@ TEST(FabricShipped, EveryNumberHasASourceComment) {
 
 TEST(FabricShipped, DatasheetFigures) {
   const Fabric h100 = load_fabric(fabric_path("hgx-h100"));
-  EXPECT_EQ(h100.endpoint_kind, "gpu");
-  EXPECT_EQ(h100.memory_bandwidth_GBps, 3350);
-  EXPECT_DOUBLE_EQ(h100.reduce_bandwidth_GBps, 3350.0 / 3);  // the default
-  EXPECT_EQ(h100.domain_size, 8);
-  EXPECT_EQ(h100.scaleup_bandwidth_GBps, 450);
-  EXPECT_TRUE(h100.in_switch_reduction);
-  EXPECT_EQ(h100.nic_bandwidth_Gbps, 400);
-  EXPECT_EQ(h100.nics_per_domain, 8);
-  EXPECT_EQ(h100.rails, 8);
-  ASSERT_EQ(h100.tiers.size(), 2u);
-  EXPECT_EQ(h100.tiers[0].radix, 64);
+  EXPECT_EQ(h100.endpoint.kind, "gpu");
+  EXPECT_EQ(h100.endpoint.memory_bandwidth_GBps, 3350);
+  EXPECT_DOUBLE_EQ(h100.endpoint.reduce_bandwidth_GBps, 3350.0 / 3);  // the default
+  EXPECT_EQ(h100.scale_up.domain_size, 8);
+  EXPECT_EQ(h100.scale_up.bandwidth_GBps, 450);
+  EXPECT_TRUE(h100.scale_up.in_switch_reduction);
+  EXPECT_EQ(h100.scale_out.nic_bandwidth_Gbps, 400);
+  EXPECT_EQ(h100.scale_out.nics_per_domain, 8);
+  EXPECT_EQ(h100.scale_out.rails, 8);
+  ASSERT_EQ(h100.scale_out.tiers.size(), 2u);
+  EXPECT_EQ(h100.scale_out.tiers[0].radix, 64);
   EXPECT_EQ(h100.protocols.ll128, 0.9375);
   // 400 Gb/s = 50 GB/s per GPU, times the wire efficiency.
-  EXPECT_DOUBLE_EQ(h100.nic_GBps_per_endpoint(), 50 * h100.wire_efficiency);
+  EXPECT_DOUBLE_EQ(h100.nic_GBps_per_endpoint(), 50 * h100.scale_out.wire_efficiency);
 
   const Fabric h200 = load_fabric(fabric_path("hgx-h200"));
-  EXPECT_EQ(h200.memory_bandwidth_GBps, 4800);
-  EXPECT_EQ(h200.scaleup_bandwidth_GBps, 450);
+  EXPECT_EQ(h200.endpoint.memory_bandwidth_GBps, 4800);
+  EXPECT_EQ(h200.scale_up.bandwidth_GBps, 450);
 
   const Fabric nvl72 = load_fabric(fabric_path("gb200-nvl72"));
-  EXPECT_EQ(nvl72.domain_size, 72);
-  EXPECT_EQ(nvl72.scaleup_bandwidth_GBps, 900);
-  EXPECT_EQ(nvl72.memory_bandwidth_GBps, 8000);
-  EXPECT_DOUBLE_EQ(nvl72.nic_GBps_per_endpoint(), 100 * nvl72.wire_efficiency);  // 800G per GPU
+  EXPECT_EQ(nvl72.scale_up.domain_size, 72);
+  EXPECT_EQ(nvl72.scale_up.bandwidth_GBps, 900);
+  EXPECT_EQ(nvl72.endpoint.memory_bandwidth_GBps, 8000);
+  EXPECT_DOUBLE_EQ(nvl72.nic_GBps_per_endpoint(), 100 * nvl72.scale_out.wire_efficiency);  // 800G per GPU
 
   const Fabric local = load_fabric(fabric_path("localhost"));
-  EXPECT_EQ(local.endpoint_kind, "host");
+  EXPECT_EQ(local.endpoint.kind, "host");
   EXPECT_FALSE(local.has_scaleout());
   EXPECT_EQ(local.nic_GBps_per_endpoint(), 0);
 
   const Fabric emu = load_fabric(fabric_path("emulated-2leaf"));
-  EXPECT_EQ(emu.endpoint_kind, "host");
-  EXPECT_EQ(emu.domain_size, 2);
-  EXPECT_EQ(emu.nic_bandwidth_Gbps, 0.1);
-  EXPECT_EQ(emu.nics_per_domain, 1);
-  EXPECT_DOUBLE_EQ(emu.nic_GBps_per_endpoint(), 0.1 / 8 / 2 * emu.wire_efficiency);
-  ASSERT_EQ(emu.tiers.size(), 2u);
-  EXPECT_EQ(emu.tiers[0].oversubscription, 1);  // 1:1; the -oversub variant is 2:1
+  EXPECT_EQ(emu.endpoint.kind, "host");
+  EXPECT_EQ(emu.scale_up.domain_size, 2);
+  EXPECT_EQ(emu.scale_out.nic_bandwidth_Gbps, 0.1);
+  EXPECT_EQ(emu.scale_out.nics_per_domain, 1);
+  EXPECT_DOUBLE_EQ(emu.nic_GBps_per_endpoint(), 0.1 / 8 / 2 * emu.scale_out.wire_efficiency);
+  ASSERT_EQ(emu.scale_out.tiers.size(), 2u);
+  EXPECT_EQ(emu.scale_out.tiers[0].oversubscription, 1);  // 1:1; the -oversub variant is 2:1
 
   const Fabric emu_over = load_fabric(fabric_path("emulated-2leaf-oversub"));
-  ASSERT_EQ(emu_over.tiers.size(), 2u);
-  EXPECT_EQ(emu_over.tiers[0].oversubscription, 2);
-  EXPECT_EQ(emu_over.nic_bandwidth_Gbps, emu.nic_bandwidth_Gbps);
-  EXPECT_EQ(emu_over.domain_size, emu.domain_size);
+  ASSERT_EQ(emu_over.scale_out.tiers.size(), 2u);
+  EXPECT_EQ(emu_over.scale_out.tiers[0].oversubscription, 2);
+  EXPECT_EQ(emu_over.scale_out.nic_bandwidth_Gbps, emu.scale_out.nic_bandwidth_Gbps);
+  EXPECT_EQ(emu_over.scale_up.domain_size, emu.scale_up.domain_size);
 }
 
 // ---- capacity ---------------------------------------------------------------------------------
@@ -230,13 +230,13 @@ TEST(FabricShipped, DatasheetFigures) {
 Fabric tree(std::vector<SwitchTier> tiers, int domain_size = 8, int nics_per_domain = 8) {
   Fabric f;
   f.name = "tree";
-  f.memory_bandwidth_GBps = 1000;
-  f.reduce_bandwidth_GBps = 300;
-  f.domain_size = domain_size;
-  f.scaleup_bandwidth_GBps = 100;
-  f.nic_bandwidth_Gbps = 400;
-  f.nics_per_domain = nics_per_domain;
-  f.tiers = std::move(tiers);
+  f.endpoint.memory_bandwidth_GBps = 1000;
+  f.endpoint.reduce_bandwidth_GBps = 300;
+  f.scale_up.domain_size = domain_size;
+  f.scale_up.bandwidth_GBps = 100;
+  f.scale_out.nic_bandwidth_Gbps = 400;
+  f.scale_out.nics_per_domain = nics_per_domain;
+  f.scale_out.tiers = std::move(tiers);
   return f;
 }
 
@@ -285,8 +285,8 @@ TEST(FabricCapacity, OversubscriptionTurnsPortsDownAndTheTopTierUsesAllItsPorts)
 TEST(FabricCapacity, PlanesAndRailsDoNotChangeThePortCount) {
   Fabric f = tree({tier("leaf", 64), tier("spine", 64)});
   const auto base = f.max_endpoints();
-  f.planes = 4;
-  f.rails = 8;
+  f.scale_out.planes = 4;
+  f.scale_out.rails = 8;
   EXPECT_EQ(f.max_endpoints(), base);
 }
 
@@ -305,8 +305,8 @@ TEST(FabricCapacity, SaturatesInsteadOfOverflowing) {
 
 TEST(FabricCapacity, NicBandwidthPerEndpoint) {
   Fabric f = tree({tier("leaf", 64)}, 8, 4);
-  f.nic_bandwidth_Gbps = 800;
-  f.wire_efficiency = 0.5;
+  f.scale_out.nic_bandwidth_Gbps = 800;
+  f.scale_out.wire_efficiency = 0.5;
   EXPECT_DOUBLE_EQ(f.nic_GBps_per_endpoint(), 800.0 / 8 * 4 / 8 * 0.5);
 }
 
@@ -331,7 +331,7 @@ TEST(FabricCapacity, MillionGpuDesignHoldsTwoToTheTwentyAndSinglePlaneDesignsDoN
   const Fabric f = load_fabric(file);
   EXPECT_GE(f.max_endpoints(), 1u << 20);
   EXPECT_EQ(f.max_endpoints(), 4194304u);  // 2 x 128^3
-  EXPECT_GT(f.planes, 1);
+  EXPECT_GT(f.scale_out.planes, 1);
 
   // The same NICs on one plane at full speed: the switch radix is what the silicon gives at 800G
   // (64: 51.2 Tb/s), or a bigger 800G switch (144: Quantum-X800), or 128 x 400G. Three tiers
@@ -347,7 +347,7 @@ TEST(FabricCapacity, MillionGpuDesignHoldsTwoToTheTwentyAndSinglePlaneDesignsDoN
                                 "scale_out.tiers.3.radix=64", "scale_out.tiers.3.hop_latency_us=0"};
   for (int t = 0; t < 3; ++t) four.push_back("scale_out.tiers." + std::to_string(t) + ".radix=64");
   const Fabric single = load_fabric(file, four);
-  ASSERT_EQ(single.tiers.size(), 4u);
+  ASSERT_EQ(single.scale_out.tiers.size(), 4u);
   EXPECT_EQ(single.max_endpoints(), 2097152u);
 }
 
@@ -358,13 +358,13 @@ TEST(FabricErrors, ValidTextParses) {
   EXPECT_EQ(f.name, "test");
   EXPECT_EQ(f.source, "t.yaml");
   EXPECT_EQ(f.description, "");
-  EXPECT_DOUBLE_EQ(f.reduce_bandwidth_GBps, 1000);  // memory / 3
-  EXPECT_FALSE(f.in_switch_reduction);
-  EXPECT_EQ(f.rails, 1);
-  EXPECT_EQ(f.planes, 1);
-  EXPECT_EQ(f.wire_efficiency, 1.0);
-  EXPECT_FALSE(f.in_network_reduction);
-  EXPECT_EQ(f.tiers[1].oversubscription, 1.0);
+  EXPECT_DOUBLE_EQ(f.endpoint.reduce_bandwidth_GBps, 1000);  // memory / 3
+  EXPECT_FALSE(f.scale_up.in_switch_reduction);
+  EXPECT_EQ(f.scale_out.rails, 1);
+  EXPECT_EQ(f.scale_out.planes, 1);
+  EXPECT_EQ(f.scale_out.wire_efficiency, 1.0);
+  EXPECT_FALSE(f.scale_out.in_network_reduction);
+  EXPECT_EQ(f.scale_out.tiers[1].oversubscription, 1.0);
   EXPECT_EQ(f.protocols.ll, 0.5);
   EXPECT_EQ(f.protocols.ll128, 0.9375);
   EXPECT_EQ(f.protocols.simple, 1.0);
@@ -466,10 +466,10 @@ TEST(FabricErrors, WrongTypes) {
             "in_switch_reduction "
             "(got '5')");
   // Quoted numbers are accepted; YAML booleans in their usual spellings too.
-  EXPECT_EQ(parse_fabric(with_line(7, "  bandwidth_GBps: \"450\""), "t.yaml").scaleup_bandwidth_GBps, 450);
+  EXPECT_EQ(parse_fabric(with_line(7, "  bandwidth_GBps: \"450\""), "t.yaml").scale_up.bandwidth_GBps, 450);
   EXPECT_TRUE(parse_fabric(with_line(8, "  latency_us: 0.5\n  in_switch_reduction: yes"), "t.yaml")
-                  .in_switch_reduction);
-  EXPECT_EQ(parse_fabric(with_line(7, "  bandwidth_GBps: 4.5e2"), "t.yaml").scaleup_bandwidth_GBps, 450);
+                  .scale_up.in_switch_reduction);
+  EXPECT_EQ(parse_fabric(with_line(7, "  bandwidth_GBps: 4.5e2"), "t.yaml").scale_up.bandwidth_GBps, 450);
 }
 
 TEST(FabricErrors, ImpossibleValues) {
@@ -553,20 +553,20 @@ TEST(FabricErrors, UnreadableFile) {
 TEST(FabricErrors, ValidateFabricBuiltInCode) {
   Fabric f = tree({tier("leaf", 64), tier("spine", 64)});
   EXPECT_NO_THROW(validate_fabric(f));
-  f.scaleup_bandwidth_GBps = 0;
+  f.scale_up.bandwidth_GBps = 0;
   try {
     validate_fabric(f);
     FAIL() << "no error";
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(), "fabric 'tree': scale_up.bandwidth_GBps: must be a number > 0 (got 0)");
   }
-  f.scaleup_bandwidth_GBps = std::nan("");
+  f.scale_up.bandwidth_GBps = std::nan("");
   EXPECT_THROW(validate_fabric(f), std::invalid_argument);
-  f.scaleup_bandwidth_GBps = 100;
-  f.tiers[0].radix = 1;
+  f.scale_up.bandwidth_GBps = 100;
+  f.scale_out.tiers[0].radix = 1;
   EXPECT_THROW(validate_fabric(f), std::invalid_argument);
-  f.tiers[0].radix = 64;
-  f.tiers[0].oversubscription = std::numeric_limits<double>::infinity();
+  f.scale_out.tiers[0].radix = 64;
+  f.scale_out.tiers[0].oversubscription = std::numeric_limits<double>::infinity();
   EXPECT_THROW(validate_fabric(f), std::invalid_argument);
   EXPECT_THROW(validate_fabric(Fabric{}), std::invalid_argument);  // no name, no bandwidths
 }
@@ -578,19 +578,19 @@ TEST(FabricSet, OverridesValues) {
                                 {"scale_up.bandwidth_GBps=900", "scale_out.tiers.0.oversubscription=3",
                                  "endpoint.reduce_bandwidth_GBps=500", "scale_up.in_switch_reduction=true",
                                  "name=what-if", "description=a what-if: 900 GB/s", "scale_out.rails=8"});
-  EXPECT_EQ(f.scaleup_bandwidth_GBps, 900);
-  EXPECT_EQ(f.tiers[0].oversubscription, 3);
-  EXPECT_EQ(f.reduce_bandwidth_GBps, 500);
-  EXPECT_TRUE(f.in_switch_reduction);
+  EXPECT_EQ(f.scale_up.bandwidth_GBps, 900);
+  EXPECT_EQ(f.scale_out.tiers[0].oversubscription, 3);
+  EXPECT_EQ(f.endpoint.reduce_bandwidth_GBps, 500);
+  EXPECT_TRUE(f.scale_up.in_switch_reduction);
   EXPECT_EQ(f.name, "what-if");
   EXPECT_EQ(f.description, "a what-if: 900 GB/s");
-  EXPECT_EQ(f.rails, 8);
+  EXPECT_EQ(f.scale_out.rails, 8);
   EXPECT_EQ(f.max_endpoints(), 3072u);
 }
 
 TEST(FabricSet, LaterOverridesWin) {
   EXPECT_EQ(parse_fabric(kValid, "t.yaml", {"scale_up.bandwidth_GBps=900", "scale_up.bandwidth_GBps=100"})
-                .scaleup_bandwidth_GBps,
+                .scale_up.bandwidth_GBps,
             100);
 }
 
@@ -609,7 +609,7 @@ TEST(FabricSet, RemovesAndAddsSections) {
   EXPECT_EQ(single.max_endpoints(), 8u);
   EXPECT_EQ(
       parse_fabric(kValid, "t.yaml", {"endpoint.reduce_bandwidth_GBps=5", "endpoint.reduce_bandwidth_GBps="})
-          .reduce_bandwidth_GBps,
+          .endpoint.reduce_bandwidth_GBps,
       1000);
   // A scale-out network added to localhost from the command line; a tier appended.
   const Fabric grown =
@@ -619,8 +619,8 @@ TEST(FabricSet, RemovesAndAddsSections) {
                    "scale_out.tiers.0.hop_latency_us=1", "scale_out.tiers.1.name=spine",
                    "scale_out.tiers.1.radix=16", "scale_out.tiers.1.hop_latency_us=1", "protocols.ll=0.4"});
   ASSERT_TRUE(grown.has_scaleout());
-  ASSERT_EQ(grown.tiers.size(), 2u);
-  EXPECT_EQ(grown.tiers[1].name, "spine");
+  ASSERT_EQ(grown.scale_out.tiers.size(), 2u);
+  EXPECT_EQ(grown.scale_out.tiers[1].name, "spine");
   EXPECT_EQ(grown.max_endpoints(), 16u * 16 * 256);
   EXPECT_EQ(grown.protocols.ll, 0.4);
 }
@@ -699,8 +699,8 @@ TEST(FabricSet, ErrorsNameTheOverride) {
 TEST(FabricSet, ShippedFileOverrides) {
   const Fabric f =
       load_fabric(fabric_path("hgx-h100"), {"scale_up.bandwidth_GBps=900", "scale_out.planes=2"});
-  EXPECT_EQ(f.scaleup_bandwidth_GBps, 900);
-  EXPECT_EQ(f.planes, 2);
+  EXPECT_EQ(f.scale_up.bandwidth_GBps, 900);
+  EXPECT_EQ(f.scale_out.planes, 2);
   try {
     load_fabric(fabric_path("hgx-h100"), {"scale_up.bandwith_GBps=900"});
     FAIL() << "no error";
@@ -729,19 +729,19 @@ TEST(FabricYaml, AwkwardValuesRoundTrip) {
   Fabric f = tree({tier("leaf: #1", 48, 1.0 / 3 + 1), tier("\"spine\"", 7)}, 3, 3);
   f.name = "yes";  // would read back as a boolean if written bare
   f.description = "line one\nline two: with 'quotes' and \"doubles\" # not a comment";
-  f.endpoint_kind = "host";
-  f.memory_bandwidth_GBps = 0.1;
-  f.reduce_bandwidth_GBps = 1.0 / 3;
-  f.scaleup_bandwidth_GBps = 1e-7;
-  f.scaleup_latency_us = 0;
-  f.nic_bandwidth_Gbps = 123456789.125;
-  f.rails = 3;
-  f.planes = 5;
-  f.nic_latency_us = 2.0000000000000004;
-  f.wire_efficiency = 0.9999999999999999;
-  f.in_network_reduction = true;
-  f.network_transport = "tcp";
-  f.in_switch_reduction = true;
+  f.endpoint.kind = "host";
+  f.endpoint.memory_bandwidth_GBps = 0.1;
+  f.endpoint.reduce_bandwidth_GBps = 1.0 / 3;
+  f.scale_up.bandwidth_GBps = 1e-7;
+  f.scale_up.latency_us = 0;
+  f.scale_out.nic_bandwidth_Gbps = 123456789.125;
+  f.scale_out.rails = 3;
+  f.scale_out.planes = 5;
+  f.scale_out.latency_us = 2.0000000000000004;
+  f.scale_out.wire_efficiency = 0.9999999999999999;
+  f.scale_out.in_network_reduction = true;
+  f.scale_out.transport = "tcp";
+  f.scale_up.in_switch_reduction = true;
   f.protocols = Protocols{0.25, 0.5, 0.75};
   validate_fabric(f);
   const Fabric g = parse_fabric(fabric_to_yaml(f), "rt.yaml");

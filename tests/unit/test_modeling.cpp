@@ -309,16 +309,16 @@ std::vector<Record> model_rows(const model::Fabric& truth, int nranks, int per_n
 
 TEST(FitCollectives, RecoversTheScaleUpTierThroughTheModel) {
   model::Fabric truth = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml");
-  truth.scaleup_latency_us = 2.5;
-  truth.scaleup_bandwidth_GBps = 9;
+  truth.scale_up.latency_us = 2.5;
+  truth.scale_up.bandwidth_GBps = 9;
   const auto rows = model_rows(truth, 4, 4, {{"allreduce", "ring"}, {"alltoall", "pairwise"}, {"broadcast", "binomial"}});
   model::Fabric f = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml");
   const auto fit = fit_tier_from_collectives(f, FitTier::scale_up, rows);
   ASSERT_TRUE(fit.has_value());
   EXPECT_NEAR(fit->latency_us, 2.5, 1e-6);
   EXPECT_NEAR(fit->bandwidth_GBps, 9, 1e-6);
-  EXPECT_NEAR(f.scaleup_latency_us, 2.5, 1e-6);
-  EXPECT_NEAR(f.scaleup_bandwidth_GBps, 9, 1e-6);
+  EXPECT_NEAR(f.scale_up.latency_us, 2.5, 1e-6);
+  EXPECT_NEAR(f.scale_up.bandwidth_GBps, 9, 1e-6);
   EXPECT_NEAR(fit->max_err_pct, 0, 1e-6);
   EXPECT_NEAR(fit->r2, 1, 1e-9);
   EXPECT_EQ(fit->points, static_cast<int>(rows.size()));
@@ -326,16 +326,16 @@ TEST(FitCollectives, RecoversTheScaleUpTierThroughTheModel) {
 
 TEST(FitCollectives, RecoversTheNicThroughTheModel) {
   model::Fabric truth = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/emulated-2leaf.yaml");
-  truth.nic_latency_us = 45;
-  truth.nic_bandwidth_Gbps = 0.25;
+  truth.scale_out.latency_us = 45;
+  truth.scale_out.nic_bandwidth_Gbps = 0.25;
   // 8 ranks on 4 hosts, 2 per host: the ring crosses the leaf and the spine.
   const auto rows = model_rows(truth, 8, 2, {{"allreduce", "ring"}, {"allgather", "recursive_doubling"}});
   model::Fabric f = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/emulated-2leaf.yaml");
   const auto fit = fit_tier_from_collectives(f, FitTier::scale_out, rows);
   ASSERT_TRUE(fit.has_value());
-  EXPECT_NEAR(f.nic_latency_us, 45, 1e-4);
-  EXPECT_NEAR(f.nic_bandwidth_Gbps, 0.25, 1e-8);
-  EXPECT_NEAR(fit->bandwidth_GBps, 0.25 / 8 * truth.wire_efficiency, 1e-8);
+  EXPECT_NEAR(f.scale_out.latency_us, 45, 1e-4);
+  EXPECT_NEAR(f.scale_out.nic_bandwidth_Gbps, 0.25, 1e-8);
+  EXPECT_NEAR(fit->bandwidth_GBps, 0.25 / 8 * truth.scale_out.wire_efficiency, 1e-8);
   EXPECT_NEAR(fit->max_err_pct, 0, 1e-4);
   // Scale-up rows do not fix the scale-out tier: their times do not move with it.
   model::Fabric g = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/emulated-2leaf.yaml");

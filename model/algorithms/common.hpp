@@ -16,7 +16,7 @@
 //
 // 2. Links
 //    Scale-up (inside a domain): every endpoint reaches every other one at Bu =
-//    scaleup_bandwidth_GBps per direction, one message costs au = scaleup_latency_us. (NVSwitch is
+//    scale_up.bandwidth_GBps per direction, one message costs au = scale_up.latency_us. (NVSwitch is
 //    non-blocking; for host ranks the "domain" is the host and the link is shared memory.)
 //    Scale-out (between domains): each endpoint has B0 = Fabric::nic_GBps_per_endpoint() per
 //    direction: its share of its domain's NICs (nics_per_domain counts every rail) after wire
@@ -55,7 +55,7 @@
 //
 // 5. Latency
 //    One message whose lowest common switch is tier t costs
-//        lat_t = nic_latency_us + 2 (h_1 + ... + h_{t-1}) + h_t      (up and down the tree)
+//        lat_t = scale_out.latency_us + 2 (h_1 + ... + h_{t-1}) + h_t      (up and down the tree)
 //    (lat_0 = au). A step in which all ranks exchange at once pays the largest lat over its pairs.
 //
 // 6. Traffic patterns (closed forms; "unit" = the ranks of one tier-t subtree, U_t = S_t g, U_0 = g)
@@ -271,7 +271,7 @@ struct Topo {
   double S[kMaxTiers + 1] = {};          // domains per tier-t subtree, S[0] = 1
   double C[kMaxTiers + 1] = {};          // per-endpoint capacity above tier t, C[0] = b0
   double lat[kMaxTiers + 1] = {};        // latency of a message meeting at tier t, lat[0] = au
-  double switch_us[kMaxTiers + 1] = {};  // switch hops part of lat[t] (lat[t] - nic_latency_us)
+  double switch_us[kMaxTiers + 1] = {};  // switch hops part of lat[t] (lat[t] - scale_out.latency_us)
   double reduce_GBps = 0, memory_GBps = 0;
   // Scale-up time of forwarded data over that of clean data, in cache: bandwidth_GBps /
   // forward_bandwidth_GBps (1 when the fabric gives no forward rate).

@@ -6,6 +6,7 @@
 // check_fabric(), which runs on the converted Fabric: load_fabric() hands it the file:line (or the
 // --set override) each key came from, validate_fabric() the fabric's name.
 #include "model/fabric.hpp"
+#include "model/rates.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -62,6 +63,8 @@ const std::vector<Key> kScaleUpKeys{
     {"forward_overhead_us", Type::Number, false},
     {"exchange_latency_us", Type::Number, false},
     {"in_switch_reduction", Type::Bool, false},
+    {"efficiency", Type::Number, false},
+    {"nvls_efficiency", Type::Number, false},
 };
 const std::vector<Key> kTierKeys{
     {"name", Type::Text, true},
@@ -78,6 +81,8 @@ const std::vector<Key> kScaleOutKeys{
     {"wire_efficiency", Type::Number, false},
     {"in_network_reduction", Type::Bool, false},
     {"transport", Type::Text, false},
+    {"nic", Type::Text, false},
+    {"efficiency", Type::Number, false},
     {"tiers", Type::List, true, &kTierKeys},
 };
 const std::vector<Key> kProtocolKeys{
@@ -444,8 +449,9 @@ void check_fabric(const Fabric& f, const Locator& at) {
   if (f.name.empty()) bad("name", "must not be empty");
   if (f.endpoint_kind != "gpu" && f.endpoint_kind != "host")
     bad("endpoint.kind", "must be 'gpu' or 'host' (got '" + f.endpoint_kind + "')");
-  if (f.generation != "hopper" && f.generation != "blackwell" && f.generation != "other")
-    bad("endpoint.generation", "must be 'hopper', 'blackwell' or 'other' (got '" + f.generation + "')");
+  if (!known_generation(f.generation))
+    bad("endpoint.generation",
+        "must be 'ampere', 'hopper', 'blackwell' or 'other' (got '" + f.generation + "')");
   positive("endpoint.memory_bandwidth_GBps", f.memory_bandwidth_GBps);
   positive("endpoint.reduce_bandwidth_GBps", f.reduce_bandwidth_GBps);
   non_negative("endpoint.memory_spilled_bandwidth_GBps", f.memory_spilled_GBps);
@@ -484,6 +490,11 @@ void check_fabric(const Fabric& f, const Locator& at) {
   if (f.scaleup_forward_spilled_GBps > f.scaleup_spilled_GBps)
     bad("scale_up.forward_spilled_bandwidth_GBps",
         "must not exceed scale_up.spilled_bandwidth_GBps (forwarding is never faster)");
+  non_negative("scale_up.efficiency", f.scaleup_efficiency);
+  if (f.scaleup_efficiency > 1) bad("scale_up.efficiency", "must be a number in (0, 1], or 0 for the generation's table");
+  non_negative("scale_up.nvls_efficiency", f.scaleup_nvls_efficiency);
+  if (f.scaleup_nvls_efficiency > 1)
+    bad("scale_up.nvls_efficiency", "must be a number in (0, 1], or 0 for the generation's table");
   fraction("protocols.ll", f.protocols.ll);
   fraction("protocols.ll128", f.protocols.ll128);
   fraction("protocols.simple", f.protocols.simple);
@@ -501,6 +512,10 @@ void check_fabric(const Fabric& f, const Locator& at) {
   fraction("scale_out.wire_efficiency", f.wire_efficiency);
   if (f.network_transport != "rdma" && f.network_transport != "tcp" && f.network_transport != "any")
     bad("scale_out.transport", "must be 'rdma', 'tcp' or 'any' (got '" + f.network_transport + "')");
+  if (!known_nic(f.nic_kind))
+    bad("scale_out.nic", std::string("must be one of ") + known_nics() + " (got '" + f.nic_kind + "')");
+  non_negative("scale_out.efficiency", f.nic_efficiency);
+  if (f.nic_efficiency > 1) bad("scale_out.efficiency", "must be a number in (0, 1], or 0 for the NIC's table");
   std::set<std::string> names;
   for (std::size_t i = 0; i < f.tiers.size(); ++i) {
     const SwitchTier& t = f.tiers[i];
@@ -558,6 +573,8 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
   f.scaleup_forward_overhead_us = number(su, "forward_overhead_us", 0);
   f.scaleup_exchange_latency_us = number(su, "exchange_latency_us", 0);
   f.in_switch_reduction = boolean(su, "in_switch_reduction", false);
+  f.scaleup_efficiency = number(su, "efficiency", 0);
+  f.scaleup_nvls_efficiency = number(su, "nvls_efficiency", 0);
 
   if (const auto it = top.find("scale_out"); it != top.end()) {
     const auto so = open_map(doc, it->second, doc.locate("scale_out"), "scale_out", kScaleOutKeys);
@@ -569,6 +586,8 @@ Fabric convert(Doc& doc, const YAML::Node& root) {
     f.wire_efficiency = number(so, "wire_efficiency", 1.0);
     f.in_network_reduction = boolean(so, "in_network_reduction", false);
     f.network_transport = text(so, "transport", "rdma");
+    f.nic_kind = text(so, "nic", "other");
+    f.nic_efficiency = number(so, "efficiency", 0);
     const YAML::Node& list = so.at("tiers");
     if (list.size() == 0)
       fail(doc.locate("scale_out.tiers"), "scale_out.tiers", "at least one tier is required (leaf first)");
@@ -723,6 +742,10 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
   if (f.scaleup_exchange_latency_us > 0)
     line("  ", "exchange_latency_us", "scale_up.exchange_latency_us", format_number(f.scaleup_exchange_latency_us));
   line("  ", "in_switch_reduction", "scale_up.in_switch_reduction", boolean_text(f.in_switch_reduction));
+  if (f.scaleup_efficiency > 0)
+    line("  ", "efficiency", "scale_up.efficiency", format_number(f.scaleup_efficiency));
+  if (f.scaleup_nvls_efficiency > 0)
+    line("  ", "nvls_efficiency", "scale_up.nvls_efficiency", format_number(f.scaleup_nvls_efficiency));
   if (f.has_scaleout()) {
     line("", "scale_out", "scale_out", "");
     line("  ", "nic_bandwidth_Gbps", "scale_out.nic_bandwidth_Gbps", format_number(f.nic_bandwidth_Gbps));
@@ -734,6 +757,8 @@ std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::str
     line("  ", "in_network_reduction", "scale_out.in_network_reduction",
          boolean_text(f.in_network_reduction));
     if (f.network_transport != "rdma") line("  ", "transport", "scale_out.transport", quoted(f.network_transport));
+    if (f.nic_kind != "other") line("  ", "nic", "scale_out.nic", quoted(f.nic_kind));
+    if (f.nic_efficiency > 0) line("  ", "efficiency", "scale_out.efficiency", format_number(f.nic_efficiency));
     line("  ", "tiers", "scale_out.tiers", "");
     for (std::size_t i = 0; i < f.tiers.size(); ++i) {
       const SwitchTier& t = f.tiers[i];

@@ -82,6 +82,9 @@ struct Fabric {
   // and copies. 0: as scaleup_latency_us. `calibrate` fits it from bidir rows.
   double scaleup_exchange_latency_us = 0;
   bool in_switch_reduction = false;      // NVLS (NVSwitch SHARP): reductions inside the switch
+  // Achievable shares of the line rate (model/rates.hpp; 0: from the generation's table).
+  double scaleup_efficiency = 0;         // what NCCL's ring moves as data over scale-up
+  double scaleup_nvls_efficiency = 0;    // what NVLS moves per GPU per direction
 
   // Scale-out network. Absent (no tiers) for a single-domain fabric such as localhost.
   double nic_bandwidth_Gbps = 0;         // per NIC per direction (line rate)
@@ -95,6 +98,10 @@ struct Fabric {
   // "tcp" (sockets, e.g. the emulated fabric) or "any". `fabricbench validate` fails a pair whose
   // connection used something else (traffic that fell back to TCP where RDMA was expected).
   std::string network_transport = "rdma";
+  // The NIC kind (model/rates.hpp: connectx, efa-v2, gpudirect-tcpxo, ...; "other": no table) and
+  // the share of its payload rate NCCL reaches (0: from the NIC kind's table).
+  std::string nic_kind = "other";
+  double nic_efficiency = 0;
   std::vector<SwitchTier> tiers;         // leaf first
 
   Protocols protocols;

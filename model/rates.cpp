@@ -29,6 +29,14 @@
 //   gpudirect-tcpxo (GCP A3 Mega, 200G per GPU): row 52, 2-node ring all-gather: 188.54 / 200 -> 0.943
 //   gpudirect-tcpx (GCP A3 High, 100G per GPU): rows 53 (all-gather 50.17 / 100) and 54 (ring
 //     all-reduce, 8 channels, 65.72 / 100), mean                                          -> 0.579
+// Network hop latency (what a NIC kind adds to each network hop of NCCL's latency tables, which
+// are for InfiniBand): fitted to the 8-byte all-reduce rows, each on 2 nodes of 8 GPUs, where NCCL
+// runs Tree/LL: time = 6.8 + 2 (7 x 0.6 + (5.0 + extra)) = 25.2 + 2 extra, so extra =
+// (measured - 25.2) / 2:
+//   connectx: row 64 (36.50 us, B200 over InfiniBand)      -> 5.65
+//   efa-v2:   row 37 (69.12 us, p5)                        -> 21.96 (efa-v3, efa-v4: the same)
+//   efa-v1:   row 35 (164.3 us, p4de)                      -> 69.55
+//   gpudirect-tcpxo: row 48 (135.8 us, A3 Mega)            -> 55.3 (gpudirect-tcpx: the same)
 #include "model/rates.hpp"
 
 #include <cstring>
@@ -56,9 +64,9 @@ struct NicRates {
   double extra_latency_us;  // over InfiniBand verbs, one way per network hop
 };
 constexpr NicRates kNics[] = {
-    {"connectx", 0.956, 0},  {"efa-v1", 0.836, 0},         {"efa-v2", 0.890, 0}, {"efa-v3", 0.890, 0},
-    {"efa-v4", 0.890, 0},    {"gpudirect-tcpxo", 0.943, 0}, {"gpudirect-tcpx", 0.579, 0},
-    {"other", 1, 0},
+    {"connectx", 0.956, 5.65},      {"efa-v1", 0.836, 69.55},         {"efa-v2", 0.890, 21.96},
+    {"efa-v3", 0.890, 21.96},       {"efa-v4", 0.890, 21.96},         {"gpudirect-tcpxo", 0.943, 55.3},
+    {"gpudirect-tcpx", 0.579, 55.3}, {"other", 1, 0},
 };
 
 const GenerationRates& rates_of(const Fabric& f) {

@@ -172,6 +172,7 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
     throw std::invalid_argument("model: " + fabric_label(f) + " has " + std::to_string(f.tiers.size()) +
                                 " switch tiers; the model handles at most " + std::to_string(kMaxTiers));
   T.b0 = f.nic_GBps_per_endpoint() * nic_efficiency(f);
+  T.nic_extra_us = nic_extra_latency_us(f);
   // A host's NICs serve the ranks actually on it (the kernel shares them); a GPU uses the NIC on
   // its own PCIe switch, so a domain's idle GPUs leave their NICs idle.
   if (f.endpoint_kind == "host" && T.g < f.domain_size) T.b0 *= f.domain_size / T.g;

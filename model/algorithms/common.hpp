@@ -266,6 +266,7 @@ struct Topo {
   double aux = 0;              // scale-up latency of an exchange step (every rank sends and receives)
   double b0 = 0;               // per-endpoint scale-out GB/s
   double nvls = 0;             // NVLS rate per GPU per direction, GB/s (0: no NVLS)
+  double nic_extra_us = 0;     // what the NIC kind's transport adds to NCCL's network hop (rates.hpp)
   int L = 0;                   // tiers (0: no scale-out used)
   int top = 0;                 // lowest tier whose subtree holds all m domains (L if none; 0 if m == 1)
   double rails = 1;
@@ -390,7 +391,7 @@ inline double nccl_intra(const Topo& T, const NcclTable& tb, Proto pr) {
   return x > T.au ? x : T.au;
 }
 inline double nccl_inter(const Topo& T, const NcclTable& tb, Proto pr, int tier) {
-  return tb.inter[static_cast<int>(pr)] + T.switch_us[tier];
+  return tb.inter[static_cast<int>(pr)] + T.switch_us[tier] + T.nic_extra_us;
 }
 // Index into NCCL's (1 node, 2 nodes, more) tables.
 inline int nccl_nodes_index(const Topo& T) {

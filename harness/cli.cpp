@@ -200,7 +200,8 @@ CliResult parse_command_line(int argc, char** argv) {
   ModelOptions& mo = result.model;
   CLI::App* model = app.add_subcommand("model", "Predict ops on a fabric and extrapolate to 2^20 GPUs (no MPI)");
   std::string ops_text = "allreduce,alltoall", bytes_text = "1G", algo_text, gpus_text, rpd_text;
-  model->add_option("--fabric", mo.fabric, "fabric file or name in configs/fabrics/")->required();
+  model->add_option("--fabric", mo.fabric,
+                    "fabric file or name in configs/fabrics/ (with --against: for rows that name none)");
   model->add_option("--set", mo.sets, "override a fabric field: --set scale_out.tiers.1.oversubscription=7");
   model->add_option("--op", ops_text, "ops, comma-separated (default allreduce,alltoall)");
   model->add_option("--bytes,-b", bytes_text, "sizes, comma-separated: 1G,64M (default 1G)");
@@ -214,6 +215,16 @@ CliResult parse_command_line(int argc, char** argv) {
   model->add_option("--json", mo.json_path, "write predictions as JSON");
   model->add_flag("--force", mo.force, "replace --csv/--json files that exist (refused otherwise)");
   model->add_flag("-q,--quiet", mo.quiet, "no table");
+  std::string trust_text, min_bytes_text, max_bytes_text, max_error_text;
+  model->add_option(
+      "--against", mo.against.files,
+      "results files (published, measured or model; CSV or JSON): predict each row on its fabric "
+      "and report the error per row, by op, by fabric");
+  model->add_option("--trust", trust_text, "with --against: only rows of these trust grades, e.g. A,B");
+  model->add_option("--min-bytes", min_bytes_text, "with --against: only rows of at least this size");
+  model->add_option("--max-bytes", max_bytes_text, "with --against: only rows of at most this size");
+  model->add_option("--max-error", max_error_text,
+                    "with --against: exit 1 when a row's |error| exceeds this %");
 
   // fabricbench calibrate: fit a fabric file to measured rows.
   CalibrateOptions& co = result.calibrate;
@@ -283,6 +294,15 @@ CliResult parse_command_line(int argc, char** argv) {
   if (model->parsed()) {
     result.command = Command::model;
     mo.command_line = join_args(argc, argv);
+    {
+      std::vector<std::string> given;
+      for (const char* name : {"--op", "--bytes", "--algo", "--protocol", "--gpus", "--ranks-per-domain",
+                               "--trust", "--min-bytes", "--max-bytes", "--max-error"})
+        if (model->get_option(name)->count() > 0) given.emplace_back(name);
+      parse_against_options({trust_text, min_bytes_text, max_bytes_text, max_error_text}, given, mo.against);
+    }
+    if (!mo.against.files.empty()) return result;
+    if (mo.fabric.empty()) throw UsageError("--fabric is required (fabricbench --help)");
     auto list = [](const std::string& s) {
       std::vector<std::string> v;
       std::string cur;

@@ -109,16 +109,19 @@ void annotate_with_model(Record& r, const model::Fabric& f) {
   p.ranks_per_domain = static_cast<std::uint64_t>(std::max(1, r.ranks_per_node));
   try {
     const auto [algo, protocol] = model_algorithm_for(r);
-    const model::Prediction pr = model::predict(f, r.op, algo, p, static_cast<double>(r.bytes), protocol);
-    r.model_fabric = f.name;
-    r.model_algo = pr.algo + (pr.protocol.empty() ? "" : "/" + pr.protocol);
-    r.model_time_us = pr.time_us;
-    r.model_busbw_GBps = pr.busbw_GBps;
-    r.model_err_pct = pr.time_us > 0 ? 100.0 * (r.time_us - pr.time_us) / pr.time_us : 0.0;
-    r.model_bottleneck = pr.bottleneck;
+    set_prediction(r, f.name, model::predict(f, r.op, algo, p, static_cast<double>(r.bytes), protocol));
   } catch (const std::invalid_argument&) {
     // The model has no algorithm for what ran: leave the prediction empty.
   }
+}
+
+void set_prediction(Record& r, const std::string& fabric_name, const model::Prediction& pr) {
+  r.model_fabric = fabric_name;
+  r.model_algo = pr.algo + (pr.protocol.empty() ? "" : "/" + pr.protocol);
+  r.model_time_us = pr.time_us;
+  r.model_busbw_GBps = pr.busbw_GBps;
+  r.model_err_pct = pr.time_us > 0 ? 100.0 * (r.time_us - pr.time_us) / pr.time_us : 0.0;
+  r.model_bottleneck = pr.bottleneck;
 }
 
 std::vector<std::uint64_t> default_scales(std::uint64_t domain_size) {
@@ -168,6 +171,7 @@ std::string time_text(double us) {
 }  // namespace
 
 int run_model_command(const ModelOptions& o) {
+  if (!o.against.files.empty()) return run_model_against(o);
   const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
   const std::vector<std::string> algos =
       o.algos.empty() ? std::vector<std::string>{f.endpoint.kind == "gpu" ? "nccl_auto" : "auto"} : o.algos;

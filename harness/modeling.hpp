@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/model_against.hpp"
 #include "harness/record.hpp"
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
@@ -31,9 +32,12 @@ std::pair<std::string, std::string> model_algorithm_for(const Record& r);
 // Fill the model_* fields of a measured row (leaves them empty when the model has no algorithm
 // for what ran).
 void annotate_with_model(Record& r, const model::Fabric& f);
+// Fill them from a prediction of that row on fabric `fabric_name`.
+void set_prediction(Record& r, const std::string& fabric_name, const model::Prediction& pr);
 
 struct ModelOptions {
   std::string fabric;
+  AgainstOptions against;  // --against FILE...: predict those files' rows (harness/model_against.hpp)
   std::vector<std::string> sets;
   std::vector<std::string> ops{"allreduce", "alltoall"};
   std::vector<std::uint64_t> bytes{1ull << 30};

@@ -162,6 +162,7 @@ ResultsFile read_csv(const std::string& path, const std::string& text) {
   int lineno = 0;
   std::vector<std::string> header;
   std::vector<int> slot_of;  // column -> slot index, -1 ignored
+  std::vector<bool> provenance_at;  // column -> a provenance column
   Record proto;
   const auto slots = record_slots(proto);
   while (std::getline(in, line)) {
@@ -179,6 +180,7 @@ ResultsFile read_csv(const std::string& path, const std::string& text) {
         for (std::size_t k = 0; k < slots.size(); ++k)
           if (h == slots[k].name) idx = static_cast<int>(k);
         slot_of.push_back(idx);
+        provenance_at.push_back(is_provenance_column(h));
       }
       continue;
     }
@@ -189,8 +191,13 @@ ResultsFile read_csv(const std::string& path, const std::string& text) {
                      " (truncated or malformed line)");
     Record r;
     auto rs = record_slots(r);
-    for (std::size_t c = 0; c < fields.size(); ++c)
+    Provenance p;
+    for (std::size_t c = 0; c < fields.size(); ++c) {
       if (slot_of[c] >= 0) set_from_text(rs[slot_of[c]].ref, fields[c], where + ": column '" + header[c] + "'");
+      if (provenance_at[c]) set_provenance(p, header[c], fields[c], where + ": column '" + header[c] + "'");
+    }
+    if (std::find(provenance_at.begin(), provenance_at.end(), true) != provenance_at.end())
+      f.provenance.push_back(std::move(p));
     if (f.schema_version == 0) {
       check_schema_version(where, r.schema_version, std::to_string(r.schema_version));
       f.schema_version = r.schema_version;
@@ -313,6 +320,7 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
     }
   }
   std::size_t i = 0;
+  bool has_provenance = false;
   const std::vector<std::size_t> offsets = row_offsets(text);
   for (const json& row : doc["rows"]) {
     const std::string line = i < offsets.size() ? line_of(text, offsets[i]) : "1";
@@ -328,6 +336,15 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
       set_from_json(s.ref, row[s.name], where + "." + s.name);
     }
     r.schema_version = f.schema_version;
+    Provenance p;
+    for (const auto& name : provenance_columns()) {
+      if (!row.contains(name) || row[name].is_null()) continue;
+      const json& v = row[name];
+      if (!v.is_string() && !v.is_number_integer()) bad(where + "." + name, "expected a string");
+      set_provenance(p, name, v.is_string() ? v.get<std::string>() : v.dump(), where + "." + name);
+      has_provenance = true;
+    }
+    f.provenance.push_back(std::move(p));
     if (row.contains("samples_us")) {
       if (!row["samples_us"].is_array()) bad(where + ".samples_us", "expected an array of numbers");
       for (const auto& v : row["samples_us"]) {
@@ -337,6 +354,7 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
     }
     f.rows.push_back(std::move(r));
   }
+  if (!has_provenance) f.provenance.clear();
   return f;
 }
 

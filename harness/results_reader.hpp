@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/provenance.hpp"
 #include "harness/record.hpp"
 
 namespace fb {
@@ -18,6 +19,9 @@ struct ResultsFile {
   RunMeta meta;
   std::string status;        // JSON only: "ok", "timeout", ...
   std::vector<Record> rows;
+  // One per row, in the same order, when the file has provenance columns (published rows,
+  // harness/provenance.hpp); empty when it has none.
+  std::vector<Provenance> provenance;
 };
 
 ResultsFile read_results(const std::string& path);

@@ -80,6 +80,8 @@ std::string broken_bound(const Bound& b, const FabricRef& ref) {
         return x >= 0 && std::isfinite(x) ? "" : "must be a number >= 0" + got;
       case Bound::fraction:
         return x > 0 && x <= 1 ? "" : "must be a number in (0, 1]" + got;
+      case Bound::share:
+        return x >= 0 && x <= 1 ? "" : "must be a number in [0, 1] (0: the achievable-rate table)" + got;
       case Bound::at_least:
         return x >= b.min && std::isfinite(x) ? ""
                                               : "must be a number >= " + format_number(b.min) + b.why + got;

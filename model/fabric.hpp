@@ -20,7 +20,7 @@ namespace fb::model {
 // `endpoint`: a GPU (HBM) or a host rank (DRAM).
 struct Endpoint {
   std::string kind = "gpu";          // "gpu" | "host"
-  std::string generation = "other";  // "hopper" | "blackwell" | "other": NCCL tuning constants
+  std::string generation = "other";  // "ampere" | "hopper" | "blackwell" | "other" (model/rates.hpp)
   double memory_bandwidth_GBps = 0;
   double reduce_bandwidth_GBps = 0;  // read: defaults to memory_bandwidth_GBps / 3
   double memory_spilled_bandwidth_GBps = 0;
@@ -43,6 +43,8 @@ struct ScaleUp {
   double forward_overhead_us = 0;
   double exchange_latency_us = 0;
   bool in_switch_reduction = false;
+  double efficiency = 0;       // achievable share of bandwidth_GBps (0: model/rates.hpp's table)
+  double nvls_efficiency = 0;  // NVLS rate as a share of bandwidth_GBps (0: the table)
 };
 
 // `scale_out.tiers[i]`.
@@ -63,6 +65,8 @@ struct ScaleOut {
   double wire_efficiency = 1.0;
   bool in_network_reduction = false;
   std::string transport = "rdma";  // "rdma" | "tcp" | "any"
+  std::string nic = "other";       // NIC kind for model/rates.hpp: connectx, efa-v2, ...
+  double efficiency = 0;           // achievable share of the payload rate (0: the NIC kind's table)
   std::vector<SwitchTier> tiers;   // leaf first
 };
 

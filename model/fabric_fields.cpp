@@ -1,6 +1,8 @@
 // The fabric file's field table (see fabric_fields.hpp) and the schema doc rendered from it.
 #include "model/fabric_fields.hpp"
 
+#include "model/rates.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -42,10 +44,10 @@ std::vector<FabricField> fabric_fields(Fabric& f, SwitchTier& tier) {
       {.section = "endpoint", .key = "kind", .ref = &e.kind, .required = true, .bound = one_of({"gpu", "host"}),
        .meaning = "a GPU (HBM) or a host rank (DRAM)"},
       {.section = "endpoint", .key = "generation", .ref = &e.generation,
-       .bound = one_of({"hopper", "blackwell", "other"}), .write = if_set,
-       .meaning = "GPU generation whose NCCL tuning constants the model applies: `hopper` (llMaxBw, per-channel "
-                  "caps, NVLS efficiency 0.85), `blackwell` (NVLS efficiency 0.74) or `other` (protocol facts "
-                  "only)"},
+       .bound = one_of(generation_names()), .write = if_set,
+       .meaning = "GPU generation: it picks the achievable-rate table (model/rates.cpp: the share of the NVLink "
+                  "line rate NCCL's ring and NVLS reach) and NCCL's tuning constants (`hopper`: llMaxBw, "
+                  "per-channel caps); `other`: shares of 1 and protocol facts only"},
       {.section = "endpoint", .key = "memory_bandwidth_GBps", .ref = &e.memory_bandwidth_GBps, .required = true,
        .bound = positive(), .unit = "GB/s", .meaning = "memory bandwidth of one endpoint"},
       {.section = "endpoint", .key = "reduce_bandwidth_GBps", .ref = &e.reduce_bandwidth_GBps, .bound = positive(),
@@ -147,6 +149,14 @@ std::vector<FabricField> fabric_fields(Fabric& f, SwitchTier& tier) {
        .default_note = "as `latency_us`"},
       {.section = "scale_up", .key = "in_switch_reduction", .ref = &u.in_switch_reduction,
        .meaning = "reductions in the switch (NVLink SHARP, NCCL's NVLS)"},
+      {.section = "scale_up", .key = "efficiency", .ref = &u.efficiency, .bound = share(), .write = if_set,
+       .meaning = "GPUs: the share of `bandwidth_GBps` NCCL's ring (and its point-to-point) moves as data, "
+                  "after NVLink's protocol and NCCL's overhead; hosts: 1 (`calibrate` fits their rates)",
+       .default_note = "`0`: the generation's table (model/rates.cpp)"},
+      {.section = "scale_up", .key = "nvls_efficiency", .ref = &u.nvls_efficiency, .bound = share(), .write = if_set,
+       .meaning = "with `in_switch_reduction`: the share of `bandwidth_GBps` at which NVLS reads and writes each "
+                  "GPU's data (an all-reduce moves n (1 + 1/g) each way per GPU: algbw = rate x g / (g + 1))",
+       .default_note = "`0`: the generation's table (model/rates.cpp)"},
 
       {.section = "scale_out", .key = "nic_bandwidth_Gbps", .ref = &o.nic_bandwidth_Gbps, .required = true,
        .bound = positive(), .unit = "Gb/s",
@@ -169,6 +179,14 @@ std::vector<FabricField> fabric_fields(Fabric& f, SwitchTier& tier) {
        .meaning = "how ranks on different domains should be connected: InfiniBand/RoCE verbs (UCX `rc`, `dc`, "
                   "`ud`, ...), TCP sockets (the emulator), or anything; `fabricbench validate` fails a pair that "
                   "used another transport (traffic that fell back to TCP)"},
+      {.section = "scale_out", .key = "nic", .ref = &o.nic,
+       .bound = one_of(nic_names()), .write = if_set,
+       .meaning = "the NIC kind, for the achievable-rate table (model/rates.cpp): `connectx` (NCCL over "
+                  "InfiniBand or RoCE verbs), AWS EFA generations, GCP GPUDirect-TCPX(O); `other`: a share of 1 "
+                  "and no added latency"},
+      {.section = "scale_out", .key = "efficiency", .ref = &o.efficiency, .bound = share(), .write = if_set,
+       .meaning = "GPUs: the share of a NIC's payload rate (line rate x `wire_efficiency`) NCCL reaches",
+       .default_note = "`0`: the NIC kind's table (model/rates.cpp)"},
 
       {.section = "scale_out.tiers", .key = "name", .ref = &t.name, .required = true, .bound = non_empty(),
        .meaning = "`leaf`, `spine`, `core`, ...; bottlenecks are reported as `tier:NAME`", .type_note = "unique"},
@@ -277,6 +295,7 @@ std::string type_doc(const FabricField& k) {
       if (b.kind == Bound::positive) s += " > 0";
       if (b.kind == Bound::non_negative) s += " >= 0";
       if (b.kind == Bound::fraction) s += " in (0, 1]";
+      if (b.kind == Bound::share) s += " in [0, 1]";
       if (b.kind == Bound::at_least) s += " >= " + format_number(b.min);
       break;
     default:

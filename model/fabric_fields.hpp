@@ -22,7 +22,7 @@ using FabricRef = std::variant<std::string*, int*, double*, bool*>;
 // A rule about one key alone, checked on every fabric, read or built in code. Rules between keys
 // (rails divide nics_per_domain, tier names unique, ...) are code in fabric.cpp.
 struct Bound {
-  enum Kind { none, non_empty, one_of, positive, non_negative, fraction, at_least };
+  enum Kind { none, non_empty, one_of, positive, non_negative, fraction, share, at_least };
   Kind kind = none;
   double min = 0;                    // at_least
   std::vector<std::string> choices;  // one_of
@@ -52,6 +52,10 @@ inline Bound non_negative() {
 }
 inline Bound fraction() {
   return bound(Bound::fraction);
+}
+// [0, 1]: a share of a rate where 0 means "from the achievable-rate table" (model/rates.hpp).
+inline Bound share() {
+  return bound(Bound::share);
 }
 inline Bound at_least(double min, std::string why = "") {
   return bound(Bound::at_least, min, {}, std::move(why));

@@ -1,6 +1,8 @@
 // The shared terms of model/algorithms/common.hpp (the model is described there).
 #include "model/algorithms/common.hpp"
 
+#include "model/rates.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -143,7 +145,10 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
   T.g = static_cast<double>(g);
   T.m = static_cast<double>(m);
   // Collectives keep every endpoint of a domain moving data at once: g concurrent transfers.
-  T.bu = scaleup_rate(f, static_cast<double>(g));
+  // Achievable rates (model/rates.hpp): the share of the line rate NCCL's ring moves, and the
+  // NVLS rate, on GPU fabrics; 1 on hosts.
+  T.bu = scaleup_rate(f, static_cast<double>(g)) * scaleup_efficiency(f);
+  T.nvls = f.scale_up.bandwidth_GBps * nvls_efficiency(f);
   T.au = f.scale_up.latency_us > 0 ? f.scale_up.latency_us : 0;
   T.aux = f.scale_up.exchange_latency_us > 0 ? f.scale_up.exchange_latency_us : T.au;
   T.reduce_GBps = f.endpoint.reduce_bandwidth_GBps;
@@ -167,7 +172,8 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
     throw std::invalid_argument("model: " + fabric_label(f) + " has " +
                                 std::to_string(f.scale_out.tiers.size()) +
                                 " switch tiers; the model handles at most " + std::to_string(kMaxTiers));
-  T.b0 = f.nic_GBps_per_endpoint();
+  T.b0 = f.nic_GBps_per_endpoint() * nic_efficiency(f);
+  T.nic_extra_us = nic_extra_latency_us(f);
   // A host's NICs serve the ranks actually on it (the kernel shares them); a GPU uses the NIC on
   // its own PCIe switch, so a domain's idle GPUs leave their NICs idle.
   if (f.endpoint.kind == "host" && T.g < f.scale_up.domain_size) T.b0 *= f.scale_up.domain_size / T.g;
@@ -459,18 +465,6 @@ Gpu gpu_generation(const Fabric& f) {
   if (f.endpoint.generation == "hopper") return Gpu::hopper;
   if (f.endpoint.generation == "blackwell") return Gpu::blackwell;
   return Gpu::other;
-}
-
-double nvls_efficiency(Gpu gen) {
-  switch (gen) {
-    case Gpu::hopper:
-      return 0.85;
-    case Gpu::blackwell:
-      return 0.74;
-    case Gpu::other:
-      break;
-  }
-  return 1.0;
 }
 
 double proto_efficiency(const Fabric& f, Proto pr) {

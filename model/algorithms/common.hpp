@@ -265,6 +265,8 @@ struct Topo {
   double bu = 0, au = 0;       // scale-up GB/s per direction, latency us
   double aux = 0;              // scale-up latency of an exchange step (every rank sends and receives)
   double b0 = 0;               // per-endpoint scale-out GB/s
+  double nvls = 0;             // NVLS rate per GPU per direction, GB/s (0: no NVLS)
+  double nic_extra_us = 0;     // what the NIC kind's transport adds to NCCL's network hop (rates.hpp)
   int L = 0;                   // tiers (0: no scale-out used)
   int top = 0;                 // lowest tier whose subtree holds all m domains (L if none; 0 if m == 1)
   double rails = 1;
@@ -339,6 +341,13 @@ Rate ring_rate(const Topo& T, bool aligned);
 Rate dense_rate(const Topo& T, double aligned_share);
 // Share of an everyone-to-everyone pattern's inter-domain pairs that stay on their rail.
 double rail_aligned_share(const Topo& T);
+// NCCL's double binary tree over m domains: the bytes each NIC carries each way, in units of n/g
+// (n/2 per tree): 1 on 2 domains (each is the root of one tree and the leaf of the other: n/2 up
+// and n/2 down each way), 2 from 3 (an inner node, with two children and a parent, in one tree and
+// a leaf in the other: 3 n/2 + n/2). This is why a 2-node all-reduce's busbw exceeds the NICs'.
+inline double tree_network_load(double m) {
+  return m <= 2 ? 1 : 2;
+}
 // Sum over the m-1 boundaries between consecutive domains of hop_latency(lowest common tier).
 template <class F>
 double boundaries_latency(const Topo& T, bool aligned, F&& hop_latency);
@@ -382,7 +391,7 @@ inline double nccl_intra(const Topo& T, const NcclTable& tb, Proto pr) {
   return x > T.au ? x : T.au;
 }
 inline double nccl_inter(const Topo& T, const NcclTable& tb, Proto pr, int tier) {
-  return tb.inter[static_cast<int>(pr)] + T.switch_us[tier];
+  return tb.inter[static_cast<int>(pr)] + T.switch_us[tier] + T.nic_extra_us;
 }
 // Index into NCCL's (1 node, 2 nodes, more) tables.
 inline int nccl_nodes_index(const Topo& T) {
@@ -395,7 +404,6 @@ struct HopperCaps {
   double per_ch_nvlstree[3] = {0, 57.7, 45.5};
 };
 inline constexpr HopperCaps kHopper{};
-double nvls_efficiency(Gpu gen);
 double proto_efficiency(const Fabric& f, Proto pr);
 // Caps a rate at `cap` GB/s, charging the protocol slot when the cap binds.
 inline Rate cap_rate(Rate r, double cap) {

@@ -1,8 +1,10 @@
 // nccl_nvls: NCCL's NVLS (NVSwitch multicast and in-switch reduction), Simple protocol only.
-//   Inside one domain: busBw = Bu x nvlsEfficiency x (nCh-1)/nCh, doubled for allreduce (the switch
-//   reduces, so each GPU sends and receives the buffer once); algBw = busBw x p / nsteps.
+//   Inside one domain, at the NVLS rate B = T.nvls (model/rates.cpp): an all-reduce moves n (1 + 1/g)
+//   each way per GPU (the switch reads its whole buffer and multicasts every reduced slice to it; it
+//   sends its n/g slice and receives its reduced slice), so algBw = B g / (g + 1) and the reported
+//   busBw 2 B (g - 1) / (g + 1); all-gather and reduce-scatter move n each way: algBw = B.
 //   Across domains only allreduce, and only with in-network reduction (NVLS + SHARP): each NIC
-//   carries n/g each way, so busBw is also capped at 2(p-1)/p x g x network rate.
+//   carries n/g each way, so algBw is also capped at g x network rate.
 //   latency = intraLat (+ interLat + switch hops to the top tier across domains).
 #include "model/algorithms/common.hpp"
 
@@ -26,15 +28,12 @@ Prediction cost_nccl_nvls(const Fabric& f, const std::string& op_name, const Pla
         "nccl_nvls spans domains only for allreduce with in-network reduction (NVLS + SHARP); "
         "nccl_nvlstree covers allreduce without it");
 
-  const double eff = nvls_efficiency(gpu_generation(f)) * (kNcclChannels - 1) / kNcclChannels;
-  Rate bus{T.bu * eff * (op == Op::allreduce ? 2 : 1), kInNetwork};
+  Rate algbw{T.nvls * (op == Op::allreduce ? T.g / (T.g + 1) : 1), kInNetwork};
   if (T.m > 1) {
     const Rate r = ring_rate(T, true);
-    bus = min_rate(bus, Rate{2 * (T.p - 1) / T.p * T.g * r.GBps, r.slot});
+    algbw = min_rate(algbw, Rate{T.g * r.GBps, r.slot});
   }
-  bus.GBps *= proto_efficiency(f, pr);
-  const double nsteps = op == Op::allreduce ? 2 * (T.p - 1) : T.p - 1;
-  const Rate algbw{bus.GBps * T.p / nsteps, bus.slot};
+  algbw.GBps *= proto_efficiency(f, pr);
   double lat = nccl_intra(T, kNcclNvlsLat, pr);
   if (T.m > 1) lat += nccl_inter(T, kNcclNvlsLat, pr, T.top);
   return nccl_finish(T, op, n, lat, algbw, "nccl_nvls", pr);

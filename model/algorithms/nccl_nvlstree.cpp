@@ -1,6 +1,8 @@
 // nccl_nvlstree: NCCL's NVLSTree allreduce across domains (NVLS inside each domain, trees across),
-// Simple protocol only. busBw = min(2 Bu x nvlsEfficiency x (nCh-1)/nCh, g x network rate) (Hopper:
-// capped at nCh x perChMaxNVLSTree); algBw = busBw x p / (2(p-1)).
+// Simple protocol only. Pipelined stages, the slowest sets the rate: NVLS inside each domain
+// (algBw = B g / (g + 1), B = T.nvls, as nccl_nvls) and the double binary tree across domains (each
+// NIC carries tree_network_load(m) x n/g each way: algBw = g x network rate / that load). Hopper:
+// busBw capped at nCh x perChMaxNVLSTree; algBw = busBw x p / (2(p-1)).
 // latency = intraLat + 2 x sum over the floor(log2 m) tree levels of interLat (+ switch hops).
 #include <bit>
 
@@ -23,13 +25,12 @@ Prediction cost_nccl_nvlstree(const Fabric& f, const std::string& op_name, const
   if (T.g < 2) return unavailable("nccl_nvlstree needs at least 2 ranks per domain");
 
   const Gpu gen = gpu_generation(f);
-  const double eff = nvls_efficiency(gen) * (kNcclChannels - 1) / kNcclChannels;
-  Rate bus{2 * T.bu * eff, kInNetwork};
   const Rate r = ring_rate(T, true);
-  bus = min_rate(bus, Rate{T.g * r.GBps, r.slot});
-  if (gen == Gpu::hopper) bus = cap_rate(bus, kNcclChannels * kHopper.per_ch_nvlstree[nccl_nodes_index(T)]);
-  bus.GBps *= proto_efficiency(f, pr);
-  const Rate algbw{bus.GBps * T.p / (2 * (T.p - 1)), bus.slot};
+  Rate algbw = min_rate(Rate{T.nvls * T.g / (T.g + 1), kInNetwork},
+                        Rate{T.g * r.GBps / tree_network_load(T.m), r.slot});
+  if (gen == Gpu::hopper)
+    algbw = cap_rate(algbw, kNcclChannels * kHopper.per_ch_nvlstree[nccl_nodes_index(T)] * T.p / (2 * (T.p - 1)));
+  algbw.GBps *= proto_efficiency(f, pr);
 
   const std::uint64_t domains =
       (pl.nranks + static_cast<std::uint64_t>(T.g) - 1) / static_cast<std::uint64_t>(T.g);

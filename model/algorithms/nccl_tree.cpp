@@ -1,9 +1,13 @@
 // nccl_tree: NCCL's Tree allreduce (a chain inside each domain, double binary trees across them).
 //   latency = base + 2 ((g-1) intraLat + sum over the floor(log2 m) tree levels of interLat), a
 //   level's network hop adding the switch hops to the lowest common tier of domains 2^level apart.
-//   busBw = min(Bu, g x network rate) x 0.92 (Hopper: capped at nCh x perChMaxTree); LL: Hopper
-//   busBw / 3.8 capped at llMaxBw, else x ll; LL128: Hopper x 7/9 on one domain, else x ll128;
-//   x 0.85 when each domain has one NIC (NCCL's plain TREE pattern). algBw = busBw / 2.
+//   algBw = min(Bu / 2, g x network rate / tree_network_load(m)): inside a domain each channel's
+//   tree is a chain, and a GPU in it sends n up (the partial sums) and n down (the result) through
+//   its one scale-up port, and receives as much (NCCL's own tuning halves a tree's busBw for the
+//   same reason); across domains each NIC carries what the double binary tree puts on it. Hopper: capped at
+//   nCh x perChMaxTree / 2 (NCCL's busBw of a tree is twice its algBw). LL: Hopper / 3.8 capped at
+//   llMaxBw / 2, else x ll; LL128: Hopper x 7/9 on one domain, else x ll128; x 0.85 when each domain
+//   has one NIC (NCCL's plain TREE pattern).
 #include <bit>
 #include <limits>
 
@@ -23,28 +27,26 @@ Prediction cost_nccl_tree(const Fabric& f, const std::string& op_name, const Pla
 
   const bool hopper = gpu_generation(f) == Gpu::hopper;
   const int idx = nccl_nodes_index(T);
-  Rate bus{std::numeric_limits<double>::infinity(), kScaleUp};
-  if (T.g > 1) bus = Rate{T.bu, kScaleUp};
+  Rate algbw{std::numeric_limits<double>::infinity(), kScaleUp};
+  if (T.g > 1) algbw = Rate{T.bu / 2, kScaleUp};
   if (T.m > 1) {
     const Rate r = ring_rate(T, true);
-    bus = min_rate(bus, Rate{T.g * r.GBps, r.slot});
+    algbw = min_rate(algbw, Rate{T.g * r.GBps / tree_network_load(T.m), r.slot});
   }
-  bus.GBps *= 0.92;
-  if (hopper) bus = cap_rate(bus, kNcclChannels * kHopper.per_ch_tree[idx]);
+  if (hopper) algbw = cap_rate(algbw, kNcclChannels * kHopper.per_ch_tree[idx] / 2);
   if (pr == Proto::ll) {
     if (hopper) {
-      bus.GBps /= 3.8;
-      bus = cap_rate(bus, kHopper.ll_max[idx]);
+      algbw.GBps /= 3.8;
+      algbw = cap_rate(algbw, kHopper.ll_max[idx] / 2);
     } else {
-      bus.GBps *= proto_efficiency(f, pr);
+      algbw.GBps *= proto_efficiency(f, pr);
     }
   } else if (pr == Proto::ll128) {
-    bus.GBps *= (hopper && T.m <= 1) ? 7.0 / 9.0 : proto_efficiency(f, pr);
+    algbw.GBps *= (hopper && T.m <= 1) ? 7.0 / 9.0 : proto_efficiency(f, pr);
   } else {
-    bus.GBps *= proto_efficiency(f, pr);
+    algbw.GBps *= proto_efficiency(f, pr);
   }
-  if (f.scale_out.nics_per_domain == 1 && T.m > 1) bus.GBps *= 0.85;
-  const Rate algbw{bus.GBps * 0.5, bus.slot};
+  if (f.scale_out.nics_per_domain == 1 && T.m > 1) algbw.GBps *= 0.85;
 
   const std::uint64_t domains =
       (pl.nranks + static_cast<std::uint64_t>(T.g) - 1) / static_cast<std::uint64_t>(T.g);

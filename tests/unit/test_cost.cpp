@@ -467,10 +467,10 @@ TEST(CostGolden, NcclRingFollowsNcclsModelWithFabricBandwidth) {
 TEST(CostGolden, NcclHopperCapsAndNvls) {
   const Fabric f = hgx_fabric();
   const double Bu = 450, P = 8, n = kGiB;
-  // NVLS in one domain: 25 us + n / algBw, busBw = 2 Bu x 0.85 x 15/16.
-  const double bus = 2 * Bu * 0.85 * 15 / 16;
+  // NVLS in one domain: 25 us + n / algBw, algBw = B P / (P + 1) with B the Hopper NVLS rate
+  // (model/rates.cpp: 0.684 of the line rate).
   const Prediction nvls = predict(f, "allreduce", "nccl_nvls", {8, 8}, n);
-  expect_close(nvls.time_us, 25 + us(n, bus * P / (2 * (P - 1))), "nvls");
+  expect_close(nvls.time_us, 25 + us(n, Bu * 0.684 * P / (P + 1)), "nvls");
   EXPECT_EQ(nvls.bottleneck, "in-network");
   EXPECT_EQ(nvls.protocol, "simple");
   // Ring LL on 2 Hopper nodes: min(llMaxBw = 45, 0.5 busBw).
@@ -484,12 +484,13 @@ TEST(CostGolden, NcclHopperCapsAndNvls) {
   const Prediction gll = predict(generic, "allreduce", "nccl_ring", {16, 8}, n, "ll");
   EXPECT_GT(gll.busbw_GBps, 150);
   EXPECT_EQ(gll.bottleneck, "nic");
-  // Tree: base + 2 ((g-1) intraLat + log2(m) interLat); algBw = 0.92 min(Bu, g B0) / 2.
+  // Tree: base + 2 ((g-1) intraLat + log2(m) interLat); algBw = min(Bu / 2, g B0 / 2) (a chain
+  // inside the domain, and on 8 domains each NIC carries n/g twice each way).
   const double B0 = f.nic_GBps_per_endpoint();
   const Prediction tree = predict(generic, "allreduce", "nccl_tree", {64, 8}, n, "simple");
   // (8 domains under one leaf: each network hop adds the leaf's 0.2 us.)
   expect_close(tree.time_us,
-               8.4 + 2 * (7 * 4.0 + 3 * (14.0 + 0.2)) + us(n, 0.92 * std::min(450.0, 8 * B0) / 2), "tree");
+               8.4 + 2 * (7 * 4.0 + 3 * (14.0 + 0.2)) + us(n, std::min(450.0 / 2, 8 * B0 / 2)), "tree");
 }
 
 // ---- registry and errors ------------------------------------------------------------------------

@@ -202,7 +202,7 @@ TEST(FabricShipped, DatasheetFigures) {
   EXPECT_EQ(nvl72.scale_up.domain_size, 72);
   EXPECT_EQ(nvl72.scale_up.bandwidth_GBps, 900);
   EXPECT_EQ(nvl72.endpoint.memory_bandwidth_GBps, 8000);
-  EXPECT_DOUBLE_EQ(nvl72.nic_GBps_per_endpoint(), 100 * nvl72.scale_out.wire_efficiency);  // 800G per GPU
+  EXPECT_DOUBLE_EQ(nvl72.nic_GBps_per_endpoint(), 50 * nvl72.scale_out.wire_efficiency);  // 400G per GPU
 
   const Fabric local = load_fabric(fabric_path("localhost"));
   EXPECT_EQ(local.endpoint.kind, "host");
@@ -313,7 +313,8 @@ TEST(FabricCapacity, NicBandwidthPerEndpoint) {
 TEST(FabricCapacity, ShippedFabrics) {
   EXPECT_EQ(load_fabric(fabric_path("hgx-h100")).max_endpoints(), 2048u);
   EXPECT_EQ(load_fabric(fabric_path("hgx-h200")).max_endpoints(), 2048u);
-  EXPECT_EQ(load_fabric(fabric_path("gb200-nvl72")).max_endpoints(), 10368u);
+  // 3-tier Quantum-2: 2 x 32^3 = 65,536 ports, 910 domains of 72 NICs.
+  EXPECT_EQ(load_fabric(fabric_path("gb200-nvl72")).max_endpoints(), 65520u);
   EXPECT_EQ(load_fabric(fabric_path("localhost")).max_endpoints(), 256u);
   EXPECT_EQ(load_fabric(fabric_path("emulated-2leaf")).max_endpoints(), 8u);
   EXPECT_EQ(load_fabric(fabric_path("emulated-2leaf-oversub")).max_endpoints(), 8u);
@@ -397,7 +398,7 @@ TEST(FabricErrors, UnknownKeysNameTheKnownOnes) {
       "outer_spilled_bandwidth_GBps, outer_eviction_GBps, forward_bandwidth_GBps, "
       "forward_spilled_bandwidth_GBps, "
       "forward_overhead_us, "
-      "exchange_latency_us, in_switch_reduction)");
+      "exchange_latency_us, in_switch_reduction, efficiency, nvls_efficiency)");
   EXPECT_EQ(parse_error(std::string(kValid) + "color: blue\n"),
             "t.yaml:20: color: unknown key 'color' (known: name, description, endpoint, scale_up, scale_out, "
             "protocols)");
@@ -463,7 +464,7 @@ TEST(FabricErrors, WrongTypes) {
             "outer_spilled_bandwidth_GBps, outer_eviction_GBps, forward_bandwidth_GBps, "
             "forward_spilled_bandwidth_GBps, "
             "forward_overhead_us, exchange_latency_us, "
-            "in_switch_reduction "
+            "in_switch_reduction, efficiency, nvls_efficiency "
             "(got '5')");
   // Quoted numbers are accepted; YAML booleans in their usual spellings too.
   EXPECT_EQ(parse_fabric(with_line(7, "  bandwidth_GBps: \"450\""), "t.yaml").scale_up.bandwidth_GBps, 450);
@@ -637,7 +638,7 @@ TEST(FabricSet, ErrorsNameTheOverride) {
       "outer_spilled_bandwidth_GBps, outer_eviction_GBps, forward_bandwidth_GBps, "
       "forward_spilled_bandwidth_GBps, "
       "forward_overhead_us, "
-      "exchange_latency_us, in_switch_reduction)");
+      "exchange_latency_us, in_switch_reduction, efficiency, nvls_efficiency)");
   EXPECT_EQ(set_error({"scaleup.bandwidth_GBps=900"}),
             "--set scaleup.bandwidth_GBps=900: unknown key 'scaleup' (known: name, description, endpoint, "
             "scale_up, "

@@ -1,0 +1,119 @@
+// The achievable-rate tables (model/rates.hpp). How each constant was obtained:
+//
+// NVLink, NCCL ring (scale_up.efficiency): busbw of NCCL's ring all-reduce / all-gather /
+// reduce-scatter inside one node is the rate each GPU's NVLink moves data at (busbw = link data
+// rate for a ring), so share = mean(busbw) / NVLink line rate per direction over the rows named:
+//   Ampere (NVLink3, 300 GB/s):     rows 45, 108 (231.58, 230.77 GB/s)            -> 0.771
+//   Hopper (NVLink4, 450 GB/s):     rows 90, 94, 95, 96 (363.3, 367.2, 361.4, 362.9) -> 0.808
+//     (maintainer: "NCCL can get an effective NVLink bandwidth of 370GB/s", NVIDIA/nccl-tests#212)
+//   Blackwell (NVLink5, 900 GB/s):  rows 47, 97 (679.61, 673.2)                   -> 0.752
+// NVLS (scale_up.nvls_efficiency): with NVLink SHARP each GPU sends the switch its n/p slice to
+// multicast and serves the switch's reads of its whole buffer, and receives the reduced slice and
+// every multicast: n (1 + 1/p) each way, so all-reduce algbw = B p / (p + 1) and the reported busbw
+// = 2 B (p - 1) / (p + 1), B the NVLS link rate. B = busbw (p + 1) / (2 (p - 1)), then the mean over
+// the rows named / line rate:
+//   Hopper:    rows 91, 92, 93 (p = 5, 8, 8: 414.2, 473.1, 480.0 -> B = 310.7, 304.1, 308.6) -> 0.684
+//   Blackwell: rows 98, 99 (p = 6, 8: 778.2, 838.0 -> B = 544.7, 538.7)                      -> 0.602
+//   (NCCL's own tuning constants agree: nvlsEfficiency 0.85 x 18 x 20.6 = 315 GB/s on Hopper,
+//   0.74 x 18 x 40.1 = 534 on Blackwell; shared/reference/nccl-cost-model.md.)
+//   Ampere has no NVLS (no NVLink SHARP on HGX A100).
+// NICs (scale_out.efficiency), share of the payload rate (line x scale_out.wire_efficiency):
+//   connectx: ConnectX-6/7/8 through NCCL's IB verbs (InfiniBand or RoCE): "For NDR @ 400Gbps you
+//     should see 46-48GB/s per NIC" (NVIDIA/nccl-tests#290), "up to 48-49GB/s" (#267), "24GB/s is
+//     the peak performance per 200G NIC" (#119): 47.5 / (50 x 0.99369)                    -> 0.956
+//   efa-v1 (p4d, 4 x 100G per node): row 36, 2-node all-reduce (tree: busbw = 2(p-1)/p x 8 GPUs x
+//     6.25 GB/s x share): 78.33 / (1.875 x 50)                                             -> 0.836
+//   efa-v2 (p5, 4 x 100G per GPU): rows 17, 18, ring all-reduce on 4 and 8 nodes (busbw = 8 GPUs x
+//     50 GB/s x share): mean(356.99, 355.36) / 400                                         -> 0.890
+//   efa-v3, efa-v4 (p5en, p6): no rows in the calibration set; efa-v2's share.
+//   gpudirect-tcpxo (GCP A3 Mega, 200G per GPU): row 52, 2-node ring all-gather: 188.54 / 200 -> 0.943
+//   gpudirect-tcpx (GCP A3 High, 100G per GPU): rows 53 (all-gather 50.17 / 100) and 54 (ring
+//     all-reduce, 8 channels, 65.72 / 100), mean                                          -> 0.579
+// Network hop latency (what a NIC kind adds to each network hop of NCCL's latency tables, which
+// are for InfiniBand): fitted to the 8-byte all-reduce rows, each on 2 nodes of 8 GPUs, where NCCL
+// runs Tree/LL: time = 6.8 + 2 (7 x 0.6 + (5.0 + extra)) = 25.2 + 2 extra, so extra =
+// (measured - 25.2) / 2:
+//   connectx: row 64 (36.50 us, B200 over InfiniBand)      -> 5.65
+//   efa-v2:   row 37 (69.12 us, p5)                        -> 21.96 (efa-v3, efa-v4: the same)
+//   efa-v1:   row 35 (164.3 us, p4de)                      -> 69.55
+//   gpudirect-tcpxo: row 48 (135.8 us, A3 Mega)            -> 55.3 (gpudirect-tcpx: the same)
+#include "model/rates.hpp"
+
+
+namespace fb::model {
+
+namespace {
+
+struct GenerationRates {
+  const char* name;
+  Generation gen;
+  double ring;  // scale_up.efficiency default
+  double nvls;  // scale_up.nvls_efficiency default (0: no NVLS)
+};
+constexpr GenerationRates kGenerations[] = {
+    {"ampere", Generation::ampere, 0.771, 0},
+    {"hopper", Generation::hopper, 0.808, 0.684},
+    {"blackwell", Generation::blackwell, 0.752, 0.602},
+    {"other", Generation::other, 1, 1},
+};
+
+struct NicRates {
+  const char* name;
+  double efficiency;        // scale_out.efficiency default
+  double extra_latency_us;  // over InfiniBand verbs, one way per network hop
+};
+constexpr NicRates kNics[] = {
+    {"connectx", 0.956, 5.65},      {"efa-v1", 0.836, 69.55},         {"efa-v2", 0.890, 21.96},
+    {"efa-v3", 0.890, 21.96},       {"efa-v4", 0.890, 21.96},         {"gpudirect-tcpxo", 0.943, 55.3},
+    {"gpudirect-tcpx", 0.579, 55.3}, {"other", 1, 0},
+};
+
+const GenerationRates& rates_of(const Fabric& f) {
+  for (const auto& g : kGenerations)
+    if (f.endpoint.generation == g.name) return g;
+  return kGenerations[std::size(kGenerations) - 1];
+}
+
+const NicRates& nic_of(const Fabric& f) {
+  for (const auto& n : kNics)
+    if (f.scale_out.nic == n.name) return n;
+  return kNics[std::size(kNics) - 1];
+}
+
+bool gpu(const Fabric& f) { return f.endpoint.kind == "gpu"; }
+
+}  // namespace
+
+Generation generation_of(const Fabric& f) { return rates_of(f).gen; }
+
+std::vector<std::string> generation_names() {
+  std::vector<std::string> v;
+  for (const auto& g : kGenerations) v.emplace_back(g.name);
+  return v;
+}
+
+std::vector<std::string> nic_names() {
+  std::vector<std::string> v;
+  for (const auto& n : kNics) v.emplace_back(n.name);
+  return v;
+}
+
+double scaleup_efficiency(const Fabric& f) {
+  if (f.scale_up.efficiency > 0) return f.scale_up.efficiency;
+  return gpu(f) ? rates_of(f).ring : 1;
+}
+
+double nvls_efficiency(const Fabric& f) {
+  if (!f.scale_up.in_switch_reduction) return 0;
+  if (f.scale_up.nvls_efficiency > 0) return f.scale_up.nvls_efficiency;
+  return gpu(f) ? rates_of(f).nvls : 1;
+}
+
+double nic_efficiency(const Fabric& f) {
+  if (f.scale_out.efficiency > 0) return f.scale_out.efficiency;
+  return gpu(f) ? nic_of(f).efficiency : 1;
+}
+
+double nic_extra_latency_us(const Fabric& f) { return gpu(f) ? nic_of(f).extra_latency_us : 0; }
+
+}  // namespace fb::model

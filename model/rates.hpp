@@ -1,0 +1,35 @@
+// Achievable rates: what NCCL moves over a link, as a share of the link's line rate, per link kind
+// and hardware generation. The fabric files state line rates (datasheets); these tables turn them
+// into the rates NCCL reaches. A fabric can override each share (scale_up.efficiency,
+// scale_up.nvls_efficiency, scale_out.efficiency) for a what-if or a calibrated system. Every
+// constant cites its source in rates.cpp: a maintainer's statement, or a fit to named rows of
+// configs/reference/published.csv (the calibration set), shared by every system of that kind.
+// Host endpoints (shared memory, the emulated fabric) get 1: `calibrate` fits their rates.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/fabric.hpp"
+
+namespace fb::model {
+
+// GPU generations the tables know ("other": no achievable-rate facts, shares of 1).
+enum class Generation { other, ampere, hopper, blackwell };
+Generation generation_of(const Fabric& f);
+// The names endpoint.generation and scale_out.nic take (the tables' rows, "other" last).
+std::vector<std::string> generation_names();
+std::vector<std::string> nic_names();
+
+// Share of scale_up.bandwidth_GBps that NCCL's ring (and its point-to-point) moves as data.
+double scaleup_efficiency(const Fabric& f);
+// Share of scale_up.bandwidth_GBps that NVLink SHARP (NVLS) moves per GPU per direction: the rate at
+// which the switch's multicast and in-switch reduction read and write a GPU's data. 0: no NVLS.
+double nvls_efficiency(const Fabric& f);
+// Share of a NIC's payload rate (line rate x wire_efficiency) that NCCL reaches.
+double nic_efficiency(const Fabric& f);
+// What the NIC kind's transport adds to a network hop over InfiniBand verbs, microseconds, one way
+// (NCCL's latency tables are for InfiniBand).
+double nic_extra_latency_us(const Fabric& f);
+
+}  // namespace fb::model

@@ -1,6 +1,6 @@
 // The abstract point-to-point interface fabricbench's own collective algorithms are written
-// over (once), and the algorithm registry. A backend (MPI point-to-point today, UCX next)
-// implements P2P; the algorithms never know which library moves the bytes.
+// over (once), and the algorithm registry. A backend (MPI point-to-point, UCX) implements P2P;
+// the algorithms never know which library moves the bytes.
 #pragma once
 
 #include <cstddef>

@@ -19,7 +19,7 @@
 
 #include "collectives/error.hpp"
 #include "harness/runner.hpp"
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 #include "transports/backend.hpp"
 
 namespace {

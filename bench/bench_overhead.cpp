@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "harness/runner.hpp"
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 #include "transports/backend.hpp"
 
 namespace {

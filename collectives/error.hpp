@@ -1,34 +1,28 @@
-// Error kinds and the exit codes they map to (DESIGN.md, "Conventions").
+// The errors fabricbench throws, and the exit codes they end in (vocab/exit_code.hpp; README.md,
+// "Exit codes"). Wrong data is no error: the runner counts wrong elements into the rows, and a
+// run with any exits exit_code::wrong_data.
 #pragma once
 
 #include <stdexcept>
 #include <string>
 
+#include "vocab/exit_code.hpp"
+
 namespace fb {
 
-// Bad user input: one line on rank 0, exit code 2.
+// Bad user input, or a request this environment cannot run: one line on rank 0, exit code 2.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-// A library call failed or the environment cannot run the request (exit code 2 when it is the
-// user's environment, e.g. "nccl: no GPU"; otherwise 1).
+// A library call failed. While a backend is set up (before any test) every rank agrees on it and
+// it is reported as bad input (exit code 2: e.g. no usable UCX transport); during the tests it
+// ends the job (exit code 3).
 struct BackendError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-// Wrong data detected by validation: exit code 1.
-struct DataError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-// A timeout or a peer failure: exit code 3.
+// A timeout or a peer failure: ends the job, exit code 3.
 struct TimeoutError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-namespace exit_code {
-constexpr int ok = 0;
-constexpr int wrong_data = 1;
-constexpr int usage = 2;
-constexpr int timeout = 3;
-}  // namespace exit_code
 
 }  // namespace fb

@@ -1,6 +1,7 @@
-// What an operation is: one descriptor per op (buffer sizes for n ranks, busbw factor, which data
-// each received element must hold). One runner (harness/runner.cpp) drives every descriptor; the
-// generic fill and check in collectives/pattern.hpp read the descriptor's segments.
+// What an operation needs to run: one descriptor per op, over the vocabulary's facts (vocab/op.hpp:
+// name, buffer shape, busbw factor, pairs) plus which data each received element must hold. One
+// runner (harness/runner.cpp) drives every descriptor; the generic fill and check in
+// collectives/pattern.hpp read the descriptor's segments.
 #pragma once
 
 #include <cstddef>
@@ -10,14 +11,17 @@
 #include <vector>
 
 #include "collectives/dtype.hpp"
+#include "vocab/op.hpp"
 
 namespace fb {
 
-enum class OpKind { allreduce, alltoall, allgather, reducescatter, broadcast, sendrecv, bidir, pingpong, relay };
+using vocab::OpKind;
 
 // Ops that bounce one message there and back (no --window): pingpong, and relay, whose reply is
 // the message just received (store and forward).
-inline bool is_bounce(OpKind k) { return k == OpKind::pingpong || k == OpKind::relay; }
+inline bool is_bounce(OpKind k) {
+  return vocab::is_round_trip(k);
+}
 
 // Where an in-place result lands when it differs between libraries. Only reduce-scatter differs:
 // NCCL writes rank r's block at offset r*recvcount of the send buffer, MPI_IN_PLACE at offset 0.
@@ -58,24 +62,25 @@ bool pair_is_sender(int rank, int nranks);
 
 struct OpDescriptor {
   OpKind kind;
-  std::string_view name;
   std::string_view summary;
-  bool reduces = false;       // takes -o/--redop
-  bool rooted = false;        // takes -r/--root
-  bool pairwise = false;      // ranks work in pairs (send/recv, bidirectional, ping-pong)
-  bool has_inplace = true;    // an in-place variant exists
-  int min_ranks = 1;
-  // Reported time is the sample's time divided by this (ping-pong: one-way latency = RTT / 2).
-  double time_divisor = 1.0;
-
-  // busbw = algbw * busbw_factor(n), nccl-tests' factors; bidir counts both directions.
-  double (*busbw_factor)(int nranks) = nullptr;
-  // Buffer shapes for `requested_bytes` of `dtype` on `nranks` ranks (rounded as nccl-tests).
-  OpLayout (*layout)(std::size_t requested_bytes, DType dtype, int nranks, int rank,
-                     InPlaceConvention conv) = nullptr;
   // What rank `rank` must find in its receive region after the op.
   std::vector<Segment> (*segments)(const OpLayout& l, int rank, int nranks, int root) = nullptr;
 
+  // The vocabulary's facts (vocab/op.hpp), named for the runner.
+  std::string_view name = vocab::op_name(kind);
+  bool reduces = vocab::op_info(kind).reduces;  // takes -o/--redop
+  bool rooted = vocab::op_info(kind).rooted;    // takes -r/--root
+  bool pairwise = vocab::is_pair_op(kind);      // ranks work in pairs (send/recv, bidirectional, ping-pong)
+  bool has_inplace = !pairwise;                 // an in-place variant exists
+  int min_ranks = pairwise ? 2 : 1;
+  // Reported time is the sample's time divided by this (ping-pong: one-way latency = RTT / 2).
+  double time_divisor = vocab::is_round_trip(kind) ? 2.0 : 1.0;
+
+  // busbw = algbw * busbw_factor(n), nccl-tests' factors; bidir counts both directions.
+  double busbw_factor(int nranks) const { return vocab::busbw_factor(kind, nranks); }
+  // Buffer shapes for `requested_bytes` of `dtype` on `nranks` ranks (rounded as nccl-tests).
+  OpLayout layout(std::size_t requested_bytes, DType dtype, int nranks, int rank,
+                  InPlaceConvention conv) const;
   // Why this op cannot run on `nranks` ranks, if it cannot.
   std::optional<std::string> unrunnable(int nranks) const;
 };

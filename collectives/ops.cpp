@@ -1,6 +1,6 @@
-// The operation descriptors: one entry per op, nothing else. Sizes follow nccl-tests: count =
-// bytes / dtype size, then rounded down to a multiple of nranks where the op splits the buffer
-// into per-rank blocks; the row reports both the requested and the actual size.
+// The operation descriptors: one entry per op, nothing else. Sizes follow nccl-tests (vocab::shape):
+// count = bytes / dtype size, then rounded down to a multiple of nranks where the op splits the
+// buffer into per-rank blocks; the row reports both the requested and the actual size.
 #include <algorithm>
 #include <cctype>
 
@@ -17,6 +17,23 @@ int pair_peer(int rank, int nranks) {
 
 bool pair_is_sender(int rank, int nranks) { return rank < nranks / 2; }
 
+OpLayout OpDescriptor::layout(std::size_t req, DType t, int n, int rank, InPlaceConvention conv) const {
+  const vocab::Shape sh = vocab::shape(kind, req / dtype_size(t), n);
+  OpLayout l;
+  l.requested_bytes = req;
+  l.count = sh.count;
+  l.send_count = sh.send;
+  l.recv_count = sh.recv;
+  l.block = sh.block;
+  l.bytes = sh.size * dtype_size(t);
+  // In place, a rank's own block sits at its offset of the larger buffer: all-gather sends from
+  // it; reduce-scatter receives there as NCCL does (MPI_IN_PLACE: at offset 0).
+  if (kind == OpKind::allgather) l.inplace_send_offset = static_cast<std::size_t>(rank) * l.block;
+  if (kind == OpKind::reducescatter && conv == InPlaceConvention::nccl)
+    l.inplace_recv_offset = static_cast<std::size_t>(rank) * l.block;
+  return l;
+}
+
 std::optional<std::string> OpDescriptor::unrunnable(int nranks) const {
   if (nranks < min_ranks)
     return std::string(name) + " needs at least " + std::to_string(min_ranks) + " ranks, got " +
@@ -25,51 +42,6 @@ std::optional<std::string> OpDescriptor::unrunnable(int nranks) const {
 }
 
 namespace {
-
-double factor_one(int) { return 1.0; }
-double factor_two(int) { return 2.0; }
-double factor_allreduce(int n) { return 2.0 * (n - 1) / n; }
-double factor_n1_over_n(int n) { return static_cast<double>(n - 1) / n; }
-
-std::size_t elems(std::size_t bytes, DType t) { return bytes / dtype_size(t); }
-
-OpLayout plain(std::size_t req, DType t, int, int, InPlaceConvention) {
-  OpLayout l;
-  l.requested_bytes = req;
-  l.count = l.send_count = l.recv_count = l.block = elems(req, t);
-  l.bytes = l.count * dtype_size(t);
-  return l;
-}
-
-OpLayout alltoall_layout(std::size_t req, DType t, int n, int, InPlaceConvention) {
-  OpLayout l;
-  l.requested_bytes = req;
-  l.block = elems(req, t) / n;
-  l.count = l.block;
-  l.send_count = l.recv_count = l.block * n;
-  l.bytes = l.send_count * dtype_size(t);
-  return l;
-}
-
-OpLayout allgather_layout(std::size_t req, DType t, int n, int rank, InPlaceConvention) {
-  OpLayout l;
-  l.requested_bytes = req;
-  l.block = l.count = l.send_count = elems(req, t) / n;
-  l.recv_count = l.block * n;
-  l.bytes = l.recv_count * dtype_size(t);
-  l.inplace_send_offset = static_cast<std::size_t>(rank) * l.block;
-  return l;
-}
-
-OpLayout reducescatter_layout(std::size_t req, DType t, int n, int rank, InPlaceConvention conv) {
-  OpLayout l;
-  l.requested_bytes = req;
-  l.block = l.count = l.recv_count = elems(req, t) / n;
-  l.send_count = l.block * n;
-  l.bytes = l.send_count * dtype_size(t);
-  l.inplace_recv_offset = conv == InPlaceConvention::nccl ? static_cast<std::size_t>(rank) * l.block : 0;
-  return l;
-}
 
 std::vector<Segment> reduced_all(const OpLayout& l, int, int, int) {
   return {Segment{0, l.recv_count, 0, true, 0}};
@@ -118,26 +90,18 @@ std::vector<Segment> from_sender(const OpLayout& l, int rank, int n, int) {
 }
 
 const OpDescriptor kOps[] = {
-    {OpKind::allreduce, "allreduce", "every rank ends with the reduction of all ranks' buffers", true, false,
-     false, true, 1, 1.0, factor_allreduce, plain, reduced_all},
-    {OpKind::alltoall, "alltoall", "rank r sends block p of its buffer to rank p", false, false, false, true,
-     1, 1.0, factor_n1_over_n, alltoall_layout, exchanged},
-    {OpKind::allgather, "allgather", "every rank ends with every rank's block, in rank order", false, false,
-     false, true, 1, 1.0, factor_n1_over_n, allgather_layout, gathered},
-    {OpKind::reducescatter, "reducescatter", "rank r ends with block r of the reduction", true, false, false,
-     true, 1, 1.0, factor_n1_over_n, reducescatter_layout, reduced_block},
-    {OpKind::broadcast, "broadcast", "every rank ends with the root's buffer", false, true, false, true, 1,
-     1.0, factor_one, plain, from_root},
-    {OpKind::sendrecv, "sendrecv", "pairs (r, r+n/2): the lower half streams to the upper half", false,
-     false, true, false, 2, 1.0, factor_one, plain, from_sender},
-    {OpKind::bidir, "bidir", "pairs (r, r+n/2) stream to each other at once; busbw counts both ways",
-     false, false, true, false, 2, 1.0, factor_two, plain, from_peer},
-    {OpKind::pingpong, "pingpong", "pairs (r, r+n/2) bounce one message; time is one-way (RTT/2)", false,
-     false, true, false, 2, 2.0, factor_one, plain, from_peer},
-    {OpKind::relay, "relay",
+    {OpKind::allreduce, "every rank ends with the reduction of all ranks' buffers", reduced_all},
+    {OpKind::alltoall, "rank r sends block p of its buffer to rank p", exchanged},
+    {OpKind::allgather, "every rank ends with every rank's block, in rank order", gathered},
+    {OpKind::reducescatter, "rank r ends with block r of the reduction", reduced_block},
+    {OpKind::broadcast, "every rank ends with the root's buffer", from_root},
+    {OpKind::sendrecv, "pairs (r, r+n/2): the lower half streams to the upper half", from_sender},
+    {OpKind::bidir, "pairs (r, r+n/2) stream to each other at once; busbw counts both ways", from_peer},
+    {OpKind::pingpong, "pairs (r, r+n/2) bounce one message; time is one-way (RTT/2)", from_peer},
+    {OpKind::relay,
      "pairs (r, r+n/2) bounce one message, the reply sent from the buffer it just arrived in (store and "
      "forward); time is one-way (RTT/2)",
-     false, false, true, false, 2, 2.0, factor_one, plain, relayed},
+     relayed},
 };
 
 std::string normalise(std::string_view s) {
@@ -162,8 +126,7 @@ const OpDescriptor& op_descriptor(OpKind kind) { return kOps[static_cast<int>(ki
 
 const OpDescriptor* find_op(std::string_view name) {
   const std::string n = normalise(name);
-  for (const auto& d : kOps)
-    if (n == d.name) return &d;
+  if (const auto k = vocab::parse_op(n)) return &kOps[static_cast<int>(*k)];
   struct Alias {
     const char* name;
     OpKind kind;

@@ -1,6 +1,6 @@
 // The abstract point-to-point interface fabricbench's own collective algorithms are written
-// over (once), and the algorithm registry. A backend (MPI point-to-point today, UCX next)
-// implements P2P; the algorithms never know which library moves the bytes.
+// over (once), and the algorithm registry. A backend (MPI point-to-point, UCX) implements P2P;
+// the algorithms never know which library moves the bytes.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +12,7 @@
 #include "collectives/dtype.hpp"
 #include "collectives/mem_ops.hpp"
 #include "collectives/op.hpp"
+#include "vocab/algorithm.hpp"
 
 namespace fb {
 
@@ -45,12 +46,18 @@ struct AlgoCall : OpArgs {
   std::span<const int> node_of;
 };
 
+// One algorithm's code, registered under its vocabulary entry (vocab/algorithm.hpp: its name and
+// the ops it implements, the same the model prices).
 struct CollectiveAlgorithm {
+  using ScratchFn = std::size_t (*)(const AlgoCall& call, int nranks);
+  using RunFn = void (*)(P2P& p2p, const AlgoCall& call);
+  constexpr CollectiveAlgorithm(const vocab::Algorithm& v, ScratchFn scratch, RunFn r)
+      : name(v.name), ops(v.ops), scratch_bytes(scratch), run(r) {}
   std::string_view name;
-  std::vector<OpKind> ops;
+  vocab::OpSet ops;
   // Scratch bytes this algorithm needs for `call` (its layout, dtype, chunk and nodes) on nranks.
-  std::size_t (*scratch_bytes)(const AlgoCall& call, int nranks) = nullptr;
-  void (*run)(P2P& p2p, const AlgoCall& call) = nullptr;
+  ScratchFn scratch_bytes = nullptr;
+  RunFn run = nullptr;
 };
 
 const std::vector<const CollectiveAlgorithm*>& collective_algorithms();

@@ -12,7 +12,7 @@
 #include "harness/plan.hpp"
 #include "harness/progress.hpp"
 #include "harness/version.hpp"
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 #include "transports/backend.hpp"
 
 namespace fb {
@@ -106,7 +106,7 @@ std::string list_text() {
   s += "algorithms (--algo; also native, the library's own, and auto):\n";
   for (const auto* a : collective_algorithms()) {
     std::string ops;
-    for (OpKind k : a->ops) ops += (ops.empty() ? "" : ", ") + std::string(op_descriptor(k).name);
+    for (OpKind k : a->ops.kinds()) ops += (ops.empty() ? "" : ", ") + std::string(op_descriptor(k).name);
     s += fmt::format("  {:<18} {}\n", a->name, ops);
   }
   s += "dtypes:\n ";

@@ -8,7 +8,7 @@
 
 #include "collectives/error.hpp"
 #include "collectives/p2p.hpp"
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 

@@ -23,7 +23,7 @@
 #include "harness/sink.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 

@@ -15,7 +15,7 @@
 #include "harness/utc.hpp"
 #include "harness/stats.hpp"
 #include "harness/watchdog.hpp"
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 

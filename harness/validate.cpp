@@ -24,7 +24,7 @@
 #include "harness/utc.hpp"
 #include "harness/watchdog.hpp"
 #include "model/flows.hpp"
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 

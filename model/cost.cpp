@@ -9,40 +9,46 @@
 #include <stdexcept>
 
 #include "model/algorithms/common.hpp"
+#include "vocab/algorithm.hpp"
 
 namespace fb::model {
 
 namespace {
 
 using detail::Op;
+using CostFn = decltype(Algorithm::cost);
+
+// One entry per algorithm the model prices: its vocabulary entry (name, ops, family) and cost.
+Algorithm entry(const vocab::Algorithm& v, CostFn cost) {
+  std::vector<std::string> ops;
+  for (vocab::OpKind k : v.ops.kinds()) ops.emplace_back(vocab::op_name(k));
+  return {std::string(v.name), std::string(v.family()), std::move(ops), v.has_protocols(), cost};
+}
 
 const std::vector<Algorithm>& table() {
+  namespace va = vocab::algo;
   static const std::vector<Algorithm> t = {
       // UCX/MPI algorithms over point-to-point.
-      {"ring", "p2p", {"allreduce", "allgather", "reducescatter"}, false, detail::cost_ring},
-      {"recursive_doubling", "p2p", {"allreduce", "allgather"}, false, detail::cost_recursive_doubling},
-      {"rabenseifner", "p2p", {"allreduce"}, false, detail::cost_rabenseifner},
-      {"recursive_halving", "p2p", {"reducescatter"}, false, detail::cost_recursive_halving},
-      {"hierarchical", "p2p", {"allreduce", "allgather"}, false, detail::cost_hierarchical},
-      {"pairwise", "p2p", {"alltoall"}, false, detail::cost_pairwise},
-      {"bruck", "p2p", {"alltoall", "allgather"}, false, detail::cost_bruck},
-      {"linear", "p2p", {"alltoall"}, false, detail::cost_linear},
-      {"binomial", "p2p", {"broadcast"}, false, detail::cost_binomial},
-      {"chain", "p2p", {"broadcast"}, false, detail::cost_chain},
-      {"p2p", "p2p", {"sendrecv", "bidir", "pingpong", "relay"}, false, detail::cost_p2p},
+      entry(va::ring, detail::cost_ring),
+      entry(va::recursive_doubling, detail::cost_recursive_doubling),
+      entry(va::rabenseifner, detail::cost_rabenseifner),
+      entry(va::recursive_halving, detail::cost_recursive_halving),
+      entry(va::hierarchical, detail::cost_hierarchical),
+      entry(va::pairwise, detail::cost_pairwise),
+      entry(va::bruck, detail::cost_bruck),
+      entry(va::linear, detail::cost_linear),
+      entry(va::binomial, detail::cost_binomial),
+      entry(va::chain, detail::cost_chain),
+      entry(va::p2p, detail::cost_p2p),
       // NCCL's algorithms, each with its protocols.
-      {"nccl_ring",
-       "nccl",
-       {"allreduce", "allgather", "reducescatter", "broadcast"},
-       true,
-       detail::cost_nccl_ring},
-      {"nccl_tree", "nccl", {"allreduce"}, true, detail::cost_nccl_tree},
-      {"nccl_nvls", "nccl", {"allreduce", "allgather", "reducescatter"}, true, detail::cost_nccl_nvls},
-      {"nccl_nvlstree", "nccl", {"allreduce"}, true, detail::cost_nccl_nvlstree},
-      {"nccl_collnet_direct", "nccl", {"allreduce"}, true, detail::cost_nccl_collnet_direct},
-      {"nccl_collnet_chain", "nccl", {"allreduce"}, true, detail::cost_nccl_collnet_chain},
-      {"nccl_pat", "nccl", {"allgather", "reducescatter"}, true, detail::cost_nccl_pat},
-      {"nccl_p2p", "nccl", {"alltoall", "sendrecv", "bidir", "pingpong", "relay"}, true, detail::cost_nccl_p2p},
+      entry(va::nccl_ring, detail::cost_nccl_ring),
+      entry(va::nccl_tree, detail::cost_nccl_tree),
+      entry(va::nccl_nvls, detail::cost_nccl_nvls),
+      entry(va::nccl_nvlstree, detail::cost_nccl_nvlstree),
+      entry(va::nccl_collnet_direct, detail::cost_nccl_collnet_direct),
+      entry(va::nccl_collnet_chain, detail::cost_nccl_collnet_chain),
+      entry(va::nccl_pat, detail::cost_nccl_pat),
+      entry(va::nccl_p2p, detail::cost_nccl_p2p),
   };
   return t;
 }
@@ -118,23 +124,21 @@ const Algorithm* find_algorithm(const std::string& name) {
 }
 
 double busbw_factor(const std::string& op, std::uint64_t nranks) {
-  const Op o = detail::parse_op(op);
-  if (o == Op::unknown)
-    throw std::invalid_argument("model: unknown op '" + op + "' (known: " + join(model_ops()) + ")");
-  return detail::busbw_factor(o, static_cast<double>(nranks));
+  return vocab::busbw_factor(detail::parse_op(op), static_cast<double>(nranks));
 }
 
 const std::vector<std::string>& model_ops() {
-  static const std::vector<std::string> ops = {"allreduce", "alltoall", "allgather", "reducescatter",
-                                               "broadcast", "sendrecv", "bidir",     "pingpong", "relay"};
+  static const std::vector<std::string> ops = [] {
+    std::vector<std::string> v;
+    for (const vocab::OpInfo& o : vocab::kOps) v.emplace_back(o.name);
+    return v;
+  }();
   return ops;
 }
 
 Prediction predict(const Fabric& f, const std::string& op, const std::string& algo, const Placement& p,
                    double bytes, const std::string& protocol) {
-  const Op o = detail::parse_op(op);
-  if (o == Op::unknown)
-    throw std::invalid_argument("model: unknown op '" + op + "' (known: " + join(model_ops()) + ")");
+  const Op o = detail::parse_op(op);  // throws for an unknown op
   if (!(bytes >= 0) || !std::isfinite(bytes))
     throw std::invalid_argument("model: bytes must be a finite number >= 0 (got " + std::to_string(bytes) +
                                 ")");

@@ -1,8 +1,8 @@
 // Cost models: (fabric, op, algorithm, placement, bytes) -> predicted time, bandwidth and the
 // bottleneck. Pure functions in closed form: time and memory independent of the rank count (no
 // per-rank arrays, so 2^20 ranks cost the same as 8). One algorithm per file in
-// model/algorithms/, each registering a cost function under the algorithm's name (the same name
-// the harness's --algo uses).
+// model/algorithms/, each registering a cost function under the algorithm's name in the
+// vocabulary (vocab/algorithm.hpp: the same names and ops the harness's --algo runs).
 //
 // Sizes follow the harness (nccl-tests): `bytes` is the allreduce/broadcast buffer, the allgather
 // receive buffer, the reducescatter send buffer, each rank's alltoall send buffer, the message of
@@ -36,7 +36,7 @@ struct Prediction {
   std::string protocol;      // NCCL protocol (ll, ll128, simple) or "" for the MPI/UCX algorithms
 };
 
-// One registered algorithm.
+// One registered algorithm: its vocabulary entry (vocab/algorithm.hpp) and its cost function.
 struct Algorithm {
   std::string name;                // "ring", "recursive_doubling", ..., "nccl_ring", "nccl_tree", ...
   std::string family;              // "p2p" (UCX/MPI algorithms over point-to-point) or "nccl"

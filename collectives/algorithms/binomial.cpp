@@ -27,6 +27,6 @@ void run(P2P& p2p, const AlgoCall& c) {
 
 }  // namespace
 
-const CollectiveAlgorithm binomial{"binomial", {OpKind::broadcast}, no_scratch, run};
+const CollectiveAlgorithm binomial{vocab::algo::binomial, no_scratch, run};
 
 }  // namespace fb::algo

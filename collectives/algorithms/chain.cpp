@@ -29,6 +29,6 @@ void run(P2P& p2p, const AlgoCall& c) {
 
 }  // namespace
 
-const CollectiveAlgorithm chain{"chain", {OpKind::broadcast}, no_scratch, run};
+const CollectiveAlgorithm chain{vocab::algo::chain, no_scratch, run};
 
 }  // namespace fb::algo

@@ -27,6 +27,6 @@ std::size_t scratch(const AlgoCall& c, int) { return c.inplace ? c.layout.send_c
 
 }  // namespace
 
-const CollectiveAlgorithm linear{"linear", {OpKind::alltoall}, scratch, run};
+const CollectiveAlgorithm linear{vocab::algo::linear, scratch, run};
 
 }  // namespace fb::algo

@@ -25,6 +25,6 @@ std::size_t scratch(const AlgoCall& c, int) { return c.inplace ? c.layout.send_c
 
 }  // namespace
 
-const CollectiveAlgorithm pairwise{"pairwise", {OpKind::alltoall}, scratch, run};
+const CollectiveAlgorithm pairwise{vocab::algo::pairwise, scratch, run};
 
 }  // namespace fb::algo

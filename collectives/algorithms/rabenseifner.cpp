@@ -48,6 +48,6 @@ std::size_t scratch(const AlgoCall& c, int) { return exchange_tmp_bytes(c, c.lay
 
 }  // namespace
 
-const CollectiveAlgorithm rabenseifner{"rabenseifner", {OpKind::allreduce}, scratch, run};
+const CollectiveAlgorithm rabenseifner{vocab::algo::rabenseifner, scratch, run};
 
 }  // namespace fb::algo

@@ -52,7 +52,6 @@ void run(P2P& p2p, const AlgoCall& c) {
 
 }  // namespace
 
-const CollectiveAlgorithm recursive_doubling{"recursive_doubling", {OpKind::allreduce, OpKind::allgather}, scratch,
-                                             run};
+const CollectiveAlgorithm recursive_doubling{vocab::algo::recursive_doubling, scratch, run};
 
 }  // namespace fb::algo

@@ -44,6 +44,6 @@ std::size_t scratch(const AlgoCall& c, int n) {
 
 }  // namespace
 
-const CollectiveAlgorithm recursive_halving{"recursive_halving", {OpKind::reducescatter}, scratch, run};
+const CollectiveAlgorithm recursive_halving{vocab::algo::recursive_halving, scratch, run};
 
 }  // namespace fb::algo

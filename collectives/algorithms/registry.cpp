@@ -1,7 +1,5 @@
 // Every collective algorithm fabricbench implements over P2P (one file each beside this one), and
 // the rule --algo auto picks by.
-#include <algorithm>
-
 #include "collectives/algorithms/common.hpp"
 
 namespace fb {
@@ -20,7 +18,7 @@ const CollectiveAlgorithm* find_collective_algorithm(std::string_view name) {
 }
 
 bool algorithm_supports(const CollectiveAlgorithm& a, OpKind op) {
-  return std::find(a.ops.begin(), a.ops.end(), op) != a.ops.end();
+  return a.ops.contains(op);
 }
 
 bool any_algorithm_supports(OpKind op) { return !algorithms_for(op).empty(); }

@@ -55,6 +55,6 @@ void run(P2P& p2p, const AlgoCall& c) {
 
 }  // namespace
 
-const CollectiveAlgorithm ring{"ring", {OpKind::allreduce, OpKind::allgather, OpKind::reducescatter}, scratch, run};
+const CollectiveAlgorithm ring{vocab::algo::ring, scratch, run};
 
 }  // namespace fb::algo

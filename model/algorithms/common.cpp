@@ -34,23 +34,16 @@ std::string fabric_label(const Fabric& f) {
 // ---- ops and protocols ------------------------------------------------------------------------
 
 Op parse_op(const std::string& op) {
-  if (op == "allreduce") return Op::allreduce;
-  if (op == "alltoall") return Op::alltoall;
-  if (op == "allgather") return Op::allgather;
-  if (op == "reducescatter") return Op::reducescatter;
-  if (op == "broadcast") return Op::broadcast;
-  if (op == "sendrecv") return Op::sendrecv;
-  if (op == "bidir") return Op::bidir;
-  if (op == "pingpong") return Op::pingpong;
-  if (op == "relay") return Op::relay;
-  return Op::unknown;
+  if (const auto k = vocab::parse_op(op)) return *k;
+  throw std::invalid_argument("model: unknown op '" + op + "' (known: " + vocab::op_names() + ")");
 }
 
 }  // namespace fb::model::detail
 
 namespace fb::model {
 double reuse_interval_us(const std::string& op, double time_us) {
-  return (detail::is_round_trip(detail::parse_op(op)) ? 2 : 1) * time_us;
+  const auto k = vocab::parse_op(op);
+  return (k && vocab::is_round_trip(*k) ? 2 : 1) * time_us;
 }
 }  // namespace fb::model
 
@@ -75,28 +68,6 @@ const char* proto_name(Proto p) {
       break;
   }
   return "";
-}
-
-double busbw_factor(Op op, double p) {
-  if (!(p > 0)) return 0;
-  switch (op) {
-    case Op::allreduce:
-      return 2 * (p - 1) / p;
-    case Op::alltoall:
-    case Op::allgather:
-    case Op::reducescatter:
-      return (p - 1) / p;
-    case Op::broadcast:
-    case Op::sendrecv:
-    case Op::pingpong:
-    case Op::relay:
-      return 1;
-    case Op::bidir:
-      return 2;
-    case Op::unknown:
-      break;
-  }
-  return 0;
 }
 
 // ---- cost --------------------------------------------------------------------------------------

@@ -192,31 +192,19 @@
 
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
+#include "vocab/op.hpp"
 
 namespace fb::model::detail {
 
 // ---- ops and protocols ------------------------------------------------------------------------
 
-enum class Op {
-  allreduce,
-  alltoall,
-  allgather,
-  reducescatter,
-  broadcast,
-  sendrecv,
-  bidir,
-  pingpong,
-  relay,
-  unknown
-};
+// The vocabulary's ops (vocab/op.hpp).
+using Op = vocab::OpKind;
+// The op named `op`; throws std::invalid_argument naming the known ops for any other name.
 Op parse_op(const std::string& op);
-inline bool is_pair_op(Op o) {
-  return o == Op::sendrecv || o == Op::bidir || o == Op::pingpong || o == Op::relay;
-}
+using vocab::is_pair_op;
 // The ops whose reported time is half a round trip (model/cost.hpp, reuse_interval_us).
-inline bool is_round_trip(Op o) {
-  return o == Op::pingpong || o == Op::relay;
-}
+using vocab::is_round_trip;
 
 enum class Proto { ll = 0, ll128 = 1, simple = 2, none = 3 };
 // "ll", "ll128", "simple"; "" and anything else: none.
@@ -370,7 +358,7 @@ Prediction finish(const Topo& T, Op op, double bytes, const Cost& c, const char*
 Prediction unavailable(const std::string& why);
 // p == 1: a local copy. Returns true and sets `out` when the placement is one rank.
 bool local_case(const Topo& T, Op op, double bytes, const char* algo, Proto proto, Prediction& out);
-double busbw_factor(Op op, double p);
+using vocab::busbw_factor;
 
 // ---- NCCL ------------------------------------------------------------------------------------------
 

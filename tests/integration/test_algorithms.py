@@ -18,10 +18,10 @@ ALGOS = {
     "ring": ["allreduce", "allgather", "reducescatter"],
     "recursive_doubling": ["allreduce", "allgather"],
     "rabenseifner": ["allreduce"],
-    "hierarchical": ["allreduce"],
+    "hierarchical": ["allreduce", "allgather"],
     "recursive_halving": ["reducescatter"],
     "pairwise": ["alltoall"],
-    "bruck": ["alltoall"],
+    "bruck": ["alltoall", "allgather"],
     "linear": ["alltoall"],
     "binomial": ["broadcast"],
     "chain": ["broadcast"],
@@ -113,7 +113,7 @@ class Algorithms(fbtest.FbTestCase):
         c, j, out = self.outputs()
         for algo, op, others in (("pairwise", "allreduce", "ring, recursive_doubling, rabenseifner, hierarchical"),
                                  ("bruck", "broadcast", "binomial, chain"),
-                                 ("chain", "allgather", "ring, recursive_doubling"),
+                                 ("chain", "allgather", "ring, recursive_doubling, hierarchical, bruck"),
                                  ("ring", "pingpong", None)):
             with self.subTest(algo=algo, op=op):
                 res = fbtest.run(mpirun_cmd(2, ["run", "--algo", algo, "--op", op, "-e", "64", *out]))

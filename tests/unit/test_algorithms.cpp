@@ -314,7 +314,7 @@ constexpr TypeOp kTypes[] = {{DType::float32, RedOp::sum}, {DType::int64, RedOp:
 void every_case(const CollectiveAlgorithm& a, const std::vector<std::vector<int>>& (*layouts)(int) = nullptr) {
   // Node layouts multiply the cases: there, one type (the reductions are the same code anyway).
   const std::size_t ntypes = layouts ? 1 : std::size(kTypes);
-  for (OpKind op : a.ops)
+  for (OpKind op : a.ops.kinds())
     for (int p = 1; p <= 9; ++p)
       for (std::size_t bytes : kSizes)
         for (const TypeOp& t : std::span(kTypes, ntypes))
@@ -379,7 +379,7 @@ TEST(Algorithms, EveryAlgorithmIsTestedHere) {
 // as it would on device buffers (--mem cuda over UCX).
 TEST(Algorithms, EveryAlgorithmReducesAndCopiesThroughAlgoCallMem) {
   for (const CollectiveAlgorithm* a : collective_algorithms())
-    for (OpKind op : a->ops)
+    for (OpKind op : a->ops.kinds())
       for (int p : {1, 2, 3, 5, 8})
         for (std::size_t bytes : {std::size_t{0}, std::size_t{24}, std::size_t{1000}})
           for (const TypeOp& t : kTypes)

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 namespace {

@@ -51,7 +51,7 @@
 
 #include "collectives/error.hpp"
 #include "collectives/p2p.hpp"
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 #include "transports/backend.hpp"
 #include "transports/cuda/device_memory.hpp"
 #include "transports/ucx/ucx_info.hpp"

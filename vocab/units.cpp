@@ -1,6 +1,6 @@
 // Sizes and their spellings. Parsing is exact: the number is kept as decimal digits, scaled by the
 // unit in decimal, and accepted only when the result is a whole number of bytes that fits 64 bits.
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 
 #include <cstddef>
 #include <limits>

@@ -15,7 +15,7 @@
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
 #include "model/cost.hpp"
-#include "model/units.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 

@@ -17,7 +17,7 @@
 #include "harness/modeling.hpp"
 #include "harness/report.hpp"
 #include "harness/runner.hpp"
-#include "harness/sink.hpp"
+#include "harness/sinks/sink.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
 #include "harness/watchdog.hpp"
@@ -62,7 +62,7 @@ void agree_config(transports::World& w, const RunConfig& cfg) {
 }
 
 // Rank 0's sinks as one. Each sink serialises its own calls and keeps the first end() (see
-// harness/sink_guard.hpp), so the watchdog's abort hook may call end() from its thread.
+// harness/sinks/guard.hpp), so the watchdog's abort hook may call end() from its thread.
 class SinkSet final : public Sink {
  public:
   void add(std::unique_ptr<Sink> s) { sinks_.push_back(std::move(s)); }

@@ -20,7 +20,7 @@
 #include "collectives/op.hpp"
 #include "harness/job.hpp"
 #include "harness/results_reader.hpp"
-#include "harness/sink.hpp"
+#include "harness/sinks/sink.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
 #include "model/units.hpp"

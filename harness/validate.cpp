@@ -19,7 +19,7 @@
 #include "harness/modeling.hpp"
 #include "harness/results_reader.hpp"
 #include "harness/runner.hpp"
-#include "harness/sink.hpp"
+#include "harness/sinks/sink.hpp"
 #include "harness/stats.hpp"
 #include "harness/utc.hpp"
 #include "harness/watchdog.hpp"

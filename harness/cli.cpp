@@ -1,8 +1,9 @@
 // The command line: `fabricbench CMD [options]` over the registered commands, `--list`, `--version`.
 #include "harness/cli.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 
 #include "collectives/dtype.hpp"
 #include "collectives/error.hpp"

@@ -21,8 +21,9 @@ std::vector<fs::path> fabric_dirs() {
   if (!ec) {
     const fs::path bin = exe.parent_path();
     // build tree (build/fabricbench, build/bench/...) and install tree (bin/ -> share/fabricbench/).
-    for (const fs::path& p : {bin.parent_path() / "configs" / "fabrics", bin.parent_path().parent_path() / "configs" / "fabrics",
-                              bin.parent_path() / "share" / "fabricbench" / "configs" / "fabrics"})
+    for (const fs::path& p :
+         {bin.parent_path() / "configs" / "fabrics", bin.parent_path().parent_path() / "configs" / "fabrics",
+          bin.parent_path() / "share" / "fabricbench" / "configs" / "fabrics"})
       dirs.push_back(p);
   }
   return dirs;

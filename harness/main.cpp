@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   }
   if (parse_error.empty() && !cli.command) {
     if (print) {
-      if (cli.kind == CliResult::Kind::list) std::cout << list_text();
+      if (cli.kind == CliResult::Kind::list)
+        std::cout << list_text();
       else std::cout << cli.help_text;
     }
     return 0;

@@ -2,10 +2,10 @@
 // the fabric file, show the fits.
 #include "harness/commands/calibrate.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -30,11 +30,11 @@ namespace fb {
 
 namespace fs = std::filesystem;
 using model::EvictionFit;
+using model::fit_link;
 using model::FitTier;
 using model::LinkFit;
 using model::SpillFit;
 using model::SpillPoint;
-using model::fit_link;
 
 bool is_collective_row(const Record& r) {
   const OpDescriptor* d = find_op(r.op);
@@ -42,7 +42,8 @@ bool is_collective_row(const Record& r) {
   return d && !d->pairwise && r.nranks >= 2 && std::find(ops.begin(), ops.end(), r.op) != ops.end();
 }
 
-std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier, const std::vector<Record>& rows) {
+std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier,
+                                                 const std::vector<Record>& rows) {
   std::vector<model::CollectiveRow> use;
   for (const Record& r : rows) {
     if (!is_collective_row(r)) continue;
@@ -70,7 +71,7 @@ struct CalibrationRows {
   // One-host bidir rows by the number of shared-memory transfers running at once (2 per pair).
   std::map<int, std::vector<SpillPoint>> concurrent;
   std::string sources;
-  std::vector<HostMemoryProbe> probes;  // from the inputs' metadata (JSON)
+  std::vector<HostMemoryProbe> probes;    // from the inputs' metadata (JSON)
   std::vector<Record> coll_up, coll_out;  // collective rows on one host, across hosts
   std::string ucx_api;  // the --p2p-api of one-host ucx pairwise rows that did not run over get
 };
@@ -82,7 +83,7 @@ struct Calibration {
   std::vector<LinkFit> fits;
   std::optional<LinkFit> fwd_spilled;  // scale_up.forward_spilled_bandwidth_GBps, when fitted
   EvictionFit eviction;                // scale_up.outer_eviction_GBps, when fitted
-  std::string probe_line;  // the host memory probe, when used
+  std::string probe_line;              // the host memory probe, when used
 };
 
 CalibrationRows read_rows(const CalibrateOptions& o) {
@@ -118,7 +119,8 @@ CalibrationRows read_rows(const CalibrateOptions& o) {
       if (r.nnodes == 1) up_ws.push_back(spill_point(r));
       ++used;
     }
-    sources += (sources.empty() ? "" : ", ") + fs::path(in).filename().string() + fmt::format(" ({} rows)", used);
+    sources +=
+        (sources.empty() ? "" : ", ") + fs::path(in).filename().string() + fmt::format(" ({} rows)", used);
   }
   if (up.empty() && out.empty() && coll_up.empty() && coll_out.empty())
     throw UsageError("calibrate: no pingpong or collective rows to fit in " + sources +
@@ -148,7 +150,8 @@ void fit_forwarding(const CalibrationRows& in, Calibration& c, const LinkFit& fi
       const double overhead = fwd->latency_us - fit.latency_us;
       f.scaleup_forward_overhead_us = overhead > 0.01 * fit.latency_us ? overhead : 0;
       const std::string fwd_why = fmt::format(
-          "calibrate: {} one-host relay rows, each less the pingpong one-way time at its size (max err {:.1f}%): "
+          "calibrate: {} one-host relay rows, each less the pingpong one-way time at its size (max err "
+          "{:.1f}%): "
           "data the sender has just written",
           fwd->points, fwd->max_err_pct);
       if (slower) notes.emplace_back("scale_up.forward_bandwidth_GBps", fwd_why);
@@ -163,19 +166,20 @@ void fit_forwarding(const CalibrationRows& in, Calibration& c, const LinkFit& fi
         fs && fs->bandwidth_GBps < 0.97 * f.scaleup_spilled_GBps) {
       fwd_spilled = fs;
       f.scaleup_forward_spilled_GBps = fs->bandwidth_GBps;
-      notes.emplace_back("scale_up.forward_spilled_bandwidth_GBps",
-                         fmt::format("calibrate: {} one-host relay rows beyond twice the cache, each less the "
-                                     "pingpong one-way time at its size (max err {:.1f}%): forwarded data that "
-                                     "has left the cache",
-                                     fs->points, fs->max_err_pct));
+      notes.emplace_back(
+          "scale_up.forward_spilled_bandwidth_GBps",
+          fmt::format("calibrate: {} one-host relay rows beyond twice the cache, each less the "
+                      "pingpong one-way time at its size (max err {:.1f}%): forwarded data that "
+                      "has left the cache",
+                      fs->points, fs->max_err_pct));
     }
   }
 }
 
-  // Shared memory is a copy through the host's memory system: k copies at once share it. The
-  // bidir rows with the most points give each copy's rate under k-fold concurrency; below the
-  // single-copy rate, the product is what the host delivers in total.
-  // With a cache term, only the bidir rows that fit in the cache say what concurrency costs.
+// Shared memory is a copy through the host's memory system: k copies at once share it. The
+// bidir rows with the most points give each copy's rate under k-fold concurrency; below the
+// single-copy rate, the product is what the host delivers in total.
+// With a cache term, only the bidir rows that fit in the cache say what concurrency costs.
 void fit_concurrency(const CalibrationRows& in, Calibration& c, const LinkFit& fit,
                      const std::optional<SpillFit>& spill) {
   model::Fabric& f = c.f;
@@ -247,8 +251,9 @@ void fit_scale_up(const CalibrationRows& in, Calibration& c) {
   f.scaleup_outer_cache_bytes = spill ? spill->outer_cache_bytes : 0;
   f.scaleup_outer_spilled_GBps = spill ? spill->outer_spilled_GBps : 0;
   f.scaleup_outer_eviction_GBps = spill && spill->outer_cache_bytes > 0 ? spill->outer_eviction_GBps : 0;
-  const std::string why = fmt::format("calibrate: fit of {} one-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
-                                      fit.points, sources, fit.r2, fit.max_err_pct);
+  const std::string why =
+      fmt::format("calibrate: fit of {} one-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
+                  fit.points, sources, fit.r2, fit.max_err_pct);
   notes.emplace_back("scale_up.latency_us", why);
   notes.emplace_back("scale_up.bandwidth_GBps", why);
   if (spill) {
@@ -289,16 +294,18 @@ void fit_host_memory(const CalibrationRows& in, Calibration& c) {
     const double copy = median(&HostMemoryProbe::copy_GBps), reduce = median(&HostMemoryProbe::reduce_GBps);
     f.memory_bandwidth_GBps = 2 * copy;
     f.reduce_bandwidth_GBps = reduce;
-    probe_line = fmt::format("host memory probe ({} file{}, {} B buffers, {} ranks at once): copy {:.3f} GB/s, "
-                             "float32 sum {:.3f} GB/s",
-                             probes.size(), probes.size() == 1 ? "" : "s", probes.front().bytes,
-                             probes.front().ranks, copy, reduce);
+    probe_line = fmt::format(
+        "host memory probe ({} file{}, {} B buffers, {} ranks at once): copy {:.3f} GB/s, "
+        "float32 sum {:.3f} GB/s",
+        probes.size(), probes.size() == 1 ? "" : "s", probes.front().bytes, probes.front().ranks, copy,
+        reduce);
     notes.emplace_back("endpoint.memory_bandwidth_GBps",
                        fmt::format("calibrate: 2 x the copy rate of the {}", probe_line));
     notes.emplace_back("endpoint.reduce_bandwidth_GBps", fmt::format("calibrate: from the {}", probe_line));
     // Beyond the caches: where every input probed there too. The fabric uses them only with a
     // cache knee (scale_up.cache_bytes), so only then do they go into it.
-    const bool spilled = std::all_of(probes.begin(), probes.end(), [](const auto& p) { return p.spilled_bytes > 0; });
+    const bool spilled =
+        std::all_of(probes.begin(), probes.end(), [](const auto& p) { return p.spilled_bytes > 0; });
     f.memory_spilled_GBps = f.reduce_spilled_GBps = 0;
     if (spilled) {
       const double copy_s = median(&HostMemoryProbe::copy_spilled_GBps),
@@ -325,14 +332,16 @@ void fit_scale_out(const CalibrationRows& in, Calibration& c) {
   const auto& out = in.out;
   const auto& sources = in.sources;
   if (!out.empty()) {
-    if (!f.has_scaleout()) throw UsageError("calibrate: rows span several hosts but the base fabric has no scale_out");
+    if (!f.has_scaleout())
+      throw UsageError("calibrate: rows span several hosts but the base fabric has no scale_out");
     LinkFit fit = fit_link(out);
     fit.tier = "scale-out";
     // A pair on two hosts under one leaf crosses one switch.
     f.nic_latency_us = std::max(0.0, fit.latency_us - f.tiers.front().hop_latency_us);
     f.nic_bandwidth_Gbps = fit.bandwidth_GBps * 8.0 / f.wire_efficiency;
-    const std::string why = fmt::format("calibrate: fit of {} multi-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
-                                        fit.points, sources, fit.r2, fit.max_err_pct);
+    const std::string why =
+        fmt::format("calibrate: fit of {} multi-host pingpong rows from {} (R2 {:.4f}, max err {:.1f}%)",
+                    fit.points, sources, fit.r2, fit.max_err_pct);
     notes.emplace_back("scale_out.latency_us", why);
     notes.emplace_back("scale_out.nic_bandwidth_Gbps", why);
     fits.push_back(fit);
@@ -343,12 +352,14 @@ void fit_scale_out(const CalibrationRows& in, Calibration& c) {
 // model (the scale-up tier first: the scale-out rows' predictions include it). From collectives
 // only a latency and a bandwidth are fitted; the host refinements that need p2p rows (cache
 // knees, forward rate, exchange latency, a shared aggregate) are cleared so as not to bend them.
-void fit_from_collectives(Calibration& c, FitTier tier, const std::vector<Record>& rows, const std::string& sources) {
+void fit_from_collectives(Calibration& c, FitTier tier, const std::vector<Record>& rows,
+                          const std::string& sources) {
   model::Fabric& f = c.f;
   auto& notes = c.notes;
   auto& fits = c.fits;
   if (tier == FitTier::scale_up) {
-    f.scaleup_cache_bytes = f.scaleup_spilled_GBps = f.scaleup_outer_cache_bytes = f.scaleup_outer_spilled_GBps = 0;
+    f.scaleup_cache_bytes = f.scaleup_spilled_GBps = f.scaleup_outer_cache_bytes =
+        f.scaleup_outer_spilled_GBps = 0;
     f.scaleup_forward_GBps = f.scaleup_forward_overhead_us = f.scaleup_exchange_latency_us = 0;
     f.scaleup_forward_spilled_GBps = 0;
     f.scaleup_aggregate_GBps = 0;
@@ -363,14 +374,15 @@ void fit_from_collectives(Calibration& c, FitTier tier, const std::vector<Record
   for (const auto& k : kinds) what += (what.empty() ? "" : ", ") + k;
   auto fit = fit_tier_from_collectives(f, tier, rows);
   if (!fit)
-    throw UsageError(fmt::format("calibrate: the {} {} collective rows ({}) in {} do not fix both a latency and a "
-                                 "bandwidth (they need at least 2 sizes, some latency-bound and some not; or add "
-                                 "pingpong rows)",
-                                 rows.size(), up_tier ? "one-host" : "multi-host", what, sources));
+    throw UsageError(
+        fmt::format("calibrate: the {} {} collective rows ({}) in {} do not fix both a latency and a "
+                    "bandwidth (they need at least 2 sizes, some latency-bound and some not; or add "
+                    "pingpong rows)",
+                    rows.size(), up_tier ? "one-host" : "multi-host", what, sources));
   fit->tier = up_tier ? "scale-up (coll)" : "scale-out (coll)";
-  const std::string why =
-      fmt::format("calibrate: fit through the model of {} {} collective rows ({}) from {} (R2 {:.4f}, max err {:.1f}%)",
-                  fit->points, up_tier ? "one-host" : "multi-host", what, sources, fit->r2, fit->max_err_pct);
+  const std::string why = fmt::format(
+      "calibrate: fit through the model of {} {} collective rows ({}) from {} (R2 {:.4f}, max err {:.1f}%)",
+      fit->points, up_tier ? "one-host" : "multi-host", what, sources, fit->r2, fit->max_err_pct);
   notes.emplace_back(up_tier ? "scale_up.latency_us" : "scale_out.latency_us", why);
   notes.emplace_back(up_tier ? "scale_up.bandwidth_GBps" : "scale_out.nic_bandwidth_Gbps", why);
   fits.push_back(*fit);
@@ -381,7 +393,8 @@ void write_fabric(const CalibrateOptions& o, Calibration& c, const std::string& 
   model::Fabric& f = c.f;
   const auto& notes = c.notes;
   f.name = fs::path(o.output).stem().string();
-  f.description = "calibrated by fabricbench " + std::string(kVersion) + " on " + utc_now() + " from " + sources;
+  f.description =
+      "calibrated by fabricbench " + std::string(kVersion) + " on " + utc_now() + " from " + sources;
   try {
     model::validate_fabric(f);
   } catch (const std::invalid_argument& e) {
@@ -415,11 +428,13 @@ void print_fits(const Calibration& c) {
     std::cout << fmt::format("{:<12} {:>6} {:>12.3f} {:>14.3f} {:>8.4f} {:>8.1f}%\n", fit.tier, fit.points,
                              fit.latency_us, fit.bandwidth_GBps, fit.r2, fit.max_err_pct);
   if (f.scaleup_cache_bytes > 0)
-    std::cout << fmt::format("scale-up beyond the cache: {:.3f} GB/s once the host's working set exceeds {:.1f} MiB\n",
-                             f.scaleup_spilled_GBps, f.scaleup_cache_bytes / (1 << 20));
+    std::cout << fmt::format(
+        "scale-up beyond the cache: {:.3f} GB/s once the host's working set exceeds {:.1f} MiB\n",
+        f.scaleup_spilled_GBps, f.scaleup_cache_bytes / (1 << 20));
   if (fwd_spilled)
-    std::cout << fmt::format("scale-up forwarded beyond the cache: {:.3f} GB/s ({} relay rows, max err {:.1f}%)\n",
-                             fwd_spilled->bandwidth_GBps, fwd_spilled->points, fwd_spilled->max_err_pct);
+    std::cout << fmt::format(
+        "scale-up forwarded beyond the cache: {:.3f} GB/s ({} relay rows, max err {:.1f}%)\n",
+        fwd_spilled->bandwidth_GBps, fwd_spilled->points, fwd_spilled->max_err_pct);
   if (f.scaleup_outer_cache_bytes > 0)
     std::cout << fmt::format(
         "scale-up beyond the outer knee: {:.3f} GB/s once it exceeds {:.1f} MiB{}\n",
@@ -446,11 +461,11 @@ void print_collective_check(const CalibrationRows& in, const model::Fabric& f) {
   if (!errs.empty()) {
     std::vector<double> sorted = errs;
     std::sort(sorted.begin(), sorted.end());
-    const double worst = *std::max_element(errs.begin(), errs.end(), [](double x, double y) {
-      return std::abs(x) < std::abs(y);
-    });
-    std::cout << fmt::format("collective rows predicted by it: {}, model_err_pct median {:+.1f}%, worst {:+.1f}%\n",
-                             errs.size(), sorted[sorted.size() / 2], worst);
+    const double worst = *std::max_element(errs.begin(), errs.end(),
+                                           [](double x, double y) { return std::abs(x) < std::abs(y); });
+    std::cout << fmt::format(
+        "collective rows predicted by it: {}, model_err_pct median {:+.1f}%, worst {:+.1f}%\n", errs.size(),
+        sorted[sorted.size() / 2], worst);
   }
 }
 
@@ -466,8 +481,10 @@ int run_calibrate_command(const CalibrateOptions& o) {
   if (!in.up.empty()) fit_scale_up(in, c);
   fit_host_memory(in, c);
   if (!in.out.empty()) fit_scale_out(in, c);
-  if (in.up.empty() && !in.coll_up.empty()) fit_from_collectives(c, FitTier::scale_up, in.coll_up, in.sources);
-  if (in.out.empty() && !in.coll_out.empty()) fit_from_collectives(c, FitTier::scale_out, in.coll_out, in.sources);
+  if (in.up.empty() && !in.coll_up.empty())
+    fit_from_collectives(c, FitTier::scale_up, in.coll_up, in.sources);
+  if (in.out.empty() && !in.coll_out.empty())
+    fit_from_collectives(c, FitTier::scale_out, in.coll_out, in.sources);
   write_fabric(o, c, in.sources);
   print_fits(c);
   print_collective_check(in, c.f);
@@ -481,7 +498,8 @@ class CalibrateCommand final : public Command {
  public:
   CLI::App* add_to(CLI::App& app) override {
     CalibrateOptions& co = options_;
-    CLI::App* calibrate = app.add_subcommand("calibrate", "Fit a fabric file's latencies and bandwidths to measurements");
+    CLI::App* calibrate =
+        app.add_subcommand("calibrate", "Fit a fabric file's latencies and bandwidths to measurements");
     calibrate->add_option("results", co.inputs, "CSV or JSON results with pingpong rows")->required();
     calibrate->add_option("-o,--output", co.output, "fabric file to write")->required();
     calibrate->add_option("--base", co.base, "fabric to start from (default localhost)");
@@ -500,6 +518,8 @@ class CalibrateCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> make_calibrate_command() { return std::make_unique<CalibrateCommand>(); }
+std::unique_ptr<Command> make_calibrate_command() {
+  return std::make_unique<CalibrateCommand>();
+}
 
 }  // namespace fb

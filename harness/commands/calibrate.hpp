@@ -16,7 +16,7 @@ namespace fb {
 struct CalibrateOptions {
   std::vector<std::string> inputs;
   std::string output;
-  std::string base;                  // fabric to start from; default localhost (one host) 
+  std::string base;  // fabric to start from; default localhost (one host)
   std::vector<std::string> sets;
   bool force = false;
   std::string command_line;

@@ -3,7 +3,9 @@
 
 namespace fb {
 
-int Command::run(transports::World&, const std::string&) { return run(); }
+int Command::run(transports::World&, const std::string&) {
+  return run();
+}
 
 std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> v;

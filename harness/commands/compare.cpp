@@ -1,8 +1,9 @@
 // fabricbench compare: the CI gate (harness/compare.hpp does the comparison).
+#include "harness/compare.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include "harness/commands/command.hpp"
-#include "harness/compare.hpp"
 
 namespace fb {
 namespace {
@@ -11,10 +12,12 @@ class CompareCommand final : public Command {
  public:
   CLI::App* add_to(CLI::App& app) override {
     CompareOptions& cmp = options_;
-    CLI::App* compare = app.add_subcommand("compare", "Compare two results files (CSV or JSON); exit 1 on a regression");
+    CLI::App* compare =
+        app.add_subcommand("compare", "Compare two results files (CSV or JSON); exit 1 on a regression");
     compare->add_option("base", cmp.base, "baseline results (CSV or JSON)")->required();
     compare->add_option("cand", cmp.cand, "candidate results (CSV or JSON)")->required();
-    compare->add_option("--metric", cmp.metric, "busbw (higher is better), time_p50 or time_p99 (default busbw)");
+    compare->add_option("--metric", cmp.metric,
+                        "busbw (higher is better), time_p50 or time_p99 (default busbw)");
     compare->add_option("--threshold", threshold_text_,
                         "smallest change that counts, a percentage: 5% or 5 (default 5%)");
     compare->add_option("--alpha", cmp.alpha, "significance level of the Mann-Whitney U test (default 0.05)");
@@ -34,6 +37,8 @@ class CompareCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> make_compare_command() { return std::make_unique<CompareCommand>(); }
+std::unique_ptr<Command> make_compare_command() {
+  return std::make_unique<CompareCommand>();
+}
 
 }  // namespace fb

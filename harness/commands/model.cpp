@@ -1,9 +1,9 @@
 // fabricbench model (harness/commands/model.hpp): the options, the scale sweep, the table and files.
 #include "harness/commands/model.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <iostream>
@@ -70,7 +70,8 @@ int run_model_command(const ModelOptions& o) {
   const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
   const std::vector<std::string> algos =
       o.algos.empty() ? std::vector<std::string>{f.endpoint_kind == "gpu" ? "nccl_auto" : "auto"} : o.algos;
-  const std::uint64_t rpd = o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.domain_size);
+  const std::uint64_t rpd =
+      o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.domain_size);
   const std::uint64_t capacity = f.max_endpoints();
   std::vector<std::uint64_t> scales = o.gpus;
   std::string clipped;
@@ -80,16 +81,18 @@ int run_model_command(const ModelOptions& o) {
       if (g <= capacity) scales.push_back(g);
     if (scales.empty() || scales.back() < (1ull << 20)) {
       if (scales.empty() || scales.back() < capacity) scales.push_back(capacity);
-      clipped = fmt::format("# {} holds {} endpoints: the sweep stops there (grow it with --set, e.g. more "
-                            "tiers or planes)\n",
-                            f.name, capacity);
+      clipped = fmt::format(
+          "# {} holds {} endpoints: the sweep stops there (grow it with --set, e.g. more "
+          "tiers or planes)\n",
+          f.name, capacity);
     }
   }
   for (auto g : scales)
     if (g > capacity)
-      throw UsageError(fmt::format("gpus: {} exceeds what fabric '{}' holds ({} endpoints); scale the topology "
-                                   "with --set (more tiers, planes or radix)",
-                                   g, f.name, capacity));
+      throw UsageError(
+          fmt::format("gpus: {} exceeds what fabric '{}' holds ({} endpoints); scale the topology "
+                      "with --set (more tiers, planes or radix)",
+                      g, f.name, capacity));
   for (const auto& op : o.ops)
     if (std::find(model::model_ops().begin(), model::model_ops().end(), op) == model::model_ops().end())
       throw UsageError("op: unknown op '" + op + "'");
@@ -116,8 +119,9 @@ int run_model_command(const ModelOptions& o) {
   for (auto& s : sinks) s->begin(meta);
 
   if (!o.quiet)
-    std::cout << fmt::format("# fabric {} ({}): {} {}s per domain at {} GB/s each way, {} endpoints at most\n",
-                             f.name, f.source, f.domain_size, f.endpoint_kind, f.scaleup_bandwidth_GBps, capacity)
+    std::cout << fmt::format(
+                     "# fabric {} ({}): {} {}s per domain at {} GB/s each way, {} endpoints at most\n",
+                     f.name, f.source, f.domain_size, f.endpoint_kind, f.scaleup_bandwidth_GBps, capacity)
               << clipped;
   for (const auto& op : o.ops)
     for (auto bytes : o.bytes)
@@ -139,8 +143,9 @@ int run_model_command(const ModelOptions& o) {
           }
           const Record r = model_record(o, f, op, bytes, p, pr);
           if (!o.quiet)
-            std::cout << fmt::format("  {:>9} {:>9} {:<24} {:>12} {:>10.2f} {:>10.2f}  {}\n", g, p.domains(), r.algo,
-                                     time_text(pr.time_us), pr.algbw_GBps, pr.busbw_GBps, pr.bottleneck);
+            std::cout << fmt::format("  {:>9} {:>9} {:<24} {:>12} {:>10.2f} {:>10.2f}  {}\n", g, p.domains(),
+                                     r.algo, time_text(pr.time_us), pr.algbw_GBps, pr.busbw_GBps,
+                                     pr.bottleneck);
           for (auto& s : sinks) s->row(r);
         }
       }
@@ -154,17 +159,21 @@ class ModelCommand final : public Command {
  public:
   CLI::App* add_to(CLI::App& app) override {
     ModelOptions& mo = options_;
-    CLI::App* model = app.add_subcommand("model", "Predict ops on a fabric and extrapolate to 2^20 GPUs (no MPI)");
+    CLI::App* model =
+        app.add_subcommand("model", "Predict ops on a fabric and extrapolate to 2^20 GPUs (no MPI)");
     model->add_option("--fabric", mo.fabric, "fabric file or name in configs/fabrics/")->required();
-    model->add_option("--set", mo.sets, "override a fabric field: --set scale_out.tiers.1.oversubscription=7");
+    model->add_option("--set", mo.sets,
+                      "override a fabric field: --set scale_out.tiers.1.oversubscription=7");
     model->add_option("--op", ops_text, "ops, comma-separated (default allreduce,alltoall)");
     model->add_option("--bytes,-b", bytes_text, "sizes, comma-separated: 1G,64M (default 1G)");
     model->add_option("--algo", algo_text,
                       "algorithms, comma-separated: a name, auto (best UCX/MPI algorithm), nccl_auto (NCCL's "
                       "choice); default nccl_auto on GPU fabrics, auto on hosts");
     model->add_option("--protocol", mo.protocol, "NCCL protocol: auto, ll, ll128, simple (default auto)");
-    model->add_option("--gpus", gpus_text, "scales, comma-separated (default: one domain, doubling to 1048576)");
-    model->add_option("--ranks-per-domain", rpd_text, "ranks in each scale-up domain (default: the domain size)");
+    model->add_option("--gpus", gpus_text,
+                      "scales, comma-separated (default: one domain, doubling to 1048576)");
+    model->add_option("--ranks-per-domain", rpd_text,
+                      "ranks in each scale-up domain (default: the domain size)");
     model->add_option("--csv", mo.csv_path, "write predictions as CSV (results schema, source=model)");
     model->add_option("--json", mo.json_path, "write predictions as JSON");
     model->add_flag("--force", mo.force, "replace --csv/--json files that exist (refused otherwise)");
@@ -195,7 +204,8 @@ class ModelCommand final : public Command {
         } catch (const std::invalid_argument& e) {
           throw UsageError("command line: " + key + ": " + e.what());
         }
-        if (v.back() == 0) throw UsageError("command line: " + key + ": must be at least 1, got '" + item + "'");
+        if (v.back() == 0)
+          throw UsageError("command line: " + key + ": must be at least 1, got '" + item + "'");
       }
       if (v.empty()) throw UsageError("command line: " + key + ": no values given");
       return v;
@@ -228,6 +238,8 @@ class ModelCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> make_model_command() { return std::make_unique<ModelCommand>(); }
+std::unique_ptr<Command> make_model_command() {
+  return std::make_unique<ModelCommand>();
+}
 
 }  // namespace fb

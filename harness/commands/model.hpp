@@ -12,10 +12,10 @@ struct ModelOptions {
   std::vector<std::string> sets;
   std::vector<std::string> ops{"allreduce", "alltoall"};
   std::vector<std::uint64_t> bytes{1ull << 30};
-  std::vector<std::string> algos;        // empty: nccl_auto for GPU fabrics, auto for hosts
+  std::vector<std::string> algos;  // empty: nccl_auto for GPU fabrics, auto for hosts
   std::string protocol = "auto";
-  std::vector<std::uint64_t> gpus;       // empty: one domain, then doubling to 2^20
-  std::uint64_t ranks_per_domain = 0;    // 0: the fabric's domain size
+  std::vector<std::uint64_t> gpus;     // empty: one domain, then doubling to 2^20
+  std::uint64_t ranks_per_domain = 0;  // 0: the fabric's domain size
   std::string csv_path, json_path;
   bool quiet = false;
   bool force = false;  // replace existing --csv/--json files

@@ -54,6 +54,18 @@ void MpiCommand::step(transports::World& world, const std::function<void()>& f, 
   agree(world, root_only && world.rank() != 0 ? std::string() : err);
 }
 
+double MpiCommand::parse_timeout_s(const std::string& text) {
+  std::size_t used = 0;
+  double t = -1;
+  try {
+    t = std::stod(text, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != text.size() || !(t >= 0) || t > 1e7)
+    throw UsageError("command line: timeout: expected seconds >= 0, got '" + text + "'");
+  return t;
+}
+
 int MpiCommand::run(transports::World& world, const std::string& parse_error) {
   Job job(world);
   // Declared after the job, so run before its backends go.
@@ -98,7 +110,8 @@ int MpiCommand::run(transports::World& world, const std::string& parse_error) {
     watchdog.finish();
   } catch (const std::exception& e) {
     // A failure on one rank while others may be inside an op: end the whole job.
-    error_line(error_prefix() + "rank " + std::to_string(world.rank()) + " (" + world.hostname() + "): " + e.what());
+    error_line(error_prefix() + "rank " + std::to_string(world.rank()) + " (" + world.hostname() +
+               "): " + e.what());
     if (root) job.rows.end("error");
     world.abort(exit_code::timeout);
     std::_Exit(exit_code::timeout);  // not reached: abort() ends the job

@@ -60,6 +60,8 @@ class MpiCommand : public Command {
   // One collective step: an error on any rank (with `root_only`, on rank 0) becomes every rank's
   // UsageError (harness/job.hpp agree()).
   static void step(transports::World& world, const std::function<void()>& f, bool root_only = false);
+  // --timeout's seconds (>= 0, at most 1e7); UsageError otherwise.
+  static double parse_timeout_s(const std::string& text);
 };
 
 }  // namespace fb

@@ -1,7 +1,6 @@
 // fabricbench run: the tests of the command line or a plan, under mpirun/srun, rows to the console
 // and --csv/--json, each held against the fabric's prediction.
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -71,11 +70,14 @@ constexpr TestOption kTestOptions[] = {
 
 // Per-test keys that are switches on the command line (--KEY) and true/false in plan files.
 constexpr TestOption kTestFlags[] = {
-    {"--blocking", "blocking", "nccl: wait for every op before enqueueing the next (nccl-tests -z); default: stream order"},
-    {"--cpu-time", "cpu_time", "nccl: time samples with the host clock, enqueue to completion (nccl-tests -C), not CUDA events"},
+    {"--blocking", "blocking",
+     "nccl: wait for every op before enqueueing the next (nccl-tests -z); default: stream order"},
+    {"--cpu-time", "cpu_time",
+     "nccl: time samples with the host clock, enqueue to completion (nccl-tests -C), not CUDA events"},
     {"--sample-barrier", "sample_barrier",
      "a barrier before every timed sample (as OSU's collective benchmarks): each sample times ops started "
-     "together on all ranks, not back-to-back ops that drift apart (default off, as nccl-tests; validate: on)"},
+     "together on all ranks, not back-to-back ops that drift apart (default off, as nccl-tests; validate: "
+     "on)"},
 };
 
 class RunCommand final : public MpiCommand {
@@ -84,22 +86,27 @@ class RunCommand final : public MpiCommand {
     CLI::App* run = app.add_subcommand("run", "Run tests under mpirun/srun and write results");
     run->footer(std::string("--algo ") + kAutoRule + ".");
     for (std::size_t i = 0; i < std::size(kTestOptions); ++i)
-      options_.push_back(run->add_option(kTestOptions[i].flags, values_[i], kTestOptions[i].help)->type_name("VALUE"));
+      options_.push_back(
+          run->add_option(kTestOptions[i].flags, values_[i], kTestOptions[i].help)->type_name("VALUE"));
     for (std::size_t i = 0; i < std::size(kTestFlags); ++i) {
       flag_holders_.push_back(std::make_unique<bool>(false));  // CLI11 keeps a pointer to it
       flag_options_.push_back(run->add_flag(kTestFlags[i].flags, *flag_holders_.back(), kTestFlags[i].help));
     }
     RunConfig& cfg = cfg_;
-    run->add_option("--plan", cfg.plan_path, "YAML plan: a list of tests with the same keys (configs/plans/)");
+    run->add_option("--plan", cfg.plan_path,
+                    "YAML plan: a list of tests with the same keys (configs/plans/)");
     run->add_option("--csv", cfg.csv_path, "write rows as CSV to this file");
     run->add_option("--json", cfg.json_path, "write run metadata, rows and samples as JSON to this file");
     run->add_flag("--force", cfg.force, "replace --csv/--json files that exist (refused otherwise)");
-    timeout_opt_ = run->add_option("--timeout", timeout_text_,
-                                   "seconds without progress after which the job ends with exit code 3 (0 = off, default)");
+    timeout_opt_ = run->add_option(
+        "--timeout", timeout_text_,
+        "seconds without progress after which the job ends with exit code 3 (0 = off, default)");
     run->add_flag("-q,--quiet", cfg.quiet, "no console table and no progress line (files are still written)");
-    run->add_option("--fabric", cfg.fabric,
-                    "fabric file or name (configs/fabrics/): predict every row; default localhost on one host");
-    run->add_option("--set", cfg.sets, "override a fabric field: --set scale_up.bandwidth_GBps=900 (repeatable)");
+    run->add_option(
+        "--fabric", cfg.fabric,
+        "fabric file or name (configs/fabrics/): predict every row; default localhost on one host");
+    run->add_option("--set", cfg.sets,
+                    "override a fabric field: --set scale_up.bandwidth_GBps=900 (repeatable)");
     run->add_flag("--no-progress", no_progress_, "no progress line on stderr");
     run->add_flag("--progress", force_progress_,
                   "show the progress line even when stderr is not a terminal (mpirun gives ranks a pipe)");
@@ -110,17 +117,7 @@ class RunCommand final : public MpiCommand {
     RunConfig& cfg = cfg_;
     cfg.command_line = command_line;
     cfg.progress = no_progress_ || cfg.quiet ? Progress::off : force_progress_ ? Progress::on : Progress::tty;
-    if (timeout_opt_->count() > 0) {
-      std::size_t used = 0;
-      double t = -1;
-      try {
-        t = std::stod(timeout_text_, &used);
-      } catch (const std::exception&) {
-      }
-      if (used != timeout_text_.size() || !(t >= 0) || t > 1e7)
-        throw UsageError("command line: timeout: expected seconds >= 0, got '" + timeout_text_ + "'");
-      cfg.timeout_s = t;
-    }
+    if (timeout_opt_->count() > 0) cfg.timeout_s = parse_timeout_s(timeout_text_);
 
     if (!cfg.csv_path.empty() && cfg.csv_path == cfg.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + cfg.csv_path + "'");
@@ -220,6 +217,8 @@ class RunCommand final : public MpiCommand {
 
 }  // namespace
 
-std::unique_ptr<Command> make_run_command() { return std::make_unique<RunCommand>(); }
+std::unique_ptr<Command> make_run_command() {
+  return std::make_unique<RunCommand>();
+}
 
 }  // namespace fb

@@ -30,11 +30,16 @@ std::pair<std::string, std::string> model_algorithm_for(const Record& r) {
   if (algo.find('+') != std::string::npos || slash == std::string::npos) return {"nccl_auto", "auto"};
   std::string name = algo.substr(0, slash), proto = algo.substr(slash + 1);
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  std::transform(proto.begin(), proto.end(), proto.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  std::transform(proto.begin(), proto.end(), proto.begin(),
+                 [](unsigned char ch) { return std::tolower(ch); });
   name.erase(std::remove(name.begin(), name.end(), '_'), name.end());
-  static const std::map<std::string, std::string> kNames = {
-      {"ring", "nccl_ring"}, {"tree", "nccl_tree"}, {"nvls", "nccl_nvls"}, {"nvlstree", "nccl_nvlstree"},
-      {"collnetdirect", "nccl_collnet_direct"}, {"collnetchain", "nccl_collnet_chain"}, {"pat", "nccl_pat"}};
+  static const std::map<std::string, std::string> kNames = {{"ring", "nccl_ring"},
+                                                            {"tree", "nccl_tree"},
+                                                            {"nvls", "nccl_nvls"},
+                                                            {"nvlstree", "nccl_nvlstree"},
+                                                            {"collnetdirect", "nccl_collnet_direct"},
+                                                            {"collnetchain", "nccl_collnet_chain"},
+                                                            {"pat", "nccl_pat"}};
   const auto it = kNames.find(name);
   if (it == kNames.end()) return {"nccl_auto", "auto"};
   return {it->second, proto};

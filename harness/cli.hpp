@@ -1,33 +1,26 @@
-// The command line: `fabricbench run [options]`, `fabricbench --list`, `fabricbench --version`.
+// The command line: `fabricbench CMD [options]` (the commands of harness/commands/), `fabricbench
+// --list`, `fabricbench --version`.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
-#include "harness/compare.hpp"
-#include "harness/config.hpp"
-#include "harness/modeling.hpp"
-#include "harness/report.hpp"
-#include "harness/validate.hpp"
+#include "harness/commands/command.hpp"
 
 namespace fb {
 
-enum class Command { run, validate, model, calibrate, compare, report, list, version, help };
-
 struct CliResult {
-  Command command = Command::help;
-  RunConfig config;
-  ModelOptions model;
-  CalibrateOptions calibrate;
-  CompareOptions compare;
-  ReportOptions report;
-  ValidateOptions validate;
-  std::string help_text;  // for Command::help
+  enum class Kind { command, list, version, help } kind = Kind::help;
+  Command* command = nullptr;  // Kind::command: the one parsed, resolved
+  std::string help_text;       // Kind::help and Kind::version
 };
 
-// Throws UsageError with a one-line message for anything invalid (flags, values, plan file).
-CliResult parse_command_line(int argc, char** argv);
+// Parses over `commands` (each adds its subcommand). Throws UsageError with a one-line message for
+// anything invalid (flags, values, plan file).
+CliResult parse_command_line(int argc, char** argv, const std::vector<std::unique_ptr<Command>>& commands);
 
-// `fabricbench --list`: backends (compiled in or not, with the reason), ops, dtypes, redops.
+// `fabricbench --list`: backends (compiled in or not, with the reason), ops, dtypes and redops.
 std::string list_text();
 
 }  // namespace fb

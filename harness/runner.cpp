@@ -11,7 +11,7 @@
 #include "collectives/p2p.hpp"
 #include "collectives/pattern.hpp"
 #include "harness/progress.hpp"
-#include "harness/sink.hpp"
+#include "harness/sinks/sink.hpp"
 #include "harness/utc.hpp"
 #include "harness/stats.hpp"
 #include "harness/watchdog.hpp"

@@ -1,4 +1,5 @@
 // fabricbench validate: rack validation against the fabric model (README, "Validating a rack").
+// The options and the checks; the command is harness/commands/validate.cpp.
 //
 //   1. the placement must fit the fabric file (ranks per host <= domain_size, hosts in rank order,
 //      the same rank count on every host, no more hosts than the fabric holds): else exit 2;
@@ -24,7 +25,6 @@
 
 #include "harness/config.hpp"
 #include "model/fabric.hpp"
-#include "transports/world.hpp"
 
 namespace fb {
 
@@ -76,8 +76,5 @@ std::string transport_class(const std::string& name);
 // should use on a fabric whose network transport is `expected_net` ("rdma", "tcp" or "any");
 // nullopt when it is, else why not. An empty transport (the backend cannot tell) passes.
 std::optional<std::string> transport_mismatch(const std::string& transport, int tier, const std::string& expected_net);
-
-// Run under mpirun: returns the exit code (0 pass, 1 fail, 2 bad input, 3 error).
-int run_validate_command(transports::World& world, const ValidateOptions& o, const std::string& parse_error);
 
 }  // namespace fb

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "collectives/error.hpp"
-#include "harness/model_against.hpp"
+#include "harness/commands/model_against.hpp"
 
 namespace fb {
 namespace {

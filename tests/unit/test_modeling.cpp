@@ -2,12 +2,25 @@
 #include <gtest/gtest.h>
 
 #include "collectives/error.hpp"
-#include "harness/modeling.hpp"
+#include "harness/commands/calibrate.hpp"
+#include "harness/commands/model.hpp"
+#include "harness/fabric_lookup.hpp"
+#include "harness/sinks/annotate.hpp"
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
 
 namespace fb {
 namespace {
+
+using model::EvictionFit;
+using model::FitTier;
+using model::LinkFit;
+using model::SpillPoint;
+using model::fit_eviction;
+using model::fit_forward;
+using model::fit_forward_spilled;
+using model::fit_link;
+using model::fit_spill;
 
 TEST(FitLink, RecoversLatencyAndBandwidthExactly) {
   // t = 2 us + bytes / (10 GB/s)

@@ -11,7 +11,7 @@
 
 #include "collectives/error.hpp"
 #include "harness/results_reader.hpp"
-#include "harness/sink.hpp"
+#include "harness/sinks/sink.hpp"
 
 namespace fb {
 namespace {

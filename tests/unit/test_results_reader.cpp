@@ -9,7 +9,7 @@
 #include "collectives/error.hpp"
 #include "harness/record_fields.hpp"
 #include "harness/results_reader.hpp"
-#include "harness/sink.hpp"
+#include "harness/sinks/sink.hpp"
 
 namespace fb {
 namespace {

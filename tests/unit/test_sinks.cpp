@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "harness/record_fields.hpp"
-#include "harness/sink.hpp"
-#include "harness/sink_guard.hpp"
+#include "harness/sinks/sink.hpp"
+#include "harness/sinks/guard.hpp"
 
 namespace fb {
 namespace {

@@ -1,4 +1,4 @@
-#include "harness/model_against.hpp"
+#include "harness/commands/model_against.hpp"
 
 #include <fmt/format.h>
 
@@ -9,9 +9,11 @@
 #include <map>
 
 #include "collectives/error.hpp"
-#include "harness/modeling.hpp"
+#include "harness/commands/model.hpp"
+#include "harness/fabric_lookup.hpp"
+#include "harness/sinks/annotate.hpp"
 #include "harness/results_reader.hpp"
-#include "harness/sink.hpp"
+#include "harness/sinks/sink.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
 #include "model/cost.hpp"

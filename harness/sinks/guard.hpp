@@ -12,7 +12,7 @@
 #include <thread>
 #include <utility>
 
-#include "harness/sink.hpp"
+#include "harness/sinks/sink.hpp"
 
 namespace fb {
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "collectives/error.hpp"
-#include "harness/sink.hpp"
+#include "harness/sinks/sink.hpp"
 
 namespace fb {
 

@@ -47,7 +47,7 @@ RowTarget row_target(const Record& r, const Provenance* p, const std::string& fa
                      const std::vector<std::string>& sets);
 // The model's algorithm and protocol for a row: model output's own (nccl_ring/simple), an nccl
 // row's ALGO alone (forced, protocol NCCL's) as that algorithm with protocol auto, else
-// model_algorithm_for (harness/modeling.hpp).
+// model_algorithm_for (harness/sinks/annotate.hpp).
 std::pair<std::string, std::string> against_algorithm(const Record& r);
 
 // Median and maximum |error| of a group of rows.

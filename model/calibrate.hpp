@@ -1,69 +1,17 @@
-// The harness side of the fabric model: find fabric files, annotate measured rows with the
-// model's prediction, `fabricbench model` (predict and extrapolate), `fabricbench calibrate`
-// (fit a fabric file to measurements). No MPI here.
+// Calibration fitters: fit a fabric's latencies and bandwidths to measurements (`fabricbench
+// calibrate`, harness/commands/calibrate.cpp, reads the rows and writes the fabric file). Standard
+// library and the model only: no MPI, no results files.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "harness/model_against.hpp"
-#include "harness/record.hpp"
-#include "model/cost.hpp"
 #include "model/fabric.hpp"
 
-namespace fb {
-
-// A fabric given as a path, or as a name found in the fabric directories: $FABRICBENCH_CONFIGS/
-// fabrics, then configs/fabrics beside the binary's build or install tree. "hgx-h100" and
-// "hgx-h100.yaml" both work. Throws UsageError naming what was searched.
-std::string find_fabric_file(const std::string& name_or_path);
-// Loads with `sets` overrides; errors become UsageError.
-model::Fabric load_fabric_for_cli(const std::string& name_or_path, const std::vector<std::string>& sets);
-
-// The model's algorithm and protocol for what a measured row ran (its backend, op and algo
-// column): fabricbench's algorithms by name; the pairwise ops (whose algo column names the p2p
-// API, e.g. tag/put/am, or native) the point-to-point model ("native"; "nccl_p2p" on nccl);
-// NCCL's logged choice (RING/LL128 -> nccl_ring, ll128; several choices in one row or none
-// logged -> nccl_auto; send/recv-based ops -> nccl_p2p). Suffixes /windowN and /graphN go.
-std::pair<std::string, std::string> model_algorithm_for(const Record& r);
-
-// Fill the model_* fields of a measured row (leaves them empty when the model has no algorithm
-// for what ran).
-void annotate_with_model(Record& r, const model::Fabric& f);
-// Fill them from a prediction of that row on fabric `fabric_name`.
-void set_prediction(Record& r, const std::string& fabric_name, const model::Prediction& pr);
-
-struct ModelOptions {
-  std::string fabric;
-  AgainstOptions against;  // --against FILE...: predict those files' rows (harness/model_against.hpp)
-  std::vector<std::string> sets;
-  std::vector<std::string> ops{"allreduce", "alltoall"};
-  std::vector<std::uint64_t> bytes{1ull << 30};
-  std::vector<std::string> algos;        // empty: nccl_auto for GPU fabrics, auto for hosts
-  std::string protocol = "auto";
-  std::vector<std::uint64_t> gpus;       // empty: one domain, then doubling to 2^20
-  std::uint64_t ranks_per_domain = 0;    // 0: the fabric's domain size
-  std::string csv_path, json_path;
-  bool quiet = false;
-  bool force = false;  // replace existing --csv/--json files
-  std::string command_line;
-};
-
-// The default scale sweep: the domain size, then doubling, up to and including 2^20.
-std::vector<std::uint64_t> default_scales(std::uint64_t domain_size);
-
-int run_model_command(const ModelOptions& o);
-
-struct CalibrateOptions {
-  std::vector<std::string> inputs;
-  std::string output;
-  std::string base;                  // fabric to start from; default localhost (one host) 
-  std::vector<std::string> sets;
-  bool force = false;
-  std::string command_line;
-};
+namespace fb::model {
 
 // One fitted tier: time = latency_us + bytes / bandwidth_GBps / 1e3.
 struct LinkFit {
@@ -149,9 +97,14 @@ std::optional<LinkFit> fit_forward_spilled(const std::vector<SpillPoint>& relay,
 
 // The tier a fit from collective rows sets.
 enum class FitTier { scale_up, scale_out };
-// Whether a row is one calibrate can fit a tier from: a collective (not a pairwise op) the model
-// predicts, on 2 or more ranks.
-bool is_collective_row(const Record& r);
+// One measured collective row as the tier fit sees it: what ran (op, and the model's algorithm
+// and protocol for it), where (ranks, ranks per host), its size and its time.
+struct CollectiveRow {
+  std::string op, algo, protocol;
+  int nranks = 0, ranks_per_node = 0;
+  std::uint64_t bytes = 0;
+  double time_us = 0;
+};
 // Fits one tier's latency and bandwidth so that the model, with `f`'s other numbers as they are,
 // predicts the collective rows best (relative errors, each row alike): Gauss-Newton on
 // (latency, 1 / bandwidth) from f's values, with the model itself as the function, so every
@@ -162,8 +115,6 @@ bool is_collective_row(const Record& r);
 // no algorithm for are skipped. nullopt when fewer than 2 sizes remain or the rows fix only one
 // of the two numbers: no row whose latency terms are three quarters of its time or more, or none
 // whose bandwidth terms are, or a standard error of either over a quarter of it.
-std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier, const std::vector<Record>& rows);
+std::optional<LinkFit> fit_tier_from_collectives(Fabric& f, FitTier tier, const std::vector<CollectiveRow>& rows);
 
-int run_calibrate_command(const CalibrateOptions& o);
-
-}  // namespace fb
+}  // namespace fb::model

@@ -1,0 +1,265 @@
+// fabricbench model (harness/commands/model.hpp): the options, the scale sweep, the table and files.
+#include "harness/commands/model.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <charconv>
+#include <iostream>
+#include <limits>
+
+#include "collectives/error.hpp"
+#include "harness/commands/command.hpp"
+#include "harness/fabric_lookup.hpp"
+#include "harness/sinks/sink.hpp"
+#include "harness/utc.hpp"
+#include "harness/version.hpp"
+#include "model/cost.hpp"
+#include "vocab/units.hpp"
+
+namespace fb {
+
+std::vector<std::uint64_t> default_scales(std::uint64_t domain_size) {
+  constexpr std::uint64_t kMax = 1ull << 20;
+  std::vector<std::uint64_t> v;
+  for (std::uint64_t g = std::max<std::uint64_t>(domain_size, 1); g < kMax; g *= 2) v.push_back(g);
+  v.push_back(kMax);
+  return v;
+}
+
+namespace {
+
+Record model_record(const ModelOptions& o, const model::Fabric& f, const std::string& op, std::uint64_t bytes,
+                    const model::Placement& p, const model::Prediction& pr) {
+  Record r;
+  r.source = "model";
+  r.backend = "model";
+  r.op = op;
+  r.algo = pr.algo + (pr.protocol.empty() ? "" : "/" + pr.protocol);
+  r.mem = f.endpoint.kind == "gpu" ? "cuda" : "host";
+  r.dtype = "";
+  r.nranks = static_cast<int>(std::min<std::uint64_t>(p.nranks, std::numeric_limits<int>::max()));
+  r.nnodes = static_cast<int>(std::min<std::uint64_t>(p.domains(), std::numeric_limits<int>::max()));
+  r.ranks_per_node = static_cast<int>(p.ranks_per_domain);
+  r.requested_bytes = r.bytes = bytes;
+  r.iters = r.warmup = r.check_iters = 0;
+  r.time_us = r.time_min_us = r.time_p50_us = r.time_mean_us = r.time_p99_us = r.time_max_us = pr.time_us;
+  r.algbw_GBps = pr.algbw_GBps;
+  r.busbw_GBps = pr.busbw_GBps;
+  r.slowest_rank = -1;
+  r.timestamp = utc_now();
+  r.model_fabric = f.name;
+  r.model_algo = r.algo;
+  r.model_time_us = pr.time_us;
+  r.model_busbw_GBps = pr.busbw_GBps;
+  r.model_bottleneck = pr.bottleneck;
+  (void)o;
+  return r;
+}
+
+std::string time_text(double us) {
+  if (us < 1000) return fmt::format("{:.2f} us", us);
+  if (us < 1e6) return fmt::format("{:.2f} ms", us / 1e3);
+  return fmt::format("{:.2f} s", us / 1e6);
+}
+
+}  // namespace
+
+int run_model_command(const ModelOptions& o) {
+  if (!o.against.files.empty()) return run_model_against(o);
+  const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
+  const std::vector<std::string> algos =
+      o.algos.empty() ? std::vector<std::string>{f.endpoint.kind == "gpu" ? "nccl_auto" : "auto"} : o.algos;
+  const std::uint64_t rpd =
+      o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.scale_up.domain_size);
+  const std::uint64_t capacity = f.max_endpoints();
+  std::vector<std::uint64_t> scales = o.gpus;
+  std::string clipped;
+  if (scales.empty()) {
+    // The default sweep stops where the topology does.
+    for (auto g : default_scales(rpd))
+      if (g <= capacity) scales.push_back(g);
+    if (scales.empty() || scales.back() < (1ull << 20)) {
+      if (scales.empty() || scales.back() < capacity) scales.push_back(capacity);
+      clipped = fmt::format(
+          "# {} holds {} endpoints: the sweep stops there (grow it with --set, e.g. more "
+          "tiers or planes)\n",
+          f.name, capacity);
+    }
+  }
+  for (auto g : scales)
+    if (g > capacity)
+      throw UsageError(
+          fmt::format("gpus: {} exceeds what fabric '{}' holds ({} endpoints); scale the topology "
+                      "with --set (more tiers, planes or radix)",
+                      g, f.name, capacity));
+  for (const auto& op : o.ops)
+    if (std::find(model::model_ops().begin(), model::model_ops().end(), op) == model::model_ops().end())
+      throw UsageError("op: unknown op '" + op + "'");
+  // Validate every (op, algo) before writing anything.
+  for (const auto& op : o.ops)
+    for (const auto& a : algos) try {
+        model::predict(f, op, a, model::Placement{scales.front(), std::min(rpd, scales.front())},
+                       static_cast<double>(o.bytes.front()), o.protocol);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("algo: ") + e.what());
+      }
+
+  std::vector<std::unique_ptr<Sink>> sinks;
+  try {
+    sinks = open_file_sinks(o.csv_path, o.json_path, o.force).sinks;
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("cannot write results: ") + e.what());
+  }
+  RunMeta meta;
+  meta.fabricbench_version = kVersion;
+  meta.git_describe = kGitDescribe;
+  meta.command_line = o.command_line;
+  meta.started_utc = utc_now();
+  for (auto& s : sinks) s->begin(meta);
+
+  if (!o.quiet)
+    std::cout << fmt::format(
+                     "# fabric {} ({}): {} {}s per domain at {} GB/s each way, {} endpoints at most\n",
+                     f.name, f.source, f.scale_up.domain_size, f.endpoint.kind, f.scale_up.bandwidth_GBps, capacity)
+              << clipped;
+  for (const auto& op : o.ops)
+    for (auto bytes : o.bytes)
+      for (const auto& a : algos) {
+        if (!o.quiet)
+          std::cout << fmt::format("#\n# {} {} algo={}\n# {:>9} {:>9} {:<24} {:>12} {:>10} {:>10}  {}\n", op,
+                                   format_bytes(bytes), a, "gpus", "domains", "algorithm", "time", "algbw",
+                                   "busbw", "bottleneck")
+                    << fmt::format("# {:>9} {:>9} {:<24} {:>12} {:>10} {:>10}\n", "", "", "", "", "(GB/s)",
+                                   "(GB/s)");
+        for (auto g : scales) {
+          model::Placement p{g, std::min(rpd, g)};
+          model::Prediction pr;
+          try {
+            pr = model::predict(f, op, a, p, static_cast<double>(bytes), o.protocol);
+          } catch (const std::invalid_argument& e) {
+            if (!o.quiet) std::cout << fmt::format("  {:>9} {:>9} {}\n", g, p.domains(), e.what());
+            continue;
+          }
+          const Record r = model_record(o, f, op, bytes, p, pr);
+          if (!o.quiet)
+            std::cout << fmt::format("  {:>9} {:>9} {:<24} {:>12} {:>10.2f} {:>10.2f}  {}\n", g, p.domains(),
+                                     r.algo, time_text(pr.time_us), pr.algbw_GBps, pr.busbw_GBps,
+                                     pr.bottleneck);
+          for (auto& s : sinks) s->row(r);
+        }
+      }
+  for (auto& s : sinks) s->end("ok");
+  return 0;
+}
+
+namespace {
+
+class ModelCommand final : public Command {
+ public:
+  CLI::App* add_to(CLI::App& app) override {
+    ModelOptions& mo = options_;
+    CLI::App* model =
+        app.add_subcommand("model", "Predict ops on a fabric and extrapolate to 2^20 GPUs (no MPI)");
+    model->add_option("--fabric", mo.fabric,
+                      "fabric file or name in configs/fabrics/ (with --against: for rows that name none)");
+    model->add_option("--set", mo.sets,
+                      "override a fabric field: --set scale_out.tiers.1.oversubscription=7");
+    model->add_option("--op", ops_text, "ops, comma-separated (default allreduce,alltoall)");
+    model->add_option("--bytes,-b", bytes_text, "sizes, comma-separated: 1G,64M (default 1G)");
+    model->add_option("--algo", algo_text,
+                      "algorithms, comma-separated: a name, auto (best UCX/MPI algorithm), nccl_auto (NCCL's "
+                      "choice); default nccl_auto on GPU fabrics, auto on hosts");
+    model->add_option("--protocol", mo.protocol, "NCCL protocol: auto, ll, ll128, simple (default auto)");
+    model->add_option("--gpus", gpus_text,
+                      "scales, comma-separated (default: one domain, doubling to 1048576)");
+    model->add_option("--ranks-per-domain", rpd_text,
+                      "ranks in each scale-up domain (default: the domain size)");
+    model->add_option("--csv", mo.csv_path, "write predictions as CSV (results schema, source=model)");
+    model->add_option("--json", mo.json_path, "write predictions as JSON");
+    model->add_flag("--force", mo.force, "replace --csv/--json files that exist (refused otherwise)");
+    model->add_flag("-q,--quiet", mo.quiet, "no table");
+    model->add_option("--against", mo.against.files,
+                      "results files (published, measured or model; CSV or JSON): predict each row on its "
+                      "fabric and report the error per row, by op, by fabric");
+    model->add_option("--trust", against_.trust, "with --against: only rows of these trust grades, e.g. A,B");
+    model->add_option("--min-bytes", against_.min_bytes, "with --against: only rows of at least this size");
+    model->add_option("--max-bytes", against_.max_bytes, "with --against: only rows of at most this size");
+    model->add_option("--max-error", against_.max_error,
+                      "with --against: exit 1 when a row's |error| exceeds this %");
+    model_ = model;
+    return model;
+  }
+  void resolve(const std::string& command_line) override {
+    ModelOptions& mo = options_;
+    mo.command_line = command_line;
+    std::vector<std::string> given;
+    for (const char* name : {"--op", "--bytes", "--algo", "--protocol", "--gpus", "--ranks-per-domain", "--trust",
+                             "--min-bytes", "--max-bytes", "--max-error"})
+      if (model_->get_option(name)->count() > 0) given.emplace_back(name);
+    parse_against_options(against_, given, mo.against);
+    if (!mo.against.files.empty()) return;
+    if (mo.fabric.empty()) throw UsageError("--fabric is required (fabricbench --help)");
+    auto list = [](const std::string& s) {
+      std::vector<std::string> v;
+      std::string cur;
+      for (char c : s + ",") {
+        if (c == ',') {
+          if (!cur.empty()) v.push_back(cur);
+          cur.clear();
+        } else if (c != ' ') {
+          cur += c;
+        }
+      }
+      return v;
+    };
+    auto sizes = [&](const std::string& key, const std::string& text) {
+      std::vector<std::uint64_t> v;
+      for (const auto& item : list(text)) {
+        try {
+          v.push_back(parse_bytes(item));
+        } catch (const std::invalid_argument& e) {
+          throw UsageError("command line: " + key + ": " + e.what());
+        }
+        if (v.back() == 0)
+          throw UsageError("command line: " + key + ": must be at least 1, got '" + item + "'");
+      }
+      if (v.empty()) throw UsageError("command line: " + key + ": no values given");
+      return v;
+    };
+    mo.ops = list(ops_text);
+    if (mo.ops.empty()) throw UsageError("command line: op: no ops given");
+    mo.bytes = sizes("bytes", bytes_text);
+    mo.algos = list(algo_text);
+    if (!gpus_text.empty()) {
+      for (const auto& item : list(gpus_text)) {
+        std::uint64_t g = 0;
+        auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), g);
+        if (ec != std::errc() || p != item.data() + item.size() || g == 0)
+          throw UsageError("command line: gpus: expected whole numbers >= 1, got '" + item + "'");
+        mo.gpus.push_back(g);
+      }
+    }
+    if (!rpd_text.empty()) mo.ranks_per_domain = sizes("ranks-per-domain", rpd_text).front();
+    if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
+      throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");
+  }
+  // `fabricbench model --help` has always shown CLI11's "Usage: fabricbench model" form.
+  bool own_help() const override { return false; }
+  int run() override { return run_model_command(options_); }
+
+ private:
+  ModelOptions options_;
+  AgainstTexts against_;
+  CLI::App* model_ = nullptr;
+  std::string ops_text = "allreduce,alltoall", bytes_text = "1G", algo_text, gpus_text, rpd_text;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_model_command() {
+  return std::make_unique<ModelCommand>();
+}
+
+}  // namespace fb

@@ -1,0 +1,33 @@
+// fabricbench model: predict ops on a fabric and extrapolate to 2^20 GPUs. No MPI here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/commands/model_against.hpp"
+
+namespace fb {
+
+struct ModelOptions {
+  std::string fabric;
+  AgainstOptions against;  // --against FILE...: predict those files' rows (model_against.hpp)
+  std::vector<std::string> sets;
+  std::vector<std::string> ops{"allreduce", "alltoall"};
+  std::vector<std::uint64_t> bytes{1ull << 30};
+  std::vector<std::string> algos;  // empty: nccl_auto for GPU fabrics, auto for hosts
+  std::string protocol = "auto";
+  std::vector<std::uint64_t> gpus;     // empty: one domain, then doubling to 2^20
+  std::uint64_t ranks_per_domain = 0;  // 0: the fabric's domain size
+  std::string csv_path, json_path;
+  bool quiet = false;
+  bool force = false;  // replace existing --csv/--json files
+  std::string command_line;
+};
+
+// The default scale sweep: the domain size, then doubling, up to and including 2^20.
+std::vector<std::uint64_t> default_scales(std::uint64_t domain_size);
+
+int run_model_command(const ModelOptions& o);
+
+}  // namespace fb

@@ -1,0 +1,224 @@
+// fabricbench run: the tests of the command line or a plan, under mpirun/srun, rows to the console
+// and --csv/--json, each held against the fabric's prediction.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include "collectives/error.hpp"
+#include "collectives/p2p.hpp"
+#include "harness/commands/mpi_command.hpp"
+#include "harness/config.hpp"
+#include "harness/fabric_lookup.hpp"
+#include "harness/job.hpp"
+#include "harness/plan.hpp"
+#include "harness/progress.hpp"
+#include "harness/runner.hpp"
+#include "transports/backend.hpp"
+
+namespace fb {
+namespace {
+
+// One CLI option per per-test key; the value is kept as text and applied by apply_test_key so
+// the command line and plan files share one parser.
+struct TestOption {
+  const char* flags;
+  const char* key;
+  const char* help;
+};
+
+constexpr TestOption kTestOptions[] = {
+    {"--backend", "backend", "mpi, ucx or nccl (default mpi)"},
+    {"--op", "op", "ops to run, comma-separated, or 'all' (default allreduce)"},
+    {"--algo", "algo",
+     "native (the library's collective, default), auto, or one of fabricbench's algorithms over "
+     "point-to-point: "
+     "ring (allreduce, allgather, reducescatter), recursive_doubling (allreduce, allgather), rabenseifner "
+     "(allreduce), hierarchical (allreduce), recursive_halving (reducescatter), pairwise, bruck, linear "
+     "(alltoall), binomial, chain (broadcast). auto's rule is at the end of this help"},
+    {"--chunk", "chunk",
+     "pipeline chunk of the algorithms: large messages move in chunks of this many bytes so reduction "
+     "overlaps transfer (ring, chain, and every reducing step); 0 = 256K (default; pairwise and linear "
+     "all-to-all then send one message per block)"},
+    {"-b,--minbytes", "minbytes", "smallest size: 8, 4K, 16MiB, 1G, ... (default 8)"},
+    {"-e,--maxbytes", "maxbytes", "largest size (default 64M)"},
+    {"-f,--stepfactor", "stepfactor", "multiply the size by this each step (default 2)"},
+    {"-i,--stepbytes", "stepbytes", "add this many bytes each step instead of -f"},
+    {"-n,--iters", "iters", "timed samples per size (default 20)"},
+    {"-w,--warmup", "warmup", "untimed ops before timing (default 5)"},
+    {"-c,--check", "check", "validated ops per size, 0 to skip validation (default 1)"},
+    {"--batch", "batch", "ops per timed sample, or 'auto' to batch only ops under 5 us (default auto)"},
+    {"-d,--dtype,--datatype", "dtype",
+     "int8 uint8 int32 uint32 int64 uint64 float16 bfloat16 float32 float64, list or all"},
+    {"-o,--redop", "redop", "sum prod min max, list or all (default sum)"},
+    {"-r,--root", "root", "root rank of broadcast (default 0)"},
+    {"--place", "place", "out (out-of-place), in (in-place) or both (default out)"},
+    {"--p2p-api", "p2p_api",
+     "sendrecv/bidir/pingpong over ucx: tag (default), put (RMA with a completion flag), am (active "
+     "messages) or get (what the algorithms do: shared-memory get on one host, tag otherwise)"},
+    {"--window", "window",
+     "sendrecv/bidir: messages in flight per op, >= 1; times are reported per message (default 1)"},
+    {"--mem", "mem", "buffer memory: host or cuda (default: host for mpi and ucx, cuda for nccl)"},
+    {"--cuda-graph", "cuda_graph",
+     "nccl: capture N ops in one CUDA graph and time its replays (one sample = N ops; 0 = off, default)"},
+    {"--nccl-algo", "nccl_algo",
+     "nccl: NCCL_ALGO for the communicator: Ring, Tree, NVLS, NVLSTree, CollnetDirect, CollnetChain, PAT, a "
+     "list, ^ to exclude (default: NCCL chooses)"},
+    {"--nccl-proto", "nccl_proto",
+     "nccl: NCCL_PROTO: LL, LL128, Simple, a list, ^ to exclude (default: NCCL chooses)"},
+};
+
+// Per-test keys that are switches on the command line (--KEY) and true/false in plan files.
+constexpr TestOption kTestFlags[] = {
+    {"--blocking", "blocking",
+     "nccl: wait for every op before enqueueing the next (nccl-tests -z); default: stream order"},
+    {"--cpu-time", "cpu_time",
+     "nccl: time samples with the host clock, enqueue to completion (nccl-tests -C), not CUDA events"},
+    {"--sample-barrier", "sample_barrier",
+     "a barrier before every timed sample (as OSU's collective benchmarks): each sample times ops started "
+     "together on all ranks, not back-to-back ops that drift apart (default off, as nccl-tests; validate: "
+     "on)"},
+};
+
+class RunCommand final : public MpiCommand {
+ public:
+  CLI::App* add_to(CLI::App& app) override {
+    CLI::App* run = app.add_subcommand("run", "Run tests under mpirun/srun and write results");
+    run->footer(std::string("--algo ") + kAutoRule + ".");
+    for (std::size_t i = 0; i < std::size(kTestOptions); ++i)
+      options_.push_back(
+          run->add_option(kTestOptions[i].flags, values_[i], kTestOptions[i].help)->type_name("VALUE"));
+    for (std::size_t i = 0; i < std::size(kTestFlags); ++i) {
+      flag_holders_.push_back(std::make_unique<bool>(false));  // CLI11 keeps a pointer to it
+      flag_options_.push_back(run->add_flag(kTestFlags[i].flags, *flag_holders_.back(), kTestFlags[i].help));
+    }
+    RunConfig& cfg = cfg_;
+    run->add_option("--plan", cfg.plan_path,
+                    "YAML plan: a list of tests with the same keys (configs/plans/)");
+    run->add_option("--csv", cfg.csv_path, "write rows as CSV to this file");
+    run->add_option("--json", cfg.json_path, "write run metadata, rows and samples as JSON to this file");
+    run->add_flag("--force", cfg.force, "replace --csv/--json files that exist (refused otherwise)");
+    timeout_opt_ = run->add_option(
+        "--timeout", timeout_text_,
+        "seconds without progress after which the job ends with exit code 3 (0 = off, default)");
+    run->add_flag("-q,--quiet", cfg.quiet, "no console table and no progress line (files are still written)");
+    run->add_option(
+        "--fabric", cfg.fabric,
+        "fabric file or name (configs/fabrics/): predict every row; default localhost on one host");
+    run->add_option("--set", cfg.sets,
+                    "override a fabric field: --set scale_up.bandwidth_GBps=900 (repeatable)");
+    run->add_flag("--no-progress", no_progress_, "no progress line on stderr");
+    run->add_flag("--progress", force_progress_,
+                  "show the progress line even when stderr is not a terminal (mpirun gives ranks a pipe)");
+    return run;
+  }
+
+  void resolve(const std::string& command_line) override {
+    RunConfig& cfg = cfg_;
+    cfg.command_line = command_line;
+    cfg.progress = no_progress_ || cfg.quiet ? Progress::off : force_progress_ ? Progress::on : Progress::tty;
+    if (timeout_opt_->count() > 0) cfg.timeout_s = parse_timeout_s(timeout_text_);
+
+    if (!cfg.csv_path.empty() && cfg.csv_path == cfg.json_path)
+      throw UsageError("command line: --csv and --json name the same file '" + cfg.csv_path + "'");
+
+    KeyValues given;
+    for (std::size_t i = 0; i < std::size(kTestOptions); ++i)
+      if (options_[i]->count() > 0) given.emplace_back(kTestOptions[i].key, values_[i]);
+    for (std::size_t i = 0; i < std::size(kTestFlags); ++i)
+      if (flag_options_[i]->count() > 0) given.emplace_back(kTestFlags[i].key, "true");
+
+    if (!cfg.plan_path.empty()) {
+      cfg.tests = load_plan(cfg.plan_path, given);
+    } else {
+      TestSpec spec;
+      spec.name = "command line";
+      spec.origin = "command line";
+      spec.ops = {find_op("allreduce")};
+      for (const auto& [k, v] : given) apply_test_key(spec, k, v, "command line");
+      validate_test(spec);
+      cfg.tests.push_back(std::move(spec));
+    }
+    for (const auto& t : cfg.tests)
+      if (!transports::find_backend(t.backend))
+        throw UsageError(t.origin + ": backend: unknown backend '" + t.backend + "' (known: mpi, ucx, nccl)");
+  }
+
+ protected:
+  std::string canonical() const override { return cfg_.canonical(); }
+  std::string command_line() const override { return cfg_.command_line; }
+  double timeout_s() const override { return cfg_.timeout_s; }
+
+  void prepare(Job& job) override {
+    transports::World& world = job.world;
+    const RunConfig& cfg = cfg_;
+    step(world, [&] {
+      std::vector<std::string> names;
+      for (const auto& t : cfg.tests)
+        if (std::find(names.begin(), names.end(), t.backend) == names.end()) names.push_back(t.backend);
+      for (const auto& n : names) job.backends.push_back(transports::make_backend(n, world));
+    });
+    // The fabric the rows are held against: --fabric, else localhost on a single host.
+    step(world, [&] {
+      if (!cfg.fabric.empty()) {
+        job.fabric = load_fabric_for_cli(cfg.fabric, cfg.sets);
+      } else if (world.nnodes() == 1) {
+        try {
+          job.fabric = load_fabric_for_cli("localhost", cfg.sets);
+        } catch (const UsageError&) {
+          if (!cfg.sets.empty()) throw;  // a --set for a fabric that is not there
+        }
+      } else if (!cfg.sets.empty()) {
+        throw UsageError("--set needs --fabric on a multi-host run");
+      }
+    });
+    std::vector<std::string> notes;
+    step(world, [&] {
+      tests_ = prepare_tests(cfg, job.backends, world.size(), notes);
+      check_memory(tests_, world.size(), world.rank(), world.max_ranks_per_node());
+    });
+    if (job.root && !cfg.quiet)
+      for (const auto& n : notes) error_line("note: " + n);
+  }
+
+  void open_outputs(Job& job) override {
+    FileSinks files = open_file_sinks(cfg_.csv_path, cfg_.json_path, cfg_.force);
+    if (!cfg_.quiet) job.outputs.add(make_console_sink(std::cout));
+    for (auto& s : files.sinks) job.outputs.add(std::move(s));
+  }
+
+  int run_measurements(Job& job, Watchdog& watchdog) override {
+    const RunOutcome out = run_tests(job.world, tests_, {&job.rows}, &watchdog, cfg_.progress);
+    wrong_ = out.wrong;
+    return out.wrong ? exit_code::wrong_data : exit_code::ok;
+  }
+
+  int conclude(Job& job, int code) override {
+    if (job.root) job.rows.end(wrong_ ? "wrong-data" : "ok");
+    if (wrong_ && job.root)
+      error_line("validation failed: " + std::to_string(wrong_) + " wrong elements (see the wrong column)");
+    return code;
+  }
+
+  void release() override { tests_.clear(); }
+
+ private:
+  RunConfig cfg_;
+  std::vector<std::string> values_ = std::vector<std::string>(std::size(kTestOptions));
+  std::vector<std::unique_ptr<bool>> flag_holders_;
+  std::vector<CLI::Option*> options_;
+  std::vector<CLI::Option*> flag_options_;
+  std::string timeout_text_;
+  CLI::Option* timeout_opt_ = nullptr;
+  bool no_progress_ = false, force_progress_ = false;
+  std::vector<PreparedTest> tests_;
+  std::uint64_t wrong_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_run_command() {
+  return std::make_unique<RunCommand>();
+}
+
+}  // namespace fb

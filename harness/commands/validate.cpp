@@ -1,0 +1,608 @@
+// fabricbench validate: the command (harness/validate.hpp has the options and the checks): the pair
+// matrix, the collectives, each held against the model, and the verdict.
+#include "harness/validate.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <tuple>
+
+#include "collectives/error.hpp"
+#include "harness/commands/mpi_command.hpp"
+#include "harness/fabric_lookup.hpp"
+#include "harness/job.hpp"
+#include "harness/plan.hpp"
+#include "harness/results_reader.hpp"
+#include "harness/runner.hpp"
+#include "harness/stats.hpp"
+#include "model/flows.hpp"
+#include "vocab/units.hpp"
+
+namespace fb {
+namespace {
+
+// One pair's results.
+struct PairResult {
+  int round = 0, a = 0, b = 0, tier = 0;
+  std::string host_a, host_b, transport, transport_why, bottleneck;
+  double bw_time_us = 0, bw_GBps = 0, model_bw_GBps = 0, bw_ratio = 0;
+  double lat_us = 0, model_lat_us = 0, lat_ratio = 0;
+  bool has_bw = false, has_lat = false;
+  Grade bw = Grade::pass, lat = Grade::pass, overall = Grade::pass;
+  std::uint64_t wrong = 0;
+};
+
+Grade worst(Grade a, Grade b) {
+  return static_cast<int>(a) > static_cast<int>(b) ? a : b;
+}
+
+std::string csv_text(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string num(double v) {
+  return fmt::format("{:.6g}", v);
+}
+
+// The matrix CSV: header first, a line per pair as its round completes, flushed.
+class MatrixWriter {
+ public:
+  explicit MatrixWriter(const std::string& path) : out_(path) {
+    if (!out_) throw std::runtime_error("cannot open '" + path + "' for writing");
+    out_ << kValidateMatrixHeader << "\n" << std::flush;
+  }
+  void pair(const PairResult& p, const ValidateOptions& o) {
+    out_ << p.round << ',' << p.a << ',' << p.b << ',' << csv_text(p.host_a) << ',' << csv_text(p.host_b)
+         << ',' << p.tier << ',' << csv_text(p.transport) << ',' << (p.transport_why.empty() ? 1 : 0) << ','
+         << (p.has_bw ? std::to_string(o.bw_bytes) : "") << ',' << (p.has_bw ? num(p.bw_time_us) : "") << ','
+         << (p.has_bw ? num(p.bw_GBps) : "") << ',' << (p.has_bw ? num(p.model_bw_GBps) : "") << ','
+         << (p.has_bw ? num(p.bw_ratio) : "") << ',' << (p.has_bw ? grade_name(p.bw) : "") << ','
+         << (p.has_lat ? std::to_string(o.lat_bytes) : "") << ',' << (p.has_lat ? num(p.lat_us) : "") << ','
+         << (p.has_lat ? num(p.model_lat_us) : "") << ',' << (p.has_lat ? num(p.lat_ratio) : "") << ','
+         << (p.has_lat ? grade_name(p.lat) : "") << ',' << csv_text(p.bottleneck) << ',' << p.wrong << ','
+         << grade_name(p.overall) << "\n"
+         << std::flush;
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+// Per-pair statistics of one round from every rank's samples (rank-major).
+SampleStats pair_stats(const std::vector<double>& all, int iters, int a, int b, double divisor) {
+  std::vector<double> two;
+  two.reserve(static_cast<std::size_t>(2 * iters));
+  for (int r : {a, b})
+    for (int i = 0; i < iters; ++i) two.push_back(all[static_cast<std::size_t>(r * iters + i)] / divisor);
+  return compute_stats(two, 2, iters);
+}
+
+// Keeps rank 0's rows for the verdict.
+class RowCollector final : public Sink {
+ public:
+  explicit RowCollector(std::vector<Record>& rows) : rows_(rows) {}
+  void begin(const RunMeta&) override {}
+  void row(const Record& r) override { rows_.push_back(r); }
+  void end(const std::string&) override {}
+
+ private:
+  std::vector<Record>& rows_;
+};
+
+int verdict(transports::World& world, const ValidateOptions& o, const model::Fabric& f,
+            const std::vector<PairResult>& pairs, const std::vector<Record>& collected, Sink& sinks);
+
+class ValidateCommand final : public MpiCommand {
+ public:
+  CLI::App* add_to(CLI::App& app) override {
+    ValidateOptions& vo = o_;
+    CLI::App* validate = app.add_subcommand("validate",
+                                            "Validate a rack under mpirun: all-pairs matrix, collectives, "
+                                            "model, transports; exit 0 pass, 1 fail");
+    validate->footer(
+        "Thresholds: a measurement passes when ratio >= the pass threshold, warns between the warn and pass\n"
+        "thresholds, fails below the warn threshold. Bandwidth ratio = measured / model bandwidth (pairs:\n"
+        "bidir at --bw-bytes against the round's concurrent flows; collectives: model time / measured "
+        "time);\n"
+        "latency ratio = model latency / measured pingpong latency. A pair also fails when its transport is\n"
+        "not what the fabric implies (shared memory inside a host, scale_out.transport between hosts) or "
+        "its\n"
+        "round saw wrong data. The verdict names the worst links (host:rank pairs) and the hosts most of\n"
+        "whose pairs fail. Exit codes: 0 pass (warnings allowed), 1 fail, 2 bad input (a fabric that does\n"
+        "not fit the job), 3 a rank died, a timeout or a library error (rows so far are kept).");
+    validate->add_option("--fabric", vo.fabric, "fabric file or name in configs/fabrics/ (required)")
+        ->required();
+    validate->add_option("--set", vo.sets, "override a fabric field (repeatable)");
+    validate->add_option(
+        "--plan", vo.plan_path,
+        "YAML plan of the collectives to hold against the model (default: allreduce ring and "
+        "alltoall pairwise at 1M and 4M, 5 iterations)");
+    validate->add_option("--backend", vo.backend,
+                         "ucx (default when compiled in) or mpi; applies to the plan too");
+    validate->add_option("--bw-bytes", bw_bytes_text,
+                         "message size of the pair bandwidth test, bidir (default 1M)");
+    validate->add_option("--lat-bytes", lat_bytes_text,
+                         "message size of the pair latency test, pingpong (default 8)");
+    validate->add_option("-n,--iters", vo.iters,
+                         "timed samples per pair measurement (default 5; latency: 4x, at least 20)");
+    validate->add_option("-w,--warmup", vo.warmup, "untimed ops before each pair measurement (default 1)");
+    validate->add_flag(
+        "--pairs-alone", vo.pairs_alone,
+        "test each pair alone, one at a time (n(n-1)/2 rounds), instead of rounds of disjoint pairs");
+    validate->add_flag("--no-pairs", vo.no_pairs, "skip the pair matrix");
+    validate->add_flag("--no-collectives", vo.no_collectives, "skip the collectives");
+    validate->add_flag("--no-transport-check", vo.no_transport_check,
+                       "report transports but do not fail on them");
+    validate->add_option("--bw-pass", vo.bw_pass, "bandwidth pass threshold, measured/model (default 0.85)");
+    validate->add_option("--bw-warn", vo.bw_warn,
+                         "bandwidth warn threshold: below it a measurement fails (default 0.70)");
+    validate->add_option("--lat-pass", vo.lat_pass, "latency pass threshold, model/measured (default 0.5)");
+    validate->add_option("--lat-warn", vo.lat_warn,
+                         "latency warn threshold: below it a pair fails (default 0.25)");
+    validate->add_option("--matrix-csv", vo.matrix_csv, "write the pair matrix (one line per pair) as CSV");
+    validate->add_option("--csv", vo.csv_path,
+                         "write the rounds' and collectives' rows as CSV (results schema)");
+    validate->add_option("--json", vo.json_path, "write them as JSON");
+    validate->add_flag("--force", vo.force,
+                       "replace --csv/--json/--matrix-csv files that exist (refused otherwise)");
+    validate->add_option(
+        "--timeout", v_timeout_text,
+        "seconds without progress after which the job ends with exit code 3 naming the ranks "
+        "(default 120, 0 = off)");
+    validate->add_flag("-q,--quiet", vo.quiet, "only the verdict line");
+    return validate;
+  }
+
+  void resolve(const std::string& command_line) override {
+    ValidateOptions& vo = o_;
+    vo.command_line = command_line;
+    auto size_of = [](const char* key, const std::string& text) {
+      std::uint64_t v = 0;
+      try {
+        v = parse_bytes(text);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("command line: ") + key + ": " + e.what());
+      }
+      if (v == 0) throw UsageError(std::string("command line: ") + key + ": must be at least 1 byte");
+      return v;
+    };
+    vo.bw_bytes = size_of("bw-bytes", bw_bytes_text);
+    vo.lat_bytes = size_of("lat-bytes", lat_bytes_text);
+    if (vo.iters < 1) throw UsageError("command line: iters: must be at least 1");
+    if (vo.warmup < 0) throw UsageError("command line: warmup: must be at least 0");
+    for (auto [key, pass, warn] : {std::tuple<const char*, double, double>{"bw", vo.bw_pass, vo.bw_warn},
+                                   {"lat", vo.lat_pass, vo.lat_warn}})
+      if (!(warn >= 0 && warn <= pass && pass <= 10))
+        throw UsageError(fmt::format(
+            "command line: --{0}-pass {1} and --{0}-warn {2}: need 0 <= warn <= pass", key, pass, warn));
+    vo.timeout_s = parse_timeout_s(v_timeout_text);
+    if (vo.backend.empty()) {
+      const auto* ucx = transports::find_backend("ucx");
+      vo.backend = ucx && ucx->factory ? "ucx" : "mpi";
+    }
+    if (!transports::find_backend(vo.backend))
+      throw UsageError("command line: backend: unknown backend '" + vo.backend + "' (known: mpi, ucx, nccl)");
+    const std::vector<std::string> outs{vo.csv_path, vo.json_path, vo.matrix_csv};
+    for (std::size_t i = 0; i < outs.size(); ++i)
+      for (std::size_t j = i + 1; j < outs.size(); ++j)
+        if (!outs[i].empty() && outs[i] == outs[j])
+          throw UsageError("command line: two outputs name the same file '" + outs[i] + "'");
+    if (!vo.plan_path.empty()) {
+      // validate times every collective sample from a barrier: the model predicts one op that
+      // starts together on all ranks, not back-to-back ops drifting into each other.
+      vo.tests = load_plan(vo.plan_path, KeyValues{{"backend", vo.backend}, {"sample_barrier", "true"}});
+    } else {
+      vo.tests = default_validate_tests(vo.backend);
+    }
+  }
+
+ protected:
+  std::string canonical() const override { return o_.canonical(); }
+  bool name_differing_line() const override { return false; }
+  std::string error_prefix() const override { return "validate: "; }
+  std::string command_line() const override { return o_.command_line; }
+  double timeout_s() const override { return o_.timeout_s; }
+
+  void prepare(Job& job) override {
+    transports::World& world = job.world;
+    const ValidateOptions& o = o_;
+    const int n = world.size();
+    step(
+        world,
+        [&] {
+          job.fabric = load_fabric_for_cli(o.fabric, o.sets);
+          if (auto why = placement_mismatch(*job.fabric, world.hostnames())) throw UsageError(*why);
+        },
+        /*root_only=*/true);
+    step(world, [&] { job.backends.push_back(transports::make_backend(o.backend, world)); });
+    std::vector<std::string> notes;
+    step(world, [&] {
+      // The pair measurements: bidir for bandwidth, pingpong for latency.
+      for (int k = 0; k < 2; ++k) {
+        TestSpec& t = pair_specs_[static_cast<std::size_t>(k)];
+        t.name = k == 0 ? "pair bandwidth" : "pair latency";
+        t.origin = "validate";
+        t.backend = o.backend;
+        t.ops = {find_op(k == 0 ? "bidir" : "pingpong")};
+        t.minbytes = t.maxbytes = k == 0 ? o.bw_bytes : o.lat_bytes;
+        t.iters = k == 0 ? o.iters : std::max(20, 4 * o.iters);
+        t.warmup = std::max(o.warmup, k == 0 ? 0 : 2);
+        t.check = 1;
+        t.dtypes = {DType::uint8};
+      }
+      if (!o.no_collectives) {
+        coll_config_.tests = o.tests;
+        tests_ = prepare_tests(coll_config_, job.backends, n, notes);  // points into coll_config_
+        check_memory(tests_, n, world.rank(), world.max_ranks_per_node());
+      }
+    });
+    if (job.root && !o.quiet)
+      for (const auto& note : notes) error_line("note: " + note);
+  }
+
+  void open_outputs(Job& job) override {
+    const ValidateOptions& o = o_;
+    FileSinks files = open_file_sinks(o.csv_path, o.json_path, o.force, {o.matrix_csv});
+    try {
+      if (!o.matrix_csv.empty()) matrix_ = std::make_unique<MatrixWriter>(o.matrix_csv);
+    } catch (...) {
+      files.remove();
+      throw;
+    }
+    job.outputs.add(std::make_unique<RowCollector>(collected_));
+    if (!o.quiet) job.outputs.add(make_console_sink(std::cout));
+    for (auto& s : files.sinks) job.outputs.add(std::move(s));
+  }
+
+  int run_measurements(Job& job, Watchdog& watchdog) override {
+    transports::World& world = job.world;
+    const ValidateOptions& o = o_;
+    const bool root = job.root;
+    const int n = world.size();
+    const model::Fabric& f = *job.fabric;
+    transports::Backend& backend = *job.backends.front();
+    const int rph = world.max_ranks_per_node();
+    MeasureHooks hooks;
+    hooks.watchdog = &watchdog;
+    hooks.progress = watchdog.progress();
+
+    // ---- the pair matrix ----
+    std::vector<std::vector<std::pair<int, int>>> rounds;
+    if (!o.no_pairs) {
+      if (o.pairs_alone) {
+        for (int a = 0; a < n; ++a)
+          for (int b = a + 1; b < n; ++b) rounds.push_back({{a, b}});
+      } else {
+        rounds = round_robin_rounds(n);
+      }
+    }
+    if (root && !o.quiet)
+      std::cout << fmt::format("# validate: fabric {} ({}), {} ranks on {} hosts ({} per host), backend {}\n",
+                               f.name, f.source, n, world.nnodes(), rph, backend.name())
+                << (rounds.empty()
+                        ? std::string()
+                        : fmt::format("# pair matrix: {} pairs in {} {}; bidir {} (bandwidth), pingpong {} "
+                                      "(latency)\n",
+                                      n * (n - 1) / 2, rounds.size(),
+                                      o.pairs_alone ? "rounds of one pair (--pairs-alone)"
+                                                    : "rounds of disjoint pairs",
+                                      format_bytes(o.bw_bytes), format_bytes(o.lat_bytes)))
+                << std::flush;
+    std::vector<Series> pair_series;
+    std::vector<std::unique_ptr<SeriesBuffers>> pair_buffers;
+    for (const TestSpec& t : pair_specs_) {
+      Series s;
+      s.op = t.ops.front();
+      s.dtype = DType::uint8;
+      pair_series.push_back(s);
+      pair_buffers.push_back(std::make_unique<SeriesBuffers>(backend, s, t.maxbytes, n, world.rank()));
+    }
+    for (std::size_t ri = 0; ri < rounds.size(); ++ri) {
+      std::vector<int> peers(static_cast<std::size_t>(n), -1);
+      for (auto [a, b] : rounds[ri]) {
+        peers[static_cast<std::size_t>(a)] = b;
+        peers[static_cast<std::size_t>(b)] = a;
+      }
+      // What a hang in this round is reported as: its pairs and their hosts.
+      hooks.context.clear();
+      for (auto [a, b] : rounds[ri]) {
+        if (hooks.context.size() > 200) {
+          hooks.context += ", ...";
+          break;
+        }
+        hooks.context += fmt::format("{}{} {} <-> {} {}", hooks.context.empty() ? "pair " : ", ", a,
+                                     world.hostnames()[static_cast<std::size_t>(a)], b,
+                                     world.hostnames()[static_cast<std::size_t>(b)]);
+      }
+      Record rec[2];
+      std::vector<double> all[2];
+      for (int k = 0; k < 2; ++k) {
+        Series s = pair_series[static_cast<std::size_t>(k)];
+        s.peers = peers;
+        hooks.rank_samples = &all[k];
+        const TestSpec& t = pair_specs_[static_cast<std::size_t>(k)];
+        rec[k] = measure(world, backend, t, s, t.maxbytes, *pair_buffers[static_cast<std::size_t>(k)], hooks);
+      }
+      hooks.rank_samples = nullptr;
+      const int mine = peers[static_cast<std::size_t>(world.rank())];
+      const auto tps = world.gather_strings(mine >= 0 ? backend.peer_transport(mine) : "", 0);
+      hooks.context.clear();
+      if (!root) continue;
+      grade_round(job, rounds, ri, rec, all, tps);
+    }
+
+    // ---- the collectives ----
+    if (!tests_.empty()) run_tests(world, tests_, {&job.rows}, &watchdog, 0);
+    return 0;
+  }
+
+  // Rank 0: the round's pairs and rows against the model's expectation for it.
+  void grade_round(Job& job, const std::vector<std::vector<std::pair<int, int>>>& rounds, std::size_t ri,
+                   const Record (&rec)[2], const std::vector<double> (&all)[2],
+                   const std::vector<std::string>& tps) {
+    transports::World& world = job.world;
+    const ValidateOptions& o = o_;
+    const model::Fabric& f = *job.fabric;
+    const model::Placement placement{static_cast<std::uint64_t>(world.size()),
+                                     static_cast<std::uint64_t>(world.max_ranks_per_node())};
+    std::vector<PairResult>& pairs = pairs_;
+    auto& matrix = matrix_;
+    auto& sinks = job.rows;
+    // The model's expectation for this round: every pair's two directions at once.
+    std::vector<model::Flow> flows;
+    for (auto [a, b] : rounds[ri]) {
+      flows.push_back({static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(b)});
+      flows.push_back({static_cast<std::uint64_t>(b), static_cast<std::uint64_t>(a)});
+    }
+    const auto pred = model::predict_flows(f, placement, flows);
+    double round_expected[2] = {0, 0};
+    std::string round_bottleneck;
+    for (std::size_t j = 0; j < rounds[ri].size(); ++j) {
+      const auto [a, b] = rounds[ri][j];
+      const model::FlowPrediction& pa = pred[2 * j];
+      const model::FlowPrediction& pb = pred[2 * j + 1];
+      PairResult p;
+      p.round = static_cast<int>(ri);
+      p.a = a;
+      p.b = b;
+      p.host_a = world.hostnames()[static_cast<std::size_t>(a)];
+      p.host_b = world.hostnames()[static_cast<std::size_t>(b)];
+      p.tier = pa.tier;
+      p.bottleneck = pa.GBps <= pb.GBps ? pa.bottleneck : pb.bottleneck;
+      const double expected_bw =
+          std::max(pa.time_us(static_cast<double>(o.bw_bytes)), pb.time_us(static_cast<double>(o.bw_bytes)));
+      const double expected_lat = std::max(pa.time_us(static_cast<double>(o.lat_bytes)),
+                                           pb.time_us(static_cast<double>(o.lat_bytes)));
+      if (expected_bw > round_expected[0]) {
+        round_expected[0] = expected_bw;
+        round_bottleneck = p.bottleneck;
+      }
+      round_expected[1] = std::max(round_expected[1], expected_lat);
+      const SampleStats sb = pair_stats(all[0], pair_specs_[0].iters, a, b, rec[0].ops_per_sample);
+      const SampleStats sl = pair_stats(all[1], pair_specs_[1].iters, a, b, 2.0 * rec[1].ops_per_sample);
+      p.has_bw = p.has_lat = true;
+      p.bw_time_us = sb.p50;
+      p.bw_GBps = sb.p50 > 0 ? static_cast<double>(o.bw_bytes) / sb.p50 / 1e3 : 0;
+      p.model_bw_GBps = static_cast<double>(o.bw_bytes) / expected_bw / 1e3;
+      p.bw_ratio = sb.p50 > 0 ? expected_bw / sb.p50 : 0;
+      p.bw = classify(p.bw_ratio, o.bw_pass, o.bw_warn);
+      p.lat_us = sl.p50;
+      p.model_lat_us = expected_lat;
+      p.lat_ratio = sl.p50 > 0 ? expected_lat / sl.p50 : 0;
+      p.lat = classify(p.lat_ratio, o.lat_pass, o.lat_warn);
+      p.transport = tps[static_cast<std::size_t>(a)];
+      if (auto why = transport_mismatch(p.transport, p.tier, f.scale_out.transport)) p.transport_why = *why;
+      p.wrong = rec[0].wrong + rec[1].wrong;
+      p.overall = worst(p.bw, p.lat);
+      if (!p.transport_why.empty() && !o.no_transport_check) p.overall = Grade::fail;
+      if (p.wrong) p.overall = Grade::fail;
+      if (matrix) matrix->pair(p, o);
+      pairs.push_back(p);
+    }
+    // The round's rows: measured as run measures them (max over ranks), held against the
+    // slowest pair the model expects in this round.
+    for (int k = 0; k < 2; ++k) {
+      Record r = rec[k];
+      r.model_fabric = f.name;
+      r.model_algo = o.pairs_alone ? "flows/alone" : "flows/round";
+      r.model_time_us = round_expected[k];
+      r.model_busbw_GBps = r.bytes / round_expected[k] / 1e3 * (k == 0 ? 2.0 : 1.0);
+      r.model_err_pct = 100.0 * (r.time_us - round_expected[k]) / round_expected[k];
+      r.model_bottleneck = k == 0 ? round_bottleneck : "latency";
+      sinks.row(r);
+    }
+  }
+
+  int conclude(Job& job, int) override {
+    // Rank 0 decides; every rank exits with its code.
+    const int code = job.root ? verdict(job.world, o_, *job.fabric, pairs_, collected_, job.rows) : 0;
+    return std::stoi(job.world.broadcast_string(std::to_string(code), 0));
+  }
+
+  void release() override {
+    tests_.clear();
+    matrix_.reset();
+  }
+
+ private:
+  ValidateOptions o_;
+  std::string bw_bytes_text = "1M", lat_bytes_text = "8", v_timeout_text = "120";
+  RunConfig coll_config_;
+  std::vector<PreparedTest> tests_;  // points into coll_config_
+  std::vector<TestSpec> pair_specs_ = std::vector<TestSpec>(2);
+  std::unique_ptr<MatrixWriter> matrix_;
+  std::vector<PairResult> pairs_;
+  std::vector<Record> collected_;
+};
+
+int verdict(transports::World& world, const ValidateOptions& o, const model::Fabric& f,
+            const std::vector<PairResult>& pairs, const std::vector<Record>& collected, Sink& sinks) {
+  (void)f;
+  const int n = world.size();
+  std::uint64_t wrong = 0;
+  struct CollResult {
+    const Record* r;
+    double ratio;
+    Grade v;
+    bool modelled;
+  };
+  std::vector<CollResult> coll;
+  for (const Record& r : collected) {
+    if (r.model_algo.rfind("flows/", 0) == 0) continue;
+    wrong += r.wrong;
+    CollResult c{&r, 0, Grade::pass, r.model_time_us.has_value() && r.time_us > 0};
+    if (c.modelled) {
+      c.ratio = *r.model_time_us / r.time_us;
+      c.v = classify(c.ratio, o.bw_pass, o.bw_warn);
+    }
+    if (r.wrong) c.v = Grade::fail;
+    coll.push_back(c);
+  }
+  for (const auto& p : pairs) wrong += p.wrong;
+  sinks.end(wrong ? "wrong-data" : "ok");
+
+  int counts[3] = {0, 0, 0};
+  for (const auto& p : pairs) ++counts[static_cast<int>(p.overall)];
+  int coll_counts[3] = {0, 0, 0};
+  for (const auto& c : coll) ++coll_counts[static_cast<int>(c.v)];
+
+  auto out = [&](const std::string& line) { std::cout << line << "\n"; };
+  auto rank_name = [&](int r) {
+    return fmt::format("{}:{}", world.hostnames()[static_cast<std::size_t>(r)], r);
+  };
+  if (!pairs.empty() && !o.quiet) {
+    out("#");
+    out("# pair matrix: bidir bandwidth, measured / model (* inside one host; ! fails, ? warns)");
+    std::map<std::pair<int, int>, const PairResult*> at;
+    for (const auto& p : pairs) at[{p.a, p.b}] = &p;
+    std::string head = "#     ";
+    for (int b = 0; b < n; ++b) head += fmt::format("{:>7}", b);
+    out(head);
+    for (int a = 0; a < n; ++a) {
+      std::string line = fmt::format("# {:>3} ", a);
+      for (int b = 0; b < n; ++b) {
+        auto it = at.find({std::min(a, b), std::max(a, b)});
+        if (a == b || it == at.end()) {
+          line += fmt::format("{:>7}", "-");
+          continue;
+        }
+        const PairResult& p = *it->second;
+        const char* mark = p.overall == Grade::fail   ? "!"
+                           : p.overall == Grade::warn ? "?"
+                           : p.tier == 0              ? "*"
+                                                      : " ";
+        line += fmt::format("{:>6.2f}{}", p.bw_ratio, mark);
+      }
+      out(line);
+    }
+  }
+  std::vector<const PairResult*> by_ratio;
+  for (const auto& p : pairs) by_ratio.push_back(&p);
+  auto badness = [](const PairResult* p) {
+    return std::make_tuple(-static_cast<int>(p->overall), std::min(p->bw_ratio, 1e9),
+                           std::min(p->lat_ratio, 1e9));
+  };
+  std::sort(by_ratio.begin(), by_ratio.end(), [&](auto* x, auto* y) { return badness(x) < badness(y); });
+
+  // Hosts: the share of their pairs that failed (a bad NIC or cable fails every pair of its host).
+  std::map<std::string, std::pair<int, int>> host_fail;  // host -> (failing, all) pairs it is part of
+  std::vector<std::string> host_order;
+  for (const auto& h : world.hostnames())
+    if (host_fail.emplace(h, std::pair<int, int>{0, 0}).second) host_order.push_back(h);
+  for (const auto& p : pairs) {
+    std::set<std::string> hs{p.host_a, p.host_b};
+    for (const auto& h : hs) {
+      ++host_fail[h].second;
+      if (p.overall == Grade::fail) ++host_fail[h].first;
+    }
+  }
+  std::vector<std::string> suspects;
+  for (const auto& h : host_order) {
+    const auto [bad, all] = host_fail[h];
+    if (bad > 0 && 2 * bad > all) suspects.push_back(h);
+  }
+
+  if (!pairs.empty()) {
+    out(fmt::format("# pairs: {} ({} inside hosts, {} between hosts): {} pass, {} warn, {} fail",
+                    pairs.size(),
+                    std::count_if(pairs.begin(), pairs.end(), [](const auto& p) { return p.tier == 0; }),
+                    std::count_if(pairs.begin(), pairs.end(), [](const auto& p) { return p.tier > 0; }),
+                    counts[0], counts[1], counts[2]));
+    out("# worst links:");
+    int shown = 0;
+    for (const PairResult* p : by_ratio) {
+      if (shown >= std::max(3, std::min(counts[2], 12))) break;
+      ++shown;
+      out(fmt::format(
+          "#   {} <-> {}  {}: bandwidth {:.4g} GB/s of {:.4g} ({:.2f} {}), latency {:.1f} us of {:.1f} "
+          "({:.2f} {}), {}{}{}",
+          rank_name(p->a), rank_name(p->b), grade_name(p->overall), p->bw_GBps, p->model_bw_GBps, p->bw_ratio,
+          grade_name(p->bw), p->lat_us, p->model_lat_us, p->lat_ratio, grade_name(p->lat),
+          p->transport.empty() ? "transport not reported" : p->transport,
+          p->transport_why.empty() ? "" : " (" + p->transport_why + ")",
+          p->wrong ? fmt::format(", {} wrong elements in its round", p->wrong) : ""));
+    }
+    std::string hl = "# hosts (failing / all their pairs):";
+    for (const auto& h : host_order)
+      hl += fmt::format(" {} {}/{}", h, host_fail[h].first, host_fail[h].second);
+    out(hl);
+  }
+  if (!coll.empty()) {
+    out("# collectives (model time / measured time):");
+    for (const auto& c : coll)
+      out(c.modelled ? fmt::format("#   {}/{} {}: {:.1f} us, model {:.1f} us ({:.2f} {}, {})", c.r->op,
+                                   c.r->algo, format_bytes(c.r->bytes), c.r->time_us, *c.r->model_time_us,
+                                   c.ratio, grade_name(c.v), c.r->model_bottleneck)
+                     : fmt::format("#   {}/{} {}: {:.1f} us, no model for this algorithm", c.r->op, c.r->algo,
+                                   format_bytes(c.r->bytes), c.r->time_us));
+  }
+  const bool fail = counts[2] > 0 || coll_counts[2] > 0 || wrong > 0;
+  const bool warn = counts[1] > 0 || coll_counts[1] > 0;
+  std::string why;
+  if (counts[2]) why += fmt::format("{} of {} pairs fail", counts[2], pairs.size());
+  if (coll_counts[2])
+    why +=
+        fmt::format("{}{} of {} collective rows fail", why.empty() ? "" : "; ", coll_counts[2], coll.size());
+  if (wrong) why += fmt::format("{}{} wrong elements", why.empty() ? "" : "; ", wrong);
+  if (!fail && warn)
+    why = fmt::format("{} pairs and {} collective rows between the warn and pass thresholds", counts[1],
+                      coll_counts[1]);
+  if (!fail && !warn)
+    why =
+        fmt::format("{} pairs and {} collective rows within the pass thresholds", pairs.size(), coll.size());
+  if (fail) {
+    if (!suspects.empty()) {
+      std::string s;
+      for (const auto& h : suspects)
+        s += fmt::format("{}{} ({} of its {} pairs fail)", s.empty() ? "" : ", ", h, host_fail[h].first,
+                         host_fail[h].second);
+      why += "; suspect host" + std::string(suspects.size() > 1 ? "s " : " ") + s;
+    }
+    if (!by_ratio.empty() && by_ratio.front()->overall == Grade::fail)
+      why += fmt::format(
+          "; worst link {} <-> {} ({:.2f} of the model's bandwidth{})", rank_name(by_ratio.front()->a),
+          rank_name(by_ratio.front()->b), by_ratio.front()->bw_ratio,
+          by_ratio.front()->transport_why.empty() ? "" : ", " + by_ratio.front()->transport_why);
+  }
+  out(fmt::format("validate: {}: {}", fail ? "FAIL" : warn ? "WARN" : "PASS", why));
+  std::cout << std::flush;
+  return fail ? 1 : 0;
+}
+
+}  // namespace
+
+std::unique_ptr<Command> make_validate_command() {
+  return std::make_unique<ValidateCommand>();
+}
+
+}  // namespace fb

@@ -1,0 +1,75 @@
+// Rows held against the model (harness/sinks/annotate.hpp).
+#include "harness/sinks/annotate.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <stdexcept>
+
+#include "collectives/op.hpp"
+#include "model/cost.hpp"
+
+namespace fb {
+
+std::pair<std::string, std::string> model_algorithm_for(const Record& r) {
+  // The algorithm proper: the part before a /windowN or /graphN suffix.
+  std::string algo = r.algo;
+  for (const char* suffix : {"/window", "/graph"}) {
+    const auto at = algo.find(suffix);
+    if (at != std::string::npos) algo.erase(at);
+  }
+  const OpDescriptor* d = find_op(r.op);
+  const bool pairwise = d && d->pairwise;
+  if (r.backend != "nccl") {
+    if (pairwise || algo.empty()) return {"native", "auto"};
+    return {algo, "auto"};
+  }
+  if (pairwise || (d && d->kind == OpKind::alltoall)) return {"nccl_p2p", "auto"};
+  // NCCL's tuner line, ALGO/PROTO (transports/nccl/nccl_log.cpp); several choices: nccl_auto.
+  const auto slash = algo.find('/');
+  if (algo.find('+') != std::string::npos || slash == std::string::npos) return {"nccl_auto", "auto"};
+  std::string name = algo.substr(0, slash), proto = algo.substr(slash + 1);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  std::transform(proto.begin(), proto.end(), proto.begin(),
+                 [](unsigned char ch) { return std::tolower(ch); });
+  name.erase(std::remove(name.begin(), name.end(), '_'), name.end());
+  static const std::map<std::string, std::string> kNames = {{"ring", "nccl_ring"},
+                                                            {"tree", "nccl_tree"},
+                                                            {"nvls", "nccl_nvls"},
+                                                            {"nvlstree", "nccl_nvlstree"},
+                                                            {"collnetdirect", "nccl_collnet_direct"},
+                                                            {"collnetchain", "nccl_collnet_chain"},
+                                                            {"pat", "nccl_pat"}};
+  const auto it = kNames.find(name);
+  if (it == kNames.end()) return {"nccl_auto", "auto"};
+  return {it->second, proto};
+}
+
+void annotate_with_model(Record& r, const model::Fabric& f) {
+  model::Placement p;
+  p.nranks = static_cast<std::uint64_t>(std::max(1, r.nranks));
+  p.ranks_per_domain = static_cast<std::uint64_t>(std::max(1, r.ranks_per_node));
+  try {
+    const auto [algo, protocol] = model_algorithm_for(r);
+    set_prediction(r, f.name, model::predict(f, r.op, algo, p, static_cast<double>(r.bytes), protocol));
+  } catch (const std::invalid_argument&) {
+    // The model has no algorithm for what ran: leave the prediction empty.
+  }
+}
+
+void set_prediction(Record& r, const std::string& fabric_name, const model::Prediction& pr) {
+  r.model_fabric = fabric_name;
+  r.model_algo = pr.algo + (pr.protocol.empty() ? "" : "/" + pr.protocol);
+  r.model_time_us = pr.time_us;
+  r.model_busbw_GBps = pr.busbw_GBps;
+  r.model_err_pct = pr.time_us > 0 ? 100.0 * (r.time_us - pr.time_us) / pr.time_us : 0.0;
+  r.model_bottleneck = pr.bottleneck;
+}
+
+void AnnotatingSink::row(const Record& measured) {
+  Record r = measured;
+  if (fabric_ && !r.model_time_us) annotate_with_model(r, *fabric_);
+  next_.row(r);
+}
+
+}  // namespace fb

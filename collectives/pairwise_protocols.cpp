@@ -10,9 +10,13 @@ void P2P::recv_window(void* buf, std::size_t bytes, int peer, int count) {
   for (int i = 0; i < count; ++i) irecv(buf, bytes, peer, kPairTag);
 }
 
-void P2P::send_ack(int peer) { isend(nullptr, 0, peer, kPairAckTag); }
+void P2P::send_ack(int peer) {
+  isend(nullptr, 0, peer, kPairAckTag);
+}
 
-void P2P::recv_ack(int peer) { irecv(nullptr, 0, peer, kPairAckTag); }
+void P2P::recv_ack(int peer) {
+  irecv(nullptr, 0, peer, kPairAckTag);
+}
 
 void run_pairwise(P2P& p, const PairwiseCall& c) {
   if (c.peer < 0) return;
@@ -43,11 +47,13 @@ void run_pairwise(P2P& p, const PairwiseCall& c) {
       } else {
         p.recv_window(c.recv, c.bytes, c.peer, 1);
         p.wait_all();
-        p.send_window(c.kind == OpKind::relay ? c.recv : c.send, c.bytes, c.peer, 1, false);  // relay: what arrived
+        // relay replies with what just arrived
+        p.send_window(c.kind == OpKind::relay ? c.recv : c.send, c.bytes, c.peer, 1, false);
         p.wait_all();
       }
       break;
-    default: break;
+    default:
+      break;
   }
 }
 

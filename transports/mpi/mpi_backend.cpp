@@ -115,8 +115,8 @@ class MpiPairP2P final : public P2P {
   int count(std::size_t bytes) const { return static_cast<int>(bytes / elem_bytes_); }
   void check(int rc) {
     if (rc != MPI_SUCCESS)
-      throw BackendError("mpi: " + std::string(op_) + " failed on rank " + std::to_string(world_.rank()) + " (" +
-                         world_.hostname() + "): " + mpi_error(rc));
+      throw BackendError("mpi: " + std::string(op_) + " failed on rank " + std::to_string(world_.rank()) +
+                         " (" + world_.hostname() + "): " + mpi_error(rc));
   }
   const World& world_;
   MPI_Comm comm_ = MPI_COMM_NULL;
@@ -184,8 +184,9 @@ class MpiBackend final : public Backend {
   void run(const OpCall& c) override {
     if (c.op->pairwise) {
       pairs_.bind(datatype(c.dtype), dtype_size(c.dtype), c.op->name);
-      return run_pairwise(pairs_, PairwiseCall{c.op->kind, c.send, c.recv, c.layout.count * dtype_size(c.dtype),
-                                               c.peer, c.sender, c.window});
+      return run_pairwise(
+          pairs_, PairwiseCall{c.op->kind, c.send, c.recv, c.layout.count * dtype_size(c.dtype), c.peer,
+                               c.sender, c.window});
     }
     if (c.algo != "native") {
       algorithms_.run(*p2p_, c);
@@ -211,7 +212,8 @@ class MpiBackend final : public Backend {
       case OpKind::broadcast:
         rc = MPI_Bcast(c.recv, n(c.layout.count), t, c.root, comm_);
         break;
-      default: break;  // the pairwise ops: above
+      default:
+        break;  // the pairwise ops: above
     }
     if (rc != MPI_SUCCESS)
       throw BackendError("mpi: " + std::string(c.op->name) + " failed on rank " + std::to_string(world_.rank()) +

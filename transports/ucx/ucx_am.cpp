@@ -12,8 +12,8 @@ constexpr unsigned kAmId = 11;
 
 std::string AmP2P::install() {
   ucp_am_handler_param_t hp{};
-  hp.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_CB | UCP_AM_HANDLER_PARAM_FIELD_ARG |
-                  UCP_AM_HANDLER_PARAM_FIELD_FLAGS;
+  hp.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_CB |
+                  UCP_AM_HANDLER_PARAM_FIELD_ARG | UCP_AM_HANDLER_PARAM_FIELD_FLAGS;
   hp.id = kAmId;
   hp.cb = &AmP2P::on_am;
   hp.arg = this;
@@ -32,7 +32,8 @@ ucs_status_t AmP2P::on_am(void* arg, const void*, std::size_t, void* data, std::
                           const ucp_am_recv_param_t* param) {
   auto* self = static_cast<AmP2P*>(arg);
   if (self->dest_ == nullptr || length > self->capacity_) {
-    self->error_ = "ucx: unexpected active message of " + std::to_string(length) + " bytes on " + self->w_.where();
+    self->error_ =
+        "ucx: unexpected active message of " + std::to_string(length) + " bytes on " + self->w_.where();
     if (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) ucp_am_data_release(self->w_.handle(), data);
     return UCS_OK;
   }
@@ -56,8 +57,10 @@ ucs_status_t AmP2P::on_am(void* arg, const void*, std::size_t, void* data, std::
     }
     return UCS_OK;
   }
-  if (self->m_.on_device(self->dest_)) self->m_.device()->copy(self->dest_, data, length);
-  else std::memcpy(self->dest_, data, length);
+  if (self->m_.on_device(self->dest_))
+    self->m_.device()->copy(self->dest_, data, length);
+  else
+    std::memcpy(self->dest_, data, length);
   ++self->arrived_;
   return UCS_OK;
 }

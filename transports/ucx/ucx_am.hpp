@@ -32,7 +32,9 @@ class AmP2P final : public P2P {
   void send_window(const void* buf, std::size_t bytes, int peer, int count, bool) override {
     for (int i = 0; i < count; ++i) send(buf, bytes, peer);
   }
-  void recv_window(void*, std::size_t, int, int count) override { expected_ += static_cast<std::uint64_t>(count); }
+  void recv_window(void*, std::size_t, int, int count) override {
+    expected_ += static_cast<std::uint64_t>(count);
+  }
   void send_ack(int peer) override { w_.tag_send(nullptr, 0, peer, kPairAckTag); }
   void recv_ack(int peer) override { w_.tag_recv(nullptr, 0, peer, kPairAckTag); }
 

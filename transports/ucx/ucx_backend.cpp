@@ -40,8 +40,12 @@ using namespace ucx;
 class UcxBackend final : public Backend {
  public:
   explicit UcxBackend(World& world)
-      : worker_(world), memory_(worker_, *this), get_(worker_, memory_), tag_(worker_, memory_),
-        am_(worker_, memory_), put_(worker_, memory_) {
+      : worker_(world),
+        memory_(worker_, *this),
+        get_(worker_, memory_),
+        tag_(worker_, memory_),
+        am_(worker_, memory_),
+        put_(worker_, memory_) {
     // Every step that can fail on one rank only is followed by an agreement (Worker::connect).
     std::string err = get_.read_threshold();
     if (err.empty()) err = worker_.open();
@@ -91,8 +95,10 @@ class UcxBackend final : public Backend {
   }
   void release(void* p, std::size_t bytes) override {
     put_.forget(p);
-    if (memory_.on_device(p)) memory_.device()->release(p);
-    else memory_.host_release(p, bytes);
+    if (memory_.on_device(p))
+      memory_.device()->release(p);
+    else
+      memory_.host_release(p, bytes);
   }
 
   void fill(const Pattern& pattern, void* dst, std::size_t count, int rank, std::size_t offset) override {
@@ -116,8 +122,8 @@ class UcxBackend final : public Backend {
   void run(const OpCall& c) override {
     if (!c.op->pairwise) return algorithms_for(c).run(get_, c);
     if (pair_ == nullptr) select_api(c);
-    run_pairwise(*pair_, PairwiseCall{c.op->kind, c.send, c.recv, c.layout.count * dtype_size(c.dtype), c.peer,
-                                      c.sender, c.window});
+    run_pairwise(*pair_, PairwiseCall{c.op->kind, c.send, c.recv, c.layout.count * dtype_size(c.dtype),
+                                      c.peer, c.sender, c.window});
   }
 
   std::string algo(const OpCall& c) const override {

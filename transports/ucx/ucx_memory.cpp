@@ -16,7 +16,8 @@ void* Memory::host_alloc(std::size_t bytes) {
   const std::size_t len = std::max<std::size_t>((bytes + kPage - 1) / kPage * kPage, kPage);
   if (segments_on_) {
     ucp_mem_map_params_t mp{};
-    mp.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH | UCP_MEM_MAP_PARAM_FIELD_FLAGS;
+    mp.field_mask =
+        UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH | UCP_MEM_MAP_PARAM_FIELD_FLAGS;
     mp.address = nullptr;
     mp.length = len;
     mp.flags = UCP_MEM_MAP_ALLOCATE;

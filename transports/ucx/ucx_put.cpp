@@ -43,8 +43,8 @@ void PutP2P::exchange_keys(void* recv, std::size_t capacity, int peer) {
 
 void PutP2P::check_unpack(ucs_status_t st, int peer) {
   if (st != UCS_OK)
-    throw BackendError("ucx: ucp_ep_rkey_unpack of rank " + std::to_string(peer) + "'s key on " + w_.where() + ": " +
-                       status_text(st));
+    throw BackendError("ucx: ucp_ep_rkey_unpack of rank " + std::to_string(peer) + "'s key on " + w_.where() +
+                       ": " + status_text(st));
 }
 
 void PutP2P::forget(void* p) {

@@ -28,8 +28,12 @@ class PutP2P final : public P2P {
 
   int rank() const override { return w_.rank(); }
   int size() const override { return w_.size(); }
-  void isend(const void* buf, std::size_t bytes, int peer, int) override { PutP2P::send_window(buf, bytes, peer, 1, false); }
-  void irecv(void* buf, std::size_t bytes, int peer, int) override { PutP2P::recv_window(buf, bytes, peer, 1); }
+  void isend(const void* buf, std::size_t bytes, int peer, int) override {
+    PutP2P::send_window(buf, bytes, peer, 1, false);
+  }
+  void irecv(void* buf, std::size_t bytes, int peer, int) override {
+    PutP2P::recv_window(buf, bytes, peer, 1);
+  }
   // Waits for the flag of every window expected, then completes the puts.
   void wait_all() override;
   // Data first, then (fenced behind it, or after a flush when `acked`) the next sequence number

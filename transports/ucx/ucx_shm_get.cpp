@@ -134,7 +134,8 @@ std::string ShmGetP2P::fetch(const Receive& p, std::size_t length) {
   if (length < sizeof d || d.rkey_bytes > rest.size() ||
       d.released > (rest.size() - d.rkey_bytes) / sizeof(std::uint64_t)) {
     acknowledge(p.peer);
-    return "a malformed get descriptor (" + std::to_string(length) + " bytes) from " + from + " on " + w_.where();
+    return "a malformed get descriptor (" + std::to_string(length) + " bytes) from " + from + " on " +
+           w_.where();
   }
   if (d.bytes != p.bytes) {
     acknowledge(p.peer);

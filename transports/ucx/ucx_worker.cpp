@@ -33,7 +33,9 @@ std::string joined(const std::set<std::string>& names) {
 
 Worker::Worker(World& world) : world_(world), yield_(oversubscribed(world.local_size())) {}
 
-std::string Worker::where() const { return "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + ")"; }
+std::string Worker::where() const {
+  return "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + ")";
+}
 
 std::string Worker::rank_text(int peer) const {
   return "rank " + std::to_string(peer) + " (" + world_.hostnames()[peer] + ")";
@@ -167,8 +169,8 @@ void Worker::track(ucs_status_ptr_t r, const char* what, int peer, int ack_tag) 
     return;
   }
   if (UCS_PTR_IS_ERR(r))
-    throw BackendError("ucx: " + std::string(what) + " to rank " + std::to_string(peer) + " failed on " + where() +
-                       ": " + status_text(UCS_PTR_STATUS(r)));
+    throw BackendError("ucx: " + std::string(what) + " to rank " + std::to_string(peer) + " failed on " +
+                       where() + ": " + status_text(UCS_PTR_STATUS(r)));
   pending_.push_back(Pending{r, peer, ack_tag});
 }
 
@@ -177,7 +179,8 @@ void Worker::tag_send(const void* buf, std::size_t bytes, int peer, int tag, ucp
 }
 
 void Worker::tag_recv(void* buf, std::size_t bytes, int peer, int tag, ucp_request_param_t prm) {
-  track(ucp_tag_recv_nbx(worker_, buf, bytes, make_tag(tag, peer), ~ucp_tag_t{0}, &prm), "ucp_tag_recv_nbx", peer);
+  track(ucp_tag_recv_nbx(worker_, buf, bytes, make_tag(tag, peer), ~ucp_tag_t{0}, &prm), "ucp_tag_recv_nbx",
+        peer);
 }
 
 std::string Worker::complete_all() {

@@ -28,7 +28,9 @@ inline ucp_tag_t make_tag(int tag, int source) {
   return (static_cast<ucp_tag_t>(static_cast<std::uint32_t>(tag)) << 32) | static_cast<std::uint32_t>(source);
 }
 
-inline std::string status_text(ucs_status_t st) { return ucs_status_string(st); }
+inline std::string status_text(ucs_status_t st) {
+  return ucs_status_string(st);
+}
 
 class Worker {
  public:

@@ -1,6 +1,6 @@
 // The abstract point-to-point interface fabricbench's own collective algorithms are written
 // over (once), and the algorithm registry. A backend (MPI point-to-point, UCX) implements P2P;
-// the algorithms never know which library moves the bytes.
+// the algorithms and the pairwise protocols never know which library moves the bytes.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +26,20 @@ class P2P {
   virtual void irecv(void* buf, std::size_t bytes, int peer, int tag) = 0;
   // Complete every posted request.
   virtual void wait_all() = 0;
+
+  // The pairwise protocols' steps (collectives/pairwise_protocols.hpp). The defaults post isend/
+  // irecv with kPairTag and empty acknowledgements with kPairAckTag; an API whose messages are
+  // not send/receive pairs (UCX put, active messages) overrides them.
+  // Post `count` sends of one buffer to `peer` (a window). `acked`: the peer acknowledges the
+  // window (recv_ack follows), so an API that learns of delivery otherwise may wait for it here.
+  virtual void send_window(const void* buf, std::size_t bytes, int peer, int count, bool acked);
+  // Post `count` receives into one buffer from `peer`.
+  virtual void recv_window(void* buf, std::size_t bytes, int peer, int count);
+  // Post the acknowledgement of a received window, or the receive of the peer's.
+  virtual void send_ack(int peer);
+  virtual void recv_ack(int peer);
+  static constexpr int kPairTag = 4242;
+  static constexpr int kPairAckTag = 4243;
 };
 
 // One op for an algorithm: the op's arguments (collectives/op.hpp), where the ranks are, the

@@ -1,5 +1,6 @@
-// The MPI backend: the MPI library's own collectives (algo "native") and point-to-point for the
-// pairwise ops, on host memory. float16/bfloat16 travel as 2-byte types and reduce through
+// The MPI backend: the MPI library's own collectives (algo "native"), fabricbench's algorithms
+// and the pairwise protocols (collectives/pairwise_protocols.hpp) over point-to-point, on host
+// memory. float16/bfloat16 travel as 2-byte types and reduce through
 // user-defined MPI_Ops backed by fabricbench's vectorised host reductions.
 #include <mpi.h>
 
@@ -7,10 +8,12 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collectives/error.hpp"
 #include "collectives/p2p.hpp"
+#include "collectives/pairwise_protocols.hpp"
 #include "collectives/reduce.hpp"
 #include "transports/backend.hpp"
 
@@ -72,11 +75,63 @@ class MpiP2P final : public P2P {
   std::vector<MPI_Request> reqs_;
 };
 
+// The pairwise protocols (collectives/pairwise_protocols.hpp) over MPI point-to-point: messages
+// of the op's datatype (its element count, not its bytes, meets MPI's int limit), a failure
+// reported as the op's.
+class MpiPairP2P final : public P2P {
+ public:
+  explicit MpiPairP2P(const World& world) : world_(world) {}
+  void set_comm(MPI_Comm comm) { comm_ = comm; }
+  // The op the next messages belong to (per op: no allocation).
+  void bind(MPI_Datatype type, std::size_t elem_bytes, std::string_view op) {
+    type_ = type;
+    elem_bytes_ = elem_bytes;
+    op_ = op;
+  }
+  int rank() const override { return world_.rank(); }
+  int size() const override { return world_.size(); }
+  void isend(const void* buf, std::size_t bytes, int peer, int tag) override {
+    reqs_.emplace_back();
+    check(MPI_Isend(buf, count(bytes), type_, peer, tag, comm_, &reqs_.back()));
+  }
+  void irecv(void* buf, std::size_t bytes, int peer, int tag) override {
+    reqs_.emplace_back();
+    check(MPI_Irecv(buf, count(bytes), type_, peer, tag, comm_, &reqs_.back()));
+  }
+  void wait_all() override {
+    const int rc = MPI_Waitall(static_cast<int>(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
+    reqs_.clear();
+    check(rc);
+  }
+  // The windows call this class's isend/irecv directly: no virtual call per message.
+  void send_window(const void* buf, std::size_t bytes, int peer, int n, bool) override {
+    for (int i = 0; i < n; ++i) MpiPairP2P::isend(buf, bytes, peer, kPairTag);
+  }
+  void recv_window(void* buf, std::size_t bytes, int peer, int n) override {
+    for (int i = 0; i < n; ++i) MpiPairP2P::irecv(buf, bytes, peer, kPairTag);
+  }
+
+ private:
+  int count(std::size_t bytes) const { return static_cast<int>(bytes / elem_bytes_); }
+  void check(int rc) {
+    if (rc != MPI_SUCCESS)
+      throw BackendError("mpi: " + std::string(op_) + " failed on rank " + std::to_string(world_.rank()) +
+                         " (" + world_.hostname() + "): " + mpi_error(rc));
+  }
+  const World& world_;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  MPI_Datatype type_ = MPI_BYTE;
+  std::size_t elem_bytes_ = 1;
+  std::string_view op_;
+  std::vector<MPI_Request> reqs_;
+};
+
 class MpiBackend final : public Backend {
  public:
-  explicit MpiBackend(World& world) : world_(world), algorithms_(world) {
+  explicit MpiBackend(World& world) : world_(world), algorithms_(world), pairs_(world) {
     MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    pairs_.set_comm(comm_);
     p2p_ = std::make_unique<MpiP2P>(comm_);
     if (g_half == MPI_DATATYPE_NULL) {
       MPI_Type_contiguous(2, MPI_BYTE, &g_half);
@@ -127,6 +182,12 @@ class MpiBackend final : public Backend {
   }
 
   void run(const OpCall& c) override {
+    if (c.op->pairwise) {
+      pairs_.bind(datatype(c.dtype), dtype_size(c.dtype), c.op->name);
+      return run_pairwise(
+          pairs_, PairwiseCall{c.op->kind, c.send, c.recv, c.layout.count * dtype_size(c.dtype), c.peer,
+                               c.sender, c.window});
+    }
     if (c.algo != "native") {
       algorithms_.run(*p2p_, c);
       return;
@@ -151,45 +212,8 @@ class MpiBackend final : public Backend {
       case OpKind::broadcast:
         rc = MPI_Bcast(c.recv, n(c.layout.count), t, c.root, comm_);
         break;
-      case OpKind::sendrecv: {
-        // A window of messages, then an ack from the receiver (osu_bw's pattern).
-        if (c.peer < 0) break;
-        std::vector<MPI_Request>& req = reqs_;
-        req.assign(static_cast<std::size_t>(c.window), MPI_REQUEST_NULL);
-        const bool sender = c.sender;
-        for (int i = 0; i < c.window && rc == MPI_SUCCESS; ++i)
-          rc = sender ? MPI_Isend(c.send, n(c.layout.count), t, c.peer, kTag, comm_, &req[i])
-                      : MPI_Irecv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, &req[i]);
-        if (rc == MPI_SUCCESS) rc = MPI_Waitall(c.window, req.data(), MPI_STATUSES_IGNORE);
-        if (rc == MPI_SUCCESS)
-          rc = sender ? MPI_Recv(nullptr, 0, MPI_BYTE, c.peer, kAckTag, comm_, MPI_STATUS_IGNORE)
-                      : MPI_Send(nullptr, 0, MPI_BYTE, c.peer, kAckTag, comm_);
-        break;
-      }
-      case OpKind::bidir: {
-        if (c.peer < 0) break;
-        std::vector<MPI_Request>& req = reqs_;
-        req.assign(2 * static_cast<std::size_t>(c.window), MPI_REQUEST_NULL);
-        for (int i = 0; i < c.window && rc == MPI_SUCCESS; ++i)
-          rc = MPI_Irecv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, &req[i]);
-        for (int i = 0; i < c.window && rc == MPI_SUCCESS; ++i)
-          rc = MPI_Isend(c.send, n(c.layout.count), t, c.peer, kTag, comm_, &req[c.window + i]);
-        if (rc == MPI_SUCCESS) rc = MPI_Waitall(2 * c.window, req.data(), MPI_STATUSES_IGNORE);
-        break;
-      }
-      case OpKind::pingpong:
-      case OpKind::relay:
-        if (c.peer < 0) break;
-        if (c.sender) {
-          rc = MPI_Send(c.send, n(c.layout.count), t, c.peer, kTag, comm_);
-          if (rc == MPI_SUCCESS) rc = MPI_Recv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, MPI_STATUS_IGNORE);
-        } else {
-          rc = MPI_Recv(c.recv, n(c.layout.count), t, c.peer, kTag, comm_, MPI_STATUS_IGNORE);
-          // relay replies with what just arrived
-          const void* reply = c.op->kind == OpKind::relay ? c.recv : c.send;
-          if (rc == MPI_SUCCESS) rc = MPI_Send(reply, n(c.layout.count), t, c.peer, kTag, comm_);
-        }
-        break;
+      default:
+        break;  // the pairwise ops: above
     }
     if (rc != MPI_SUCCESS)
       throw BackendError("mpi: " + std::string(c.op->name) + " failed on rank " + std::to_string(world_.rank()) +
@@ -197,9 +221,6 @@ class MpiBackend final : public Backend {
   }
 
  private:
-  static constexpr int kTag = 4242;
-  static constexpr int kAckTag = 4243;
-
   template <DType T>
   static void create_ops(MPI_Op (&ops)[4]) {
     MPI_Op_create(&user_reduce<T, RedOp::sum>, 1, &ops[0]);
@@ -236,7 +257,7 @@ class MpiBackend final : public Backend {
   MPI_Comm comm_ = MPI_COMM_NULL;
   std::unique_ptr<MpiP2P> p2p_;
   P2PAlgorithms algorithms_;
-  std::vector<MPI_Request> reqs_;
+  MpiPairP2P pairs_;
   MPI_Op half_ops_[4] = {};
   MPI_Op bf16_ops_[4] = {};
 };

@@ -1,6 +1,7 @@
 // fabricbench validate: the command (harness/validate.hpp has the options and the checks): the pair
 // matrix, the collectives, each held against the model, and the verdict.
 #include "harness/validate.hpp"
+#include "harness/validate_verdict.hpp"
 
 #include <fmt/format.h>
 
@@ -29,15 +30,6 @@ namespace fb {
 namespace {
 
 // One pair's results.
-struct PairResult {
-  int round = 0, a = 0, b = 0, tier = 0;
-  std::string host_a, host_b, transport, transport_why, bottleneck;
-  double bw_time_us = 0, bw_GBps = 0, model_bw_GBps = 0, bw_ratio = 0;
-  double lat_us = 0, model_lat_us = 0, lat_ratio = 0;
-  bool has_bw = false, has_lat = false;
-  Grade bw = Grade::pass, lat = Grade::pass, overall = Grade::pass;
-  std::uint64_t wrong = 0;
-};
 
 Grade worst(Grade a, Grade b) {
   return static_cast<int>(a) > static_cast<int>(b) ? a : b;
@@ -445,158 +437,82 @@ class ValidateCommand final : public MpiCommand {
   std::vector<Record> collected_;
 };
 
+void print_matrix(const std::vector<PairResult>& pairs, int n) {
+  auto out = [&](const std::string& line) { std::cout << line << "\n"; };
+  out("#");
+  out("# pair matrix: bidir bandwidth, measured / model (* inside one host; ! fails, ? warns)");
+  std::map<std::pair<int, int>, const PairResult*> at;
+  for (const auto& p : pairs) at[{p.a, p.b}] = &p;
+  std::string head = "#     ";
+  for (int b = 0; b < n; ++b) head += fmt::format("{:>7}", b);
+  out(head);
+  for (int a = 0; a < n; ++a) {
+    std::string line = fmt::format("# {:>3} ", a);
+    for (int b = 0; b < n; ++b) {
+      auto it = at.find({std::min(a, b), std::max(a, b)});
+      if (a == b || it == at.end()) {
+        line += fmt::format("{:>7}", "-");
+        continue;
+      }
+      const PairResult& p = *it->second;
+      const char* mark = p.overall == Grade::fail   ? "!"
+                         : p.overall == Grade::warn ? "?"
+                         : p.tier == 0              ? "*"
+                                                    : " ";
+      line += fmt::format("{:>6.2f}{}", p.bw_ratio, mark);
+    }
+    out(line);
+  }
+}
+
+void print_pairs(const Verdict& v, const std::vector<PairResult>& pairs, const std::vector<std::string>& hostnames) {
+  auto out = [&](const std::string& line) { std::cout << line << "\n"; };
+  auto rank_name = [&](int r) { return fmt::format("{}:{}", hostnames[static_cast<std::size_t>(r)], r); };
+  out(fmt::format("# pairs: {} ({} inside hosts, {} between hosts): {} pass, {} warn, {} fail", pairs.size(),
+                  std::count_if(pairs.begin(), pairs.end(), [](const auto& p) { return p.tier == 0; }),
+                  std::count_if(pairs.begin(), pairs.end(), [](const auto& p) { return p.tier > 0; }),
+                  v.pair_counts[0], v.pair_counts[1], v.pair_counts[2]));
+  out("# worst links:");
+  int shown = 0;
+  for (const PairResult* p : v.worst_first) {
+    if (shown >= std::max(3, std::min(v.pair_counts[2], 12))) break;
+    ++shown;
+    out(fmt::format(
+        "#   {} <-> {}  {}: bandwidth {:.4g} GB/s of {:.4g} ({:.2f} {}), latency {:.1f} us of {:.1f} "
+        "({:.2f} {}), {}{}{}",
+        rank_name(p->a), rank_name(p->b), grade_name(p->overall), p->bw_GBps, p->model_bw_GBps, p->bw_ratio,
+        grade_name(p->bw), p->lat_us, p->model_lat_us, p->lat_ratio, grade_name(p->lat),
+        p->transport.empty() ? "transport not reported" : p->transport,
+        p->transport_why.empty() ? "" : " (" + p->transport_why + ")",
+        p->wrong ? fmt::format(", {} wrong elements in its round", p->wrong) : ""));
+  }
+  std::string hl = "# hosts (failing / all their pairs):";
+  for (const auto& h : v.hosts) hl += fmt::format(" {} {}/{}", h.host, h.failing, h.all);
+  out(hl);
+}
+
+void print_collectives(const Verdict& v) {
+  std::cout << "# collectives (model time / measured time):\n";
+  for (const auto& c : v.collectives)
+    std::cout << (c.modelled ? fmt::format("#   {}/{} {}: {:.1f} us, model {:.1f} us ({:.2f} {}, {})", c.row->op,
+                                           c.row->algo, format_bytes(c.row->bytes), c.row->time_us,
+                                           *c.row->model_time_us, c.ratio, grade_name(c.grade),
+                                           c.row->model_bottleneck)
+                             : fmt::format("#   {}/{} {}: {:.1f} us, no model for this algorithm", c.row->op,
+                                           c.row->algo, format_bytes(c.row->bytes), c.row->time_us))
+              << "\n";
+}
+
 int verdict(transports::World& world, const ValidateOptions& o, const model::Fabric& f,
             const std::vector<PairResult>& pairs, const std::vector<Record>& collected, Sink& sinks) {
   (void)f;
-  const int n = world.size();
-  std::uint64_t wrong = 0;
-  struct CollResult {
-    const Record* r;
-    double ratio;
-    Grade v;
-    bool modelled;
-  };
-  std::vector<CollResult> coll;
-  for (const Record& r : collected) {
-    if (r.model_algo.rfind("flows/", 0) == 0) continue;
-    wrong += r.wrong;
-    CollResult c{&r, 0, Grade::pass, r.model_time_us.has_value() && r.time_us > 0};
-    if (c.modelled) {
-      c.ratio = *r.model_time_us / r.time_us;
-      c.v = classify(c.ratio, o.bw_pass, o.bw_warn);
-    }
-    if (r.wrong) c.v = Grade::fail;
-    coll.push_back(c);
-  }
-  for (const auto& p : pairs) wrong += p.wrong;
-  sinks.end(wrong ? "wrong-data" : "ok");
-
-  int counts[3] = {0, 0, 0};
-  for (const auto& p : pairs) ++counts[static_cast<int>(p.overall)];
-  int coll_counts[3] = {0, 0, 0};
-  for (const auto& c : coll) ++coll_counts[static_cast<int>(c.v)];
-
-  auto out = [&](const std::string& line) { std::cout << line << "\n"; };
-  auto rank_name = [&](int r) {
-    return fmt::format("{}:{}", world.hostnames()[static_cast<std::size_t>(r)], r);
-  };
-  if (!pairs.empty() && !o.quiet) {
-    out("#");
-    out("# pair matrix: bidir bandwidth, measured / model (* inside one host; ! fails, ? warns)");
-    std::map<std::pair<int, int>, const PairResult*> at;
-    for (const auto& p : pairs) at[{p.a, p.b}] = &p;
-    std::string head = "#     ";
-    for (int b = 0; b < n; ++b) head += fmt::format("{:>7}", b);
-    out(head);
-    for (int a = 0; a < n; ++a) {
-      std::string line = fmt::format("# {:>3} ", a);
-      for (int b = 0; b < n; ++b) {
-        auto it = at.find({std::min(a, b), std::max(a, b)});
-        if (a == b || it == at.end()) {
-          line += fmt::format("{:>7}", "-");
-          continue;
-        }
-        const PairResult& p = *it->second;
-        const char* mark = p.overall == Grade::fail   ? "!"
-                           : p.overall == Grade::warn ? "?"
-                           : p.tier == 0              ? "*"
-                                                      : " ";
-        line += fmt::format("{:>6.2f}{}", p.bw_ratio, mark);
-      }
-      out(line);
-    }
-  }
-  std::vector<const PairResult*> by_ratio;
-  for (const auto& p : pairs) by_ratio.push_back(&p);
-  auto badness = [](const PairResult* p) {
-    return std::make_tuple(-static_cast<int>(p->overall), std::min(p->bw_ratio, 1e9),
-                           std::min(p->lat_ratio, 1e9));
-  };
-  std::sort(by_ratio.begin(), by_ratio.end(), [&](auto* x, auto* y) { return badness(x) < badness(y); });
-
-  // Hosts: the share of their pairs that failed (a bad NIC or cable fails every pair of its host).
-  std::map<std::string, std::pair<int, int>> host_fail;  // host -> (failing, all) pairs it is part of
-  std::vector<std::string> host_order;
-  for (const auto& h : world.hostnames())
-    if (host_fail.emplace(h, std::pair<int, int>{0, 0}).second) host_order.push_back(h);
-  for (const auto& p : pairs) {
-    std::set<std::string> hs{p.host_a, p.host_b};
-    for (const auto& h : hs) {
-      ++host_fail[h].second;
-      if (p.overall == Grade::fail) ++host_fail[h].first;
-    }
-  }
-  std::vector<std::string> suspects;
-  for (const auto& h : host_order) {
-    const auto [bad, all] = host_fail[h];
-    if (bad > 0 && 2 * bad > all) suspects.push_back(h);
-  }
-
-  if (!pairs.empty()) {
-    out(fmt::format("# pairs: {} ({} inside hosts, {} between hosts): {} pass, {} warn, {} fail",
-                    pairs.size(),
-                    std::count_if(pairs.begin(), pairs.end(), [](const auto& p) { return p.tier == 0; }),
-                    std::count_if(pairs.begin(), pairs.end(), [](const auto& p) { return p.tier > 0; }),
-                    counts[0], counts[1], counts[2]));
-    out("# worst links:");
-    int shown = 0;
-    for (const PairResult* p : by_ratio) {
-      if (shown >= std::max(3, std::min(counts[2], 12))) break;
-      ++shown;
-      out(fmt::format(
-          "#   {} <-> {}  {}: bandwidth {:.4g} GB/s of {:.4g} ({:.2f} {}), latency {:.1f} us of {:.1f} "
-          "({:.2f} {}), {}{}{}",
-          rank_name(p->a), rank_name(p->b), grade_name(p->overall), p->bw_GBps, p->model_bw_GBps, p->bw_ratio,
-          grade_name(p->bw), p->lat_us, p->model_lat_us, p->lat_ratio, grade_name(p->lat),
-          p->transport.empty() ? "transport not reported" : p->transport,
-          p->transport_why.empty() ? "" : " (" + p->transport_why + ")",
-          p->wrong ? fmt::format(", {} wrong elements in its round", p->wrong) : ""));
-    }
-    std::string hl = "# hosts (failing / all their pairs):";
-    for (const auto& h : host_order)
-      hl += fmt::format(" {} {}/{}", h, host_fail[h].first, host_fail[h].second);
-    out(hl);
-  }
-  if (!coll.empty()) {
-    out("# collectives (model time / measured time):");
-    for (const auto& c : coll)
-      out(c.modelled ? fmt::format("#   {}/{} {}: {:.1f} us, model {:.1f} us ({:.2f} {}, {})", c.r->op,
-                                   c.r->algo, format_bytes(c.r->bytes), c.r->time_us, *c.r->model_time_us,
-                                   c.ratio, grade_name(c.v), c.r->model_bottleneck)
-                     : fmt::format("#   {}/{} {}: {:.1f} us, no model for this algorithm", c.r->op, c.r->algo,
-                                   format_bytes(c.r->bytes), c.r->time_us));
-  }
-  const bool fail = counts[2] > 0 || coll_counts[2] > 0 || wrong > 0;
-  const bool warn = counts[1] > 0 || coll_counts[1] > 0;
-  std::string why;
-  if (counts[2]) why += fmt::format("{} of {} pairs fail", counts[2], pairs.size());
-  if (coll_counts[2])
-    why +=
-        fmt::format("{}{} of {} collective rows fail", why.empty() ? "" : "; ", coll_counts[2], coll.size());
-  if (wrong) why += fmt::format("{}{} wrong elements", why.empty() ? "" : "; ", wrong);
-  if (!fail && warn)
-    why = fmt::format("{} pairs and {} collective rows between the warn and pass thresholds", counts[1],
-                      coll_counts[1]);
-  if (!fail && !warn)
-    why =
-        fmt::format("{} pairs and {} collective rows within the pass thresholds", pairs.size(), coll.size());
-  if (fail) {
-    if (!suspects.empty()) {
-      std::string s;
-      for (const auto& h : suspects)
-        s += fmt::format("{}{} ({} of its {} pairs fail)", s.empty() ? "" : ", ", h, host_fail[h].first,
-                         host_fail[h].second);
-      why += "; suspect host" + std::string(suspects.size() > 1 ? "s " : " ") + s;
-    }
-    if (!by_ratio.empty() && by_ratio.front()->overall == Grade::fail)
-      why += fmt::format(
-          "; worst link {} <-> {} ({:.2f} of the model's bandwidth{})", rank_name(by_ratio.front()->a),
-          rank_name(by_ratio.front()->b), by_ratio.front()->bw_ratio,
-          by_ratio.front()->transport_why.empty() ? "" : ", " + by_ratio.front()->transport_why);
-  }
-  out(fmt::format("validate: {}: {}", fail ? "FAIL" : warn ? "WARN" : "PASS", why));
-  std::cout << std::flush;
-  return fail ? 1 : 0;
+  const Verdict v = judge(pairs, collected, o, world.hostnames());
+  sinks.end(v.wrong ? "wrong-data" : "ok");
+  if (!pairs.empty() && !o.quiet) print_matrix(pairs, world.size());
+  if (!pairs.empty()) print_pairs(v, pairs, world.hostnames());
+  if (!v.collectives.empty()) print_collectives(v);
+  std::cout << v.line << "\n" << std::flush;
+  return v.grade == Grade::fail ? 1 : 0;
 }
 
 }  // namespace

@@ -38,6 +38,11 @@ class P2P {
   // Post the acknowledgement of a received window, or the receive of the peer's.
   virtual void send_ack(int peer);
   virtual void recv_ack(int peer);
+  // One leg of a round trip (pingpong, relay): send then receive, or receive then send, each
+  // completed. The defaults post both before waiting (the sender) or wait between (the receiver);
+  // MPI uses its blocking calls, as OSU's latency test does.
+  virtual void send_then_recv(const void* send, void* recv, std::size_t bytes, int peer);
+  virtual void recv_then_send(void* recv, const void* send, std::size_t bytes, int peer);
   static constexpr int kPairTag = 4242;
   static constexpr int kPairAckTag = 4243;
 };

@@ -18,6 +18,19 @@ void P2P::recv_ack(int peer) {
   irecv(nullptr, 0, peer, kPairAckTag);
 }
 
+void P2P::send_then_recv(const void* send, void* recv, std::size_t bytes, int peer) {
+  send_window(send, bytes, peer, 1, false);
+  recv_window(recv, bytes, peer, 1);
+  wait_all();
+}
+
+void P2P::recv_then_send(void* recv, const void* send, std::size_t bytes, int peer) {
+  recv_window(recv, bytes, peer, 1);
+  wait_all();
+  send_window(send, bytes, peer, 1, false);
+  wait_all();
+}
+
 void run_pairwise(P2P& p, const PairwiseCall& c) {
   if (c.peer < 0) return;
   switch (c.kind) {
@@ -40,17 +53,10 @@ void run_pairwise(P2P& p, const PairwiseCall& c) {
       break;
     case OpKind::pingpong:
     case OpKind::relay:
-      if (c.sender) {
-        p.send_window(c.send, c.bytes, c.peer, 1, false);
-        p.recv_window(c.recv, c.bytes, c.peer, 1);
-        p.wait_all();
-      } else {
-        p.recv_window(c.recv, c.bytes, c.peer, 1);
-        p.wait_all();
-        // relay replies with what just arrived
-        p.send_window(c.kind == OpKind::relay ? c.recv : c.send, c.bytes, c.peer, 1, false);
-        p.wait_all();
-      }
+      if (c.sender)
+        p.send_then_recv(c.send, c.recv, c.bytes, c.peer);
+      else  // relay replies with what just arrived
+        p.recv_then_send(c.recv, c.kind == OpKind::relay ? c.recv : c.send, c.bytes, c.peer);
       break;
     default:
       break;

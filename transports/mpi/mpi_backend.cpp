@@ -110,6 +110,15 @@ class MpiPairP2P final : public P2P {
   void recv_window(void* buf, std::size_t bytes, int peer, int n) override {
     for (int i = 0; i < n; ++i) MpiPairP2P::irecv(buf, bytes, peer, kPairTag);
   }
+  // Round trips with MPI's blocking calls (no request objects), as before the protocols were shared.
+  void send_then_recv(const void* send, void* recv, std::size_t bytes, int peer) override {
+    check(MPI_Send(send, count(bytes), type_, peer, kPairTag, comm_));
+    check(MPI_Recv(recv, count(bytes), type_, peer, kPairTag, comm_, MPI_STATUS_IGNORE));
+  }
+  void recv_then_send(void* recv, const void* send, std::size_t bytes, int peer) override {
+    check(MPI_Recv(recv, count(bytes), type_, peer, kPairTag, comm_, MPI_STATUS_IGNORE));
+    check(MPI_Send(send, count(bytes), type_, peer, kPairTag, comm_));
+  }
 
  private:
   int count(std::size_t bytes) const { return static_cast<int>(bytes / elem_bytes_); }

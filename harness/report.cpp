@@ -21,6 +21,7 @@
 #include "collectives/error.hpp"
 #include "harness/compare.hpp"
 #include "harness/results_reader.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 
@@ -160,7 +161,9 @@ json input_entry(const ResultsFile& f, int n_measured, int n_model) {
 }
 
 // Measured rows into series by what ran, model rows into groups by ModelKey; one input entry per file.
-Grouped group_rows(const std::vector<ResultsFile>& files) {
+// Rows that `taken` marks (per file, per row; empty: none) go to the against section instead of a
+// series, and still count as measured rows of their file.
+Grouped group_rows(const std::vector<ResultsFile>& files, const std::vector<std::vector<bool>>& taken) {
   Grouped g;
   const bool many = files.size() > 1;
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -176,6 +179,7 @@ Grouped group_rows(const std::vector<ResultsFile>& files) {
         continue;
       }
       ++n_measured;
+      if (!taken[i].empty() && taken[i][&r - f.rows.data()]) continue;
       const SeriesKey k{i, r.backend, r.op, r.algo, r.mem, r.dtype, r.redop, r.inplace, r.nranks, r.ranks_per_node,
                         r.root};
       auto [it, fresh] = g.measured.try_emplace(k);
@@ -272,17 +276,101 @@ json compare_spec(const CompareReport& cmp) {
   return c;
 }
 
+// A row held against the model: a measurement (or published figure) with a prediction beside it.
+bool predicted(const Record& r) {
+  return r.source != "model" && !r.model_fabric.empty() && r.model_time_us && r.model_busbw_GBps;
+}
+
+// Per file, the rows that go to "Model against measurements": every predicted row of a file that
+// holds published rows or whose predicted rows come from many runs (more than one GPU count, node
+// count or fabric: `model --against` output). A single run with --fabric keeps its series.
+std::vector<std::vector<bool>> against_rows(const std::vector<ResultsFile>& files) {
+  std::vector<std::vector<bool>> taken(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const ResultsFile& f = files[i];
+    bool published = false;
+    std::set<std::tuple<int, int, std::string>> runs;
+    for (const Record& r : f.rows) {
+      if (!predicted(r)) continue;
+      published |= r.source == "published";
+      runs.emplace(r.nranks, r.nnodes, r.model_fabric);
+    }
+    if (!published && runs.size() < 2) continue;
+    taken[i].resize(f.rows.size());
+    for (std::size_t j = 0; j < f.rows.size(); ++j) taken[i][j] = predicted(f.rows[j]);
+  }
+  return taken;
+}
+
+json against_point(const Record& r, const Provenance* p, const ResultsFile& f) {
+  const std::string ref = p ? p->ref : "";
+  const std::string size = format_bytes(r.bytes);
+  const std::string label = !ref.empty()
+                                ? "#" + ref
+                                : r.op + " " + std::to_string(r.nranks) + " GPUs " + size +
+                                      (size.find_first_not_of("0123456789") == std::string::npos ? " B" : "");
+  const double model = *r.model_time_us;
+  const double err = r.model_err_pct ? *r.model_err_pct
+                     : model > 0     ? 100.0 * (r.time_us - model) / model
+                                     : 0.0;
+  return {{"label", label},
+          {"ref", ref},
+          {"system", p ? p->system : ""},
+          {"trust", p ? p->trust : ""},
+          {"file", base_name(f.path)},
+          {"source", r.source},
+          {"op", r.op},
+          {"nranks", r.nranks},
+          {"nnodes", r.nnodes},
+          {"bytes", r.bytes},
+          {"time_us", r.time_us},
+          {"busbw_GBps", r.busbw_GBps},
+          {"model_time_us", *r.model_time_us},
+          {"model_busbw_GBps", *r.model_busbw_GBps},
+          {"model_algo", r.model_algo},
+          {"model_bottleneck", r.model_bottleneck},
+          {"err_pct", err}};
+}
+
+// The against section: the taken rows per fabric (fabrics by name, rows in file order), and how
+// many rows of those files have no prediction (they are drawn as measurements). Null when no row
+// is taken.
+json against_spec(const std::vector<ResultsFile>& files, const std::vector<std::vector<bool>>& taken) {
+  std::map<std::string, json> by_fabric;
+  int unpredicted = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const ResultsFile& f = files[i];
+    for (std::size_t j = 0; j < taken[i].size(); ++j) {
+      const Record& r = f.rows[j];
+      if (!taken[i][j]) {
+        unpredicted += r.source != "model";
+        continue;
+      }
+      const Provenance* p = f.provenance.empty() ? nullptr : &f.provenance[j];
+      auto [it, fresh] = by_fabric.try_emplace(r.model_fabric);
+      if (fresh) it->second = {{"fabric", r.model_fabric}, {"points", json::array()}};
+      it->second["points"].push_back(against_point(r, p, f));
+    }
+  }
+  if (by_fabric.empty()) return nullptr;
+  json fabrics = json::array();
+  for (auto& [name, fab] : by_fabric) fabrics.push_back(std::move(fab));
+  return {{"fabrics", std::move(fabrics)}, {"unpredicted_rows", unpredicted}};
+}
+
 json spec_of(const ReportOptions& o, const std::vector<ResultsFile>& files,
              const std::optional<CompareReport>& cmp) {
   json spec;
   spec["spec_version"] = 1;
   spec["title"] = o.title;
-  Grouped g = group_rows(files);
+  const auto taken = against_rows(files);
+  Grouped g = group_rows(files, taken);
   spec["inputs"] = std::move(g.inputs);
   spec["measured"] = measured_spec(g);
   spec["model"] = json::array();
   for (const auto& k : g.model_order) model_curves(k, g.model[k], files, spec["model"]);
   if (cmp) spec["compare"] = compare_spec(*cmp);
+  if (json a = against_spec(files, taken); !a.is_null()) spec["against"] = std::move(a);
   return spec;
 }
 

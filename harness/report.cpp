@@ -21,6 +21,7 @@
 #include "collectives/error.hpp"
 #include "harness/compare.hpp"
 #include "harness/results_reader.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 
@@ -100,19 +101,71 @@ std::string find_plot_script() {
 
 namespace {
 
-json spec_of(const ReportOptions& o, const std::vector<ResultsFile>& files,
-             const std::optional<CompareReport>& cmp) {
-  json spec;
-  spec["spec_version"] = 1;
-  spec["title"] = o.title;
-  spec["inputs"] = json::array();
-  const bool many = files.size() > 1;
+// A model row's group: (file, op, bytes, ranks per domain, mem).
+using ModelKey = std::tuple<std::size_t, std::string, std::uint64_t, int, std::string>;
+
+// The rows of the inputs grouped into series, in the order they first appear.
+struct Grouped {
+  json inputs = json::array();
   std::map<SeriesKey, json> measured;
-  std::vector<SeriesKey> order;
-  // Model rows: (file, op, bytes, ranks per domain, mem) -> rows.
-  using ModelKey = std::tuple<std::size_t, std::string, std::uint64_t, int, std::string>;
+  std::vector<SeriesKey> measured_order;
   std::map<ModelKey, std::vector<const Record*>> model;
   std::vector<ModelKey> model_order;
+};
+
+// A new measured series (no points yet) for the row that opens it.
+json measured_series(const Record& r, const ResultsFile& f, bool many) {
+  std::string label = r.backend + " " + r.algo;
+  if (!r.dtype.empty()) label += " " + r.dtype;
+  if (!r.redop.empty()) label += " " + r.redop;
+  label += " " + place_name(r.inplace) + " np=" + std::to_string(r.nranks);
+  if (many) label += " [" + base_name(f.path) + "]";
+  return {{"file", base_name(f.path)},
+          {"backend", r.backend},
+          {"op", r.op},
+          {"algo", r.algo},
+          {"mem", r.mem},
+          {"dtype", r.dtype},
+          {"redop", r.redop},
+          {"inplace", r.inplace},
+          {"nranks", r.nranks},
+          {"ranks_per_node", r.ranks_per_node},
+          {"model_fabric", r.model_fabric},
+          {"label", label},
+          {"points", json::array()}};
+}
+
+json measured_point(const Record& r) {
+  return {{"bytes", r.bytes},
+          {"time_us", r.time_us},
+          {"time_p50_us", r.time_p50_us},
+          {"time_p99_us", r.time_p99_us},
+          {"busbw_GBps", r.busbw_GBps},
+          {"algbw_GBps", r.algbw_GBps},
+          {"model_time_us", opt(r.model_time_us)},
+          {"model_busbw_GBps", opt(r.model_busbw_GBps)},
+          {"model_algo", r.model_algo},
+          {"model_bottleneck", r.model_bottleneck}};
+}
+
+json input_entry(const ResultsFile& f, int n_measured, int n_model) {
+  return {{"path", f.path},
+          {"name", base_name(f.path)},
+          {"format", f.format},
+          {"rows", f.rows.size()},
+          {"measured_rows", n_measured},
+          {"model_rows", n_model},
+          {"hosts", f.has_meta ? json(f.meta.hosts) : json::array()},
+          {"started_utc", f.has_meta ? f.meta.started_utc : ""},
+          {"status", f.status}};
+}
+
+// Measured rows into series by what ran, model rows into groups by ModelKey; one input entry per file.
+// Rows that `taken` marks (per file, per row; empty: none) go to the against section instead of a
+// series, and still count as measured rows of their file.
+Grouped group_rows(const std::vector<ResultsFile>& files, const std::vector<std::vector<bool>>& taken) {
+  Grouped g;
+  const bool many = files.size() > 1;
   for (std::size_t i = 0; i < files.size(); ++i) {
     const ResultsFile& f = files[i];
     int n_measured = 0, n_model = 0;
@@ -120,95 +173,204 @@ json spec_of(const ReportOptions& o, const std::vector<ResultsFile>& files,
       if (r.source == "model") {
         ++n_model;
         const ModelKey k{i, r.op, r.bytes, r.ranks_per_node, r.mem};
-        auto [it, fresh] = model.try_emplace(k);
-        if (fresh) model_order.push_back(k);
+        auto [it, fresh] = g.model.try_emplace(k);
+        if (fresh) g.model_order.push_back(k);
         it->second.push_back(&r);
         continue;
       }
       ++n_measured;
+      if (!taken[i].empty() && taken[i][&r - f.rows.data()]) continue;
       const SeriesKey k{i, r.backend, r.op, r.algo, r.mem, r.dtype, r.redop, r.inplace, r.nranks, r.ranks_per_node,
                         r.root};
-      auto [it, fresh] = measured.try_emplace(k);
+      auto [it, fresh] = g.measured.try_emplace(k);
       json& s = it->second;
       if (fresh) {
-        order.push_back(k);
-        std::string label = r.backend + " " + r.algo;
-        if (!r.dtype.empty()) label += " " + r.dtype;
-        if (!r.redop.empty()) label += " " + r.redop;
-        label += " " + place_name(r.inplace) + " np=" + std::to_string(r.nranks);
-        if (many) label += " [" + base_name(f.path) + "]";
-        s = {{"file", base_name(f.path)}, {"backend", r.backend}, {"op", r.op}, {"algo", r.algo}, {"mem", r.mem},
-             {"dtype", r.dtype}, {"redop", r.redop}, {"inplace", r.inplace}, {"nranks", r.nranks},
-             {"ranks_per_node", r.ranks_per_node}, {"model_fabric", r.model_fabric}, {"label", label},
-             {"points", json::array()}};
+        g.measured_order.push_back(k);
+        s = measured_series(r, f, many);
       }
       if (s["model_fabric"].get<std::string>().empty() && !r.model_fabric.empty()) s["model_fabric"] = r.model_fabric;
-      s["points"].push_back({{"bytes", r.bytes}, {"time_us", r.time_us}, {"time_p50_us", r.time_p50_us},
-                             {"time_p99_us", r.time_p99_us}, {"busbw_GBps", r.busbw_GBps},
-                             {"algbw_GBps", r.algbw_GBps}, {"model_time_us", opt(r.model_time_us)},
-                             {"model_busbw_GBps", opt(r.model_busbw_GBps)}, {"model_algo", r.model_algo},
-                             {"model_bottleneck", r.model_bottleneck}});
+      s["points"].push_back(measured_point(r));
     }
-    spec["inputs"].push_back({{"path", f.path}, {"name", base_name(f.path)}, {"format", f.format},
-                              {"rows", f.rows.size()}, {"measured_rows", n_measured}, {"model_rows", n_model},
-                              {"hosts", f.has_meta ? json(f.meta.hosts) : json::array()},
-                              {"started_utc", f.has_meta ? f.meta.started_utc : ""},
-                              {"status", f.status}});
+    g.inputs.push_back(input_entry(f, n_measured, n_model));
   }
-  spec["measured"] = json::array();
-  for (const auto& k : order) {
-    json s = measured[k];
-    // Sizes ascending (a plan may list them in any order).
-    std::stable_sort(s["points"].begin(), s["points"].end(),
-                     [](const json& a, const json& b) { return a["bytes"].get<std::uint64_t>() < b["bytes"].get<std::uint64_t>(); });
-    spec["measured"].push_back(std::move(s));
+  return g;
+}
+
+// The measured series, each with its sizes ascending (a plan may list them in any order).
+json measured_spec(Grouped& g) {
+  json out = json::array();
+  for (const auto& k : g.measured_order) {
+    json s = g.measured[k];
+    std::stable_sort(s["points"].begin(), s["points"].end(), [](const json& a, const json& b) {
+      return a["bytes"].get<std::uint64_t>() < b["bytes"].get<std::uint64_t>();
+    });
+    out.push_back(std::move(s));
   }
-  spec["model"] = json::array();
-  for (const auto& k : model_order) {
-    const auto& rows = model[k];
-    // One curve per scale, or one per algorithm when the file holds several at a scale (--algo a,b).
-    std::set<int> scales;
-    bool repeats = false;
-    for (const Record* r : rows) repeats |= !scales.insert(r->nranks).second;
-    std::map<std::string, json> curves;
-    std::vector<std::string> curve_order;
-    for (const Record* r : rows) {
-      const std::string name = repeats ? r->algo : std::string();
-      auto [it, fresh] = curves.try_emplace(name);
-      if (fresh) {
-        curve_order.push_back(name);
-        std::string label = std::get<1>(k) + " " + std::to_string(std::get<2>(k)) + " B";
-        if (!name.empty()) label += " " + name;
-        label += " on " + r->model_fabric;
-        if (many) label += " [" + base_name(files[std::get<0>(k)].path) + "]";
-        it->second = {{"file", base_name(files[std::get<0>(k)].path)}, {"op", r->op}, {"bytes", r->bytes},
-                      {"fabric", r->model_fabric}, {"algo", name}, {"ranks_per_domain", r->ranks_per_node},
-                      {"label", label}, {"points", json::array()}};
+  return out;
+}
+
+// One group of model rows as curves over GPUs: one per scale, or one per algorithm when the file
+// holds several at a scale (--algo a,b); appended to `out`.
+void model_curves(const ModelKey& k, const std::vector<const Record*>& rows,
+                  const std::vector<ResultsFile>& files, json& out) {
+  const bool many = files.size() > 1;
+  std::set<int> scales;
+  bool repeats = false;
+  for (const Record* r : rows) repeats |= !scales.insert(r->nranks).second;
+  std::map<std::string, json> curves;
+  std::vector<std::string> curve_order;
+  for (const Record* r : rows) {
+    const std::string name = repeats ? r->algo : std::string();
+    auto [it, fresh] = curves.try_emplace(name);
+    if (fresh) {
+      curve_order.push_back(name);
+      std::string label = std::get<1>(k) + " " + std::to_string(std::get<2>(k)) + " B";
+      if (!name.empty()) label += " " + name;
+      label += " on " + r->model_fabric;
+      if (many) label += " [" + base_name(files[std::get<0>(k)].path) + "]";
+      it->second = {{"file", base_name(files[std::get<0>(k)].path)},
+                    {"op", r->op},
+                    {"bytes", r->bytes},
+                    {"fabric", r->model_fabric},
+                    {"algo", name},
+                    {"ranks_per_domain", r->ranks_per_node},
+                    {"label", label},
+                    {"points", json::array()}};
+    }
+    it->second["points"].push_back({{"gpus", r->nranks},
+                                    {"domains", r->nnodes},
+                                    {"time_us", r->time_us},
+                                    {"busbw_GBps", r->busbw_GBps},
+                                    {"algbw_GBps", r->algbw_GBps},
+                                    {"algo", r->algo},
+                                    {"bottleneck", r->model_bottleneck}});
+  }
+  for (const auto& n : curve_order) {
+    json c = curves[n];
+    std::stable_sort(c["points"].begin(), c["points"].end(), [](const json& a, const json& b) {
+      return a["gpus"].get<int>() < b["gpus"].get<int>();
+    });
+    out.push_back(std::move(c));
+  }
+}
+
+json compare_spec(const CompareReport& cmp) {
+  json c = {{"base", cmp.base_desc},
+            {"cand", cmp.cand_desc},
+            {"metric", cmp.options.metric},
+            {"threshold_pct", cmp.options.threshold_pct},
+            {"rows", json::array()}};
+  for (const auto& r : cmp.rows) {
+    std::string label = r.op + " " + r.backend + " " + r.algo;
+    if (!r.dtype.empty()) label += " " + r.dtype;
+    label += " np=" + std::to_string(r.nranks) + " " + std::to_string(r.bytes) + " B";
+    c["rows"].push_back({{"label", label},
+                         {"op", r.op},
+                         {"bytes", r.bytes},
+                         {"verdict", verdict_name(r.verdict)},
+                         {"change_pct", opt(r.change_pct)},
+                         {"base", opt(r.base_value)},
+                         {"cand", opt(r.cand_value)},
+                         {"p_value", opt(r.p_value)}});
+  }
+  return c;
+}
+
+// A row held against the model: a measurement (or published figure) with a prediction beside it.
+bool predicted(const Record& r) {
+  return r.source != "model" && !r.model_fabric.empty() && r.model_time_us && r.model_busbw_GBps;
+}
+
+// Per file, the rows that go to "Model against measurements": every predicted row of a file that
+// holds published rows or whose predicted rows come from many runs (more than one GPU count, node
+// count or fabric: `model --against` output). A single run with --fabric keeps its series.
+std::vector<std::vector<bool>> against_rows(const std::vector<ResultsFile>& files) {
+  std::vector<std::vector<bool>> taken(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const ResultsFile& f = files[i];
+    bool published = false;
+    std::set<std::tuple<int, int, std::string>> runs;
+    for (const Record& r : f.rows) {
+      if (!predicted(r)) continue;
+      published |= r.source == "published";
+      runs.emplace(r.nranks, r.nnodes, r.model_fabric);
+    }
+    if (!published && runs.size() < 2) continue;
+    taken[i].resize(f.rows.size());
+    for (std::size_t j = 0; j < f.rows.size(); ++j) taken[i][j] = predicted(f.rows[j]);
+  }
+  return taken;
+}
+
+json against_point(const Record& r, const Provenance* p, const ResultsFile& f) {
+  const std::string ref = p ? p->ref : "";
+  const std::string size = format_bytes(r.bytes);
+  const std::string label = !ref.empty()
+                                ? "#" + ref
+                                : r.op + " " + std::to_string(r.nranks) + " GPUs " + size +
+                                      (size.find_first_not_of("0123456789") == std::string::npos ? " B" : "");
+  const double model = *r.model_time_us;
+  const double err = r.model_err_pct ? *r.model_err_pct
+                     : model > 0     ? 100.0 * (r.time_us - model) / model
+                                     : 0.0;
+  return {{"label", label},
+          {"ref", ref},
+          {"system", p ? p->system : ""},
+          {"trust", p ? p->trust : ""},
+          {"file", base_name(f.path)},
+          {"source", r.source},
+          {"op", r.op},
+          {"nranks", r.nranks},
+          {"nnodes", r.nnodes},
+          {"bytes", r.bytes},
+          {"time_us", r.time_us},
+          {"busbw_GBps", r.busbw_GBps},
+          {"model_time_us", *r.model_time_us},
+          {"model_busbw_GBps", *r.model_busbw_GBps},
+          {"model_algo", r.model_algo},
+          {"model_bottleneck", r.model_bottleneck},
+          {"err_pct", err}};
+}
+
+// The against section: the taken rows per fabric (fabrics by name, rows in file order), and how
+// many rows of those files have no prediction (they are drawn as measurements). Null when no row
+// is taken.
+json against_spec(const std::vector<ResultsFile>& files, const std::vector<std::vector<bool>>& taken) {
+  std::map<std::string, json> by_fabric;
+  int unpredicted = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const ResultsFile& f = files[i];
+    for (std::size_t j = 0; j < taken[i].size(); ++j) {
+      const Record& r = f.rows[j];
+      if (!taken[i][j]) {
+        unpredicted += r.source != "model";
+        continue;
       }
-      it->second["points"].push_back({{"gpus", r->nranks}, {"domains", r->nnodes}, {"time_us", r->time_us},
-                                      {"busbw_GBps", r->busbw_GBps}, {"algbw_GBps", r->algbw_GBps},
-                                      {"algo", r->algo}, {"bottleneck", r->model_bottleneck}});
-    }
-    for (const auto& n : curve_order) {
-      json c = curves[n];
-      std::stable_sort(c["points"].begin(), c["points"].end(),
-                       [](const json& a, const json& b) { return a["gpus"].get<int>() < b["gpus"].get<int>(); });
-      spec["model"].push_back(std::move(c));
+      const Provenance* p = f.provenance.empty() ? nullptr : &f.provenance[j];
+      auto [it, fresh] = by_fabric.try_emplace(r.model_fabric);
+      if (fresh) it->second = {{"fabric", r.model_fabric}, {"points", json::array()}};
+      it->second["points"].push_back(against_point(r, p, f));
     }
   }
-  if (cmp) {
-    json c = {{"base", cmp->base_desc}, {"cand", cmp->cand_desc}, {"metric", cmp->options.metric},
-              {"threshold_pct", cmp->options.threshold_pct}, {"rows", json::array()}};
-    for (const auto& r : cmp->rows) {
-      std::string label = r.op + " " + r.backend + " " + r.algo;
-      if (!r.dtype.empty()) label += " " + r.dtype;
-      label += " np=" + std::to_string(r.nranks) + " " + std::to_string(r.bytes) + " B";
-      c["rows"].push_back({{"label", label}, {"op", r.op}, {"bytes", r.bytes}, {"verdict", verdict_name(r.verdict)},
-                           {"change_pct", opt(r.change_pct)}, {"base", opt(r.base_value)},
-                           {"cand", opt(r.cand_value)}, {"p_value", opt(r.p_value)}});
-    }
-    spec["compare"] = std::move(c);
-  }
+  if (by_fabric.empty()) return nullptr;
+  json fabrics = json::array();
+  for (auto& [name, fab] : by_fabric) fabrics.push_back(std::move(fab));
+  return {{"fabrics", std::move(fabrics)}, {"unpredicted_rows", unpredicted}};
+}
+
+json spec_of(const ReportOptions& o, const std::vector<ResultsFile>& files,
+             const std::optional<CompareReport>& cmp) {
+  json spec;
+  spec["spec_version"] = 1;
+  spec["title"] = o.title;
+  const auto taken = against_rows(files);
+  Grouped g = group_rows(files, taken);
+  spec["inputs"] = std::move(g.inputs);
+  spec["measured"] = measured_spec(g);
+  spec["model"] = json::array();
+  for (const auto& k : g.model_order) model_curves(k, g.model[k], files, spec["model"]);
+  if (cmp) spec["compare"] = compare_spec(*cmp);
+  if (json a = against_spec(files, taken); !a.is_null()) spec["against"] = std::move(a);
   return spec;
 }
 

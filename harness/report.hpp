@@ -3,8 +3,10 @@
 //
 // The C++ side validates every input (read_results: bad input is a UsageError naming FILE:LINE),
 // checks that the plotting tool is there, groups the rows into series and writes them as a JSON
-// "plot spec"; the script draws into a staging directory next to DIR whose files are moved into
-// DIR only when it succeeds, so bad input or a missing tool leaves no DIR and no partial files.
+// "plot spec". Rows with a prediction from many runs (published rows, `model --against` output)
+// are not series: they go to "Model against measurements", per fabric (model_fabric). The script draws into a
+// staging directory next to DIR whose files are moved into DIR only when it succeeds, so bad input or a
+// missing tool leaves no DIR and no partial files.
 #pragma once
 
 #include <string>

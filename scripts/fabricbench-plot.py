@@ -13,13 +13,15 @@ import json
 import math
 import os
 import re
+import statistics
 import sys
 
 try:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 except ImportError as e:  # the C++ side checks first; this is the fallback
     print(f"fabricbench: report: needs python3-matplotlib (apt-get install python3-matplotlib): {e}",
           file=sys.stderr)
@@ -179,6 +181,115 @@ class Report:
         ax.legend(fontsize=7)
         stem = self.save(fig, slug("ratio", op))
         return [(f"{op}: measured / model", stem, ["series", "fabric", "median", "min", "max"], rows)]
+
+    # ---- model against measurements (published rows, `model --against` output) --------------
+
+    OP_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+
+    def against(self):
+        a = self.spec.get("against")
+        if not a:
+            return
+        ops = sorted({p["op"] for f in a["fabrics"] for p in f["points"]})
+        markers = {op: self.OP_MARKERS[i % len(self.OP_MARKERS)] for i, op in enumerate(ops)}
+        plots = [self.against_errors(a, markers)]
+        plots += [self.against_fabric(f, markers) for f in a["fabrics"]]
+        self.sections.append(("Model against measurements", plots))
+
+    @staticmethod
+    def error_row(points):
+        """rows, median and max |error| (%) and the worst row of a group, as `model --against` counts them."""
+        errs = [abs(p["err_pct"]) for p in points]
+        w = max(points, key=lambda p: abs(p["err_pct"]))
+        desc = w["label"]
+        if w["ref"]:
+            desc += f" {w['system']}" if w["system"] else ""
+            desc += f" {w['op']} {w['nranks']} GPUs {human_bytes(w['bytes'])}"
+        return [str(len(points)), f"{statistics.median(errs):.1f}", f"{max(errs):.1f}", f"{desc}: {w['err_pct']:+.1f}%"]
+
+    def against_errors(self, a, markers):
+        fabrics = a["fabrics"]
+        cmap = plt.get_cmap("tab20" if len(fabrics) > 10 else "tab10")
+        fig, ax = plt.subplots(figsize=(9, 5.5))
+        rows = []
+        handles = []
+        for i, f in enumerate(fabrics):
+            col = cmap(i % cmap.N)
+            for op in markers:
+                pts = [p for p in f["points"] if p["op"] == op]
+                if pts:
+                    ax.scatter([p["nranks"] for p in pts], [p["err_pct"] for p in pts], marker=markers[op], color=col,
+                               s=28, alpha=0.85)
+            handles.append(Line2D([], [], ls="", marker="o", color=col, label=f["fabric"]))
+            rows.append([f["fabric"]] + self.error_row(f["points"]))
+        handles += [Line2D([], [], ls="", marker=m, color="black", label=op) for op, m in markers.items()]
+        rows.append(["all"] + self.error_row([p for f in fabrics for p in f["points"]]))
+        ax.axhline(0, color="black", lw=0.8)
+        for v in (20, -20):
+            ax.axhline(v, color="grey", lw=1, ls="--")
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(FuncFormatter(human_count))
+        ax.set_xlabel("GPUs")
+        ax.set_ylabel("model error (%): measured time vs model time")
+        ax.set_title("model error against GPU count (dashed: +-20 %)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        stem = self.save(fig, "against_error_vs_gpus")
+        n = sum(len(f["points"]) for f in fabrics)
+        title = f"model error against GPUs: {n} rows on {len(fabrics)} fabrics"
+        if a.get("unpredicted_rows"):
+            title += f" ({a['unpredicted_rows']} rows without a prediction are under Measurements)"
+        return (title, stem, ["fabric", "rows", "median |err| (%)", "max |err| (%)", "worst row"], rows)
+
+    def against_fabric(self, f, markers):
+        fig, ax = plt.subplots(figsize=(8, 6.5))
+        drawn = [p for p in f["points"] if p["busbw_GBps"] > 0 and p["model_busbw_GBps"] > 0]
+        hollow = False
+        for i, op in enumerate(markers):
+            pts = [p for p in drawn if p["op"] == op]
+            if not pts:
+                continue
+            col = f"C{i % 10}"
+            # Trust C rows (sanity checks only) hollow.
+            for group, face in (([p for p in pts if p["trust"] != "C"], col), ([p for p in pts if p["trust"] == "C"], "none")):
+                if group:
+                    ax.scatter([p["busbw_GBps"] for p in group], [p["model_busbw_GBps"] for p in group],
+                               marker=markers[op], facecolors=face, edgecolors=col, s=34)
+                    hollow |= face == "none"
+            ax.scatter([], [], marker=markers[op], color=col, label=op)
+            for p in pts:
+                ax.annotate(p["label"], (p["busbw_GBps"], p["model_busbw_GBps"]), textcoords="offset points",
+                            xytext=(4, 3), fontsize=6, color=col)
+        vals = [v for p in drawn for v in (p["busbw_GBps"], p["model_busbw_GBps"])]
+        lo, hi = (min(vals) / 1.5, max(vals) * 1.5) if vals else (0.1, 1000.0)
+        xs = [lo, hi]
+        ax.plot(xs, xs, color="black", lw=0.8, label="model = measured")
+        ax.fill_between(xs, [0.8 * v for v in xs], [1.2 * v for v in xs], color="grey", alpha=0.15,
+                        label="|error| <= 20 %")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
+            axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+            axis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_xlabel("measured bus bandwidth (GB/s)")
+        ax.set_ylabel("model bus bandwidth (GB/s)")
+        ax.set_title(f"{f['fabric']}: model against measurements" + (" (hollow: trust C)" if hollow else ""))
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+        stem = self.save(fig, slug("against", f["fabric"]))
+        rows = []
+        for op in markers:
+            pts = [p for p in f["points"] if p["op"] == op]
+            if pts:
+                rows.append([op] + self.error_row(pts))
+        rows.append(["all"] + self.error_row(f["points"]))
+        title = f"{f['fabric']}: model against {len(f['points'])} measurements"
+        if len(drawn) < len(f["points"]):
+            title += f" ({len(f['points']) - len(drawn)} with busbw 0 not drawn)"
+        return (title, stem, ["op", "rows", "median |err| (%)", "max |err| (%)", "worst row"], rows)
 
     # ---- fabricbench model output ----------------------------------------------------------
 
@@ -374,6 +485,7 @@ def main(argv):
         return 1
     r = Report(spec, argv[2])
     r.measured()
+    r.against()
     r.extrapolation()
     r.compare()
     r.matrices()

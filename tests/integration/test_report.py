@@ -3,7 +3,10 @@
 without creating the output directory."""
 
 import atexit
+import csv
 import os
+import re
+import statistics
 import shutil
 import stat
 import subprocess
@@ -13,7 +16,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fbtest  # noqa: E402
-from fbtest import CONFIG, mpirun_cmd, singleton_cmd  # noqa: E402
+from fbtest import CONFIG, CSV_COLUMNS, mpirun_cmd, singleton_cmd  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NEEDS = "fabricbench: report: needs python3-matplotlib (apt-get install python3-matplotlib)"
@@ -131,6 +134,138 @@ class Plots(fbtest.FbTestCase):
         os.mkdir(out)
         self.assertRc(report(Inputs.model, "-o", out), fbtest.EXIT_OK)
         self.check_plots(out, ["extrapolation_allreduce_1073741824"])
+
+
+PROVENANCE_COLUMNS = ["ref", "system", "fabric", "fabric_set", "ranks_per_domain", "nccl_version", "citation",
+                      "trust", "note"]
+BUSBW_FACTOR = {"allreduce": lambda n: 2 * (n - 1) / n, "allgather": lambda n: (n - 1) / n,
+                "alltoall": lambda n: (n - 1) / n}
+
+
+def published_row(ref, system, fabric, op, nranks, nnodes, nbytes, busbw, trust="A"):
+    """A published row in the results schema (configs/reference/README.md), made by hand."""
+    algbw = busbw / BUSBW_FACTOR[op](nranks)
+    t = nbytes / algbw / 1e3
+    row = {c: "" for c in CSV_COLUMNS + PROVENANCE_COLUMNS}
+    row.update({"schema_version": 1, "source": "published", "backend": "nccl", "op": op, "mem": "cuda",
+                "dtype": "float32", "redop": "sum" if op == "allreduce" else "", "root": -1, "inplace": 0,
+                "nranks": nranks, "nnodes": nnodes, "ranks_per_node": nranks // nnodes, "requested_bytes": nbytes,
+                "bytes": nbytes, "count": nbytes // 4 if op == "allreduce" else nbytes // 4 // nranks,
+                "iters": 0, "warmup": 0, "ops_per_sample": 1, "check_iters": 0, "algbw_GBps": algbw,
+                "busbw_GBps": busbw, "msg_rate_Mps": 1 / t, "wrong": 0, "slowest_rank": -1, "slowest_share": 0,
+                "skew": 0, "ref": ref, "system": system, "fabric": fabric,
+                "ranks_per_domain": nranks // nnodes if fabric else "", "citation": "by hand", "trust": trust})
+    for c in ("time_us", "time_min_us", "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us"):
+        row[c] = t
+    return row
+
+
+def write_rows(path, rows, columns):
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, columns, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+
+
+class Against(fbtest.FbTestCase):
+    """`model --against` output of published rows on two fabrics: "Model against measurements"."""
+    # Five rows on hgx-h200 and aws-p5, one (trust C) that names no fabric (unmapped by --against).
+    ROWS = [published_row("1", "HGX H200 node", "hgx-h200", "allreduce", 8, 1, 16 << 30, 360.0),
+            published_row("2", "HGX H200 node", "hgx-h200", "allreduce", 8, 1, 1 << 30, 300.0),
+            published_row("3", "HGX H200 node", "hgx-h200", "allgather", 8, 1, 8 << 30, 330.0, trust="B"),
+            published_row("4", "two p5 nodes", "aws-p5", "allreduce", 16, 2, 8 << 30, 300.0),
+            published_row("5", "two p5 nodes", "aws-p5", "alltoall", 16, 2, 1 << 30, 60.0, trust="C"),
+            published_row("6", "unknown GPUs", "", "allreduce", 8, 1, 1 << 30, 100.0, trust="C")]
+
+    def setUp(self):
+        super().setUp()
+        if not have_matplotlib():
+            self.skipTest("no python3-matplotlib at /usr/bin/python3")
+        self.published = self.path("published.csv")
+        write_rows(self.published, self.ROWS, CSV_COLUMNS + PROVENANCE_COLUMNS)
+        self.against = self.path("against.csv")
+        res = fbtest.run(singleton_cmd(["model", "--against", self.published, "--csv", self.against]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        # --against's own summary per fabric: name -> (rows, median, max)
+        self.summary = {m.group(1): (m.group(2), m.group(3), m.group(4)) for m in re.finditer(
+            r"^#   (\S+)\s+(\d+)\s+([\d.]+)%\s+([\d.]+)%$", res.stdout, re.M)}
+        with open(self.against) as f:
+            self.predicted = [r for r in csv.DictReader(f) if r["model_fabric"]]
+
+    def tables(self, md):
+        """Every markdown table under a ### heading: heading -> rows of cells (header first)."""
+        out = {}
+        for block in md.split("\n### ")[1:]:
+            lines = block.splitlines()
+            out[lines[0]] = [[c.strip() for c in ln.strip("|").split(" | ")] for ln in lines if ln.startswith("| ")]
+        return out
+
+    def expected(self, rows):
+        errs = [abs(float(r["model_err_pct"])) for r in rows]
+        return [str(len(rows)), f"{statistics.median(errs):.1f}", f"{max(errs):.1f}"]
+
+    def test_section_per_fabric(self):
+        self.assertEqual(len(self.predicted), 5)
+        out = self.path("rep")
+        res = report(self.against, "-o", out)
+        self.assertRc(res, fbtest.EXIT_OK)
+        Plots.check_plots(self, out, ["against_error_vs_gpus", "against_hgx-h200", "against_aws-p5"])
+        md = open(os.path.join(out, "index.md")).read()
+        self.assertIn("## Model against measurements", md)
+        # The unmapped row has no prediction: drawn as a measurement, the predicted ones are not.
+        self.assertIn("## Measurements", md)
+        self.assertEqual(sorted(f for f in os.listdir(out) if f.startswith("busbw_")),
+                         ["busbw_allreduce.png", "busbw_allreduce.svg"])
+        tables = self.tables(md)
+        overall = tables["model error against GPUs: 5 rows on 2 fabrics "
+                         "(1 rows without a prediction are under Measurements)"]
+        self.assertEqual(overall[0], ["fabric", "rows", "median \\|err\\| (%)", "max \\|err\\| (%)", "worst row"])
+        by_fabric = {r[0]: r for r in overall[1:]}
+        self.assertEqual(sorted(by_fabric), ["all", "aws-p5", "hgx-h200"])
+        for fabric in ("hgx-h200", "aws-p5"):
+            rows = [r for r in self.predicted if r["model_fabric"] == fabric]
+            # The figures are those --against prints.
+            self.assertEqual(by_fabric[fabric][1:4], self.expected(rows))
+            self.assertEqual(tuple(by_fabric[fabric][1:4]), self.summary[fabric])
+            worst = max(rows, key=lambda r: abs(float(r["model_err_pct"])))
+            self.assertTrue(by_fabric[fabric][4].endswith(f": {float(worst['model_err_pct']):+.1f}%"),
+                            by_fabric[fabric][4])
+            n = len(rows)
+            table = tables[f"{fabric}: model against {n} measurements"]
+            self.assertEqual(table[-1][:4], ["all"] + self.expected(rows)[:3])
+            self.assertEqual(len(table), 1 + len({r["op"] for r in rows}) + 1)  # header, one per op, all
+        self.assertEqual(by_fabric["all"][1:4], self.expected(self.predicted))
+        # --against's CSV carries no provenance: points are labelled op, GPUs, size.
+        svg = open(os.path.join(out, "against_aws-p5.svg")).read()
+        self.assertIn("alltoall 16 GPUs 1G", svg)
+        self.assertIn("allreduce 16 GPUs 8G", svg)
+
+    def test_provenance_labels_and_trust(self):
+        # The same predictions with the published rows' provenance columns: labelled by `ref`.
+        with open(self.against) as f:
+            rows = list(csv.DictReader(f))
+        for r, p in zip(rows, self.ROWS):
+            r.update({c: p[c] for c in PROVENANCE_COLUMNS})
+        both = self.path("against-provenance.csv")
+        write_rows(both, rows, CSV_COLUMNS + PROVENANCE_COLUMNS)
+        out = self.path("rep")
+        self.assertRc(report(both, "-o", out), fbtest.EXIT_OK)
+        svg = open(os.path.join(out, "against_aws-p5.svg")).read()
+        self.assertIn("#4", svg)
+        self.assertIn("#5", svg)
+        self.assertIn("hollow: trust C", svg)
+        self.assertNotIn("hollow", open(os.path.join(out, "against_hgx-h200.svg")).read())
+        md = open(os.path.join(out, "index.md")).read()
+        self.assertRegex(md, r"\| all \| 2 \| [\d.]+ \| [\d.]+ \| #[45] two p5 nodes (allreduce 16 GPUs 8 GiB|"
+                             r"alltoall 16 GPUs 1 GiB): [+-][\d.]+% \|")
+
+    def test_published_without_prediction(self):
+        # Published rows given as they are: no prediction, so only measurements.
+        out = self.path("rep")
+        self.assertRc(report(self.published, "-o", out), fbtest.EXIT_OK)
+        md = Plots.check_plots(self, out, ["busbw_allreduce", "busbw_allgather", "busbw_alltoall"])
+        self.assertNotIn("Model against measurements", md)
+        self.assertEqual([f for f in os.listdir(out) if f.startswith("against")], [])
 
 
 class Failures(fbtest.FbTestCase):

@@ -290,8 +290,10 @@ double parse_threshold_pct(const std::string& text) {
   return v;
 }
 
-CompareReport compare_results(const ResultsFile& base, const ResultsFile& cand, const CompareOptions& o) {
-  check_options(o);
+namespace {
+
+// Both files carry a schema version this fabricbench reads, and the same one.
+void check_schema_versions(const ResultsFile& base, const ResultsFile& cand) {
   for (const auto* f : {&base, &cand})
     if (f->schema_version < 1 || f->schema_version > kSchemaVersion)
       throw UsageError(fmt::format("{}: schema_version {} is not one this fabricbench knows (it reads version {})",
@@ -299,6 +301,148 @@ CompareReport compare_results(const ResultsFile& base, const ResultsFile& cand, 
   if (base.schema_version != cand.schema_version)
     throw UsageError(fmt::format("{} has schema_version {} but {} has {}: compare refuses results of different schema versions",
                                  base.path, base.schema_version, cand.path, cand.schema_version));
+}
+
+// The file's compared rows by key, in file order into `order`; a repeated key keeps its first row.
+std::map<Key, const Record*> index_rows(const ResultsFile& f, bool model_only,
+                                        std::vector<const Record*>& order,
+                                        std::vector<std::string>& warnings) {
+  std::map<Key, const Record*> m;
+  int dups = 0;
+  for (const Record* r : usable_rows(f, model_only)) {
+    if (m.emplace(key_of(*r), r).second)
+      order.push_back(r);
+    else
+      ++dups;
+  }
+  if (dups)
+    warnings.push_back(fmt::format(
+        "{}: {} rows repeat the key of an earlier row; the first of each is compared", f.path, dups));
+  return m;
+}
+
+// Run metadata (JSON only): what differs between the two runs besides the rows.
+void warn_meta_differs(const ResultsFile& base, const ResultsFile& cand, std::vector<std::string>& warnings) {
+  if (!base.has_meta || !cand.has_meta) return;
+  if (base.meta.hosts != cand.meta.hosts)
+    warnings.push_back("hosts differ: base ran on " + join(base.meta.hosts) + ", cand on " +
+                       join(cand.meta.hosts));
+  if (base.meta.mpi_library != cand.meta.mpi_library)
+    warnings.push_back("MPI library differs: base '" + base.meta.mpi_library + "', cand '" +
+                       cand.meta.mpi_library + "'");
+  if (base.meta.backend_versions != cand.meta.backend_versions)
+    warnings.push_back("backend versions differ: base " + join(base.meta.backend_versions) + "; cand " +
+                       join(cand.meta.backend_versions));
+}
+
+void fill_key(CompareRow& row, const Record& r) {
+  row.backend = r.backend, row.op = r.op, row.algo = r.algo, row.mem = r.mem, row.dtype = r.dtype;
+  row.redop = r.redop, row.inplace = r.inplace, row.nranks = r.nranks, row.ranks_per_node = r.ranks_per_node;
+  row.bytes = r.bytes;
+}
+
+// What the matched rows add up to across the comparison, summarised into the report at the end.
+struct CompareTally {
+  std::map<std::string, std::pair<int, double>> logsum;  // op -> (rows, sum of log ratio)
+  std::vector<std::string> op_order;
+  std::map<std::string, int> why_counts;  // why the U test was not applied -> rows
+  std::vector<std::string> why_order;
+  int transport_diffs = 0;
+  std::string transport_example;
+};
+
+// The Mann-Whitney U test on the two rows' samples where both have enough: whether the change is
+// significant (true where the test cannot be applied, and the row's note says why).
+bool significant_change(CompareRow& row, const Record& b, const Record& c, const CompareOptions& o,
+                        CompareReport& rep, CompareTally& tally) {
+  std::string why;
+  if (b.samples_us.empty() || c.samples_us.empty()) {
+    why = b.samples_us.empty() && c.samples_us.empty()
+              ? std::string("no per-iteration samples")
+              : fmt::format("no per-iteration samples in {}", b.samples_us.empty() ? "base" : "cand");
+  } else if (static_cast<int>(std::min(b.samples_us.size(), c.samples_us.size())) < o.min_samples) {
+    why = fmt::format("fewer than {} samples", o.min_samples);
+  }
+  if (why.empty()) {
+    const auto u = mann_whitney_u(b.samples_us, c.samples_us);
+    row.p_value = u.p_value;
+    ++rep.u_applied;
+    return u.p_value < o.alpha;
+  }
+  row.note = "U test not applied: " + why;
+  if (why == fmt::format("fewer than {} samples", o.min_samples))
+    row.note += fmt::format(" ({} and {})", b.samples_us.size(), c.samples_us.size());
+  if (tally.why_counts[why]++ == 0) tally.why_order.push_back(why);
+  return true;
+}
+
+// One base row against its cand row (or none): its verdict, counted in the report.
+CompareRow compare_row(const Record& b, const Record* cp, const CompareOptions& o, CompareReport& rep,
+                       CompareTally& tally) {
+  CompareRow row;
+  fill_key(row, b);
+  row.base_value = metric_of(b, o.metric);
+  if (!cp) {
+    row.verdict = Verdict::missing;
+    row.note = "not in cand";
+    ++rep.missing;
+    return row;
+  }
+  const Record& c = *cp;
+  row.cand_value = metric_of(c, o.metric);
+  if (b.transport != c.transport) {
+    if (tally.transport_diffs++ == 0)
+      tally.transport_example = fmt::format("{}: '{}' vs '{}'", key_text(row), b.transport, c.transport);
+  }
+  const double bv = *row.base_value, cv = *row.cand_value;
+  if (!(bv > 0) || !(cv > 0)) {
+    row.verdict = Verdict::same;
+    row.note = fmt::format("{} is not positive in {}: not compared", o.metric, bv > 0 ? "cand" : "base");
+    ++rep.same;
+    return row;
+  }
+  row.change_pct = 100.0 * (cv - bv) / bv;
+  const bool higher_better = o.metric == "busbw";
+  const double better_pct = higher_better ? *row.change_pct : -*row.change_pct;
+  if (std::find(tally.op_order.begin(), tally.op_order.end(), row.op) == tally.op_order.end())
+    tally.op_order.push_back(row.op);
+  tally.logsum[row.op].first += 1;
+  tally.logsum[row.op].second += std::log(cv / bv);
+
+  const bool significant = significant_change(row, b, c, o, rep, tally);
+  if (significant && better_pct < -o.threshold_pct) {
+    row.verdict = Verdict::slower;
+    ++rep.slower;
+  } else if (significant && better_pct > o.threshold_pct) {
+    row.verdict = Verdict::faster;
+    ++rep.faster;
+  } else {
+    row.verdict = Verdict::same;
+    ++rep.same;
+    if (!significant && std::abs(better_pct) > o.threshold_pct)
+      row.note = fmt::format("not significant (p >= {})", o.alpha);
+  }
+  return row;
+}
+
+// The per-op geometric means, the reasons the U test was skipped, and the transport warning.
+void summarize_tally(CompareTally& tally, CompareReport& rep) {
+  for (const auto& op : tally.op_order) {
+    const auto& [n, s] = tally.logsum[op];
+    rep.ops.push_back(OpSummary{op, n, std::exp(s / n)});
+  }
+  for (const auto& why : tally.why_order)
+    rep.u_not_applied.push_back(fmt::format("{} rows: {}", tally.why_counts[why], why));
+  if (tally.transport_diffs)
+    rep.warnings.push_back(fmt::format("the transport column differs in {} matched rows, e.g. {}",
+                                       tally.transport_diffs, tally.transport_example));
+}
+
+}  // namespace
+
+CompareReport compare_results(const ResultsFile& base, const ResultsFile& cand, const CompareOptions& o) {
+  check_options(o);
+  check_schema_versions(base, cand);
   CompareReport rep;
   rep.options = o;
   const bool model_only = only_model(base) && only_model(cand);
@@ -306,112 +450,17 @@ CompareReport compare_results(const ResultsFile& base, const ResultsFile& cand, 
     if (!model_only && only_model(*f))
       rep.warnings.push_back(f->path + " holds only model rows (source=model): they are ignored unless both files are model output");
 
-  auto index = [&](const ResultsFile& f, std::vector<const Record*>& order) {
-    std::map<Key, const Record*> m;
-    int dups = 0;
-    for (const Record* r : usable_rows(f, model_only)) {
-      if (m.emplace(key_of(*r), r).second) order.push_back(r);
-      else ++dups;
-    }
-    if (dups)
-      rep.warnings.push_back(fmt::format("{}: {} rows repeat the key of an earlier row; the first of each is compared", f.path, dups));
-    return m;
-  };
   std::vector<const Record*> base_order, cand_order;
-  const auto bm = index(base, base_order);
-  const auto cm = index(cand, cand_order);
+  const auto bm = index_rows(base, model_only, base_order, rep.warnings);
+  const auto cm = index_rows(cand, model_only, cand_order, rep.warnings);
   rep.base_desc = fmt::format("{} ({}, {} rows)", base.path, base.format, base_order.size());
   rep.cand_desc = fmt::format("{} ({}, {} rows)", cand.path, cand.format, cand_order.size());
+  warn_meta_differs(base, cand, rep.warnings);
 
-  // Run metadata (JSON only).
-  if (base.has_meta && cand.has_meta) {
-    if (base.meta.hosts != cand.meta.hosts)
-      rep.warnings.push_back("hosts differ: base ran on " + join(base.meta.hosts) + ", cand on " + join(cand.meta.hosts));
-    if (base.meta.mpi_library != cand.meta.mpi_library)
-      rep.warnings.push_back("MPI library differs: base '" + base.meta.mpi_library + "', cand '" + cand.meta.mpi_library + "'");
-    if (base.meta.backend_versions != cand.meta.backend_versions)
-      rep.warnings.push_back("backend versions differ: base " + join(base.meta.backend_versions) + "; cand " +
-                             join(cand.meta.backend_versions));
-  }
-
-  const bool higher_better = o.metric == "busbw";
-  std::map<std::string, std::pair<int, double>> logsum;  // op -> (rows, sum of log ratio)
-  std::vector<std::string> op_order;
-  std::map<std::string, int> why_counts;
-  std::vector<std::string> why_order;
-  int transport_diffs = 0;
-  std::string transport_example;
-
-  auto fill_key = [](CompareRow& row, const Record& r) {
-    row.backend = r.backend, row.op = r.op, row.algo = r.algo, row.mem = r.mem, row.dtype = r.dtype;
-    row.redop = r.redop, row.inplace = r.inplace, row.nranks = r.nranks, row.ranks_per_node = r.ranks_per_node;
-    row.bytes = r.bytes;
-  };
+  CompareTally tally;
   for (const Record* b : base_order) {
-    CompareRow row;
-    fill_key(row, *b);
-    row.base_value = metric_of(*b, o.metric);
     auto it = cm.find(key_of(*b));
-    if (it == cm.end()) {
-      row.verdict = Verdict::missing;
-      row.note = "not in cand";
-      ++rep.missing;
-      rep.rows.push_back(std::move(row));
-      continue;
-    }
-    const Record& c = *it->second;
-    row.cand_value = metric_of(c, o.metric);
-    if (b->transport != c.transport) {
-      if (transport_diffs++ == 0)
-        transport_example = fmt::format("{}: '{}' vs '{}'", key_text(row), b->transport, c.transport);
-    }
-    const double bv = *row.base_value, cv = *row.cand_value;
-    if (!(bv > 0) || !(cv > 0)) {
-      row.verdict = Verdict::same;
-      row.note = fmt::format("{} is not positive in {}: not compared", o.metric, bv > 0 ? "cand" : "base");
-      ++rep.same;
-      rep.rows.push_back(std::move(row));
-      continue;
-    }
-    row.change_pct = 100.0 * (cv - bv) / bv;
-    const double better_pct = higher_better ? *row.change_pct : -*row.change_pct;
-    if (std::find(op_order.begin(), op_order.end(), row.op) == op_order.end()) op_order.push_back(row.op);
-    logsum[row.op].first += 1;
-    logsum[row.op].second += std::log(cv / bv);
-
-    bool significant = true;
-    std::string why;
-    if (b->samples_us.empty() || c.samples_us.empty()) {
-      why = b->samples_us.empty() && c.samples_us.empty()
-                ? std::string("no per-iteration samples")
-                : fmt::format("no per-iteration samples in {}", b->samples_us.empty() ? "base" : "cand");
-    } else if (static_cast<int>(std::min(b->samples_us.size(), c.samples_us.size())) < o.min_samples) {
-      why = fmt::format("fewer than {} samples", o.min_samples);
-    }
-    if (why.empty()) {
-      const auto u = mann_whitney_u(b->samples_us, c.samples_us);
-      row.p_value = u.p_value;
-      significant = u.p_value < o.alpha;
-      ++rep.u_applied;
-    } else {
-      row.note = "U test not applied: " + why;
-      if (why == fmt::format("fewer than {} samples", o.min_samples))
-        row.note += fmt::format(" ({} and {})", b->samples_us.size(), c.samples_us.size());
-      if (why_counts[why]++ == 0) why_order.push_back(why);
-    }
-    if (significant && better_pct < -o.threshold_pct) {
-      row.verdict = Verdict::slower;
-      ++rep.slower;
-    } else if (significant && better_pct > o.threshold_pct) {
-      row.verdict = Verdict::faster;
-      ++rep.faster;
-    } else {
-      row.verdict = Verdict::same;
-      ++rep.same;
-      if (!significant && std::abs(better_pct) > o.threshold_pct)
-        row.note = fmt::format("not significant (p >= {})", o.alpha);
-    }
-    rep.rows.push_back(std::move(row));
+    rep.rows.push_back(compare_row(*b, it == cm.end() ? nullptr : it->second, o, rep, tally));
   }
   for (const Record* c : cand_order) {
     if (bm.count(key_of(*c))) continue;
@@ -423,14 +472,7 @@ CompareReport compare_results(const ResultsFile& base, const ResultsFile& cand, 
     ++rep.added;
     rep.rows.push_back(std::move(row));
   }
-  for (const auto& op : op_order) {
-    const auto& [n, s] = logsum[op];
-    rep.ops.push_back(OpSummary{op, n, std::exp(s / n)});
-  }
-  for (const auto& why : why_order) rep.u_not_applied.push_back(fmt::format("{} rows: {}", why_counts[why], why));
-  if (transport_diffs)
-    rep.warnings.push_back(fmt::format("the transport column differs in {} matched rows, e.g. {}", transport_diffs,
-                                       transport_example));
+  summarize_tally(tally, rep);
   return rep;
 }
 

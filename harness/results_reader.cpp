@@ -243,13 +243,10 @@ std::vector<std::size_t> row_offsets(const std::string& text) {
   return out;
 }
 
-ResultsFile read_json(const std::string& path, const std::string& text) {
-  ResultsFile f;
-  f.path = path;
-  f.format = "json";
-  json doc;
+// The parsed document; a syntax error names its line.
+json parse_json_text(const std::string& path, const std::string& text) {
   try {
-    doc = json::parse(text);
+    return json::parse(text);
   } catch (const json::parse_error& e) {
     bad(path + ":" + line_of(text, e.byte), std::string("invalid JSON: ") + e.what());
   } catch (const json::exception& e) {
@@ -260,6 +257,92 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
     const std::size_t at = open < close ? text.find(what.substr(open + 1, close - open - 1)) : std::string::npos;
     bad(path + ":" + (at == std::string::npos ? "1" : line_of(text, at)), "invalid JSON: " + what);
   }
+}
+
+// meta.host_memory. Written by fabricbench itself: a malformed probe is an error, not a silent zero.
+HostMemoryProbe read_host_memory(const json& h, const std::string& path) {
+  auto positive = [&](const char* k) {
+    if (!h.contains(k) || !h[k].is_number() || !(h[k].get<double>() > 0))
+      bad(path + ":1", std::string("meta.host_memory.") + k + " must be a positive number");
+    return h[k].get<double>();
+  };
+  HostMemoryProbe p;
+  p.bytes = static_cast<std::size_t>(positive("bytes"));
+  p.copy_GBps = positive("copy_GBps");
+  p.reduce_GBps = positive("reduce_GBps");
+  p.ranks = static_cast<int>(positive("ranks"));
+  if (h.contains("spilled_bytes")) {  // files from before the spilled probe lack all three
+    p.spilled_bytes = static_cast<std::size_t>(positive("spilled_bytes"));
+    p.copy_spilled_GBps = positive("copy_spilled_GBps");
+    p.reduce_spilled_GBps = positive("reduce_spilled_GBps");
+  }
+  return p;
+}
+
+// The "meta" object: fields of the wrong type are left unset, except host_memory's.
+void read_json_meta(const json& m, const std::string& path, RunMeta& meta) {
+  auto str = [&](const char* k) { return m.contains(k) && m[k].is_string() ? m[k].get<std::string>() : ""; };
+  auto strs = [&](const char* k) {
+    std::vector<std::string> v;
+    if (m.contains(k) && m[k].is_array())
+      for (const auto& x : m[k])
+        if (x.is_string()) v.push_back(x.get<std::string>());
+    return v;
+  };
+  meta.fabricbench_version = str("fabricbench_version");
+  meta.git_describe = str("git_describe");
+  meta.command_line = str("command_line");
+  meta.started_utc = str("started_utc");
+  meta.mpi_library = str("mpi_library");
+  meta.backend_versions = strs("backend_versions");
+  meta.hosts = strs("hosts");
+  meta.rank_hosts = strs("rank_hosts");
+  if (m.contains("nranks") && m["nranks"].is_number_integer()) meta.nranks = m["nranks"].get<int>();
+  if (m.contains("nnodes") && m["nnodes"].is_number_integer()) meta.nnodes = m["nnodes"].get<int>();
+  if (m.contains("ranks_per_node") && m["ranks_per_node"].is_number_integer())
+    meta.ranks_per_node = m["ranks_per_node"].get<int>();
+  if (m.contains("environment") && m["environment"].is_object())
+    for (const auto& [k, v] : m["environment"].items())
+      if (v.is_string()) meta.environment[k] = v.get<std::string>();
+  if (m.contains("host_memory") && m["host_memory"].is_object())
+    meta.host_memory = read_host_memory(m["host_memory"], path);
+}
+
+// One element of "rows" (`where` names it): its record, and its provenance columns into `p`
+// (returns whether it had any).
+bool read_json_row(const json& row, const std::string& where, int schema_version, Record& r, Provenance& p) {
+  if (!row.is_object()) bad(where, "expected an object");
+  for (const auto& s : record_slots(r)) {
+    if (!row.contains(s.name)) {
+      if (optional_column(s.name) || std::string(s.name) == "schema_version") continue;
+      bad(where, std::string("missing field '") + s.name + "'");
+    }
+    set_from_json(s.ref, row[s.name], where + "." + s.name);
+  }
+  r.schema_version = schema_version;
+  bool has_provenance = false;
+  for (const auto& name : provenance_columns()) {
+    if (!row.contains(name) || row[name].is_null()) continue;
+    const json& v = row[name];
+    if (!v.is_string() && !v.is_number_integer()) bad(where + "." + name, "expected a string");
+    set_provenance(p, name, v.is_string() ? v.get<std::string>() : v.dump(), where + "." + name);
+    has_provenance = true;
+  }
+  if (row.contains("samples_us")) {
+    if (!row["samples_us"].is_array()) bad(where + ".samples_us", "expected an array of numbers");
+    for (const auto& v : row["samples_us"]) {
+      if (!v.is_number()) bad(where + ".samples_us", "expected an array of numbers");
+      r.samples_us.push_back(v.get<double>());
+    }
+  }
+  return has_provenance;
+}
+
+ResultsFile read_json(const std::string& path, const std::string& text) {
+  ResultsFile f;
+  f.path = path;
+  f.format = "json";
+  const json doc = parse_json_text(path, text);
   if (!doc.is_object()) bad(path + ":1", "expected a JSON object with schema_version, meta and rows");
   if (!doc.contains("schema_version") || !doc["schema_version"].is_number_integer())
     bad(path + ":1", "missing or non-integer schema_version");
@@ -273,51 +356,8 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
   if (!doc.contains("rows") || !doc["rows"].is_array()) bad(path + ":1", "missing 'rows' array");
   if (doc.contains("status") && doc["status"].is_string()) f.status = doc["status"].get<std::string>();
   if (doc.contains("meta") && doc["meta"].is_object()) {
-    const json& m = doc["meta"];
     f.has_meta = true;
-    auto str = [&](const char* k) { return m.contains(k) && m[k].is_string() ? m[k].get<std::string>() : ""; };
-    auto strs = [&](const char* k) {
-      std::vector<std::string> v;
-      if (m.contains(k) && m[k].is_array())
-        for (const auto& x : m[k])
-          if (x.is_string()) v.push_back(x.get<std::string>());
-      return v;
-    };
-    f.meta.fabricbench_version = str("fabricbench_version");
-    f.meta.git_describe = str("git_describe");
-    f.meta.command_line = str("command_line");
-    f.meta.started_utc = str("started_utc");
-    f.meta.mpi_library = str("mpi_library");
-    f.meta.backend_versions = strs("backend_versions");
-    f.meta.hosts = strs("hosts");
-    f.meta.rank_hosts = strs("rank_hosts");
-    if (m.contains("nranks") && m["nranks"].is_number_integer()) f.meta.nranks = m["nranks"].get<int>();
-    if (m.contains("nnodes") && m["nnodes"].is_number_integer()) f.meta.nnodes = m["nnodes"].get<int>();
-    if (m.contains("ranks_per_node") && m["ranks_per_node"].is_number_integer())
-      f.meta.ranks_per_node = m["ranks_per_node"].get<int>();
-    if (m.contains("environment") && m["environment"].is_object())
-      for (const auto& [k, v] : m["environment"].items())
-        if (v.is_string()) f.meta.environment[k] = v.get<std::string>();
-    if (m.contains("host_memory") && m["host_memory"].is_object()) {
-      // Written by fabricbench itself: a malformed probe is an error, not a silent zero.
-      const json& h = m["host_memory"];
-      auto positive = [&](const char* k) {
-        if (!h.contains(k) || !h[k].is_number() || !(h[k].get<double>() > 0))
-          bad(path + ":1", std::string("meta.host_memory.") + k + " must be a positive number");
-        return h[k].get<double>();
-      };
-      HostMemoryProbe p;
-      p.bytes = static_cast<std::size_t>(positive("bytes"));
-      p.copy_GBps = positive("copy_GBps");
-      p.reduce_GBps = positive("reduce_GBps");
-      p.ranks = static_cast<int>(positive("ranks"));
-      if (h.contains("spilled_bytes")) {  // files from before the spilled probe lack all three
-        p.spilled_bytes = static_cast<std::size_t>(positive("spilled_bytes"));
-        p.copy_spilled_GBps = positive("copy_spilled_GBps");
-        p.reduce_spilled_GBps = positive("reduce_spilled_GBps");
-      }
-      f.meta.host_memory = p;
-    }
+    read_json_meta(doc["meta"], path, f.meta);
   }
   std::size_t i = 0;
   bool has_provenance = false;
@@ -326,32 +366,10 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
     const std::string line = i < offsets.size() ? line_of(text, offsets[i]) : "1";
     const std::string where = path + ":" + line + ": rows[" + std::to_string(i) + "]";
     ++i;
-    if (!row.is_object()) bad(where, "expected an object");
     Record r;
-    for (const auto& s : record_slots(r)) {
-      if (!row.contains(s.name)) {
-        if (optional_column(s.name) || std::string(s.name) == "schema_version") continue;
-        bad(where, std::string("missing field '") + s.name + "'");
-      }
-      set_from_json(s.ref, row[s.name], where + "." + s.name);
-    }
-    r.schema_version = f.schema_version;
     Provenance p;
-    for (const auto& name : provenance_columns()) {
-      if (!row.contains(name) || row[name].is_null()) continue;
-      const json& v = row[name];
-      if (!v.is_string() && !v.is_number_integer()) bad(where + "." + name, "expected a string");
-      set_provenance(p, name, v.is_string() ? v.get<std::string>() : v.dump(), where + "." + name);
-      has_provenance = true;
-    }
+    if (read_json_row(row, where, f.schema_version, r, p)) has_provenance = true;
     f.provenance.push_back(std::move(p));
-    if (row.contains("samples_us")) {
-      if (!row["samples_us"].is_array()) bad(where + ".samples_us", "expected an array of numbers");
-      for (const auto& v : row["samples_us"]) {
-        if (!v.is_number()) bad(where + ".samples_us", "expected an array of numbers");
-        r.samples_us.push_back(v.get<double>());
-      }
-    }
     f.rows.push_back(std::move(r));
   }
   if (!has_provenance) f.provenance.clear();

@@ -68,14 +68,10 @@ std::string Series::label() const {
   return s;
 }
 
-std::vector<Series> expand(const TestSpec& test, const transports::Backend& backend, int nranks,
-                           std::vector<std::string>& notes) {
-  std::vector<Series> out;
-  std::vector<std::string> reasons;
-  auto skip = [&](const std::string& why) {
-    if (std::find(reasons.begin(), reasons.end(), why) == reasons.end()) reasons.push_back(why);
-  };
-  const std::string mem = test.mem.empty() ? backend.default_memory() : test.mem;
+namespace {
+
+// The test's memory, modes and pairwise API are ones the backend has; else a usage error.
+void check_backend_runs(const TestSpec& test, const transports::Backend& backend, const std::string& mem) {
   if (auto why = backend.unsupported_memory(mem)) throw UsageError(test.origin + ": mem: " + *why);
   {
     transports::OpCall modes;
@@ -93,83 +89,118 @@ std::vector<Series> expand(const TestSpec& test, const transports::Backend& back
     throw UsageError(test.origin + ": p2p_api: " + backend.name() + " runs the pairwise ops over " + known +
                      " only, not '" + test.p2p_api + "'");
   }
+}
+
+// What expand() builds: the series, and why ops or variants were skipped (each reason once).
+struct Expansion {
+  const TestSpec& test;
+  const transports::Backend& backend;
+  std::string mem;
+  std::string algo_name;  // the test's algo, "auto" for "native" on a backend without collectives
+  const CollectiveAlgorithm* algo = nullptr;  // none for native and auto
+  std::vector<std::string>& notes;
+  std::vector<Series> out;
+  std::vector<std::string> reasons;
+
+  bool is_auto() const { return algo_name == "auto"; }
+  void skip(const std::string& why) {
+    if (std::find(reasons.begin(), reasons.end(), why) == reasons.end()) reasons.push_back(why);
+  }
+
+  // Why op cannot run at all in this test, if so.
+  std::optional<std::string> op_skipped(const OpDescriptor& op, int nranks) const {
+    if ((algo || is_auto()) && !backend.runs_p2p_algorithms())
+      return backend.name() + " runs its library's own collectives only (--algo native)";
+    if (algo && !algorithm_supports(*algo, op.kind)) {
+      const std::string others = algorithms_for(op.kind);
+      return std::string(algo->name) + " does not implement " + std::string(op.name) + " (" +
+             (others.empty() ? "no algorithm does; use --algo native or auto"
+                             : "algorithms for it: " + others) +
+             ")";
+    }
+    if (auto why = op.unrunnable(nranks)) return why;
+    if (op.rooted && test.root >= nranks)
+      return "root " + std::to_string(test.root) + " is not a rank (" + std::to_string(nranks) + " ranks)";
+    return std::nullopt;
+  }
+
+  // The placements (in-place or not) to run op in; empty (and a reason given) when none is.
+  std::vector<bool> places_for(const OpDescriptor& op) {
+    if (!op.has_inplace) {
+      if (test.place == Place::in) {
+        skip(std::string(op.name) + " has no in-place variant");
+        return {};
+      }
+      return {false};
+    }
+    if (test.place == Place::both) return {false, true};
+    return {test.place == Place::in};
+  }
+
+  // One series of op, unless the backend lacks the variant: then an out-of-place-only test
+  // runs it in place where it can (and says so), else it is skipped.
+  void add_series(const OpDescriptor& op, DType dt, RedOp ro, bool ip, bool by_algorithm) {
+    if (auto why = by_algorithm ? std::nullopt : backend.unsupported(op, dt, ro, ip)) {
+      // Asked for out-of-place only, and only in-place runs here: run that, and say so.
+      if (!ip && test.place == Place::out && !backend.unsupported(op, dt, ro, true)) {
+        const std::string note =
+            test.origin + ": " + *why + "; running " + std::string(op.name) + " in place";
+        if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
+        ip = true;
+      } else {
+        skip(*why);
+        return;
+      }
+    }
+    Series series;
+    series.op = &op;
+    series.dtype = dt;
+    series.redop = ro;
+    series.inplace = ip;
+    series.root = op.rooted ? test.root : -1;
+    series.algo = algo_name;
+    series.p2p_api = test.p2p_api;
+    series.window = test.window;
+    series.mem = mem;
+    series.cuda_graph = test.cuda_graph;
+    series.blocking = test.blocking;
+    series.cpu_time = test.cpu_time;
+    series.nccl_algo = test.nccl_algo;
+    series.nccl_proto = test.nccl_proto;
+    out.push_back(series);
+  }
+};
+
+}  // namespace
+
+std::vector<Series> expand(const TestSpec& test, const transports::Backend& backend, int nranks,
+                           std::vector<std::string>& notes) {
+  const std::string mem = test.mem.empty() ? backend.default_memory() : test.mem;
+  check_backend_runs(test, backend, mem);
   // A backend without collectives of its own (ucx) runs fabricbench's choice for "native".
   const std::string algo_name =
       test.algo == "native" && !backend.has_native_collectives() ? std::string("auto") : test.algo;
-  const bool is_auto = algo_name == "auto";
-  const CollectiveAlgorithm* algo = algo_name == "native" || is_auto ? nullptr : find_collective_algorithm(algo_name);
+  const CollectiveAlgorithm* algo =
+      algo_name == "native" || algo_name == "auto" ? nullptr : find_collective_algorithm(algo_name);
+  Expansion e{test, backend, mem, algo_name, algo, notes, {}, {}};
   for (const OpDescriptor* op : test.ops) {
-    if ((algo || is_auto) && !backend.runs_p2p_algorithms()) {
-      skip(backend.name() + " runs its library's own collectives only (--algo native)");
-      continue;
-    }
-    if (algo && !algorithm_supports(*algo, op->kind)) {
-      const std::string others = algorithms_for(op->kind);
-      skip(std::string(algo->name) + " does not implement " + std::string(op->name) + " (" +
-           (others.empty() ? "no algorithm does; use --algo native or auto" : "algorithms for it: " + others) + ")");
+    if (auto why = e.op_skipped(*op, nranks)) {
+      e.skip(*why);
       continue;
     }
     // fabricbench's algorithms run every dtype, redop and placement the op has, whatever the
     // library's own collective lacks.
-    const bool by_algorithm = algo || (is_auto && any_algorithm_supports(op->kind));
-    if (auto why = op->unrunnable(nranks)) {
-      skip(*why);
-      continue;
-    }
-    if (op->rooted && test.root >= nranks) {
-      skip("root " + std::to_string(test.root) + " is not a rank (" + std::to_string(nranks) + " ranks)");
-      continue;
-    }
-    std::vector<bool> places;
-    if (!op->has_inplace) {
-      places = {false};
-      if (test.place == Place::in) {
-        skip(std::string(op->name) + " has no in-place variant");
-        continue;
-      }
-    } else if (test.place == Place::both) {
-      places = {false, true};
-    } else {
-      places = {test.place == Place::in};
-    }
+    const bool by_algorithm = algo || (e.is_auto() && any_algorithm_supports(op->kind));
+    const std::vector<bool> places = e.places_for(*op);
     const std::vector<RedOp> redops = op->reduces ? test.redops : std::vector<RedOp>{test.redops.front()};
     for (DType dt : test.dtypes)
       for (RedOp ro : redops)
-        for (bool ip0 : places) {
-          bool ip = ip0;
-          if (auto why = by_algorithm ? std::nullopt : backend.unsupported(*op, dt, ro, ip)) {
-            // Asked for out-of-place only, and only in-place runs here: run that, and say so.
-            if (!ip && test.place == Place::out && !backend.unsupported(*op, dt, ro, true)) {
-              const std::string note = test.origin + ": " + *why + "; running " + std::string(op->name) + " in place";
-              if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
-              ip = true;
-            } else {
-              skip(*why);
-              continue;
-            }
-          }
-          Series series;
-          series.op = op;
-          series.dtype = dt;
-          series.redop = ro;
-          series.inplace = ip;
-          series.root = op->rooted ? test.root : -1;
-          series.algo = algo_name;
-          series.p2p_api = test.p2p_api;
-          series.window = test.window;
-          series.mem = mem;
-          series.cuda_graph = test.cuda_graph;
-          series.blocking = test.blocking;
-          series.cpu_time = test.cpu_time;
-          series.nccl_algo = test.nccl_algo;
-          series.nccl_proto = test.nccl_proto;
-          out.push_back(series);
-        }
+        for (bool ip : places) e.add_series(*op, dt, ro, ip, by_algorithm);
   }
-  for (const auto& r : reasons) notes.push_back(test.origin + ": skipped: " + r);
-  if (out.empty())
-    throw UsageError(test.origin + ": nothing to run" + (reasons.empty() ? "" : ": " + reasons.front()));
-  return out;
+  for (const auto& r : e.reasons) notes.push_back(test.origin + ": skipped: " + r);
+  if (e.out.empty())
+    throw UsageError(test.origin + ": nothing to run" + (e.reasons.empty() ? "" : ": " + e.reasons.front()));
+  return std::move(e.out);
 }
 
 namespace {
@@ -256,18 +287,127 @@ transports::OpCall SeriesBuffers::call(const Series& s, const OpLayout& l, int r
   return c;
 }
 
+namespace {
+
+// The call the samples time: the series' buffers at this size, its chunking, and "auto" resolved.
+transports::OpCall timed_call(transports::World& world, const TestSpec& test, const Series& s,
+                              const OpLayout& l, const SeriesBuffers& buffers) {
+  const int n = world.size();
+  transports::OpCall c = buffers.call(s, l, world.rank(), n);
+  c.chunk_bytes = test.chunk;
+  if (c.algo == "auto")
+    c.algo =
+        std::string(auto_algorithm(s.op->kind, l, s.dtype, {n, world.nnodes(), world.max_ranks_per_node()}));
+  return c;
+}
+
+// The warm-up ops (test.warmup of them, timed together), then the ops per sample: the graph's
+// length, --batch, or (auto) enough ops that a sample lasts kMinSampleUs.
+int warm_up_and_batch(transports::World& world, transports::Backend& backend, const TestSpec& test,
+                      const Series& s, const transports::OpCall& call, std::atomic<std::uint64_t>& progress) {
+  world.barrier();
+  double warm_us = 0;
+  if (test.warmup > 0) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < test.warmup; ++i) {
+      backend.run(call);
+      progress.fetch_add(1, std::memory_order_relaxed);
+    }
+    warm_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+              test.warmup;
+    backend.quiesce();
+  }
+  if (s.cuda_graph > 0) return s.cuda_graph;  // a sample is one replay of a graph of cuda_graph ops
+  if (test.batch > 0) return test.batch;
+  const double op_us = world.allreduce_max(warm_us);
+  return (test.warmup > 0 && op_us < kMinSampleUs)
+             ? std::min(kMaxAutoBatch, static_cast<int>(std::ceil(kMinSampleUs / std::max(op_us, 0.005))))
+             : 1;
+}
+
+// test.check untimed ops on fresh patterns into poisoned buffers: this rank's wrong elements.
+std::uint64_t count_wrong(transports::World& world, transports::Backend& backend, const TestSpec& test,
+                          const Series& s, const OpLayout& l, const transports::OpCall& call,
+                          std::atomic<std::uint64_t>& progress) {
+  const int n = world.size();
+  const int rank = world.rank();
+  std::uint64_t wrong = 0;
+  for (int k = 0; k < test.check; ++k) {
+    Pattern pat(s.dtype, s.op->reduces, s.redop, n, static_cast<std::uint64_t>(k) + 1);
+    backend.poison(call.recv, l.recv_count, s.dtype);
+    backend.fill(pat, const_cast<void*>(call.send), l.send_count, rank, 0);
+    // No rank writes into a peer's buffers (RMA put) before the peer has poisoned them.
+    world.barrier();
+    backend.run(call);
+    backend.quiesce();
+    progress.fetch_add(1, std::memory_order_relaxed);
+    wrong += backend.check(pat, call.recv, expected_segments(s, l, call, rank, n));
+  }
+  return wrong;
+}
+
+// The row's description of what ran (every rank), without the timings.
+Record series_record(transports::World& world, transports::Backend& backend, const TestSpec& test,
+                     const Series& s, const OpLayout& l, const transports::OpCall& call, int batch,
+                     std::uint64_t wrong) {
+  Record r;
+  r.backend = backend.name();
+  r.op = std::string(s.op->name);
+  r.algo = backend.algo(call);
+  r.transport = merged_transports(world, backend.transport());
+  r.mem = s.mem;
+  r.dtype = std::string(dtype_name(s.dtype));
+  r.redop = s.op->reduces ? std::string(redop_name(s.redop)) : "";
+  r.root = s.op->rooted ? s.root : -1;
+  r.inplace = s.inplace;
+  r.nranks = world.size();
+  r.nnodes = world.nnodes();
+  r.ranks_per_node = world.max_ranks_per_node();
+  r.requested_bytes = l.requested_bytes;
+  r.bytes = l.bytes;
+  r.count = l.count;
+  r.iters = test.iters;
+  r.warmup = test.warmup;
+  r.ops_per_sample = batch;
+  r.check_iters = test.check;
+  r.wrong = wrong;
+  r.timestamp = utc_now();
+  return r;
+}
+
+// Rank 0: the row's times, rates and slowest rank from every rank's samples.
+void set_timings(Record& r, transports::World& world, const TestSpec& test, const Series& s,
+                 const std::vector<double>& all, int batch) {
+  const int n = world.size();
+  const SampleStats st = compute_stats(all, n, test.iters);
+  // Windowed sendrecv/bidir ops move `window` messages each: times are per message.
+  const bool windowed = s.op->pairwise && !is_bounce(s.op->kind);
+  const double per_op = batch * s.op->time_divisor * (windowed ? s.window : 1);
+  r.samples_us.reserve(st.per_iter.size());
+  for (double v : st.per_iter) r.samples_us.push_back(v / per_op);
+  r.time_min_us = st.min / per_op;
+  r.time_p50_us = st.p50 / per_op;
+  r.time_mean_us = st.mean / per_op;
+  r.time_p99_us = st.p99 / per_op;
+  r.time_max_us = st.max / per_op;
+  r.time_us = r.time_p50_us;
+  r.algbw_GBps = r.time_us > 0 ? static_cast<double>(r.bytes) / r.time_us / 1e3 : 0.0;
+  r.busbw_GBps = r.algbw_GBps * s.op->busbw_factor(n);
+  r.msg_rate_Mps = r.time_us > 0 ? (s.op->kind == OpKind::bidir ? 2.0 : 1.0) / r.time_us : 0.0;
+  r.slowest_rank = st.slowest_rank;
+  r.slowest_host = st.slowest_rank >= 0 ? world.hostnames()[st.slowest_rank] : "";
+  r.slowest_share = st.slowest_share;
+  r.skew = st.skew;
+}
+
+}  // namespace
+
 Record measure(transports::World& world, transports::Backend& backend, const TestSpec& test, const Series& s,
                std::uint64_t requested_bytes, SeriesBuffers& buffers, const MeasureHooks& hooks) {
   const int n = world.size();
   const int rank = world.rank();
   const OpLayout l = s.op->layout(requested_bytes, s.dtype, n, rank, backend.inplace_convention());
-  const transports::OpCall call = [&] {
-    transports::OpCall c = buffers.call(s, l, rank, n);
-    c.chunk_bytes = test.chunk;
-    if (c.algo == "auto")
-      c.algo = std::string(auto_algorithm(s.op->kind, l, s.dtype, {n, world.nnodes(), world.max_ranks_per_node()}));
-    return c;
-  }();
+  const transports::OpCall call = timed_call(world, test, s, l, buffers);
   std::atomic<std::uint64_t> local_progress{0};
   std::atomic<std::uint64_t>& progress = hooks.progress ? *hooks.progress : local_progress;
   const std::string what =
@@ -282,27 +422,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   backend.prepare(call);
 
   phase("warm-up");
-  world.barrier();
-  double warm_us = 0;
-  if (test.warmup > 0) {
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < test.warmup; ++i) {
-      backend.run(call);
-      progress.fetch_add(1, std::memory_order_relaxed);
-    }
-    warm_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
-              test.warmup;
-    backend.quiesce();
-  }
-  int batch = test.batch;
-  if (s.cuda_graph > 0) {
-    batch = s.cuda_graph;  // a sample is one replay of a graph of cuda_graph ops
-  } else if (batch <= 0) {
-    const double op_us = world.allreduce_max(warm_us);
-    batch = (test.warmup > 0 && op_us < kMinSampleUs)
-                ? std::min(kMaxAutoBatch, static_cast<int>(std::ceil(kMinSampleUs / std::max(op_us, 0.005))))
-                : 1;
-  }
+  const int batch = warm_up_and_batch(world, backend, test, s, call, progress);
 
   phase("timed samples");
   std::vector<double> samples(static_cast<std::size_t>(test.iters));
@@ -330,64 +450,12 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   if (hooks.rank_samples && rank == 0) *hooks.rank_samples = all;
 
   phase("validation");
-  std::uint64_t wrong = 0;
-  for (int k = 0; k < test.check; ++k) {
-    Pattern pat(s.dtype, s.op->reduces, s.redop, n, static_cast<std::uint64_t>(k) + 1);
-    backend.poison(call.recv, l.recv_count, s.dtype);
-    backend.fill(pat, const_cast<void*>(call.send), l.send_count, rank, 0);
-    // No rank writes into a peer's buffers (RMA put) before the peer has poisoned them.
-    world.barrier();
-    backend.run(call);
-    backend.quiesce();
-    progress.fetch_add(1, std::memory_order_relaxed);
-    wrong += backend.check(pat, call.recv, expected_segments(s, l, call, rank, n));
-  }
+  std::uint64_t wrong = count_wrong(world, backend, test, s, l, call, progress);
   phase("summing wrong elements", true);
   wrong = static_cast<std::uint64_t>(world.allreduce_sum(static_cast<long long>(wrong)));
 
-  Record r;
-  r.backend = backend.name();
-  r.op = std::string(s.op->name);
-  r.algo = backend.algo(call);
-  r.transport = merged_transports(world, backend.transport());
-  r.mem = s.mem;
-  r.dtype = std::string(dtype_name(s.dtype));
-  r.redop = s.op->reduces ? std::string(redop_name(s.redop)) : "";
-  r.root = s.op->rooted ? s.root : -1;
-  r.inplace = s.inplace;
-  r.nranks = n;
-  r.nnodes = world.nnodes();
-  r.ranks_per_node = world.max_ranks_per_node();
-  r.requested_bytes = l.requested_bytes;
-  r.bytes = l.bytes;
-  r.count = l.count;
-  r.iters = test.iters;
-  r.warmup = test.warmup;
-  r.ops_per_sample = batch;
-  r.check_iters = test.check;
-  r.wrong = wrong;
-  r.timestamp = utc_now();
-  if (rank != 0) return r;
-
-  const SampleStats st = compute_stats(all, n, test.iters);
-  // Windowed sendrecv/bidir ops move `window` messages each: times are per message.
-  const bool windowed = s.op->pairwise && !is_bounce(s.op->kind);
-  const double per_op = batch * s.op->time_divisor * (windowed ? s.window : 1);
-  r.samples_us.reserve(st.per_iter.size());
-  for (double v : st.per_iter) r.samples_us.push_back(v / per_op);
-  r.time_min_us = st.min / per_op;
-  r.time_p50_us = st.p50 / per_op;
-  r.time_mean_us = st.mean / per_op;
-  r.time_p99_us = st.p99 / per_op;
-  r.time_max_us = st.max / per_op;
-  r.time_us = r.time_p50_us;
-  r.algbw_GBps = r.time_us > 0 ? static_cast<double>(r.bytes) / r.time_us / 1e3 : 0.0;
-  r.busbw_GBps = r.algbw_GBps * s.op->busbw_factor(n);
-  r.msg_rate_Mps = r.time_us > 0 ? (s.op->kind == OpKind::bidir ? 2.0 : 1.0) / r.time_us : 0.0;
-  r.slowest_rank = st.slowest_rank;
-  r.slowest_host = st.slowest_rank >= 0 ? world.hostnames()[st.slowest_rank] : "";
-  r.slowest_share = st.slowest_share;
-  r.skew = st.skew;
+  Record r = series_record(world, backend, test, s, l, call, batch, wrong);
+  if (rank == 0) set_timings(r, world, test, s, all, batch);
   return r;
 }
 

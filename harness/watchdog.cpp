@@ -267,13 +267,14 @@ struct Watchdog::Impl {
     }
   }
 
-  void run_root() {
-    struct Peer {
-      int fd = -1;
-      int rank = -1;
-      std::string buf;
-      bool bye = false;
-    };
+  // Rank 0's side of the connections: the workers, their replies, and the diagnosis under way.
+  struct Peer {
+    int fd = -1;
+    int rank = -1;
+    std::string buf;
+    bool bye = false;
+  };
+  struct RootState {
     std::vector<Peer> pending;          // accepted, HELLO not yet read
     std::map<int, Peer> peers;          // by rank
     std::map<int, std::string> states;  // replies during a diagnosis
@@ -281,104 +282,127 @@ struct Watchdog::Impl {
     clock_t_::time_point diag_started;
     clock_t_::time_point quiet_until = clock_t_::now();
     std::string trigger;
+  };
+  // In the poll set, who owns each descriptor: the listening socket, a pending connection
+  // (its index encoded below kPendingOwner), else a peer's rank.
+  static constexpr int kListenOwner = -2;
+  static constexpr int kPendingOwner = -1000;
 
-    auto start_diagnosis = [&](const std::string& why) {
-      if (diagnosing) return;
-      diagnosing = true;
-      diag_started = clock_t_::now();
-      trigger = why;
-      states.clear();
-      states[0] = state_line();
-      for (auto& [r, p] : peers)
-        if (p.fd >= 0 && !p.bye) send_line(p.fd, "QUERY");
-    };
-
+  void run_root() {
+    RootState st;
     while (!stop.load()) {
       std::vector<pollfd> fds;
-      std::vector<int> owners;  // -2 listen, -1 pending index encoded below, else rank
-      if (listen_fd >= 0) {
-        fds.push_back({listen_fd, POLLIN, 0});
-        owners.push_back(-2);
-      }
-      for (std::size_t i = 0; i < pending.size(); ++i) {
-        fds.push_back({pending[i].fd, POLLIN, 0});
-        owners.push_back(-1000 - static_cast<int>(i));
-      }
-      for (auto& [r, p] : peers)
-        if (p.fd >= 0) {
-          fds.push_back({p.fd, POLLIN, 0});
-          owners.push_back(r);
-        }
+      std::vector<int> owners;
+      poll_set(st, fds, owners);
       poll(fds.data(), fds.size(), 200);
       if (stop.load()) break;
       std::vector<std::size_t> drop_pending;
       for (std::size_t k = 0; k < fds.size(); ++k) {
         if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        const int owner = owners[k];
-        if (owner == -2) {
-          int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-          if (fd >= 0) pending.push_back(Peer{fd, -1, "", false});
-          continue;
-        }
-        Peer* p = owner <= -1000 ? &pending[static_cast<std::size_t>(-1000 - owner)] : &peers[owner];
-        std::vector<std::string> lines;
-        const bool open = read_lines(p->fd, p->buf, lines);
-        for (const auto& l : lines) {
-          std::istringstream in(l);
-          std::string word;
-          in >> word;
-          if (word == "HELLO") {
-            int r = -1;
-            in >> r;
-            p->rank = r;
-          } else if (word == "ALARM") {
-            start_diagnosis("alarm");
-          } else if (word == "STATE") {
-            int r = -1;
-            in >> r;
-            states[r] = l;
-          } else if (word == "BYE") {
-            p->bye = true;
-          }
-        }
-        if (owner <= -1000 && p->rank >= 0) {
-          peers[p->rank] = *p;
-          drop_pending.push_back(static_cast<std::size_t>(-1000 - owner));
-        }
-        if (!open) {
-          const int r = p->rank;
-          const bool clean = p->bye;
-          ::close(p->fd);
-          p->fd = -1;
-          if (owner <= -1000) drop_pending.push_back(static_cast<std::size_t>(-1000 - owner));
-          if (!clean && r >= 0 && !stop.load()) {
-            auto [ph, w] = current_phase();
-            (void)w;
-            die("peer failure: rank " + std::to_string(r) + " (" + world.hostnames()[r] +
-                ") exited or closed its connection while rank 0 was in " + ph,
-                "error");
-          }
-        }
+        serve_ready(st, owners[k], drop_pending);
       }
       std::sort(drop_pending.begin(), drop_pending.end());
       drop_pending.erase(std::unique(drop_pending.begin(), drop_pending.end()), drop_pending.end());
-      for (auto it = drop_pending.rbegin(); it != drop_pending.rend(); ++it) pending.erase(pending.begin() + *it);
+      for (auto it = drop_pending.rbegin(); it != drop_pending.rend(); ++it)
+        st.pending.erase(st.pending.begin() + *it);
 
-      if (!diagnosing && stalled() >= timeout_s && clock_t_::now() >= quiet_until) start_diagnosis("rank 0 stalled");
-      if (diagnosing) {
-        std::size_t expected = 1;
-        for (auto& [r, p] : peers)
-          if (p.fd >= 0 && !p.bye) ++expected;
-        if (states.size() >= expected || seconds_since(diag_started) > 2.0) {
-          conclude(states);  // ends the job when it is hung
-          diagnosing = false;
-          quiet_until = clock_t_::now() + std::chrono::seconds(1);
-        }
+      if (!st.diagnosing && stalled() >= timeout_s && clock_t_::now() >= st.quiet_until)
+        start_diagnosis(st, "rank 0 stalled");
+      if (st.diagnosing) finish_diagnosis_when_answered(st);
+    }
+    for (auto& p : st.pending) ::close(p.fd);
+    for (auto& [r, p] : st.peers)
+      if (p.fd >= 0) ::close(p.fd);
+  }
+
+  // Asks every connected peer for its state; rank 0's own is taken now.
+  void start_diagnosis(RootState& st, const std::string& why) {
+    if (st.diagnosing) return;
+    st.diagnosing = true;
+    st.diag_started = clock_t_::now();
+    st.trigger = why;
+    st.states.clear();
+    st.states[0] = state_line();
+    for (auto& [r, p] : st.peers)
+      if (p.fd >= 0 && !p.bye) send_line(p.fd, "QUERY");
+  }
+
+  void poll_set(const RootState& st, std::vector<pollfd>& fds, std::vector<int>& owners) const {
+    if (listen_fd >= 0) {
+      fds.push_back({listen_fd, POLLIN, 0});
+      owners.push_back(kListenOwner);
+    }
+    for (std::size_t i = 0; i < st.pending.size(); ++i) {
+      fds.push_back({st.pending[i].fd, POLLIN, 0});
+      owners.push_back(kPendingOwner - static_cast<int>(i));
+    }
+    for (const auto& [r, p] : st.peers)
+      if (p.fd >= 0) {
+        fds.push_back({p.fd, POLLIN, 0});
+        owners.push_back(r);
+      }
+  }
+
+  // One ready descriptor: a new connection, or a peer's lines (HELLO, ALARM, STATE, BYE) and
+  // its close; a pending connection that said HELLO or closed is marked for dropping.
+  void serve_ready(RootState& st, int owner, std::vector<std::size_t>& drop_pending) {
+    if (owner == kListenOwner) {
+      int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) st.pending.push_back(Peer{fd, -1, "", false});
+      return;
+    }
+    const bool is_pending = owner <= kPendingOwner;
+    Peer* p = is_pending ? &st.pending[static_cast<std::size_t>(kPendingOwner - owner)] : &st.peers[owner];
+    std::vector<std::string> lines;
+    const bool open = read_lines(p->fd, p->buf, lines);
+    for (const auto& l : lines) {
+      std::istringstream in(l);
+      std::string word;
+      in >> word;
+      if (word == "HELLO") {
+        int r = -1;
+        in >> r;
+        p->rank = r;
+      } else if (word == "ALARM") {
+        start_diagnosis(st, "alarm");
+      } else if (word == "STATE") {
+        int r = -1;
+        in >> r;
+        st.states[r] = l;
+      } else if (word == "BYE") {
+        p->bye = true;
       }
     }
-    for (auto& p : pending) ::close(p.fd);
-    for (auto& [r, p] : peers)
-      if (p.fd >= 0) ::close(p.fd);
+    if (is_pending && p->rank >= 0) {
+      st.peers[p->rank] = *p;
+      drop_pending.push_back(static_cast<std::size_t>(kPendingOwner - owner));
+    }
+    if (!open) {
+      const int r = p->rank;
+      const bool clean = p->bye;
+      ::close(p->fd);
+      p->fd = -1;
+      if (is_pending) drop_pending.push_back(static_cast<std::size_t>(kPendingOwner - owner));
+      if (!clean && r >= 0 && !stop.load()) {
+        auto [ph, w] = current_phase();
+        (void)w;
+        die("peer failure: rank " + std::to_string(r) + " (" + world.hostnames()[r] +
+                ") exited or closed its connection while rank 0 was in " + ph,
+            "error");
+      }
+    }
+  }
+
+  // Concludes once every connected peer answered, or after 2 s; then stays quiet for 1 s.
+  void finish_diagnosis_when_answered(RootState& st) {
+    std::size_t expected = 1;
+    for (auto& [r, p] : st.peers)
+      if (p.fd >= 0 && !p.bye) ++expected;
+    if (st.states.size() >= expected || seconds_since(st.diag_started) > 2.0) {
+      conclude(st.states);  // ends the job when it is hung
+      st.diagnosing = false;
+      st.quiet_until = clock_t_::now() + std::chrono::seconds(1);
+    }
   }
 
   // Decide from the states whether the job is hung; if so, say where and end it.

@@ -336,80 +336,87 @@ std::optional<LinkFit> fit_forward_spilled(const std::vector<SpillPoint>& relay,
   return fit;
 }
 
-std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier, const std::vector<CollectiveRow>& rows) {
-  const bool up = tier == FitTier::scale_up;
-  if (!up && !f.has_scaleout()) return std::nullopt;
-  const double hop = up ? 0 : f.scale_out.tiers.front().hop_latency_us;
-  // The tier's two numbers as a pingpong sees them: latency a (us) and u = 1 / payload GB/s.
-  auto set = [&](model::Fabric& g, double a, double u) {
-    if (up) {
-      g.scale_up.latency_us = a;
-      g.scale_up.bandwidth_GBps = 1 / u;
-    } else {
-      g.scale_out.latency_us = std::max(0.0, a - hop);
-      g.scale_out.nic_bandwidth_Gbps = 8.0 / u / g.scale_out.wire_efficiency;
-    }
-  };
-  struct Row {
-    const CollectiveRow* r;
-    std::string algo, protocol;
-  };
-  std::vector<Row> use;
-  std::set<std::uint64_t> sizes;
+namespace {
+
+// The rows the model has an algorithm for, with a measured time and a size; `sizes` collects
+// their distinct sizes.
+std::vector<const CollectiveRow*> modelled_rows(const model::Fabric& f,
+                                                const std::vector<CollectiveRow>& rows,
+                                                std::set<std::uint64_t>& sizes) {
+  std::vector<const CollectiveRow*> use;
   for (const CollectiveRow& r : rows) {
     if (r.bytes == 0 || !(r.time_us > 0)) continue;
-    const std::string& algo = r.algo;
-    const std::string& protocol = r.protocol;
     model::Placement p{static_cast<std::uint64_t>(r.nranks), static_cast<std::uint64_t>(std::max(1, r.ranks_per_node))};
     try {
-      (void)model::predict(f, r.op, algo, p, static_cast<double>(r.bytes), protocol);
+      (void)model::predict(f, r.op, r.algo, p, static_cast<double>(r.bytes), r.protocol);
     } catch (const std::invalid_argument&) {
       continue;  // no model for what ran
     }
-    use.push_back({&r, algo, protocol});
+    use.push_back(&r);
     sizes.insert(r.bytes);
   }
-  if (sizes.size() < 2) return std::nullopt;
-  model::Fabric g = f;
-  auto times = [&](double a, double u) {
+  return use;
+}
+
+// The model linearised at (a, u) with steps (da, du): each row's time, its slopes in a and u,
+// and the weighted (1 / measured^2) normal equations of a step, with the residuals' sum.
+struct Linear {
+  std::vector<double> t, ca, cu;
+  double m00 = 0, m01 = 0, m11 = 0, r0 = 0, r1 = 0, ss = 0;
+  double det() const { return m00 * m11 - m01 * m01; }
+};
+
+// One tier's two numbers as a pingpong sees them, latency a (us) and u = 1 / payload GB/s, and
+// the rows' times the model gives for them.
+struct TierModel {
+  bool up;
+  double hop;  // the first switch tier's hop latency, inside a for scale-out
+  model::Fabric g;
+  const std::vector<const CollectiveRow*>& use;
+
+  void set(model::Fabric& fab, double a, double u) const {
+    if (up) {
+      fab.scale_up.latency_us = a;
+      fab.scale_up.bandwidth_GBps = 1 / u;
+    } else {
+      fab.scale_out.latency_us = std::max(0.0, a - hop);
+      fab.scale_out.nic_bandwidth_Gbps = 8.0 / u / fab.scale_out.wire_efficiency;
+    }
+  }
+
+  std::vector<double> times(double a, double u) {
     set(g, a, u);
     std::vector<double> t;
-    for (const Row& x : use) {
-      model::Placement p{static_cast<std::uint64_t>(x.r->nranks),
-                         static_cast<std::uint64_t>(std::max(1, x.r->ranks_per_node))};
-      t.push_back(model::predict(g, x.r->op, x.algo, p, static_cast<double>(x.r->bytes), x.protocol).time_us);
+    for (const CollectiveRow* x : use) {
+      model::Placement p{static_cast<std::uint64_t>(x->nranks),
+                         static_cast<std::uint64_t>(std::max(1, x->ranks_per_node))};
+      t.push_back(model::predict(g, x->op, x->algo, p, static_cast<double>(x->bytes), x->protocol).time_us);
     }
     return t;
-  };
-  double a = up ? f.scale_up.latency_us : f.scale_out.latency_us + hop;
-  double u = 1 / (up ? f.scale_up.bandwidth_GBps : f.scale_out.nic_bandwidth_Gbps * f.scale_out.wire_efficiency / 8.0);
-  if (!(a > 0)) a = 1;
-  if (!(u > 0) || !std::isfinite(u)) u = 0.1;
-  // The model linearised at (a, u) with steps (da, du): each row's time, its slopes in a and u,
-  // and the weighted (1 / measured^2) normal equations of a step, with the residuals' sum.
-  struct Linear {
-    std::vector<double> t, ca, cu;
-    double m00 = 0, m01 = 0, m11 = 0, r0 = 0, r1 = 0, ss = 0;
-    double det() const { return m00 * m11 - m01 * m01; }
-  };
-  auto linearise = [&](double a, double u, double da, double du) {
+  }
+
+  Linear linearise(double a, double u, double da, double du) {
     Linear L;
     L.t = times(a, u);
     const auto ta = times(a + da, u), tu = times(a, u + du);
     for (std::size_t i = 0; i < use.size(); ++i) {
-      const double y = use[i].r->time_us, w = 1 / (y * y), r = y - L.t[i];
+      const double y = use[i]->time_us, w = 1 / (y * y), r = y - L.t[i];
       L.ca.push_back((ta[i] - L.t[i]) / da);
       L.cu.push_back((tu[i] - L.t[i]) / du);
       L.m00 += w * L.ca[i] * L.ca[i], L.m01 += w * L.ca[i] * L.cu[i], L.m11 += w * L.cu[i] * L.cu[i];
       L.r0 += w * L.ca[i] * r, L.r1 += w * L.cu[i] * r, L.ss += w * r * r;
     }
     return L;
-  };
+  }
+};
+
+// Gauss-Newton steps from (a, u) until they settle (30 at most); false where the rows cannot fix both.
+bool gauss_newton(TierModel& m, double& a, double& u) {
   for (int it = 0; it < 30; ++it) {
-    const Linear L = linearise(a, u, std::max(0.05, 0.01 * a), 0.01 * u);
+    const Linear L = m.linearise(a, u, std::max(0.05, 0.01 * a), 0.01 * u);
     const double det = L.det();
     // Rows that move only with one of the two numbers fix only that one.
-    if (!(L.m00 > 0) || !(L.m11 > 0) || !(det > 1e-9 * L.m00 * L.m11)) return std::nullopt;
+    if (!(L.m00 > 0) || !(L.m11 > 0) || !(det > 1e-9 * L.m00 * L.m11)) return false;
     double step_a = (L.m11 * L.r0 - L.m01 * L.r1) / det, step_u = (L.m00 * L.r1 - L.m01 * L.r0) / det;
     // Stay positive: at most halve either number in one step.
     step_a = std::max(step_a, -0.5 * a);
@@ -417,36 +424,63 @@ std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier,
     a += step_a, u += step_u;
     if (std::abs(step_a) <= 1e-9 * std::max(a, 1e-3) && std::abs(step_u) <= 1e-9 * u) break;
   }
+  return true;
+}
+
+// Whether the rows, linearised at the fit (a, u), determine both numbers.
+bool well_determined(const Linear& L, double a, double u, std::size_t n) {
   // Both numbers must dominate somewhere: a row where the latency terms are three quarters of the
   // time or more, and one where the bandwidth terms are. Else the fit only trades one for the
   // other, or reads the per-byte cost of small messages as the tier's bandwidth: an 8 B - 1 KiB
   // all-reduce on the test VM "fitted" 1.2 GB/s with its 1 KiB row half bandwidth.
-  const Linear L = linearise(a, u, 0.01 * a, 0.01 * u);
   const auto& t = L.t;
   double lat_share = 0, bw_share = 0;
-  for (std::size_t i = 0; i < use.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     lat_share = std::max(lat_share, L.ca[i] * a / t[i]);
     bw_share = std::max(bw_share, L.cu[i] * u / t[i]);
   }
-  if (lat_share < 0.75 || bw_share < 0.75) return std::nullopt;
+  if (lat_share < 0.75 || bw_share < 0.75) return false;
   // And the rows must pin them down: the standard errors of the weighted least squares, from its
   // residuals, within a quarter of each number (noise in latency-bound rows also fits a slope).
-  if (use.size() < 3 || !(L.det() > 0)) return std::nullopt;
-  const double s2 = L.ss / static_cast<double>(use.size() - 2);
-  if (std::sqrt(s2 * L.m11 / L.det()) > 0.25 * a || std::sqrt(s2 * L.m00 / L.det()) > 0.25 * u) return std::nullopt;
+  if (n < 3 || !(L.det() > 0)) return false;
+  const double s2 = L.ss / static_cast<double>(n - 2);
+  return !(std::sqrt(s2 * L.m11 / L.det()) > 0.25 * a || std::sqrt(s2 * L.m00 / L.det()) > 0.25 * u);
+}
+
+}  // namespace
+
+std::optional<LinkFit> fit_tier_from_collectives(model::Fabric& f, FitTier tier,
+                                                 const std::vector<CollectiveRow>& rows) {
+  const bool up = tier == FitTier::scale_up;
+  if (!up && !f.has_scaleout()) return std::nullopt;
+  const double hop = up ? 0 : f.scale_out.tiers.front().hop_latency_us;
+  std::set<std::uint64_t> sizes;
+  const std::vector<const CollectiveRow*> use = modelled_rows(f, rows, sizes);
+  if (sizes.size() < 2) return std::nullopt;
+  TierModel m{up, hop, f, use};
+  double a = up ? f.scale_up.latency_us : f.scale_out.latency_us + hop;
+  double u = 1 / (up ? f.scale_up.bandwidth_GBps
+                     : f.scale_out.nic_bandwidth_Gbps * f.scale_out.wire_efficiency / 8.0);
+  if (!(a > 0)) a = 1;
+  if (!(u > 0) || !std::isfinite(u)) u = 0.1;
+  if (!gauss_newton(m, a, u)) return std::nullopt;
+  const Linear L = m.linearise(a, u, 0.01 * a, 0.01 * u);
+  if (!well_determined(L, a, u, use.size())) return std::nullopt;
+  const auto& t = L.t;
   LinkFit fit;
   fit.points = static_cast<int>(use.size());
   fit.latency_us = a;
   fit.bandwidth_GBps = 1 / u;
   double ss_res = 0;
   for (std::size_t i = 0; i < use.size(); ++i) {
-    const double y = use[i].r->time_us;
+    const double y = use[i]->time_us;
     ss_res += std::pow((t[i] - y) / y, 2);
     fit.max_err_pct = std::max(fit.max_err_pct, 100 * std::abs(t[i] - y) / y);
   }
-  const double ss_tot = relative_ss_tot(use.begin(), use.end(), [](const Row& x) { return x.r->time_us; });
+  const double ss_tot =
+      relative_ss_tot(use.begin(), use.end(), [](const CollectiveRow* x) { return x->time_us; });
   fit.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : 1;
-  set(f, a, u);
+  m.set(f, a, u);
   return fit;
 }
 }  // namespace fb::model

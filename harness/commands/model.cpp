@@ -66,16 +66,30 @@ std::string time_text(double us) {
 
 }  // namespace
 
-int run_model_command(const ModelOptions& o) {
-  if (!o.against.files.empty()) return run_model_against(o);
-  const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
-  const std::vector<std::string> algos =
-      o.algos.empty() ? std::vector<std::string>{f.endpoint.kind == "gpu" ? "nccl_auto" : "auto"} : o.algos;
-  const std::uint64_t rpd =
-      o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.scale_up.domain_size);
+std::vector<std::unique_ptr<Sink>> open_model_sinks(const ModelOptions& o) {
+  std::vector<std::unique_ptr<Sink>> sinks;
+  try {
+    sinks = open_file_sinks(o.csv_path, o.json_path, o.force).sinks;
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("cannot write results: ") + e.what());
+  }
+  RunMeta meta;
+  meta.fabricbench_version = kVersion;
+  meta.git_describe = kGitDescribe;
+  meta.command_line = o.command_line;
+  meta.started_utc = utc_now();
+  for (auto& s : sinks) s->begin(meta);
+  return sinks;
+}
+
+namespace {
+
+// The scales to predict: --gpus, or the default sweep cut where the topology ends (then `clipped`
+// says so); any scale the fabric cannot hold is a usage error.
+std::vector<std::uint64_t> model_scales(const ModelOptions& o, const model::Fabric& f, std::uint64_t rpd,
+                                        std::string& clipped) {
   const std::uint64_t capacity = f.max_endpoints();
   std::vector<std::uint64_t> scales = o.gpus;
-  std::string clipped;
   if (scales.empty()) {
     // The default sweep stops where the topology does.
     for (auto g : default_scales(rpd))
@@ -94,10 +108,15 @@ int run_model_command(const ModelOptions& o) {
           fmt::format("gpus: {} exceeds what fabric '{}' holds ({} endpoints); scale the topology "
                       "with --set (more tiers, planes or radix)",
                       g, f.name, capacity));
+  return scales;
+}
+
+// Every op is known and every (op, algo) predicts, checked before anything is written.
+void check_ops_and_algos(const ModelOptions& o, const model::Fabric& f, const std::vector<std::string>& algos,
+                         const std::vector<std::uint64_t>& scales, std::uint64_t rpd) {
   for (const auto& op : o.ops)
     if (std::find(model::model_ops().begin(), model::model_ops().end(), op) == model::model_ops().end())
       throw UsageError("op: unknown op '" + op + "'");
-  // Validate every (op, algo) before writing anything.
   for (const auto& op : o.ops)
     for (const auto& a : algos) try {
         model::predict(f, op, a, model::Placement{scales.front(), std::min(rpd, scales.front())},
@@ -105,51 +124,58 @@ int run_model_command(const ModelOptions& o) {
       } catch (const std::invalid_argument& e) {
         throw UsageError(std::string("algo: ") + e.what());
       }
+}
 
-  std::vector<std::unique_ptr<Sink>> sinks;
-  try {
-    sinks = open_file_sinks(o.csv_path, o.json_path, o.force).sinks;
-  } catch (const std::exception& e) {
-    throw UsageError(std::string("cannot write results: ") + e.what());
+// One table: op at one size with one algorithm, a line per scale, each row to the sinks.
+void model_sweep(const ModelOptions& o, const model::Fabric& f, const std::string& op, std::uint64_t bytes,
+                 const std::string& a, const std::vector<std::uint64_t>& scales, std::uint64_t rpd,
+                 std::vector<std::unique_ptr<Sink>>& sinks) {
+  if (!o.quiet)
+    std::cout << fmt::format("#\n# {} {} algo={}\n# {:>9} {:>9} {:<24} {:>12} {:>10} {:>10}  {}\n", op,
+                             format_bytes(bytes), a, "gpus", "domains", "algorithm", "time", "algbw", "busbw",
+                             "bottleneck")
+              << fmt::format("# {:>9} {:>9} {:<24} {:>12} {:>10} {:>10}\n", "", "", "", "", "(GB/s)",
+                             "(GB/s)");
+  for (auto g : scales) {
+    model::Placement p{g, std::min(rpd, g)};
+    model::Prediction pr;
+    try {
+      pr = model::predict(f, op, a, p, static_cast<double>(bytes), o.protocol);
+    } catch (const std::invalid_argument& e) {
+      if (!o.quiet) std::cout << fmt::format("  {:>9} {:>9} {}\n", g, p.domains(), e.what());
+      continue;
+    }
+    const Record r = model_record(o, f, op, bytes, p, pr);
+    if (!o.quiet)
+      std::cout << fmt::format("  {:>9} {:>9} {:<24} {:>12} {:>10.2f} {:>10.2f}  {}\n", g, p.domains(),
+                               r.algo, time_text(pr.time_us), pr.algbw_GBps, pr.busbw_GBps, pr.bottleneck);
+    for (auto& s : sinks) s->row(r);
   }
-  RunMeta meta;
-  meta.fabricbench_version = kVersion;
-  meta.git_describe = kGitDescribe;
-  meta.command_line = o.command_line;
-  meta.started_utc = utc_now();
-  for (auto& s : sinks) s->begin(meta);
+}
+
+}  // namespace
+
+int run_model_command(const ModelOptions& o) {
+  if (!o.against.files.empty()) return run_model_against(o);
+  const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
+  const std::vector<std::string> algos =
+      o.algos.empty() ? std::vector<std::string>{f.endpoint.kind == "gpu" ? "nccl_auto" : "auto"} : o.algos;
+  const std::uint64_t rpd =
+      o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.scale_up.domain_size);
+  std::string clipped;
+  const std::vector<std::uint64_t> scales = model_scales(o, f, rpd, clipped);
+  check_ops_and_algos(o, f, algos, scales, rpd);
+  std::vector<std::unique_ptr<Sink>> sinks = open_model_sinks(o);
 
   if (!o.quiet)
     std::cout << fmt::format(
                      "# fabric {} ({}): {} {}s per domain at {} GB/s each way, {} endpoints at most\n",
-                     f.name, f.source, f.scale_up.domain_size, f.endpoint.kind, f.scale_up.bandwidth_GBps, capacity)
+                     f.name, f.source, f.scale_up.domain_size, f.endpoint.kind, f.scale_up.bandwidth_GBps,
+                     f.max_endpoints())
               << clipped;
   for (const auto& op : o.ops)
     for (auto bytes : o.bytes)
-      for (const auto& a : algos) {
-        if (!o.quiet)
-          std::cout << fmt::format("#\n# {} {} algo={}\n# {:>9} {:>9} {:<24} {:>12} {:>10} {:>10}  {}\n", op,
-                                   format_bytes(bytes), a, "gpus", "domains", "algorithm", "time", "algbw",
-                                   "busbw", "bottleneck")
-                    << fmt::format("# {:>9} {:>9} {:<24} {:>12} {:>10} {:>10}\n", "", "", "", "", "(GB/s)",
-                                   "(GB/s)");
-        for (auto g : scales) {
-          model::Placement p{g, std::min(rpd, g)};
-          model::Prediction pr;
-          try {
-            pr = model::predict(f, op, a, p, static_cast<double>(bytes), o.protocol);
-          } catch (const std::invalid_argument& e) {
-            if (!o.quiet) std::cout << fmt::format("  {:>9} {:>9} {}\n", g, p.domains(), e.what());
-            continue;
-          }
-          const Record r = model_record(o, f, op, bytes, p, pr);
-          if (!o.quiet)
-            std::cout << fmt::format("  {:>9} {:>9} {:<24} {:>12} {:>10.2f} {:>10.2f}  {}\n", g, p.domains(),
-                                     r.algo, time_text(pr.time_us), pr.algbw_GBps, pr.busbw_GBps,
-                                     pr.bottleneck);
-          for (auto& s : sinks) s->row(r);
-        }
-      }
+      for (const auto& a : algos) model_sweep(o, f, op, bytes, a, scales, rpd, sinks);
   for (auto& s : sinks) s->end("ok");
   return 0;
 }

@@ -2,12 +2,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "harness/commands/model_against.hpp"
 
 namespace fb {
+
+class Sink;
 
 struct ModelOptions {
   std::string fabric;
@@ -27,6 +30,9 @@ struct ModelOptions {
 
 // The default scale sweep: the domain size, then doubling, up to and including 2^20.
 std::vector<std::uint64_t> default_scales(std::uint64_t domain_size);
+
+// The --csv/--json sinks, begun with this command's metadata (model and model --against).
+std::vector<std::unique_ptr<Sink>> open_model_sinks(const ModelOptions& o);
 
 int run_model_command(const ModelOptions& o);
 

@@ -11,11 +11,9 @@
 #include "collectives/error.hpp"
 #include "harness/commands/model.hpp"
 #include "harness/fabric_lookup.hpp"
-#include "harness/sinks/annotate.hpp"
 #include "harness/results_reader.hpp"
+#include "harness/sinks/annotate.hpp"
 #include "harness/sinks/sink.hpp"
-#include "harness/utc.hpp"
-#include "harness/version.hpp"
 #include "model/cost.hpp"
 #include "vocab/units.hpp"
 
@@ -196,35 +194,24 @@ void print_group(const char* title, const std::map<std::string, std::vector<doub
 
 }  // namespace
 
-int run_model_against(const ModelOptions& o) {
-  const AgainstOptions& a = o.against;
-  // The command line's own fabric and overrides are checked before anything is read or written.
-  if (!o.fabric.empty()) load_fabric_for_cli(o.fabric, o.sets);
-  std::vector<ResultsFile> files;
-  for (const auto& path : a.files) files.push_back(read_results(path));
+namespace {
 
-  std::vector<std::unique_ptr<Sink>> sinks;
-  try {
-    sinks = open_file_sinks(o.csv_path, o.json_path, o.force).sinks;
-  } catch (const std::exception& e) {
-    throw UsageError(std::string("cannot write results: ") + e.what());
-  }
-  RunMeta meta;
-  meta.fabricbench_version = kVersion;
-  meta.git_describe = kGitDescribe;
-  meta.command_line = o.command_line;
-  meta.started_utc = utc_now();
-  for (auto& s : sinks) s->begin(meta);
-
-  FabricCache fabrics;
+// The rows read from every --against file: those kept predicted and written to the sinks.
+struct AgainstRows {
   std::vector<Outcome> outcomes;
   std::size_t total = 0, filtered = 0;
+};
+
+AgainstRows predict_files(const std::vector<ResultsFile>& files, const ModelOptions& o,
+                          std::vector<std::unique_ptr<Sink>>& sinks) {
+  AgainstRows rows;
+  FabricCache fabrics;
   for (const auto& f : files)
     for (std::size_t i = 0; i < f.rows.size(); ++i) {
-      ++total;
+      ++rows.total;
       const Provenance* p = f.provenance.empty() ? nullptr : &f.provenance[i];
-      if (!kept(f.rows[i], p, a)) {
-        ++filtered;
+      if (!kept(f.rows[i], p, o.against)) {
+        ++rows.filtered;
         continue;
       }
       Outcome out{f.rows[i],
@@ -234,15 +221,23 @@ int run_model_against(const ModelOptions& o) {
                   "", 0};
       predict_row(out, p, o, fabrics);
       for (auto& s : sinks) s->row(out.row);
-      outcomes.push_back(std::move(out));
+      rows.outcomes.push_back(std::move(out));
     }
-  for (auto& s : sinks) s->end("ok");
+  return rows;
+}
 
+// The errors of the predicted rows, grouped, and the unmapped rows by reason.
+struct AgainstErrors {
   std::map<std::string, std::vector<double>> by_op, by_fabric;
   std::map<std::string, std::vector<std::string>> unmapped;  // reason -> row ids
   std::vector<double> all;
   const Outcome* worst = nullptr;
-  if (!o.quiet)
+};
+
+// Prints a line per predicted row (unless --quiet) while gathering their errors.
+AgainstErrors print_rows(const std::vector<Outcome>& outcomes, bool quiet) {
+  AgainstErrors g;
+  if (!quiet)
     std::cout << fmt::format(
         "# {:<16} {:<14} {:<13} {:>5} {:>4} {:>9} {:<20} {:>12} {:>12} {:>9} {:>9} {:>8}  {}\n", "row",
         "fabric", "op", "gpus", "rpd", "bytes", "model algo", "time(us)", "model(us)", "busbw", "model",
@@ -250,47 +245,73 @@ int run_model_against(const ModelOptions& o) {
   for (const auto& out : outcomes) {
     const Record& r = out.row;
     if (!out.unmapped.empty()) {
-      unmapped[out.unmapped].push_back(out.id);
+      g.unmapped[out.unmapped].push_back(out.id);
       continue;
     }
     const double e = *r.model_err_pct;
-    by_op[r.op].push_back(e);
-    by_fabric[r.model_fabric].push_back(e);
-    all.push_back(e);
-    if (!worst || std::abs(e) > std::abs(*worst->row.model_err_pct)) worst = &out;
-    if (!o.quiet)
+    g.by_op[r.op].push_back(e);
+    g.by_fabric[r.model_fabric].push_back(e);
+    g.all.push_back(e);
+    if (!g.worst || std::abs(e) > std::abs(*g.worst->row.model_err_pct)) g.worst = &out;
+    if (!quiet)
       std::cout << fmt::format(
           "  {:<16} {:<14} {:<13} {:>5} {:>4} {:>9} {:<20} {:>12.2f} {:>12.2f} {:>9.2f} {:>9.2f} {:>+7.1f}%  "
           "{}\n",
           out.id, r.model_fabric, r.op, r.nranks, out.ranks_per_domain, format_bytes(r.bytes), r.model_algo,
           r.time_us, *r.model_time_us, r.busbw_GBps, *r.model_busbw_GBps, e, r.model_bottleneck);
   }
-  std::cout << fmt::format("# {} rows in {} file{}: {} predicted, {} unmapped, {} filtered out\n", total,
-                           files.size(), files.size() == 1 ? "" : "s", all.size(),
-                           outcomes.size() - all.size(), filtered);
-  if (!all.empty()) {
-    print_group("op", by_op);
-    print_group("fabric", by_fabric);
-    const ErrorSummary s = summarize(all);
+  return g;
+}
+
+void print_summary(const AgainstRows& rows, const AgainstErrors& g, std::size_t nfiles) {
+  std::cout << fmt::format("# {} rows in {} file{}: {} predicted, {} unmapped, {} filtered out\n", rows.total,
+                           nfiles, nfiles == 1 ? "" : "s", g.all.size(), rows.outcomes.size() - g.all.size(),
+                           rows.filtered);
+  if (!g.all.empty()) {
+    print_group("op", g.by_op);
+    print_group("fabric", g.by_fabric);
+    const ErrorSummary s = summarize(g.all);
     std::cout << fmt::format("# {:<22} {:>5} {:>11.1f}% {:>9.1f}%\n", "all", s.rows, s.median_abs, s.max_abs);
   }
-  for (const auto& [why, ids] : unmapped) {
+  for (const auto& [why, ids] : g.unmapped) {
     std::string list;
     for (const auto& id : ids) list += (list.empty() ? "" : " ") + id;
     std::cout << fmt::format("# unmapped ({}): {}: {}\n", ids.size(), why, list);
   }
-  if (!a.max_error_pct) return 0;
+}
+
+// --max-error: 0 when the worst row is within it, else 1 (also when no row was predicted).
+int max_error_verdict(const Outcome* worst, double max_error_pct) {
   if (!worst) {
     std::cout << fmt::format("verdict: no row predicted, nothing held against --max-error {}%\n",
-                             *a.max_error_pct);
+                             max_error_pct);
     return 1;
   }
   const double m = std::abs(*worst->row.model_err_pct);
-  const bool pass = m <= *a.max_error_pct;
+  const bool pass = m <= max_error_pct;
   std::cout << fmt::format("verdict: max |error| {:.1f}% ({} {} {} {}) {} --max-error {}%\n", m, worst->id,
                            worst->row.model_fabric, worst->row.op, format_bytes(worst->row.bytes),
-                           pass ? "within" : "exceeds", *a.max_error_pct);
+                           pass ? "within" : "exceeds", max_error_pct);
   return pass ? 0 : 1;
+}
+
+}  // namespace
+
+int run_model_against(const ModelOptions& o) {
+  const AgainstOptions& a = o.against;
+  // The command line's own fabric and overrides are checked before anything is read or written.
+  if (!o.fabric.empty()) load_fabric_for_cli(o.fabric, o.sets);
+  std::vector<ResultsFile> files;
+  for (const auto& path : a.files) files.push_back(read_results(path));
+
+  std::vector<std::unique_ptr<Sink>> sinks = open_model_sinks(o);
+  const AgainstRows rows = predict_files(files, o, sinks);
+  for (auto& s : sinks) s->end("ok");
+
+  const AgainstErrors g = print_rows(rows.outcomes, o.quiet);
+  print_summary(rows, g, files.size());
+  if (!a.max_error_pct) return 0;
+  return max_error_verdict(g.worst, *a.max_error_pct);
 }
 
 }  // namespace fb

@@ -257,85 +257,117 @@ class ValidateCommand final : public MpiCommand {
   }
 
   int run_measurements(Job& job, Watchdog& watchdog) override {
-    transports::World& world = job.world;
-    const ValidateOptions& o = o_;
-    const bool root = job.root;
-    const int n = world.size();
-    const model::Fabric& f = *job.fabric;
-    transports::Backend& backend = *job.backends.front();
-    const int rph = world.max_ranks_per_node();
     MeasureHooks hooks;
     hooks.watchdog = &watchdog;
     hooks.progress = watchdog.progress();
 
     // ---- the pair matrix ----
-    std::vector<std::vector<std::pair<int, int>>> rounds;
-    if (!o.no_pairs) {
-      if (o.pairs_alone) {
-        for (int a = 0; a < n; ++a)
-          for (int b = a + 1; b < n; ++b) rounds.push_back({{a, b}});
-      } else {
-        rounds = round_robin_rounds(n);
-      }
+    const Rounds rounds = pair_rounds(job.world.size());
+    if (job.root && !o_.quiet) print_header(job, rounds);
+    PairProbes probes = pair_probes(job);
+    for (std::size_t ri = 0; ri < rounds.size(); ++ri) measure_round(job, hooks, probes, rounds, ri);
+
+    // ---- the collectives ----
+    if (!tests_.empty()) run_tests(job.world, tests_, {&job.rows}, &watchdog, 0);
+    return 0;
+  }
+
+  using Rounds = std::vector<std::vector<std::pair<int, int>>>;
+
+  // The pair matrix's rounds: disjoint pairs (round robin), or one pair a round with
+  // --pairs-alone; none with --no-pairs.
+  Rounds pair_rounds(int n) const {
+    Rounds rounds;
+    if (o_.no_pairs) return rounds;
+    if (o_.pairs_alone) {
+      for (int a = 0; a < n; ++a)
+        for (int b = a + 1; b < n; ++b) rounds.push_back({{a, b}});
+    } else {
+      rounds = round_robin_rounds(n);
     }
-    if (root && !o.quiet)
-      std::cout << fmt::format("# validate: fabric {} ({}), {} ranks on {} hosts ({} per host), backend {}\n",
-                               f.name, f.source, n, world.nnodes(), rph, backend.name())
-                << (rounds.empty()
-                        ? std::string()
-                        : fmt::format("# pair matrix: {} pairs in {} {}; bidir {} (bandwidth), pingpong {} "
-                                      "(latency)\n",
-                                      n * (n - 1) / 2, rounds.size(),
-                                      o.pairs_alone ? "rounds of one pair (--pairs-alone)"
-                                                    : "rounds of disjoint pairs",
-                                      format_bytes(o.bw_bytes), format_bytes(o.lat_bytes)))
-                << std::flush;
-    std::vector<Series> pair_series;
-    std::vector<std::unique_ptr<SeriesBuffers>> pair_buffers;
+    return rounds;
+  }
+
+  void print_header(Job& job, const Rounds& rounds) const {
+    transports::World& world = job.world;
+    const ValidateOptions& o = o_;
+    const int n = world.size();
+    const model::Fabric& f = *job.fabric;
+    std::cout << fmt::format("# validate: fabric {} ({}), {} ranks on {} hosts ({} per host), backend {}\n",
+                             f.name, f.source, n, world.nnodes(), world.max_ranks_per_node(),
+                             job.backends.front()->name())
+              << (rounds.empty()
+                      ? std::string()
+                      : fmt::format(
+                            "# pair matrix: {} pairs in {} {}; bidir {} (bandwidth), pingpong {} "
+                            "(latency)\n",
+                            n * (n - 1) / 2, rounds.size(),
+                            o.pairs_alone ? "rounds of one pair (--pairs-alone)" : "rounds of disjoint pairs",
+                            format_bytes(o.bw_bytes), format_bytes(o.lat_bytes)))
+              << std::flush;
+  }
+
+  // The two pair measurements (bidir, pingpong) and their buffers, allocated once for all rounds.
+  struct PairProbes {
+    std::vector<Series> series;
+    std::vector<std::unique_ptr<SeriesBuffers>> buffers;
+  };
+
+  PairProbes pair_probes(Job& job) const {
+    PairProbes probes;
     for (const TestSpec& t : pair_specs_) {
       Series s;
       s.op = t.ops.front();
       s.dtype = DType::uint8;
-      pair_series.push_back(s);
-      pair_buffers.push_back(std::make_unique<SeriesBuffers>(backend, s, t.maxbytes, n, world.rank()));
+      probes.series.push_back(s);
+      probes.buffers.push_back(std::make_unique<SeriesBuffers>(*job.backends.front(), s, t.maxbytes,
+                                                               job.world.size(), job.world.rank()));
     }
-    for (std::size_t ri = 0; ri < rounds.size(); ++ri) {
-      std::vector<int> peers(static_cast<std::size_t>(n), -1);
-      for (auto [a, b] : rounds[ri]) {
-        peers[static_cast<std::size_t>(a)] = b;
-        peers[static_cast<std::size_t>(b)] = a;
-      }
-      // What a hang in this round is reported as: its pairs and their hosts.
-      hooks.context.clear();
-      for (auto [a, b] : rounds[ri]) {
-        if (hooks.context.size() > 200) {
-          hooks.context += ", ...";
-          break;
-        }
-        hooks.context += fmt::format("{}{} {} <-> {} {}", hooks.context.empty() ? "pair " : ", ", a,
-                                     world.hostnames()[static_cast<std::size_t>(a)], b,
-                                     world.hostnames()[static_cast<std::size_t>(b)]);
-      }
-      Record rec[2];
-      std::vector<double> all[2];
-      for (int k = 0; k < 2; ++k) {
-        Series s = pair_series[static_cast<std::size_t>(k)];
-        s.peers = peers;
-        hooks.rank_samples = &all[k];
-        const TestSpec& t = pair_specs_[static_cast<std::size_t>(k)];
-        rec[k] = measure(world, backend, t, s, t.maxbytes, *pair_buffers[static_cast<std::size_t>(k)], hooks);
-      }
-      hooks.rank_samples = nullptr;
-      const int mine = peers[static_cast<std::size_t>(world.rank())];
-      const auto tps = world.gather_strings(mine >= 0 ? backend.peer_transport(mine) : "", 0);
-      hooks.context.clear();
-      if (!root) continue;
-      grade_round(job, rounds, ri, rec, all, tps);
-    }
+    return probes;
+  }
 
-    // ---- the collectives ----
-    if (!tests_.empty()) run_tests(world, tests_, {&job.rows}, &watchdog, 0);
-    return 0;
+  // What a hang in this round is reported as: its pairs and their hosts.
+  static std::string round_context(transports::World& world, const std::vector<std::pair<int, int>>& round) {
+    std::string context;
+    for (auto [a, b] : round) {
+      if (context.size() > 200) {
+        context += ", ...";
+        break;
+      }
+      context += fmt::format("{}{} {} <-> {} {}", context.empty() ? "pair " : ", ", a,
+                             world.hostnames()[static_cast<std::size_t>(a)], b,
+                             world.hostnames()[static_cast<std::size_t>(b)]);
+    }
+    return context;
+  }
+
+  // One round: its pairs measured together (bandwidth, then latency), graded on rank 0.
+  void measure_round(Job& job, MeasureHooks& hooks, PairProbes& probes, const Rounds& rounds,
+                     std::size_t ri) {
+    transports::World& world = job.world;
+    transports::Backend& backend = *job.backends.front();
+    const int n = world.size();
+    std::vector<int> peers(static_cast<std::size_t>(n), -1);
+    for (auto [a, b] : rounds[ri]) {
+      peers[static_cast<std::size_t>(a)] = b;
+      peers[static_cast<std::size_t>(b)] = a;
+    }
+    hooks.context = round_context(world, rounds[ri]);
+    Record rec[2];
+    std::vector<double> all[2];
+    for (int k = 0; k < 2; ++k) {
+      Series s = probes.series[static_cast<std::size_t>(k)];
+      s.peers = peers;
+      hooks.rank_samples = &all[k];
+      const TestSpec& t = pair_specs_[static_cast<std::size_t>(k)];
+      rec[k] = measure(world, backend, t, s, t.maxbytes, *probes.buffers[static_cast<std::size_t>(k)], hooks);
+    }
+    hooks.rank_samples = nullptr;
+    const int mine = peers[static_cast<std::size_t>(world.rank())];
+    const auto tps = world.gather_strings(mine >= 0 ? backend.peer_transport(mine) : "", 0);
+    hooks.context.clear();
+    if (!job.root) return;
+    grade_round(job, rounds, ri, rec, all, tps);
   }
 
   // Rank 0: the round's pairs and rows against the model's expectation for it.

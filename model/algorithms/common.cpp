@@ -97,7 +97,10 @@ bool Topo::aligned_at(double r) const {
   return rails <= 1 || g <= 1 || is_multiple(r, g);
 }
 
-Topo make_topo(const Fabric& f, const Placement& pl) {
+namespace {
+
+// The placement fits the fabric: at least one rank, and no more per domain than a domain holds.
+void check_placement(const Fabric& f, const Placement& pl) {
   if (pl.nranks < 1) throw std::invalid_argument("model: the placement needs at least 1 rank (got 0)");
   if (pl.ranks_per_domain < 1)
     throw std::invalid_argument("model: ranks per domain must be at least 1 (got 0)");
@@ -108,13 +111,10 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
     throw std::invalid_argument("model: " + std::to_string(pl.ranks_per_domain) +
                                 " ranks per domain, but a domain of " + fabric_label(f) + " holds " +
                                 std::to_string(f.scale_up.domain_size) + " endpoints (scale_up.domain_size)");
-  Topo T;
-  T.f = &f;
-  const std::uint64_t g = std::min(pl.ranks_per_domain, pl.nranks);
-  const std::uint64_t m = (pl.nranks + g - 1) / g;
-  T.p = static_cast<double>(pl.nranks);
-  T.g = static_cast<double>(g);
-  T.m = static_cast<double>(m);
+}
+
+// The scale-up terms of T for g ranks per domain.
+void set_scale_up(Topo& T, const Fabric& f, std::uint64_t g) {
   // Collectives keep every endpoint of a domain moving data at once: g concurrent transfers.
   // Achievable rates (model/rates.hpp): the share of the line rate NCCL's ring moves, and the
   // NVLS rate, on GPU fabrics; 1 on hosts.
@@ -132,8 +132,11 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
                                 " GB/s, but " + std::to_string(g) + " ranks share a domain");
   T.S[0] = 1;
   T.lat[0] = T.au;
-  if (m <= 1) return T;
+}
 
+// The per-endpoint NIC terms of T (b0, rails) for placements spanning m > 1 domains; returns
+// the NICs per domain.
+double set_nics(Topo& T, const Fabric& f, const Placement& pl, std::uint64_t g, std::uint64_t m) {
   if (!f.has_scaleout())
     throw std::invalid_argument("model: " + std::to_string(pl.nranks) + " ranks at " + std::to_string(g) +
                                 " per domain span " + std::to_string(m) + " domains, but " + fabric_label(f) +
@@ -153,6 +156,12 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
                                 " GB/s of scale-out bandwidth; domains cannot talk");
   const double nics = f.scale_out.nics_per_domain > 0 ? f.scale_out.nics_per_domain : 1;
   T.rails = std::clamp<double>(f.scale_out.rails, 1, nics);
+  return nics;
+}
+
+// Per switch tier t: the domains it spans (S), the bandwidth left after oversubscription (C),
+// its latency; and the lowest tier (top) that spans all of T's domains.
+void set_switch_tiers(Topo& T, const Fabric& f, double nics) {
   T.L = static_cast<int>(f.scale_out.tiers.size());
   T.C[0] = T.b0;
   double ports = 1, cum_o = 1, below_us = 0;
@@ -184,6 +193,23 @@ Topo make_topo(const Fabric& f, const Placement& pl) {
       T.top = t;
       break;
     }
+}
+
+}  // namespace
+
+Topo make_topo(const Fabric& f, const Placement& pl) {
+  check_placement(f, pl);
+  Topo T;
+  T.f = &f;
+  const std::uint64_t g = std::min(pl.ranks_per_domain, pl.nranks);
+  const std::uint64_t m = (pl.nranks + g - 1) / g;
+  T.p = static_cast<double>(pl.nranks);
+  T.g = static_cast<double>(g);
+  T.m = static_cast<double>(m);
+  set_scale_up(T, f, g);
+  if (m <= 1) return T;
+  const double nics = set_nics(T, f, pl, g, m);
+  set_switch_tiers(T, f, nics);
   return T;
 }
 

@@ -145,10 +145,11 @@ void bm_memcpy(benchmark::State& st, std::size_t bytes) {
 }
 
 [[maybe_unused]] const bool kRegistered = [] {
-  for (std::size_t bytes : {std::size_t{64} << 10, std::size_t{1} << 20, std::size_t{16} << 20, std::size_t{64} << 20})
-    benchmark::RegisterBenchmark(("memcpy/" + size_name(bytes)).c_str(),
-                                 [bytes](benchmark::State& st) { bm_memcpy(st, bytes); })
-        ->UseRealTime();  // wall time, as a transport's bandwidth is measured
+  for (std::size_t bytes :
+       {std::size_t{64} << 10, std::size_t{1} << 20, std::size_t{16} << 20, std::size_t{64} << 20})
+    benchmark::RegisterBenchmark(("memcpy/" + size_name(bytes)).c_str(), [bytes](benchmark::State& st) {
+      bm_memcpy(st, bytes);
+    })->UseRealTime();  // wall time, as a transport's bandwidth is measured
   for (DType t : kDTypes) {
     const std::string dt(dtype_name(t));
     for (std::size_t bytes : kSizes) {

@@ -19,26 +19,26 @@
 
 #include "collectives/error.hpp"
 #include "harness/runner.hpp"
-#include "vocab/units.hpp"
 #include "transports/backend.hpp"
+#include "vocab/units.hpp"
 
 namespace {
 
-#define CHECK_CUDA(x)                                                                  \
-  do {                                                                                 \
-    cudaError_t e_ = (x);                                                              \
-    if (e_ != cudaSuccess) {                                                           \
-      std::fprintf(stderr, "%s: %s\n", #x, cudaGetErrorString(e_));                    \
-      MPI_Abort(MPI_COMM_WORLD, 3);                                                    \
-    }                                                                                  \
+#define CHECK_CUDA(x)                                               \
+  do {                                                              \
+    cudaError_t e_ = (x);                                           \
+    if (e_ != cudaSuccess) {                                        \
+      std::fprintf(stderr, "%s: %s\n", #x, cudaGetErrorString(e_)); \
+      MPI_Abort(MPI_COMM_WORLD, 3);                                 \
+    }                                                               \
   } while (0)
-#define CHECK_NCCL(x)                                                                  \
-  do {                                                                                 \
-    ncclResult_t r_ = (x);                                                             \
-    if (r_ != ncclSuccess) {                                                           \
-      std::fprintf(stderr, "%s: %s\n", #x, ncclGetErrorString(r_));                    \
-      MPI_Abort(MPI_COMM_WORLD, 3);                                                    \
-    }                                                                                  \
+#define CHECK_NCCL(x)                                               \
+  do {                                                              \
+    ncclResult_t r_ = (x);                                          \
+    if (r_ != ncclSuccess) {                                        \
+      std::fprintf(stderr, "%s: %s\n", #x, ncclGetErrorString(r_)); \
+      MPI_Abort(MPI_COMM_WORLD, 3);                                 \
+    }                                                               \
   } while (0)
 
 // The hand-written loop: microseconds per all-reduce, max over ranks.
@@ -70,10 +70,14 @@ int main(int argc, char** argv) {
   double target_ms = 50;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--min") min_bytes = fb::parse_bytes(argv[i + 1]);
-    else if (a == "--max") max_bytes = fb::parse_bytes(argv[i + 1]);
-    else if (a == "--rounds") rounds = std::atoi(argv[i + 1]);
-    else if (a == "--ms") target_ms = std::atof(argv[i + 1]);
+    if (a == "--min")
+      min_bytes = fb::parse_bytes(argv[i + 1]);
+    else if (a == "--max")
+      max_bytes = fb::parse_bytes(argv[i + 1]);
+    else if (a == "--rounds")
+      rounds = std::atoi(argv[i + 1]);
+    else if (a == "--ms")
+      target_ms = std::atof(argv[i + 1]);
   }
   auto world = fb::transports::make_mpi_world(&argc, &argv);
   const bool root = world->rank() == 0;
@@ -104,9 +108,10 @@ int main(int argc, char** argv) {
   fb::SeriesBuffers buffers(*backend, series, max_bytes, n, world->rank());
   const double factor = op.busbw_factor(n);
   if (root)
-    std::printf("# fabricbench nccl all-reduce vs a bare ncclAllReduce loop, %d ranks, median of %d rounds\n"
-                "%12s %12s %12s %8s %12s %12s %8s\n",
-                n, rounds, "size(B)", "bare(us)", "fb(us)", "t-ratio", "bare(GB/s)", "fb(GB/s)", "bw-ratio");
+    std::printf(
+        "# fabricbench nccl all-reduce vs a bare ncclAllReduce loop, %d ranks, median of %d rounds\n"
+        "%12s %12s %12s %8s %12s %12s %8s\n",
+        n, rounds, "size(B)", "bare(us)", "fb(us)", "t-ratio", "bare(GB/s)", "fb(GB/s)", "bw-ratio");
   double worst = 0;
   for (std::uint64_t bytes = min_bytes; bytes <= max_bytes; bytes *= 2) {
     const auto l = op.layout(bytes, series.dtype, n, world->rank(), backend->inplace_convention());
@@ -128,11 +133,12 @@ int main(int argc, char** argv) {
       f.push_back(t);
     }
     const double mb = median(b), mf = median(f);
-    const double bwb = static_cast<double>(l.bytes) / mb / 1e3 * factor, bwf = static_cast<double>(l.bytes) / mf / 1e3 * factor;
+    const double bwb = static_cast<double>(l.bytes) / mb / 1e3 * factor,
+                 bwf = static_cast<double>(l.bytes) / mf / 1e3 * factor;
     worst = std::max(worst, std::abs(mf / mb - 1));
     if (root)
-      std::printf("%12llu %12.3f %12.3f %8.3f %12.3f %12.3f %8.3f\n", static_cast<unsigned long long>(l.bytes), mb, mf,
-                  mf / mb, bwb, bwf, bwf / bwb);
+      std::printf("%12llu %12.3f %12.3f %8.3f %12.3f %12.3f %8.3f\n",
+                  static_cast<unsigned long long>(l.bytes), mb, mf, mf / mb, bwb, bwf, bwf / bwb);
     std::fflush(stdout);
   }
   if (root) std::printf("# worst difference %.1f%% (target <= 2%%)\n", worst * 100);

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "harness/runner.hpp"
-#include "vocab/units.hpp"
 #include "transports/backend.hpp"
+#include "vocab/units.hpp"
 
 namespace {
 
@@ -71,11 +71,16 @@ int main(int argc, char** argv) {
   bool same_buffers = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--min") min_bytes = fb::parse_bytes(argv[i + 1]);
-    else if (a == "--max") max_bytes = fb::parse_bytes(argv[i + 1]);
-    else if (a == "--rounds") rounds = std::atoi(argv[i + 1]);
-    else if (a == "--ms") target_ms = std::atof(argv[i + 1]);
-    else if (a == "--same-buffers") same_buffers = std::atoi(argv[i + 1]) != 0;
+    if (a == "--min")
+      min_bytes = fb::parse_bytes(argv[i + 1]);
+    else if (a == "--max")
+      max_bytes = fb::parse_bytes(argv[i + 1]);
+    else if (a == "--rounds")
+      rounds = std::atoi(argv[i + 1]);
+    else if (a == "--ms")
+      target_ms = std::atof(argv[i + 1]);
+    else if (a == "--same-buffers")
+      same_buffers = std::atoi(argv[i + 1]) != 0;
   }
   auto world = fb::transports::make_mpi_world(&argc, &argv);
   if (world->size() != 2) {
@@ -86,9 +91,10 @@ int main(int argc, char** argv) {
   const bool root = world->rank() == 0;
   double worst = 0;
   if (root)
-    std::printf("# fabricbench runner vs a bare MPI loop, 2 ranks, median of %d alternating rounds\n"
-                "%-10s %12s %14s %14s %8s\n",
-                rounds, "op", "size(B)", "bare(us)", "fabricbench(us)", "ratio");
+    std::printf(
+        "# fabricbench runner vs a bare MPI loop, 2 ranks, median of %d alternating rounds\n"
+        "%-10s %12s %14s %14s %8s\n",
+        rounds, "op", "size(B)", "bare(us)", "fabricbench(us)", "ratio");
 
   for (OpKind kind : {OpKind::pingpong, OpKind::allreduce}) {
     const fb::OpDescriptor& op = fb::op_descriptor(kind);

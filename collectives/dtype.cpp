@@ -28,7 +28,9 @@ constexpr DTypeInfo kDTypes[] = {
     {DType::float32, "float32", 4, true, true, 16777216.0},
     {DType::float64, "float64", 8, true, true, 9007199254740992.0},
 };
-const DTypeInfo& info(DType t) { return kDTypes[static_cast<int>(t)]; }
+const DTypeInfo& info(DType t) {
+  return kDTypes[static_cast<int>(t)];
+}
 
 std::string lower(std::string_view s) {
   std::string r(s);
@@ -37,11 +39,21 @@ std::string lower(std::string_view s) {
 }
 }  // namespace
 
-std::size_t dtype_size(DType t) { return info(t).size; }
-std::string_view dtype_name(DType t) { return info(t).name; }
-bool dtype_is_float(DType t) { return info(t).is_float; }
-bool dtype_is_signed(DType t) { return info(t).is_signed; }
-double dtype_exact_max(DType t) { return info(t).exact_max; }
+std::size_t dtype_size(DType t) {
+  return info(t).size;
+}
+std::string_view dtype_name(DType t) {
+  return info(t).name;
+}
+bool dtype_is_float(DType t) {
+  return info(t).is_float;
+}
+bool dtype_is_signed(DType t) {
+  return info(t).is_signed;
+}
+double dtype_exact_max(DType t) {
+  return info(t).exact_max;
+}
 
 const std::vector<DType>& all_dtypes() {
   static const std::vector<DType> v = [] {
@@ -62,10 +74,10 @@ std::optional<DType> parse_dtype(std::string_view s) {
   };
   // nccl-tests spellings and common abbreviations.
   static constexpr Alias aliases[] = {
-      {"char", DType::int8},      {"uchar", DType::uint8},     {"int", DType::int32},
-      {"uint", DType::uint32},    {"long", DType::int64},      {"ulong", DType::uint64},
-      {"half", DType::float16},   {"fp16", DType::float16},    {"bf16", DType::bfloat16},
-      {"float", DType::float32},  {"fp32", DType::float32},    {"double", DType::float64},
+      {"char", DType::int8},     {"uchar", DType::uint8},  {"int", DType::int32},
+      {"uint", DType::uint32},   {"long", DType::int64},   {"ulong", DType::uint64},
+      {"half", DType::float16},  {"fp16", DType::float16}, {"bf16", DType::bfloat16},
+      {"float", DType::float32}, {"fp32", DType::float32}, {"double", DType::float64},
       {"fp64", DType::float64},
   };
   for (const auto& a : aliases)
@@ -75,10 +87,14 @@ std::optional<DType> parse_dtype(std::string_view s) {
 
 std::string_view redop_name(RedOp op) {
   switch (op) {
-    case RedOp::sum: return "sum";
-    case RedOp::prod: return "prod";
-    case RedOp::min: return "min";
-    case RedOp::max: return "max";
+    case RedOp::sum:
+      return "sum";
+    case RedOp::prod:
+      return "prod";
+    case RedOp::min:
+      return "min";
+    case RedOp::max:
+      return "max";
   }
   return "?";
 }

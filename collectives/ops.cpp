@@ -15,7 +15,9 @@ int pair_peer(int rank, int nranks) {
   return -1;
 }
 
-bool pair_is_sender(int rank, int nranks) { return rank < nranks / 2; }
+bool pair_is_sender(int rank, int nranks) {
+  return rank < nranks / 2;
+}
 
 OpLayout OpDescriptor::layout(std::size_t req, DType t, int n, int rank, InPlaceConvention conv) const {
   const vocab::Shape sh = vocab::shape(kind, req / dtype_size(t), n);
@@ -122,7 +124,9 @@ const std::vector<const OpDescriptor*>& all_ops() {
   return v;
 }
 
-const OpDescriptor& op_descriptor(OpKind kind) { return kOps[static_cast<int>(kind)]; }
+const OpDescriptor& op_descriptor(OpKind kind) {
+  return kOps[static_cast<int>(kind)];
+}
 
 const OpDescriptor* find_op(std::string_view name) {
   const std::string n = normalise(name);

@@ -13,16 +13,54 @@ namespace {
 // Store an integer-valued double into one element of `dtype` (exact by construction).
 void store(DType t, void* dst, double v) {
   switch (t) {
-    case DType::int8: { auto x = static_cast<std::int8_t>(v); std::memcpy(dst, &x, 1); break; }
-    case DType::uint8: { auto x = static_cast<std::uint8_t>(v); std::memcpy(dst, &x, 1); break; }
-    case DType::int32: { auto x = static_cast<std::int32_t>(v); std::memcpy(dst, &x, 4); break; }
-    case DType::uint32: { auto x = static_cast<std::uint32_t>(v); std::memcpy(dst, &x, 4); break; }
-    case DType::int64: { auto x = static_cast<std::int64_t>(v); std::memcpy(dst, &x, 8); break; }
-    case DType::uint64: { auto x = static_cast<std::uint64_t>(v); std::memcpy(dst, &x, 8); break; }
-    case DType::float16: { auto x = float_to_half(static_cast<float>(v)); std::memcpy(dst, &x, 2); break; }
-    case DType::bfloat16: { auto x = float_to_bf16(static_cast<float>(v)); std::memcpy(dst, &x, 2); break; }
-    case DType::float32: { auto x = static_cast<float>(v); std::memcpy(dst, &x, 4); break; }
-    case DType::float64: std::memcpy(dst, &v, 8); break;
+    case DType::int8: {
+      auto x = static_cast<std::int8_t>(v);
+      std::memcpy(dst, &x, 1);
+      break;
+    }
+    case DType::uint8: {
+      auto x = static_cast<std::uint8_t>(v);
+      std::memcpy(dst, &x, 1);
+      break;
+    }
+    case DType::int32: {
+      auto x = static_cast<std::int32_t>(v);
+      std::memcpy(dst, &x, 4);
+      break;
+    }
+    case DType::uint32: {
+      auto x = static_cast<std::uint32_t>(v);
+      std::memcpy(dst, &x, 4);
+      break;
+    }
+    case DType::int64: {
+      auto x = static_cast<std::int64_t>(v);
+      std::memcpy(dst, &x, 8);
+      break;
+    }
+    case DType::uint64: {
+      auto x = static_cast<std::uint64_t>(v);
+      std::memcpy(dst, &x, 8);
+      break;
+    }
+    case DType::float16: {
+      auto x = float_to_half(static_cast<float>(v));
+      std::memcpy(dst, &x, 2);
+      break;
+    }
+    case DType::bfloat16: {
+      auto x = float_to_bf16(static_cast<float>(v));
+      std::memcpy(dst, &x, 2);
+      break;
+    }
+    case DType::float32: {
+      auto x = static_cast<float>(v);
+      std::memcpy(dst, &x, 4);
+      break;
+    }
+    case DType::float64:
+      std::memcpy(dst, &v, 8);
+      break;
   }
 }
 
@@ -32,7 +70,9 @@ void store_poison(DType t, void* dst) {
 }
 
 // The magnitude bound every value and result must stay below (strictly below the poison).
-double bound(DType t) { return std::min(dtype_exact_max(t) - 1.0, 1048576.0); }
+double bound(DType t) {
+  return std::min(dtype_exact_max(t) - 1.0, 1048576.0);
+}
 
 // Cyclic copy of a one-period table into dst, starting at table element `offset % period`.
 void cyclic_copy(unsigned char* dst, std::size_t count, const std::vector<unsigned char>& table,
@@ -70,21 +110,29 @@ PatternParams make_pattern_params(DType dtype, bool reduces, RedOp redop, int nr
 }
 
 Pattern::Pattern(DType dtype, bool reduces, RedOp redop, int nranks, std::uint64_t seed)
-    : dtype_(dtype), reduces_(reduces), params_(make_pattern_params(dtype, reduces, redop, nranks, seed)),
+    : dtype_(dtype),
+      reduces_(reduces),
+      params_(make_pattern_params(dtype, reduces, redop, nranks, seed)),
       esize_(dtype_size(dtype)) {
   if (!reduces_) return;
   expected_.resize(kPatternPeriod * esize_);
-  for (std::size_t j = 0; j < kPatternPeriod; ++j) store(dtype_, expected_.data() + j * esize_, expected_reduced(j));
+  for (std::size_t j = 0; j < kPatternPeriod; ++j)
+    store(dtype_, expected_.data() + j * esize_, expected_reduced(j));
 }
 
-double Pattern::value(int rank, std::size_t index) const { return pattern_value(params_, rank, index); }
+double Pattern::value(int rank, std::size_t index) const {
+  return pattern_value(params_, rank, index);
+}
 
-double Pattern::expected_reduced(std::size_t index) const { return pattern_expected_reduced(params_, index); }
+double Pattern::expected_reduced(std::size_t index) const {
+  return pattern_expected_reduced(params_, index);
+}
 
 const std::vector<unsigned char>& Pattern::table_for(int rank) const {
   if (cached_rank_ != rank) {
     cached_table_.resize(kPatternPeriod * esize_);
-    for (std::size_t j = 0; j < kPatternPeriod; ++j) store(dtype_, cached_table_.data() + j * esize_, value(rank, j));
+    for (std::size_t j = 0; j < kPatternPeriod; ++j)
+      store(dtype_, cached_table_.data() + j * esize_, value(rank, j));
     cached_rank_ = rank;
   }
   return cached_table_;

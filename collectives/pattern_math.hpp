@@ -30,8 +30,8 @@ struct PatternParams {
   bool is_signed = true;
   int nranks = 1;
   std::uint64_t seed = 0;
-  std::uint64_t range = 1;     // data movement: values in [0, range) (shifted by -half if signed)
-  double half = 0;             // floor(range / 2)
+  std::uint64_t range = 1;        // data movement: values in [0, range) (shifted by -half if signed)
+  double half = 0;                // floor(range / 2)
   std::uint64_t sum_stride = 1;   // sum: rank r contributes at element j when (r + j) % stride == 0
   std::uint64_t prod_stride = 1;  // prod: only ranks on the stride may hold a factor 2
 };
@@ -79,7 +79,8 @@ FB_HD inline double pattern_value(const PatternParams& p, int rank, std::size_t 
       const std::uint64_t g = pattern_splitmix64((p.seed * 0x2545f4914f6cdd1dull) ^ (j << 1) ^ 0x5bd1e995ull);
       const double target = lo + static_cast<double>((g >> 32) % 61);
       if (r == g % n) return target;
-      if (p.redop == RedOp::max) return lo + static_cast<double>(h % (static_cast<std::uint64_t>(target - lo) + 1));
+      if (p.redop == RedOp::max)
+        return lo + static_cast<double>(h % (static_cast<std::uint64_t>(target - lo) + 1));
       return target + static_cast<double>(h % (static_cast<std::uint64_t>(lo + 60.0 - target) + 1));
     }
   }
@@ -92,10 +93,18 @@ FB_HD inline double pattern_expected_reduced(const PatternParams& p, std::size_t
   for (int r = 1; r < p.nranks; ++r) {
     const double v = pattern_value(p, r, index);
     switch (p.redop) {
-      case RedOp::sum: acc += v; break;
-      case RedOp::prod: acc *= v; break;
-      case RedOp::min: acc = v < acc ? v : acc; break;
-      case RedOp::max: acc = v > acc ? v : acc; break;
+      case RedOp::sum:
+        acc += v;
+        break;
+      case RedOp::prod:
+        acc *= v;
+        break;
+      case RedOp::min:
+        acc = v < acc ? v : acc;
+        break;
+      case RedOp::max:
+        acc = v > acc ? v : acc;
+        break;
     }
   }
   return acc;
@@ -105,16 +114,26 @@ FB_HD inline double pattern_expected_reduced(const PatternParams& p, std::size_t
 // the low dtype_size(dtype) bytes.
 FB_HD inline std::uint64_t pattern_poison_bits(DType t) {
   switch (t) {
-    case DType::int8: return 0x7full;
-    case DType::uint8: return 0xffull;
-    case DType::int32: return 0x7fffffffull;
-    case DType::uint32: return 0xffffffffull;
-    case DType::int64: return 0x7fffffffffffffffull;
-    case DType::uint64: return 0xffffffffffffffffull;
-    case DType::float16: return 0x7e01ull;
-    case DType::bfloat16: return 0x7fc1ull;
-    case DType::float32: return 0x7fc00001ull;
-    case DType::float64: return 0x7ff8000000000001ull;
+    case DType::int8:
+      return 0x7full;
+    case DType::uint8:
+      return 0xffull;
+    case DType::int32:
+      return 0x7fffffffull;
+    case DType::uint32:
+      return 0xffffffffull;
+    case DType::int64:
+      return 0x7fffffffffffffffull;
+    case DType::uint64:
+      return 0xffffffffffffffffull;
+    case DType::float16:
+      return 0x7e01ull;
+    case DType::bfloat16:
+      return 0x7fc1ull;
+    case DType::float32:
+      return 0x7fc00001ull;
+    case DType::float64:
+      return 0x7ff8000000000001ull;
   }
   return 0;
 }

@@ -10,10 +10,34 @@ namespace {
 
 // `arithmetic`: the op can overflow, so signed integers are computed in the unsigned type of the
 // same width (two's-complement wrap-around, as NCCL/MPI do, instead of undefined behaviour).
-struct Sum { static constexpr bool arithmetic = true; template <class T> static T apply(T a, T b) { return a + b; } };
-struct Prod { static constexpr bool arithmetic = true; template <class T> static T apply(T a, T b) { return a * b; } };
-struct Min { static constexpr bool arithmetic = false; template <class T> static T apply(T a, T b) { return b < a ? b : a; } };
-struct Max { static constexpr bool arithmetic = false; template <class T> static T apply(T a, T b) { return a < b ? b : a; } };
+struct Sum {
+  static constexpr bool arithmetic = true;
+  template <class T>
+  static T apply(T a, T b) {
+    return a + b;
+  }
+};
+struct Prod {
+  static constexpr bool arithmetic = true;
+  template <class T>
+  static T apply(T a, T b) {
+    return a * b;
+  }
+};
+struct Min {
+  static constexpr bool arithmetic = false;
+  template <class T>
+  static T apply(T a, T b) {
+    return b < a ? b : a;
+  }
+};
+struct Max {
+  static constexpr bool arithmetic = false;
+  template <class T>
+  static T apply(T a, T b) {
+    return a < b ? b : a;
+  }
+};
 
 template <class T, class Op>
 using compute_t = typename std::conditional_t<Op::arithmetic && std::is_integral_v<T> && std::is_signed_v<T>,
@@ -43,16 +67,48 @@ void loop_f16(std::uint16_t* out, const std::uint16_t* a, const std::uint16_t* b
 template <class Op>
 void dispatch(void* out, const void* a, const void* b, std::size_t n, DType t) {
   switch (t) {
-    case DType::int8: loop_narrow<std::int8_t, Op>(static_cast<std::int8_t*>(out), static_cast<const std::int8_t*>(a), static_cast<const std::int8_t*>(b), n); break;
-    case DType::uint8: loop_narrow<std::uint8_t, Op>(static_cast<std::uint8_t*>(out), static_cast<const std::uint8_t*>(a), static_cast<const std::uint8_t*>(b), n); break;
-    case DType::int32: loop<std::int32_t, Op>(static_cast<std::int32_t*>(out), static_cast<const std::int32_t*>(a), static_cast<const std::int32_t*>(b), n); break;
-    case DType::uint32: loop<std::uint32_t, Op>(static_cast<std::uint32_t*>(out), static_cast<const std::uint32_t*>(a), static_cast<const std::uint32_t*>(b), n); break;
-    case DType::int64: loop<std::int64_t, Op>(static_cast<std::int64_t*>(out), static_cast<const std::int64_t*>(a), static_cast<const std::int64_t*>(b), n); break;
-    case DType::uint64: loop<std::uint64_t, Op>(static_cast<std::uint64_t*>(out), static_cast<const std::uint64_t*>(a), static_cast<const std::uint64_t*>(b), n); break;
-    case DType::float16: loop_f16<Op, half_to_float, float_to_half>(static_cast<std::uint16_t*>(out), static_cast<const std::uint16_t*>(a), static_cast<const std::uint16_t*>(b), n); break;
-    case DType::bfloat16: loop_f16<Op, bf16_to_float, float_to_bf16>(static_cast<std::uint16_t*>(out), static_cast<const std::uint16_t*>(a), static_cast<const std::uint16_t*>(b), n); break;
-    case DType::float32: loop<float, Op>(static_cast<float*>(out), static_cast<const float*>(a), static_cast<const float*>(b), n); break;
-    case DType::float64: loop<double, Op>(static_cast<double*>(out), static_cast<const double*>(a), static_cast<const double*>(b), n); break;
+    case DType::int8:
+      loop_narrow<std::int8_t, Op>(static_cast<std::int8_t*>(out), static_cast<const std::int8_t*>(a),
+                                   static_cast<const std::int8_t*>(b), n);
+      break;
+    case DType::uint8:
+      loop_narrow<std::uint8_t, Op>(static_cast<std::uint8_t*>(out), static_cast<const std::uint8_t*>(a),
+                                    static_cast<const std::uint8_t*>(b), n);
+      break;
+    case DType::int32:
+      loop<std::int32_t, Op>(static_cast<std::int32_t*>(out), static_cast<const std::int32_t*>(a),
+                             static_cast<const std::int32_t*>(b), n);
+      break;
+    case DType::uint32:
+      loop<std::uint32_t, Op>(static_cast<std::uint32_t*>(out), static_cast<const std::uint32_t*>(a),
+                              static_cast<const std::uint32_t*>(b), n);
+      break;
+    case DType::int64:
+      loop<std::int64_t, Op>(static_cast<std::int64_t*>(out), static_cast<const std::int64_t*>(a),
+                             static_cast<const std::int64_t*>(b), n);
+      break;
+    case DType::uint64:
+      loop<std::uint64_t, Op>(static_cast<std::uint64_t*>(out), static_cast<const std::uint64_t*>(a),
+                              static_cast<const std::uint64_t*>(b), n);
+      break;
+    case DType::float16:
+      loop_f16<Op, half_to_float, float_to_half>(static_cast<std::uint16_t*>(out),
+                                                 static_cast<const std::uint16_t*>(a),
+                                                 static_cast<const std::uint16_t*>(b), n);
+      break;
+    case DType::bfloat16:
+      loop_f16<Op, bf16_to_float, float_to_bf16>(static_cast<std::uint16_t*>(out),
+                                                 static_cast<const std::uint16_t*>(a),
+                                                 static_cast<const std::uint16_t*>(b), n);
+      break;
+    case DType::float32:
+      loop<float, Op>(static_cast<float*>(out), static_cast<const float*>(a), static_cast<const float*>(b),
+                      n);
+      break;
+    case DType::float64:
+      loop<double, Op>(static_cast<double*>(out), static_cast<const double*>(a),
+                       static_cast<const double*>(b), n);
+      break;
   }
 }
 
@@ -60,10 +116,18 @@ void dispatch(void* out, const void* a, const void* b, std::size_t n, DType t) {
 
 void reduce_into(void* out, const void* a, const void* b, std::size_t count, DType dtype, RedOp op) {
   switch (op) {
-    case RedOp::sum: dispatch<Sum>(out, a, b, count, dtype); break;
-    case RedOp::prod: dispatch<Prod>(out, a, b, count, dtype); break;
-    case RedOp::min: dispatch<Min>(out, a, b, count, dtype); break;
-    case RedOp::max: dispatch<Max>(out, a, b, count, dtype); break;
+    case RedOp::sum:
+      dispatch<Sum>(out, a, b, count, dtype);
+      break;
+    case RedOp::prod:
+      dispatch<Prod>(out, a, b, count, dtype);
+      break;
+    case RedOp::min:
+      dispatch<Min>(out, a, b, count, dtype);
+      break;
+    case RedOp::max:
+      dispatch<Max>(out, a, b, count, dtype);
+      break;
   }
 }
 

@@ -21,8 +21,8 @@ namespace fb {
 
 namespace {
 
-using Key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, bool, int, int,
-                       std::uint64_t>;
+using Key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, bool,
+                       int, int, std::uint64_t>;
 
 Key key_of(const Record& r) {
   return {r.backend, r.op, r.algo, r.mem, r.dtype, r.redop, r.inplace, r.nranks, r.ranks_per_node, r.bytes};
@@ -30,8 +30,8 @@ Key key_of(const Record& r) {
 
 std::string key_text(const CompareRow& r) {
   return fmt::format("{} {} {} {} {}{}{} n={} rpn={} {} B", r.backend, r.op, r.algo, r.mem, r.dtype,
-                     r.redop.empty() ? "" : " " + r.redop, r.inplace ? " in-place" : "", r.nranks, r.ranks_per_node,
-                     r.bytes);
+                     r.redop.empty() ? "" : " " + r.redop, r.inplace ? " in-place" : "", r.nranks,
+                     r.ranks_per_node, r.bytes);
 }
 
 double metric_of(const Record& r, const std::string& metric) {
@@ -40,7 +40,9 @@ double metric_of(const Record& r, const std::string& metric) {
   return r.time_p99_us;
 }
 
-const char* metric_unit(const std::string& metric) { return metric == "busbw" ? "GB/s" : "us"; }
+const char* metric_unit(const std::string& metric) {
+  return metric == "busbw" ? "GB/s" : "us";
+}
 
 // Rows to compare: measured rows; model rows only when both files hold nothing else.
 std::vector<const Record*> usable_rows(const ResultsFile& f, bool model_only) {
@@ -61,22 +63,40 @@ std::string join(const std::vector<std::string>& v) {
   return s.empty() ? "(none)" : s;
 }
 
-std::string pct(double v) { return fmt::format("{:+.1f}%", v); }
-std::string pval(double p) { return p < 1e-4 ? fmt::format("{:.1e}", p) : fmt::format("{:.4f}", p); }
-std::string num(double v) { return fmt::format("{:.6g}", v); }
+std::string pct(double v) {
+  return fmt::format("{:+.1f}%", v);
+}
+std::string pval(double p) {
+  return p < 1e-4 ? fmt::format("{:.1e}", p) : fmt::format("{:.4f}", p);
+}
+std::string num(double v) {
+  return fmt::format("{:.6g}", v);
+}
 
 std::string xml_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&apos;"; break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      case '\'':
+        o += "&apos;";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') o += ' ';
-        else o += c;
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+          o += ' ';
+        else
+          o += c;
     }
   }
   return o;
@@ -85,9 +105,12 @@ std::string xml_escape(const std::string& s) {
 std::string md_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '|') o += "\\|";
-    else if (c == '\n') o += ' ';
-    else o += c;
+    if (c == '|')
+      o += "\\|";
+    else if (c == '\n')
+      o += ' ';
+    else
+      o += c;
   }
   return o;
 }
@@ -100,14 +123,15 @@ std::string csv_field(const std::string& s) {
 }
 
 std::string verdict_line(const CompareReport& r) {
-  return fmt::format("{}: {} slower, {} faster, {} same, {} missing, {} new", r.regression() ? "REGRESSION" : "no regression",
-                     r.slower, r.faster, r.same, r.missing, r.added);
+  return fmt::format("{}: {} slower, {} faster, {} same, {} missing, {} new",
+                     r.regression() ? "REGRESSION" : "no regression", r.slower, r.faster, r.same, r.missing,
+                     r.added);
 }
 
 std::string u_line(const CompareReport& r) {
   const int matched = r.faster + r.slower + r.same;
-  std::string s = fmt::format("U test (alpha {}, at least {} samples each) applied to {} of {} matched rows", r.options.alpha,
-                              r.options.min_samples, r.u_applied, matched);
+  std::string s = fmt::format("U test (alpha {}, at least {} samples each) applied to {} of {} matched rows",
+                              r.options.alpha, r.options.min_samples, r.u_applied, matched);
   if (!r.u_not_applied.empty()) s += "; not applied to " + join(r.u_not_applied) + " (threshold alone)";
   return s;
 }
@@ -115,8 +139,8 @@ std::string u_line(const CompareReport& r) {
 std::string settings_line(const CompareReport& r) {
   const auto& o = r.options;
   return fmt::format("metric {} ({}, {} is better), threshold {}%, alpha {}, min samples {}", o.metric,
-                     metric_unit(o.metric), o.metric == "busbw" ? "higher" : "lower", o.threshold_pct, o.alpha,
-                     o.min_samples);
+                     metric_unit(o.metric), o.metric == "busbw" ? "higher" : "lower", o.threshold_pct,
+                     o.alpha, o.min_samples);
 }
 
 std::vector<std::string> cells(const CompareRow& r) {
@@ -138,9 +162,9 @@ std::vector<std::string> cells(const CompareRow& r) {
           r.note};
 }
 
-const std::vector<std::string> kHeader = {"backend", "op",   "algo", "mem",    "dtype",   "redop",
-                                          "place",   "nranks", "rpn", "bytes", "base",    "cand",
-                                          "change",  "p",    "verdict", "note"};
+const std::vector<std::string> kHeader = {"backend", "op",     "algo",    "mem",   "dtype", "redop",
+                                          "place",   "nranks", "rpn",     "bytes", "base",  "cand",
+                                          "change",  "p",      "verdict", "note"};
 
 std::string render_text(const CompareReport& r) {
   std::vector<std::vector<std::string>> table{kHeader};
@@ -154,7 +178,8 @@ std::string render_text(const CompareReport& r) {
     std::string line;
     for (std::size_t i = 0; i < t.size(); ++i) {
       const bool right = i >= 7 && i <= 13;  // numbers
-      line += (i ? "  " : "") + (right ? fmt::format("{:>{}}", t[i], w[i]) : fmt::format("{:<{}}", t[i], w[i]));
+      line +=
+          (i ? "  " : "") + (right ? fmt::format("{:>{}}", t[i], w[i]) : fmt::format("{:<{}}", t[i], w[i]));
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     s += line + "\n";
@@ -162,7 +187,8 @@ std::string render_text(const CompareReport& r) {
   if (r.rows.empty()) s += "(no rows)\n";
   s += "\ngeometric mean of cand/base per op:\n";
   for (const auto& o : r.ops)
-    s += fmt::format("  {:<14} {:>4} rows  {:.4f} ({})\n", o.op, o.matched, o.geomean_ratio, pct(100 * (o.geomean_ratio - 1)));
+    s += fmt::format("  {:<14} {:>4} rows  {:.4f} ({})\n", o.op, o.matched, o.geomean_ratio,
+                     pct(100 * (o.geomean_ratio - 1)));
   if (r.ops.empty()) s += "  (no matched rows)\n";
   s += u_line(r) + "\n";
   s += verdict_line(r) + "\n";
@@ -170,14 +196,15 @@ std::string render_text(const CompareReport& r) {
 }
 
 std::string render_markdown(const CompareReport& r) {
-  std::string s = fmt::format("### fabricbench compare: {} {}\n\n", r.regression() ? ":x:" : ":white_check_mark:",
-                              md_escape(verdict_line(r)));
+  std::string s = fmt::format("### fabricbench compare: {} {}\n\n",
+                              r.regression() ? ":x:" : ":white_check_mark:", md_escape(verdict_line(r)));
   s += md_escape(settings_line(r)) + "  \n";
   s += "base: `" + md_escape(r.base_desc) + "`  \ncand: `" + md_escape(r.cand_desc) + "`\n\n";
   std::string head = "|", rule = "|";
   for (const auto& h : kHeader) {
     head += " " + h + " |";
-    rule += (h == "nranks" || h == "rpn" || h == "bytes" || h == "base" || h == "cand" || h == "change" || h == "p")
+    rule += (h == "nranks" || h == "rpn" || h == "bytes" || h == "base" || h == "cand" || h == "change" ||
+             h == "p")
                 ? " ---: |"
                 : " --- |";
   }
@@ -191,7 +218,8 @@ std::string render_markdown(const CompareReport& r) {
   }
   s += "\n| op | rows | geomean cand/base | change |\n| --- | ---: | ---: | ---: |\n";
   for (const auto& o : r.ops)
-    s += fmt::format("| {} | {} | {:.4f} | {} |\n", md_escape(o.op), o.matched, o.geomean_ratio, pct(100 * (o.geomean_ratio - 1)));
+    s += fmt::format("| {} | {} | {:.4f} | {} |\n", md_escape(o.op), o.matched, o.geomean_ratio,
+                     pct(100 * (o.geomean_ratio - 1)));
   s += "\n" + md_escape(u_line(r)) + "\n";
   for (const auto& wn : r.warnings) s += "\n> warning: " + md_escape(wn) + "\n";
   return s;
@@ -207,27 +235,32 @@ std::string render_junit(const CompareReport& r) {
       matched.push_back(&row);
   }
   std::string s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  s += fmt::format("<testsuites name=\"fabricbench compare\" tests=\"{}\" failures=\"{}\">\n", matched.size(), r.slower);
-  s += fmt::format("  <testsuite name=\"fabricbench compare {}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n",
-                   xml_escape(r.options.metric), matched.size(), r.slower);
+  s += fmt::format("<testsuites name=\"fabricbench compare\" tests=\"{}\" failures=\"{}\">\n", matched.size(),
+                   r.slower);
+  s += fmt::format(
+      "  <testsuite name=\"fabricbench compare {}\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
+      "skipped=\"0\">\n",
+      xml_escape(r.options.metric), matched.size(), r.slower);
   s += "    <properties>\n";
   s += "      <property name=\"base\" value=\"" + xml_escape(r.base_desc) + "\"/>\n";
   s += "      <property name=\"cand\" value=\"" + xml_escape(r.cand_desc) + "\"/>\n";
   s += "      <property name=\"settings\" value=\"" + xml_escape(settings_line(r)) + "\"/>\n";
   s += "    </properties>\n";
   for (const auto* row : matched) {
-    const std::string detail =
-        fmt::format("{} {} -> {} {} ({}){}{}", r.options.metric, row->base_value ? num(*row->base_value) : "-",
-                    row->cand_value ? num(*row->cand_value) : "-", metric_unit(r.options.metric),
-                    row->change_pct ? pct(*row->change_pct) : "-", row->p_value ? ", p=" + pval(*row->p_value) : "",
-                    row->note.empty() ? "" : "; " + row->note);
+    const std::string detail = fmt::format(
+        "{} {} -> {} {} ({}){}{}", r.options.metric, row->base_value ? num(*row->base_value) : "-",
+        row->cand_value ? num(*row->cand_value) : "-", metric_unit(r.options.metric),
+        row->change_pct ? pct(*row->change_pct) : "-", row->p_value ? ", p=" + pval(*row->p_value) : "",
+        row->note.empty() ? "" : "; " + row->note);
     s += fmt::format("    <testcase classname=\"fabricbench.compare.{}\" name=\"{}\">\n", xml_escape(row->op),
                      xml_escape(key_text(*row)));
     if (row->verdict == Verdict::slower)
       s += fmt::format("      <failure type=\"regression\" message=\"{}\">{}</failure>\n",
-                       xml_escape("slower: " + detail), xml_escape(detail + fmt::format(" (threshold {}%)", r.options.threshold_pct)));
+                       xml_escape("slower: " + detail),
+                       xml_escape(detail + fmt::format(" (threshold {}%)", r.options.threshold_pct)));
     else
-      s += "      <system-out>" + xml_escape(std::string(verdict_name(row->verdict)) + ": " + detail) + "</system-out>\n";
+      s += "      <system-out>" + xml_escape(std::string(verdict_name(row->verdict)) + ": " + detail) +
+           "</system-out>\n";
     s += "    </testcase>\n";
   }
   s += "    <system-out>" + xml_escape(verdict_line(r) + "\n" + u_line(r) + "\n" + other) + "</system-out>\n";
@@ -237,14 +270,15 @@ std::string render_junit(const CompareReport& r) {
 
 std::string render_csv(const CompareReport& r) {
   std::string s =
-      "backend,op,algo,mem,dtype,redop,inplace,nranks,ranks_per_node,bytes,metric,base,cand,change_pct,p_value,verdict,note\n";
+      "backend,op,algo,mem,dtype,redop,inplace,nranks,ranks_per_node,bytes,metric,base,cand,change_pct,p_"
+      "value,verdict,note\n";
   auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{}", *v) : std::string(); };
   for (const auto& row : r.rows) {
-    s += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(row.backend), csv_field(row.op),
-                     csv_field(row.algo), csv_field(row.mem), csv_field(row.dtype), csv_field(row.redop),
-                     row.inplace ? 1 : 0, row.nranks, row.ranks_per_node, row.bytes, r.options.metric,
-                     opt(row.base_value), opt(row.cand_value), opt(row.change_pct), opt(row.p_value),
-                     verdict_name(row.verdict), csv_field(row.note));
+    s += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(row.backend),
+                     csv_field(row.op), csv_field(row.algo), csv_field(row.mem), csv_field(row.dtype),
+                     csv_field(row.redop), row.inplace ? 1 : 0, row.nranks, row.ranks_per_node, row.bytes,
+                     r.options.metric, opt(row.base_value), opt(row.cand_value), opt(row.change_pct),
+                     opt(row.p_value), verdict_name(row.verdict), csv_field(row.note));
   }
   return s;
 }
@@ -253,7 +287,8 @@ void check_options(const CompareOptions& o) {
   if (o.metric != "busbw" && o.metric != "time_p50" && o.metric != "time_p99")
     throw UsageError("command line: metric: expected busbw, time_p50 or time_p99, got '" + o.metric + "'");
   if (!(o.threshold_pct >= 0) || !std::isfinite(o.threshold_pct))
-    throw UsageError(fmt::format("command line: threshold: expected a percentage >= 0, got {}", o.threshold_pct));
+    throw UsageError(
+        fmt::format("command line: threshold: expected a percentage >= 0, got {}", o.threshold_pct));
   if (!(o.alpha > 0 && o.alpha < 1))
     throw UsageError(fmt::format("command line: alpha: expected a value between 0 and 1, got {}", o.alpha));
   if (o.min_samples < 2)
@@ -266,11 +301,16 @@ void check_options(const CompareOptions& o) {
 
 const char* verdict_name(Verdict v) {
   switch (v) {
-    case Verdict::faster: return "faster";
-    case Verdict::slower: return "slower";
-    case Verdict::same: return "same";
-    case Verdict::missing: return "missing";
-    case Verdict::added: return "new";
+    case Verdict::faster:
+      return "faster";
+    case Verdict::slower:
+      return "slower";
+    case Verdict::same:
+      return "same";
+    case Verdict::missing:
+      return "missing";
+    case Verdict::added:
+      return "new";
   }
   return "?";
 }
@@ -286,7 +326,8 @@ double parse_threshold_pct(const std::string& text) {
     used = 0;
   }
   if (t.empty() || used != t.size() || !std::isfinite(v) || v < 0)
-    throw UsageError("command line: threshold: expected a percentage >= 0 such as 5% or 2.5, got '" + text + "'");
+    throw UsageError("command line: threshold: expected a percentage >= 0 such as 5% or 2.5, got '" + text +
+                     "'");
   return v;
 }
 
@@ -296,11 +337,13 @@ namespace {
 void check_schema_versions(const ResultsFile& base, const ResultsFile& cand) {
   for (const auto* f : {&base, &cand})
     if (f->schema_version < 1 || f->schema_version > kSchemaVersion)
-      throw UsageError(fmt::format("{}: schema_version {} is not one this fabricbench knows (it reads version {})",
-                                   f->path, f->schema_version, kSchemaVersion));
+      throw UsageError(
+          fmt::format("{}: schema_version {} is not one this fabricbench knows (it reads version {})",
+                      f->path, f->schema_version, kSchemaVersion));
   if (base.schema_version != cand.schema_version)
-    throw UsageError(fmt::format("{} has schema_version {} but {} has {}: compare refuses results of different schema versions",
-                                 base.path, base.schema_version, cand.path, cand.schema_version));
+    throw UsageError(fmt::format(
+        "{} has schema_version {} but {} has {}: compare refuses results of different schema versions",
+        base.path, base.schema_version, cand.path, cand.schema_version));
 }
 
 // The file's compared rows by key, in file order into `order`; a repeated key keeps its first row.
@@ -448,7 +491,9 @@ CompareReport compare_results(const ResultsFile& base, const ResultsFile& cand, 
   const bool model_only = only_model(base) && only_model(cand);
   for (const auto* f : {&base, &cand})
     if (!model_only && only_model(*f))
-      rep.warnings.push_back(f->path + " holds only model rows (source=model): they are ignored unless both files are model output");
+      rep.warnings.push_back(
+          f->path +
+          " holds only model rows (source=model): they are ignored unless both files are model output");
 
   std::vector<const Record*> base_order, cand_order;
   const auto bm = index_rows(base, model_only, base_order, rep.warnings);

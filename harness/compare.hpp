@@ -21,13 +21,13 @@
 namespace fb {
 
 struct CompareOptions {
-  std::string base, cand;          // paths
-  std::string metric = "busbw";    // busbw | time_p50 | time_p99
-  double threshold_pct = 5;        // a percentage: 5 (or "5%") means 5 %
+  std::string base, cand;        // paths
+  std::string metric = "busbw";  // busbw | time_p50 | time_p99
+  double threshold_pct = 5;      // a percentage: 5 (or "5%") means 5 %
   double alpha = 0.05;
   int min_samples = 8;
-  std::string format = "text";     // text | markdown | junit | csv
-  std::string output;              // report file; empty: stdout
+  std::string format = "text";  // text | markdown | junit | csv
+  std::string output;           // report file; empty: stdout
 };
 
 // "5%", "5" and "2.5" are percentages; throws UsageError otherwise (or when negative).
@@ -44,25 +44,25 @@ struct CompareRow {
   std::uint64_t bytes = 0;
   Verdict verdict = Verdict::same;
   std::optional<double> base_value, cand_value;  // the metric
-  std::optional<double> change_pct;  // 100 * (cand - base) / base; sign as the metric's
-  std::optional<double> p_value;     // when the U test was applied
-  std::string note;                  // why the U test was not applied, and the like
+  std::optional<double> change_pct;              // 100 * (cand - base) / base; sign as the metric's
+  std::optional<double> p_value;                 // when the U test was applied
+  std::string note;                              // why the U test was not applied, and the like
 };
 
 struct OpSummary {
   std::string op;
-  int matched = 0;            // rows in the geometric mean
-  double geomean_ratio = 1;   // cand / base of the metric
+  int matched = 0;           // rows in the geometric mean
+  double geomean_ratio = 1;  // cand / base of the metric
 };
 
 struct CompareReport {
   CompareOptions options;
-  std::string base_desc, cand_desc;   // "PATH (json, 12 rows)"
-  std::vector<CompareRow> rows;       // in BASE's order, then the new rows in CAND's order
+  std::string base_desc, cand_desc;  // "PATH (json, 12 rows)"
+  std::vector<CompareRow> rows;      // in BASE's order, then the new rows in CAND's order
   std::vector<OpSummary> ops;
   std::vector<std::string> warnings;  // without the "fabricbench: warning: " prefix
   int faster = 0, slower = 0, same = 0, missing = 0, added = 0;
-  int u_applied = 0;                  // matched rows the U test decided
+  int u_applied = 0;                       // matched rows the U test decided
   std::vector<std::string> u_not_applied;  // "N rows: why", one per reason
   bool regression() const { return slower > 0; }
 };

@@ -56,7 +56,8 @@ double parse_double(const std::string& where, const std::string& key, const std:
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != v.size() || v.empty() || !std::isfinite(x)) bad(where, key, "expected a number, got '" + v + "'");
+  if (used != v.size() || v.empty() || !std::isfinite(x))
+    bad(where, key, "expected a number, got '" + v + "'");
   return x;
 }
 
@@ -117,11 +118,13 @@ std::string parse_nccl_list(const std::string& where, const std::string& key, co
       for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       return x;
     };
-    auto it = std::find_if(names.begin(), names.end(), [&](const std::string& n) { return lower(n) == lower(item); });
+    auto it = std::find_if(names.begin(), names.end(),
+                           [&](const std::string& n) { return lower(n) == lower(item); });
     if (it == names.end()) {
       std::string known;
       for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-      bad(where, key, "unknown NCCL name '" + item + "' (known: " + known + "; a list, ^ to exclude, or auto)");
+      bad(where, key,
+          "unknown NCCL name '" + item + "' (known: " + known + "; a list, ^ to exclude, or auto)");
     }
     out += (out.empty() || out == "^" ? "" : ",") + *it;
   }
@@ -138,19 +141,22 @@ std::string fmt_double(double d) {
 
 const char* place_name(Place p) {
   switch (p) {
-    case Place::out: return "out";
-    case Place::in: return "in";
-    case Place::both: return "both";
+    case Place::out:
+      return "out";
+    case Place::in:
+      return "in";
+    case Place::both:
+      return "both";
   }
   return "?";
 }
 
 const std::vector<std::string>& test_keys() {
-  static const std::vector<std::string> keys = {"name",  "backend", "op",    "algo",  "chunk",    "minbytes",
-                                                "maxbytes", "stepfactor", "stepbytes", "iters", "warmup",
-                                                "check", "batch", "dtype", "redop", "root",  "place",
-                                                "p2p_api", "window", "mem", "cuda_graph", "blocking",
-                                                "cpu_time", "sample_barrier", "nccl_algo", "nccl_proto"};
+  static const std::vector<std::string> keys = {
+      "name",      "backend",   "op",     "algo",  "chunk",      "minbytes", "maxbytes", "stepfactor",
+      "stepbytes", "iters",     "warmup", "check", "batch",      "dtype",    "redop",    "root",
+      "place",     "p2p_api",   "window", "mem",   "cuda_graph", "blocking", "cpu_time", "sample_barrier",
+      "nccl_algo", "nccl_proto"};
   return keys;
 }
 
@@ -163,7 +169,8 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
   } else if (key == "op") {
     const auto op_name = [](const OpDescriptor* d) { return d->name; };
     s.ops = parse_list<const OpDescriptor*>(
-        where, key, v, [](const std::string& n) -> std::optional<const OpDescriptor*> {
+        where, key, v,
+        [](const std::string& n) -> std::optional<const OpDescriptor*> {
           const OpDescriptor* d = find_op(n);
           return d ? std::optional<const OpDescriptor*>(d) : std::nullopt;
         },
@@ -208,7 +215,8 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
   } else if (key == "sample_barrier") {
     s.sample_barrier = parse_bool(where, key, v);
   } else if (key == "nccl_algo") {
-    s.nccl_algo = parse_nccl_list(where, key, v, {"Tree", "Ring", "CollnetDirect", "CollnetChain", "NVLS", "NVLSTree", "PAT"});
+    s.nccl_algo = parse_nccl_list(
+        where, key, v, {"Tree", "Ring", "CollnetDirect", "CollnetChain", "NVLS", "NVLSTree", "PAT"});
   } else if (key == "nccl_proto") {
     s.nccl_proto = parse_nccl_list(where, key, v, {"LL", "LL128", "Simple"});
   } else if (key == "check") {
@@ -224,10 +232,14 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
   } else if (key == "root") {
     s.root = static_cast<int>(parse_int(where, key, v, 0, 1 << 30));
   } else if (key == "place") {
-    if (v == "out" || v == "oop" || v == "outofplace" || v == "out-of-place") s.place = Place::out;
-    else if (v == "in" || v == "ip" || v == "inplace" || v == "in-place") s.place = Place::in;
-    else if (v == "both") s.place = Place::both;
-    else bad(where, key, "expected out, in or both, got '" + v + "'");
+    if (v == "out" || v == "oop" || v == "outofplace" || v == "out-of-place")
+      s.place = Place::out;
+    else if (v == "in" || v == "ip" || v == "inplace" || v == "in-place")
+      s.place = Place::in;
+    else if (v == "both")
+      s.place = Place::both;
+    else
+      bad(where, key, "expected out, in or both, got '" + v + "'");
   } else {
     std::string known;
     for (const auto& k : test_keys()) known += (known.empty() ? "" : ", ") + k;
@@ -272,7 +284,8 @@ std::vector<std::uint64_t> TestSpec::sizes() const {
 std::string RunConfig::canonical() const {
   // One "key=value" line each, so a difference between ranks can be named by its key.
   std::ostringstream o;
-  o << "csv=" << csv_path << "\njson=" << json_path << "\ntimeout=" << timeout_s << "\nplan=" << plan_path << "\n"
+  o << "csv=" << csv_path << "\njson=" << json_path << "\ntimeout=" << timeout_s << "\nplan=" << plan_path
+    << "\n"
     << "fabric=" << fabric << "\n";
   for (const auto& s : sets) o << "set=" << s << "\n";
   for (std::size_t i = 0; i < tests.size(); ++i) {
@@ -280,17 +293,31 @@ std::string RunConfig::canonical() const {
     const std::string p = tests.size() > 1 ? "test " + std::to_string(i + 1) + " " : "";
     o << p << "name=" << t.name << "\n" << p << "backend=" << t.backend << "\n" << p << "op=";
     for (const auto* d : t.ops) o << d->name << (d == t.ops.back() ? "" : ",");
-    o << "\n" << p << "algo=" << t.algo << "\n" << p << "chunk=" << t.chunk << "\n" << p << "minbytes=" << t.minbytes << "\n" << p << "maxbytes=" << t.maxbytes << "\n"
-      << p << "stepfactor=" << t.stepfactor << "\n" << p << "stepbytes=" << t.stepbytes << "\n"
-      << p << "iters=" << t.iters << "\n" << p << "warmup=" << t.warmup << "\n" << p << "check=" << t.check
-      << "\n" << p << "batch=" << t.batch << "\n" << p << "dtype=";
+    o << "\n"
+      << p << "algo=" << t.algo << "\n"
+      << p << "chunk=" << t.chunk << "\n"
+      << p << "minbytes=" << t.minbytes << "\n"
+      << p << "maxbytes=" << t.maxbytes << "\n"
+      << p << "stepfactor=" << t.stepfactor << "\n"
+      << p << "stepbytes=" << t.stepbytes << "\n"
+      << p << "iters=" << t.iters << "\n"
+      << p << "warmup=" << t.warmup << "\n"
+      << p << "check=" << t.check << "\n"
+      << p << "batch=" << t.batch << "\n"
+      << p << "dtype=";
     for (std::size_t k = 0; k < t.dtypes.size(); ++k) o << (k ? "," : "") << dtype_name(t.dtypes[k]);
     o << "\n" << p << "redop=";
     for (std::size_t k = 0; k < t.redops.size(); ++k) o << (k ? "," : "") << redop_name(t.redops[k]);
-    o << "\n" << p << "root=" << t.root << "\n" << p << "place=" << place_name(t.place) << "\n"
-      << p << "p2p_api=" << t.p2p_api << "\n" << p << "window=" << t.window << "\n" << p << "mem=" << t.mem << "\n"
-      << p << "cuda_graph=" << t.cuda_graph << "\n" << p << "blocking=" << t.blocking << "\n"
-      << p << "cpu_time=" << t.cpu_time << "\n" << p << "sample_barrier=" << t.sample_barrier << "\n"
+    o << "\n"
+      << p << "root=" << t.root << "\n"
+      << p << "place=" << place_name(t.place) << "\n"
+      << p << "p2p_api=" << t.p2p_api << "\n"
+      << p << "window=" << t.window << "\n"
+      << p << "mem=" << t.mem << "\n"
+      << p << "cuda_graph=" << t.cuda_graph << "\n"
+      << p << "blocking=" << t.blocking << "\n"
+      << p << "cpu_time=" << t.cpu_time << "\n"
+      << p << "sample_barrier=" << t.sample_barrier << "\n"
       << p << "nccl_algo=" << t.nccl_algo << "\n"
       << p << "nccl_proto=" << t.nccl_proto << "\n";
   }

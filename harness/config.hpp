@@ -57,11 +57,11 @@ struct RunConfig {
   double timeout_s = 0;  // 0: no watchdog
   bool quiet = false;
   bool force = false;  // replace existing --csv/--json files
-  int progress = 1;  // Progress::Mode: 0 off, 1 when stderr is a terminal, 2 always
+  int progress = 1;    // Progress::Mode: 0 off, 1 when stderr is a terminal, 2 always
   std::string command_line;
   std::string plan_path;
-  std::string fabric;              // --fabric: predict every row with this fabric
-  std::vector<std::string> sets;   // --set path=value overrides of the fabric
+  std::string fabric;             // --fabric: predict every row with this fabric
+  std::vector<std::string> sets;  // --set path=value overrides of the fabric
 
   // Canonical text of everything that must agree across ranks (not the output paths' presence
   // on other ranks, which only rank 0 uses, but their values too: a difference is a mistake).
@@ -75,7 +75,8 @@ namespace fb {
 // The per-test keys, shared by the command line (--KEY) and plan files (KEY:). Values are text
 // as typed; lists are comma-separated. Throws UsageError "KEY: why ('value')" on bad input;
 // `where` ("plan.yaml:12" or "command line") prefixes the message.
-void apply_test_key(TestSpec& spec, const std::string& key, const std::string& value, const std::string& where);
+void apply_test_key(TestSpec& spec, const std::string& key, const std::string& value,
+                    const std::string& where);
 const std::vector<std::string>& test_keys();
 // Cross-field checks (min <= max, factor > 1, ...), after all keys are applied.
 void validate_test(const TestSpec& spec);

@@ -54,12 +54,16 @@ std::pair<double, double> rates(std::size_t bytes, int passes, std::size_t chunk
   chunk = chunk > 0 ? std::min(bytes, chunk / 4 * 4) : bytes;
   auto a = page_buffer(bytes), b = page_buffer(chunk), out = page_buffer(bytes);
   const double copy = bytes / best_seconds(passes, [&] { std::memcpy(out.get(), a.get(), bytes); }) / 1e9;
-  const double reduce = bytes / best_seconds(passes, [&] {
-                          for (std::size_t at = 0; at < bytes; at += chunk) {
-                            const std::size_t n = std::min(chunk, bytes - at);
-                            reduce_into(out.get() + at, a.get() + at, b.get(), n / 4, DType::float32, RedOp::sum);
-                          }
-                        }) / 1e9;
+  const double reduce =
+      bytes /
+      best_seconds(passes,
+                   [&] {
+                     for (std::size_t at = 0; at < bytes; at += chunk) {
+                       const std::size_t n = std::min(chunk, bytes - at);
+                       reduce_into(out.get() + at, a.get() + at, b.get(), n / 4, DType::float32, RedOp::sum);
+                     }
+                   }) /
+      1e9;
   return {copy, reduce};
 }
 
@@ -69,7 +73,8 @@ HostMemoryProbe probe_host_memory_local(std::size_t bytes, std::size_t spilled_b
   std::tie(p.copy_GBps, p.reduce_GBps) = rates(p.bytes, 12);
   if (spilled_bytes > 0) {
     p.spilled_bytes = std::max<std::size_t>(spilled_bytes / 4 * 4, 4);
-    std::tie(p.copy_spilled_GBps, p.reduce_spilled_GBps) = rates(p.spilled_bytes, 4, algo::kDefaultChunkBytes);
+    std::tie(p.copy_spilled_GBps, p.reduce_spilled_GBps) =
+        rates(p.spilled_bytes, 4, algo::kDefaultChunkBytes);
   }
   p.ranks = 1;
   return p;

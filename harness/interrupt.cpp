@@ -24,7 +24,8 @@ void on_signal_handler(int sig) {
 
 }  // namespace
 
-InterruptGuard::InterruptGuard(std::function<void(const std::string&)> on_signal, std::chrono::milliseconds linger)
+InterruptGuard::InterruptGuard(std::function<void(const std::string&)> on_signal,
+                               std::chrono::milliseconds linger)
     : on_signal_(std::move(on_signal)), linger_(linger) {
   if (::pipe2(g_pipe, O_CLOEXEC) != 0) {
     g_pipe[0] = g_pipe[1] = -1;

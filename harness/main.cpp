@@ -19,7 +19,9 @@ int launcher_rank() {
   return -1;
 }
 
-bool under_launcher() { return launcher_rank() >= 0 || std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
+bool under_launcher() {
+  return launcher_rank() >= 0 || std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr;
+}
 
 }  // namespace
 }  // namespace fb
@@ -50,7 +52,8 @@ int main(int argc, char** argv) {
     if (print) {
       if (cli.kind == CliResult::Kind::list)
         std::cout << list_text();
-      else std::cout << cli.help_text;
+      else
+        std::cout << cli.help_text;
     }
     return 0;
   }

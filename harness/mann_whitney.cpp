@@ -21,7 +21,7 @@ std::vector<double> mann_whitney_exact_counts(std::size_t m, std::size_t n) {
   for (std::size_t i = 1; i <= m; ++i) {
     const std::size_t mul = n + i;
     for (std::size_t k = c.size(); k-- > mul;) c[k] -= c[k - mul];  // * (1 - q^mul)
-    for (std::size_t k = i; k < c.size(); ++k) c[k] += c[k - i];     // / (1 - q^i)
+    for (std::size_t k = i; k < c.size(); ++k) c[k] += c[k - i];    // / (1 - q^i)
   }
   return std::vector<double>(c.begin(), c.end());
 }

@@ -27,12 +27,14 @@ std::string key_text(const std::string& path, const YAML::Node& k) {
 }
 
 // `at` is the key's place: a missing value has no line of its own (yaml-cpp marks the next one).
-std::string scalar_text(const std::string& path, const std::string& key, const YAML::Node& v, const std::string& at) {
+std::string scalar_text(const std::string& path, const std::string& key, const YAML::Node& v,
+                        const std::string& at) {
   if (v.IsScalar()) return v.Scalar();
   if (v.IsSequence()) {
     std::string s;
     for (const auto& item : v) {
-      if (!item.IsScalar()) throw UsageError(where(path, item) + ": " + key + ": list items must be plain values");
+      if (!item.IsScalar())
+        throw UsageError(where(path, item) + ": " + key + ": list items must be plain values");
       s += (s.empty() ? "" : ",") + item.Scalar();
     }
     if (s.empty()) throw UsageError(where(path, v) + ": " + key + ": empty list");
@@ -57,7 +59,8 @@ void apply_mapping(TestSpec& spec, const std::string& path, const YAML::Node& ma
   reject_duplicates(path, map);
   for (const auto& kv : map) {
     const std::string key = key_text(path, kv.first);
-    apply_test_key(spec, key, scalar_text(path, key, kv.second, where(path, kv.first)), where(path, kv.first));
+    apply_test_key(spec, key, scalar_text(path, key, kv.second, where(path, kv.first)),
+                   where(path, kv.first));
   }
 }
 
@@ -71,7 +74,8 @@ std::vector<TestSpec> load_plan(const std::string& path, const KeyValues& overri
   return parse_plan(text.str(), path, overrides);
 }
 
-std::vector<TestSpec> parse_plan(const std::string& yaml_text, const std::string& path, const KeyValues& overrides) {
+std::vector<TestSpec> parse_plan(const std::string& yaml_text, const std::string& path,
+                                 const KeyValues& overrides) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -86,14 +90,16 @@ std::vector<TestSpec> parse_plan(const std::string& yaml_text, const std::string
     const std::string key = key_text(path, kv.first);
     if (key == "description") continue;
     if (key == "defaults") {
-      if (!kv.second.IsMap()) throw UsageError(where(path, kv.second) + ": defaults: expected a mapping of test keys");
+      if (!kv.second.IsMap())
+        throw UsageError(where(path, kv.second) + ": defaults: expected a mapping of test keys");
       defaults = kv.second;
     } else if (key == "tests") {
       if (!kv.second.IsSequence())
         throw UsageError(where(path, kv.second) + ": tests: expected a list of test mappings");
       tests = kv.second;
     } else {
-      throw UsageError(where(path, kv.first) + ": unknown key '" + key + "' (known: description, defaults, tests)");
+      throw UsageError(where(path, kv.first) + ": unknown key '" + key +
+                       "' (known: description, defaults, tests)");
     }
   }
   if (!tests.IsSequence()) throw UsageError(path + ":1: tests: the plan has no tests (no 'tests' list)");

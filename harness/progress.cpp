@@ -19,10 +19,14 @@ std::string clock_text(double s) {
 }  // namespace
 
 Progress::Progress(int mode, double total_work, int total_rows)
-    : enabled_(mode == on || (mode == tty && isatty(STDERR_FILENO))), total_(total_work), rows_(total_rows),
+    : enabled_(mode == on || (mode == tty && isatty(STDERR_FILENO))),
+      total_(total_work),
+      rows_(total_rows),
       start_(std::chrono::steady_clock::now()) {}
 
-Progress::~Progress() { clear(); }
+Progress::~Progress() {
+  clear();
+}
 
 double Progress::weight(unsigned long long bytes, int ops) {
   return static_cast<double>(ops) * (1.0 + static_cast<double>(bytes) / 65536.0);
@@ -39,7 +43,9 @@ void Progress::start_row(const std::string& what) {
   std::fflush(stderr);
 }
 
-void Progress::finish_row(double weight) { done_ += weight; }
+void Progress::finish_row(double weight) {
+  done_ += weight;
+}
 
 void Progress::clear() {
   if (!enabled_) return;

@@ -17,14 +17,14 @@ struct Record {
   int schema_version = kSchemaVersion;
   // What ran
   std::string source = "measured";  // "measured" (later also "model")
-  std::string backend;               // mpi | ucx | nccl
-  std::string op;                    // allreduce, alltoall, ...
-  std::string algo;                  // "native" when the library chose its own algorithm
-  std::string transport;             // as the library reports it; "" when it cannot tell
-  std::string mem = "host";          // host | cuda
+  std::string backend;              // mpi | ucx | nccl
+  std::string op;                   // allreduce, alltoall, ...
+  std::string algo;                 // "native" when the library chose its own algorithm
+  std::string transport;            // as the library reports it; "" when it cannot tell
+  std::string mem = "host";         // host | cuda
   std::string dtype;
-  std::string redop;                 // "" for ops that do not reduce
-  int root = -1;                     // -1 for ops without a root
+  std::string redop;  // "" for ops that do not reduce
+  int root = -1;      // -1 for ops without a root
   bool inplace = false;
   int nranks = 0;
   int nnodes = 0;
@@ -46,19 +46,19 @@ struct Record {
   // Messages per second, millions, at time_us: per pair for the pairwise ops (bidir counts both
   // directions; windowed ops time one message), ops per second for collectives.
   double msg_rate_Mps = 0;
-  std::uint64_t wrong = 0;     // wrong elements, summed over ranks and check iterations
-  int slowest_rank = -1;       // the rank most often last to finish an iteration
+  std::uint64_t wrong = 0;  // wrong elements, summed over ranks and check iterations
+  int slowest_rank = -1;    // the rank most often last to finish an iteration
   std::string slowest_host;
-  double slowest_share = 0;    // fraction of iterations in which slowest_rank was last
-  double skew = 0;             // max over ranks of per-rank median time / median of those medians
-  std::string timestamp;       // UTC, ISO 8601, when the row completed
+  double slowest_share = 0;  // fraction of iterations in which slowest_rank was last
+  double skew = 0;           // max over ranks of per-rank median time / median of those medians
+  std::string timestamp;     // UTC, ISO 8601, when the row completed
   // The fabric model's prediction for what ran (empty without a fabric): see model/cost.hpp.
-  std::string model_fabric;              // fabric name
-  std::string model_algo;                // algorithm the prediction is for (resolved)
-  std::optional<double> model_time_us;   // predicted time per op
+  std::string model_fabric;             // fabric name
+  std::string model_algo;               // algorithm the prediction is for (resolved)
+  std::optional<double> model_time_us;  // predicted time per op
   std::optional<double> model_busbw_GBps;
-  std::optional<double> model_err_pct;   // 100 * (time_us - model_time_us) / model_time_us
-  std::string model_bottleneck;          // the dominant term of the prediction
+  std::optional<double> model_err_pct;  // 100 * (time_us - model_time_us) / model_time_us
+  std::string model_bottleneck;         // the dominant term of the prediction
   // Per-sample times (max over ranks, microseconds per op); JSON only.
   std::vector<double> samples_us;
 };
@@ -81,13 +81,13 @@ struct RunMeta {
   std::string git_describe;
   std::string command_line;
   std::string started_utc;
-  std::string mpi_library;  // full MPI_Get_library_version string
+  std::string mpi_library;                    // full MPI_Get_library_version string
   std::vector<std::string> backend_versions;  // "mpi: Open MPI v4.1.4", ...
   int nranks = 0;
   int nnodes = 0;
   int ranks_per_node = 0;
-  std::vector<std::string> hosts;   // one per node, in node order
-  std::vector<std::string> rank_hosts;  // one per rank
+  std::vector<std::string> hosts;                  // one per node, in node order
+  std::vector<std::string> rank_hosts;             // one per rank
   std::map<std::string, std::string> environment;  // NCCL_*, UCX_*, OMPI_*, ... as launched
   std::optional<HostMemoryProbe> host_memory;      // absent in files written before the probe
 };

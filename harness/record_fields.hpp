@@ -91,9 +91,12 @@ inline std::vector<Field> record_fields(const Record& r) {
     FieldValue v = std::visit(
         [](auto* p) -> FieldValue {
           using T = std::remove_pointer_t<decltype(p)>;
-          if constexpr (std::is_same_v<T, int>) return std::int64_t{*p};
-          else if constexpr (std::is_same_v<T, std::optional<double>>) return optional_field(*p);
-          else return *p;
+          if constexpr (std::is_same_v<T, int>)
+            return std::int64_t{*p};
+          else if constexpr (std::is_same_v<T, std::optional<double>>)
+            return optional_field(*p);
+          else
+            return *p;
         },
         s.ref);
     out.push_back(Field{s.name, std::move(v)});

@@ -32,9 +32,13 @@ namespace {
 
 const char* kNeedsMatplotlib = "report: needs python3-matplotlib (apt-get install python3-matplotlib)";
 
-json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+json opt(const std::optional<double>& v) {
+  return v ? json(*v) : json(nullptr);
+}
 
-std::string base_name(const std::string& p) { return fs::path(p).filename().string(); }
+std::string base_name(const std::string& p) {
+  return fs::path(p).filename().string();
+}
 
 // Runs argv with stdout and stderr as given (-1: inherit, -2: /dev/null); returns the exit status
 // (127 when it could not be started, 128+N for a signal).
@@ -48,10 +52,14 @@ int run_process(const std::vector<std::string>& argv, int out_fd, int err_fd) {
   if (pid < 0) throw std::runtime_error(std::string("report: fork: ") + std::strerror(errno));
   if (pid == 0) {
     const int null = ::open("/dev/null", O_RDWR);
-    if (out_fd == -2) ::dup2(null, 1);
-    else if (out_fd >= 0) ::dup2(out_fd, 1);
-    if (err_fd == -2) ::dup2(null, 2);
-    else if (err_fd >= 0) ::dup2(err_fd, 2);
+    if (out_fd == -2)
+      ::dup2(null, 1);
+    else if (out_fd >= 0)
+      ::dup2(out_fd, 1);
+    if (err_fd == -2)
+      ::dup2(null, 2);
+    else if (err_fd >= 0)
+      ::dup2(err_fd, 2);
     ::setenv("MPLBACKEND", "Agg", 1);
     ::execv(args[0], args.data());
     ::_exit(127);
@@ -68,7 +76,9 @@ int run_process(const std::vector<std::string>& argv, int out_fd, int err_fd) {
 using SeriesKey = std::tuple<std::size_t, std::string, std::string, std::string, std::string, std::string,
                              std::string, bool, int, int, int>;
 
-std::string place_name(bool inplace) { return inplace ? "in-place" : "out-of-place"; }
+std::string place_name(bool inplace) {
+  return inplace ? "in-place" : "out-of-place";
+}
 
 }  // namespace
 
@@ -180,15 +190,16 @@ Grouped group_rows(const std::vector<ResultsFile>& files, const std::vector<std:
       }
       ++n_measured;
       if (!taken[i].empty() && taken[i][&r - f.rows.data()]) continue;
-      const SeriesKey k{i, r.backend, r.op, r.algo, r.mem, r.dtype, r.redop, r.inplace, r.nranks, r.ranks_per_node,
-                        r.root};
+      const SeriesKey k{i,       r.backend, r.op,     r.algo,           r.mem, r.dtype,
+                        r.redop, r.inplace, r.nranks, r.ranks_per_node, r.root};
       auto [it, fresh] = g.measured.try_emplace(k);
       json& s = it->second;
       if (fresh) {
         g.measured_order.push_back(k);
         s = measured_series(r, f, many);
       }
-      if (s["model_fabric"].get<std::string>().empty() && !r.model_fabric.empty()) s["model_fabric"] = r.model_fabric;
+      if (s["model_fabric"].get<std::string>().empty() && !r.model_fabric.empty())
+        s["model_fabric"] = r.model_fabric;
       s["points"].push_back(measured_point(r));
     }
     g.inputs.push_back(input_entry(f, n_measured, n_model));
@@ -385,8 +396,11 @@ struct Loaded {
 json matrix_spec(const ValidateMatrix& m) {
   json cells = json::array();
   for (const MatrixPair& p : m.pairs)
-    cells.push_back({{"a", p.a}, {"b", p.b}, {"bw_ratio", p.bw_ratio >= 0 ? json(p.bw_ratio) : json(nullptr)},
-                     {"lat_ratio", p.lat_ratio >= 0 ? json(p.lat_ratio) : json(nullptr)}, {"verdict", p.verdict},
+    cells.push_back({{"a", p.a},
+                     {"b", p.b},
+                     {"bw_ratio", p.bw_ratio >= 0 ? json(p.bw_ratio) : json(nullptr)},
+                     {"lat_ratio", p.lat_ratio >= 0 ? json(p.lat_ratio) : json(nullptr)},
+                     {"verdict", p.verdict},
                      {"transport", p.transport}});
   return {{"name", base_name(m.path)}, {"nranks", m.nranks}, {"hosts", m.hosts}, {"pairs", std::move(cells)}};
 }
@@ -472,11 +486,13 @@ int run_report_command(const ReportOptions& o) {
   int n = 0;
   for (const auto& e : fs::directory_iterator(stage)) {
     fs::rename(e.path(), dir / e.path().filename(), ec);
-    if (ec) throw std::runtime_error("report: cannot move " + e.path().string() + " into " + o.output_dir + ": " +
-                                     ec.message());
+    if (ec)
+      throw std::runtime_error("report: cannot move " + e.path().string() + " into " + o.output_dir + ": " +
+                               ec.message());
     ++n;
   }
-  std::cout << "report: " << n << " files in " << o.output_dir << " (" << (dir / "index.html").string() << ")\n";
+  std::cout << "report: " << n << " files in " << o.output_dir << " (" << (dir / "index.html").string()
+            << ")\n";
   return 0;
 }
 

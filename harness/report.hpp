@@ -15,10 +15,10 @@
 namespace fb {
 
 struct ReportOptions {
-  std::vector<std::string> inputs;     // CSV or JSON results (measured and/or `fabricbench model`)
-  std::string output_dir;              // -o DIR
-  std::vector<std::string> compare;    // --compare BASE CAND: a bar chart of the relative change
-  std::string metric = "busbw";        // for --compare
+  std::vector<std::string> inputs;   // CSV or JSON results (measured and/or `fabricbench model`)
+  std::string output_dir;            // -o DIR
+  std::vector<std::string> compare;  // --compare BASE CAND: a bar chart of the relative change
+  std::string metric = "busbw";      // for --compare
   std::string title = "fabricbench report";
 };
 

@@ -1,7 +1,5 @@
 #include "harness/results_reader.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -9,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -23,9 +22,13 @@ using nlohmann::json;
 
 // Columns added after schema 1 first shipped may be absent from older files.
 // Columns newer than schema version 1's first files, absent from those.
-bool optional_column(const std::string& name) { return name.rfind("model_", 0) == 0 || name == "msg_rate_Mps"; }
+bool optional_column(const std::string& name) {
+  return name.rfind("model_", 0) == 0 || name == "msg_rate_Mps";
+}
 
-[[noreturn]] void bad(const std::string& where, const std::string& why) { throw UsageError(where + ": " + why); }
+[[noreturn]] void bad(const std::string& where, const std::string& why) {
+  throw UsageError(where + ": " + why);
+}
 
 // A file of a newer (or nonsensical) schema is refused, not read as if it were this one.
 void check_schema_version(const std::string& where, long long v, const std::string& shown) {
@@ -42,9 +45,12 @@ void set_from_text(const FieldRef& ref, const std::string& text, const std::stri
         if constexpr (std::is_same_v<T, std::string>) {
           *p = text;
         } else if constexpr (std::is_same_v<T, bool>) {
-          if (text == "1" || text == "true") *p = true;
-          else if (text == "0" || text == "false") *p = false;
-          else bad(where, "expected 0 or 1, got '" + text + "'");
+          if (text == "1" || text == "true")
+            *p = true;
+          else if (text == "0" || text == "false")
+            *p = false;
+          else
+            bad(where, "expected 0 or 1, got '" + text + "'");
         } else if constexpr (std::is_same_v<T, std::optional<double>>) {
           if (text.empty()) {
             p->reset();
@@ -59,8 +65,9 @@ void set_from_text(const FieldRef& ref, const std::string& text, const std::stri
           T v{};
           auto [e, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
           if (ec != std::errc() || e != text.data() + text.size() || text.empty())
-            bad(where, std::string("expected ") + (std::is_floating_point_v<T> ? "a number" : "a whole number") +
-                           ", got '" + text + "'");
+            bad(where, std::string("expected ") +
+                           (std::is_floating_point_v<T> ? "a number" : "a whole number") + ", got '" + text +
+                           "'");
           if constexpr (std::is_floating_point_v<T>)
             if (!std::isfinite(v)) bad(where, "expected a finite number, got '" + text + "'");
           *p = v;
@@ -74,17 +81,26 @@ void set_from_json(const FieldRef& ref, const json& v, const std::string& where)
       [&](auto* p) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_same_v<T, std::string>) {
-          if (v.is_null()) *p = "";
-          else if (v.is_string()) *p = v.get<std::string>();
-          else bad(where, "expected a string");
+          if (v.is_null())
+            *p = "";
+          else if (v.is_string())
+            *p = v.get<std::string>();
+          else
+            bad(where, "expected a string");
         } else if constexpr (std::is_same_v<T, bool>) {
-          if (v.is_boolean()) *p = v.get<bool>();
-          else if (v.is_number_integer() && (v.get<int>() == 0 || v.get<int>() == 1)) *p = v.get<int>() == 1;
-          else bad(where, "expected true or false");
+          if (v.is_boolean())
+            *p = v.get<bool>();
+          else if (v.is_number_integer() && (v.get<int>() == 0 || v.get<int>() == 1))
+            *p = v.get<int>() == 1;
+          else
+            bad(where, "expected true or false");
         } else if constexpr (std::is_same_v<T, std::optional<double>>) {
-          if (v.is_null()) p->reset();
-          else if (v.is_number()) *p = v.get<double>();
-          else bad(where, "expected a number or null");
+          if (v.is_null())
+            p->reset();
+          else if (v.is_number())
+            *p = v.get<double>();
+          else
+            bad(where, "expected a number or null");
         } else if constexpr (std::is_floating_point_v<T>) {
           if (!v.is_number()) bad(where, "expected a number");
           *p = v.get<T>();
@@ -100,8 +116,10 @@ void set_from_json(const FieldRef& ref, const json& v, const std::string& where)
             fits = v.get<std::uint64_t>() <= max;
           } else {
             const auto i = v.get<std::int64_t>();
-            if constexpr (std::is_unsigned_v<T>) fits = i >= 0 && static_cast<std::uint64_t>(i) <= max;
-            else fits = i >= std::numeric_limits<T>::min() && (i < 0 || static_cast<std::uint64_t>(i) <= max);
+            if constexpr (std::is_unsigned_v<T>)
+              fits = i >= 0 && static_cast<std::uint64_t>(i) <= max;
+            else
+              fits = i >= std::numeric_limits<T>::min() && (i < 0 || static_cast<std::uint64_t>(i) <= max);
           }
           if (!fits) bad(where, "whole number out of range, got " + v.dump());
           *p = v.get<T>();
@@ -161,7 +179,7 @@ ResultsFile read_csv(const std::string& path, const std::string& text) {
   std::string line;
   int lineno = 0;
   std::vector<std::string> header;
-  std::vector<int> slot_of;  // column -> slot index, -1 ignored
+  std::vector<int> slot_of;         // column -> slot index, -1 ignored
   std::vector<bool> provenance_at;  // column -> a provenance column
   Record proto;
   const auto slots = record_slots(proto);
@@ -174,7 +192,8 @@ ResultsFile read_csv(const std::string& path, const std::string& text) {
       header = split_csv(line, where);
       std::set<std::string> seen(header.begin(), header.end());
       for (const auto& s : slots)
-        if (!seen.count(s.name) && !optional_column(s.name)) bad(where, std::string("missing column '") + s.name + "'");
+        if (!seen.count(s.name) && !optional_column(s.name))
+          bad(where, std::string("missing column '") + s.name + "'");
       for (const auto& h : header) {
         int idx = -1;
         for (std::size_t k = 0; k < slots.size(); ++k)
@@ -187,13 +206,14 @@ ResultsFile read_csv(const std::string& path, const std::string& text) {
     if (line.empty()) continue;
     const auto fields = split_csv(line, where);
     if (fields.size() != header.size())
-      bad(where, "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(fields.size()) +
-                     " (truncated or malformed line)");
+      bad(where, "expected " + std::to_string(header.size()) + " fields, got " +
+                     std::to_string(fields.size()) + " (truncated or malformed line)");
     Record r;
     auto rs = record_slots(r);
     Provenance p;
     for (std::size_t c = 0; c < fields.size(); ++c) {
-      if (slot_of[c] >= 0) set_from_text(rs[slot_of[c]].ref, fields[c], where + ": column '" + header[c] + "'");
+      if (slot_of[c] >= 0)
+        set_from_text(rs[slot_of[c]].ref, fields[c], where + ": column '" + header[c] + "'");
       if (provenance_at[c]) set_provenance(p, header[c], fields[c], where + ": column '" + header[c] + "'");
     }
     if (std::find(provenance_at.begin(), provenance_at.end(), true) != provenance_at.end())
@@ -201,7 +221,8 @@ ResultsFile read_csv(const std::string& path, const std::string& text) {
     if (f.schema_version == 0) {
       check_schema_version(where, r.schema_version, std::to_string(r.schema_version));
       f.schema_version = r.schema_version;
-    } else if (r.schema_version != f.schema_version) bad(where, "schema_version changes within the file");
+    } else if (r.schema_version != f.schema_version)
+      bad(where, "schema_version changes within the file");
     f.rows.push_back(std::move(r));
   }
   if (header.empty()) bad(path + ":1", "empty file: expected a header line");
@@ -221,8 +242,8 @@ std::string line_of(const std::string& text, std::size_t byte) {
 std::vector<std::size_t> row_offsets(const std::string& text) {
   std::vector<std::size_t> out;
   int depth = 0;
-  bool in_rows = false;       // inside the top-level "rows" array
-  std::string last_key;       // the last string seen at depth 1
+  bool in_rows = false;  // inside the top-level "rows" array
+  std::string last_key;  // the last string seen at depth 1
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '"') {
@@ -254,7 +275,8 @@ json parse_json_text(const std::string& path, const std::string& text) {
     // parsing '1e400'". It has no byte offset: the quoted token's first place in the text gives the line.
     const std::string what = e.what();
     const std::size_t open = what.find('\''), close = what.rfind('\'');
-    const std::size_t at = open < close ? text.find(what.substr(open + 1, close - open - 1)) : std::string::npos;
+    const std::size_t at =
+        open < close ? text.find(what.substr(open + 1, close - open - 1)) : std::string::npos;
     bad(path + ":" + (at == std::string::npos ? "1" : line_of(text, at)), "invalid JSON: " + what);
   }
 }
@@ -378,7 +400,9 @@ ResultsFile read_json(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-ResultsFile read_results(const std::string& path) { return parse_results(read_file(path), path); }
+ResultsFile read_results(const std::string& path) {
+  return parse_results(read_file(path), path);
+}
 
 ResultsFile parse_results(const std::string& text, const std::string& path) {
   std::size_t k = 0;
@@ -426,7 +450,8 @@ ValidateMatrix read_validate_matrix(const std::string& path) {
         v = std::stol(t, &used);
       } catch (const std::exception&) {
       }
-      if (used != t.size() || v < 0 || v > (1 << 24)) bad(where, std::string(name) + ": expected a rank, got '" + t + "'");
+      if (used != t.size() || v < 0 || v > (1 << 24))
+        bad(where, std::string(name) + ": expected a rank, got '" + t + "'");
       return static_cast<int>(v);
     };
     auto ratio = [&](const char* name) {
@@ -452,7 +477,8 @@ ValidateMatrix read_validate_matrix(const std::string& path) {
     p.bw_ratio = ratio("bw_ratio");
     p.lat_ratio = ratio("lat_ratio");
     m.nranks = std::max({m.nranks, p.a + 1, p.b + 1});
-    if (m.hosts.size() < static_cast<std::size_t>(m.nranks)) m.hosts.resize(static_cast<std::size_t>(m.nranks));
+    if (m.hosts.size() < static_cast<std::size_t>(m.nranks))
+      m.hosts.resize(static_cast<std::size_t>(m.nranks));
     m.hosts[static_cast<std::size_t>(p.a)] = p.host_a;
     m.hosts[static_cast<std::size_t>(p.b)] = p.host_b;
     m.pairs.push_back(std::move(p));

@@ -13,11 +13,11 @@ namespace fb {
 
 struct ResultsFile {
   std::string path;
-  std::string format;        // "csv" | "json"
+  std::string format;  // "csv" | "json"
   int schema_version = 0;
-  bool has_meta = false;     // JSON only
+  bool has_meta = false;  // JSON only
   RunMeta meta;
-  std::string status;        // JSON only: "ok", "timeout", ...
+  std::string status;  // JSON only: "ok", "timeout", ...
   std::vector<Record> rows;
   // One per row, in the same order, when the file has provenance columns (published rows,
   // harness/provenance.hpp); empty when it has none.

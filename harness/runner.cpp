@@ -1,9 +1,9 @@
 #include "harness/runner.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -12,8 +12,8 @@
 #include "collectives/pattern.hpp"
 #include "harness/progress.hpp"
 #include "harness/sinks/sink.hpp"
-#include "harness/utc.hpp"
 #include "harness/stats.hpp"
+#include "harness/utc.hpp"
 #include "harness/watchdog.hpp"
 #include "vocab/units.hpp"
 
@@ -32,8 +32,8 @@ unsigned char* at(const void* base, std::size_t elems, std::size_t esize) {
 
 // What the check expects in the receive buffer; with explicit partners (Series::peers) the
 // pairwise ops receive from this rank's partner, sendrecv only on the receiving (higher) rank.
-std::vector<Segment> expected_segments(const Series& s, const OpLayout& l, const transports::OpCall& call, int rank,
-                                       int n) {
+std::vector<Segment> expected_segments(const Series& s, const OpLayout& l, const transports::OpCall& call,
+                                       int rank, int n) {
   if (!s.op->pairwise || s.peers.empty()) return s.op->segments(l, rank, n, call.root);
   if (call.peer < 0 || (s.op->kind == OpKind::sendrecv && call.sender)) return {};
   return {Segment{0, l.recv_count, call.peer, false, 0}};
@@ -61,7 +61,8 @@ std::string merged_transports(transports::World& world, const std::string& mine)
 }
 
 std::string Series::label() const {
-  std::string s = std::string(op->name) + (algo == "native" ? "" : "/" + algo) + " " + std::string(dtype_name(dtype));
+  std::string s =
+      std::string(op->name) + (algo == "native" ? "" : "/" + algo) + " " + std::string(dtype_name(dtype));
   if (op->reduces) s += " " + std::string(redop_name(redop));
   if (op->rooted) s += " root=" + std::to_string(root);
   s += inplace ? " in-place" : " out-of-place";
@@ -208,9 +209,12 @@ namespace {
 std::string memory_text(std::uint64_t b) {
   const double gib = static_cast<double>(b) / (1ull << 30), mib = static_cast<double>(b) / (1ull << 20);
   char buf[48];
-  if (gib >= 1) std::snprintf(buf, sizeof buf, gib == std::floor(gib) ? "%.0f GiB" : "%.1f GiB", gib);
-  else if (mib >= 1) std::snprintf(buf, sizeof buf, mib == std::floor(mib) ? "%.0f MiB" : "%.1f MiB", mib);
-  else return format_bytes(b);
+  if (gib >= 1)
+    std::snprintf(buf, sizeof buf, gib == std::floor(gib) ? "%.0f GiB" : "%.1f GiB", gib);
+  else if (mib >= 1)
+    std::snprintf(buf, sizeof buf, mib == std::floor(mib) ? "%.0f MiB" : "%.1f MiB", mib);
+  else
+    return format_bytes(b);
   return buf;
 }
 }  // namespace
@@ -220,7 +224,8 @@ void check_memory(const std::vector<PreparedTest>& tests, int nranks, int rank, 
     for (const Series& s : t.series) {
       const auto avail = t.backend->available_memory(s.mem, ranks_on_host);
       if (!avail) continue;
-      const OpLayout l = s.op->layout(t.spec->maxbytes, s.dtype, nranks, rank, t.backend->inplace_convention());
+      const OpLayout l =
+          s.op->layout(t.spec->maxbytes, s.dtype, nranks, rank, t.backend->inplace_convention());
       const std::uint64_t es = dtype_size(s.dtype);
       const std::uint64_t largest = std::max(l.send_count, l.recv_count) * es;
       int buffers = s.inplace ? 1 : 2;
@@ -228,15 +233,15 @@ void check_memory(const std::vector<PreparedTest>& tests, int nranks, int rank, 
       const std::uint64_t need = s.inplace ? largest : (l.send_count + l.recv_count) * es;
       const std::uint64_t total = need + (buffers > (s.inplace ? 1 : 2) ? largest : 0);
       if (total <= *avail) continue;
-      throw UsageError(t.spec->origin + ": " + s.label() + " at " + format_bytes(t.spec->maxbytes) + " needs " +
-                       std::to_string(buffers) + " x " + memory_text(largest) + " per rank, " +
-                       memory_text(*avail) + " available (" + s.mem + " memory, " + std::to_string(ranks_on_host) +
-                       " ranks on this host); lower maxbytes (-e)");
+      throw UsageError(t.spec->origin + ": " + s.label() + " at " + format_bytes(t.spec->maxbytes) +
+                       " needs " + std::to_string(buffers) + " x " + memory_text(largest) + " per rank, " +
+                       memory_text(*avail) + " available (" + s.mem + " memory, " +
+                       std::to_string(ranks_on_host) + " ranks on this host); lower maxbytes (-e)");
     }
 }
 
-SeriesBuffers::SeriesBuffers(transports::Backend& backend, const Series& s, std::uint64_t max_bytes, int nranks,
-                             int rank)
+SeriesBuffers::SeriesBuffers(transports::Backend& backend, const Series& s, std::uint64_t max_bytes,
+                             int nranks, int rank)
     : backend_(backend) {
   const OpLayout l = s.op->layout(max_bytes, s.dtype, nranks, rank, backend.inplace_convention());
   const std::size_t es = dtype_size(s.dtype);
@@ -464,7 +469,8 @@ std::vector<PreparedTest> prepare_tests(const RunConfig& config,
                                         int nranks, std::vector<std::string>& notes) {
   std::vector<PreparedTest> out;
   for (const auto& t : config.tests) {
-    auto it = std::find_if(backends.begin(), backends.end(), [&](const auto& b) { return b->name() == t.backend; });
+    auto it =
+        std::find_if(backends.begin(), backends.end(), [&](const auto& b) { return b->name() == t.backend; });
     if (it == backends.end()) throw UsageError(t.origin + ": backend '" + t.backend + "' was not created");
     PreparedTest prepared{&t, it->get(), expand(t, **it, nranks, notes)};
     for (const Series& s : prepared.series) {

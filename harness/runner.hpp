@@ -62,7 +62,7 @@ class SeriesBuffers {
 };
 
 struct MeasureHooks {
-  Watchdog* watchdog = nullptr;            // may be null
+  Watchdog* watchdog = nullptr;                    // may be null
   std::atomic<std::uint64_t>* progress = nullptr;  // bumped per sample and op; may be null
   // When set, rank 0 receives every rank's samples (rank-major, `iters` per rank, each the time
   // of one sample of the row's ops_per_sample ops, before any division): per-pair statistics.

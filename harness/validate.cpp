@@ -13,19 +13,20 @@ namespace fb {
 // ---- pure helpers -------------------------------------------------------------------------------
 
 std::string ValidateOptions::canonical() const {
-  std::string s = fmt::format("fabric={}\nplan={}\nbackend={}\nbw_bytes={}\nlat_bytes={}\niters={}\nwarmup={}\n"
-                              "alone={}\nno_pairs={}\nno_coll={}\nno_tc={}\nthresholds={},{},{},{}\n"
-                              "matrix={}\ncsv={}\njson={}\ntimeout={}\n",
-                              fabric, plan_path, backend, bw_bytes, lat_bytes, iters, warmup, pairs_alone, no_pairs,
-                              no_collectives, no_transport_check, bw_pass, bw_warn, lat_pass, lat_warn, matrix_csv,
-                              csv_path, json_path, timeout_s);
+  std::string s = fmt::format(
+      "fabric={}\nplan={}\nbackend={}\nbw_bytes={}\nlat_bytes={}\niters={}\nwarmup={}\n"
+      "alone={}\nno_pairs={}\nno_coll={}\nno_tc={}\nthresholds={},{},{},{}\n"
+      "matrix={}\ncsv={}\njson={}\ntimeout={}\n",
+      fabric, plan_path, backend, bw_bytes, lat_bytes, iters, warmup, pairs_alone, no_pairs, no_collectives,
+      no_transport_check, bw_pass, bw_warn, lat_pass, lat_warn, matrix_csv, csv_path, json_path, timeout_s);
   for (const auto& x : sets) s += "set=" + x + "\n";
   return s;
 }
 
 std::vector<TestSpec> default_validate_tests(const std::string& backend) {
   std::vector<TestSpec> v;
-  for (const auto& [op, algo] : {std::pair<const char*, const char*>{"allreduce", "ring"}, {"alltoall", "pairwise"}}) {
+  for (const auto& [op, algo] :
+       {std::pair<const char*, const char*>{"allreduce", "ring"}, {"alltoall", "pairwise"}}) {
     TestSpec t;
     t.name = std::string("validate ") + op;
     t.origin = "validate defaults";
@@ -67,9 +68,12 @@ std::vector<std::vector<std::pair<int, int>>> round_robin_rounds(int n) {
 
 const char* grade_name(Grade v) {
   switch (v) {
-    case Grade::pass: return "pass";
-    case Grade::warn: return "warn";
-    case Grade::fail: return "fail";
+    case Grade::pass:
+      return "pass";
+    case Grade::warn:
+      return "warn";
+    case Grade::fail:
+      return "fail";
   }
   return "?";
 }
@@ -80,7 +84,8 @@ Grade classify(double ratio, double pass, double warn) {
   return Grade::fail;
 }
 
-std::optional<std::string> placement_mismatch(const model::Fabric& f, const std::vector<std::string>& rank_hosts) {
+std::optional<std::string> placement_mismatch(const model::Fabric& f,
+                                              const std::vector<std::string>& rank_hosts) {
   const int n = static_cast<int>(rank_hosts.size());
   if (n < 2) return "validate needs at least 2 ranks (got " + std::to_string(n) + ")";
   std::vector<std::string> hosts;
@@ -92,31 +97,37 @@ std::optional<std::string> placement_mismatch(const model::Fabric& f, const std:
       continue;
     }
     if (std::find(hosts.begin(), hosts.end(), h) != hosts.end())
-      return fmt::format("the ranks of host {} are not consecutive (rank {} is on {} after ranks on {}): the model "
-                         "places ranks in host order; launch with --map-by slot",
-                         h, r, h, hosts.back());
+      return fmt::format(
+          "the ranks of host {} are not consecutive (rank {} is on {} after ranks on {}): the model "
+          "places ranks in host order; launch with --map-by slot",
+          h, r, h, hosts.back());
     hosts.push_back(h);
     count.push_back(1);
   }
   const int rph = count.front();
   for (std::size_t i = 1; i < hosts.size(); ++i)
     if (count[i] != rph)
-      return fmt::format("hosts hold different numbers of ranks ({}: {}, {}: {}); the model places the same "
-                         "number on every host",
-                         hosts.front(), rph, hosts[i], count[i]);
+      return fmt::format(
+          "hosts hold different numbers of ranks ({}: {}, {}: {}); the model places the same "
+          "number on every host",
+          hosts.front(), rph, hosts[i], count[i]);
   if (rph > f.scale_up.domain_size)
-    return fmt::format("fabric '{}' does not fit: {} ranks on host {}, but its scale_up.domain_size is {} "
-                       "(endpoints per host)",
-                       f.name, rph, hosts.front(), f.scale_up.domain_size);
+    return fmt::format(
+        "fabric '{}' does not fit: {} ranks on host {}, but its scale_up.domain_size is {} "
+        "(endpoints per host)",
+        f.name, rph, hosts.front(), f.scale_up.domain_size);
   if (hosts.size() > 1 && !f.has_scaleout())
-    return fmt::format("fabric '{}' does not fit: it has no scale-out network (a single host), but the job "
-                       "spans {} hosts ({}, {}, ...)",
-                       f.name, hosts.size(), hosts[0], hosts[1]);
-  const std::uint64_t domains = f.max_endpoints() / static_cast<std::uint64_t>(std::max(1, f.scale_up.domain_size));
+    return fmt::format(
+        "fabric '{}' does not fit: it has no scale-out network (a single host), but the job "
+        "spans {} hosts ({}, {}, ...)",
+        f.name, hosts.size(), hosts[0], hosts[1]);
+  const std::uint64_t domains =
+      f.max_endpoints() / static_cast<std::uint64_t>(std::max(1, f.scale_up.domain_size));
   if (hosts.size() > domains)
-    return fmt::format("fabric '{}' does not fit: it holds {} hosts (max_endpoints {} / domain_size {}), but the "
-                       "job spans {}",
-                       f.name, domains, f.max_endpoints(), f.scale_up.domain_size, hosts.size());
+    return fmt::format(
+        "fabric '{}' does not fit: it holds {} hosts (max_endpoints {} / domain_size {}), but the "
+        "job spans {}",
+        f.name, domains, f.max_endpoints(), f.scale_up.domain_size, hosts.size());
   return std::nullopt;
 }
 
@@ -130,7 +141,8 @@ std::string transport_class(const std::string& name_with_device) {
   return "other";
 }
 
-std::optional<std::string> transport_mismatch(const std::string& transport, int tier, const std::string& expected_net) {
+std::optional<std::string> transport_mismatch(const std::string& transport, int tier,
+                                              const std::string& expected_net) {
   if (transport.empty()) return std::nullopt;
   std::vector<std::string> names;
   for (std::size_t start = 0; start <= transport.size();) {
@@ -142,7 +154,8 @@ std::optional<std::string> transport_mismatch(const std::string& transport, int 
   if (tier == 0) {
     for (const auto& n : names)
       if (transport_class(n) != "shm")
-        return fmt::format("{} between ranks on one host: expected shared memory (posix, sysv, cma, xpmem, knem)", n);
+        return fmt::format(
+            "{} between ranks on one host: expected shared memory (posix, sysv, cma, xpmem, knem)", n);
     return std::nullopt;
   }
   for (const auto& n : names) {

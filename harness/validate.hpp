@@ -31,13 +31,13 @@ namespace fb {
 struct ValidateOptions {
   std::string fabric;
   std::vector<std::string> sets;
-  std::string plan_path;                 // collectives; empty: the built-in default
-  std::string backend;                   // empty: ucx when compiled in, else mpi
-  std::uint64_t bw_bytes = 1ull << 20;   // message of the bandwidth (bidir) test
-  std::uint64_t lat_bytes = 8;           // message of the latency (pingpong) test
-  int iters = 5;                         // timed samples per pair measurement
+  std::string plan_path;                // collectives; empty: the built-in default
+  std::string backend;                  // empty: ucx when compiled in, else mpi
+  std::uint64_t bw_bytes = 1ull << 20;  // message of the bandwidth (bidir) test
+  std::uint64_t lat_bytes = 8;          // message of the latency (pingpong) test
+  int iters = 5;                        // timed samples per pair measurement
   int warmup = 1;
-  bool pairs_alone = false;              // one pair at a time instead of rounds of disjoint pairs
+  bool pairs_alone = false;  // one pair at a time instead of rounds of disjoint pairs
   bool no_pairs = false;
   bool no_collectives = false;
   bool no_transport_check = false;
@@ -67,7 +67,8 @@ const char* grade_name(Grade v);
 Grade classify(double ratio, double pass, double warn);
 
 // Why this placement does not fit the fabric (one line), or nullopt. `rank_hosts`: one per rank.
-std::optional<std::string> placement_mismatch(const model::Fabric& f, const std::vector<std::string>& rank_hosts);
+std::optional<std::string> placement_mismatch(const model::Fabric& f,
+                                              const std::vector<std::string>& rank_hosts);
 
 // The transport class of one UCX transport name: "shm" (posix, sysv, cma, xpmem, knem, self),
 // "rdma" (rc, dc, ud, srd and their _mlx5/_verbs forms), "tcp", or "other".
@@ -75,6 +76,7 @@ std::string transport_class(const std::string& name);
 // Whether `transport` ("a+b", as the backend reports it) is what a pair at `tier` (0: same host)
 // should use on a fabric whose network transport is `expected_net` ("rdma", "tcp" or "any");
 // nullopt when it is, else why not. An empty transport (the backend cannot tell) passes.
-std::optional<std::string> transport_mismatch(const std::string& transport, int tier, const std::string& expected_net);
+std::optional<std::string> transport_mismatch(const std::string& transport, int tier,
+                                              const std::string& expected_net);
 
 }  // namespace fb

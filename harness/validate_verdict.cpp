@@ -30,7 +30,8 @@ std::vector<CollectiveResult> grade_collectives(const std::vector<Record>& rows,
 }
 
 // Hosts in rank order, with their pairs failing / all.
-std::vector<HostTally> tally_pairs(const std::vector<PairResult>& pairs, const std::vector<std::string>& hostnames) {
+std::vector<HostTally> tally_pairs(const std::vector<PairResult>& pairs,
+                                   const std::vector<std::string>& hostnames) {
   std::vector<HostTally> hosts;
   std::map<std::string, std::size_t> index;
   for (const auto& h : hostnames)
@@ -76,18 +77,20 @@ std::string why_line(const Verdict& v, std::size_t npairs, const std::vector<std
                        v.collectives.size());
   if (v.wrong) why += fmt::format("{}{} wrong elements", why.empty() ? "" : "; ", v.wrong);
   if (v.grade == Grade::warn)
-    why = fmt::format("{} pairs and {} collective rows between the warn and pass thresholds", v.pair_counts[1],
-                      v.coll_counts[1]);
+    why = fmt::format("{} pairs and {} collective rows between the warn and pass thresholds",
+                      v.pair_counts[1], v.coll_counts[1]);
   if (v.grade == Grade::pass)
-    why = fmt::format("{} pairs and {} collective rows within the pass thresholds", npairs, v.collectives.size());
+    why = fmt::format("{} pairs and {} collective rows within the pass thresholds", npairs,
+                      v.collectives.size());
   if (!fail) return why;
   if (!v.suspects.empty()) {
     std::string s;
     for (const auto& h : v.suspects)
       s += v.suspects_from_collectives
-               ? fmt::format("{}{} (the slowest in {} of the {} failing collective rows)", s.empty() ? "" : ", ",
-                             h.host, h.failing, h.all)
-               : fmt::format("{}{} ({} of its {} pairs fail)", s.empty() ? "" : ", ", h.host, h.failing, h.all);
+               ? fmt::format("{}{} (the slowest in {} of the {} failing collective rows)",
+                             s.empty() ? "" : ", ", h.host, h.failing, h.all)
+               : fmt::format("{}{} ({} of its {} pairs fail)", s.empty() ? "" : ", ", h.host, h.failing,
+                             h.all);
     why += "; suspect host" + std::string(v.suspects.size() > 1 ? "s " : " ") + s;
   }
   const auto rank_name = [&](int r) {
@@ -96,8 +99,8 @@ std::string why_line(const Verdict& v, std::size_t npairs, const std::vector<std
   };
   if (!v.worst_first.empty() && v.worst_first.front()->overall == Grade::fail) {
     const PairResult& w = *v.worst_first.front();
-    why += fmt::format("; worst link {} <-> {} ({:.2f} of the model's bandwidth{})", rank_name(w.a), rank_name(w.b),
-                       w.bw_ratio, w.transport_why.empty() ? "" : ", " + w.transport_why);
+    why += fmt::format("; worst link {} <-> {} ({:.2f} of the model's bandwidth{})", rank_name(w.a),
+                       rank_name(w.b), w.bw_ratio, w.transport_why.empty() ? "" : ", " + w.transport_why);
   }
   return why;
 }
@@ -114,7 +117,8 @@ Verdict judge(const std::vector<PairResult>& pairs, const std::vector<Record>& c
 
   for (const auto& p : pairs) v.worst_first.push_back(&p);
   const auto badness = [](const PairResult* p) {
-    return std::make_tuple(-static_cast<int>(p->overall), std::min(p->bw_ratio, 1e9), std::min(p->lat_ratio, 1e9));
+    return std::make_tuple(-static_cast<int>(p->overall), std::min(p->bw_ratio, 1e9),
+                           std::min(p->lat_ratio, 1e9));
   };
   std::sort(v.worst_first.begin(), v.worst_first.end(),
             [&](auto* x, auto* y) { return badness(x) < badness(y); });
@@ -130,7 +134,11 @@ Verdict judge(const std::vector<PairResult>& pairs, const std::vector<Record>& c
   const bool fail = v.pair_counts[2] > 0 || v.coll_counts[2] > 0 || v.wrong > 0;
   const bool warn = v.pair_counts[1] > 0 || v.coll_counts[1] > 0;
   v.grade = fail ? Grade::fail : warn ? Grade::warn : Grade::pass;
-  v.line = fmt::format("validate: {}: {}", fail ? "FAIL" : warn ? "WARN" : "PASS", why_line(v, pairs.size(), hostnames));
+  v.line = fmt::format("validate: {}: {}",
+                       fail   ? "FAIL"
+                       : warn ? "WARN"
+                              : "PASS",
+                       why_line(v, pairs.size(), hostnames));
   return v;
 }
 

@@ -45,7 +45,7 @@ struct Verdict {
   int pair_counts[3] = {0, 0, 0};              // pass, warn, fail
   int coll_counts[3] = {0, 0, 0};
   std::uint64_t wrong = 0;
-  std::vector<HostTally> hosts;                // every host, rank order: its pairs failing / all
+  std::vector<HostTally> hosts;  // every host, rank order: its pairs failing / all
   // Hosts most of whose pairs fail (a bad NIC or cable fails every pair of its host); without
   // failing pairs, the host that was slowest (Record::slowest_host) in most failing collective rows.
   std::vector<HostTally> suspects;

@@ -142,7 +142,8 @@ struct Watchdog::Impl {
   std::uint64_t seen = 0;
   clock_t_::time_point last_change = clock_t_::now();
 
-  Impl(transports::World& w, double t, std::function<void(const std::string&)> a, std::atomic<std::uint64_t>& p)
+  Impl(transports::World& w, double t, std::function<void(const std::string&)> a,
+       std::atomic<std::uint64_t>& p)
       : world(w), timeout_s(t), on_abort(std::move(a)), progress(p) {}
 
   double stalled() {
@@ -190,7 +191,8 @@ struct Watchdog::Impl {
       a.sin_addr.s_addr = htonl(INADDR_ANY);
       socklen_t len = sizeof(a);
       if (listen_fd >= 0 && ::bind(listen_fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-          ::listen(listen_fd, 4096) == 0 && getsockname(listen_fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+          ::listen(listen_fd, 4096) == 0 &&
+          getsockname(listen_fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
         address = std::to_string(ntohs(a.sin_port));
         for (const auto& ip : local_ipv4_addresses()) address += " " + ip;
       } else if (listen_fd >= 0) {
@@ -440,10 +442,12 @@ struct Watchdog::Impl {
     std::ostringstream o;
     o << "timeout: no progress for " << timeout_s << " s;";
     for (const auto& [phase, ranks] : stuck_by_phase)
-      o << " not finished on rank" << (ranks.size() > 1 ? "s " : " ") << rank_list(ranks) << ": " << phase << ";";
+      o << " not finished on rank" << (ranks.size() > 1 ? "s " : " ") << rank_list(ranks) << ": " << phase
+        << ";";
     if (!silent.empty()) {
       o << " no answer from rank" << (silent.size() > 1 ? "s " : " ") << rank_list(silent) << " (";
-      for (std::size_t i = 0; i < silent.size() && i < 8; ++i) o << (i ? ", " : "") << world.hostnames()[silent[i]];
+      for (std::size_t i = 0; i < silent.size() && i < 8; ++i)
+        o << (i ? ", " : "") << world.hostnames()[silent[i]];
       o << "): stopped or dead";
     }
     std::string msg = o.str();

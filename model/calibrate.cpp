@@ -44,7 +44,9 @@ void score(LinkFit& fit, const std::vector<std::pair<double, double>>& pts) {
 // line through the origin.
 struct LineSums {
   double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-  void add(double x, double y, double w) { sw += w, sx += w * x, sy += w * y, sxx += w * x * x, sxy += w * x * y; }
+  void add(double x, double y, double w) {
+    sw += w, sx += w * x, sy += w * y, sxx += w * x * x, sxy += w * x * y;
+  }
   // (a, b); (0, 0) when the xs do not spread.
   std::pair<double, double> line() const {
     const double det = sw * sxx - sx * sx;
@@ -65,7 +67,8 @@ LinkFit fit_link(const std::vector<std::pair<double, double>>& pts) {
   LineSums s;
   for (auto [x, t] : pts) s.add(x, t, 1.0 / (t * t));
   auto [a, b] = s.line();
-  if (!(b > 0)) throw UsageError("calibrate: the times do not grow with size; sweep a wider size range (-e 64M)");
+  if (!(b > 0))
+    throw UsageError("calibrate: the times do not grow with size; sweep a wider size range (-e 64M)");
   if (a < 0) {
     // A negative intercept is noise at the small end: refit the slope through the origin.
     a = 0;
@@ -142,7 +145,8 @@ std::optional<SpillFit> fit_knees(const std::vector<SpillPoint>& pts, double cac
       for (int j = 0; j < n; ++j) m[i][j] += w * row[i] * row[j];
     }
   }
-  if (!solve(n, m, r, x) || x[0] < 0 || !(x[1] > 0) || !(x[2] > 1.1 * x[1]) || (n == 4 && !(x[3] > 1.1 * x[2])))
+  if (!solve(n, m, r, x) || x[0] < 0 || !(x[1] > 0) || !(x[2] > 1.1 * x[1]) ||
+      (n == 4 && !(x[3] > 1.1 * x[2])))
     return std::nullopt;
   auto predict = [&](const SpillPoint& q) {
     const auto sh = shares(q, cache, outer, eviction);
@@ -163,7 +167,8 @@ std::optional<SpillFit> fit_knees(const std::vector<SpillPoint>& pts, double cac
   }
   for (const auto& q : pts)
     s.link.max_err_pct = std::max(s.link.max_err_pct, 100 * std::abs(predict(q) - q.time_us) / q.time_us);
-  const double ss_tot = relative_ss_tot(pts.begin(), pts.end(), [](const SpillPoint& q) { return q.time_us; });
+  const double ss_tot =
+      relative_ss_tot(pts.begin(), pts.end(), [](const SpillPoint& q) { return q.time_us; });
   s.link.r2 = ss_tot > 0 ? 1 - sse / ss_tot : 1;
   return s;
 }
@@ -186,9 +191,8 @@ std::optional<SpillFit> fit_spill(const std::vector<SpillPoint>& pts, double fix
   } catch (const UsageError&) {
     return std::nullopt;
   }
-  const double base_sse = relative_sse(pts, [&](const SpillPoint& q) {
-    return base.latency_us + q.bytes / (base.bandwidth_GBps * 1e3);
-  });
+  const double base_sse = relative_sse(
+      pts, [&](const SpillPoint& q) { return base.latency_us + q.bytes / (base.bandwidth_GBps * 1e3); });
   // Knees tried: the given ones, or a 2^(1/4) grid over the working sets. Each region needs 2
   // points. A searched fit must halve the error of the one with a knee fewer; a given knee is
   // kept when it beats it at all.
@@ -265,8 +269,8 @@ struct RelayLeg {
   double clean_us, forwarded_us;
 };
 template <class Keep>
-std::vector<RelayLeg> relay_legs(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
-                                 Keep keep) {
+std::vector<RelayLeg> relay_legs(const std::vector<SpillPoint>& relay,
+                                 const std::vector<SpillPoint>& pingpong, Keep keep) {
   std::map<double, std::vector<double>> pp;  // bytes -> pingpong times
   for (const auto& q : pingpong) pp[q.bytes].push_back(q.time_us);
   std::vector<RelayLeg> out;
@@ -282,8 +286,9 @@ std::vector<RelayLeg> relay_legs(const std::vector<SpillPoint>& relay, const std
 
 }  // namespace
 
-std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
-                                   double latency_us, double clean_GBps, double cache_bytes) {
+std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay,
+                                   const std::vector<SpillPoint>& pingpong, double latency_us,
+                                   double clean_GBps, double cache_bytes) {
   std::vector<std::pair<double, double>> legs;  // (bytes, forwarded leg us)
   std::vector<std::pair<double, double>> xfer;  // (clean transfer us, forwarded transfer us)
   for (const auto& l : relay_legs(relay, pingpong, [&](const SpillPoint& q) {
@@ -346,7 +351,8 @@ std::vector<const CollectiveRow*> modelled_rows(const model::Fabric& f,
   std::vector<const CollectiveRow*> use;
   for (const CollectiveRow& r : rows) {
     if (r.bytes == 0 || !(r.time_us > 0)) continue;
-    model::Placement p{static_cast<std::uint64_t>(r.nranks), static_cast<std::uint64_t>(std::max(1, r.ranks_per_node))};
+    model::Placement p{static_cast<std::uint64_t>(r.nranks),
+                       static_cast<std::uint64_t>(std::max(1, r.ranks_per_node))};
     try {
       (void)model::predict(f, r.op, r.algo, p, static_cast<double>(r.bytes), r.protocol);
     } catch (const std::invalid_argument&) {

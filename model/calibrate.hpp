@@ -15,11 +15,11 @@ namespace fb::model {
 
 // One fitted tier: time = latency_us + bytes / bandwidth_GBps / 1e3.
 struct LinkFit {
-  std::string tier;      // "scale-up" or "scale-out"
+  std::string tier;  // "scale-up" or "scale-out"
   int points = 0;
   double latency_us = 0;
   double bandwidth_GBps = 0;
-  double r2 = 0;         // of time against the fit
+  double r2 = 0;  // of time against the fit
   double max_err_pct = 0;
 };
 // Weighted least squares (weights 1/t^2: relative errors count equally at every size).
@@ -33,10 +33,10 @@ LinkFit fit_link(const std::vector<std::pair<double, double>>& bytes_time_us);
 // work brings into the outer cache during the point's reuse interval (outer_ws(), model::
 // outer_working_set; the working set itself without an eviction rate).
 struct SpillFit {
-  LinkFit link;               // latency and in-cache bandwidth; r2 and max_err_pct of this fit
+  LinkFit link;  // latency and in-cache bandwidth; r2 and max_err_pct of this fit
   double cache_bytes = 0;
   double spilled_GBps = 0;
-  double outer_cache_bytes = 0;   // 0: one knee
+  double outer_cache_bytes = 0;  // 0: one knee
   double outer_spilled_GBps = 0;
   double outer_eviction_GBps = 0;  // the eviction rate the fit was made with (with an outer knee)
   double sse = 0;                  // relative squared error: sum of ((fit - time) / time)^2
@@ -84,8 +84,9 @@ EvictionFit fit_eviction(const std::vector<SpillPoint>& concurrent, const std::v
 // overhead is Fabric::scale_up.forward_overhead_us). Relay rows no slower than pingpong give
 // exactly `clean_GBps`. nullopt with fewer than 2 such sizes. r2 and max_err_pct compare
 // latency + bytes / rate with the forwarded legs.
-std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay, const std::vector<SpillPoint>& pingpong,
-                                   double latency_us, double clean_GBps, double cache_bytes = 0);
+std::optional<LinkFit> fit_forward(const std::vector<SpillPoint>& relay,
+                                   const std::vector<SpillPoint>& pingpong, double latency_us,
+                                   double clean_GBps, double cache_bytes = 0);
 // The forwarded rate beyond the cache (Fabric::scale_up.forward_spilled_bandwidth_GBps): relay rows whose
 // working set the cache keeps none of (model::cached_share 0) and, with an outer knee, that do not
 // pass it; each forwarded leg (2 relay - mean pingpong at its size) less `latency_us` (the
@@ -115,6 +116,7 @@ struct CollectiveRow {
 // no algorithm for are skipped. nullopt when fewer than 2 sizes remain or the rows fix only one
 // of the two numbers: no row whose latency terms are three quarters of its time or more, or none
 // whose bandwidth terms are, or a standard error of either over a quarter of it.
-std::optional<LinkFit> fit_tier_from_collectives(Fabric& f, FitTier tier, const std::vector<CollectiveRow>& rows);
+std::optional<LinkFit> fit_tier_from_collectives(Fabric& f, FitTier tier,
+                                                 const std::vector<CollectiveRow>& rows);
 
 }  // namespace fb::model

@@ -29,19 +29,20 @@ struct Placement {
 
 struct Prediction {
   double time_us = 0;
-  double algbw_GBps = 0;     // bytes / time
-  double busbw_GBps = 0;     // algbw x the op's busbw factor (as nccl-tests)
-  std::string bottleneck;    // the dominant term: "latency", "scale-up", "nic", "tier:spine", "memory", "reduction", "in-network"
-  std::string algo;          // the algorithm predicted (resolved when "auto" was asked)
-  std::string protocol;      // NCCL protocol (ll, ll128, simple) or "" for the MPI/UCX algorithms
+  double algbw_GBps = 0;   // bytes / time
+  double busbw_GBps = 0;   // algbw x the op's busbw factor (as nccl-tests)
+  std::string bottleneck;  // the dominant term: "latency", "scale-up", "nic", "tier:spine", "memory",
+                           // "reduction", "in-network"
+  std::string algo;        // the algorithm predicted (resolved when "auto" was asked)
+  std::string protocol;    // NCCL protocol (ll, ll128, simple) or "" for the MPI/UCX algorithms
 };
 
 // One registered algorithm: its vocabulary entry (vocab/algorithm.hpp) and its cost function.
 struct Algorithm {
-  std::string name;                // "ring", "recursive_doubling", ..., "nccl_ring", "nccl_tree", ...
-  std::string family;              // "p2p" (UCX/MPI algorithms over point-to-point) or "nccl"
-  std::vector<std::string> ops;    // ops it implements
-  bool has_protocols = false;      // NCCL algorithms: ll, ll128, simple
+  std::string name;              // "ring", "recursive_doubling", ..., "nccl_ring", "nccl_tree", ...
+  std::string family;            // "p2p" (UCX/MPI algorithms over point-to-point) or "nccl"
+  std::vector<std::string> ops;  // ops it implements
+  bool has_protocols = false;    // NCCL algorithms: ll, ll128, simple
   // Returns time and bottleneck for one protocol ("" when has_protocols is false); nullopt-like
   // failure is signalled by time_us < 0 (e.g. NVLS on a fabric without in-switch reduction).
   Prediction (*cost)(const Fabric& f, const std::string& op, const Placement& p, double bytes,
@@ -58,7 +59,9 @@ const std::vector<std::string>& model_ops();
 
 // Bytes a host's ranks touch in an op of `bytes` per rank: a send and a receive buffer each.
 // The cache terms (Fabric::scale_up.cache_bytes) compare it with the cache; calibrate fits with it.
-inline double host_working_set(double ranks_on_host, double bytes) { return 2 * ranks_on_host * bytes; }
+inline double host_working_set(double ranks_on_host, double bytes) {
+  return 2 * ranks_on_host * bytes;
+}
 // The receive slots a reducing point-to-point algorithm lands chunks in before it reduces them:
 // two per rank of a pipeline chunk (the harness's default --chunk, 256 KiB) or, when smaller,
 // of a ring block (bytes / ranks). They add to the host's working set of allreduce and

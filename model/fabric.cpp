@@ -131,15 +131,18 @@ void check_scale_up(const ScaleUp& u, const FabricLocator& at) {
         "scale_up.outer_cache_bytes and scale_up.outer_spilled_bandwidth_GBps go together: give both or "
         "neither");
   if (u.outer_cache_bytes > 0 && !(u.outer_cache_bytes > u.cache_bytes))
-    bad("scale_up.outer_cache_bytes", "must exceed scale_up.cache_bytes (the outer knee comes after the first)");
+    bad("scale_up.outer_cache_bytes",
+        "must exceed scale_up.cache_bytes (the outer knee comes after the first)");
   if (u.outer_spilled_bandwidth_GBps > u.spilled_bandwidth_GBps)
     bad("scale_up.outer_spilled_bandwidth_GBps", "must not exceed scale_up.spilled_bandwidth_GBps");
   if (u.outer_eviction_GBps > 0 && !(u.outer_cache_bytes > 0))
     bad("scale_up.outer_eviction_GBps", "needs scale_up.outer_cache_bytes (it drains the outer cache)");
   if (u.forward_bandwidth_GBps > u.bandwidth_GBps)
-    bad("scale_up.forward_bandwidth_GBps", "must not exceed scale_up.bandwidth_GBps (forwarding is never faster)");
+    bad("scale_up.forward_bandwidth_GBps",
+        "must not exceed scale_up.bandwidth_GBps (forwarding is never faster)");
   if (u.forward_spilled_bandwidth_GBps > 0 && !(u.cache_bytes > 0))
-    bad("scale_up.forward_spilled_bandwidth_GBps", "needs scale_up.cache_bytes (it is the rate beyond the cache)");
+    bad("scale_up.forward_spilled_bandwidth_GBps",
+        "needs scale_up.cache_bytes (it is the rate beyond the cache)");
   if (u.forward_spilled_bandwidth_GBps > u.spilled_bandwidth_GBps)
     bad("scale_up.forward_spilled_bandwidth_GBps",
         "must not exceed scale_up.spilled_bandwidth_GBps (forwarding is never faster)");

@@ -108,6 +108,7 @@ void validate_fabric(const Fabric& f);
 
 // A fabric written back as YAML (calibrate writes its result this way), with a comment per
 // number saying where it came from when `sources` names it ({"scale_up.bandwidth_GBps", "fit: ..."}).
-std::string fabric_to_yaml(const Fabric& f, const std::vector<std::pair<std::string, std::string>>& sources = {});
+std::string fabric_to_yaml(const Fabric& f,
+                           const std::vector<std::pair<std::string, std::string>>& sources = {});
 
 }  // namespace fb::model

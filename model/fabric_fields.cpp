@@ -1,12 +1,12 @@
 // The fabric file's field table (see fabric_fields.hpp) and the schema doc rendered from it.
 #include "model/fabric_fields.hpp"
 
-#include "model/rates.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
 #include <stdexcept>
+
+#include "model/rates.hpp"
 
 namespace fb::model {
 

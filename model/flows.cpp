@@ -111,8 +111,10 @@ void fill_fair_rates(const Links& links, const detail::Topo& T, std::vector<Flow
       double used = 0;
       int unfixed = 0;
       for (std::size_t k : l.flows) {
-        if (fixed[k]) used += out[k].GBps;
-        else ++unfixed;
+        if (fixed[k])
+          used += out[k].GBps;
+        else
+          ++unfixed;
       }
       if (unfixed == 0) continue;
       const double share = std::max(0.0, l.capacity - used) / unfixed;

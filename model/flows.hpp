@@ -50,6 +50,7 @@ struct FlowPrediction {
 
 // Rates of `flows` all running at once. Throws std::invalid_argument for an impossible placement
 // (as predict()) or a flow naming an endpoint outside it.
-std::vector<FlowPrediction> predict_flows(const Fabric& f, const Placement& p, const std::vector<Flow>& flows);
+std::vector<FlowPrediction> predict_flows(const Fabric& f, const Placement& p,
+                                          const std::vector<Flow>& flows);
 
 }  // namespace fb::model

@@ -39,7 +39,6 @@
 //   gpudirect-tcpxo: row 48 (135.8 us, A3 Mega)            -> 55.3 (gpudirect-tcpx: the same)
 #include "model/rates.hpp"
 
-
 namespace fb::model {
 
 namespace {
@@ -63,8 +62,8 @@ struct NicRates {
   double extra_latency_us;  // over InfiniBand verbs, one way per network hop
 };
 constexpr NicRates kNics[] = {
-    {"connectx", 0.956, 5.65},      {"efa-v1", 0.836, 69.55},         {"efa-v2", 0.890, 21.96},
-    {"efa-v3", 0.890, 21.96},       {"efa-v4", 0.890, 21.96},         {"gpudirect-tcpxo", 0.943, 55.3},
+    {"connectx", 0.956, 5.65},       {"efa-v1", 0.836, 69.55}, {"efa-v2", 0.890, 21.96},
+    {"efa-v3", 0.890, 21.96},        {"efa-v4", 0.890, 21.96}, {"gpudirect-tcpxo", 0.943, 55.3},
     {"gpudirect-tcpx", 0.579, 55.3}, {"other", 1, 0},
 };
 
@@ -80,11 +79,15 @@ const NicRates& nic_of(const Fabric& f) {
   return kNics[std::size(kNics) - 1];
 }
 
-bool gpu(const Fabric& f) { return f.endpoint.kind == "gpu"; }
+bool gpu(const Fabric& f) {
+  return f.endpoint.kind == "gpu";
+}
 
 }  // namespace
 
-Generation generation_of(const Fabric& f) { return rates_of(f).gen; }
+Generation generation_of(const Fabric& f) {
+  return rates_of(f).gen;
+}
 
 std::vector<std::string> generation_names() {
   std::vector<std::string> v;
@@ -114,6 +117,8 @@ double nic_efficiency(const Fabric& f) {
   return gpu(f) ? nic_of(f).efficiency : 1;
 }
 
-double nic_extra_latency_us(const Fabric& f) { return gpu(f) ? nic_of(f).extra_latency_us : 0; }
+double nic_extra_latency_us(const Fabric& f) {
+  return gpu(f) ? nic_of(f).extra_latency_us : 0;
+}
 
 }  // namespace fb::model

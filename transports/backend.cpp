@@ -21,7 +21,9 @@ void* Backend::alloc(std::size_t bytes, const std::string&) {
   return p;
 }
 
-void Backend::release(void* p, std::size_t) { std::free(p); }
+void Backend::release(void* p, std::size_t) {
+  std::free(p);
+}
 
 std::optional<std::uint64_t> Backend::available_memory(const std::string& mem, int ranks_on_host) const {
   if (mem != "host") return std::nullopt;
@@ -48,7 +50,9 @@ void Backend::fill(const Pattern& pattern, void* dst, std::size_t count, int ran
   pattern.fill(dst, count, rank, offset);
 }
 
-void Backend::poison(void* dst, std::size_t count, DType dtype) { fill_poison(dst, count, dtype); }
+void Backend::poison(void* dst, std::size_t count, DType dtype) {
+  fill_poison(dst, count, dtype);
+}
 
 std::size_t Backend::check(const Pattern& pattern, const void* recv, const std::vector<Segment>& segments) {
   return pattern.check(recv, segments);
@@ -66,7 +70,9 @@ void Backend::run_timed(const OpCall& call, int iters, int ops_per_sample, doubl
   }
 }
 
-std::string Backend::algo(const OpCall& call) const { return call.algo; }
+std::string Backend::algo(const OpCall& call) const {
+  return call.algo;
+}
 
 P2PAlgorithms::P2PAlgorithms(const World& world, AlgoMemory memory)
     : nranks_(world.size()), memory_(std::move(memory)) {
@@ -101,12 +107,16 @@ void P2PAlgorithms::prepare(const OpCall& call) {
   }
 }
 
-P2PAlgorithms::~P2PAlgorithms() { free_scratch(); }
+P2PAlgorithms::~P2PAlgorithms() {
+  free_scratch();
+}
 
 void P2PAlgorithms::free_scratch() {
   if (scratch_ == nullptr) return;
-  if (memory_.release) memory_.release(scratch_);
-  else std::free(scratch_);
+  if (memory_.release)
+    memory_.release(scratch_);
+  else
+    std::free(scratch_);
   scratch_ = nullptr;
   scratch_bytes_ = 0;
 }

@@ -3,9 +3,9 @@
 #pragma once
 
 #include <atomic>
-#include <cstdlib>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -22,7 +22,7 @@ namespace fb::transports {
 
 // One op as the runner asks for it: the op's arguments plus what the backend needs to run it.
 struct OpCall : OpArgs {
-  int peer = -1;  // pairwise ops: this rank's partner, -1 when this rank sits out
+  int peer = -1;        // pairwise ops: this rank's partner, -1 when this rank sits out
   bool sender = false;  // sendrecv: this rank sends (pingpong: it sends first)
   // "native": the library's own collective; otherwise one of fabricbench's algorithms over
   // point-to-point (collectives/p2p.hpp), by name. The runner resolves "auto" before a backend
@@ -168,8 +168,8 @@ using BackendFactory = std::function<std::unique_ptr<Backend>(World& world)>;
 struct BackendInfo {
   std::string name;
   std::string summary;
-  BackendFactory factory;    // empty when not compiled in
-  std::string why_missing;   // "CUDA toolkit or NCCL not found at configure time"
+  BackendFactory factory;   // empty when not compiled in
+  std::string why_missing;  // "CUDA toolkit or NCCL not found at configure time"
 };
 
 const std::vector<BackendInfo>& backends();

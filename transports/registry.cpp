@@ -37,7 +37,8 @@ const BackendInfo* find_backend(const std::string& name) {
 
 std::unique_ptr<Backend> make_backend(const std::string& name, World& world) {
   const BackendInfo* b = find_backend(name);
-  if (b == nullptr) throw UsageError("unknown backend '" + name + "' (fabricbench --list shows the backends)");
+  if (b == nullptr)
+    throw UsageError("unknown backend '" + name + "' (fabricbench --list shows the backends)");
   if (!b->factory) throw UsageError(name + ": not compiled in (" + b->why_missing + ")");
   return b->factory(world);
 }

@@ -17,7 +17,7 @@ class World {
   int size() const { return size_; }
   int local_rank() const { return local_rank_; }
   int local_size() const { return local_size_; }
-  int node() const { return node_; }      // index of this rank's host, 0..nnodes-1, in rank order
+  int node() const { return node_; }  // index of this rank's host, 0..nnodes-1, in rank order
   int nnodes() const { return nnodes_; }
   // Most ranks any host holds (the "ranks per node" of a row).
   int max_ranks_per_node() const { return max_local_size_; }

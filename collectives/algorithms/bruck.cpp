@@ -14,7 +14,9 @@ namespace fb::algo {
 
 namespace {
 
-int max_moved(int p) { return p / 2 + 1; }  // blocks with a given bit set among 1..p-1, at most
+int max_moved(int p) {
+  return p / 2 + 1;
+}  // blocks with a given bit set among 1..p-1, at most
 
 void alltoall(P2P& p2p, const AlgoCall& c) {
   const std::size_t es = dtype_size(c.dtype), block = c.layout.block, bb = block * es;
@@ -22,18 +24,20 @@ void alltoall(P2P& p2p, const AlgoCall& c) {
   unsigned char* rot = static_cast<unsigned char*>(c.scratch);
   unsigned char* out = rot + p * bb;
   unsigned char* in = out + max_moved(p) * bb;
-  for (int i = 0; i < p; ++i) copy_elems(rot + i * bb, at(c.send, mod(r + i, p) * block, es), block, es, *c.mem);
+  for (int i = 0; i < p; ++i)
+    copy_elems(rot + i * bb, at(c.send, mod(r + i, p) * block, es), block, es, *c.mem);
   for (int d = 1; d < p; d <<= 1) {
     std::size_t k = 0;
     for (int i = 1; i < p; ++i)
       if (i & d) copy_elems(out + k++ * bb, rot + i * bb, block, es, *c.mem);
-    exchange(p2p, Exchange{out, k * block, mod(r + d, p), in, nullptr, k * block, mod(r - d, p)}, c.dtype, c.redop,
-             chunk_elems(c), nullptr, nullptr);
+    exchange(p2p, Exchange{out, k * block, mod(r + d, p), in, nullptr, k * block, mod(r - d, p)}, c.dtype,
+             c.redop, chunk_elems(c), nullptr, nullptr);
     k = 0;
     for (int i = 1; i < p; ++i)
       if (i & d) copy_elems(rot + i * bb, in + k++ * bb, block, es, *c.mem);
   }
-  for (int i = 0; i < p; ++i) copy_elems(at(c.recv, mod(r - i, p) * block, es), rot + i * bb, block, es, *c.mem);
+  for (int i = 0; i < p; ++i)
+    copy_elems(at(c.recv, mod(r - i, p) * block, es), rot + i * bb, block, es, *c.mem);
 }
 
 void allgather(P2P& p2p, const AlgoCall& c) {

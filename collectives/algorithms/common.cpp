@@ -6,11 +6,13 @@
 namespace fb::algo {
 
 void post_send(P2P& p2p, const void* buf, std::size_t count, int to, std::size_t es, std::size_t chunk) {
-  for (std::size_t i = 0; i < count; i += chunk) p2p.isend(at(buf, i, es), std::min(chunk, count - i) * es, to, kTag);
+  for (std::size_t i = 0; i < count; i += chunk)
+    p2p.isend(at(buf, i, es), std::min(chunk, count - i) * es, to, kTag);
 }
 
 void post_recv(P2P& p2p, void* buf, std::size_t count, int from, std::size_t es, std::size_t chunk) {
-  for (std::size_t i = 0; i < count; i += chunk) p2p.irecv(at(buf, i, es), std::min(chunk, count - i) * es, from, kTag);
+  for (std::size_t i = 0; i < count; i += chunk)
+    p2p.irecv(at(buf, i, es), std::min(chunk, count - i) * es, from, kTag);
 }
 
 void exchange(P2P& p2p, const Exchange& x, DType dtype, RedOp redop, std::size_t chunk, void* tmp,
@@ -40,8 +42,8 @@ void exchange(P2P& p2p, const Exchange& x, DType dtype, RedOp redop, std::size_t
     // Chunk i+1 is in flight while chunk i is reduced.
     if (i + 1 < n) post(i + 1);
     if (i < nrecv)
-      mem->reduce_into(at(x.dst, i * chunk, es), at(x.own, i * chunk, es), slot(i), len(x.recv_count, i), dtype,
-                      redop);
+      mem->reduce_into(at(x.dst, i * chunk, es), at(x.own, i * chunk, es), slot(i), len(x.recv_count, i),
+                       dtype, redop);
     if (i + 1 < n) p2p.wait_all();
   }
 }
@@ -49,8 +51,10 @@ void exchange(P2P& p2p, const Exchange& x, DType dtype, RedOp redop, std::size_t
 void one_way(P2P& p2p, int from, int to, const void* send, void* dst, const void* own, std::size_t count,
              DType dtype, RedOp redop, std::size_t chunk, void* tmp, const MemOps* mem) {
   Exchange x;
-  if (p2p.rank() == from) x.send = send, x.send_count = count, x.to = to;
-  else x.dst = dst, x.own = own, x.recv_count = count, x.from = from;
+  if (p2p.rank() == from)
+    x.send = send, x.send_count = count, x.to = to;
+  else
+    x.dst = dst, x.own = own, x.recv_count = count, x.from = from;
   exchange(p2p, x, dtype, redop, chunk, tmp, mem);
 }
 
@@ -100,13 +104,15 @@ Fold make_fold(int p, int r) {
   Fold f;
   while (f.pof2 * 2 <= p) f.pof2 *= 2;
   f.rem = p - f.pof2;
-  if (r < 2 * f.rem) f.newrank = r % 2 == 0 ? -1 : r / 2;
-  else f.newrank = r - f.rem;
+  if (r < 2 * f.rem)
+    f.newrank = r % 2 == 0 ? -1 : r / 2;
+  else
+    f.newrank = r - f.rem;
   return f;
 }
 
-void fold_in(P2P& p2p, const Fold& f, const void* send, void* dst, const void* own, std::size_t count, DType dtype,
-             RedOp redop, std::size_t chunk, void* tmp, const MemOps& mem) {
+void fold_in(P2P& p2p, const Fold& f, const void* send, void* dst, const void* own, std::size_t count,
+             DType dtype, RedOp redop, std::size_t chunk, void* tmp, const MemOps& mem) {
   const int r = p2p.rank(), even = r & ~1;
   if (r < 2 * f.rem) one_way(p2p, even, even + 1, send, dst, own, count, dtype, redop, chunk, tmp, &mem);
 }
@@ -114,7 +120,8 @@ void fold_in(P2P& p2p, const Fold& f, const void* send, void* dst, const void* o
 void fold_out(P2P& p2p, const Fold& f, const void* send, void* dst, std::size_t count, DType dtype,
               std::size_t chunk) {
   const int r = p2p.rank(), even = r & ~1;
-  if (r < 2 * f.rem) one_way(p2p, even + 1, even, send, dst, nullptr, count, dtype, RedOp::sum, chunk, nullptr, nullptr);
+  if (r < 2 * f.rem)
+    one_way(p2p, even + 1, even, send, dst, nullptr, count, dtype, RedOp::sum, chunk, nullptr, nullptr);
 }
 
 void folded_allreduce(P2P& p2p, const AlgoCall& c, FoldedCore core) {
@@ -122,8 +129,10 @@ void folded_allreduce(P2P& p2p, const AlgoCall& c, FoldedCore core) {
   const Fold f = make_fold(p2p.size(), p2p.rank());
   fold_in(p2p, f, c.send, c.recv, c.send, count, c.dtype, c.redop, ch, c.scratch, *c.mem);
   if (f.newrank >= 0) {
-    if (f.pof2 == 1) copy_elems(c.recv, c.send, count, es, *c.mem);  // one rank
-    else core(p2p, c, f, p2p.rank() < 2 * f.rem ? c.recv : c.send);
+    if (f.pof2 == 1)
+      copy_elems(c.recv, c.send, count, es, *c.mem);  // one rank
+    else
+      core(p2p, c, f, p2p.rank() < 2 * f.rem ? c.recv : c.send);
   }
   fold_out(p2p, f, c.recv, c.recv, count, c.dtype, ch);
 }

@@ -3,8 +3,8 @@
 // phases (also run over sub-groups by hierarchical), the power-of-two fold, and sub-groups.
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <span>
 #include <vector>
 
@@ -25,7 +25,9 @@ inline std::size_t block_len(std::size_t count, int n, int b, std::size_t grain 
 // multiples of the buffer: copying into a destination that is not 64-byte aligned with
 // `rep movsb`, as the kernel does for Open MPI's single-copy receives, ran 12x slower on this
 // AMD EPYC (1 MiB: 28 us aligned, 350 us at offset 16).
-inline std::size_t grain64(DType t) { return std::max<std::size_t>(1, 64 / dtype_size(t)); }
+inline std::size_t grain64(DType t) {
+  return std::max<std::size_t>(1, 64 / dtype_size(t));
+}
 
 inline unsigned char* at(void* base, std::size_t elems, std::size_t esize) {
   return static_cast<unsigned char*>(base) + elems * esize;
@@ -34,7 +36,9 @@ inline const unsigned char* at(const void* base, std::size_t elems, std::size_t 
   return static_cast<const unsigned char*>(base) + elems * esize;
 }
 
-inline int mod(int a, int n) { return ((a % n) + n) % n; }
+inline int mod(int a, int n) {
+  return ((a % n) + n) % n;
+}
 
 constexpr int kTag = 17;
 
@@ -56,7 +60,9 @@ inline std::size_t direct_elems(const AlgoCall& c, std::size_t count) {
 // Receive slots start on page boundaries (so 64-byte aligned, see grain64): landing receives in
 // a std::vector's data, 16 bytes past a page boundary, made ring over MPI 2-3x slower than MPI's.
 constexpr std::size_t kPage = 4096;
-inline std::size_t round_page(std::size_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
+inline std::size_t round_page(std::size_t bytes) {
+  return (bytes + kPage - 1) / kPage * kPage;
+}
 // One of exchange()'s two receive slots for messages of `count` elements in chunks of `chunk`.
 inline std::size_t slot_bytes(std::size_t chunk, std::size_t count, std::size_t esize) {
   return round_page(std::min(chunk, std::max<std::size_t>(count, 1)) * esize);
@@ -71,8 +77,9 @@ inline std::size_t exchange_tmp_bytes(const AlgoCall& c, std::size_t largest) {
 // count may be 0). Received data lands in `dst`; with `own` set it is reduced on the way:
 // dst = own (op) received, through `tmp` (exchange_tmp_bytes; page-aligned) with `mem`'s reduction
 // (AlgoCall::mem: host functions or device kernels), and chunk i+1 is in flight while chunk i is
-// reduced. Without `own`, tmp and mem are unused (may be null). `own` may equal `dst`; `send` must not overlap `dst` except where a chunk's
-// send completed before that chunk is written (the ring's in-place reduce-scatter relies on it).
+// reduced. Without `own`, tmp and mem are unused (may be null). `own` may equal `dst`; `send` must not
+// overlap `dst` except where a chunk's send completed before that chunk is written (the ring's in-place
+// reduce-scatter relies on it).
 struct Exchange {
   const void* send = nullptr;
   std::size_t send_count = 0;
@@ -141,8 +148,8 @@ void folded_allreduce(P2P& p2p, const AlgoCall& c, FoldedCore core);
 // The fold's two transfers, on the ranks of the extra pairs (r < 2 * rem; others do nothing):
 // fold_in: 2i sends `count` elements of `send` to 2i+1, which receives them into `dst`, reduced
 // with `own` when it is set. fold_out: 2i+1 sends `count` elements of `send` to 2i, into `dst`.
-void fold_in(P2P& p2p, const Fold& f, const void* send, void* dst, const void* own, std::size_t count, DType dtype,
-             RedOp redop, std::size_t chunk, void* tmp, const MemOps& mem);
+void fold_in(P2P& p2p, const Fold& f, const void* send, void* dst, const void* own, std::size_t count,
+             DType dtype, RedOp redop, std::size_t chunk, void* tmp, const MemOps& mem);
 void fold_out(P2P& p2p, const Fold& f, const void* send, void* dst, std::size_t count, DType dtype,
               std::size_t chunk);
 
@@ -180,7 +187,9 @@ const void* alltoall_start(const AlgoCall& c, int p);
 void alltoall_own_block(const AlgoCall& c, const void* send, int r);
 
 // For algorithms that need no scratch.
-inline std::size_t no_scratch(const AlgoCall&, int) { return 0; }
+inline std::size_t no_scratch(const AlgoCall&, int) {
+  return 0;
+}
 
 // Declarations of every algorithm (one file each); collectives/algorithms/registry.cpp lists them.
 extern const CollectiveAlgorithm ring;

@@ -63,9 +63,11 @@ void allreduce(P2P& p2p, const AlgoCall& c) {
   SubP2P node(p2p, n.ranks[n.mine]);
   const std::size_t grain = grain64(c.dtype);
   const Blocks b{count, g, L, grain};
-  ring_reduce_scatter(node, c.send, c.recv, at(c.recv, b.begin(n.local), es), b, c.dtype, c.redop, ch, c.scratch, *c.mem);
+  ring_reduce_scatter(node, c.send, c.recv, at(c.recv, b.begin(n.local), es), b, c.dtype, c.redop, ch,
+                      c.scratch, *c.mem);
   if (n.ranks.size() > 1) {
-    const int first = static_cast<int>(block_begin(L, g, n.local)), last = static_cast<int>(block_begin(L, g, n.local + 1));
+    const int first = static_cast<int>(block_begin(L, g, n.local)),
+              last = static_cast<int>(block_begin(L, g, n.local + 1));
     for (int part = first; part < last; ++part) {
       std::vector<int> ring;
       for (const auto& v : n.ranks) ring.push_back(v[holder(part, L, static_cast<int>(v.size()))]);

@@ -23,7 +23,9 @@ void run(P2P& p2p, const AlgoCall& c) {
   p2p.wait_all();
 }
 
-std::size_t scratch(const AlgoCall& c, int) { return c.inplace ? c.layout.send_count * dtype_size(c.dtype) : 0; }
+std::size_t scratch(const AlgoCall& c, int) {
+  return c.inplace ? c.layout.send_count * dtype_size(c.dtype) : 0;
+}
 
 }  // namespace
 

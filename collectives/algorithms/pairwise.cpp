@@ -21,7 +21,9 @@ void run(P2P& p2p, const AlgoCall& c) {
   if (p == 1) alltoall_own_block(c, send, r);
 }
 
-std::size_t scratch(const AlgoCall& c, int) { return c.inplace ? c.layout.send_count * dtype_size(c.dtype) : 0; }
+std::size_t scratch(const AlgoCall& c, int) {
+  return c.inplace ? c.layout.send_count * dtype_size(c.dtype) : 0;
+}
 
 }  // namespace
 

@@ -36,15 +36,19 @@ void core(P2P& p2p, const AlgoCall& c, const Fold& f, const void* cur) {
     const int mlo = s.upper ? s.mid : s.lo, mhi = s.upper ? s.hi : s.mid;
     const int tlo = s.upper ? s.lo : s.mid, thi = s.upper ? s.mid : s.hi;
     exchange(p2p,
-             Exchange{at(c.recv, elem(mlo), es), elem(mhi) - elem(mlo), peer, at(c.recv, elem(tlo), es), nullptr,
-                      elem(thi) - elem(tlo), peer},
+             Exchange{at(c.recv, elem(mlo), es), elem(mhi) - elem(mlo), peer, at(c.recv, elem(tlo), es),
+                      nullptr, elem(thi) - elem(tlo), peer},
              c.dtype, c.redop, ch, nullptr, nullptr);
   }
 }
 
-void run(P2P& p2p, const AlgoCall& c) { folded_allreduce(p2p, c, core); }
+void run(P2P& p2p, const AlgoCall& c) {
+  folded_allreduce(p2p, c, core);
+}
 
-std::size_t scratch(const AlgoCall& c, int) { return exchange_tmp_bytes(c, c.layout.count); }
+std::size_t scratch(const AlgoCall& c, int) {
+  return exchange_tmp_bytes(c, c.layout.count);
+}
 
 }  // namespace
 

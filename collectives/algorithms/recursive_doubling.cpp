@@ -13,8 +13,8 @@ void allreduce_core(P2P& p2p, const AlgoCall& c, const Fold& f, const void* cur)
   const std::size_t count = c.layout.count;
   for (int mask = 1; mask < f.pof2; mask <<= 1) {
     const int peer = f.rank_of(f.newrank ^ mask);
-    exchange(p2p, Exchange{cur, count, peer, c.recv, cur, count, peer}, c.dtype, c.redop, chunk_elems(c), c.scratch,
-             c.mem);
+    exchange(p2p, Exchange{cur, count, peer, c.recv, cur, count, peer}, c.dtype, c.redop, chunk_elems(c),
+             c.scratch, c.mem);
     cur = c.recv;
   }
 }
@@ -46,8 +46,10 @@ std::size_t scratch(const AlgoCall& c, int) {
 }
 
 void run(P2P& p2p, const AlgoCall& c) {
-  if (c.op->kind == OpKind::allreduce) folded_allreduce(p2p, c, allreduce_core);
-  else if (c.op->kind == OpKind::allgather) allgather(p2p, c);
+  if (c.op->kind == OpKind::allreduce)
+    folded_allreduce(p2p, c, allreduce_core);
+  else if (c.op->kind == OpKind::allgather)
+    allgather(p2p, c);
 }
 
 }  // namespace

@@ -23,10 +23,12 @@ void run(P2P& p2p, const AlgoCall& c) {
     for (int mask = f.pof2 / 2; mask >= 1; mask /= 2) {
       const int mid = lo + mask, peer = f.rank_of(f.newrank ^ mask);
       const bool upper = f.newrank >= mid;
-      const int klo = upper ? mid : lo, khi = upper ? hi : mid, slo = upper ? lo : mid, shi = upper ? mid : hi;
+      const int klo = upper ? mid : lo, khi = upper ? hi : mid, slo = upper ? lo : mid,
+                shi = upper ? mid : hi;
       const std::size_t k0 = f.first(klo) * block, k1 = f.first(khi) * block;
       const std::size_t s0 = f.first(slo) * block, s1 = f.first(shi) * block;
-      exchange(p2p, Exchange{at(cur, s0, es), s1 - s0, peer, at(work, k0, es), at(cur, k0, es), k1 - k0, peer},
+      exchange(p2p,
+               Exchange{at(cur, s0, es), s1 - s0, peer, at(work, k0, es), at(cur, k0, es), k1 - k0, peer},
                c.dtype, c.redop, ch, tmp, c.mem);
       lo = klo, hi = khi;
       cur = work;

@@ -5,9 +5,16 @@
 namespace fb {
 
 const std::vector<const CollectiveAlgorithm*>& collective_algorithms() {
-  static const std::vector<const CollectiveAlgorithm*> v{
-      &algo::ring,     &algo::recursive_doubling, &algo::rabenseifner, &algo::hierarchical, &algo::recursive_halving,
-      &algo::pairwise, &algo::bruck,              &algo::linear,       &algo::binomial,     &algo::chain};
+  static const std::vector<const CollectiveAlgorithm*> v{&algo::ring,
+                                                         &algo::recursive_doubling,
+                                                         &algo::rabenseifner,
+                                                         &algo::hierarchical,
+                                                         &algo::recursive_halving,
+                                                         &algo::pairwise,
+                                                         &algo::bruck,
+                                                         &algo::linear,
+                                                         &algo::binomial,
+                                                         &algo::chain};
   return v;
 }
 
@@ -21,7 +28,9 @@ bool algorithm_supports(const CollectiveAlgorithm& a, OpKind op) {
   return a.ops.contains(op);
 }
 
-bool any_algorithm_supports(OpKind op) { return !algorithms_for(op).empty(); }
+bool any_algorithm_supports(OpKind op) {
+  return !algorithms_for(op).empty();
+}
 
 std::string algorithms_for(OpKind op) {
   std::string s;
@@ -45,16 +54,20 @@ std::string_view auto_algorithm(OpKind op, const OpLayout& l, DType dtype, const
       if (bytes < 16 * KiB) return algo::recursive_doubling.name;
       if (t.nnodes > 1 && t.max_ranks_per_node > 1) return algo::hierarchical.name;
       return bytes < MiB ? algo::rabenseifner.name : algo::ring.name;
-    case OpKind::allgather: return bytes < 64 * KiB ? algo::recursive_doubling.name : algo::ring.name;
-    case OpKind::reducescatter: return bytes < 64 * KiB ? algo::recursive_halving.name : algo::ring.name;
+    case OpKind::allgather:
+      return bytes < 64 * KiB ? algo::recursive_doubling.name : algo::ring.name;
+    case OpKind::reducescatter:
+      return bytes < 64 * KiB ? algo::recursive_halving.name : algo::ring.name;
     case OpKind::alltoall:
       if (block <= 256) return algo::bruck.name;
       return block < 16 * KiB ? algo::linear.name : algo::pairwise.name;
-    case OpKind::broadcast: return bytes < 64 * KiB ? algo::binomial.name : algo::chain.name;
+    case OpKind::broadcast:
+      return bytes < 64 * KiB ? algo::binomial.name : algo::chain.name;
     case OpKind::sendrecv:
     case OpKind::bidir:
     case OpKind::pingpong:
-    case OpKind::relay: break;
+    case OpKind::relay:
+      break;
   }
   return "native";
 }

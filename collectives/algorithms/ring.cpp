@@ -46,10 +46,17 @@ std::size_t scratch(const AlgoCall& c, int) {
 
 void run(P2P& p2p, const AlgoCall& c) {
   switch (c.op->kind) {
-    case OpKind::allreduce: ring_allreduce(p2p, c); break;
-    case OpKind::allgather: ring_allgather_op(p2p, c); break;
-    case OpKind::reducescatter: ring_reducescatter(p2p, c); break;
-    default: break;
+    case OpKind::allreduce:
+      ring_allreduce(p2p, c);
+      break;
+    case OpKind::allgather:
+      ring_allgather_op(p2p, c);
+      break;
+    case OpKind::reducescatter:
+      ring_reducescatter(p2p, c);
+      break;
+    default:
+      break;
   }
 }
 

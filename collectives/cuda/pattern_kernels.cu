@@ -24,16 +24,26 @@ void check_cuda(cudaError_t e, const char* what) {
 // value inside the dtype's exact range, so each conversion below is exact).
 __device__ inline std::uint64_t to_bits(DType t, double v) {
   switch (t) {
-    case DType::int8: return static_cast<std::uint8_t>(static_cast<std::int8_t>(v));
-    case DType::uint8: return static_cast<std::uint8_t>(v);
-    case DType::int32: return static_cast<std::uint32_t>(static_cast<std::int32_t>(v));
-    case DType::uint32: return static_cast<std::uint32_t>(v);
-    case DType::int64: return static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
-    case DType::uint64: return static_cast<std::uint64_t>(v);
-    case DType::float16: return __half_as_ushort(__float2half_rn(static_cast<float>(v)));
-    case DType::bfloat16: return __bfloat16_as_ushort(__float2bfloat16_rn(static_cast<float>(v)));
-    case DType::float32: return __float_as_uint(static_cast<float>(v));
-    case DType::float64: return static_cast<std::uint64_t>(__double_as_longlong(v));
+    case DType::int8:
+      return static_cast<std::uint8_t>(static_cast<std::int8_t>(v));
+    case DType::uint8:
+      return static_cast<std::uint8_t>(v);
+    case DType::int32:
+      return static_cast<std::uint32_t>(static_cast<std::int32_t>(v));
+    case DType::uint32:
+      return static_cast<std::uint32_t>(v);
+    case DType::int64:
+      return static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
+    case DType::uint64:
+      return static_cast<std::uint64_t>(v);
+    case DType::float16:
+      return __half_as_ushort(__float2half_rn(static_cast<float>(v)));
+    case DType::bfloat16:
+      return __bfloat16_as_ushort(__float2bfloat16_rn(static_cast<float>(v)));
+    case DType::float32:
+      return __float_as_uint(static_cast<float>(v));
+    case DType::float64:
+      return static_cast<std::uint64_t>(__double_as_longlong(v));
   }
   return 0;
 }
@@ -41,14 +51,16 @@ __device__ inline std::uint64_t to_bits(DType t, double v) {
 template <class T>
 __global__ void fill_kernel(PatternParams p, T* dst, std::size_t count, int rank, std::size_t offset) {
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
-  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride)
+  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += stride)
     dst[i] = static_cast<T>(to_bits(p.dtype, pattern_value(p, rank, offset + i)));
 }
 
 template <class T>
 __global__ void poison_kernel(T* dst, std::size_t count, T bits) {
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
-  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride)
+  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += stride)
     dst[i] = bits;
 }
 
@@ -66,15 +78,16 @@ __device__ inline void add_wrong(unsigned long long local, unsigned long long* w
 
 // Elements of src that differ from rank `source`'s pattern from element `offset` on.
 template <class T>
-__global__ void check_source_kernel(PatternParams p, const T* src, std::size_t count, int source, std::size_t offset,
-                                    unsigned long long* wrong) {
+__global__ void check_source_kernel(PatternParams p, const T* src, std::size_t count, int source,
+                                    std::size_t offset, unsigned long long* wrong) {
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
   unsigned long long local = 0;
   // Every thread runs the same number of iterations so the warp reduction sees all lanes.
   const std::size_t start = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const std::size_t rounds = (count + stride - 1) / stride;
   for (std::size_t k = 0, i = start; k < rounds; ++k, i += stride)
-    if (i < count && src[i] != static_cast<T>(to_bits(p.dtype, pattern_value(p, source, offset + i)))) ++local;
+    if (i < count && src[i] != static_cast<T>(to_bits(p.dtype, pattern_value(p, source, offset + i))))
+      ++local;
   add_wrong(local, wrong);
 }
 
@@ -102,10 +115,18 @@ unsigned blocks_for(std::size_t count) {
 template <class F>
 void by_size(DType t, F&& launch) {
   switch (dtype_size(t)) {
-    case 1: launch(std::uint8_t{}); break;
-    case 2: launch(std::uint16_t{}); break;
-    case 4: launch(std::uint32_t{}); break;
-    default: launch(std::uint64_t{}); break;
+    case 1:
+      launch(std::uint8_t{});
+      break;
+    case 2:
+      launch(std::uint16_t{});
+      break;
+    case 4:
+      launch(std::uint32_t{});
+      break;
+    default:
+      launch(std::uint64_t{});
+      break;
   }
 }
 
@@ -142,12 +163,13 @@ void DevicePattern::poison(void* dst, std::size_t count, DType dtype) {
   by_size(dtype, [&](auto tag) {
     using T = decltype(tag);
     poison_kernel<T><<<blocks_for(count), kThreads, 0, s>>>(static_cast<T*>(dst), count,
-                                                              static_cast<T>(pattern_poison_bits(dtype)));
+                                                            static_cast<T>(pattern_poison_bits(dtype)));
   });
   check_cuda(cudaGetLastError(), "poison kernel");
 }
 
-std::size_t DevicePattern::check(const PatternParams& p, const void* recv, const std::vector<Segment>& segments) {
+std::size_t DevicePattern::check(const PatternParams& p, const void* recv,
+                                 const std::vector<Segment>& segments) {
   auto s = static_cast<cudaStream_t>(stream_);
   const std::size_t es = dtype_size(p.dtype);
   check_cuda(cudaMemsetAsync(counter_, 0, sizeof(unsigned long long), s), "cudaMemsetAsync");
@@ -155,11 +177,13 @@ std::size_t DevicePattern::check(const PatternParams& p, const void* recv, const
     if (seg.count == 0) continue;
     const void* at = static_cast<const unsigned char*>(recv) + seg.recv_offset * es;
     if (seg.reduced) {
-      if (!p.reduces) throw std::logic_error("DevicePattern::check: a reduced segment for a pattern without a reduction");
+      if (!p.reduces)
+        throw std::logic_error("DevicePattern::check: a reduced segment for a pattern without a reduction");
       if (!table_valid_ || !same_params(p, table_params_)) {
         by_size(p.dtype, [&](auto tag) {
           using T = decltype(tag);
-          expected_table_kernel<T><<<(kPatternPeriod + kThreads - 1) / kThreads, kThreads, 0, s>>>(p, static_cast<T*>(table_));
+          expected_table_kernel<T>
+              <<<(kPatternPeriod + kThreads - 1) / kThreads, kThreads, 0, s>>>(p, static_cast<T*>(table_));
         });
         check_cuda(cudaGetLastError(), "expected-result kernel");
         table_params_ = p;
@@ -173,8 +197,8 @@ std::size_t DevicePattern::check(const PatternParams& p, const void* recv, const
     } else {
       by_size(p.dtype, [&](auto tag) {
         using T = decltype(tag);
-        check_source_kernel<T><<<blocks_for(seg.count), kThreads, 0, s>>>(p, static_cast<const T*>(at), seg.count,
-                                                                             seg.source, seg.source_offset, counter_);
+        check_source_kernel<T><<<blocks_for(seg.count), kThreads, 0, s>>>(
+            p, static_cast<const T*>(at), seg.count, seg.source, seg.source_offset, counter_);
       });
     }
     check_cuda(cudaGetLastError(), "check kernel");

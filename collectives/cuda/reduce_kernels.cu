@@ -16,15 +16,40 @@ namespace fb::cuda {
 namespace {
 
 void check_cuda(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string("device reduction: ") + what + ": " + cudaGetErrorString(e));
+  if (e != cudaSuccess)
+    throw std::runtime_error(std::string("device reduction: ") + what + ": " + cudaGetErrorString(e));
 }
 
 // As collectives/reduce.cpp: `arithmetic` ops can overflow, so signed integers are computed in
 // the unsigned type of the same width (two's-complement wrap-around).
-struct Sum { static constexpr bool arithmetic = true; template <class T> __device__ static T apply(T a, T b) { return a + b; } };
-struct Prod { static constexpr bool arithmetic = true; template <class T> __device__ static T apply(T a, T b) { return a * b; } };
-struct Min { static constexpr bool arithmetic = false; template <class T> __device__ static T apply(T a, T b) { return b < a ? b : a; } };
-struct Max { static constexpr bool arithmetic = false; template <class T> __device__ static T apply(T a, T b) { return a < b ? b : a; } };
+struct Sum {
+  static constexpr bool arithmetic = true;
+  template <class T>
+  __device__ static T apply(T a, T b) {
+    return a + b;
+  }
+};
+struct Prod {
+  static constexpr bool arithmetic = true;
+  template <class T>
+  __device__ static T apply(T a, T b) {
+    return a * b;
+  }
+};
+struct Min {
+  static constexpr bool arithmetic = false;
+  template <class T>
+  __device__ static T apply(T a, T b) {
+    return b < a ? b : a;
+  }
+};
+struct Max {
+  static constexpr bool arithmetic = false;
+  template <class T>
+  __device__ static T apply(T a, T b) {
+    return a < b ? b : a;
+  }
+};
 
 template <class T, class Op>
 using compute_t = typename std::conditional_t<Op::arithmetic && std::is_integral_v<T> && std::is_signed_v<T>,
@@ -59,7 +84,8 @@ struct Element<__nv_bfloat16, Op> {
 template <class T, class Op>
 __global__ void reduce_kernel(T* out, const T* a, const T* b, std::size_t count) {
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
-  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride)
+  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += stride)
     out[i] = Element<T, Op>::apply(a[i], b[i]);
 }
 
@@ -76,16 +102,36 @@ void launch(void* out, const void* a, const void* b, std::size_t count, cudaStre
 template <class Op>
 void dispatch(void* out, const void* a, const void* b, std::size_t n, DType t, cudaStream_t s) {
   switch (t) {
-    case DType::int8: launch<std::int8_t, Op>(out, a, b, n, s); break;
-    case DType::uint8: launch<std::uint8_t, Op>(out, a, b, n, s); break;
-    case DType::int32: launch<std::int32_t, Op>(out, a, b, n, s); break;
-    case DType::uint32: launch<std::uint32_t, Op>(out, a, b, n, s); break;
-    case DType::int64: launch<std::int64_t, Op>(out, a, b, n, s); break;
-    case DType::uint64: launch<std::uint64_t, Op>(out, a, b, n, s); break;
-    case DType::float16: launch<__half, Op>(out, a, b, n, s); break;
-    case DType::bfloat16: launch<__nv_bfloat16, Op>(out, a, b, n, s); break;
-    case DType::float32: launch<float, Op>(out, a, b, n, s); break;
-    case DType::float64: launch<double, Op>(out, a, b, n, s); break;
+    case DType::int8:
+      launch<std::int8_t, Op>(out, a, b, n, s);
+      break;
+    case DType::uint8:
+      launch<std::uint8_t, Op>(out, a, b, n, s);
+      break;
+    case DType::int32:
+      launch<std::int32_t, Op>(out, a, b, n, s);
+      break;
+    case DType::uint32:
+      launch<std::uint32_t, Op>(out, a, b, n, s);
+      break;
+    case DType::int64:
+      launch<std::int64_t, Op>(out, a, b, n, s);
+      break;
+    case DType::uint64:
+      launch<std::uint64_t, Op>(out, a, b, n, s);
+      break;
+    case DType::float16:
+      launch<__half, Op>(out, a, b, n, s);
+      break;
+    case DType::bfloat16:
+      launch<__nv_bfloat16, Op>(out, a, b, n, s);
+      break;
+    case DType::float32:
+      launch<float, Op>(out, a, b, n, s);
+      break;
+    case DType::float64:
+      launch<double, Op>(out, a, b, n, s);
+      break;
   }
 }
 
@@ -96,10 +142,18 @@ void reduce_into_async(void* out, const void* a, const void* b, std::size_t coun
   if (count == 0) return;
   const auto s = static_cast<cudaStream_t>(stream);
   switch (op) {
-    case RedOp::sum: dispatch<Sum>(out, a, b, count, dtype, s); break;
-    case RedOp::prod: dispatch<Prod>(out, a, b, count, dtype, s); break;
-    case RedOp::min: dispatch<Min>(out, a, b, count, dtype, s); break;
-    case RedOp::max: dispatch<Max>(out, a, b, count, dtype, s); break;
+    case RedOp::sum:
+      dispatch<Sum>(out, a, b, count, dtype, s);
+      break;
+    case RedOp::prod:
+      dispatch<Prod>(out, a, b, count, dtype, s);
+      break;
+    case RedOp::min:
+      dispatch<Min>(out, a, b, count, dtype, s);
+      break;
+    case RedOp::max:
+      dispatch<Max>(out, a, b, count, dtype, s);
+      break;
   }
   check_cuda(cudaGetLastError(), "reduce kernel launch");
 }
@@ -115,7 +169,8 @@ void DeviceMemOps::reduce_into(void* out, const void* a, const void* b, std::siz
 void DeviceMemOps::copy(void* dst, const void* src, std::size_t bytes) const {
   if (dst == src || bytes == 0) return;
   const auto s = static_cast<cudaStream_t>(stream_);
-  check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s), "cudaMemcpyAsync device to device");
+  check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s),
+             "cudaMemcpyAsync device to device");
   check_cuda(cudaStreamSynchronize(s), "cudaStreamSynchronize after copy");
 }
 

@@ -221,8 +221,8 @@ class ModelCommand final : public Command {
     ModelOptions& mo = options_;
     mo.command_line = command_line;
     std::vector<std::string> given;
-    for (const char* name : {"--op", "--bytes", "--algo", "--protocol", "--gpus", "--ranks-per-domain", "--trust",
-                             "--min-bytes", "--max-bytes", "--max-error"})
+    for (const char* name : {"--op", "--bytes", "--algo", "--protocol", "--gpus", "--ranks-per-domain",
+                             "--trust", "--min-bytes", "--max-bytes", "--max-error"})
       if (model_->get_option(name)->count() > 0) given.emplace_back(name);
     parse_against_options(against_, given, mo.against);
     if (!mo.against.files.empty()) return;

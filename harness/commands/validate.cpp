@@ -1,7 +1,6 @@
 // fabricbench validate: the command (harness/validate.hpp has the options and the checks): the pair
 // matrix, the collectives, each held against the model, and the verdict.
 #include "harness/validate.hpp"
-#include "harness/validate_verdict.hpp"
 
 #include <fmt/format.h>
 
@@ -23,6 +22,7 @@
 #include "harness/results_reader.hpp"
 #include "harness/runner.hpp"
 #include "harness/stats.hpp"
+#include "harness/validate_verdict.hpp"
 #include "model/flows.hpp"
 #include "vocab/units.hpp"
 
@@ -497,7 +497,8 @@ void print_matrix(const std::vector<PairResult>& pairs, int n) {
   }
 }
 
-void print_pairs(const Verdict& v, const std::vector<PairResult>& pairs, const std::vector<std::string>& hostnames) {
+void print_pairs(const Verdict& v, const std::vector<PairResult>& pairs,
+                 const std::vector<std::string>& hostnames) {
   auto out = [&](const std::string& line) { std::cout << line << "\n"; };
   auto rank_name = [&](int r) { return fmt::format("{}:{}", hostnames[static_cast<std::size_t>(r)], r); };
   out(fmt::format("# pairs: {} ({} inside hosts, {} between hosts): {} pass, {} warn, {} fail", pairs.size(),
@@ -526,8 +527,8 @@ void print_pairs(const Verdict& v, const std::vector<PairResult>& pairs, const s
 void print_collectives(const Verdict& v) {
   std::cout << "# collectives (model time / measured time):\n";
   for (const auto& c : v.collectives)
-    std::cout << (c.modelled ? fmt::format("#   {}/{} {}: {:.1f} us, model {:.1f} us ({:.2f} {}, {})", c.row->op,
-                                           c.row->algo, format_bytes(c.row->bytes), c.row->time_us,
+    std::cout << (c.modelled ? fmt::format("#   {}/{} {}: {:.1f} us, model {:.1f} us ({:.2f} {}, {})",
+                                           c.row->op, c.row->algo, format_bytes(c.row->bytes), c.row->time_us,
                                            *c.row->model_time_us, c.ratio, grade_name(c.grade),
                                            c.row->model_bottleneck)
                              : fmt::format("#   {}/{} {}: {:.1f} us, no model for this algorithm", c.row->op,

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <tuple>
 
-#include "harness/sinks/sink.hpp"
 #include "harness/sinks/guard.hpp"
+#include "harness/sinks/sink.hpp"
 
 namespace fb {
 

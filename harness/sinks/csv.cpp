@@ -13,8 +13,8 @@
 #include <variant>
 
 #include "harness/record_fields.hpp"
-#include "harness/sinks/sink.hpp"
 #include "harness/sinks/guard.hpp"
+#include "harness/sinks/sink.hpp"
 
 namespace fb {
 

@@ -19,8 +19,8 @@
 #include <variant>
 
 #include "harness/record_fields.hpp"
-#include "harness/sinks/sink.hpp"
 #include "harness/sinks/guard.hpp"
+#include "harness/sinks/sink.hpp"
 
 namespace fb {
 
@@ -66,8 +66,10 @@ json row_json(const Record& r) {
   for (const auto& f : record_fields(r))
     std::visit(
         [&](const auto& x) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) j[f.name] = nullptr;
-          else j[f.name] = x;
+          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>)
+            j[f.name] = nullptr;
+          else
+            j[f.name] = x;
         },
         f.value);
   j["samples_us"] = r.samples_us;

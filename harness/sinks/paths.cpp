@@ -15,7 +15,8 @@ void check_outputs(const std::vector<std::string>& paths, bool force) {
   if (!force)
     for (const std::string& path : paths) {
       std::error_code ec;
-      if (!path.empty() && fs::exists(path, ec)) throw UsageError("'" + path + "' exists (use --force to replace it)");
+      if (!path.empty() && fs::exists(path, ec))
+        throw UsageError("'" + path + "' exists (use --force to replace it)");
     }
   for (const std::string& path : paths) {
     if (path.empty()) continue;

@@ -40,7 +40,7 @@ Prediction cost_bruck(const Fabric& f, const std::string& op_name, const Placeme
     if (op == Op::alltoall) {
       const double bytes = blocks_with_bit(pl.nranks, k) * block;
       add_step(c, step_fwd(T, Pairing::shift, d, bytes));  // packed just now
-      memory += 4 * bytes;  // pack (read + write) and unpack (read + write)
+      memory += 4 * bytes;                                 // pack (read + write) and unpack (read + write)
     } else {
       const double blocks = d < T.p - d ? d : T.p - d;
       add_step(c, step_fwd(T, Pairing::shift, d, blocks * block));  // rotated/received

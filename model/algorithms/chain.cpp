@@ -26,7 +26,7 @@ Prediction cost_chain(const Fabric& f, const std::string& op_name, const Placeme
                    boundaries_latency(T, aligned, [&](int t) { return T.lat[t]; });
   Rate bottleneck{std::numeric_limits<double>::infinity(), kScaleUp};
   double a_b = T.aux, H = 0;  // H: sum over hops of us per byte
-  if (intra_hops > 0) {  // the root's hop sends its send buffer; the others forward what arrived
+  if (intra_hops > 0) {       // the root's hop sends its send buffer; the others forward what arrived
     bottleneck = intra_hops > 1 ? scaleup_fwd_rate(T) : Rate{T.bu, kScaleUp};
     H += 1 / (T.bu * 1e3) + (intra_hops - 1) / (scaleup_fwd_rate(T).GBps * 1e3);
   }

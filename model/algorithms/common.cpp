@@ -1,12 +1,12 @@
 // The shared terms of model/algorithms/common.hpp (the model is described there).
 #include "model/algorithms/common.hpp"
 
-#include "model/rates.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+
+#include "model/rates.hpp"
 
 namespace fb::model::detail {
 
@@ -232,7 +232,9 @@ double crossing(Pairing pr, double p, double unit, double r) {
   return 1;
 }
 
-Step step(const Topo& T, Pairing pr, double r, double bytes) { return step(T, pr, r, bytes, T.aligned_at(r)); }
+Step step(const Topo& T, Pairing pr, double r, double bytes) {
+  return step(T, pr, r, bytes, T.aligned_at(r));
+}
 
 namespace {
 

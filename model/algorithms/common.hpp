@@ -317,7 +317,9 @@ Step step(const Topo& T, Pairing pr, double r, double bytes, bool aligned);
 // scale-up part moves at the forward rate (slot kForward).
 Step step_fwd(const Topo& T, Pairing pr, double r, double bytes);
 // The scale-up rate of forwarded data.
-inline Rate scaleup_fwd_rate(const Topo& T) { return Rate{T.bu / T.fwd, T.fwd > 1 ? kForward : kScaleUp}; }
+inline Rate scaleup_fwd_rate(const Topo& T) {
+  return Rate{T.bu / T.fwd, T.fwd > 1 ? kForward : kScaleUp};
+}
 inline void add_step(Cost& c, const Step& s, double times = 1) {
   c.add(kLatency, times * s.alpha);
   c.add(s.slot, times * s.bw_us);

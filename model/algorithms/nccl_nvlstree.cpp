@@ -29,7 +29,8 @@ Prediction cost_nccl_nvlstree(const Fabric& f, const std::string& op_name, const
   Rate algbw = min_rate(Rate{T.nvls * T.g / (T.g + 1), kInNetwork},
                         Rate{T.g * r.GBps / tree_network_load(T.m), r.slot});
   if (gen == Gpu::hopper)
-    algbw = cap_rate(algbw, kNcclChannels * kHopper.per_ch_nvlstree[nccl_nodes_index(T)] * T.p / (2 * (T.p - 1)));
+    algbw =
+        cap_rate(algbw, kNcclChannels * kHopper.per_ch_nvlstree[nccl_nodes_index(T)] * T.p / (2 * (T.p - 1)));
   algbw.GBps *= proto_efficiency(f, pr);
 
   const std::uint64_t domains =

@@ -16,10 +16,10 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
-#include <span>
 #include <exception>
 #include <map>
 #include <mutex>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -103,8 +103,10 @@ class FakeP2P final : public P2P {
     std::unique_lock lk(net_.m);
     for (const Req& s : sends_) {
       const auto* p = static_cast<const unsigned char*>(s.buf);
-      if (net_.encoded) net_.box[{rank_, s.peer, s.tag}].push_back(decoded(p, s.bytes));
-      else net_.box[{rank_, s.peer, s.tag}].emplace_back(p, p + s.bytes);
+      if (net_.encoded)
+        net_.box[{rank_, s.peer, s.tag}].push_back(decoded(p, s.bytes));
+      else
+        net_.box[{rank_, s.peer, s.tag}].emplace_back(p, p + s.bytes);
       ++net_.unconsumed[rank_];
       ++net_.sends[rank_];
       net_.largest[rank_] = std::max(net_.largest[rank_], s.bytes);
@@ -129,9 +131,9 @@ class FakeP2P final : public P2P {
           continue;
         }
         if (q.front().size() != it->bytes)
-          throw std::runtime_error("rank " + std::to_string(rank_) + ": receive of " + std::to_string(it->bytes) +
-                                   " bytes from " + std::to_string(it->peer) + " matched a " +
-                                   std::to_string(q.front().size()) + "-byte message");
+          throw std::runtime_error("rank " + std::to_string(rank_) + ": receive of " +
+                                   std::to_string(it->bytes) + " bytes from " + std::to_string(it->peer) +
+                                   " matched a " + std::to_string(q.front().size()) + "-byte message");
         if (it->bytes) std::memcpy(it->buf, q.front().data(), it->bytes);
         if (net_.encoded) encode(it->buf, it->bytes);
         q.pop_front();
@@ -139,8 +141,10 @@ class FakeP2P final : public P2P {
         it = recvs_.erase(it);
         matched = true;
       }
-      if (matched) net_.cv.notify_all();
-      else wait();
+      if (matched)
+        net_.cv.notify_all();
+      else
+        wait();
     }
     while (net_.unconsumed[rank_] > 0) wait();  // rendezvous: sends complete when received
   }
@@ -184,18 +188,20 @@ struct Case {
   int root = 0;
   bool encoded = false;  // run on encoded memory through EncodedMemOps
   std::string describe() const {
-    std::string s = std::string(algo->name) + " " + std::string(op_descriptor(op).name) + " p=" +
-                    std::to_string(p) + " bytes=" + std::to_string(bytes) + " " + std::string(dtype_name(dtype)) +
-                    " " + std::string(redop_name(redop)) + (inplace ? " in-place" : " out-of-place") +
+    std::string s = std::string(algo->name) + " " + std::string(op_descriptor(op).name) +
+                    " p=" + std::to_string(p) + " bytes=" + std::to_string(bytes) + " " +
+                    std::string(dtype_name(dtype)) + " " + std::string(redop_name(redop)) +
+                    (inplace ? " in-place" : " out-of-place") +
                     (inplace ? (conv == InPlaceConvention::mpi ? "(mpi)" : "(nccl)") : "") +
-                    " chunk=" + std::to_string(chunk) + " root=" + std::to_string(root) + (encoded ? " encoded" : "") + " nodes=";
+                    " chunk=" + std::to_string(chunk) + " root=" + std::to_string(root) +
+                    (encoded ? " encoded" : "") + " nodes=";
     for (int n : nodes) s += std::to_string(n);
     return s;
   }
 };
 
-Case make_case(const CollectiveAlgorithm& a, OpKind op, int p, std::size_t bytes, DType dtype = DType::float32,
-               RedOp redop = RedOp::sum) {
+Case make_case(const CollectiveAlgorithm& a, OpKind op, int p, std::size_t bytes,
+               DType dtype = DType::float32, RedOp redop = RedOp::sum) {
   Case k;
   k.algo = &a;
   k.op = op;
@@ -207,10 +213,10 @@ Case make_case(const CollectiveAlgorithm& a, OpKind op, int p, std::size_t bytes
 }
 
 struct Outcome {
-  std::size_t wrong = 0;            // elements of the result that are wrong, over all ranks
-  std::size_t send_changed = 0;     // elements of an out-of-place send buffer that changed
-  int guards_broken = 0;            // receive or scratch buffers written past their end
-  std::string error;                // an exception on some rank
+  std::size_t wrong = 0;         // elements of the result that are wrong, over all ranks
+  std::size_t send_changed = 0;  // elements of an out-of-place send buffer that changed
+  int guards_broken = 0;         // receive or scratch buffers written past their end
+  std::string error;             // an exception on some rank
   std::vector<std::size_t> sends, largest;
   std::size_t reductions = 0, copies = 0;  // through AlgoCall::mem (encoded runs)
 };
@@ -251,7 +257,8 @@ Outcome simulate(const Case& k) {
     c.scratch = scratch[r].data();
     if (k.encoded) {
       c.mem = &encoded_ops;
-      for (Bytes* b : {&sendbuf[r], &recvbuf[r], &scratch[r]}) encode(b->data(), payload(*b, b == &sendbuf[r]));
+      for (Bytes* b : {&sendbuf[r], &recvbuf[r], &scratch[r]})
+        encode(b->data(), payload(*b, b == &sendbuf[r]));
     }
   }
   Net net(k.p);
@@ -309,9 +316,11 @@ struct TypeOp {
   DType dtype;
   RedOp redop;
 };
-constexpr TypeOp kTypes[] = {{DType::float32, RedOp::sum}, {DType::int64, RedOp::prod}, {DType::uint8, RedOp::min}};
+constexpr TypeOp kTypes[] = {
+    {DType::float32, RedOp::sum}, {DType::int64, RedOp::prod}, {DType::uint8, RedOp::min}};
 
-void every_case(const CollectiveAlgorithm& a, const std::vector<std::vector<int>>& (*layouts)(int) = nullptr) {
+void every_case(const CollectiveAlgorithm& a,
+                const std::vector<std::vector<int>>& (*layouts)(int) = nullptr) {
   // Node layouts multiply the cases: there, one type (the reductions are the same code anyway).
   const std::size_t ntypes = layouts ? 1 : std::size(kTypes);
   for (OpKind op : a.ops.kinds())
@@ -337,15 +346,33 @@ void every_case(const CollectiveAlgorithm& a, const std::vector<std::vector<int>
             }
 }
 
-TEST(Algorithms, Ring) { every_case(algo::ring); }
-TEST(Algorithms, RecursiveDoubling) { every_case(algo::recursive_doubling); }
-TEST(Algorithms, Rabenseifner) { every_case(algo::rabenseifner); }
-TEST(Algorithms, RecursiveHalving) { every_case(algo::recursive_halving); }
-TEST(Algorithms, Pairwise) { every_case(algo::pairwise); }
-TEST(Algorithms, Bruck) { every_case(algo::bruck); }
-TEST(Algorithms, Linear) { every_case(algo::linear); }
-TEST(Algorithms, Binomial) { every_case(algo::binomial); }
-TEST(Algorithms, Chain) { every_case(algo::chain); }
+TEST(Algorithms, Ring) {
+  every_case(algo::ring);
+}
+TEST(Algorithms, RecursiveDoubling) {
+  every_case(algo::recursive_doubling);
+}
+TEST(Algorithms, Rabenseifner) {
+  every_case(algo::rabenseifner);
+}
+TEST(Algorithms, RecursiveHalving) {
+  every_case(algo::recursive_halving);
+}
+TEST(Algorithms, Pairwise) {
+  every_case(algo::pairwise);
+}
+TEST(Algorithms, Bruck) {
+  every_case(algo::bruck);
+}
+TEST(Algorithms, Linear) {
+  every_case(algo::linear);
+}
+TEST(Algorithms, Binomial) {
+  every_case(algo::binomial);
+}
+TEST(Algorithms, Chain) {
+  every_case(algo::chain);
+}
 
 // Node layouts for p ranks: one node, one rank per node, equal nodes of 2 and 3 (the last one
 // short when p does not divide), ranks dealt round-robin over two nodes (nodes not contiguous
@@ -367,7 +394,9 @@ const std::vector<std::vector<int>>& node_layouts(int p) {
   return v;
 }
 
-TEST(Algorithms, HierarchicalOnFakeNodeLayouts) { every_case(algo::hierarchical, node_layouts); }
+TEST(Algorithms, HierarchicalOnFakeNodeLayouts) {
+  every_case(algo::hierarchical, node_layouts);
+}
 
 TEST(Algorithms, EveryAlgorithmIsTestedHere) {
   // Each registered algorithm has a test above; a new one must add its own.

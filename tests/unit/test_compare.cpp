@@ -14,7 +14,9 @@
 namespace fb {
 namespace {
 
-std::string fixture(const std::string& name) { return std::string(FB_SOURCE_DIR) + "/tests/fixtures/compare/" + name; }
+std::string fixture(const std::string& name) {
+  return std::string(FB_SOURCE_DIR) + "/tests/fixtures/compare/" + name;
+}
 
 CompareReport compare_files(const std::string& a, const std::string& b, CompareOptions o = {}) {
   o.base = fixture(a);
@@ -23,13 +25,15 @@ CompareReport compare_files(const std::string& a, const std::string& b, CompareO
 }
 
 const CompareRow& find_row(const CompareReport& r, const std::string& op, std::uint64_t bytes) {
-  auto it = std::find_if(r.rows.begin(), r.rows.end(), [&](const CompareRow& x) { return x.op == op && x.bytes == bytes; });
+  auto it = std::find_if(r.rows.begin(), r.rows.end(),
+                         [&](const CompareRow& x) { return x.op == op && x.bytes == bytes; });
   if (it == r.rows.end()) throw std::runtime_error("no row " + op + " " + std::to_string(bytes));
   return *it;
 }
 
 int count(const CompareReport& r, Verdict v) {
-  return static_cast<int>(std::count_if(r.rows.begin(), r.rows.end(), [&](const CompareRow& x) { return x.verdict == v; }));
+  return static_cast<int>(
+      std::count_if(r.rows.begin(), r.rows.end(), [&](const CompareRow& x) { return x.verdict == v; }));
 }
 
 constexpr std::uint64_t MiB = 1 << 20;
@@ -84,7 +88,8 @@ TEST(Compare, CsvWithoutSamplesUsesTheThresholdAndSaysSo) {
   const auto r = compare_files("base.csv", "regression.csv");
   EXPECT_EQ(find_row(r, "allreduce", 4 * MiB).verdict, Verdict::slower);
   EXPECT_FALSE(find_row(r, "allreduce", 4 * MiB).p_value.has_value());
-  EXPECT_NE(find_row(r, "allreduce", MiB).note.find("U test not applied: no per-iteration samples"), std::string::npos);
+  EXPECT_NE(find_row(r, "allreduce", MiB).note.find("U test not applied: no per-iteration samples"),
+            std::string::npos);
   EXPECT_EQ(r.u_applied, 0);
   ASSERT_EQ(r.u_not_applied.size(), 1u);
   EXPECT_EQ(r.u_not_applied[0], "5 rows: no per-iteration samples");
@@ -143,7 +148,8 @@ TEST(Compare, TimeMetricsAreLowerIsBetter) {
   EXPECT_EQ(row.verdict, Verdict::slower);
   EXPECT_GT(*row.change_pct, 15);
   o.metric = "time_p99";
-  EXPECT_EQ(find_row(compare_files("base.json", "improvement.json", o), "allreduce", 16 * MiB).verdict, Verdict::faster);
+  EXPECT_EQ(find_row(compare_files("base.json", "improvement.json", o), "allreduce", 16 * MiB).verdict,
+            Verdict::faster);
 }
 
 Record row_with(const std::string& op, std::uint64_t bytes, double busbw) {
@@ -165,8 +171,10 @@ ResultsFile file_of(std::vector<Record> rows, const std::string& path) {
 }
 
 TEST(Compare, GeometricMeanPerOp) {
-  const auto base = file_of({row_with("allreduce", 8, 10), row_with("allreduce", 16, 10), row_with("alltoall", 8, 4)}, "a");
-  const auto cand = file_of({row_with("allreduce", 8, 20), row_with("allreduce", 16, 5), row_with("alltoall", 8, 3)}, "b");
+  const auto base =
+      file_of({row_with("allreduce", 8, 10), row_with("allreduce", 16, 10), row_with("alltoall", 8, 4)}, "a");
+  const auto cand =
+      file_of({row_with("allreduce", 8, 20), row_with("allreduce", 16, 5), row_with("alltoall", 8, 3)}, "b");
   const auto r = compare_results(base, cand, {});
   ASSERT_EQ(r.ops.size(), 2u);
   EXPECT_EQ(r.ops[0].op, "allreduce");
@@ -207,7 +215,8 @@ TEST(Compare, ThresholdIsAPercentage) {
   EXPECT_EQ(parse_threshold_pct("5"), 5);
   EXPECT_EQ(parse_threshold_pct("2.5"), 2.5);
   EXPECT_EQ(parse_threshold_pct("0"), 0);
-  for (const char* bad : {"", "%", "x", "-1", "5%%", "nan", "5 %"}) EXPECT_THROW(parse_threshold_pct(bad), UsageError) << bad;
+  for (const char* bad : {"", "%", "x", "-1", "5%%", "nan", "5 %"})
+    EXPECT_THROW(parse_threshold_pct(bad), UsageError) << bad;
   CompareOptions o;
   o.metric = "algbw";
   EXPECT_THROW(compare_results(file_of({}, "a"), file_of({}, "b"), o), UsageError);
@@ -219,7 +228,8 @@ TEST(Compare, ThresholdIsAPercentage) {
 TEST(Compare, Formats) {
   Record b = row_with("allreduce", 8, 10), c = row_with("allreduce", 8, 5);
   b.algo = c.algo = "a<&>\"b,c";
-  const auto r = compare_results(file_of({b, row_with("alltoall", 8, 1)}, "base.csv"), file_of({c}, "cand.csv"), {});
+  const auto r =
+      compare_results(file_of({b, row_with("alltoall", 8, 1)}, "base.csv"), file_of({c}, "cand.csv"), {});
   const std::string junit = render_compare(r, "junit");
   EXPECT_EQ(junit.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", 0), 0u);
   EXPECT_NE(junit.find("a&lt;&amp;&gt;&quot;b,c"), std::string::npos);
@@ -230,8 +240,11 @@ TEST(Compare, Formats) {
 
   const std::string csv = render_compare(r, "csv");
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "backend,op,algo,mem,dtype,redop,inplace,nranks,ranks_per_node,bytes,metric,base,cand,change_pct,p_value,verdict,note");
-  EXPECT_NE(csv.find("mpi,allreduce,\"a<&>\"\"b,c\",host,float32,,0,2,2,8,busbw,10,5,-50,,slower,"), std::string::npos) << csv;
+            "backend,op,algo,mem,dtype,redop,inplace,nranks,ranks_per_node,bytes,metric,base,cand,change_pct,"
+            "p_value,verdict,note");
+  EXPECT_NE(csv.find("mpi,allreduce,\"a<&>\"\"b,c\",host,float32,,0,2,2,8,busbw,10,5,-50,,slower,"),
+            std::string::npos)
+      << csv;
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
 
   const std::string md = render_compare(r, "markdown");

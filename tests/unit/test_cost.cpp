@@ -392,7 +392,7 @@ TEST(CostGolden, TierLatencyAndCapacity) {
   const double B0 = f.nic_GBps_per_endpoint(), C1 = B0 / 8;
   const double a1 = f.scale_out.latency_us + 0.5;             // up to a leaf and down
   const double a2 = f.scale_out.latency_us + 2 * 0.5 + 0.75;  // up to a spine and down
-  const Placement pl{64, 1};                            // 2 leaves of 32
+  const Placement pl{64, 1};                                  // 2 leaves of 32
   const double n = kGiB, P = 64;
   // Recursive doubling: 5 steps inside a leaf, the 6th (distance 32) over the spine at B0/8.
   const Prediction rd = predict(f, "allreduce", "recursive_doubling", pl, n);
@@ -489,8 +489,8 @@ TEST(CostGolden, NcclHopperCapsAndNvls) {
   const double B0 = f.nic_GBps_per_endpoint();
   const Prediction tree = predict(generic, "allreduce", "nccl_tree", {64, 8}, n, "simple");
   // (8 domains under one leaf: each network hop adds the leaf's 0.2 us.)
-  expect_close(tree.time_us,
-               8.4 + 2 * (7 * 4.0 + 3 * (14.0 + 0.2)) + us(n, std::min(450.0 / 2, 8 * B0 / 2)), "tree");
+  expect_close(tree.time_us, 8.4 + 2 * (7 * 4.0 + 3 * (14.0 + 0.2)) + us(n, std::min(450.0 / 2, 8 * B0 / 2)),
+               "tree");
 }
 
 // ---- registry and errors ------------------------------------------------------------------------
@@ -886,7 +886,6 @@ TEST(CostProperties, BottleneckNamesTheDominantTerm) {
   EXPECT_EQ(big.bottleneck, "nic");
 }
 
-
 // scale_up.aggregate_bandwidth_GBps: concurrent shared-memory copies share the host's memory
 // system. Collectives run all g ranks' copies at once; the p2p pairs run one (two for bidir)
 // per pair with both ends on the host.
@@ -921,8 +920,8 @@ TEST(CostGolden, AlltoallCopiesTheOwnBlockOnHosts) {
   for (const double P : {2.0, 3.0, 8.0}) {
     const Placement pl{static_cast<std::uint64_t>(P), static_cast<std::uint64_t>(P)};
     const double own = us(2 * n / P, M);
-    expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us, (P - 1) * a + (P - 1) / P * us(n, B) + own,
-                 "pairwise");
+    expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us,
+                 (P - 1) * a + (P - 1) / P * us(n, B) + own, "pairwise");
     expect_close(predict(f, "alltoall", "linear", pl, n).time_us,
                  a + 2 * (P - 1) * detail::kRequestOverheadUs + (P - 1) / P * us(n, B) + own, "linear");
   }
@@ -955,8 +954,8 @@ TEST(CostGolden, PairwiseStepsCostTheirSlowestFlow) {
   h.scale_up.latency_us = h.scale_out.latency_us = 0;
   for (auto& t : h.scale_out.tiers) t.hop_latency_us = 0;
   const double n = 16 * kMiB;
-  expect_close(predict(h, "alltoall", "pairwise", {16, 8}, n).time_us, 15 * us(n / 16, h.nic_GBps_per_endpoint()),
-               "16 GPUs");
+  expect_close(predict(h, "alltoall", "pairwise", {16, 8}, n).time_us,
+               15 * us(n / 16, h.nic_GBps_per_endpoint()), "16 GPUs");
 }
 
 // A million ranks cost no more evaluations than a few: the steps are summed in closed form.
@@ -968,8 +967,8 @@ TEST(CostGolden, PairwiseSumMatchesTheStepByStepSum) {
     const detail::Topo T = detail::make_topo(f, pl);
     detail::Cost c;
     for (std::uint64_t s = 1; s < p; ++s)
-      detail::add_step(c, detail::step(T, detail::Pairing::shift, static_cast<double>(std::min(s, p - s)), n / p,
-                                       T.aligned_at(static_cast<double>(std::min(s, p - s)))));
+      detail::add_step(c, detail::step(T, detail::Pairing::shift, static_cast<double>(std::min(s, p - s)),
+                                       n / p, T.aligned_at(static_cast<double>(std::min(s, p - s)))));
     expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us, c.total(), "p=" + std::to_string(p));
   }
 }
@@ -1014,9 +1013,10 @@ TEST(Forwarding, ForwardedHopsMoveAtTheForwardRate) {
   f.scale_up.spilled_bandwidth_GBps = B / 4;
   const double big = 64 * kMiB, fits = cached_share(kMiB, host_working_set(2, big));
   EXPECT_EQ(fits, 0);
-  expect_close(predict(f, "relay", "p2p", {2, 2}, big).time_us,
-               a + (us(big, B) * (fits + (1 - fits) * 4) + us(big, Bf) * (fits + (1 - fits) * (Bf / (B / 4)))) / 2,
-               "relay beyond the cache");
+  expect_close(
+      predict(f, "relay", "p2p", {2, 2}, big).time_us,
+      a + (us(big, B) * (fits + (1 - fits) * 4) + us(big, Bf) * (fits + (1 - fits) * (Bf / (B / 4)))) / 2,
+      "relay beyond the cache");
   // YAML round trip; the forward rate cannot beat the clean one, nor be negative.
   expect_round_trip_and_non_negative(f, &ScaleUp::forward_bandwidth_GBps);
   Fabric fast = f;
@@ -1070,10 +1070,12 @@ TEST(Forwarding, ForwardedTransfersPayTheOverhead) {
   f.scale_up.forward_overhead_us = o;
   const double n = 256 << 10;
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong");
-  expect_close(predict(f, "relay", "p2p", {2, 2}, n).time_us, a + o / 2 + (us(n, B) + us(n, Bf)) / 2, "relay");
+  expect_close(predict(f, "relay", "p2p", {2, 2}, n).time_us, a + o / 2 + (us(n, B) + us(n, Bf)) / 2,
+               "relay");
   // Ring all-reduce on 4 ranks: 2 passes of 3 hops, all but the first forward.
   expect_close(predict(f, "allreduce", "ring", {4, 4}, n).time_us,
-               6 * a + 5 * o + us(n / 4, B) + 5 * us(n / 4, Bf) + 3 * us(n / 4, R), "ring allreduce, 4 ranks");
+               6 * a + 5 * o + us(n / 4, B) + 5 * us(n / 4, Bf) + 3 * us(n / 4, R),
+               "ring allreduce, 4 ranks");
   // Recursive doubling on 4 ranks: the second step forwards.
   expect_close(predict(f, "allreduce", "recursive_doubling", {4, 4}, n).time_us,
                2 * a + o + us(n, B) + us(n, Bf) + 2 * us(n, R), "recursive doubling allreduce, 4 ranks");
@@ -1084,9 +1086,11 @@ TEST(Forwarding, ForwardedTransfersPayTheOverhead) {
                predict(none, "alltoall", "pairwise", {4, 4}, n).time_us, "pairwise");
   // Never faster with it; YAML round trip; negative is an error.
   for (const std::string algo : {"ring", "recursive_doubling", "rabenseifner", "hierarchical"})
-    EXPECT_GE(predict(f, "allreduce", algo, {8, 8}, n).time_us, predict(none, "allreduce", algo, {8, 8}, n).time_us)
+    EXPECT_GE(predict(f, "allreduce", algo, {8, 8}, n).time_us,
+              predict(none, "allreduce", algo, {8, 8}, n).time_us)
         << algo;
-  EXPECT_GE(predict(f, "broadcast", "chain", {8, 8}, n).time_us, predict(none, "broadcast", "chain", {8, 8}, n).time_us);
+  EXPECT_GE(predict(f, "broadcast", "chain", {8, 8}, n).time_us,
+            predict(none, "broadcast", "chain", {8, 8}, n).time_us);
   expect_round_trip_and_non_negative(f, &ScaleUp::forward_overhead_us);
 }
 
@@ -1125,7 +1129,8 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
   // pingpong on 2 ranks: working set 4 n. 2 MiB: 8 MiB, in cache.
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, 2 * kMiB).time_us, a + us(2 * kMiB, B), "in cache");
   // 6 MiB: 24 MiB, 1.5 x the cache: half of it stays (2 - 1.5): n (1/2 / B + 1/2 / (B/4)).
-  expect_close(predict(f, "pingpong", "p2p", {2, 2}, 6 * kMiB).time_us, a + us(6 * kMiB, B) * 2.5, "half spilled");
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, 6 * kMiB).time_us, a + us(6 * kMiB, B) * 2.5,
+               "half spilled");
   // 16 MiB: 64 MiB, four times the cache: none stays, n / (B/4).
   const double n = 16 * kMiB;
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B) * 4, "spilled");
@@ -1143,7 +1148,8 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
   EXPECT_DOUBLE_EQ(ws, 17 * kMiB);
   const double ks = spill_factor(f.scale_up.cache_bytes, B, f.scale_up.spilled_bandwidth_GBps, ws);
   EXPECT_DOUBLE_EQ(ks, 15.0 / 16 + 1.0 / 16 * 4);
-  EXPECT_DOUBLE_EQ(reduce_slots_working_set(2, 4, 512 << 10), 2 * 2 * (128 << 10));  // ring blocks below 256 KiB
+  EXPECT_DOUBLE_EQ(reduce_slots_working_set(2, 4, 512 << 10),
+                   2 * 2 * (128 << 10));  // ring blocks below 256 KiB
   expect_close(predict(f, "allreduce", "ring", {2, 2}, m).time_us,
                2 * (P - 1) * a +
                    ks * (2 * (P - 1) / P * us(m, B) + (P - 1) / P * us(m, f.endpoint.reduce_bandwidth_GBps)),
@@ -1204,7 +1210,8 @@ TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
   const double a = f.scale_up.latency_us, B = f.scale_up.bandwidth_GBps;
   // pingpong on 2 ranks, working set 4 n. 1.5 MiB: 6 MiB, half in cache, half at B/2:
   // n/B (1/2 + 1/2 * 2). 4 MiB: 16 MiB, between the knees and four times the first: all at B/2.
-  expect_close(predict(f, "pingpong", "p2p", {2, 2}, 1.5 * kMiB).time_us, a + us(1.5 * kMiB, B) * 1.5, "ramp");
+  expect_close(predict(f, "pingpong", "p2p", {2, 2}, 1.5 * kMiB).time_us, a + us(1.5 * kMiB, B) * 1.5,
+               "ramp");
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, 4 * kMiB).time_us, a + us(4 * kMiB, B) * 2, "between");
   // 12 MiB: 48 MiB; none in the first cache, and the outer one, 1.5 times its size, keeps half
   // (2 - 48/32): n/B (1/2 * 2 + 1/2 * 8). 32 MiB: 128 MiB, four times the outer knee: all at B/8.
@@ -1230,7 +1237,8 @@ TEST(CacheSpill, BeyondTheOuterKneeTheOuterRateApplies) {
                ku = spill_factor(4 * kMiB, B, B / 2, ws, 32 * kMiB, 0.25),
                kr = spill_factor(4 * kMiB, R, R / 3, ws, 32 * kMiB, 0.25);
   expect_close(predict(own, "allreduce", "ring", {2, 2}, n).time_us,
-               2 * (P - 1) * a + ku * 2 * (P - 1) / P * us(n, B) + kr * (P - 1) / P * us(n, R), "ring allreduce");
+               2 * (P - 1) * a + ku * 2 * (P - 1) / P * us(n, B) + kr * (P - 1) / P * us(n, R),
+               "ring allreduce");
   // Never faster than with one knee; monotonic in bytes across both knees.
   Fabric one = f;
   one.scale_up.outer_cache_bytes = one.scale_up.outer_spilled_bandwidth_GBps = 0;

@@ -154,9 +154,9 @@ TEST(FabricShipped, EveryFileLoadsAndValidates) {
 }
 
 TEST(FabricShipped, ExpectedFilesAreThere) {
-  for (const char* name : {"hgx-h100", "hgx-h200", "gb200-nvl72", "roce-3tier-32k", "roce-3tier-32k-oversub",
-                           "million-gpu-multiplane", "localhost", "emulated-2leaf",
-                           "emulated-2leaf-oversub"}) {
+  for (const char* name :
+       {"hgx-h100", "hgx-h200", "gb200-nvl72", "roce-3tier-32k", "roce-3tier-32k-oversub",
+        "million-gpu-multiplane", "localhost", "emulated-2leaf", "emulated-2leaf-oversub"}) {
     EXPECT_TRUE(std::filesystem::exists(fabric_path(name))) << name;
   }
 }

@@ -13,14 +13,14 @@ namespace fb {
 namespace {
 
 using model::EvictionFit;
-using model::FitTier;
-using model::LinkFit;
-using model::SpillPoint;
 using model::fit_eviction;
 using model::fit_forward;
 using model::fit_forward_spilled;
 using model::fit_link;
 using model::fit_spill;
+using model::FitTier;
+using model::LinkFit;
+using model::SpillPoint;
 
 TEST(FitLink, RecoversLatencyAndBandwidthExactly) {
   // t = 2 us + bytes / (10 GB/s)
@@ -36,8 +36,8 @@ TEST(FitLink, RecoversLatencyAndBandwidthExactly) {
 
 TEST(FitLink, WeightsRelativeErrorsSoSmallSizesKeepTheirLatency) {
   // 10% noise on the large sizes must not swamp the 1 us latency of the small ones.
-  std::vector<std::pair<double, double>> pts = {{8, 1.0}, {64, 1.0}, {1024, 1.1}, {1 << 20, 1.0 + 104.9 * 1.1},
-                                                {1 << 24, 1.0 + 1677.7 * 0.9}};
+  std::vector<std::pair<double, double>> pts = {
+      {8, 1.0}, {64, 1.0}, {1024, 1.1}, {1 << 20, 1.0 + 104.9 * 1.1}, {1 << 24, 1.0 + 1677.7 * 0.9}};
   const LinkFit f = fit_link(pts);
   EXPECT_GT(f.latency_us, 0.8);
   EXPECT_LT(f.latency_us, 1.2);
@@ -243,7 +243,6 @@ TEST(DefaultScales, FromOneDomainDoublingToTwoToTheTwenty) {
   for (std::size_t i = 1; i + 1 < nvl.size(); ++i) EXPECT_EQ(nvl[i], 2 * nvl[i - 1]);
 }
 
-
 // The model's algorithm for what a row ran: the algo column names a p2p API on the pairwise ops
 // (ucx: tag, put, am) and NCCL's logged choice on nccl rows; neither is a model algorithm name.
 TEST(ModelAlgorithmFor, MapsEveryBackendsAlgoColumn) {
@@ -262,7 +261,8 @@ TEST(ModelAlgorithmFor, MapsEveryBackendsAlgoColumn) {
   EXPECT_EQ(model_algorithm_for(row("mpi", "alltoall", "native")), P("native", "auto"));
   EXPECT_EQ(model_algorithm_for(row("mpi", "allreduce", "")), P("native", "auto"));
   EXPECT_EQ(model_algorithm_for(row("nccl", "allreduce", "RING/LL128")), P("nccl_ring", "ll128"));
-  EXPECT_EQ(model_algorithm_for(row("nccl", "allreduce", "NVLS_TREE/SIMPLE/graph20")), P("nccl_nvlstree", "simple"));
+  EXPECT_EQ(model_algorithm_for(row("nccl", "allreduce", "NVLS_TREE/SIMPLE/graph20")),
+            P("nccl_nvlstree", "simple"));
   EXPECT_EQ(model_algorithm_for(row("nccl", "allreduce", "COLLNET_DIRECT/SIMPLE")),
             P("nccl_collnet_direct", "simple"));
   EXPECT_EQ(model_algorithm_for(row("nccl", "allgather", "PAT/SIMPLE")), P("nccl_pat", "simple"));
@@ -274,7 +274,8 @@ TEST(ModelAlgorithmFor, MapsEveryBackendsAlgoColumn) {
 
 // Every measured row gets a prediction: a ucx ping-pong (algo "tag") was left without one.
 TEST(AnnotateWithModel, FillsPairwiseRowsOfEveryP2PApi) {
-  const model::Fabric f = load_fabric_for_cli(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml", {});
+  const model::Fabric f =
+      load_fabric_for_cli(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml", {});
   for (const char* api : {"tag", "put", "am", "native"}) {
     Record r;
     r.backend = "ucx";
@@ -312,8 +313,9 @@ std::vector<Record> model_rows(const model::Fabric& truth, int nranks, int per_n
       r.ranks_per_node = per_node;
       r.nnodes = (nranks + per_node - 1) / per_node;
       r.bytes = b;
-      r.time_us = model::predict(truth, op, algo, {static_cast<std::uint64_t>(nranks),
-                                                   static_cast<std::uint64_t>(per_node)}, static_cast<double>(b))
+      r.time_us = model::predict(truth, op, algo,
+                                 {static_cast<std::uint64_t>(nranks), static_cast<std::uint64_t>(per_node)},
+                                 static_cast<double>(b))
                       .time_us;
       rows.push_back(r);
     }
@@ -324,7 +326,8 @@ TEST(FitCollectives, RecoversTheScaleUpTierThroughTheModel) {
   model::Fabric truth = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml");
   truth.scale_up.latency_us = 2.5;
   truth.scale_up.bandwidth_GBps = 9;
-  const auto rows = model_rows(truth, 4, 4, {{"allreduce", "ring"}, {"alltoall", "pairwise"}, {"broadcast", "binomial"}});
+  const auto rows =
+      model_rows(truth, 4, 4, {{"allreduce", "ring"}, {"alltoall", "pairwise"}, {"broadcast", "binomial"}});
   model::Fabric f = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml");
   const auto fit = fit_tier_from_collectives(f, FitTier::scale_up, rows);
   ASSERT_TRUE(fit.has_value());
@@ -338,7 +341,8 @@ TEST(FitCollectives, RecoversTheScaleUpTierThroughTheModel) {
 }
 
 TEST(FitCollectives, RecoversTheNicThroughTheModel) {
-  model::Fabric truth = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/emulated-2leaf.yaml");
+  model::Fabric truth =
+      model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/emulated-2leaf.yaml");
   truth.scale_out.latency_us = 45;
   truth.scale_out.nic_bandwidth_Gbps = 0.25;
   // 8 ranks on 4 hosts, 2 per host: the ring crosses the leaf and the spine.
@@ -352,8 +356,9 @@ TEST(FitCollectives, RecoversTheNicThroughTheModel) {
   EXPECT_NEAR(fit->max_err_pct, 0, 1e-4);
   // Scale-up rows do not fix the scale-out tier: their times do not move with it.
   model::Fabric g = model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/emulated-2leaf.yaml");
-  EXPECT_FALSE(fit_tier_from_collectives(g, FitTier::scale_out, model_rows(truth, 2, 2, {{"allreduce", "ring"}}))
-                   .has_value());
+  EXPECT_FALSE(
+      fit_tier_from_collectives(g, FitTier::scale_out, model_rows(truth, 2, 2, {{"allreduce", "ring"}}))
+          .has_value());
 }
 
 TEST(FitCollectives, NeedsTwoSizesAndRowsTheModelKnows) {

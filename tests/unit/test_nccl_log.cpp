@@ -13,10 +13,13 @@ namespace {
 const std::vector<std::string> kHgxNode = {
     "node01:12345:12345 [0] NCCL INFO Bootstrap : Using eth0:10.1.0.11<0>",
     "node01:12345:12345 [0] NCCL INFO NCCL version 2.28.9+cuda13.0",
-    "node01:12345:12377 [0] NCCL INFO NET/IB : Using [0]mlx5_0:1/IB [1]mlx5_3:1/IB [RO]; OOB eth0:10.1.0.11<0>",
+    "node01:12345:12377 [0] NCCL INFO NET/IB : Using [0]mlx5_0:1/IB [1]mlx5_3:1/IB [RO]; OOB "
+    "eth0:10.1.0.11<0>",
     "node01:12345:12377 [0] NCCL INFO Using network IB",
-    "node01:12345:12377 [0] NCCL INFO Pattern 4, crossNic 0, nChannels 16, bw 40.000000/40.000000, type NVL/PIX, sameChannels 1",
-    "node01:12345:12377 [0] NCCL INFO Pattern 1, crossNic 0, nChannels 16, bw 40.000000/40.000000, type NVL/PIX, sameChannels 1",
+    "node01:12345:12377 [0] NCCL INFO Pattern 4, crossNic 0, nChannels 16, bw 40.000000/40.000000, type "
+    "NVL/PIX, sameChannels 1",
+    "node01:12345:12377 [0] NCCL INFO Pattern 1, crossNic 0, nChannels 16, bw 40.000000/40.000000, type "
+    "NVL/PIX, sameChannels 1",
     "node01:12345:12377 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] via P2P/CUMEM/read",
     "node01:12345:12377 [0] NCCL INFO Channel 01/0 : 0[0] -> 1[1] via P2P/CUMEM/read",
     "node01:12345:12377 [0] NCCL INFO Channel 00/0 : 7[7] -> 8[0] [send] via NET/IB/1/GDRDMA",
@@ -32,7 +35,8 @@ TEST(NcclLog, PcieIpcSharedMemoryAndRoce) {
   const std::vector<std::string> lines = {
       "h:1:2 [0] NCCL INFO NET/IB : Using [0]mlx5_1:1/RoCE ; OOB ens1f0:192.168.1.2<0>",
       "h:1:2 [0] NCCL INFO NET/IB : GPU Direct RDMA Enabled for HCA 0 'mlx5_1'",
-      "h:1:2 [0] NCCL INFO Pattern 4, crossNic 0, nChannels 2, bw 12.000000/12.000000, type SYS/PHB, sameChannels 1",
+      "h:1:2 [0] NCCL INFO Pattern 4, crossNic 0, nChannels 2, bw 12.000000/12.000000, type SYS/PHB, "
+      "sameChannels 1",
       "h:1:2 [0] NCCL INFO Channel 00/0 : 0[1b000] -> 1[1c000] via P2P/IPC",
       "h:1:2 [0] NCCL INFO Channel 00/0 : 1[1c000] -> 2[88000] via SHM/direct/direct",
       "h:1:2 [0] NCCL INFO Channel 00 : 2[88000] -> 3[89000] via SHM/direct/direct",

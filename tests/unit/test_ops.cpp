@@ -13,9 +13,9 @@
 namespace fb {
 namespace {
 
-const OpKind kAllKinds[] = {OpKind::allreduce, OpKind::alltoall, OpKind::allgather, OpKind::reducescatter,
-                            OpKind::broadcast, OpKind::sendrecv, OpKind::bidir,     OpKind::pingpong,
-                            OpKind::relay};
+const OpKind kAllKinds[] = {OpKind::allreduce,     OpKind::alltoall,  OpKind::allgather,
+                            OpKind::reducescatter, OpKind::broadcast, OpKind::sendrecv,
+                            OpKind::bidir,         OpKind::pingpong,  OpKind::relay};
 
 // Requested sizes: zero, smaller than one element, not multiples of any dtype size or rank
 // count, and multiples of all of them.
@@ -57,7 +57,8 @@ TEST(Ops, Flags) {
     const OpKind k = op->kind;
     EXPECT_EQ(op->reduces, k == OpKind::allreduce || k == OpKind::reducescatter);
     EXPECT_EQ(op->rooted, k == OpKind::broadcast);
-    const bool pairwise = k == OpKind::sendrecv || k == OpKind::bidir || k == OpKind::pingpong || k == OpKind::relay;
+    const bool pairwise =
+        k == OpKind::sendrecv || k == OpKind::bidir || k == OpKind::pingpong || k == OpKind::relay;
     EXPECT_EQ(op->pairwise, pairwise);
     EXPECT_EQ(op->has_inplace, !pairwise);
     EXPECT_EQ(op->min_ranks, pairwise ? 2 : 1);

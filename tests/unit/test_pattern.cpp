@@ -551,7 +551,8 @@ SimResult simulate(const OpDescriptor& op, const Pattern& pat, RedOp redop, int 
         break;
       case OpKind::relay:  // the sender gets its own message back
         if (peer >= 0)
-          put(0, input[static_cast<std::size_t>(pair_is_sender(r, n) ? r : peer)].data(), s.layouts[ur].count);
+          put(0, input[static_cast<std::size_t>(pair_is_sender(r, n) ? r : peer)].data(),
+              s.layouts[ur].count);
         break;
     }
   }

@@ -24,8 +24,9 @@ void expect_error(const std::string& text, int line, const std::string& what) {
 }
 
 TEST(Plan, ParsesTestsWithDefaultsAndOverrides) {
-  const auto tests = parse_plan("defaults: {iters: 5}\ntests:\n  - {name: a, op: [allreduce, alltoall]}\n  - op: sendrecv\n",
-                                "p.yaml", {{"iters", "3"}});
+  const auto tests =
+      parse_plan("defaults: {iters: 5}\ntests:\n  - {name: a, op: [allreduce, alltoall]}\n  - op: sendrecv\n",
+                 "p.yaml", {{"iters", "3"}});
   ASSERT_EQ(tests.size(), 2u);
   EXPECT_EQ(tests[0].name, "a");
   EXPECT_EQ(tests[0].ops.size(), 2u);

@@ -15,7 +15,8 @@ namespace fb {
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("fb_reader_" + std::to_string(getpid()) + "_" + name)).string();
+  return (std::filesystem::temp_directory_path() / ("fb_reader_" + std::to_string(getpid()) + "_" + name))
+      .string();
 }
 
 Record sample_record(int i) {
@@ -180,10 +181,11 @@ TEST(ResultsReader, BadJsonNamesFileAndPlace) {
                "expected a string");
   // The line of the offending row (the JSON sink writes one row per line); strings holding
   // brackets do not confuse the scan.
-  expect_error("badrow3.json",
-               "{\n  \"schema_version\": 1,\n  \"meta\": {\"x\": \"[{\"},\n  \"rows\": [\n    {\"op\": \"a\"},\n"
-               "    {\"source\": 3}\n  ]\n}\n",
-               ":5: rows[0]", "missing field");
+  expect_error(
+      "badrow3.json",
+      "{\n  \"schema_version\": 1,\n  \"meta\": {\"x\": \"[{\"},\n  \"rows\": [\n    {\"op\": \"a\"},\n"
+      "    {\"source\": 3}\n  ]\n}\n",
+      ":5: rows[0]", "missing field");
   expect_error("badprobe.json",
                "{\"schema_version\": 1, \"meta\": {\"host_memory\": {\"bytes\": 1024, \"copy_GBps\": -1, "
                "\"reduce_GBps\": 2, \"ranks\": 2}}, \"rows\": []}",
@@ -203,7 +205,8 @@ TEST(ResultsReader, RefusesWhatItCannotHold) {
   v2.replace(row, 1, "2");
   expect_error("v2.csv", v2, ":2", "schema_version 2 is not one");
   expect_error("v99.json", "{\"schema_version\": 99, \"rows\": []}", ":1", "schema_version 99 is not one");
-  expect_error("vhuge.json", "{\"schema_version\": 4294967297, \"rows\": []}", ":1", "schema_version 4294967297");
+  expect_error("vhuge.json", "{\"schema_version\": 4294967297, \"rows\": []}", ":1",
+               "schema_version 4294967297");
   // A JSON integer the field cannot hold is refused, not wrapped (4294967298 as an int is 2).
   const std::string js = temp_path("good.json");
   {

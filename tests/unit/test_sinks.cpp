@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "harness/record_fields.hpp"
-#include "harness/sinks/sink.hpp"
 #include "harness/sinks/guard.hpp"
+#include "harness/sinks/sink.hpp"
 
 namespace fb {
 namespace {
@@ -223,14 +223,48 @@ TEST(Sinks, ConsoleMatchesGolden) {
 
 TEST(Sinks, CsvColumnsAreTheSchemaInOrder) {
   // The one place the list is spelt out again: it is the contract in results/SCHEMA.md.
-  const std::vector<std::string> expected{
-      "schema_version", "source",       "timestamp",      "backend",         "op",         "algo",
-      "transport",      "mem",          "dtype",          "redop",           "root",       "inplace",
-      "nranks",         "nnodes",       "ranks_per_node", "requested_bytes", "bytes",      "count",
-      "iters",          "warmup",       "ops_per_sample", "check_iters",     "time_us",    "time_min_us",
-      "time_p50_us",    "time_mean_us", "time_p99_us",    "time_max_us",     "algbw_GBps", "busbw_GBps", "msg_rate_Mps",
-      "wrong",          "slowest_rank", "slowest_host",   "slowest_share",   "skew",
-      "model_fabric",   "model_algo",   "model_time_us",  "model_busbw_GBps", "model_err_pct", "model_bottleneck"};
+  const std::vector<std::string> expected{"schema_version",
+                                          "source",
+                                          "timestamp",
+                                          "backend",
+                                          "op",
+                                          "algo",
+                                          "transport",
+                                          "mem",
+                                          "dtype",
+                                          "redop",
+                                          "root",
+                                          "inplace",
+                                          "nranks",
+                                          "nnodes",
+                                          "ranks_per_node",
+                                          "requested_bytes",
+                                          "bytes",
+                                          "count",
+                                          "iters",
+                                          "warmup",
+                                          "ops_per_sample",
+                                          "check_iters",
+                                          "time_us",
+                                          "time_min_us",
+                                          "time_p50_us",
+                                          "time_mean_us",
+                                          "time_p99_us",
+                                          "time_max_us",
+                                          "algbw_GBps",
+                                          "busbw_GBps",
+                                          "msg_rate_Mps",
+                                          "wrong",
+                                          "slowest_rank",
+                                          "slowest_host",
+                                          "slowest_share",
+                                          "skew",
+                                          "model_fabric",
+                                          "model_algo",
+                                          "model_time_us",
+                                          "model_busbw_GBps",
+                                          "model_err_pct",
+                                          "model_bottleneck"};
   EXPECT_EQ(csv_columns(), expected);
 }
 

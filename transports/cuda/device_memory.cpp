@@ -15,7 +15,9 @@ namespace fb::transports {
 
 namespace {
 
-std::string cuda_text(cudaError_t e) { return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e); }
+std::string cuda_text(cudaError_t e) {
+  return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
+}
 
 void cuda_ok(cudaError_t e, const std::string& what) {
   if (e != cudaSuccess) throw std::runtime_error(what + ": " + cuda_text(e));
@@ -38,7 +40,8 @@ class CudaDeviceMemory final : public DeviceMemory {
   void* alloc(std::size_t bytes) override {
     const std::size_t n = bytes == 0 ? 256 : bytes;
     void* p = nullptr;
-    cuda_ok(cudaMalloc(&p, n), "cudaMalloc(" + std::to_string(n) + " B) on device " + std::to_string(device_));
+    cuda_ok(cudaMalloc(&p, n),
+            "cudaMalloc(" + std::to_string(n) + " B) on device " + std::to_string(device_));
     buffers_[p] = n;
     cuda_ok(cudaMemset(p, 0, n), "cudaMemset");
     return p;
@@ -83,7 +86,8 @@ class CudaDeviceMemory final : public DeviceMemory {
 
 }  // namespace
 
-std::unique_ptr<DeviceMemory> DeviceMemory::open(const World& world, const std::string& backend, std::string& why) {
+std::unique_ptr<DeviceMemory> DeviceMemory::open(const World& world, const std::string& backend,
+                                                 std::string& why) {
   const GpuChoice gpu = choose_gpu(world, backend);
   if (!gpu.error.empty()) {
     why = gpu.error;

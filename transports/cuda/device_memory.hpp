@@ -34,7 +34,8 @@ class DeviceMemory {
   // Validation on the device (collectives/cuda/device_pattern.hpp); complete when they return.
   virtual void fill(const Pattern& pattern, void* dst, std::size_t count, int rank, std::size_t offset) = 0;
   virtual void poison(void* dst, std::size_t count, DType dtype) = 0;
-  virtual std::size_t check(const Pattern& pattern, const void* recv, const std::vector<Segment>& segments) = 0;
+  virtual std::size_t check(const Pattern& pattern, const void* recv,
+                            const std::vector<Segment>& segments) = 0;
   // Copy between any two of host and device memory (cudaMemcpyDefault); complete when it returns.
   virtual void copy(void* dst, const void* src, std::size_t bytes) = 0;
   // Reductions and copies in device memory, for the algorithms (AlgoCall::mem).

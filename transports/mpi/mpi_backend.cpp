@@ -64,11 +64,13 @@ class MpiP2P final : public P2P {
  private:
   void check_bytes(std::size_t bytes) const {
     if (bytes > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-      throw BackendError("mpi: a " + std::to_string(bytes) + "-byte message exceeds MPI's int count limit; use a smaller --chunk");
+      throw BackendError("mpi: a " + std::to_string(bytes) +
+                         "-byte message exceeds MPI's int count limit; use a smaller --chunk");
   }
   void check(int rc, const char* what) {
     if (rc != MPI_SUCCESS)
-      throw BackendError(std::string("mpi: ") + what + " failed on rank " + std::to_string(rank_) + ": " + mpi_error(rc));
+      throw BackendError(std::string("mpi: ") + what + " failed on rank " + std::to_string(rank_) + ": " +
+                         mpi_error(rc));
   }
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
@@ -174,7 +176,8 @@ class MpiBackend final : public Backend {
   bool runs_p2p_algorithms() const override { return true; }
 
   std::string algo(const OpCall& c) const override {
-    if (c.op->pairwise && !is_bounce(c.op->kind) && c.window > 1) return c.algo + "/window" + std::to_string(c.window);
+    if (c.op->pairwise && !is_bounce(c.op->kind) && c.window > 1)
+      return c.algo + "/window" + std::to_string(c.window);
     return c.algo;
   }
 
@@ -225,8 +228,8 @@ class MpiBackend final : public Backend {
         break;  // the pairwise ops: above
     }
     if (rc != MPI_SUCCESS)
-      throw BackendError("mpi: " + std::string(c.op->name) + " failed on rank " + std::to_string(world_.rank()) +
-                         " (" + world_.hostname() + "): " + mpi_error(rc));
+      throw BackendError("mpi: " + std::string(c.op->name) + " failed on rank " +
+                         std::to_string(world_.rank()) + " (" + world_.hostname() + "): " + mpi_error(rc));
   }
 
  private:
@@ -240,16 +243,26 @@ class MpiBackend final : public Backend {
 
   static MPI_Datatype datatype(DType t) {
     switch (t) {
-      case DType::int8: return MPI_INT8_T;
-      case DType::uint8: return MPI_UINT8_T;
-      case DType::int32: return MPI_INT32_T;
-      case DType::uint32: return MPI_UINT32_T;
-      case DType::int64: return MPI_INT64_T;
-      case DType::uint64: return MPI_UINT64_T;
-      case DType::float16: return g_half;
-      case DType::bfloat16: return g_bf16;
-      case DType::float32: return MPI_FLOAT;
-      case DType::float64: return MPI_DOUBLE;
+      case DType::int8:
+        return MPI_INT8_T;
+      case DType::uint8:
+        return MPI_UINT8_T;
+      case DType::int32:
+        return MPI_INT32_T;
+      case DType::uint32:
+        return MPI_UINT32_T;
+      case DType::int64:
+        return MPI_INT64_T;
+      case DType::uint64:
+        return MPI_UINT64_T;
+      case DType::float16:
+        return g_half;
+      case DType::bfloat16:
+        return g_bf16;
+      case DType::float32:
+        return MPI_FLOAT;
+      case DType::float64:
+        return MPI_DOUBLE;
     }
     return MPI_BYTE;
   }
@@ -273,6 +286,8 @@ class MpiBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_mpi_backend(World& world) { return std::make_unique<MpiBackend>(world); }
+std::unique_ptr<Backend> make_mpi_backend(World& world) {
+  return std::make_unique<MpiBackend>(world);
+}
 
 }  // namespace fb::transports

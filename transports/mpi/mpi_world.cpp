@@ -44,8 +44,9 @@ class MpiWorld final : public World {
       try {
         check(rc, what);
       } catch (const std::runtime_error& e) {
-        throw std::runtime_error("rank " + std::to_string(rank) + " (" + name + ") cannot exchange messages with the " +
-                                 "other ranks: " + e.what() + " (is every host's network link up? the MPI " +
+        throw std::runtime_error("rank " + std::to_string(rank) + " (" + name +
+                                 ") cannot exchange messages with the " + "other ranks: " + e.what() +
+                                 " (is every host's network link up? the MPI " +
                                  "library's messages above name the peer it could not reach)");
       }
     };
@@ -53,11 +54,12 @@ class MpiWorld final : public World {
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
 
     std::vector<char> all(static_cast<std::size_t>(size) * MPI_MAX_PROCESSOR_NAME);
-    first_contact(MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
-                                comm_),
+    first_contact(MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
+                                MPI_CHAR, comm_),
                   "MPI_Allgather(hostnames)");
     std::vector<std::string> hosts(size);
-    for (int r = 0; r < size; ++r) hosts[r] = std::string(all.data() + static_cast<std::size_t>(r) * MPI_MAX_PROCESSOR_NAME);
+    for (int r = 0; r < size; ++r)
+      hosts[r] = std::string(all.data() + static_cast<std::size_t>(r) * MPI_MAX_PROCESSOR_NAME);
     set_topology(rank, size, std::move(hosts));
   }
 
@@ -107,7 +109,8 @@ class MpiWorld final : public World {
     long long len = static_cast<long long>(s.size());
     check(MPI_Bcast(&len, 1, MPI_LONG_LONG, root, comm_), "MPI_Bcast(length)");
     std::string out = rank() == root ? s : std::string(static_cast<std::size_t>(len), '\0');
-    if (len > 0) check(MPI_Bcast(out.data(), static_cast<int>(len), MPI_CHAR, root, comm_), "MPI_Bcast(string)");
+    if (len > 0)
+      check(MPI_Bcast(out.data(), static_cast<int>(len), MPI_CHAR, root, comm_), "MPI_Bcast(string)");
     return out;
   }
 
@@ -172,6 +175,8 @@ class MpiWorld final : public World {
 
 }  // namespace
 
-std::unique_ptr<World> make_mpi_world(int* argc, char*** argv) { return std::make_unique<MpiWorld>(argc, argv); }
+std::unique_ptr<World> make_mpi_world(int* argc, char*** argv) {
+  return std::make_unique<MpiWorld>(argc, argv);
+}
 
 }  // namespace fb::transports

@@ -39,39 +39,55 @@
 #include <vector>
 
 #include "collectives/cuda/device_pattern.hpp"
-#include "transports/cuda/gpu.hpp"
 #include "collectives/error.hpp"
 #include "transports/backend.hpp"
+#include "transports/cuda/gpu.hpp"
 #include "transports/nccl/nccl_log.hpp"
 
 namespace fb::transports {
 
 namespace {
 
-std::string cuda_text(cudaError_t e) { return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e); }
+std::string cuda_text(cudaError_t e) {
+  return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
+}
 
 ncclDataType_t nccl_type(DType t) {
   switch (t) {
-    case DType::int8: return ncclInt8;
-    case DType::uint8: return ncclUint8;
-    case DType::int32: return ncclInt32;
-    case DType::uint32: return ncclUint32;
-    case DType::int64: return ncclInt64;
-    case DType::uint64: return ncclUint64;
-    case DType::float16: return ncclFloat16;
-    case DType::bfloat16: return ncclBfloat16;
-    case DType::float32: return ncclFloat32;
-    case DType::float64: return ncclFloat64;
+    case DType::int8:
+      return ncclInt8;
+    case DType::uint8:
+      return ncclUint8;
+    case DType::int32:
+      return ncclInt32;
+    case DType::uint32:
+      return ncclUint32;
+    case DType::int64:
+      return ncclInt64;
+    case DType::uint64:
+      return ncclUint64;
+    case DType::float16:
+      return ncclFloat16;
+    case DType::bfloat16:
+      return ncclBfloat16;
+    case DType::float32:
+      return ncclFloat32;
+    case DType::float64:
+      return ncclFloat64;
   }
   return ncclFloat32;
 }
 
 ncclRedOp_t nccl_op(RedOp o) {
   switch (o) {
-    case RedOp::sum: return ncclSum;
-    case RedOp::prod: return ncclProd;
-    case RedOp::min: return ncclMin;
-    case RedOp::max: return ncclMax;
+    case RedOp::sum:
+      return ncclSum;
+    case RedOp::prod:
+      return ncclProd;
+    case RedOp::min:
+      return ncclMin;
+    case RedOp::max:
+      return ncclMax;
   }
   return ncclSum;
 }
@@ -79,11 +95,16 @@ ncclRedOp_t nccl_op(RedOp o) {
 // NCCL's own name of a collective, as its tuning log prints it.
 const char* nccl_func(OpKind k) {
   switch (k) {
-    case OpKind::allreduce: return "AllReduce";
-    case OpKind::allgather: return "AllGather";
-    case OpKind::reducescatter: return "ReduceScatter";
-    case OpKind::broadcast: return "Broadcast";
-    default: return "";
+    case OpKind::allreduce:
+      return "AllReduce";
+    case OpKind::allgather:
+      return "AllGather";
+    case OpKind::reducescatter:
+      return "ReduceScatter";
+    case OpKind::broadcast:
+      return "Broadcast";
+    default:
+      return "";
   }
 }
 
@@ -91,8 +112,10 @@ const char* nccl_func(OpKind k) {
 std::optional<std::string> swap_env(const char* name, const std::optional<std::string>& value) {
   std::optional<std::string> old;
   if (const char* v = std::getenv(name)) old = v;
-  if (value) ::setenv(name, value->c_str(), 1);
-  else ::unsetenv(name);
+  if (value)
+    ::setenv(name, value->c_str(), 1);
+  else
+    ::unsetenv(name);
   return old;
 }
 
@@ -107,7 +130,8 @@ class NcclBackend final : public Backend {
     if (!err.empty()) throw UsageError("nccl: " + err);
     device_ = gpu.device;
     err = init_device();
-    err = world_.first_error(err.empty() ? "" : "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + "): " + err);
+    err = world_.first_error(
+        err.empty() ? "" : "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + "): " + err);
     if (!err.empty()) throw BackendError("nccl: " + err);
     setup_debug_log();
     // The first communicator (NCCL's own choices) now, so a broken fabric fails here, on every rank.
@@ -259,7 +283,8 @@ class NcclBackend final : public Backend {
   void abort_from_watchdog() override {
     // The main thread polls and aborts; give it a moment to do so before the job is ended.
     abort_requested_.store(true);
-    for (int i = 0; i < 300 && !aborted_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 300 && !aborted_.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 
  private:
@@ -273,7 +298,8 @@ class NcclBackend final : public Backend {
     if (e != cudaSuccess) return "cudaSetDevice(" + std::to_string(device_) + "): " + cuda_text(e);
     cudaDeviceProp prop{};
     if (cudaGetDeviceProperties(&prop, device_) == cudaSuccess)
-      device_name_ = std::string(prop.name) + " sm_" + std::to_string(prop.major) + std::to_string(prop.minor);
+      device_name_ =
+          std::string(prop.name) + " sm_" + std::to_string(prop.major) + std::to_string(prop.minor);
     if ((e = cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)) != cudaSuccess)
       return "cudaStreamCreate: " + cuda_text(e);
     if ((e = cudaEventCreate(&start_)) != cudaSuccess || (e = cudaEventCreate(&stop_)) != cudaSuccess)
@@ -354,8 +380,8 @@ class NcclBackend final : public Backend {
     swap_env("NCCL_ALGO", user_algo_);
     swap_env("NCCL_PROTO", user_proto_);
     if (r != ncclSuccess)
-      err = "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + "): ncclCommInitRank: " +
-            ncclGetErrorString(r) + last_error(nullptr);
+      err = "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() +
+            "): ncclCommInitRank: " + ncclGetErrorString(r) + last_error(nullptr);
     err = world_.first_error(err);
     if (!err.empty()) throw BackendError("nccl: " + err);
     c.transport = nccl_log::transports(new_log_lines());
@@ -413,7 +439,8 @@ class NcclBackend final : public Backend {
       }
       if (abort_requested_.load(std::memory_order_relaxed)) {
         abort_comms();
-        throw TimeoutError("nccl: " + what_of(c) + stage + ": no progress within --timeout; communicator aborted");
+        throw TimeoutError("nccl: " + what_of(c) + stage +
+                           ": no progress within --timeout; communicator aborted");
       }
       if ((spins & 0xff) == 0xff) sched_yield();
     }
@@ -435,14 +462,16 @@ class NcclBackend final : public Backend {
     };
     switch (c.op->kind) {
       case OpKind::allreduce:
-        return nccl_check(ncclAllReduce(c.send, c.recv, l.count, dt, nccl_op(c.redop), comm, stream_), c, "ncclAllReduce");
+        return nccl_check(ncclAllReduce(c.send, c.recv, l.count, dt, nccl_op(c.redop), comm, stream_), c,
+                          "ncclAllReduce");
       case OpKind::allgather:
         return nccl_check(ncclAllGather(c.send, c.recv, l.block, dt, comm, stream_), c, "ncclAllGather");
       case OpKind::reducescatter:
         return nccl_check(ncclReduceScatter(c.send, c.recv, l.block, dt, nccl_op(c.redop), comm, stream_), c,
                           "ncclReduceScatter");
       case OpKind::broadcast:
-        return nccl_check(ncclBroadcast(c.send, c.recv, l.count, dt, c.root, comm, stream_), c, "ncclBroadcast");
+        return nccl_check(ncclBroadcast(c.send, c.recv, l.count, dt, c.root, comm, stream_), c,
+                          "ncclBroadcast");
       case OpKind::alltoall: {
         nccl_check(ncclGroupStart(), c, "ncclGroupStart");
         for (int p = 0; p < world_.size(); ++p) {
@@ -459,7 +488,8 @@ class NcclBackend final : public Backend {
         nccl_check(ncclGroupStart(), c, "ncclGroupStart");
         for (int w = 0; w < c.window; ++w) {
           if (both || sender) nccl_check(ncclSend(c.send, l.count, dt, c.peer, comm, stream_), c, "ncclSend");
-          if (both || !sender) nccl_check(ncclRecv(c.recv, l.count, dt, c.peer, comm, stream_), c, "ncclRecv");
+          if (both || !sender)
+            nccl_check(ncclRecv(c.recv, l.count, dt, c.peer, comm, stream_), c, "ncclRecv");
         }
         return nccl_check(ncclGroupEnd(), c, "ncclGroupEnd");
       }
@@ -499,6 +529,8 @@ class NcclBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_nccl_backend(World& world) { return std::make_unique<NcclBackend>(world); }
+std::unique_ptr<Backend> make_nccl_backend(World& world) {
+  return std::make_unique<NcclBackend>(world);
+}
 
 }  // namespace fb::transports

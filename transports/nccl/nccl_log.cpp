@@ -16,7 +16,8 @@ std::string upper(std::string s) {
 
 // NCCL's enum values, for NCCL versions that print numbers instead of names.
 std::string algo_name(const std::string& s) {
-  static const char* names[] = {"TREE", "RING", "COLLNET_DIRECT", "COLLNET_CHAIN", "NVLS", "NVLS_TREE", "PAT"};
+  static const char* names[] = {"TREE",      "RING", "COLLNET_DIRECT", "COLLNET_CHAIN", "NVLS",
+                                "NVLS_TREE", "PAT"};
   if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     const auto i = static_cast<std::size_t>(std::stoul(s));
     return i < std::size(names) ? names[i] : "ALGO" + s;
@@ -44,12 +45,14 @@ std::string link_name(const std::string& type) {
 }  // namespace
 
 std::string transports(const std::vector<std::string>& lines) {
-  static const std::regex channel(R"(Channel \d+/\d+ : \d+\[[0-9a-fx]+\] -> \d+\[[0-9a-fx]+\](?: \[(?:send|receive)\])? via (\S+))");
+  static const std::regex channel(
+      R"(Channel \d+/\d+ : \d+\[[0-9a-fx]+\] -> \d+\[[0-9a-fx]+\](?: \[(?:send|receive)\])? via (\S+))");
   static const std::regex shm(R"(Channel \d+ : \d+\[[0-9a-fx]+\] -> \d+\[[0-9a-fx]+\] via SHM)");
   static const std::regex collnet(R"(CollNet \d+/\d+ : \d+ \[(?:send|receive)\] via COLLNET/([^/\s]+))");
   static const std::regex using_nics(R"(NET/([^:]+?) : Using (.*))");
   static const std::regex nic(R"(\[(\d+)\](\S+))");
-  static const std::regex graph(R"(Pattern \d+, crossNic \d+, nChannels \d+, .*type ([A-Z0-9]+)/([A-Z0-9]+))");
+  static const std::regex graph(
+      R"(Pattern \d+, crossNic \d+, nChannels \d+, .*type ([A-Z0-9]+)/([A-Z0-9]+))");
 
   std::map<std::string, std::map<int, std::string>> nics;  // net name -> index -> device
   std::string link;
@@ -60,7 +63,8 @@ std::string transports(const std::vector<std::string>& lines) {
       const auto oob = list.find("; OOB");  // NCCL: "Using%s %s; OOB %s:%s"
       if (oob != std::string::npos) list = list.substr(0, oob);
       auto& devs = nics[m[1].str()];
-      for (auto it = std::sregex_iterator(list.begin(), list.end(), nic); it != std::sregex_iterator(); ++it) {
+      for (auto it = std::sregex_iterator(list.begin(), list.end(), nic); it != std::sregex_iterator();
+           ++it) {
         std::string dev = (*it)[2].str();
         if (m[1].str() == "Socket") dev = dev.substr(0, dev.find(':'));  // eth0:10.0.0.1<0>
         if (dev.size() > 3 && dev.compare(dev.size() - 3, 3, "/IB") == 0) dev.resize(dev.size() - 3);
@@ -90,8 +94,10 @@ std::string transports(const std::vector<std::string>& lines) {
           const std::string idx = rest.substr(b + 1);
           const int i = std::atoi(idx.c_str());
           auto n = nics.find(net);
-          if (n != nics.end() && n->second.count(i)) dev = n->second[i];
-          else dev = std::to_string(i);
+          if (n != nics.end() && n->second.count(i))
+            dev = n->second[i];
+          else
+            dev = std::to_string(i);
         }
         out.insert("NET/" + net + (dev.empty() ? "" : "/" + dev));
       } else if (kind == "SHM") {
@@ -129,9 +135,21 @@ std::string expand_debug_file(const std::string& pattern, const std::string& hos
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i] == '%' && i + 1 < pattern.size()) {
       const char c = pattern[i + 1];
-      if (c == 'h') { out += host; ++i; continue; }
-      if (c == 'p') { out += std::to_string(pid); ++i; continue; }
-      if (c == '%') { out += '%'; ++i; continue; }
+      if (c == 'h') {
+        out += host;
+        ++i;
+        continue;
+      }
+      if (c == 'p') {
+        out += std::to_string(pid);
+        ++i;
+        continue;
+      }
+      if (c == '%') {
+        out += '%';
+        ++i;
+        continue;
+      }
     }
     out += pattern[i];
   }

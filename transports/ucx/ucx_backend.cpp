@@ -22,7 +22,6 @@
 
 #include "collectives/error.hpp"
 #include "collectives/pairwise_protocols.hpp"
-#include "vocab/units.hpp"
 #include "transports/backend.hpp"
 #include "transports/ucx/ucx_am.hpp"
 #include "transports/ucx/ucx_memory.hpp"
@@ -30,6 +29,7 @@
 #include "transports/ucx/ucx_shm_get.hpp"
 #include "transports/ucx/ucx_tag.hpp"
 #include "transports/ucx/ucx_worker.hpp"
+#include "vocab/units.hpp"
 
 namespace fb::transports {
 
@@ -185,6 +185,8 @@ class UcxBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_ucx_backend(World& world) { return std::make_unique<UcxBackend>(world); }
+std::unique_ptr<Backend> make_ucx_backend(World& world) {
+  return std::make_unique<UcxBackend>(world);
+}
 
 }  // namespace fb::transports

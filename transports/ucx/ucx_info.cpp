@@ -1,8 +1,8 @@
 #include "transports/ucx/ucx_info.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <sstream>
 
 namespace fb::transports {

@@ -3,10 +3,10 @@
 // the parser is unit-tested on captured output.
 #pragma once
 
+#include <ucp/api/ucp.h>
+
 #include <string>
 #include <vector>
-
-#include <ucp/api/ucp.h>
 
 namespace fb::transports {
 

@@ -21,7 +21,9 @@ inline std::string gpu_missing() {
 
 // Device memory for a test, copied to and from host vectors.
 struct DeviceBuffer {
-  explicit DeviceBuffer(std::size_t bytes) : size(bytes) { EXPECT_EQ(cudaMalloc(&p, bytes ? bytes : 1), cudaSuccess); }
+  explicit DeviceBuffer(std::size_t bytes) : size(bytes) {
+    EXPECT_EQ(cudaMalloc(&p, bytes ? bytes : 1), cudaSuccess);
+  }
   ~DeviceBuffer() { cudaFree(p); }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;

@@ -90,11 +90,12 @@ TEST_F(DevicePatternTest, CheckCountsExactlyTheWrongElements) {
         EXPECT_EQ(dev.check(p.params(), d.p, segs), 0u) << dtype_name(t) << " " << redop_name(op);
         // Three wrong elements: the first, one a period in, the last.
         std::vector<unsigned char> bad = good;
-        for (std::size_t i : {std::size_t{0}, kPatternPeriod, count - 1}) fill_poison(bad.data() + i * es, 1, t);
+        for (std::size_t i : {std::size_t{0}, kPatternPeriod, count - 1})
+          fill_poison(bad.data() + i * es, 1, t);
         ASSERT_EQ(p.check(bad.data(), segs), 3u);
         d.upload(bad);
-        EXPECT_EQ(dev.check(p.params(), d.p, segs), 3u) << dtype_name(t) << " " << redop_name(op)
-                                                         << " reduces=" << reduces;
+        EXPECT_EQ(dev.check(p.params(), d.p, segs), 3u)
+            << dtype_name(t) << " " << redop_name(op) << " reduces=" << reduces;
       }
     }
 }

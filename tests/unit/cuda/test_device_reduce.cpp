@@ -32,11 +32,24 @@ using test::DeviceBuffer;
 bool is_nan(DType t, const unsigned char* e) {
   std::uint16_t h;
   switch (t) {
-    case DType::float16: std::memcpy(&h, e, 2); return std::isnan(half_to_float(h));
-    case DType::bfloat16: std::memcpy(&h, e, 2); return std::isnan(bf16_to_float(h));
-    case DType::float32: { float f; std::memcpy(&f, e, 4); return std::isnan(f); }
-    case DType::float64: { double d; std::memcpy(&d, e, 8); return std::isnan(d); }
-    default: return false;
+    case DType::float16:
+      std::memcpy(&h, e, 2);
+      return std::isnan(half_to_float(h));
+    case DType::bfloat16:
+      std::memcpy(&h, e, 2);
+      return std::isnan(bf16_to_float(h));
+    case DType::float32: {
+      float f;
+      std::memcpy(&f, e, 4);
+      return std::isnan(f);
+    }
+    case DType::float64: {
+      double d;
+      std::memcpy(&d, e, 8);
+      return std::isnan(d);
+    }
+    default:
+      return false;
   }
 }
 
@@ -71,7 +84,8 @@ TEST_F(DeviceReduceTest, EveryDtypeAndRedopMatchesTheHostExactly) {
   for (DType t : all_dtypes())
     for (RedOp op : all_redops())
       for (std::size_t count : kCounts) {
-        SCOPED_TRACE(std::string(dtype_name(t)) + " " + std::string(redop_name(op)) + " count=" + std::to_string(count));
+        SCOPED_TRACE(std::string(dtype_name(t)) + " " + std::string(redop_name(op)) +
+                     " count=" + std::to_string(count));
         const std::size_t bytes = count * dtype_size(t);
         const auto a = random_bytes(bytes, seed++), b = random_bytes(bytes, seed++);
         std::vector<unsigned char> want(bytes);

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "collectives/error.hpp"
 #include "harness/runner.hpp"
 #include "transports/backend.hpp"
+#include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace {

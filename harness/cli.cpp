@@ -6,11 +6,11 @@
 #include <CLI/CLI.hpp>
 
 #include "collectives/dtype.hpp"
-#include "collectives/error.hpp"
 #include "collectives/op.hpp"
 #include "collectives/p2p.hpp"
 #include "harness/version.hpp"
 #include "transports/backend.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 

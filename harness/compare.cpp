@@ -13,9 +13,9 @@
 #include <map>
 #include <tuple>
 
-#include "collectives/error.hpp"
 #include "harness/mann_whitney.hpp"
 #include "harness/record.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 

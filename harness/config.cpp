@@ -6,8 +6,8 @@
 #include <cmath>
 #include <sstream>
 
-#include "collectives/error.hpp"
 #include "collectives/p2p.hpp"
+#include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace fb {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "collectives/error.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 

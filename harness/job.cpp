@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <set>
 
-#include "collectives/error.hpp"
 #include "harness/host_probe.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
+#include "vocab/error.hpp"
 
 extern char** environ;
 

@@ -4,10 +4,10 @@
 #include <iostream>
 #include <memory>
 
-#include "collectives/error.hpp"
 #include "harness/cli.hpp"
 #include "harness/job.hpp"
 #include "transports/world.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 namespace {

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "collectives/error.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "collectives/error.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 

@@ -18,9 +18,9 @@
 #include <stdexcept>
 #include <tuple>
 
-#include "collectives/error.hpp"
 #include "harness/compare.hpp"
 #include "harness/results_reader.hpp"
+#include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace fb {

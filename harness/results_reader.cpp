@@ -11,8 +11,8 @@
 #include <set>
 #include <sstream>
 
-#include "collectives/error.hpp"
 #include "harness/record_fields.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <ctime>
 
-#include "collectives/error.hpp"
 #include "collectives/p2p.hpp"
 #include "collectives/pattern.hpp"
 #include "harness/progress.hpp"
@@ -15,6 +14,7 @@
 #include "harness/stats.hpp"
 #include "harness/utc.hpp"
 #include "harness/watchdog.hpp"
+#include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace fb {

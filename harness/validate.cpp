@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "collectives/error.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 

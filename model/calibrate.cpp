@@ -8,8 +8,8 @@
 #include <map>
 #include <set>
 
-#include "collectives/error.hpp"
 #include "model/cost.hpp"
+#include "vocab/error.hpp"
 
 namespace fb::model {
 

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <new>
 
-#include "collectives/error.hpp"
+#include "vocab/error.hpp"
 
 namespace fb::transports {
 

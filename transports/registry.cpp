@@ -3,8 +3,8 @@
 // per enabled backend, so adding a backend is a file and a CMake line, never an #ifdef here.
 #include <algorithm>
 
-#include "collectives/error.hpp"
 #include "transports/backend.hpp"
+#include "vocab/error.hpp"
 
 namespace fb::transports {
 

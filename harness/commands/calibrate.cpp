@@ -15,7 +15,6 @@
 #include <map>
 #include <set>
 
-#include "collectives/error.hpp"
 #include "collectives/op.hpp"
 #include "harness/commands/command.hpp"
 #include "harness/fabric_lookup.hpp"
@@ -25,6 +24,7 @@
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
 #include "model/cost.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 

@@ -9,13 +9,13 @@
 #include <iostream>
 #include <limits>
 
-#include "collectives/error.hpp"
 #include "harness/commands/command.hpp"
 #include "harness/fabric_lookup.hpp"
 #include "harness/sinks/sink.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
 #include "model/cost.hpp"
+#include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace fb {

@@ -8,13 +8,13 @@
 #include <iostream>
 #include <map>
 
-#include "collectives/error.hpp"
 #include "harness/commands/model.hpp"
 #include "harness/fabric_lookup.hpp"
 #include "harness/results_reader.hpp"
 #include "harness/sinks/annotate.hpp"
 #include "harness/sinks/sink.hpp"
 #include "model/cost.hpp"
+#include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace fb {

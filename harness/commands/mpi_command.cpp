@@ -4,9 +4,9 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "collectives/error.hpp"
 #include "harness/interrupt.hpp"
 #include "harness/job.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "collectives/error.hpp"
 #include "harness/commands/command.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 namespace {

@@ -5,7 +5,6 @@
 #include <iostream>
 #include <memory>
 
-#include "collectives/error.hpp"
 #include "collectives/p2p.hpp"
 #include "harness/commands/mpi_command.hpp"
 #include "harness/config.hpp"
@@ -15,6 +14,7 @@
 #include "harness/progress.hpp"
 #include "harness/runner.hpp"
 #include "transports/backend.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 namespace {

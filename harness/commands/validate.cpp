@@ -14,7 +14,6 @@
 #include <set>
 #include <tuple>
 
-#include "collectives/error.hpp"
 #include "harness/commands/mpi_command.hpp"
 #include "harness/fabric_lookup.hpp"
 #include "harness/job.hpp"
@@ -24,6 +23,7 @@
 #include "harness/stats.hpp"
 #include "harness/validate_verdict.hpp"
 #include "model/flows.hpp"
+#include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace fb {

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "collectives/error.hpp"
 #include "harness/sinks/sink.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 

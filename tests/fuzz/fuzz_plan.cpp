@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "collectives/error.hpp"
 #include "harness/plan.hpp"
+#include "vocab/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

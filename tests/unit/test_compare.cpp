@@ -7,9 +7,9 @@
 #include <cmath>
 #include <string>
 
-#include "collectives/error.hpp"
 #include "harness/compare.hpp"
 #include "harness/results_reader.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 namespace {

@@ -2,8 +2,8 @@
 // to, the error summary, and its options.
 #include <gtest/gtest.h>
 
-#include "collectives/error.hpp"
 #include "harness/commands/model_against.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 namespace {

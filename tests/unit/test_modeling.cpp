@@ -1,13 +1,13 @@
 // The harness side of the model: link fits and the default scale sweep.
 #include <gtest/gtest.h>
 
-#include "collectives/error.hpp"
 #include "harness/commands/calibrate.hpp"
 #include "harness/commands/model.hpp"
 #include "harness/fabric_lookup.hpp"
 #include "harness/sinks/annotate.hpp"
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 namespace {

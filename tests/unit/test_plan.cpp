@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "collectives/error.hpp"
 #include "harness/plan.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 namespace {

@@ -9,9 +9,9 @@
 #include <sstream>
 #include <tuple>
 
-#include "collectives/error.hpp"
 #include "harness/results_reader.hpp"
 #include "harness/sinks/sink.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 namespace {

@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "collectives/error.hpp"
 #include "harness/record_fields.hpp"
 #include "harness/results_reader.hpp"
 #include "harness/sinks/sink.hpp"
+#include "vocab/error.hpp"
 
 namespace fb {
 namespace {

@@ -11,11 +11,11 @@
 #include <string_view>
 #include <vector>
 
-#include "collectives/error.hpp"
 #include "collectives/p2p.hpp"
 #include "collectives/pairwise_protocols.hpp"
 #include "collectives/reduce.hpp"
 #include "transports/backend.hpp"
+#include "vocab/error.hpp"
 
 namespace fb::transports {
 

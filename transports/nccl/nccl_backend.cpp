@@ -39,10 +39,10 @@
 #include <vector>
 
 #include "collectives/cuda/device_pattern.hpp"
-#include "collectives/error.hpp"
 #include "transports/backend.hpp"
 #include "transports/cuda/gpu.hpp"
 #include "transports/nccl/nccl_log.hpp"
+#include "vocab/error.hpp"
 
 namespace fb::transports {
 

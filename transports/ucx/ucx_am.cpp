@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "collectives/error.hpp"
+#include "vocab/error.hpp"
 
 namespace fb::transports::ucx {
 

@@ -20,7 +20,6 @@
 #include <string>
 #include <vector>
 
-#include "collectives/error.hpp"
 #include "collectives/pairwise_protocols.hpp"
 #include "transports/backend.hpp"
 #include "transports/ucx/ucx_am.hpp"
@@ -29,6 +28,7 @@
 #include "transports/ucx/ucx_shm_get.hpp"
 #include "transports/ucx/ucx_tag.hpp"
 #include "transports/ucx/ucx_worker.hpp"
+#include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace fb::transports {

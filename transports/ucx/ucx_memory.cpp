@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "collectives/error.hpp"
 #include "transports/backend.hpp"
+#include "vocab/error.hpp"
 
 namespace fb::transports::ucx {
 

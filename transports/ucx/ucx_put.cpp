@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "collectives/error.hpp"
+#include "vocab/error.hpp"
 
 namespace fb::transports::ucx {
 

@@ -6,7 +6,7 @@
 #include <exception>
 #include <vector>
 
-#include "collectives/error.hpp"
+#include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace fb::transports::ucx {

@@ -6,8 +6,8 @@
 #include <exception>
 #include <set>
 
-#include "collectives/error.hpp"
 #include "transports/ucx/ucx_info.hpp"
+#include "vocab/error.hpp"
 
 namespace fb::transports::ucx {
 

@@ -1,6 +1,7 @@
 // The errors fabricbench throws, and the exit codes they end in (vocab/exit_code.hpp; README.md,
-// "Exit codes"). Wrong data is no error: the runner counts wrong elements into the rows, and a
-// run with any exits exit_code::wrong_data.
+// "Exit codes"); vocabulary, because collectives, model and harness all throw them. Wrong data is
+// no error: the runner counts wrong elements into the rows, and a run with any exits
+// exit_code::wrong_data.
 #pragma once
 
 #include <stdexcept>

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/data_lookup.hpp"
 #include "vocab/error.hpp"
 
 namespace fb {
@@ -66,7 +67,8 @@ void apply_mapping(TestSpec& spec, const std::string& path, const YAML::Node& ma
 
 }  // namespace
 
-std::vector<TestSpec> load_plan(const std::string& path, const KeyValues& overrides) {
+std::vector<TestSpec> load_plan(const std::string& name_or_path, const KeyValues& overrides) {
+  const std::string path = find_data_file(DataKind::plan, name_or_path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(path + ": cannot read plan: " + std::strerror(errno));
   std::ostringstream text;

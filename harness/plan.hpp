@@ -21,8 +21,10 @@ namespace fb {
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
-// Throws UsageError "FILE:LINE: ..." for an unreadable file, bad YAML, unknown or bad keys.
-std::vector<TestSpec> load_plan(const std::string& path, const KeyValues& overrides);
+// A plan file, or a plan by name ("quick", "ci.yaml") where find_data_file looks
+// (harness/data_lookup.hpp). Throws UsageError "FILE:LINE: ..." for an unreadable file, bad YAML,
+// unknown or bad keys, and "plan: 'NAME' is neither a file nor a plan in ..." for an unknown name.
+std::vector<TestSpec> load_plan(const std::string& name_or_path, const KeyValues& overrides);
 // The same over a plan's text (load_plan reads the file and calls this); `name_for_errors` stands
 // for FILE in the messages.
 std::vector<TestSpec> parse_plan(const std::string& yaml_text, const std::string& name_for_errors,

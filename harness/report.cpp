@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include "harness/compare.hpp"
+#include "harness/data_lookup.hpp"
 #include "harness/results_reader.hpp"
 #include "vocab/error.hpp"
 #include "vocab/units.hpp"
@@ -88,25 +89,11 @@ std::string report_python() {
 }
 
 std::string find_plot_script() {
-  std::vector<fs::path> dirs;
-  if (const char* env = std::getenv("FABRICBENCH_SCRIPTS"); env && *env) dirs.push_back(env);
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path bin = exe.parent_path();
-    // build tree (build/fabricbench: the source is the build dir's parent, or CMake's source dir),
-    // install tree (bin/ -> share/fabricbench/scripts).
-    dirs.push_back(bin.parent_path() / "scripts");
-    dirs.push_back(bin.parent_path().parent_path() / "scripts");
-    dirs.push_back(bin.parent_path() / "share" / "fabricbench" / "scripts");
+  try {
+    return find_data_file(DataKind::plot_script, "fabricbench-plot.py");
+  } catch (const UsageError& e) {
+    throw UsageError(std::string("report: ") + e.what() + " (set FABRICBENCH_SCRIPTS)");
   }
-  std::string searched;
-  for (const auto& d : dirs) {
-    const fs::path p = d / "fabricbench-plot.py";
-    if (fs::is_regular_file(p, ec)) return p.lexically_normal().string();
-    searched += (searched.empty() ? "" : ", ") + d.lexically_normal().string();
-  }
-  throw UsageError("report: cannot find fabricbench-plot.py in " + searched + " (set FABRICBENCH_SCRIPTS)");
 }
 
 namespace {

@@ -25,7 +25,8 @@ struct ReportOptions {
 // The interpreter: $FABRICBENCH_PYTHON, else /usr/bin/python3.
 std::string report_python();
 
-// scripts/fabricbench-plot.py: $FABRICBENCH_SCRIPTS, the source/build tree, the install tree.
+// scripts/fabricbench-plot.py: $FABRICBENCH_SCRIPTS, then where find_data_file looks (beside the
+// binary, the install prefix, the source tree; harness/data_lookup.hpp).
 // Throws UsageError when it is nowhere.
 std::string find_plot_script();
 

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "harness/commands/model.hpp"
+#include "harness/data_lookup.hpp"
 #include "harness/fabric_lookup.hpp"
 #include "harness/results_reader.hpp"
 #include "harness/sinks/annotate.hpp"
@@ -302,7 +303,7 @@ int run_model_against(const ModelOptions& o) {
   // The command line's own fabric and overrides are checked before anything is read or written.
   if (!o.fabric.empty()) load_fabric_for_cli(o.fabric, o.sets);
   std::vector<ResultsFile> files;
-  for (const auto& path : a.files) files.push_back(read_results(path));
+  for (const auto& name : a.files) files.push_back(read_results(find_data_file(DataKind::reference, name)));
 
   std::vector<std::unique_ptr<Sink>> sinks = open_model_sinks(o);
   const AgainstRows rows = predict_files(files, o, sinks);

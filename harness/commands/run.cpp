@@ -165,8 +165,11 @@ class RunCommand final : public MpiCommand {
       } else if (world.nnodes() == 1) {
         try {
           job.fabric = load_fabric_for_cli("localhost", cfg.sets);
-        } catch (const UsageError&) {
+        } catch (const UsageError& e) {
           if (!cfg.sets.empty()) throw;  // a --set for a fabric that is not there
+          if (job.root)
+            error_line(std::string("warning: no model_* columns: the default fabric is missing (") +
+                       e.what() + "); give --fabric");
         }
       } else if (!cfg.sets.empty()) {
         throw UsageError("--set needs --fabric on a multi-host run");

@@ -45,21 +45,32 @@ std::string scalar_text(const std::string& path, const std::string& key, const Y
   throw UsageError(where(path, v) + ": " + key + ": expected a value or a list of values");
 }
 
-// yaml-cpp keeps the last of duplicate keys silently; a plan that says a key twice is a mistake.
+// A key as the command line spells it (p2p-api, sample-barrier) or with underscores (p2p_api):
+// both name the same key, in its underscore form.
+std::string canonical_key(std::string key) {
+  std::replace(key.begin(), key.end(), '-', '_');
+  return key;
+}
+
+// yaml-cpp keeps the last of duplicate keys silently; a plan that says a key twice (in either
+// spelling) is a mistake.
 void reject_duplicates(const std::string& path, const YAML::Node& map) {
-  std::vector<std::string> seen;
+  std::vector<std::pair<std::string, std::string>> seen;  // (canonical, as written)
   for (const auto& kv : map) {
     const std::string key = key_text(path, kv.first);
-    if (std::find(seen.begin(), seen.end(), key) != seen.end())
-      throw UsageError(where(path, kv.first) + ": " + key + ": given twice");
-    seen.push_back(key);
+    const std::string canon = canonical_key(key);
+    const auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == canon; });
+    if (it != seen.end())
+      throw UsageError(where(path, kv.first) + ": " + key + ": given twice" +
+                       (it->second == key ? std::string() : " (as '" + it->second + "' and '" + key + "')"));
+    seen.emplace_back(canon, key);
   }
 }
 
 void apply_mapping(TestSpec& spec, const std::string& path, const YAML::Node& map) {
   reject_duplicates(path, map);
   for (const auto& kv : map) {
-    const std::string key = key_text(path, kv.first);
+    const std::string key = canonical_key(key_text(path, kv.first));
     apply_test_key(spec, key, scalar_text(path, key, kv.second, where(path, kv.first)),
                    where(path, kv.first));
   }

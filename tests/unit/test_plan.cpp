@@ -51,5 +51,30 @@ TEST(Plan, NonScalarKeysAreUsageErrors) {
   expect_error("defaults: {? {a: 1}: 2}\ntests:\n  - op: allreduce\n", 1, "keys must be plain names");
 }
 
+// The command line spells keys with hyphens (--p2p-api, --sample-barrier, --cuda-graph) and the
+// README's plan section says "the keys above": plans take both spellings as one key.
+TEST(Plan, KeysTakeHyphensAndUnderscores) {
+  const auto tests = parse_plan(
+      "defaults: {sample-barrier: true, p2p_api: put}\n"
+      "tests:\n  - {op: sendrecv, p2p-api: am, window: 4}\n  - {op: pingpong, cuda-graph: 0, nccl_proto: "
+      "LL}\n",
+      "p.yaml", {});
+  ASSERT_EQ(tests.size(), 2u);
+  EXPECT_EQ(tests[0].p2p_api, "am");  // the test's hyphen spelling replaces the default's underscore one
+  EXPECT_TRUE(tests[0].sample_barrier);
+  EXPECT_EQ(tests[1].p2p_api, "put");
+  EXPECT_TRUE(tests[1].sample_barrier);
+  EXPECT_EQ(tests[1].nccl_proto, "LL");
+}
+
+// Both spellings of one key in one mapping are the same key given twice, whether or not they agree.
+TEST(Plan, BothSpellingsOfAKeyAreAnError) {
+  expect_error("tests:\n  - op: sendrecv\n    p2p_api: put\n    p2p-api: am\n", 4,
+               "p2p-api: given twice (as 'p2p_api' and 'p2p-api')");
+  expect_error("defaults:\n  sample-barrier: true\n  sample_barrier: true\ntests:\n  - op: allreduce\n", 3,
+               "given twice");
+  expect_error("tests:\n  - {op: allreduce, p2p-apii: put}\n", 2, "unknown key");
+}
+
 }  // namespace
 }  // namespace fb

@@ -9,6 +9,7 @@
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,13 @@ class Installed(fbtest.FbTestCase):
                        self.path("none.json")], cwd=self.tmp)
         self.assertRc(res, 2)
         self.assertIn("candidate not found", res.stderr)
+
+    def test_sbatch_requests_one_gpu_per_rank(self):
+        """The batch file asks Slurm for GPUs, as many per host as ranks per host."""
+        with open(os.path.join(self.data, "scripts", "slurm", "fabricbench.sbatch")) as f:
+            directives = dict(re.findall(r"^#SBATCH --([a-z-]+)=(\S+)", f.read(), re.M))
+        self.assertIn("gpus-per-node", directives)
+        self.assertEqual(directives["gpus-per-node"], directives["ntasks-per-node"])
 
     def test_sbatch_plan_resolves_through_installed_data(self):
         """The installed batch file under a stand-in srun that records its arguments and environment

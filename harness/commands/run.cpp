@@ -94,7 +94,8 @@ class RunCommand final : public MpiCommand {
     }
     RunConfig& cfg = cfg_;
     run->add_option("--plan", cfg.plan_path,
-                    "YAML plan: a list of tests with the same keys (configs/plans/)");
+                    "YAML plan: a list of tests with the same keys; a file or a name in configs/plans/ "
+                    "(quick, ci, default)");
     run->add_option("--csv", cfg.csv_path, "write rows as CSV to this file");
     run->add_option("--json", cfg.json_path, "write run metadata, rows and samples as JSON to this file");
     run->add_flag("--force", cfg.force, "replace --csv/--json files that exist (refused otherwise)");

@@ -1,12 +1,11 @@
 // fabricbench report's plot spec (harness/report.hpp): sizes in labels read in binary units, the
 // validate heat-map carries each metric's own grade, and the bandwidth bands are validate's.
-#include "harness/report.hpp"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "harness/report.hpp"
 #include "harness/validate.hpp"
 
 namespace fb {

@@ -96,8 +96,8 @@ struct AutoTopology {
   int max_ranks_per_node = 1;
 };
 // What --algo auto runs for `op` at this size: an algorithm's name, or "native" for an op no
-// algorithm implements (the backend's own point-to-point). The rule is in the README
-// ("Algorithms") and in `fabricbench run --help`; kAutoRule states it in one paragraph.
+// algorithm implements (the backend's own point-to-point). The rule is in docs/algorithms.md
+// and in `fabricbench run --help`; kAutoRule states it in one paragraph.
 std::string_view auto_algorithm(OpKind op, const OpLayout& layout, DType dtype, const AutoTopology& topo);
 extern const char* const kAutoRule;
 

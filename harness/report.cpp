@@ -21,6 +21,7 @@
 #include "harness/compare.hpp"
 #include "harness/data_lookup.hpp"
 #include "harness/results_reader.hpp"
+#include "harness/validate.hpp"
 #include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
@@ -30,6 +31,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+// Above this measured / model bandwidth a row is faster than the model allows (validate's upper
+// bound, issue 23 item 5): drawn as a warn band.
+constexpr double kBwUpperBand = 1.25;
 
 const char* kNeedsMatplotlib = "report: needs python3-matplotlib (apt-get install python3-matplotlib)";
 
@@ -76,6 +81,16 @@ int run_process(const std::vector<std::string>& argv, int out_fd, int err_fd) {
 // A measured series: one line on a plot.
 using SeriesKey = std::tuple<std::size_t, std::string, std::string, std::string, std::string, std::string,
                              std::string, bool, int, int, int>;
+
+}  // namespace
+
+std::string size_label(std::uint64_t bytes) {
+  const std::string f = format_bytes(bytes);  // "1G", "1.5K", or the exact number of bytes
+  if (f.back() >= '0' && f.back() <= '9') return f + " B";
+  return f.substr(0, f.size() - 1) + " " + f.back() + "iB";
+}
+
+namespace {
 
 std::string place_name(bool inplace) {
   return inplace ? "in-place" : "out-of-place";
@@ -222,7 +237,7 @@ void model_curves(const ModelKey& k, const std::vector<const Record*>& rows,
     auto [it, fresh] = curves.try_emplace(name);
     if (fresh) {
       curve_order.push_back(name);
-      std::string label = std::get<1>(k) + " " + std::to_string(std::get<2>(k)) + " B";
+      std::string label = std::get<1>(k) + " " + size_label(std::get<2>(k));
       if (!name.empty()) label += " " + name;
       label += " on " + r->model_fabric;
       if (many) label += " [" + base_name(files[std::get<0>(k)].path) + "]";
@@ -261,7 +276,7 @@ json compare_spec(const CompareReport& cmp) {
   for (const auto& r : cmp.rows) {
     std::string label = r.op + " " + r.backend + " " + r.algo;
     if (!r.dtype.empty()) label += " " + r.dtype;
-    label += " np=" + std::to_string(r.nranks) + " " + std::to_string(r.bytes) + " B";
+    label += " np=" + std::to_string(r.nranks) + " " + size_label(r.bytes);
     c["rows"].push_back({{"label", label},
                          {"op", r.op},
                          {"bytes", r.bytes},
@@ -302,11 +317,8 @@ std::vector<std::vector<bool>> against_rows(const std::vector<ResultsFile>& file
 
 json against_point(const Record& r, const Provenance* p, const ResultsFile& f) {
   const std::string ref = p ? p->ref : "";
-  const std::string size = format_bytes(r.bytes);
-  const std::string label = !ref.empty()
-                                ? "#" + ref
-                                : r.op + " " + std::to_string(r.nranks) + " GPUs " + size +
-                                      (size.find_first_not_of("0123456789") == std::string::npos ? " B" : "");
+  const std::string label =
+      !ref.empty() ? "#" + ref : r.op + " " + std::to_string(r.nranks) + " GPUs " + size_label(r.bytes);
   const double model = *r.model_time_us;
   const double err = r.model_err_pct ? *r.model_err_pct
                      : model > 0     ? 100.0 * (r.time_us - model) / model
@@ -361,6 +373,9 @@ json spec_of(const ReportOptions& o, const std::vector<ResultsFile>& files,
   json spec;
   spec["spec_version"] = 1;
   spec["title"] = o.title;
+  // validate's bandwidth grades, drawn as bands on the measured / model plots.
+  const ValidateOptions grades;
+  spec["bands"] = {{"bw_pass", grades.bw_pass}, {"bw_warn", grades.bw_warn}, {"bw_upper", kBwUpperBand}};
   const auto taken = against_rows(files);
   Grouped g = group_rows(files, taken);
   spec["inputs"] = std::move(g.inputs);
@@ -388,6 +403,8 @@ json matrix_spec(const ValidateMatrix& m) {
                      {"bw_ratio", p.bw_ratio >= 0 ? json(p.bw_ratio) : json(nullptr)},
                      {"lat_ratio", p.lat_ratio >= 0 ? json(p.lat_ratio) : json(nullptr)},
                      {"verdict", p.verdict},
+                     {"bw_verdict", p.bw_verdict},
+                     {"lat_verdict", p.lat_verdict},
                      {"transport", p.transport}});
   return {{"name", base_name(m.path)}, {"nranks", m.nranks}, {"hosts", m.hosts}, {"pairs", std::move(cells)}};
 }

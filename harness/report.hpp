@@ -9,6 +9,7 @@
 // missing tool leaves no DIR and no partial files.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct ReportOptions {
   std::string metric = "busbw";      // for --compare
   std::string title = "fabricbench report";
 };
+
+// A size for a plot label, in binary units: 1073741824 -> "1 GiB", 1536 -> "1.5 KiB", 8 -> "8 B"
+// (sizes that are not exact in one decimal of a unit stay in bytes: "1000 B").
+std::string size_label(std::uint64_t bytes);
 
 // The interpreter: $FABRICBENCH_PYTHON, else /usr/bin/python3.
 std::string report_python();

@@ -474,6 +474,8 @@ ValidateMatrix read_validate_matrix(const std::string& path) {
     p.host_b = field("host_b");
     p.transport = field("transport");
     p.verdict = field("verdict");
+    p.bw_verdict = field("bw_verdict");
+    p.lat_verdict = field("lat_verdict");
     p.bw_ratio = ratio("bw_ratio");
     p.lat_ratio = ratio("lat_ratio");
     m.nranks = std::max({m.nranks, p.a + 1, p.b + 1});

@@ -37,6 +37,7 @@ inline constexpr const char* kValidateMatrixHeader =
 struct MatrixPair {
   int a = 0, b = 0;
   std::string host_a, host_b, transport, verdict;
+  std::string bw_verdict, lat_verdict;   // each metric's own grade (pass/warn/fail; empty: not measured)
   double bw_ratio = -1, lat_ratio = -1;  // measured against the model (1 = as predicted); -1: not measured
 };
 struct ValidateMatrix {

@@ -1,4 +1,4 @@
-// fabricbench validate: rack validation against the fabric model (README, "Validating a rack").
+// fabricbench validate: rack validation against the fabric model (docs/validate.md).
 // The options and the checks; the command is harness/commands/validate.cpp.
 //
 //   1. the placement must fit the fabric file (ranks per host <= domain_size, hosts in rank order,

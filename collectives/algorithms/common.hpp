@@ -42,7 +42,7 @@ inline int mod(int a, int n) {
 
 constexpr int kTag = 17;
 
-// The pipeline chunk when AlgoCall::chunk_bytes is 0 (see README, "Algorithms").
+// The pipeline chunk when AlgoCall::chunk_bytes is 0 (see docs/algorithms.md, "Pipelining").
 constexpr std::size_t kDefaultChunkBytes = std::size_t{256} << 10;
 
 // The call's chunk in whole elements (at least one).

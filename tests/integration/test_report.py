@@ -4,6 +4,8 @@ without creating the output directory."""
 
 import atexit
 import csv
+import glob
+import json
 import os
 import re
 import statistics
@@ -27,6 +29,18 @@ def have_matplotlib():
         return subprocess.run(["/usr/bin/python3", "-c", "import matplotlib"], capture_output=True).returncode == 0
     except OSError:
         return False
+
+
+def svg_texts(path):
+    """Every text of an SVG the plot script wrote (svg.fonttype none keeps text as <text>)."""
+    return ["".join(t.itertext()).strip() for t in ET.parse(path).getroot().iter() if t.tag.endswith("text")]
+
+
+# What a reader must never see: powers-of-ten tick labels, binary "Ki" counts, sizes in raw bytes,
+# numbers in exponent notation.
+POWER_TICK = re.compile(r"\u00d710|×10|\\times")
+EXPONENT = re.compile(r"\d[eE][+-]\d")
+RAW_GIB = "1073741824"
 
 
 def report(*args, env=None):
@@ -108,6 +122,41 @@ class Plots(fbtest.FbTestCase):
         self.assertIn("run.csv", md)
         self.assertIn("model.csv", md)
         self.assertIn("in-network", md)  # the bottleneck column of the extrapolation table
+        self.assertReadable(out, md)
+        tables = Against.tables(self, md)
+        # The extrapolation: 1 GiB all-reduce on hgx-h100, times in ms/s and bandwidths in GB/s with
+        # fixed decimals, GPU counts as 8 .. 1M.
+        extra = tables["allreduce 1 GiB: extrapolation"]
+        self.assertEqual(extra[0], ["curve", "GPUs", "busbw", "time", "bottleneck"])
+        self.assertEqual(extra[1][0], "allreduce 1 GiB on hgx-h100 [model.csv]")
+        self.assertRegex(extra[1][1], r"^\d+ \.\. \d+(k|M)?$")
+        self.assertRegex(extra[1][2], r"^\d+(\.\d+)? GB/s -> \d+(\.\d+)? GB/s$")
+        self.assertRegex(extra[1][3], r"^\d+(\.\d+)? (µs|ms|s) -> \d+(\.\d+)? (µs|ms|s)$")
+        svg = svg_texts(os.path.join(out, "extrapolation_allreduce_1073741824.svg"))
+        self.assertIn("allreduce 1 GiB on hgx-h100 [model.csv]", svg)
+        self.assertIn("time per op", svg)
+        # Time ticks carry their own unit: "2 ms", "5 ms", "1 s".
+        self.assertGreaterEqual(len([t for t in svg if re.fullmatch(r"\d+(\.\d+)? (µs|ms|s)", t)]), 2, svg)
+        # The ratio plot: validate's grades as bands, ticks in plain decimals including the band edges.
+        ratio = svg_texts(os.path.join(out, "ratio_allreduce.svg"))
+        self.assertIn("pass (0.85 - 1.25)", ratio)
+        self.assertIn("fail (< 0.7)", ratio)
+        for tick in ("0.7", "0.85", "1", "1.25"):
+            self.assertIn(tick, ratio)
+        # Latency table cells: a time with its unit for p50 and p99.
+        lat = tables["allreduce: latency p50 / p99"]
+        self.assertRegex(lat[1][1], r"^[\d.]+ (µs|ms|s) / [\d.]+ (µs|ms|s) at 1 KiB$")
+
+    def assertReadable(self, out, md):
+        """No plot or index of `out` reads 6×10⁻¹, 128Ki, 1073741824 B or 3.54e+04."""
+        self.assertNotRegex(md, EXPONENT)
+        self.assertNotIn(RAW_GIB, md.replace("1073741824.png", "").replace("1073741824.svg", ""))
+        for f in glob.glob(os.path.join(out, "*.svg")):
+            for t in svg_texts(f):
+                self.assertNotRegex(t, POWER_TICK, f)
+                self.assertNotRegex(t, r"\d+Ki$|\d+Mi$", f)
+                self.assertNotIn(RAW_GIB, t, f)
+                self.assertNotRegex(t, EXPONENT, f)
 
     def test_json_input_and_compare(self):
         out = self.path("rep")
@@ -115,6 +164,11 @@ class Plots(fbtest.FbTestCase):
         self.assertRc(res, fbtest.EXIT_OK)
         md = self.check_plots(out, ["busbw_allreduce", "latency_pingpong", "compare"])
         self.assertTrue(md.startswith("# nightly"))
+        self.assertReadable(out, md)
+        # The compare chart names sizes in binary units.
+        bars = svg_texts(os.path.join(out, "compare.svg"))
+        self.assertIn("allreduce mpi native float32 np=2 64 KiB", bars)
+        self.assertFalse([t for t in bars if re.search(r"\d{4,} B$", t)], bars)
 
     def test_validate_matrix_heat_map(self):
         # A validate pair matrix (rank 3's link at a quarter of its rate) beside a results file:
@@ -126,8 +180,14 @@ class Plots(fbtest.FbTestCase):
         md = self.check_plots(out, ["matrix_matrix-4ranks", "busbw_allreduce"])
         self.assertIn("pair matrix matrix-4ranks.csv: 4 ranks, 6 pairs", md)
         table = md[md.index("| pair | hosts |"):].splitlines()
-        self.assertTrue(table[2].startswith("| 1-3 | h0 - h1 | 0.25 |"), table[2])
-        self.assertTrue(table[3].startswith("| 0-3 | h0 - h1 | 0.257 |"), table[3])
+        self.assertTrue(table[2].startswith("| 1-3 | h0 - h1 | 0.250 | 0.887 |"), table[2])
+        self.assertTrue(table[3].startswith("| 0-3 | h0 - h1 | 0.257 | 0.900 |"), table[3])
+        # Pairs 1-3 and 0-3 failed on bandwidth only: the bandwidth map marks both (each pair
+        # twice, (a, b) and (b, a)), the latency map marks nothing.
+        texts = svg_texts(os.path.join(out, "matrix_matrix-4ranks.svg"))
+        self.assertEqual(texts.count("!"), 4, texts)
+        self.assertEqual(texts.count("?"), 0, texts)
+        self.assertReadable(out, md)
 
     def test_existing_directory_is_reused(self):
         out = self.path("rep")
@@ -237,8 +297,8 @@ class Against(fbtest.FbTestCase):
         self.assertEqual(by_fabric["all"][1:4], self.expected(self.predicted))
         # --against's CSV carries no provenance: points are labelled op, GPUs, size.
         svg = open(os.path.join(out, "against_aws-p5.svg")).read()
-        self.assertIn("alltoall 16 GPUs 1G", svg)
-        self.assertIn("allreduce 16 GPUs 8G", svg)
+        self.assertIn("alltoall 16 GPUs 1 GiB", svg)
+        self.assertIn("allreduce 16 GPUs 8 GiB", svg)
 
     def test_provenance_labels_and_trust(self):
         # The same predictions with the published rows' provenance columns: labelled by `ref`.
@@ -266,6 +326,69 @@ class Against(fbtest.FbTestCase):
         md = Plots.check_plots(self, out, ["busbw_allreduce", "busbw_allgather", "busbw_alltoall"])
         self.assertNotIn("Model against measurements", md)
         self.assertEqual([f for f in os.listdir(out) if f.startswith("against")], [])
+
+
+class Labels(fbtest.FbTestCase):
+    """The label, tick and table formats of scripts/fabricbench-plot.py, evaluated by the interpreter
+    `report` runs it with (/usr/bin/python3, which has matplotlib; the test's own may not)."""
+
+    def setUp(self):
+        super().setUp()
+        if not have_matplotlib():
+            self.skipTest("no python3-matplotlib at /usr/bin/python3")
+
+    def values(self, exprs):
+        """The values of Python expressions over the plot script imported as `m`."""
+        code = ("import importlib.util, json, sys\n"
+                "spec = importlib.util.spec_from_file_location('fabricbench_plot', sys.argv[1])\n"
+                "m = importlib.util.module_from_spec(spec)\n"
+                "spec.loader.exec_module(m)\n"
+                "print(json.dumps([eval(e) for e in json.loads(sys.argv[2])]))\n")
+        script = os.path.join(CONFIG.source, "scripts", "fabricbench-plot.py")
+        res = subprocess.run(["/usr/bin/python3", "-c", code, script, json.dumps(exprs)], capture_output=True,
+                             text=True, timeout=120)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        return json.loads(res.stdout)
+
+    def check(self, fn, cases):
+        got = self.values([f"m.{fn}({v!r})" for v in cases])
+        self.assertEqual(dict(zip(cases, got)), cases)
+
+    def test_gpu_counts(self):
+        self.check("human_count", {8: "8", 1024: "1024", 9999: "9999", 16384: "16k", 73728: "72k", 131072: "128k",
+                                   1048576: "1M", 4194304: "4M", 100000: "100k", 1000000: "1M", 294912: "288k",
+                                   12345: "12.3k"})
+
+    def test_decimal_ticks(self):
+        self.check("decimal_tick", {0.6: "0.6", 0.85: "0.85", 1.0: "1", 1.25: "1.25", 0.05: "0.05", 0.001: "0.001",
+                                    2.0: "2", 30: "30", 3000: "3000", 1e6: "1000000", 0.5: "0.5"})
+
+    def test_times_pick_their_unit(self):
+        self.check("fmt_time", {0.512: "0.512 µs", 12.34: "12.3 µs", 612.3: "612 µs", 35412.3: "35.4 ms",
+                                1916003: "1.92 s", 120e6: "120 s", None: "-"})
+        self.check("time_tick", {5.0: "5 µs", 500.0: "500 µs", 1000.0: "1 ms", 20000.0: "20 ms", 2e6: "2 s",
+                                 0.5: "0.5 µs"})
+        self.assertEqual(self.values(["m.time_unit(999.0)", "m.time_unit(3000.0)", "m.time_unit(2.5e6)"]),
+                         [["µs", 1.0], ["ms", 1e3], ["s", 1e6]])
+
+    def test_bandwidths_ratios_and_sizes(self):
+        self.check("fmt_bw", {354.2: "354 GB/s", 12.51: "12.5 GB/s", 0.003538: "3.54 MB/s", None: "-"})
+        self.check("fmt_ratio", {0.25: "0.250", 1.0: "1.000", None: "-"})
+        self.check("human_bytes", {1073741824: "1 GiB", 1536: "1.5 KiB", 8: "8 B", 65536: "64 KiB"})
+
+    def test_ratio_ticks_hold_the_band_edges(self):
+        narrow, wide = self.values(["m.ratio_ticks(0.5, 1.5, m.DEFAULT_BANDS)",
+                                    "m.ratio_ticks(0.05, 20, m.DEFAULT_BANDS)"])
+        self.assertEqual(narrow, [0.5, 0.7, 0.85, 1.0, 1.25])
+        self.assertTrue({0.05, 0.1, 0.2, 0.7, 0.85, 1.0, 1.25, 2, 5, 10, 20} <= set(wide), wide)
+
+    def test_heat_map_marks_only_the_failing_metric(self):
+        pairs = [{"a": 0, "b": 1, "bw_ratio": 0.25, "bw_verdict": "fail", "lat_ratio": 0.9, "lat_verdict": "pass"},
+                 {"a": 0, "b": 2, "bw_ratio": 0.9, "bw_verdict": "pass", "lat_ratio": 0.3, "lat_verdict": "warn"},
+                 {"a": 1, "b": 2, "bw_ratio": None, "bw_verdict": "", "lat_ratio": 0.1, "lat_verdict": "fail"}]
+        bw, lat = self.values([f"m.metric_marks({pairs!r}, 'bw')", f"m.metric_marks({pairs!r}, 'lat')"])
+        self.assertEqual(bw, [[0, 1, "!"]])
+        self.assertEqual(lat, [[0, 2, "?"], [1, 2, "!"]])
 
 
 class Failures(fbtest.FbTestCase):

@@ -12,7 +12,7 @@
 // through the kernel (cma): 2-ranks all-to-all 1.2-2.1x faster at 16K-64 MiB on the 2-core
 // development VM. Below UCX's rendezvous threshold (8256 B on shared memory in UCX 1.13) an eager
 // send completes without waiting for the peer, and beats the get's round trip: hence the default,
-// measured (README, "ucx"). The receive side needs no setting: it takes either form (the
+// measured (docs/measurements.md). The receive side needs no setting: it takes either form (the
 // descriptor's tag carries kGetBit).
 #pragma once
 

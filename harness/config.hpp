@@ -45,6 +45,14 @@ struct TestSpec {
   bool sample_barrier = false;  // a barrier before every timed sample (OSU-style)
   std::string nccl_algo = {};
   std::string nccl_proto = {};
+  // How samples are taken (harness/timing.hpp): "samples" (every sample timed, median of the
+  // per-sample max over ranks) or "nccl-tests" (iters ops back to back on the host clock, one
+  // synchronisation, combined over ranks by `average`). nccl-tests' -C, -G, -a, -m.
+  std::string timing = "samples";
+  bool enqueue_time = false;    // -C: time to enqueue, not to complete
+  int graph_launches = 0;       // -G: launches of a graph of all iterations (nccl-tests timing)
+  std::string average = "avg";  // -a: rank0, avg, min or max over ranks (nccl-tests timing)
+  int group = 1;                // -m: ops per NCCL group
 
   // The sizes to run, in order (nccl-tests: min, then *factor or +step while <= max).
   std::vector<std::uint64_t> sizes() const;

@@ -38,7 +38,7 @@ struct TestSpec {
   int window = 1;               // sendrecv/bidir: messages in flight per op
   std::string mem;              // buffer memory: host or cuda; "" = the backend's own
   // Device backends (nccl): ops per CUDA graph (0 = no graphs), a synchronisation after every
-  // op, host-clock samples (the CPU-overhead view, nccl-tests -C), NCCL_ALGO / NCCL_PROTO.
+  // op, host-clock samples (enqueue to completion; nccl-tests' -C is enqueue_time), NCCL_ALGO / NCCL_PROTO.
   int cuda_graph = 0;
   bool blocking = false;
   bool cpu_time = false;

@@ -89,7 +89,9 @@ constexpr TestOption kTestFlags[] = {
     {"--blocking", "blocking",
      "nccl: wait for every op before enqueueing the next (nccl-tests -z); default: stream order"},
     {"--cpu-time", "cpu_time",
-     "nccl: time samples with the host clock, enqueue to completion (nccl-tests -C), not CUDA events"},
+     "nccl: time samples with the host clock, enqueue to completion, not CUDA events (nccl-tests' -C times "
+     "the "
+     "enqueue only: -C 1)"},
     {"--sample-barrier", "sample_barrier",
      "a barrier before every timed sample (as OSU's collective benchmarks): each sample times ops started "
      "together on all ranks, not back-to-back ops that drift apart (default off, as nccl-tests; validate: "

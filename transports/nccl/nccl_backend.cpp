@@ -158,8 +158,8 @@ class NcclBackend final : public Backend {
   }
 
   void prepare(const OpCall& c) override {
+    release_graphs();  // before a communicator they use may be destroyed
     use_comm(c.nccl_algo, c.nccl_proto);
-    release_graphs();
     learn_algo(c);
     if (c.cuda_graph <= 0) return;
     // The timed graph (cuda_graph ops) and a one-op graph that run() replays: validation checks

@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -107,8 +108,6 @@ ncclComm_t NcclComms::create(const std::string& algo, const std::string& proto, 
 #endif
   ncclComm_t comm = nullptr;
   ncclResult_t r = ncclCommInitRankConfig(&comm, world_.size(), id, world_.rank(), &config);
-  swap_env("NCCL_ALGO", user_algo_);
-  swap_env("NCCL_PROTO", user_proto_);
   const std::string where = "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + "): ";
   if (r != ncclSuccess && r != ncclInProgress) {
     err = where + "ncclCommInitRankConfig: " + ncclGetErrorString(r) + last_error(nullptr);
@@ -125,7 +124,9 @@ ncclComm_t NcclComms::create(const std::string& algo, const std::string& proto, 
     if (state == ncclInProgress) {
       ncclCommAbort(comm);
       comm = nullptr;
-      err = where + "ncclCommInitRankConfig did not complete within --timeout (" + std::to_string(timeout_s) +
+      char secs[32];
+      std::snprintf(secs, sizeof secs, "%g", timeout_s);
+      err = where + "ncclCommInitRankConfig did not complete within --timeout (" + secs +
             " s; check NCCL_SOCKET_IFNAME and that every rank reaches the others); communicator aborted";
     } else if (state != ncclSuccess) {
       err = where + "ncclCommInitRankConfig: " + ncclGetErrorString(state) + last_error(comm);
@@ -133,6 +134,9 @@ ncclComm_t NcclComms::create(const std::string& algo, const std::string& proto, 
       comm = nullptr;
     }
   }
+  // Only now: a non-blocking creation reads them on NCCL's own thread, after the call returned.
+  swap_env("NCCL_ALGO", user_algo_);
+  swap_env("NCCL_PROTO", user_proto_);
   err = world_.first_error(err);
   if (!err.empty()) {
     if (comm) ncclCommAbort(comm);

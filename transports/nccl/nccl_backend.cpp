@@ -111,9 +111,9 @@ class NcclBackend final : public Backend {
 
   std::optional<std::string> unsupported(const OpDescriptor& op, DType, RedOp, bool inplace) const override {
     if (op.kind == OpKind::alltoall && inplace)
-      return "nccl runs all-to-all as ncclAlltoAll or grouped ncclSend/ncclRecv, which cannot run in place "
-             "(a "
-             "receive would overwrite a block before it is sent)";
+      return "nccl runs all-to-all as ncclAlltoAll or grouped ncclSend/ncclRecv, out of place only (a "
+             "receive "
+             "would overwrite a block before it is sent)";
     return std::nullopt;
   }
 

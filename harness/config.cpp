@@ -153,10 +153,12 @@ const char* place_name(Place p) {
 
 const std::vector<std::string>& test_keys() {
   static const std::vector<std::string> keys = {
-      "name",      "backend",   "op",     "algo",  "chunk",      "minbytes", "maxbytes", "stepfactor",
-      "stepbytes", "iters",     "warmup", "check", "batch",      "dtype",    "redop",    "root",
-      "place",     "p2p_api",   "window", "mem",   "cuda_graph", "blocking", "cpu_time", "sample_barrier",
-      "nccl_algo", "nccl_proto"};
+      "name",      "backend",    "op",         "algo",         "chunk",          "minbytes",
+      "maxbytes",  "stepfactor", "stepbytes",  "iters",        "warmup",         "check",
+      "batch",     "dtype",      "redop",      "root",         "place",          "p2p_api",
+      "window",    "mem",        "cuda_graph", "blocking",     "cpu_time",       "sample_barrier",
+      "nccl_algo", "nccl_proto", "timing",     "enqueue_time", "graph_launches", "average",
+      "group"};
   return keys;
 }
 
@@ -219,6 +221,24 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
         where, key, v, {"Tree", "Ring", "CollnetDirect", "CollnetChain", "NVLS", "NVLSTree", "PAT"});
   } else if (key == "nccl_proto") {
     s.nccl_proto = parse_nccl_list(where, key, v, {"LL", "LL128", "Simple"});
+  } else if (key == "timing") {
+    if (v != "samples" && v != "nccl-tests")
+      bad(where, key, "expected samples or nccl-tests, got '" + v + "'");
+    s.timing = v;
+  } else if (key == "enqueue_time") {
+    s.enqueue_time = parse_bool(where, key, v);
+  } else if (key == "graph_launches") {
+    s.graph_launches = static_cast<int>(parse_int(where, key, v, 0, 1 << 20));
+  } else if (key == "average") {
+    // nccl-tests' -a numbers, or their names
+    static const char* names[] = {"rank0", "avg", "min", "max"};
+    std::string a = v;
+    if (a.size() == 1 && a[0] >= '0' && a[0] <= '3') a = names[a[0] - '0'];
+    if (std::find(std::begin(names), std::end(names), a) == std::end(names))
+      bad(where, key, "expected 0/rank0, 1/avg, 2/min or 3/max, got '" + v + "'");
+    s.average = a;
+  } else if (key == "group") {
+    s.group = static_cast<int>(parse_int(where, key, v, 1, 1 << 16));
   } else if (key == "check") {
     s.check = static_cast<int>(parse_int(where, key, v, 0, 1000000));
   } else if (key == "batch") {
@@ -257,6 +277,20 @@ void validate_test(const TestSpec& s) {
     bad(w, "stepfactor", "must be greater than 1 (got " + fmt_double(s.stepfactor) + ")");
   if (s.blocking && s.cuda_graph > 0)
     bad(w, "blocking", "cannot be combined with cuda_graph (a graph replays its ops back to back)");
+  if (s.timing != "nccl-tests") {
+    if (s.graph_launches > 0)
+      bad(w, "graph_launches",
+          "-G launches a graph of all iterations in nccl-tests' timing: add --timing nccl-tests "
+          "(--cuda-graph N is the samples timing's graph)");
+    if (s.average != "avg")
+      bad(w, "average",
+          "-a combines ranks in nccl-tests' timing: add --timing nccl-tests (samples take the "
+          "slowest rank of every sample)");
+  }
+  if (s.graph_launches > 0 && s.cuda_graph > 0)
+    bad(w, "graph_launches", "cannot be combined with cuda_graph (-G captures all iterations in one graph)");
+  if (s.graph_launches > 0 && s.blocking)
+    bad(w, "blocking", "cannot be combined with graph_launches (a graph replays its ops back to back)");
   if (s.sizes().size() > kMaxSizes)
     bad(w, "stepbytes", "the sweep has more than " + std::to_string(kMaxSizes) + " sizes");
 }
@@ -319,7 +353,12 @@ std::string RunConfig::canonical() const {
       << p << "cpu_time=" << t.cpu_time << "\n"
       << p << "sample_barrier=" << t.sample_barrier << "\n"
       << p << "nccl_algo=" << t.nccl_algo << "\n"
-      << p << "nccl_proto=" << t.nccl_proto << "\n";
+      << p << "nccl_proto=" << t.nccl_proto << "\n"
+      << p << "timing=" << t.timing << "\n"
+      << p << "enqueue_time=" << t.enqueue_time << "\n"
+      << p << "graph_launches=" << t.graph_launches << "\n"
+      << p << "average=" << t.average << "\n"
+      << p << "group=" << t.group << "\n";
   }
   return o.str();
 }

@@ -38,13 +38,21 @@ struct TestSpec {
   int window = 1;               // sendrecv/bidir: messages in flight per op
   std::string mem;              // buffer memory: host or cuda; "" = the backend's own
   // Device backends (nccl): ops per CUDA graph (0 = no graphs), a synchronisation after every
-  // op, host-clock samples (the CPU-overhead view, nccl-tests -C), NCCL_ALGO / NCCL_PROTO.
+  // op, host-clock samples (enqueue to completion; nccl-tests' -C is enqueue_time), NCCL_ALGO / NCCL_PROTO.
   int cuda_graph = 0;
   bool blocking = false;
   bool cpu_time = false;
   bool sample_barrier = false;  // a barrier before every timed sample (OSU-style)
   std::string nccl_algo = {};
   std::string nccl_proto = {};
+  // How samples are taken (harness/timing.hpp): "samples" (every sample timed, median of the
+  // per-sample max over ranks) or "nccl-tests" (iters ops back to back on the host clock, one
+  // synchronisation, combined over ranks by `average`). nccl-tests' -C, -G, -a, -m.
+  std::string timing = "samples";
+  bool enqueue_time = false;    // -C: time to enqueue, not to complete
+  int graph_launches = 0;       // -G: launches of a graph of all iterations (nccl-tests timing)
+  std::string average = "avg";  // -a: rank0, avg, min or max over ranks (nccl-tests timing)
+  int group = 1;                // -m: ops per NCCL group
 
   // The sizes to run, in order (nccl-tests: min, then *factor or +step while <= max).
   std::vector<std::uint64_t> sizes() const;

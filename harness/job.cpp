@@ -30,6 +30,28 @@ void error_line(const std::string& msg) {
   std::fflush(stderr);
 }
 
+std::map<std::string, std::string> recorded_environment(char** env) {
+  std::map<std::string, std::string> out;
+  for (char** e = env; e && *e; ++e) {
+    const std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string k = kv.substr(0, eq);
+    for (const char* prefix :
+         {"NCCL_", "UCX_", "FABRICBENCH_", "OMPI_", "PMIX_MCA_", "CUDA_VISIBLE_DEVICES", "FI_", "SLURM_JOB_"})
+      if (k.rfind(prefix, 0) == 0) {
+        out[k] = kv.substr(eq + 1);
+        break;
+      }
+  }
+  return out;
+}
+
+const std::map<std::string, std::string>& launch_environment() {
+  static const std::map<std::string, std::string> snapshot = recorded_environment(environ);
+  return snapshot;
+}
+
 void agree(transports::World& w, const std::string& error) {
   const auto all = w.gather_strings(error, 0);
   std::string msg;
@@ -60,18 +82,7 @@ RunMeta make_meta(transports::World& w, const std::string& command_line,
   std::set<std::string> seen;
   for (const auto& h : w.hostnames())
     if (seen.insert(h).second) m.hosts.push_back(h);
-  for (char** e = environ; *e; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos) continue;
-    const std::string k = kv.substr(0, eq);
-    for (const char* prefix :
-         {"NCCL_", "UCX_", "FABRICBENCH_", "OMPI_", "PMIX_MCA_", "CUDA_VISIBLE_DEVICES", "FI_", "SLURM_JOB_"})
-      if (k.rfind(prefix, 0) == 0) {
-        m.environment[k] = kv.substr(eq + 1);
-        break;
-      }
-  }
+  m.environment = launch_environment();
   return m;
 }
 

@@ -28,6 +28,7 @@ bool under_launcher() {
 
 int main(int argc, char** argv) {
   using namespace fb;
+  launch_environment();  // recorded as launched, before any backend changes it
   const auto commands = all_commands();
   CliResult cli;
   std::string parse_error;

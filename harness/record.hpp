@@ -34,10 +34,11 @@ struct Record {
   std::uint64_t bytes = 0;            // the size that ran, after rounding to whole blocks
   std::uint64_t count = 0;            // elements, as nccl-tests' count column
   // Method
-  int iters = 0;           // timed samples
-  int warmup = 0;          // untimed ops before them
-  int ops_per_sample = 1;  // back-to-back ops in one sample
-  int check_iters = 0;     // validated ops
+  int iters = 0;                   // timed samples
+  int warmup = 0;                  // untimed ops before them
+  int ops_per_sample = 1;          // back-to-back ops in one sample
+  int check_iters = 0;             // validated ops
+  std::string timing = "samples";  // --timing: "samples" or "nccl-tests/<avg|rank0|min|max>"
   // Results (microseconds per op, after dividing by ops_per_sample and the op's time divisor)
   double time_us = 0;  // = time_p50_us, the headline figure
   double time_min_us = 0, time_p50_us = 0, time_mean_us = 0, time_p99_us = 0, time_max_us = 0;

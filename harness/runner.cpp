@@ -12,6 +12,7 @@
 #include "harness/progress.hpp"
 #include "harness/sinks/sink.hpp"
 #include "harness/stats.hpp"
+#include "harness/timing.hpp"
 #include "harness/utc.hpp"
 #include "harness/watchdog.hpp"
 #include "vocab/error.hpp"
@@ -76,8 +77,10 @@ void check_backend_runs(const TestSpec& test, const transports::Backend& backend
   if (auto why = backend.unsupported_memory(mem)) throw UsageError(test.origin + ": mem: " + *why);
   {
     transports::OpCall modes;
-    modes.cuda_graph = test.cuda_graph;
+    modes.cuda_graph = test.cuda_graph > 0 ? test.cuda_graph : test.graph_launches;
     modes.blocking = test.blocking;
+    modes.enqueue_time = test.enqueue_time;
+    modes.group = test.group;
     modes.cpu_time = test.cpu_time;
     modes.nccl_algo = test.nccl_algo;
     modes.nccl_proto = test.nccl_proto;
@@ -296,10 +299,12 @@ namespace {
 
 // The call the samples time: the series' buffers at this size, its chunking, and "auto" resolved.
 transports::OpCall timed_call(transports::World& world, const TestSpec& test, const Series& s,
-                              const OpLayout& l, const SeriesBuffers& buffers) {
+                              const OpLayout& l, const SeriesBuffers& buffers, const Timing& timing) {
   const int n = world.size();
-  transports::OpCall c = buffers.call(s, l, world.rank(), n);
+  transports::OpCall c = timing.timed_call(buffers.call(s, l, world.rank(), n));
   c.chunk_bytes = test.chunk;
+  c.enqueue_time = test.enqueue_time;
+  c.group = test.group;
   if (c.algo == "auto")
     c.algo =
         std::string(auto_algorithm(s.op->kind, l, s.dtype, {n, world.nnodes(), world.max_ranks_per_node()}));
@@ -309,7 +314,8 @@ transports::OpCall timed_call(transports::World& world, const TestSpec& test, co
 // The warm-up ops (test.warmup of them, timed together), then the ops per sample: the graph's
 // length, --batch, or (auto) enough ops that a sample lasts kMinSampleUs.
 int warm_up_and_batch(transports::World& world, transports::Backend& backend, const TestSpec& test,
-                      const Series& s, const transports::OpCall& call, std::atomic<std::uint64_t>& progress) {
+                      const Series& s, const transports::OpCall& call, const Timing& timing,
+                      std::atomic<std::uint64_t>& progress) {
   world.barrier();
   double warm_us = 0;
   if (test.warmup > 0) {
@@ -322,6 +328,7 @@ int warm_up_and_batch(transports::World& world, transports::Backend& backend, co
               test.warmup;
     backend.quiesce();
   }
+  if (!timing.batches()) return 1;            // nccl-tests' ops are its -n
   if (s.cuda_graph > 0) return s.cuda_graph;  // a sample is one replay of a graph of cuda_graph ops
   if (test.batch > 0) return test.batch;
   const double op_us = world.allreduce_max(warm_us);
@@ -337,13 +344,16 @@ std::uint64_t count_wrong(transports::World& world, transports::Backend& backend
   const int n = world.size();
   const int rank = world.rank();
   std::uint64_t wrong = 0;
+  // One op per check (-m's groups would apply an in-place op several times).
+  transports::OpCall one = call;
+  one.group = 1;
   for (int k = 0; k < test.check; ++k) {
     Pattern pat(s.dtype, s.op->reduces, s.redop, n, static_cast<std::uint64_t>(k) + 1);
     backend.poison(call.recv, l.recv_count, s.dtype);
     backend.fill(pat, const_cast<void*>(call.send), l.send_count, rank, 0);
     // No rank writes into a peer's buffers (RMA put) before the peer has poisoned them.
     world.barrier();
-    backend.run(call);
+    backend.run(one);
     backend.quiesce();
     progress.fetch_add(1, std::memory_order_relaxed);
     wrong += backend.check(pat, call.recv, expected_segments(s, l, call, rank, n));
@@ -382,12 +392,14 @@ Record series_record(transports::World& world, transports::Backend& backend, con
 
 // Rank 0: the row's times, rates and slowest rank from every rank's samples.
 void set_timings(Record& r, transports::World& world, const TestSpec& test, const Series& s,
-                 const std::vector<double>& all, int batch) {
+                 const std::vector<double>& all, int batch, const Timing& timing) {
   const int n = world.size();
-  const SampleStats st = compute_stats(all, n, test.iters);
-  // Windowed sendrecv/bidir ops move `window` messages each: times are per message.
+  const TimingSummary sum = timing.summarise(all, n);
+  const SampleStats& st = sum.stats;
+  // Windowed sendrecv/bidir ops move `window` messages each: times are per message; -m groups
+  // `group` ops.
   const bool windowed = s.op->pairwise && !is_bounce(s.op->kind);
-  const double per_op = batch * s.op->time_divisor * (windowed ? s.window : 1);
+  const double per_op = batch * s.op->time_divisor * (windowed ? s.window : 1) * test.group;
   r.samples_us.reserve(st.per_iter.size());
   for (double v : st.per_iter) r.samples_us.push_back(v / per_op);
   r.time_min_us = st.min / per_op;
@@ -395,7 +407,7 @@ void set_timings(Record& r, transports::World& world, const TestSpec& test, cons
   r.time_mean_us = st.mean / per_op;
   r.time_p99_us = st.p99 / per_op;
   r.time_max_us = st.max / per_op;
-  r.time_us = r.time_p50_us;
+  r.time_us = sum.headline / per_op;
   r.algbw_GBps = r.time_us > 0 ? static_cast<double>(r.bytes) / r.time_us / 1e3 : 0.0;
   r.busbw_GBps = r.algbw_GBps * s.op->busbw_factor(n);
   r.msg_rate_Mps = r.time_us > 0 ? (s.op->kind == OpKind::bidir ? 2.0 : 1.0) / r.time_us : 0.0;
@@ -412,7 +424,8 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   const int n = world.size();
   const int rank = world.rank();
   const OpLayout l = s.op->layout(requested_bytes, s.dtype, n, rank, backend.inplace_convention());
-  const transports::OpCall call = timed_call(world, test, s, l, buffers);
+  const auto timing = Timing::make(test);
+  const transports::OpCall call = timed_call(world, test, s, l, buffers, *timing);
   std::atomic<std::uint64_t> local_progress{0};
   std::atomic<std::uint64_t>& progress = hooks.progress ? *hooks.progress : local_progress;
   const std::string what =
@@ -427,24 +440,10 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   backend.prepare(call);
 
   phase("warm-up");
-  const int batch = warm_up_and_batch(world, backend, test, s, call, progress);
+  const int batch = warm_up_and_batch(world, backend, test, s, call, *timing, progress);
 
   phase("timed samples");
-  std::vector<double> samples(static_cast<std::size_t>(test.iters));
-  world.barrier();
-  if (test.sample_barrier) {
-    // Every sample starts together on all ranks: the barrier completes the previous sample's
-    // traffic first (quiesce), as a collective's own completion does not on every transport.
-    for (int i = 0; i < test.iters; ++i) {
-      if (i > 0) {
-        backend.quiesce();
-        world.barrier();
-      }
-      backend.run_timed(call, 1, batch, &samples[static_cast<std::size_t>(i)], &progress);
-    }
-  } else {
-    backend.run_timed(call, test.iters, batch, samples.data(), &progress);
-  }
+  const std::vector<double> samples = timing->take(world, backend, call, batch, progress);
   // A wait for the peers' traffic: a rank that finished early (one without a partner in a
   // validate round) is not what hung when its peers' op did.
   phase("completing with peers", true);
@@ -460,7 +459,8 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   wrong = static_cast<std::uint64_t>(world.allreduce_sum(static_cast<long long>(wrong)));
 
   Record r = series_record(world, backend, test, s, l, call, batch, wrong);
-  if (rank == 0) set_timings(r, world, test, s, all, batch);
+  r.timing = timing->name();
+  if (rank == 0) set_timings(r, world, test, s, all, batch, *timing);
   return r;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "transports/backend.hpp"
 #include "vocab/error.hpp"
 
 namespace fb {
@@ -25,8 +26,11 @@ std::string ValidateOptions::canonical() const {
 
 std::vector<TestSpec> default_validate_tests(const std::string& backend) {
   std::vector<TestSpec> v;
-  for (const auto& [op, algo] :
-       {std::pair<const char*, const char*>{"allreduce", "ring"}, {"alltoall", "pairwise"}}) {
+  // Backends without fabricbench's algorithms (nccl) hold their own collectives to the model.
+  const transports::BackendInfo* info = transports::find_backend(backend);
+  const bool p2p = info == nullptr || info->p2p_algorithms;
+  for (const auto& [op, algo] : {std::pair<const char*, const char*>{"allreduce", p2p ? "ring" : "native"},
+                                 {"alltoall", p2p ? "pairwise" : "native"}}) {
     TestSpec t;
     t.name = std::string("validate ") + op;
     t.origin = "validate defaults";

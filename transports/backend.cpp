@@ -38,9 +38,22 @@ std::optional<std::uint64_t> Backend::available_memory(const std::string& mem, i
 
 void Backend::prepare(const OpCall&) {}
 
+namespace {
+std::atomic<double> g_setup_timeout_s{0};
+}  // namespace
+
+void set_setup_timeout_s(double seconds) {
+  g_setup_timeout_s.store(seconds);
+}
+double setup_timeout_s() {
+  return g_setup_timeout_s.load();
+}
+
 std::optional<std::string> Backend::unsupported_modes(const OpCall& c) const {
   if (c.cuda_graph > 0) return name() + " has no CUDA graphs (cuda_graph is for the nccl backend)";
   if (c.blocking) return name() + " runs every op to completion already (blocking is for the nccl backend)";
+  if (c.enqueue_time) return name() + " completes every op as it enqueues it (-C is for the nccl backend)";
+  if (c.group > 1) return name() + " has no op groups (-m is for the nccl backend)";
   if (!c.nccl_algo.empty() || !c.nccl_proto.empty())
     return name() + " does not run NCCL (nccl_algo and nccl_proto are for the nccl backend)";
   return std::nullopt;

@@ -41,6 +41,12 @@ struct OpCall : OpArgs {
   bool cpu_time = false;
   std::string nccl_algo = {};
   std::string nccl_proto = {};
+  // nccl-tests' -C: a sample is the host time to enqueue its ops, not to complete them (device
+  // backends; host backends complete every op inside run()).
+  bool enqueue_time = false;
+  // nccl-tests' -m: ops per NCCL group (ncclGroupStart/End around `group` ops); an op of the row
+  // is one of them.
+  int group = 1;
 };
 
 // Where the algorithms' scratch lives and how they reduce and copy (AlgoCall::mem): host memory
@@ -162,6 +168,11 @@ class Backend {
   virtual void abort_from_watchdog() {}
 };
 
+// --timeout for what a backend sets up before the watchdog runs (NCCL: communicator creation):
+// the command sets it before it creates the backends; 0 = no limit.
+void set_setup_timeout_s(double seconds);
+double setup_timeout_s();
+
 using BackendFactory = std::function<std::unique_ptr<Backend>(World& world)>;
 
 // Every backend fabricbench knows, compiled in or not: `--list` shows them all.
@@ -170,6 +181,9 @@ struct BackendInfo {
   std::string summary;
   BackendFactory factory;   // empty when not compiled in
   std::string why_missing;  // "CUDA toolkit or NCCL not found at configure time"
+  // Whether it runs fabricbench's algorithms over point-to-point (as Backend::runs_p2p_algorithms,
+  // known without creating it): validate's defaults use `native` where it does not.
+  bool p2p_algorithms = true;
 };
 
 const std::vector<BackendInfo>& backends();

@@ -18,7 +18,7 @@ const std::vector<BackendInfo>& backends() {
     std::vector<BackendInfo> r = {
         {"mpi", "MPI library collectives and point-to-point (host memory)", {}, ""},
         {"ucx", "UCX tag-matching point-to-point with fabricbench's collective algorithms", {}, ""},
-        {"nccl", "NCCL collectives and grouped send/recv on GPUs", {}, ""},
+        {"nccl", "NCCL collectives and grouped send/recv on GPUs", {}, "", false},
     };
     for (auto& b : r) {
       b.factory = compiled_factory(b.name);

@@ -77,6 +77,7 @@ int MpiCommand::run(transports::World& world, const std::string& parse_error) {
   try {
     agree(world, parse_error);
     agree_arguments(world, canonical(), name_differing_line());
+    transports::set_setup_timeout_s(timeout_s());  // NCCL's communicators are made in prepare()
     prepare(job);
     // Rank 0 opens the outputs last, once the request is known to be good.
     std::string err;

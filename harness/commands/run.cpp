@@ -66,6 +66,22 @@ constexpr TestOption kTestOptions[] = {
      "list, ^ to exclude (default: NCCL chooses)"},
     {"--nccl-proto", "nccl_proto",
      "nccl: NCCL_PROTO: LL, LL128, Simple, a list, ^ to exclude (default: NCCL chooses)"},
+    // nccl-tests' timing and flags, with nccl-tests' meaning (docs/nccl.md).
+    {"--timing", "timing",
+     "samples (default: each of -n samples timed, median of the slowest rank per sample) or nccl-tests "
+     "(-n ops back to back on the host clock, one synchronisation, combined over ranks by -a); rows say "
+     "which"},
+    {"-z", "blocking", "nccl-tests' -z 0/1: 1 waits for every op before enqueueing the next (= --blocking)"},
+    {"-C", "enqueue_time",
+     "nccl-tests' -C 0/1: 1 reports the time to enqueue the ops, not to complete them (nccl)"},
+    {"-G", "graph_launches",
+     "nccl-tests' -G N: capture all -n iterations in one CUDA graph and launch it N times (needs --timing "
+     "nccl-tests; nccl)"},
+    {"-a", "average",
+     "nccl-tests' -a 0/1/2/3: rank0, avg (default), min or max of the ranks' times (needs --timing "
+     "nccl-tests)"},
+    {"-m", "group",
+     "nccl-tests' -m N: N ops per NCCL group (ncclGroupStart/End), time per op (nccl; default 1)"},
 };
 
 // Per-test keys that are switches on the command line (--KEY) and true/false in plan files.
@@ -73,7 +89,9 @@ constexpr TestOption kTestFlags[] = {
     {"--blocking", "blocking",
      "nccl: wait for every op before enqueueing the next (nccl-tests -z); default: stream order"},
     {"--cpu-time", "cpu_time",
-     "nccl: time samples with the host clock, enqueue to completion (nccl-tests -C), not CUDA events"},
+     "nccl: time samples with the host clock, enqueue to completion, not CUDA events (nccl-tests' -C times "
+     "the "
+     "enqueue only: -C 1)"},
     {"--sample-barrier", "sample_barrier",
      "a barrier before every timed sample (as OSU's collective benchmarks): each sample times ops started "
      "together on all ranks, not back-to-back ops that drift apart (default off, as nccl-tests; validate: "

@@ -71,6 +71,30 @@ class NcclOnGpu(fbtest.FbTestCase):
                     self.assertTrue(all(r["ops_per_sample"] == 4 for r in rows))
                     self.assertTrue(all(r["algo"].endswith("/graph4") for r in rows))
 
+    def test_nccl_tests_timing_and_flags_on_one_rank(self):
+        # nccl-tests' method and flags (docs/nccl.md), validated: -G replays a graph of all
+        # iterations, -m groups ops, -C reports the enqueue time.
+        cases = [("nccl-tests", ["--timing", "nccl-tests"], "nccl-tests/avg", ""),
+                 ("graph-launches", ["--timing", "nccl-tests", "-G", "3", "-a", "max"], "nccl-tests/max", "/graph5"),
+                 ("group-enqueue", ["-m", "4", "-C", "1"], "samples", "/group4"),
+                 ("blocking-z", ["-z", "1"], "samples", "")]
+        for name, extra, timing, suffix in cases:
+            with self.subTest(mode=name):
+                rows = self.run_rows(1, ["--op", "allreduce,allgather,broadcast", "-d", "float32,bfloat16",
+                                         "--place", "both", "-b", "8", "-e", "4M", "-f", "64", "-n", "5", "-w", "1",
+                                         *extra], stem=name)
+                for r in rows:
+                    self.assertEqual(r["timing"], timing, r)
+                    self.assertTrue(r["algo"].endswith(suffix), r)
+                    self.assertGreater(r["time_us"], 0, r)
+
+    def test_validate_defaults_run_native_on_two_gpus(self):
+        if gpu_count() < 2:
+            self.skipTest("fewer than 2 GPUs")
+        res = fbtest.run(mpirun_cmd(2, ["validate", "--backend", "nccl", "--timeout", "120"]), timeout=600)
+        self.assertNotEqual(res.rc, fbtest.EXIT_USAGE, res.describe())
+        self.assertNotEqual(res.rc, fbtest.EXIT_TIMEOUT, res.describe())
+
     def test_pairwise_ops_and_transports_on_two_gpus(self):
         if gpu_count() < 2:
             self.skipTest("fewer than 2 GPUs")

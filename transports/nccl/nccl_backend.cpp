@@ -6,21 +6,22 @@
 //   all-to-all   grouped ncclSend/ncclRecv, one pair per peer (out of place only)
 //   send/recv    grouped ncclSend/ncclRecv (--window messages per op); ping-pong one each way
 //
-// Modes: --cuda-graph N captures N ops in one graph and times its replays; --blocking waits for
-// each op before enqueueing the next (nccl-tests -z), else ops are stream-ordered; --nccl-algo and
-// --nccl-proto set NCCL_ALGO / NCCL_PROTO while a communicator is created (one communicator per
-// distinct pair, created on first use).
+// Modes: --cuda-graph N captures N ops in one graph and times its replays (validation replays a
+// one-op graph); --blocking waits for each op before enqueueing the next (nccl-tests -z), else
+// ops are stream-ordered; -m groups ops; --nccl-algo and --nccl-proto set NCCL_ALGO / NCCL_PROTO
+// while a communicator is created (transports/nccl/nccl_comm.cpp).
 //
-// What NCCL used comes from NCCL itself: NCCL_DEBUG=INFO with NCCL_DEBUG_SUBSYS=INIT,NET,GRAPH,
-// TUNING goes to a file (NCCL_DEBUG_FILE) that transports/nccl/nccl_log.cpp reads: the channels'
-// transports and NICs (transport column) and the tuner's algorithm/protocol per collective (algo
-// column). Variables the user set are left alone.
+// What NCCL used comes from NCCL itself (transports/nccl/nccl_debug.cpp, nccl_log.cpp): its INFO
+// log, read after every batch of ops (connections are made at the first op since NCCL 2.22) for
+// the transport column, and with TUNING switched on for one untimed op per size for the algo
+// column. Variables the user set are left alone.
 //
 // Waiting never blocks inside CUDA: the stream is polled with cudaStreamQuery, and
 // ncclCommGetAsyncError between polls; an NCCL error or the watchdog (--timeout) aborts the
-// communicator with ncclCommAbort and the op's name and size go into the error.
+// communicators with ncclCommAbort (from the watchdog's thread when this one is stuck).
 //
-// Validation runs on the device (collectives/cuda/device_pattern.hpp): only counts come back.
+// Buffers come from ncclMemAlloc (cuMem: NVLS and registration need it, as nccl-tests uses), zeroed
+// on the op stream. Validation runs on the device (collectives/cuda/device_pattern.hpp).
 #include <cuda_runtime.h>
 #include <nccl.h>
 #include <sched.h>
@@ -29,9 +30,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,7 +40,11 @@
 #include "collectives/cuda/device_pattern.hpp"
 #include "transports/backend.hpp"
 #include "transports/cuda/gpu.hpp"
-#include "transports/nccl/nccl_log.hpp"
+#include "transports/cuda/gpu_checks.hpp"
+#include "transports/nccl/nccl_comm.hpp"
+#include "transports/nccl/nccl_debug.hpp"
+#include "transports/nccl/nccl_pairs.hpp"
+#include "transports/nccl/nccl_types.hpp"
 #include "vocab/error.hpp"
 
 namespace fb::transports {
@@ -52,79 +55,21 @@ std::string cuda_text(cudaError_t e) {
   return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
 }
 
-ncclDataType_t nccl_type(DType t) {
-  switch (t) {
-    case DType::int8:
-      return ncclInt8;
-    case DType::uint8:
-      return ncclUint8;
-    case DType::int32:
-      return ncclInt32;
-    case DType::uint32:
-      return ncclUint32;
-    case DType::int64:
-      return ncclInt64;
-    case DType::uint64:
-      return ncclUint64;
-    case DType::float16:
-      return ncclFloat16;
-    case DType::bfloat16:
-      return ncclBfloat16;
-    case DType::float32:
-      return ncclFloat32;
-    case DType::float64:
-      return ncclFloat64;
-  }
-  return ncclFloat32;
+// gethostname() cut at the first dot: what NCCL's %h is (MPI's processor name may differ).
+std::string nccl_host() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return nccl_log::nccl_hostname(buf);
 }
 
-ncclRedOp_t nccl_op(RedOp o) {
-  switch (o) {
-    case RedOp::sum:
-      return ncclSum;
-    case RedOp::prod:
-      return ncclProd;
-    case RedOp::min:
-      return ncclMin;
-    case RedOp::max:
-      return ncclMax;
-  }
-  return ncclSum;
-}
-
-// NCCL's own name of a collective, as its tuning log prints it.
-const char* nccl_func(OpKind k) {
-  switch (k) {
-    case OpKind::allreduce:
-      return "AllReduce";
-    case OpKind::allgather:
-      return "AllGather";
-    case OpKind::reducescatter:
-      return "ReduceScatter";
-    case OpKind::broadcast:
-      return "Broadcast";
-    default:
-      return "";
-  }
-}
-
-// Set or unset an environment variable; returns the previous value (nullopt: was unset).
-std::optional<std::string> swap_env(const char* name, const std::optional<std::string>& value) {
-  std::optional<std::string> old;
-  if (const char* v = std::getenv(name)) old = v;
-  if (value)
-    ::setenv(name, value->c_str(), 1);
-  else
-    ::unsetenv(name);
-  return old;
-}
+// Memory NCCL allocates after the buffers (runtime connect, NVLS buffers, a communicator per
+// --nccl-algo/proto pair): kept free as nccl-tests keeps 1 GiB.
+constexpr std::uint64_t kNcclHeadroom = 1ull << 30;
 
 class NcclBackend final : public Backend {
  public:
-  explicit NcclBackend(World& world) : world_(world) {
+  explicit NcclBackend(World& world) : world_(world), log_(nccl_host()) {
     // A usable GPU on every rank, agreed before anything else: "no GPU" is one line and exit 2.
-    // One GPU visible per rank (e.g. Slurm's --gpus-per-task=1) means device 0; else the node-local
-    // rank picks the device (transports/cuda/gpu.hpp).
     const GpuChoice gpu = choose_gpu(world_, "nccl");
     std::string err = world_.first_error(gpu.error);
     if (!err.empty()) throw UsageError("nccl: " + err);
@@ -133,29 +78,22 @@ class NcclBackend final : public Backend {
     err = world_.first_error(
         err.empty() ? "" : "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + "): " + err);
     if (!err.empty()) throw BackendError("nccl: " + err);
-    setup_debug_log();
+    // Two ranks of a host on one GPU: NCCL's "Duplicate GPU", said plainly first.
+    const auto bus = world_.gather_strings(bus_id_, 0);
+    err = world_.first_error(world_.rank() == 0 ? duplicate_gpu(world_.hostnames(), bus) : "");
+    if (!err.empty()) throw UsageError("nccl: " + err);
+    comms_ = std::make_unique<NcclComms>(world_, device_, abort_requested_);
     // The first communicator (NCCL's own choices) now, so a broken fabric fails here, on every rank.
-    try {
-      comm_for("", "");
-    } catch (const std::exception& ex) {
-      err = ex.what();
-    }
-    err = world_.first_error(err);
-    if (!err.empty()) throw BackendError(err);
+    use_comm("", "");
   }
 
   ~NcclBackend() override {
-    release_graph();
+    release_graphs();
     patterns_.reset();
-    for (auto& [key, c] : comms_) {
-      if (!c.comm) continue;
-      if (aborted_) continue;
-      ncclCommDestroy(c.comm);
-    }
+    comms_.reset();
     if (start_) cudaEventDestroy(start_);
     if (stop_) cudaEventDestroy(stop_);
     if (stream_) cudaStreamDestroy(stream_);
-    if (owns_log_ && !log_path_.empty()) ::unlink(log_path_.c_str());
   }
 
   std::string name() const override { return "nccl"; }
@@ -166,25 +104,26 @@ class NcclBackend final : public Backend {
     cudaRuntimeGetVersion(&rt);
     cudaDriverGetVersion(&drv);
     const int major = v / 10000, minor = (v % 10000) / 100, patch = v % 100;
-    auto cv = [](int x) { return std::to_string(x / 1000) + "." + std::to_string((x % 1000) / 10); };
     return "NCCL " + std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch) +
-           " (CUDA runtime " + cv(rt) + ", driver " + cv(drv) + ", " + device_name_ + ")";
+           " (CUDA runtime " + cuda_version_text(rt) + ", driver " + cuda_version_text(drv) + ", " +
+           device_name_ + ")";
   }
 
   std::optional<std::string> unsupported(const OpDescriptor& op, DType, RedOp, bool inplace) const override {
     if (op.kind == OpKind::alltoall && inplace)
-      return "nccl runs all-to-all as grouped ncclSend/ncclRecv, which cannot run in place (a receive would "
-             "overwrite a block before it is sent)";
+      return "nccl runs all-to-all as ncclAlltoAll or grouped ncclSend/ncclRecv, out of place only (a "
+             "receive "
+             "would overwrite a block before it is sent)";
     return std::nullopt;
   }
 
   std::string default_memory() const override { return "cuda"; }
-  // The device's free memory (this rank's GPU is its own: one rank per GPU).
+  // The device's free memory less NCCL's headroom (this rank's GPU is its own: one rank per GPU).
   std::optional<std::uint64_t> available_memory(const std::string& mem, int ranks_on_host) const override {
     if (mem != "cuda") return Backend::available_memory(mem, ranks_on_host);
     std::size_t free = 0, total = 0;
     if (cudaMemGetInfo(&free, &total) != cudaSuccess) return std::nullopt;
-    return static_cast<std::uint64_t>(free);
+    return free > kNcclHeadroom ? static_cast<std::uint64_t>(free) - kNcclHeadroom : 0;
   }
   std::optional<std::string> unsupported_memory(const std::string& mem) const override {
     if (mem == "cuda") return std::nullopt;
@@ -196,11 +135,15 @@ class NcclBackend final : public Backend {
   void* alloc(std::size_t bytes, const std::string&) override {
     void* p = nullptr;
     const std::size_t n = bytes == 0 ? 256 : bytes;
-    cuda_check(cudaMalloc(&p, n), "cudaMalloc(" + std::to_string(n) + " B)");
-    cuda_check(cudaMemset(p, 0, n), "cudaMemset");
+    const ncclResult_t r = ncclMemAlloc(&p, n);
+    if (r != ncclSuccess)
+      throw BackendError("nccl: ncclMemAlloc(" + std::to_string(n) + " B): " + ncclGetErrorString(r));
+    // On the op stream (non-blocking: the legacy stream would not order against it).
+    cuda_check(cudaMemsetAsync(p, 0, n, stream_), "cudaMemsetAsync");
+    wait(nullptr, "zeroing a buffer");
     return p;
   }
-  void release(void* p, std::size_t) override { cudaFree(p); }
+  void release(void* p, std::size_t) override { ncclMemFree(p); }
 
   void fill(const Pattern& pattern, void* dst, std::size_t count, int rank, std::size_t offset) override {
     patterns().fill(pattern.params(), dst, count, rank, offset);
@@ -215,49 +158,52 @@ class NcclBackend final : public Backend {
   }
 
   void prepare(const OpCall& c) override {
-    cur_ = &comm_for(c.nccl_algo, c.nccl_proto);
-    release_graph();
+    release_graphs();  // before a communicator they use may be destroyed
+    use_comm(c.nccl_algo, c.nccl_proto);
+    learn_algo(c);
     if (c.cuda_graph <= 0) return;
-    // Capture cuda_graph ops once per size; samples replay it.
-    cudaGraph_t graph = nullptr;
-    cuda_check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
-    try {
-      for (int k = 0; k < c.cuda_graph; ++k) enqueue(c);
-    } catch (...) {
-      cudaStreamEndCapture(stream_, &graph);
-      if (graph) cudaGraphDestroy(graph);
-      throw;
-    }
-    cuda_check(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture");
-    const cudaError_t e = cudaGraphInstantiate(&graph_exec_, graph, 0);
-    cudaGraphDestroy(graph);
-    cuda_check(e, "cudaGraphInstantiate");
-    cuda_check(cudaGraphUpload(graph_exec_, stream_), "cudaGraphUpload");
+    // The timed graph (cuda_graph ops) and a one-op graph that run() replays: validation checks
+    // what a replay computes.
+    timed_graph_ = capture(c, c.cuda_graph);
+    OpCall one = c;
+    one.group = 1;
+    check_graph_ = capture(one, 1);
     wait(&c, "graph upload");
   }
 
   void run(const OpCall& c) override {
-    enqueue(c);
+    if (check_graph_)
+      cuda_check(cudaGraphLaunch(check_graph_, stream_), "cudaGraphLaunch");
+    else
+      enqueue(c);
     wait(&c, "op");
   }
 
   void run_timed(const OpCall& c, int iters, int ops_per_sample, double* samples_us,
                  std::atomic<std::uint64_t>* progress) override {
     using clock = std::chrono::steady_clock;
+    const bool host_clock = c.cpu_time || c.enqueue_time;
+    // A graph of cuda_graph ops replays ops_per_sample / cuda_graph times per sample (nccl-tests' -G:
+    // a graph of every iteration, launched N times).
+    const int launches = c.cuda_graph > 0 ? std::max(1, ops_per_sample / c.cuda_graph) : 0;
     for (int i = 0; i < iters; ++i) {
       const auto t0 = clock::now();
-      if (!c.cpu_time) cuda_check(cudaEventRecord(start_, stream_), "cudaEventRecord");
-      if (graph_exec_) {
-        cuda_check(cudaGraphLaunch(graph_exec_, stream_), "cudaGraphLaunch");
+      if (!host_clock) cuda_check(cudaEventRecord(start_, stream_), "cudaEventRecord");
+      if (timed_graph_) {
+        for (int k = 0; k < launches; ++k)
+          cuda_check(cudaGraphLaunch(timed_graph_, stream_), "cudaGraphLaunch");
       } else {
         for (int k = 0; k < ops_per_sample; ++k) {
           enqueue(c);
           if (c.blocking) wait(&c, "op");
         }
       }
-      if (!c.cpu_time) cuda_check(cudaEventRecord(stop_, stream_), "cudaEventRecord");
+      const auto enqueued = clock::now();
+      if (!host_clock) cuda_check(cudaEventRecord(stop_, stream_), "cudaEventRecord");
       wait(&c, "timed sample");
-      if (c.cpu_time) {
+      if (c.enqueue_time) {
+        samples_us[i] = std::chrono::duration<double, std::micro>(enqueued - t0).count();
+      } else if (c.cpu_time) {
         samples_us[i] = std::chrono::duration<double, std::micro>(clock::now() - t0).count();
       } else {
         float ms = 0;
@@ -269,30 +215,33 @@ class NcclBackend final : public Backend {
   }
 
   std::string algo(const OpCall& c) const override {
-    std::string a;
-    const char* func = nccl_func(c.op->kind);
-    if (*func) a = nccl_log::algorithms(new_log_lines(), func);
+    std::string a = learnt_algo_;
     if (a.empty()) a = "native";  // NCCL did not say (send/recv, one rank, or its log is off)
     if (c.op->pairwise && !is_bounce(c.op->kind) && c.window > 1) a += "/window" + std::to_string(c.window);
+    if (c.group > 1) a += "/group" + std::to_string(c.group);
     if (c.cuda_graph > 0) a += "/graph" + std::to_string(c.cuda_graph);
     return a;
   }
 
-  std::string transport() const override { return cur_ ? cur_->transport : ""; }
+  std::string transport() const override {
+    absorb_log();
+    return transports_[cur_key_].str();
+  }
+  std::string peer_transport(int peer) const override {
+    absorb_log();
+    return transports_[cur_key_].str_for(peer);
+  }
 
   void abort_from_watchdog() override {
-    // The main thread polls and aborts; give it a moment to do so before the job is ended.
+    // The main thread polls and aborts; when it is blocked elsewhere (inside CUDA, a lazy connect
+    // in ncclGroupEnd, MPI), this thread aborts the communicators itself.
     abort_requested_.store(true);
-    for (int i = 0; i < 300 && !aborted_.load(); ++i)
+    for (int i = 0; i < 100 && !comms_->aborted(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    comms_->abort_all();
   }
 
  private:
-  struct Comm {
-    ncclComm_t comm = nullptr;
-    std::string transport;
-  };
-
   std::string init_device() {
     cudaError_t e = cudaSetDevice(device_);
     if (e != cudaSuccess) return "cudaSetDevice(" + std::to_string(device_) + "): " + cuda_text(e);
@@ -300,6 +249,8 @@ class NcclBackend final : public Backend {
     if (cudaGetDeviceProperties(&prop, device_) == cudaSuccess)
       device_name_ =
           std::string(prop.name) + " sm_" + std::to_string(prop.major) + std::to_string(prop.minor);
+    char bus[32] = {};
+    if (cudaDeviceGetPCIBusId(bus, sizeof(bus), device_) == cudaSuccess) bus_id_ = bus;
     if ((e = cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)) != cudaSuccess)
       return "cudaStreamCreate: " + cuda_text(e);
     if ((e = cudaEventCreate(&start_)) != cudaSuccess || (e = cudaEventCreate(&stop_)) != cudaSuccess)
@@ -307,85 +258,56 @@ class NcclBackend final : public Backend {
     return "";
   }
 
-  // NCCL's INFO log into a file this backend reads (before the first NCCL call reads the variables).
-  void setup_debug_log() {
-    const char* level = std::getenv("NCCL_DEBUG");
-    const bool set_level = level == nullptr;
-    if (set_level) {
-      ::setenv("NCCL_DEBUG", "INFO", 1);
-      if (!std::getenv("NCCL_DEBUG_SUBSYS")) ::setenv("NCCL_DEBUG_SUBSYS", nccl_log::kSubsystems, 1);
-    } else {
-      std::string l = level;
-      for (auto& ch : l) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      if (l != "INFO" && l != "TRACE") return;  // the user turned NCCL's log down: nothing to read
-    }
-    if (const char* f = std::getenv("NCCL_DEBUG_FILE")) {
-      log_path_ = nccl_log::expand_debug_file(f, world_.hostname(), static_cast<long>(::getpid()));
-    } else {
-      const char* tmp = std::getenv("TMPDIR");
-      log_path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/fabricbench-nccl." + world_.hostname() + "." +
-                  std::to_string(::getpid()) + ".log";
-      ::setenv("NCCL_DEBUG_FILE", log_path_.c_str(), 1);
-      owns_log_ = set_level;  // the user's own NCCL_DEBUG=INFO log is kept for them
-    }
+  // Switch to the communicator of this pair; what NCCL logged so far belongs to the previous one.
+  void use_comm(const std::string& algo, const std::string& proto) {
+    absorb_log();
+    comm_ = comms_->get(algo, proto, setup_timeout_s());
+    cur_key_ = algo + "|" + proto;
+    transports_[cur_key_].set_self(world_.rank());
   }
 
-  // Lines NCCL appended to its log since the last call.
-  std::vector<std::string> new_log_lines() const {
-    std::vector<std::string> out;
-    if (log_path_.empty()) return out;
-    std::ifstream in(log_path_, std::ios::binary);
-    if (!in) return out;
-    in.seekg(static_cast<std::streamoff>(log_offset_));
-    std::string line;
-    while (std::getline(in, line)) {
-      if (in.eof()) break;  // a partial last line: read it next time
-      log_offset_ += line.size() + 1;
-      out.push_back(line);
-    }
-    return out;
+  // New log lines into the current communicator's transports.
+  void absorb_log() const {
+    const auto lines = log_.new_lines();
+    if (!lines.empty()) transports_[cur_key_].add(lines, log_.names());
   }
 
-  Comm& comm_for(const std::string& algo, const std::string& proto) {
-    const std::string key = algo + "|" + proto;
-    auto it = comms_.find(key);
-    if (it != comms_.end()) return it->second;
-    // NCCL reads NCCL_ALGO / NCCL_PROTO when a communicator is created.
-    if (!user_env_saved_) {
-      if (const char* v = std::getenv("NCCL_ALGO")) user_algo_ = v;
-      if (const char* v = std::getenv("NCCL_PROTO")) user_proto_ = v;
-      user_env_saved_ = true;
+  // The algo column: one untimed op with NCCL's TUNING log on (off while timing: a line per op).
+  void learn_algo(const OpCall& c) {
+    learnt_algo_.clear();
+    const char* func = nccl_func(c.op->kind);
+    if (!*func || !log_.can_tune()) return;
+    log_.tuning(true);
+    try {
+      enqueue(c);
+      wait(&c, "op learning NCCL's algorithm");
+    } catch (...) {
+      log_.tuning(false);
+      throw;
     }
-    const auto want_algo = algo.empty() ? user_algo_ : std::optional<std::string>(algo);
-    const auto want_proto = proto.empty() ? user_proto_ : std::optional<std::string>(proto);
-    swap_env("NCCL_ALGO", want_algo);
-    swap_env("NCCL_PROTO", want_proto);
+    const auto lines = log_.new_lines();
+    transports_[cur_key_].add(lines, log_.names());
+    learnt_algo_ = nccl_log::algorithms(lines, func);
+    log_.tuning(false);
+  }
 
-    std::string err;
-    ncclUniqueId id{};
-    if (world_.rank() == 0) {
-      const ncclResult_t r = ncclGetUniqueId(&id);
-      if (r != ncclSuccess) err = std::string("ncclGetUniqueId: ") + ncclGetErrorString(r);
+  cudaGraphExec_t capture(const OpCall& c, int ops) {
+    cudaGraph_t graph = nullptr;
+    cuda_check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+    try {
+      for (int k = 0; k < ops; ++k) enqueue(c);
+    } catch (...) {
+      cudaStreamEndCapture(stream_, &graph);
+      if (graph) cudaGraphDestroy(graph);
+      throw;
     }
-    err = world_.first_error(err);
-    if (!err.empty()) throw BackendError("nccl: " + err);
-    const std::string bytes =
-        world_.broadcast_string(std::string(reinterpret_cast<const char*>(&id), sizeof(id)), 0);
-    std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(&id));
-    new_log_lines();  // skip what came before this communicator
-    Comm c;
-    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
-    config.blocking = 1;
-    const ncclResult_t r = ncclCommInitRankConfig(&c.comm, world_.size(), id, world_.rank(), &config);
-    swap_env("NCCL_ALGO", user_algo_);
-    swap_env("NCCL_PROTO", user_proto_);
-    if (r != ncclSuccess)
-      err = "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() +
-            "): ncclCommInitRank: " + ncclGetErrorString(r) + last_error(nullptr);
-    err = world_.first_error(err);
-    if (!err.empty()) throw BackendError("nccl: " + err);
-    c.transport = nccl_log::transports(new_log_lines());
-    return comms_.emplace(key, c).first->second;
+    cuda_check(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture");
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    cuda_check(e, "cudaGraphInstantiate");
+    cuda_check(cudaGraphUpload(exec, stream_), "cudaGraphUpload");
+    return exec;
   }
 
   cuda::DevicePattern& patterns() {
@@ -393,14 +315,11 @@ class NcclBackend final : public Backend {
     return *patterns_;
   }
 
-  void release_graph() {
-    if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
-    graph_exec_ = nullptr;
-  }
-
-  static std::string last_error(ncclComm_t comm) {
-    const char* s = ncclGetLastError(comm);
-    return s && *s ? std::string(" (") + s + ")" : "";
+  void release_graphs() {
+    for (cudaGraphExec_t* g : {&timed_graph_, &check_graph_}) {
+      if (*g) cudaGraphExecDestroy(*g);
+      *g = nullptr;
+    }
   }
 
   std::string what_of(const OpCall* c) const {
@@ -413,9 +332,17 @@ class NcclBackend final : public Backend {
     if (e != cudaSuccess) throw BackendError("nccl: " + what + ": " + cuda_text(e));
   }
 
+  // The communicator is non-blocking: a call may return ncclInProgress (a runtime connect) and
+  // must finish before the next.
   void nccl_check(ncclResult_t r, const OpCall& c, const char* call) {
-    if (r == ncclSuccess || r == ncclInProgress) return;
-    throw BackendError("nccl: " + what_of(&c) + call + ": " + ncclGetErrorString(r) + last_error(cur_->comm));
+    std::string err;
+    if (r == ncclInProgress)
+      err = comms_->settle(comm_);
+    else if (r != ncclSuccess)
+      err = ncclGetErrorString(r) + NcclComms::last_error(comm_);
+    if (err.empty()) return;
+    comms_->abort_all();
+    throw BackendError("nccl: " + what_of(&c) + call + ": " + err);
   }
 
   // Wait for the stream without blocking inside CUDA: poll, and between polls ask NCCL for an
@@ -425,20 +352,20 @@ class NcclBackend final : public Backend {
       const cudaError_t q = cudaStreamQuery(stream_);
       if (q == cudaSuccess) return;
       if (q != cudaErrorNotReady) {
-        abort_comms();
+        comms_->abort_all();
         throw BackendError("nccl: " + what_of(c) + stage + ": " + cuda_text(q));
       }
-      if ((spins & 0x3ff) == 0 && cur_) {
+      if ((spins & 0x3ff) == 0 && comm_) {
         ncclResult_t async = ncclSuccess;
-        ncclCommGetAsyncError(cur_->comm, &async);
+        ncclCommGetAsyncError(comm_, &async);
         if (async != ncclSuccess && async != ncclInProgress) {
-          const std::string detail = ncclGetErrorString(async) + last_error(cur_->comm);
-          abort_comms();
+          const std::string detail = ncclGetErrorString(async) + NcclComms::last_error(comm_);
+          comms_->abort_all();
           throw BackendError("nccl: " + what_of(c) + stage + ": " + detail + "; communicator aborted");
         }
       }
       if (abort_requested_.load(std::memory_order_relaxed)) {
-        abort_comms();
+        comms_->abort_all();
         throw TimeoutError("nccl: " + what_of(c) + stage +
                            ": no progress within --timeout; communicator aborted");
       }
@@ -446,17 +373,18 @@ class NcclBackend final : public Backend {
     }
   }
 
-  void abort_comms() {
-    for (auto& [key, c] : comms_)
-      if (c.comm) ncclCommAbort(c.comm);
-    aborted_.store(true);
+  void enqueue(const OpCall& c) {
+    if (c.group <= 1) return enqueue_one(c);
+    nccl_check(ncclGroupStart(), c, "ncclGroupStart");
+    for (int k = 0; k < c.group; ++k) enqueue_one(c);
+    nccl_check(ncclGroupEnd(), c, "ncclGroupEnd");
   }
 
-  void enqueue(const OpCall& c) {
+  void enqueue_one(const OpCall& c) {
     const ncclDataType_t dt = nccl_type(c.dtype);
     const std::size_t es = dtype_size(c.dtype);
     const OpLayout& l = c.layout;
-    ncclComm_t comm = cur_->comm;
+    ncclComm_t comm = comm_;
     auto at = [&](const void* base, std::size_t elems) {
       return static_cast<char*>(const_cast<void*>(base)) + elems * es;
     };
@@ -473,6 +401,11 @@ class NcclBackend final : public Backend {
         return nccl_check(ncclBroadcast(c.send, c.recv, l.count, dt, c.root, comm, stream_), c,
                           "ncclBroadcast");
       case OpKind::alltoall: {
+#if NCCL_VERSION_CODE >= NCCL_VERSION(2, 28, 0)
+        // NCCL's own all-to-all where the library has it (as nccl-tests uses from 2.28).
+        if (has_alltoall())
+          return nccl_check(ncclAlltoAll(c.send, c.recv, l.block, dt, comm, stream_), c, "ncclAlltoAll");
+#endif
         nccl_check(ncclGroupStart(), c, "ncclGroupStart");
         for (int p = 0; p < world_.size(); ++p) {
           nccl_check(ncclSend(at(c.send, p * l.block), l.block, dt, p, comm, stream_), c, "ncclSend");
@@ -483,7 +416,7 @@ class NcclBackend final : public Backend {
       case OpKind::sendrecv:
       case OpKind::bidir: {
         if (c.peer < 0) return;
-        const bool sender = pair_is_sender(world_.rank(), world_.size());
+        const bool sender = nccl_pairs::sends_first(c);
         const bool both = c.op->kind == OpKind::bidir;
         nccl_check(ncclGroupStart(), c, "ncclGroupStart");
         for (int w = 0; w < c.window; ++w) {
@@ -497,8 +430,7 @@ class NcclBackend final : public Backend {
       case OpKind::relay: {
         if (c.peer < 0) return;
         // Stream order makes the reply wait for the message (relay: and send what arrived).
-        const bool first = pair_is_sender(world_.rank(), world_.size());
-        if (first) {
+        if (nccl_pairs::sends_first(c)) {
           nccl_check(ncclSend(c.send, l.count, dt, c.peer, comm, stream_), c, "ncclSend");
           return nccl_check(ncclRecv(c.recv, l.count, dt, c.peer, comm, stream_), c, "ncclRecv");
         }
@@ -509,22 +441,27 @@ class NcclBackend final : public Backend {
     }
   }
 
+  // The library's version at run time (a newer build may meet an older libnccl.so.2).
+  static bool has_alltoall() {
+    int v = 0;
+    ncclGetVersion(&v);
+    return v >= 22800;
+  }
+
   World& world_;
+  mutable NcclDebugLog log_;  // before the first NCCL call
   int device_ = 0;
-  std::string device_name_;
+  std::string device_name_, bus_id_;
   cudaStream_t stream_ = nullptr;
   cudaEvent_t start_ = nullptr, stop_ = nullptr;
-  cudaGraphExec_t graph_exec_ = nullptr;
-  std::map<std::string, Comm> comms_;
-  Comm* cur_ = nullptr;
-  std::optional<std::string> user_algo_, user_proto_;
-  bool user_env_saved_ = false;
-  std::string log_path_;
-  bool owns_log_ = false;
-  mutable std::size_t log_offset_ = 0;
-  std::unique_ptr<cuda::DevicePattern> patterns_;
+  cudaGraphExec_t timed_graph_ = nullptr, check_graph_ = nullptr;
   std::atomic<bool> abort_requested_{false};
-  std::atomic<bool> aborted_{false};
+  std::unique_ptr<NcclComms> comms_;
+  ncclComm_t comm_ = nullptr;
+  std::string cur_key_;
+  mutable std::map<std::string, nccl_log::Transports> transports_;  // per communicator
+  std::string learnt_algo_;
+  std::unique_ptr<cuda::DevicePattern> patterns_;
 };
 
 }  // namespace

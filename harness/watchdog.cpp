@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -15,8 +16,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -121,12 +125,37 @@ std::vector<std::string> local_ipv4_addresses() {
   return out;
 }
 
+// The network links this host has up now: interfaces up with a carrier (IFF_UP and IFF_RUNNING,
+// loopback aside) and InfiniBand ports in state ACTIVE ("mlx5_0/1").
+std::set<std::string> links_up() {
+  std::set<std::string> up;
+  ifaddrs* ifs = nullptr;
+  if (getifaddrs(&ifs) == 0) {
+    for (ifaddrs* i = ifs; i; i = i->ifa_next)
+      if (i->ifa_name && !(i->ifa_flags & IFF_LOOPBACK) && (i->ifa_flags & IFF_UP) &&
+          (i->ifa_flags & IFF_RUNNING))
+        up.insert(i->ifa_name);
+    freeifaddrs(ifs);
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& dev : fs::directory_iterator("/sys/class/infiniband", ec))
+    for (const auto& port : fs::directory_iterator(dev.path() / "ports", ec)) {
+      std::ifstream in(port.path() / "state");
+      std::string state;
+      std::getline(in, state);
+      if (state.find("ACTIVE") != std::string::npos)
+        up.insert(dev.path().filename().string() + "/" + port.path().filename().string());
+    }
+  return up;
+}
+
 }  // namespace
 
 struct Watchdog::Impl {
   transports::World& world;
   double timeout_s;
-  std::function<void(const std::string&)> on_abort;
+  std::function<void(const WatchdogReport&)> on_abort;
   std::atomic<std::uint64_t>& progress;
 
   std::mutex mu;
@@ -138,11 +167,23 @@ struct Watchdog::Impl {
   int listen_fd = -1;
   int conn_fd = -1;  // ranks > 0: to rank 0
 
+  // The links up when the watchdog started: one of them down at a hang is a prime suspect.
+  std::set<std::string> links_at_start = links_up();
+
+  // Links up at the start and down now, comma-separated; "-" for none.
+  std::string lost_links() const {
+    const std::set<std::string> now = links_up();
+    std::string lost;
+    for (const auto& l : links_at_start)
+      if (!now.count(l)) lost += (lost.empty() ? "" : ",") + l;
+    return lost.empty() ? "-" : lost;
+  }
+
   // The thread's view of progress.
   std::uint64_t seen = 0;
   clock_t_::time_point last_change = clock_t_::now();
 
-  Impl(transports::World& w, double t, std::function<void(const std::string&)> a,
+  Impl(transports::World& w, double t, std::function<void(const WatchdogReport&)> a,
        std::atomic<std::uint64_t>& p)
       : world(w), timeout_s(t), on_abort(std::move(a)), progress(p) {}
 
@@ -164,14 +205,17 @@ struct Watchdog::Impl {
     const double s = stalled();
     auto [p, w] = current_phase();
     std::ostringstream o;
-    o << "STATE " << world.rank() << ' ' << (w ? 1 : 0) << ' ' << s << ' ' << p;
+    o << "STATE " << world.rank() << ' ' << (w ? 1 : 0) << ' ' << s << ' ' << lost_links() << ' ' << p;
     return o.str();
   }
 
-  [[noreturn]] void die(const std::string& message, const std::string& status = "timeout") {
+  [[noreturn]] void die(const std::string& message, const std::string& status = "timeout",
+                        WatchdogReport report = {}) {
     std::fprintf(stderr, "fabricbench: %s\n", message.c_str());
     std::fflush(stderr);
-    if (on_abort) on_abort(status);
+    report.status = status;
+    report.message = message;
+    if (on_abort) on_abort(report);
     world.abort(3);
     std::_Exit(3);  // not reached: abort() ends the job
   }
@@ -412,6 +456,7 @@ struct Watchdog::Impl {
     const int n = world.size();
     std::map<std::string, std::vector<int>> stuck_by_phase;
     std::vector<int> silent;
+    WatchdogReport report;
     bool op_stalled = false;
     bool all_stalled = true;
     for (int r = 0; r < n; ++r) {
@@ -421,14 +466,16 @@ struct Watchdog::Impl {
         continue;
       }
       std::istringstream in(it->second);
-      std::string word, phase;
+      std::string word, phase, lost;
       int rank = 0, waiting = 0;
       double s = 0;
-      in >> word >> rank >> waiting >> s;
+      in >> word >> rank >> waiting >> s >> lost;
+      if (lost != "-" && !lost.empty()) report.lost_links[r] = lost;
       std::getline(in, phase);
       if (!phase.empty() && phase[0] == ' ') phase.erase(0, 1);
       if (s >= timeout_s) {
         stuck_by_phase[phase].push_back(r);
+        (waiting ? report.waiting : report.in_op).push_back(r);
         if (!waiting) op_stalled = true;
       } else {
         all_stalled = false;
@@ -450,14 +497,24 @@ struct Watchdog::Impl {
         o << (i ? ", " : "") << world.hostnames()[silent[i]];
       o << "): stopped or dead";
     }
+    for (const auto& [r, links] : report.lost_links)
+      o << " link " << links << " of rank " << r << " (" << world.hostnames()[static_cast<std::size_t>(r)]
+        << ") went down during the run;";
     std::string msg = o.str();
     if (!msg.empty() && msg.back() == ';') msg.pop_back();
-    die(msg);
+    report.silent = silent;
+    std::size_t most = 0;
+    for (const auto& [phase, ranks] : stuck_by_phase)
+      if (ranks.size() > most) {
+        most = ranks.size();
+        report.phase = phase;
+      }
+    die(msg, "timeout", report);
   }
 };
 
 Watchdog::Watchdog(transports::World& world, double timeout_s,
-                   std::function<void(const std::string&)> on_abort) {
+                   std::function<void(const WatchdogReport&)> on_abort) {
   if (timeout_s <= 0) return;
   impl_ = std::make_unique<Impl>(world, timeout_s, std::move(on_abort), progress_);
   impl_->setup();

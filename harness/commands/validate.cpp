@@ -178,10 +178,10 @@ class ValidateCommand final : public MpiCommand {
     validate->add_option("--json", vo.json_path, "write them as JSON");
     validate->add_flag("--force", vo.force,
                        "replace --csv/--json/--matrix-csv files that exist (refused otherwise)");
-    validate->add_option(
-        "--timeout", v_timeout_text,
-        "seconds without progress after which the job ends with exit code 3 naming the ranks "
-        "(default 120, 0 = off)");
+    validate->add_option("--timeout", v_timeout_text,
+                         "seconds without progress after which the job ends with exit code 3 and a verdict "
+                         "naming the suspects "
+                         "(default 120, 0 = off)");
     validate->add_flag("-q,--quiet", vo.quiet, "only the verdict line");
     return validate;
   }

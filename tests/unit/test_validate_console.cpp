@@ -103,9 +103,10 @@ TEST(ValidateMaxRatio, FastPairsWarnInOneLineAndAFailStaysAFail) {
   Verdict v = judge(pairs, {}, ValidateOptions{}, kHosts);
   EXPECT_EQ(v.grade, Grade::warn);
   ASSERT_EQ(v.warnings.size(), 1u);
-  EXPECT_NE(v.warnings[0].find("2 of 3 pairs measured faster than the model by more than --max-ratio 1.25 (most: "
-                               "h0:0 <-> h1:2, 160 Gbit/s against the model's 100 Gbit/s, x1.60)"),
-            std::string::npos)
+  EXPECT_NE(
+      v.warnings[0].find("2 of 3 pairs measured faster than the model by more than --max-ratio 1.25 (most: "
+                         "h0:0 <-> h1:2, 160 Gbit/s against the model's 100 Gbit/s, x1.60)"),
+      std::string::npos)
       << v.warnings[0];
   pairs.push_back(pair(2, 3, "h1", "h1", 0.1, Grade::fail));
   v = judge(pairs, {}, ValidateOptions{}, kHosts);
@@ -116,13 +117,15 @@ TEST(ValidateMaxRatio, FastPairsWarnInOneLineAndAFailStaysAFail) {
 
 TEST(ValidateHang, SilentHostIsTheSuspect) {
   std::vector<PairResult> pairs{pair(0, 2, "h0", "h1", 1.0), pair(2, 4, "h1", "h2", 1.0)};
-  HangFacts hang{"allreduce float32 sum out-of-place 1M: timed samples", {4, 5}, {0, 1, 2, 3}, {}, {}, 15, {}};
+  HangFacts hang{
+      "allreduce float32 sum out-of-place 1M: timed samples", {4, 5}, {0, 1, 2, 3}, {}, {}, 15, {}};
   const Verdict v = judge_hang(pairs, {collective("allreduce", 100, 100)}, ValidateOptions{}, kHosts, hang);
   EXPECT_EQ(v.grade, Grade::fail);
-  EXPECT_EQ(v.line,
-            "validate: FAIL: the job hung (no progress for 15 s) in allreduce float32 sum out-of-place 1M: timed "
-            "samples; suspect host h2 (ranks 4,5: none of its ranks answered the watchdog: the host or its network "
-            "link is down); 2 pairs measured before: 2 pass, 0 warn, 0 fail; 1 collective rows completed: 0 fail");
+  EXPECT_EQ(
+      v.line,
+      "validate: FAIL: the job hung (no progress for 15 s) in allreduce float32 sum out-of-place 1M: timed "
+      "samples; suspect host h2 (ranks 4,5: none of its ranks answered the watchdog: the host or its network "
+      "link is down); 2 pairs measured before: 2 pass, 0 warn, 0 fail; 1 collective rows completed: 0 fail");
 }
 
 TEST(ValidateHang, AHostThatLostItsLinkIsTheSuspectFirst) {
@@ -142,13 +145,14 @@ TEST(ValidateHang, RanksStillInTheOpWhileTheOthersWaitAreTheSuspects) {
 }
 
 TEST(ValidateHang, FailingPairsBeforeTheHangNameTheHost) {
-  std::vector<PairResult> pairs{pair(0, 4, "h0", "h2", 0.2, Grade::fail), pair(2, 4, "h1", "h2", 0.3, Grade::fail),
-                                pair(0, 2, "h0", "h1", 1.0)};
+  std::vector<PairResult> pairs{pair(0, 4, "h0", "h2", 0.2, Grade::fail),
+                                pair(2, 4, "h1", "h2", 0.3, Grade::fail), pair(0, 2, "h0", "h1", 1.0)};
   HangFacts hang{"allreduce", {}, {0, 1, 2, 3, 4, 5}, {}, {}, 15, {}};
   const Verdict v = judge_hang(pairs, {}, ValidateOptions{}, kHosts, hang);
-  EXPECT_NE(v.line.find("; suspect host h2 (2 of its 2 pairs failed before the hang); worst link before the hang "
-                        "h0:0 <-> h2:4 (0.20 of the model's bandwidth)"),
-            std::string::npos)
+  EXPECT_NE(
+      v.line.find("; suspect host h2 (2 of its 2 pairs failed before the hang); worst link before the hang "
+                  "h0:0 <-> h2:4 (0.20 of the model's bandwidth)"),
+      std::string::npos)
       << v.line;
 }
 
@@ -171,7 +175,8 @@ TEST(ValidateConsoleTable, APairLineNamesRanksHostsAndUnitsOfItsLink) {
   const ValidateOptions o;
   const ValidateConsole c(o, kHosts);
   const std::string head = c.pair_header();
-  for (const char* col : {"round", "pair", "hosts", "transport", "bandwidth", "model", "ratio", "latency", "verdict"})
+  for (const char* col :
+       {"round", "pair", "hosts", "transport", "bandwidth", "model", "ratio", "latency", "verdict"})
     EXPECT_NE(head.find(col), std::string::npos) << col;
   PairResult between = pair(0, 2, "h0", "h1", 0.5, Grade::fail);
   between.transport = "tcp";

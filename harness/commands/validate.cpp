@@ -263,7 +263,7 @@ class ValidateCommand final : public MpiCommand {
       for (int k = 0; k < 2; ++k) {
         TestSpec& t = pair_specs_[static_cast<std::size_t>(k)];
         t.name = k == 0 ? "pair bandwidth" : "pair latency";
-        t.origin = "validate";
+        t.origin = "the pair tests";
         t.backend = o.backend;
         t.ops = {find_op(k == 0 ? "bidir" : "pingpong")};
         t.minbytes = t.maxbytes = k == 0 ? o.bw_bytes : o.lat_bytes;

@@ -142,6 +142,17 @@ class Validate(fbtest.FbTestCase):
                 self.assertEqual(len(res.errors()), 1, res.describe())
                 self.assertIn(needle, res.errors()[0])
 
+    def test_mem_reaches_the_pair_tests(self):
+        """--mem cuda goes to the pair tests too: where the backend has no CUDA memory (this UCX, no
+        GPU) it is refused before anything runs, in one line naming the pair tests; else it runs."""
+        res = self.validate(["--fabric", "localhost", *QUICK, "--mem", "cuda", "--bw-pass", "0", "--bw-warn", "0",
+                             "--lat-pass", "0", "--lat-warn", "0"], np=2)
+        if res.rc == fbtest.EXIT_USAGE:
+            self.assertEqual(len(res.errors()), 1, res.describe())
+            self.assertRegex(res.errors()[0], r"^fabricbench: validate: the pair tests: mem: ")
+        else:
+            self.assertRc(res, 0)
+
     def test_fabric_that_does_not_fit(self):
         m = self.path("m.csv")
         cases = [

@@ -20,7 +20,6 @@
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -125,16 +124,15 @@ std::vector<std::string> local_ipv4_addresses() {
   return out;
 }
 
-// The network links this host has up now: interfaces up with a carrier (IFF_UP and IFF_RUNNING,
-// loopback aside) and InfiniBand ports in state ACTIVE ("mlx5_0/1").
-std::set<std::string> links_up() {
-  std::set<std::string> up;
+// The network links this host has now, and whether each is up: interfaces (loopback aside) up
+// with a carrier (IFF_UP and IFF_RUNNING), InfiniBand ports ("mlx5_0/1") in state ACTIVE.
+std::map<std::string, bool> links_now() {
+  std::map<std::string, bool> links;
   ifaddrs* ifs = nullptr;
   if (getifaddrs(&ifs) == 0) {
     for (ifaddrs* i = ifs; i; i = i->ifa_next)
-      if (i->ifa_name && !(i->ifa_flags & IFF_LOOPBACK) && (i->ifa_flags & IFF_UP) &&
-          (i->ifa_flags & IFF_RUNNING))
-        up.insert(i->ifa_name);
+      if (i->ifa_name && !(i->ifa_flags & IFF_LOOPBACK))
+        links[i->ifa_name] = (i->ifa_flags & IFF_UP) && (i->ifa_flags & IFF_RUNNING);
     freeifaddrs(ifs);
   }
   namespace fs = std::filesystem;
@@ -144,10 +142,10 @@ std::set<std::string> links_up() {
       std::ifstream in(port.path() / "state");
       std::string state;
       std::getline(in, state);
-      if (state.find("ACTIVE") != std::string::npos)
-        up.insert(dev.path().filename().string() + "/" + port.path().filename().string());
+      links[dev.path().filename().string() + "/" + port.path().filename().string()] =
+          state.find("ACTIVE") != std::string::npos;
     }
-  return up;
+  return links;
 }
 
 }  // namespace
@@ -167,15 +165,18 @@ struct Watchdog::Impl {
   int listen_fd = -1;
   int conn_fd = -1;  // ranks > 0: to rank 0
 
-  // The links up when the watchdog started: one of them down at a hang is a prime suspect.
-  std::set<std::string> links_at_start = links_up();
+  // The links when the watchdog started: one that was up and is down at a hang is a prime suspect.
+  std::map<std::string, bool> links_at_start = links_now();
 
-  // Links up at the start and down now, comma-separated; "-" for none.
+  // Links up at the start and down now (a pulled cable, a port gone down), comma-separated; "-"
+  // for none. A link that no longer exists (a container's veth removed) is not counted.
   std::string lost_links() const {
-    const std::set<std::string> now = links_up();
+    const std::map<std::string, bool> now = links_now();
     std::string lost;
-    for (const auto& l : links_at_start)
-      if (!now.count(l)) lost += (lost.empty() ? "" : ",") + l;
+    for (const auto& [name, up] : links_at_start) {
+      const auto it = now.find(name);
+      if (up && it != now.end() && !it->second) lost += (lost.empty() ? "" : ",") + name;
+    }
     return lost.empty() ? "-" : lost;
   }
 
@@ -503,12 +504,18 @@ struct Watchdog::Impl {
     std::string msg = o.str();
     if (!msg.empty() && msg.back() == ';') msg.pop_back();
     report.silent = silent;
+    // The phase most ranks stalled in, an op's before a wait's.
     std::size_t most = 0;
-    for (const auto& [phase, ranks] : stuck_by_phase)
-      if (ranks.size() > most) {
+    bool most_in_op = false;
+    for (const auto& [phase, ranks] : stuck_by_phase) {
+      const bool in_op =
+          std::find(report.in_op.begin(), report.in_op.end(), ranks.front()) != report.in_op.end();
+      if ((in_op && !most_in_op) || (in_op == most_in_op && ranks.size() > most)) {
         most = ranks.size();
+        most_in_op = in_op;
         report.phase = phase;
       }
+    }
     die(msg, "timeout", report);
   }
 };

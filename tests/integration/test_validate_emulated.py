@@ -119,17 +119,16 @@ class ValidateEmulated(fbtest.FbTestCase):
         self.assertIn("suspect host fbemu-h2 (", verdict[0])
 
     def test_1c_unreachable_host(self):
-        """h2's cable pulled during the pair matrix: the job ends (exit 3, not a verdict) with one
-        line naming the pair and host it hung on, the pairs measured before are kept, and `down`
-        (the cleanup) removes every namespace."""
+        """h2's cable pulled during the pair matrix: the job ends (exit 3, not a pass/fail exit code)
+        with one stderr line naming the pair and host it hung on and a verdict line on stdout naming
+        h2, the pairs measured before are kept, and `down` (the cleanup) removes every namespace."""
         self.up("emulated-2leaf")
         m, j = self.path("cut-matrix.csv"), self.path("cut.json")
         cmd = [os.path.join(CONFIG.source, "scripts", "emufab"), "exec", "--", CONFIG.mpirun, "-np", str(NP),
                "--map-by", "node", *UCX, CONFIG.binary, "validate", "--fabric", "emulated-2leaf", "--pairs-alone",
                "--lat-warn", "0", "--no-collectives", "--timeout", "15", "--matrix-csv", m, "--json", j]
-        with open(self.path("err.txt"), "w") as err:
-            p = fbtest.subprocess.Popen(cmd, stdout=fbtest.subprocess.DEVNULL, stderr=err, env=fbtest.clean_env(),
-                                        start_new_session=True)
+        with open(self.path("out.txt"), "w") as out, open(self.path("err.txt"), "w") as err:
+            p = fbtest.subprocess.Popen(cmd, stdout=out, stderr=err, env=fbtest.clean_env(), start_new_session=True)
         self.addCleanup(fbtest.kill_leftovers, m, p)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # the first pair (h0 <-> h1) completed
@@ -149,6 +148,11 @@ class ValidateEmulated(fbtest.FbTestCase):
         self.assertEqual(len(timeout), 1, err)
         print(f"\n    [cut h2: exit {rc}]\n    {timeout[0]}")
         self.assertIn("fbemu-h2", timeout[0], "the line names the host it hung on")
+        with open(self.path("out.txt"), errors="replace") as f:
+            last = f.read().splitlines()[-1]
+        print(f"    {last}")
+        self.assertRegex(last, r"^validate: FAIL: the job hung .*; suspect host fbemu-h2 \(its link fab0 went down",
+                         "stdout ends with a verdict naming the host")
         with open(m, newline="") as f:
             rows = list(csv.DictReader(f))
         self.assertGreaterEqual(len(rows), 1, "the pairs measured before the cut are kept")

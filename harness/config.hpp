@@ -80,6 +80,10 @@ struct RunConfig {
 
 namespace fb {
 
+// The help of the per-test key `mem` (run's and validate's --mem): one text for both commands.
+inline constexpr const char* kMemHelp =
+    "buffer memory: host or cuda (default: host for mpi and ucx, cuda for nccl)";
+
 // The per-test keys, shared by the command line (--KEY) and plan files (KEY:). Values are text
 // as typed; lists are comma-separated. Throws UsageError "KEY: why ('value')" on bad input;
 // `where` ("plan.yaml:12" or "command line") prefixes the message.

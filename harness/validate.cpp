@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <initializer_list>
 
 #include "transports/backend.hpp"
 #include "vocab/error.hpp"
@@ -17,14 +19,15 @@ std::string ValidateOptions::canonical() const {
   std::string s = fmt::format(
       "fabric={}\nplan={}\nbackend={}\nbw_bytes={}\nlat_bytes={}\niters={}\nwarmup={}\n"
       "alone={}\nno_pairs={}\nno_coll={}\nno_tc={}\nthresholds={},{},{},{}\n"
-      "matrix={}\ncsv={}\njson={}\ntimeout={}\n",
+      "matrix={}\ncsv={}\njson={}\ntimeout={}\nmax_ratio={}\nmem={}\n",
       fabric, plan_path, backend, bw_bytes, lat_bytes, iters, warmup, pairs_alone, no_pairs, no_collectives,
-      no_transport_check, bw_pass, bw_warn, lat_pass, lat_warn, matrix_csv, csv_path, json_path, timeout_s);
+      no_transport_check, bw_pass, bw_warn, lat_pass, lat_warn, matrix_csv, csv_path, json_path, timeout_s,
+      max_ratio, mem);
   for (const auto& x : sets) s += "set=" + x + "\n";
   return s;
 }
 
-std::vector<TestSpec> default_validate_tests(const std::string& backend) {
+std::vector<TestSpec> default_validate_tests(const std::string& backend, const std::string& mem) {
   std::vector<TestSpec> v;
   // Backends without fabricbench's algorithms (nccl) hold their own collectives to the model.
   const transports::BackendInfo* info = transports::find_backend(backend);
@@ -44,9 +47,37 @@ std::vector<TestSpec> default_validate_tests(const std::string& backend) {
     t.warmup = 1;
     t.check = 1;
     t.sample_barrier = true;
+    t.mem = mem;
     v.push_back(t);
   }
   return v;
+}
+
+namespace {
+
+// v scaled by the first unit it reaches at least 1 in (the last one below that), 3 significant digits.
+std::string scaled(double v, std::initializer_list<std::pair<double, const char*>> units) {
+  const std::pair<double, const char*>* pick = units.end() - 1;  // below every unit: the smallest
+  for (const auto& u : units)
+    if (std::fabs(v) >= u.first) {
+      pick = &u;
+      break;
+    }
+  const double x = v / pick->first;
+  const double ax = std::fabs(x);
+  // Rounding may carry into the next digit (999.7 -> "1000"): acceptable, still exact to 3 digits.
+  return fmt::format("{:.{}f} {}", x, ax >= 99.95 ? 0 : ax >= 9.995 ? 1 : 2, pick->second);
+}
+
+}  // namespace
+
+std::string format_rate(double GBps, bool bits) {
+  if (bits) return scaled(GBps * 8e9, {{1e12, "Tbit/s"}, {1e9, "Gbit/s"}, {1e6, "Mbit/s"}, {1e3, "kbit/s"}});
+  return scaled(GBps * 1e9, {{1e12, "TB/s"}, {1e9, "GB/s"}, {1e6, "MB/s"}, {1e3, "kB/s"}});
+}
+
+std::string format_time_us(double us) {
+  return scaled(us * 1e3, {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}});
 }
 
 std::vector<std::vector<std::pair<int, int>>> round_robin_rounds(int n) {

@@ -11,10 +11,13 @@
 //   4. every measurement held against the model for that fabric and placement: pairs against the
 //      round's concurrent flows (model/flows.hpp), collectives against model::predict for the
 //      algorithm that ran; ratio = expected time / measured time (bandwidth: measured / expected),
-//      pass >= pass threshold, warn >= warn threshold, fail below;
+//      pass >= pass threshold, warn >= warn threshold, fail below; a bandwidth or collective
+//      ratio above --max-ratio (faster than the model by more than that) is a warning naming the
+//      test: the model may be wrong (exit code unchanged);
 //   5. a transport check per pair: inside a host shared memory, between hosts the fabric's network
 //      transport (scale_out.transport: rdma or tcp), as the backend reports the connection;
-//   6. a verdict naming the worst links and hosts; exit 0 pass (warnings allowed), 1 fail.
+//   6. a verdict naming the worst links and hosts; exit 0 pass (warnings allowed), 1 fail; a hang
+//      ends with exit 3 and a verdict line naming the suspects (validate_verdict.hpp judge_hang()).
 #pragma once
 
 #include <cstdint>
@@ -43,6 +46,10 @@ struct ValidateOptions {
   bool no_transport_check = false;
   double bw_pass = 0.85, bw_warn = 0.70;    // measured / expected bandwidth
   double lat_pass = 0.50, lat_warn = 0.25;  // expected / measured latency
+  // Upper bound: a bandwidth (pair) or collective ratio above it warns that the model may be
+  // wrong; 0 = off.
+  double max_ratio = 1.25;
+  std::string mem;  // buffer memory (host, cuda); "": the backend's own
   std::string matrix_csv;
   std::string csv_path, json_path;
   double timeout_s = 120;
@@ -53,13 +60,21 @@ struct ValidateOptions {
   std::string canonical() const;
 };
 
-// The built-in collectives: ring all-reduce and pairwise all-to-all at 1 and 4 MiB.
-std::vector<TestSpec> default_validate_tests(const std::string& backend);
+// The built-in collectives: ring all-reduce and pairwise all-to-all at 1 and 4 MiB, in `mem`
+// ("": the backend's own memory).
+std::vector<TestSpec> default_validate_tests(const std::string& backend, const std::string& mem = "");
 
 // Rounds of disjoint pairs covering every pair of n ranks once (the circle method): n-1 rounds
 // of n/2 pairs for even n, n rounds of (n-1)/2 pairs (one rank sits out) for odd n. Pairs are
 // (lower, higher).
 std::vector<std::vector<std::pair<int, int>>> round_robin_rounds(int n);
+
+// The console's units, fitted to the magnitude: a rate in GB/s (1e9 B/s) as "812 MB/s" or
+// "45.2 GB/s", or with `bits` (links rated in Gbit/s: between hosts) as "28.3 Mbit/s" or
+// "98.4 Gbit/s"; a time in microseconds as "850 ns", "12.3 us", "4.56 ms" or "1.92 s". Three
+// significant digits.
+std::string format_rate(double GBps, bool bits);
+std::string format_time_us(double us);
 
 enum class Grade { pass, warn, fail };
 const char* grade_name(Grade v);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,7 @@ struct PairResult {
   double lat_us = 0, model_lat_us = 0, lat_ratio = 0;
   bool has_bw = false, has_lat = false;
   Grade bw = Grade::pass, lat = Grade::pass, overall = Grade::pass;
+  bool bw_fast = false;  // bw_ratio above --max-ratio: faster than the model allows
   std::uint64_t wrong = 0;
 };
 
@@ -31,7 +33,13 @@ struct CollectiveResult {
   double ratio = 0;
   Grade grade = Grade::pass;
   bool modelled = false;
+  bool fast = false;  // ratio above --max-ratio: faster than the model allows
 };
+
+// One collective row graded (ratio = model / measured time; wrong data fails it).
+CollectiveResult grade_collective(const Record& row, const ValidateOptions& o);
+// Whether `ratio` (measured against the model, > 1 faster) is above the upper bound.
+bool above_max_ratio(double ratio, const ValidateOptions& o);
 
 struct HostTally {
   std::string host;
@@ -50,11 +58,38 @@ struct Verdict {
   // failing pairs, the host that was slowest (Record::slowest_host) in most failing collective rows.
   std::vector<HostTally> suspects;
   bool suspects_from_collectives = false;
+  // Measurements faster than the model by more than --max-ratio: one "WARN: ..." line each,
+  // naming the test; they make a passing verdict WARN, never FAIL (the exit code stays).
+  std::vector<std::string> warnings;
+  int fast = 0;      // measurements above --max-ratio (pairs and collective rows)
   std::string line;  // "validate: PASS|WARN|FAIL: why"
 };
 
 // `hostnames`: one per rank. `rank_name(r)` names a rank in the line ("host:rank").
 Verdict judge(const std::vector<PairResult>& pairs, const std::vector<Record>& collective_rows,
               const ValidateOptions& o, const std::vector<std::string>& hostnames);
+
+// What the watchdog found when the job stopped making progress (harness/watchdog.hpp).
+struct HangFacts {
+  std::string phase;                       // what the stalled ranks were doing (the most common phase)
+  std::vector<int> silent;                 // ranks that did not answer the watchdog: stopped, or cut off
+  std::vector<int> in_op;                  // ranks stalled inside an op
+  std::vector<int> waiting;                // ranks stalled waiting for peers (gather, barrier)
+  std::vector<std::pair<int, int>> round;  // the pairs in flight (pair matrix); empty: collectives
+  double timeout_s = 0;
+  std::map<int, std::string> lost_links;  // rank -> its host's links that went down ("fab0")
+};
+
+// The verdict of a job that hung (it exits 3): always FAIL, naming the suspects from, in order,
+//   0. the hosts that lost a network link during the run (a pulled cable, a port gone down);
+//   1. the hosts whose ranks stopped answering the watchdog (every rank of the host silent: the
+//      host or its link is down; a rank alone: that rank stopped);
+//   2. the ranks still inside the op when others had finished it and were waiting for them;
+//   3. the pairs measured before the hang that failed (judge()'s suspect hosts, worst link);
+//   4. the host slowest in the failing collective rows completed before the hang;
+// else it says the link could not be isolated and how to find it (--no-collectives).
+Verdict judge_hang(const std::vector<PairResult>& pairs, const std::vector<Record>& collective_rows,
+                   const ValidateOptions& o, const std::vector<std::string>& hostnames,
+                   const HangFacts& hang);
 
 }  // namespace fb

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -15,6 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -121,12 +124,36 @@ std::vector<std::string> local_ipv4_addresses() {
   return out;
 }
 
+// The network links this host has now, and whether each is up: interfaces (loopback aside) up
+// with a carrier (IFF_UP and IFF_RUNNING), InfiniBand ports ("mlx5_0/1") in state ACTIVE.
+std::map<std::string, bool> links_now() {
+  std::map<std::string, bool> links;
+  ifaddrs* ifs = nullptr;
+  if (getifaddrs(&ifs) == 0) {
+    for (ifaddrs* i = ifs; i; i = i->ifa_next)
+      if (i->ifa_name && !(i->ifa_flags & IFF_LOOPBACK))
+        links[i->ifa_name] = (i->ifa_flags & IFF_UP) && (i->ifa_flags & IFF_RUNNING);
+    freeifaddrs(ifs);
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& dev : fs::directory_iterator("/sys/class/infiniband", ec))
+    for (const auto& port : fs::directory_iterator(dev.path() / "ports", ec)) {
+      std::ifstream in(port.path() / "state");
+      std::string state;
+      std::getline(in, state);
+      links[dev.path().filename().string() + "/" + port.path().filename().string()] =
+          state.find("ACTIVE") != std::string::npos;
+    }
+  return links;
+}
+
 }  // namespace
 
 struct Watchdog::Impl {
   transports::World& world;
   double timeout_s;
-  std::function<void(const std::string&)> on_abort;
+  std::function<void(const WatchdogReport&)> on_abort;
   std::atomic<std::uint64_t>& progress;
 
   std::mutex mu;
@@ -138,11 +165,26 @@ struct Watchdog::Impl {
   int listen_fd = -1;
   int conn_fd = -1;  // ranks > 0: to rank 0
 
+  // The links when the watchdog started: one that was up and is down at a hang is a prime suspect.
+  std::map<std::string, bool> links_at_start = links_now();
+
+  // Links up at the start and down now (a pulled cable, a port gone down), comma-separated; "-"
+  // for none. A link that no longer exists (a container's veth removed) is not counted.
+  std::string lost_links() const {
+    const std::map<std::string, bool> now = links_now();
+    std::string lost;
+    for (const auto& [name, up] : links_at_start) {
+      const auto it = now.find(name);
+      if (up && it != now.end() && !it->second) lost += (lost.empty() ? "" : ",") + name;
+    }
+    return lost.empty() ? "-" : lost;
+  }
+
   // The thread's view of progress.
   std::uint64_t seen = 0;
   clock_t_::time_point last_change = clock_t_::now();
 
-  Impl(transports::World& w, double t, std::function<void(const std::string&)> a,
+  Impl(transports::World& w, double t, std::function<void(const WatchdogReport&)> a,
        std::atomic<std::uint64_t>& p)
       : world(w), timeout_s(t), on_abort(std::move(a)), progress(p) {}
 
@@ -164,14 +206,17 @@ struct Watchdog::Impl {
     const double s = stalled();
     auto [p, w] = current_phase();
     std::ostringstream o;
-    o << "STATE " << world.rank() << ' ' << (w ? 1 : 0) << ' ' << s << ' ' << p;
+    o << "STATE " << world.rank() << ' ' << (w ? 1 : 0) << ' ' << s << ' ' << lost_links() << ' ' << p;
     return o.str();
   }
 
-  [[noreturn]] void die(const std::string& message, const std::string& status = "timeout") {
+  [[noreturn]] void die(const std::string& message, const std::string& status = "timeout",
+                        WatchdogReport report = {}) {
     std::fprintf(stderr, "fabricbench: %s\n", message.c_str());
     std::fflush(stderr);
-    if (on_abort) on_abort(status);
+    report.status = status;
+    report.message = message;
+    if (on_abort) on_abort(report);
     world.abort(3);
     std::_Exit(3);  // not reached: abort() ends the job
   }
@@ -412,6 +457,7 @@ struct Watchdog::Impl {
     const int n = world.size();
     std::map<std::string, std::vector<int>> stuck_by_phase;
     std::vector<int> silent;
+    WatchdogReport report;
     bool op_stalled = false;
     bool all_stalled = true;
     for (int r = 0; r < n; ++r) {
@@ -421,14 +467,16 @@ struct Watchdog::Impl {
         continue;
       }
       std::istringstream in(it->second);
-      std::string word, phase;
+      std::string word, phase, lost;
       int rank = 0, waiting = 0;
       double s = 0;
-      in >> word >> rank >> waiting >> s;
+      in >> word >> rank >> waiting >> s >> lost;
+      if (lost != "-" && !lost.empty()) report.lost_links[r] = lost;
       std::getline(in, phase);
       if (!phase.empty() && phase[0] == ' ') phase.erase(0, 1);
       if (s >= timeout_s) {
         stuck_by_phase[phase].push_back(r);
+        (waiting ? report.waiting : report.in_op).push_back(r);
         if (!waiting) op_stalled = true;
       } else {
         all_stalled = false;
@@ -450,14 +498,30 @@ struct Watchdog::Impl {
         o << (i ? ", " : "") << world.hostnames()[silent[i]];
       o << "): stopped or dead";
     }
+    for (const auto& [r, links] : report.lost_links)
+      o << " link " << links << " of rank " << r << " (" << world.hostnames()[static_cast<std::size_t>(r)]
+        << ") went down during the run;";
     std::string msg = o.str();
     if (!msg.empty() && msg.back() == ';') msg.pop_back();
-    die(msg);
+    report.silent = silent;
+    // The phase most ranks stalled in, an op's before a wait's.
+    std::size_t most = 0;
+    bool most_in_op = false;
+    for (const auto& [phase, ranks] : stuck_by_phase) {
+      const bool in_op =
+          std::find(report.in_op.begin(), report.in_op.end(), ranks.front()) != report.in_op.end();
+      if ((in_op && !most_in_op) || (in_op == most_in_op && ranks.size() > most)) {
+        most = ranks.size();
+        most_in_op = in_op;
+        report.phase = phase;
+      }
+    }
+    die(msg, "timeout", report);
   }
 };
 
 Watchdog::Watchdog(transports::World& world, double timeout_s,
-                   std::function<void(const std::string&)> on_abort) {
+                   std::function<void(const WatchdogReport&)> on_abort) {
   if (timeout_s <= 0) return;
   impl_ = std::make_unique<Impl>(world, timeout_s, std::move(on_abort), progress_);
   impl_->setup();

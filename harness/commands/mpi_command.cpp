@@ -103,8 +103,9 @@ int MpiCommand::run(transports::World& world, const std::string& parse_error) {
   try {
     // On a hang the files are closed with the watchdog's status first; then backends that can
     // abort a stuck op do so (NCCL: ncclCommAbort) before the job ends.
-    Watchdog watchdog(world, timeout_s(), [&job](const std::string& status) {
-      job.rows.end(status);
+    Watchdog watchdog(world, timeout_s(), [this, &job](const WatchdogReport& report) {
+      job.rows.end(report.status);
+      on_watchdog_abort(job, report);
       for (auto& b : job.backends) b->abort_from_watchdog();
     });
     code = run_measurements(job, watchdog);

@@ -56,6 +56,9 @@ class MpiCommand : public Command {
   virtual int conclude(Job& job, int code) = 0;
   // Frees what the command holds on the backends (prepared tests, buffers) before they go.
   virtual void release() {}
+  // On the rank the watchdog ends the job from (a hang or a dead peer), after the files are
+  // closed and just before the job ends (exit 3): the command's last word (validate: a verdict).
+  virtual void on_watchdog_abort(Job& /*job*/, const WatchdogReport& /*report*/) {}
 
   // One collective step: an error on any rank (with `root_only`, on rank 0) becomes every rank's
   // UsageError (harness/job.hpp agree()).

@@ -58,7 +58,7 @@ constexpr TestOption kTestOptions[] = {
      "messages) or get (what the algorithms do: shared-memory get on one host, tag otherwise)"},
     {"--window", "window",
      "sendrecv/bidir: messages in flight per op, >= 1; times are reported per message (default 1)"},
-    {"--mem", "mem", "buffer memory: host or cuda (default: host for mpi and ucx, cuda for nccl)"},
+    {"--mem", "mem", kMemHelp},
     {"--cuda-graph", "cuda_graph",
      "nccl: capture N ops in one CUDA graph and time its replays (one sample = N ops; 0 = off, default)"},
     {"--nccl-algo", "nccl_algo",

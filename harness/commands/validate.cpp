@@ -11,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <tuple>
 
@@ -21,7 +22,9 @@
 #include "harness/results_reader.hpp"
 #include "harness/runner.hpp"
 #include "harness/stats.hpp"
+#include "harness/validate_console.hpp"
 #include "harness/validate_verdict.hpp"
+#include "harness/watchdog.hpp"
 #include "model/flows.hpp"
 #include "vocab/error.hpp"
 #include "vocab/units.hpp"
@@ -79,20 +82,35 @@ SampleStats pair_stats(const std::vector<double>& all, int iters, int a, int b, 
   return compute_stats(two, 2, iters);
 }
 
-// Keeps rank 0's rows for the verdict.
+// Keeps rank 0's collective rows for the verdict (the pair rounds' rows, model_algo flows/...,
+// go to the files only) and prints each in the console's collectives table as it completes.
 class RowCollector final : public Sink {
  public:
-  explicit RowCollector(std::vector<Record>& rows) : rows_(rows) {}
+  RowCollector(std::vector<Record>& rows, std::mutex& mu, const ValidateOptions& o,
+               const ValidateConsole* console)
+      : rows_(rows), mu_(mu), o_(o), console_(console) {}
   void begin(const RunMeta&) override {}
-  void row(const Record& r) override { rows_.push_back(r); }
+  void row(const Record& r) override {
+    if (r.model_algo.rfind("flows/", 0) == 0) return;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      rows_.push_back(r);
+    }
+    if (!console_) return;
+    const bool bits = r.nnodes > 1;
+    if (!headed_) std::cout << "#\n" << console_->collective_header(bits);
+    headed_ = true;
+    std::cout << console_->collective_line(grade_collective(r, o_), bits) << std::flush;
+  }
   void end(const std::string&) override {}
 
  private:
   std::vector<Record>& rows_;
+  std::mutex& mu_;
+  const ValidateOptions& o_;
+  const ValidateConsole* console_;
+  bool headed_ = false;
 };
-
-int verdict(transports::World& world, const ValidateOptions& o, const model::Fabric& f,
-            const std::vector<PairResult>& pairs, const std::vector<Record>& collected, Sink& sinks);
 
 class ValidateCommand final : public MpiCommand {
  public:
@@ -109,9 +127,15 @@ class ValidateCommand final : public MpiCommand {
         "latency ratio = model latency / measured pingpong latency. A pair also fails when its transport is\n"
         "not what the fabric implies (shared memory inside a host, scale_out.transport between hosts) or "
         "its\n"
-        "round saw wrong data. The verdict names the worst links (host:rank pairs) and the hosts most of\n"
-        "whose pairs fail. Exit codes: 0 pass (warnings allowed), 1 fail, 2 bad input (a fabric that does\n"
-        "not fit the job), 3 a rank died, a timeout or a library error (rows so far are kept).");
+        "round saw wrong data. A bandwidth or collective ratio above --max-ratio is a warning (WARN line, "
+        "verdict\n"
+        "WARN, exit 0): faster than the model allows, the model may be wrong. The verdict names the worst "
+        "links\n"
+        "(host:rank pairs) and the hosts most of whose pairs fail. Exit codes: 0 pass (warnings allowed), 1\n"
+        "fail, 2 bad input (a fabric that does not fit the job), 3 a rank died, a timeout or a library "
+        "error\n"
+        "(rows so far are kept; a hang still ends with a verdict line naming the suspect host or link).\n"
+        "docs/validate.md has the console's tables and units.");
     validate->add_option("--fabric", vo.fabric, "fabric file or name in configs/fabrics/ (required)")
         ->required();
     validate->add_option("--set", vo.sets, "override a fabric field (repeatable)");
@@ -119,8 +143,10 @@ class ValidateCommand final : public MpiCommand {
         "--plan", vo.plan_path,
         "YAML plan of the collectives to hold against the model (default: allreduce ring and "
         "alltoall pairwise at 1M and 4M, 5 iterations)");
-    validate->add_option("--backend", vo.backend,
-                         "ucx (default when compiled in) or mpi; applies to the plan too");
+    validate->add_option(
+        "--backend", vo.backend,
+        "mpi, ucx or nccl (default: ucx when compiled in, else mpi); applies to the plan too");
+    validate->add_option("--mem", vo.mem, kMemHelp)->type_name("VALUE");
     validate->add_option("--bw-bytes", bw_bytes_text,
                          "message size of the pair bandwidth test, bidir (default 1M)");
     validate->add_option("--lat-bytes", lat_bytes_text,
@@ -141,16 +167,21 @@ class ValidateCommand final : public MpiCommand {
     validate->add_option("--lat-pass", vo.lat_pass, "latency pass threshold, model/measured (default 0.5)");
     validate->add_option("--lat-warn", vo.lat_warn,
                          "latency warn threshold: below it a pair fails (default 0.25)");
+    validate->add_option(
+        "--max-ratio", vo.max_ratio,
+        "upper bound: a pair's bandwidth or a collective faster than the model by more than this "
+        "ratio is a warning that the model may be wrong; exit code unchanged (default 1.25, 0 = "
+        "off)");
     validate->add_option("--matrix-csv", vo.matrix_csv, "write the pair matrix (one line per pair) as CSV");
     validate->add_option("--csv", vo.csv_path,
                          "write the rounds' and collectives' rows as CSV (results schema)");
     validate->add_option("--json", vo.json_path, "write them as JSON");
     validate->add_flag("--force", vo.force,
                        "replace --csv/--json/--matrix-csv files that exist (refused otherwise)");
-    validate->add_option(
-        "--timeout", v_timeout_text,
-        "seconds without progress after which the job ends with exit code 3 naming the ranks "
-        "(default 120, 0 = off)");
+    validate->add_option("--timeout", v_timeout_text,
+                         "seconds without progress after which the job ends with exit code 3 and a verdict "
+                         "naming the suspects "
+                         "(default 120, 0 = off)");
     validate->add_flag("-q,--quiet", vo.quiet, "only the verdict line");
     return validate;
   }
@@ -177,6 +208,13 @@ class ValidateCommand final : public MpiCommand {
       if (!(warn >= 0 && warn <= pass && pass <= 10))
         throw UsageError(fmt::format(
             "command line: --{0}-pass {1} and --{0}-warn {2}: need 0 <= warn <= pass", key, pass, warn));
+    if (!(vo.max_ratio == 0 || (vo.max_ratio >= 1 && vo.max_ratio <= 1e6)))
+      throw UsageError(
+          fmt::format("command line: --max-ratio {}: need 0 (off) or a ratio >= 1", vo.max_ratio));
+    if (!vo.mem.empty()) {
+      TestSpec probe;  // the same parser as run's --mem and the plans' mem key
+      apply_test_key(probe, "mem", vo.mem, "command line");
+    }
     vo.timeout_s = parse_timeout_s(v_timeout_text);
     if (vo.backend.empty()) {
       const auto* ucx = transports::find_backend("ucx");
@@ -192,9 +230,11 @@ class ValidateCommand final : public MpiCommand {
     if (!vo.plan_path.empty()) {
       // validate times every collective sample from a barrier: the model predicts one op that
       // starts together on all ranks, not back-to-back ops drifting into each other.
-      vo.tests = load_plan(vo.plan_path, KeyValues{{"backend", vo.backend}, {"sample_barrier", "true"}});
+      KeyValues overrides{{"backend", vo.backend}, {"sample_barrier", "true"}};
+      if (!vo.mem.empty()) overrides.emplace_back("mem", vo.mem);
+      vo.tests = load_plan(vo.plan_path, overrides);
     } else {
-      vo.tests = default_validate_tests(vo.backend);
+      vo.tests = default_validate_tests(vo.backend, vo.mem);
     }
   }
 
@@ -223,7 +263,7 @@ class ValidateCommand final : public MpiCommand {
       for (int k = 0; k < 2; ++k) {
         TestSpec& t = pair_specs_[static_cast<std::size_t>(k)];
         t.name = k == 0 ? "pair bandwidth" : "pair latency";
-        t.origin = "validate";
+        t.origin = "the pair tests";
         t.backend = o.backend;
         t.ops = {find_op(k == 0 ? "bidir" : "pingpong")};
         t.minbytes = t.maxbytes = k == 0 ? o.bw_bytes : o.lat_bytes;
@@ -231,6 +271,10 @@ class ValidateCommand final : public MpiCommand {
         t.warmup = std::max(o.warmup, k == 0 ? 0 : 2);
         t.check = 1;
         t.dtypes = {DType::uint8};
+        t.mem = o.mem;
+        // The series as run would expand it: the memory resolved (the backend's own unless --mem)
+        // and checked against what the backend can run.
+        pair_series_[static_cast<std::size_t>(k)] = expand(t, *job.backends.front(), n, notes).at(0);
       }
       if (!o.no_collectives) {
         coll_config_.tests = o.tests;
@@ -251,8 +295,9 @@ class ValidateCommand final : public MpiCommand {
       files.remove();
       throw;
     }
-    job.outputs.add(std::make_unique<RowCollector>(collected_));
-    if (!o.quiet) job.outputs.add(make_console_sink(std::cout));
+    console_ = std::make_unique<ValidateConsole>(o, job.world.hostnames());
+    job.outputs.add(
+        std::make_unique<RowCollector>(collected_, results_mu_, o, o.quiet ? nullptr : console_.get()));
     for (auto& s : files.sinks) job.outputs.add(std::move(s));
   }
 
@@ -298,13 +343,10 @@ class ValidateCommand final : public MpiCommand {
                              job.backends.front()->name())
               << (rounds.empty()
                       ? std::string()
-                      : fmt::format(
-                            "# pair matrix: {} pairs in {} {}; bidir {} (bandwidth), pingpong {} "
-                            "(latency)\n",
-                            n * (n - 1) / 2, rounds.size(),
-                            o.pairs_alone ? "rounds of one pair (--pairs-alone)" : "rounds of disjoint pairs",
-                            format_bytes(o.bw_bytes), format_bytes(o.lat_bytes)))
-              << std::flush;
+                      : fmt::format("# pair matrix: {} pairs in {} {}\n", n * (n - 1) / 2, rounds.size(),
+                                    o.pairs_alone ? "rounds of one pair (--pairs-alone)"
+                                                  : "rounds of disjoint pairs"))
+              << (rounds.empty() ? std::string() : "#\n" + console_->pair_header()) << std::flush;
   }
 
   // The two pair measurements (bidir, pingpong) and their buffers, allocated once for all rounds.
@@ -315,10 +357,9 @@ class ValidateCommand final : public MpiCommand {
 
   PairProbes pair_probes(Job& job) const {
     PairProbes probes;
-    for (const TestSpec& t : pair_specs_) {
-      Series s;
-      s.op = t.ops.front();
-      s.dtype = DType::uint8;
+    for (std::size_t k = 0; k < pair_specs_.size(); ++k) {
+      const TestSpec& t = pair_specs_[k];
+      const Series& s = pair_series_[k];
       probes.series.push_back(s);
       probes.buffers.push_back(std::make_unique<SeriesBuffers>(*job.backends.front(), s, t.maxbytes,
                                                                job.world.size(), job.world.rank()));
@@ -353,6 +394,10 @@ class ValidateCommand final : public MpiCommand {
       peers[static_cast<std::size_t>(b)] = a;
     }
     hooks.context = round_context(world, rounds[ri]);
+    {
+      std::lock_guard<std::mutex> g(results_mu_);
+      in_flight_ = rounds[ri];
+    }
     Record rec[2];
     std::vector<double> all[2];
     for (int k = 0; k < 2; ++k) {
@@ -366,6 +411,10 @@ class ValidateCommand final : public MpiCommand {
     const int mine = peers[static_cast<std::size_t>(world.rank())];
     const auto tps = world.gather_strings(mine >= 0 ? backend.peer_transport(mine) : "", 0);
     hooks.context.clear();
+    {
+      std::lock_guard<std::mutex> g(results_mu_);
+      in_flight_.clear();
+    }
     if (!job.root) return;
     grade_round(job, rounds, ri, rec, all, tps);
   }
@@ -420,6 +469,7 @@ class ValidateCommand final : public MpiCommand {
       p.model_bw_GBps = static_cast<double>(o.bw_bytes) / expected_bw / 1e3;
       p.bw_ratio = sb.p50 > 0 ? expected_bw / sb.p50 : 0;
       p.bw = classify(p.bw_ratio, o.bw_pass, o.bw_warn);
+      p.bw_fast = above_max_ratio(p.bw_ratio, o);
       p.lat_us = sl.p50;
       p.model_lat_us = expected_lat;
       p.lat_ratio = sl.p50 > 0 ? expected_lat / sl.p50 : 0;
@@ -431,6 +481,8 @@ class ValidateCommand final : public MpiCommand {
       if (!p.transport_why.empty() && !o.no_transport_check) p.overall = Grade::fail;
       if (p.wrong) p.overall = Grade::fail;
       if (matrix) matrix->pair(p, o);
+      if (!o.quiet) std::cout << console_->pair_line(p) << std::flush;
+      std::lock_guard<std::mutex> g(results_mu_);
       pairs.push_back(p);
     }
     // The round's rows: measured as run measures them (max over ranks), held against the
@@ -449,7 +501,7 @@ class ValidateCommand final : public MpiCommand {
 
   int conclude(Job& job, int) override {
     // Rank 0 decides; every rank exits with its code.
-    const int code = job.root ? verdict(job.world, o_, *job.fabric, pairs_, collected_, job.rows) : 0;
+    const int code = job.root ? verdict(job) : 0;
     return std::stoi(job.world.broadcast_string(std::to_string(code), 0));
   }
 
@@ -458,95 +510,45 @@ class ValidateCommand final : public MpiCommand {
     matrix_.reset();
   }
 
+  // Rank 0 decides, once the files are closed: the pairs and rows against the model.
+  int verdict(Job& job) {
+    const Verdict v = judge(pairs_, collected_, o_, job.world.hostnames());
+    job.rows.end(v.wrong ? "wrong-data" : "ok");
+    std::cout << (o_.quiet ? v.line + "\n" : console_->ending(v, pairs_.size())) << std::flush;
+    return v.grade == Grade::fail ? 1 : 0;
+  }
+
+  // A hang or a dead peer: the job ends with exit 3, but still with a verdict line naming the
+  // suspects, from what the watchdog saw and what was measured before (judge_hang()).
+  void on_watchdog_abort(Job& job, const WatchdogReport& report) override {
+    if (!job.root || !console_) return;
+    std::lock_guard<std::mutex> g(results_mu_);
+    std::string line;
+    if (report.status == "timeout") {
+      HangFacts hang{report.phase, report.silent, report.in_op,     report.waiting,
+                     in_flight_,   o_.timeout_s,  report.lost_links};
+      line = judge_hang(pairs_, collected_, o_, job.world.hostnames(), hang).line;
+    } else {
+      line = "validate: FAIL: " + report.message;
+    }
+    std::cout << line << "\n" << std::flush;
+  }
+
  private:
   ValidateOptions o_;
   std::string bw_bytes_text = "1M", lat_bytes_text = "8", v_timeout_text = "120";
   RunConfig coll_config_;
   std::vector<PreparedTest> tests_;  // points into coll_config_
   std::vector<TestSpec> pair_specs_ = std::vector<TestSpec>(2);
+  std::vector<Series> pair_series_ = std::vector<Series>(2);
+  std::unique_ptr<ValidateConsole> console_;
+  // Guards what the watchdog's thread reads on a hang (on_watchdog_abort).
+  std::mutex results_mu_;
+  std::vector<std::pair<int, int>> in_flight_;  // the round being measured
   std::unique_ptr<MatrixWriter> matrix_;
   std::vector<PairResult> pairs_;
   std::vector<Record> collected_;
 };
-
-void print_matrix(const std::vector<PairResult>& pairs, int n) {
-  auto out = [&](const std::string& line) { std::cout << line << "\n"; };
-  out("#");
-  out("# pair matrix: bidir bandwidth, measured / model (* inside one host; ! fails, ? warns)");
-  std::map<std::pair<int, int>, const PairResult*> at;
-  for (const auto& p : pairs) at[{p.a, p.b}] = &p;
-  std::string head = "#     ";
-  for (int b = 0; b < n; ++b) head += fmt::format("{:>7}", b);
-  out(head);
-  for (int a = 0; a < n; ++a) {
-    std::string line = fmt::format("# {:>3} ", a);
-    for (int b = 0; b < n; ++b) {
-      auto it = at.find({std::min(a, b), std::max(a, b)});
-      if (a == b || it == at.end()) {
-        line += fmt::format("{:>7}", "-");
-        continue;
-      }
-      const PairResult& p = *it->second;
-      const char* mark = p.overall == Grade::fail   ? "!"
-                         : p.overall == Grade::warn ? "?"
-                         : p.tier == 0              ? "*"
-                                                    : " ";
-      line += fmt::format("{:>6.2f}{}", p.bw_ratio, mark);
-    }
-    out(line);
-  }
-}
-
-void print_pairs(const Verdict& v, const std::vector<PairResult>& pairs,
-                 const std::vector<std::string>& hostnames) {
-  auto out = [&](const std::string& line) { std::cout << line << "\n"; };
-  auto rank_name = [&](int r) { return fmt::format("{}:{}", hostnames[static_cast<std::size_t>(r)], r); };
-  out(fmt::format("# pairs: {} ({} inside hosts, {} between hosts): {} pass, {} warn, {} fail", pairs.size(),
-                  std::count_if(pairs.begin(), pairs.end(), [](const auto& p) { return p.tier == 0; }),
-                  std::count_if(pairs.begin(), pairs.end(), [](const auto& p) { return p.tier > 0; }),
-                  v.pair_counts[0], v.pair_counts[1], v.pair_counts[2]));
-  out("# worst links:");
-  int shown = 0;
-  for (const PairResult* p : v.worst_first) {
-    if (shown >= std::max(3, std::min(v.pair_counts[2], 12))) break;
-    ++shown;
-    out(fmt::format(
-        "#   {} <-> {}  {}: bandwidth {:.4g} GB/s of {:.4g} ({:.2f} {}), latency {:.1f} us of {:.1f} "
-        "({:.2f} {}), {}{}{}",
-        rank_name(p->a), rank_name(p->b), grade_name(p->overall), p->bw_GBps, p->model_bw_GBps, p->bw_ratio,
-        grade_name(p->bw), p->lat_us, p->model_lat_us, p->lat_ratio, grade_name(p->lat),
-        p->transport.empty() ? "transport not reported" : p->transport,
-        p->transport_why.empty() ? "" : " (" + p->transport_why + ")",
-        p->wrong ? fmt::format(", {} wrong elements in its round", p->wrong) : ""));
-  }
-  std::string hl = "# hosts (failing / all their pairs):";
-  for (const auto& h : v.hosts) hl += fmt::format(" {} {}/{}", h.host, h.failing, h.all);
-  out(hl);
-}
-
-void print_collectives(const Verdict& v) {
-  std::cout << "# collectives (model time / measured time):\n";
-  for (const auto& c : v.collectives)
-    std::cout << (c.modelled ? fmt::format("#   {}/{} {}: {:.1f} us, model {:.1f} us ({:.2f} {}, {})",
-                                           c.row->op, c.row->algo, format_bytes(c.row->bytes), c.row->time_us,
-                                           *c.row->model_time_us, c.ratio, grade_name(c.grade),
-                                           c.row->model_bottleneck)
-                             : fmt::format("#   {}/{} {}: {:.1f} us, no model for this algorithm", c.row->op,
-                                           c.row->algo, format_bytes(c.row->bytes), c.row->time_us))
-              << "\n";
-}
-
-int verdict(transports::World& world, const ValidateOptions& o, const model::Fabric& f,
-            const std::vector<PairResult>& pairs, const std::vector<Record>& collected, Sink& sinks) {
-  (void)f;
-  const Verdict v = judge(pairs, collected, o, world.hostnames());
-  sinks.end(v.wrong ? "wrong-data" : "ok");
-  if (!pairs.empty() && !o.quiet) print_matrix(pairs, world.size());
-  if (!pairs.empty()) print_pairs(v, pairs, world.hostnames());
-  if (!v.collectives.empty()) print_collectives(v);
-  std::cout << v.line << "\n" << std::flush;
-  return v.grade == Grade::fail ? 1 : 0;
-}
 
 }  // namespace
 

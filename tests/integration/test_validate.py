@@ -72,6 +72,88 @@ class Validate(fbtest.FbTestCase):
         self.assertEqual(len({r["round"] for r in rows}), 6, "--pairs-alone: one pair per round")
         self.assertEqual({r["verdict"] for r in rows}, {"fail"})
 
+    def test_console_one_pair_table_one_collectives_table_one_verdict(self):
+        """Issue 23 item 4: one table of pairs naming ranks and hosts, one table of collectives, one
+        verdict line; no per-round tables, no "# status" line; the matrix CSV keeps its fields."""
+        m = self.path("m.csv")
+        res = self.validate(["--fabric", "localhost", "--matrix-csv", m, "--bw-bytes", "64K", "-n", "2",
+                             "--backend", "ucx", "--mem", "host", "--bw-pass", "0", "--bw-warn", "0",
+                             "--lat-pass", "0", "--lat-warn", "0", "--max-ratio", "0"])
+        self.assertRc(res, 0)
+        lines = res.stdout.splitlines()
+        self.assertEqual([l for l in lines if l.startswith("validate: ")], [lines[-1]], res.stdout)
+        self.assertRegex(lines[-1], r"^validate: PASS: 6 pairs and 4 collective rows within the pass thresholds$")
+        self.assertEqual([l for l in lines if "# status" in l or "algbw" in l], [],
+                         "no per-round console tables, no status line")
+        heads = [l for l in lines if l.startswith("#") and "round" in l and "hosts" in l]
+        self.assertEqual(len(heads), 1, res.stdout)
+        for col in ("pair", "transport", "bandwidth", "model", "ratio", "latency", "verdict"):
+            self.assertIn(col, heads[0])
+        pair_lines = [l for l in lines if re.match(r"^\s+\d+ \d+ <-> \d+ ", l)]
+        self.assertEqual(len(pair_lines), 6, res.stdout)
+        for l in pair_lines:
+            self.assertRegex(l, r"\d+ <-> \d+\s+\S+ <-> \S+\s", l)
+            self.assertRegex(l, r" (GB|MB|kB)/s ", "inside one host: GB/s scaled")
+            self.assertRegex(l, r" (ns|us|ms) ", l)
+            self.assertTrue(l.rstrip().endswith("pass"), l)
+        self.assertEqual(len({l.split()[4] for l in pair_lines}), 1, "one host")
+        coll_heads = [l for l in lines if l.startswith("# ") and "op/algo" in l]
+        self.assertEqual(len(coll_heads), 1, res.stdout)
+        coll = [l for l in lines if re.match(r"^\s+(allreduce/ring|alltoall/pairwise)\s", l)]
+        self.assertEqual(len(coll), 4, res.stdout)
+        _, rows = read_matrix(m)
+        self.assertEqual(len(rows), 6)
+        self.assertTrue(all(float(r["bw_GBps"]) > 0 for r in rows), "the CSV keeps GB/s numbers")
+
+    def test_faster_than_the_model_warns(self):
+        """Issue 23 item 5: a model 10000x too slow: every measurement is above --max-ratio; WARN lines
+        name the pairs and each collective, the verdict is WARN, the exit code stays 0."""
+        # 1 MB/s: even a pair slowed down 100x by a loaded machine beats it by more than 1.25x.
+        slow = ["--set", "scale_up.bandwidth_GBps=0.001", "--set", "endpoint.memory_bandwidth_GBps=0.002"]
+        args = ["--fabric", "localhost", *slow, "--bw-bytes", "64K", "-n", "2", "--backend", "ucx",
+                "--lat-pass", "0", "--lat-warn", "0"]
+        res = self.validate(args)
+        self.assertRc(res, 0)
+        lines = res.stdout.splitlines()
+        warns = [l for l in lines if l.startswith("WARN: ")]
+        self.assertRegex(warns[0], r"^WARN: 6 of 6 pairs measured faster than the model by more than --max-ratio 1.25 ")
+        self.assertEqual(sorted(l.split()[1] for l in warns[1:]), ["allreduce/ring", "allreduce/ring",
+                                                                   "alltoall/pairwise", "alltoall/pairwise"])
+        for l in warns:
+            self.assertIn("the model may be wrong", l)
+        self.assertRegex(lines[-1], r"^validate: WARN: .*10 measurements faster than the model by more than "
+                                    r"--max-ratio")
+        # Off: the same run passes.
+        res = self.validate([*args, "--max-ratio", "0", "--no-collectives", "--bw-pass", "0", "--bw-warn", "0"])
+        self.assertRc(res, 0)
+        self.assertRegex(res.stdout.splitlines()[-1], r"^validate: PASS: ")
+        self.assertNotIn("WARN", res.stdout)
+
+    def test_help_and_bad_options(self):
+        res = fbtest.run([fbtest.CONFIG.binary, "validate", "--help"])
+        self.assertRc(res, 0)
+        self.assertIn("mpi, ucx or nccl", res.stdout)
+        self.assertNotIn("ucx (default when compiled in) or mpi", res.stdout)
+        self.assertRegex(res.stdout, r"--mem VALUE\s+buffer memory: host or cuda")
+        self.assertIn("--max-ratio", res.stdout)
+        for bad, needle in ((["--mem", "gpu"], "mem"), (["--max-ratio", "0.5"], "--max-ratio 0.5")):
+            with self.subTest(bad=bad):
+                res = self.validate(["--fabric", "localhost", *QUICK, *bad], np=2)
+                self.assertRc(res, fbtest.EXIT_USAGE)
+                self.assertEqual(len(res.errors()), 1, res.describe())
+                self.assertIn(needle, res.errors()[0])
+
+    def test_mem_reaches_the_pair_tests(self):
+        """--mem cuda goes to the pair tests too: where the backend has no CUDA memory (this UCX, no
+        GPU) it is refused before anything runs, in one line naming the pair tests; else it runs."""
+        res = self.validate(["--fabric", "localhost", *QUICK, "--mem", "cuda", "--bw-pass", "0", "--bw-warn", "0",
+                             "--lat-pass", "0", "--lat-warn", "0"], np=2)
+        if res.rc == fbtest.EXIT_USAGE:
+            self.assertEqual(len(res.errors()), 1, res.describe())
+            self.assertRegex(res.errors()[0], r"^fabricbench: validate: the pair tests: mem: ")
+        else:
+            self.assertRc(res, 0)
+
     def test_fabric_that_does_not_fit(self):
         m = self.path("m.csv")
         cases = [

@@ -6,6 +6,7 @@ over UCX (Open MPI's pml ucx; UCX over TCP on the emulated NICs).
     same YAML (validate's rows carry it: the YAML is the only source of rates here);
   * h2's link shaped to a quarter of its rate: validate fails (exit 1) and the failing pairs are
     exactly those between h2 and the other hosts, h2 the one suspect host;
+  * h2's link cut during the collectives: exit 3, and a verdict line naming h2 (test_1e);
   * emulated-2leaf-oversub (2:1 leaf uplinks): all-to-all slower than on the 1:1 fabric in the model
     and in the measurement, measured within +-15% of the model at 1, 4 and 16 MiB.
 
@@ -118,17 +119,16 @@ class ValidateEmulated(fbtest.FbTestCase):
         self.assertIn("suspect host fbemu-h2 (", verdict[0])
 
     def test_1c_unreachable_host(self):
-        """h2's cable pulled during the pair matrix: the job ends (exit 3, not a verdict) with one
-        line naming the pair and host it hung on, the pairs measured before are kept, and `down`
-        (the cleanup) removes every namespace."""
+        """h2's cable pulled during the pair matrix: the job ends (exit 3, not a pass/fail exit code)
+        with one stderr line naming the pair and host it hung on and a verdict line on stdout naming
+        h2, the pairs measured before are kept, and `down` (the cleanup) removes every namespace."""
         self.up("emulated-2leaf")
         m, j = self.path("cut-matrix.csv"), self.path("cut.json")
         cmd = [os.path.join(CONFIG.source, "scripts", "emufab"), "exec", "--", CONFIG.mpirun, "-np", str(NP),
                "--map-by", "node", *UCX, CONFIG.binary, "validate", "--fabric", "emulated-2leaf", "--pairs-alone",
                "--lat-warn", "0", "--no-collectives", "--timeout", "15", "--matrix-csv", m, "--json", j]
-        with open(self.path("err.txt"), "w") as err:
-            p = fbtest.subprocess.Popen(cmd, stdout=fbtest.subprocess.DEVNULL, stderr=err, env=fbtest.clean_env(),
-                                        start_new_session=True)
+        with open(self.path("out.txt"), "w") as out, open(self.path("err.txt"), "w") as err:
+            p = fbtest.subprocess.Popen(cmd, stdout=out, stderr=err, env=fbtest.clean_env(), start_new_session=True)
         self.addCleanup(fbtest.kill_leftovers, m, p)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # the first pair (h0 <-> h1) completed
@@ -148,6 +148,11 @@ class ValidateEmulated(fbtest.FbTestCase):
         self.assertEqual(len(timeout), 1, err)
         print(f"\n    [cut h2: exit {rc}]\n    {timeout[0]}")
         self.assertIn("fbemu-h2", timeout[0], "the line names the host it hung on")
+        with open(self.path("out.txt"), errors="replace") as f:
+            last = f.read().splitlines()[-1]
+        print(f"    {last}")
+        self.assertRegex(last, r"^validate: FAIL: the job hung .*; suspect host fbemu-h2 \(its link fab0 went down",
+                         "stdout ends with a verdict naming the host")
         with open(m, newline="") as f:
             rows = list(csv.DictReader(f))
         self.assertGreaterEqual(len(rows), 1, "the pairs measured before the cut are kept")
@@ -157,6 +162,49 @@ class ValidateEmulated(fbtest.FbTestCase):
                          "no pair with h2 measured after the cut")
         with open(j) as f:
             self.assertEqual(json.load(f)["status"], "timeout")
+
+    def test_1e_link_cut_during_the_collectives(self):
+        """h2's cable pulled while the collectives run (issue 23 item 5): the pairs all passed before,
+        the job hangs and ends with exit 3, and stdout's last line is a verdict naming h2 (its link
+        went down) rather than only a timeout naming every rank."""
+        self.up("emulated-2leaf")
+        m, out = self.path("coll-matrix.csv"), self.path("coll-out.txt")
+        plan = self.path("long.yaml")
+        with open(plan, "w") as f:  # long enough to be running when the cable is pulled
+            f.write("tests:\n  - {name: allreduce, backend: ucx, op: allreduce, algo: ring, minbytes: 1M, maxbytes: 1M,"
+                    " iters: 2000, warmup: 1}\n")
+        cmd = [os.path.join(CONFIG.source, "scripts", "emufab"), "exec", "--", CONFIG.mpirun, "-np", str(NP),
+               "--map-by", "node", *UCX, CONFIG.binary, "validate", "--fabric", "emulated-2leaf", "--pairs-alone",
+               "--lat-warn", "0", "--lat-pass", "0", "--bw-warn", "0", "--bw-pass", "0", "--timeout", "15", "--matrix-csv", m,
+               "--plan", plan]
+        with open(out, "w") as o, open(self.path("err.txt"), "w") as err:
+            p = fbtest.subprocess.Popen(cmd, stdout=o, stderr=err, env=fbtest.clean_env(), start_new_session=True)
+        self.addCleanup(fbtest.kill_leftovers, m, p)
+        deadline = time.monotonic() + 200
+        while time.monotonic() < deadline:  # every pair measured: the collectives are next
+            if os.path.exists(m) and len(open(m).read().splitlines()) >= 1 + NP * (NP - 1) // 2:
+                break
+            self.assertIsNone(p.poll(), "validate ended before the pairs completed")
+            time.sleep(0.2)
+        time.sleep(3)  # into the all-reduce's samples
+        self.assertIsNone(p.poll(), "the collectives ended before the cut")
+        self.assertRc(emufab("cut", "h2"), 0)
+        try:
+            rc = p.wait(timeout=120)
+        except fbtest.subprocess.TimeoutExpired:
+            self.fail("validate still running 120 s after h2's link was cut")
+        with open(out, errors="replace") as f:
+            stdout = f.read()
+        with open(self.path("err.txt"), errors="replace") as f:
+            err = f.read()
+        self.assertEqual(rc, fbtest.EXIT_TIMEOUT, stdout + err)
+        verdicts = [l for l in stdout.splitlines() if l.startswith("validate: ")]
+        print(f"\n    [cut h2 in the collectives: exit {rc}]\n    {verdicts[-1] if verdicts else stdout[-500:]}")
+        self.assertEqual(len(verdicts), 1, stdout + err)
+        self.assertEqual(stdout.splitlines()[-1], verdicts[0], "the verdict is the last line")
+        self.assertRegex(verdicts[0], r"^validate: FAIL: the job hung \(no progress for 15 s\) in allreduce")
+        self.assertIn("suspect host fbemu-h2 (its link fab0 went down during the run", verdicts[0])
+        self.assertIn("6 pairs measured before: 6 pass", verdicts[0])
 
     def test_1d_host_unreachable_from_the_start(self):
         """h2's link down before the launch: the MPI library cannot connect the ranks; a rank that

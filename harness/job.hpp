@@ -19,8 +19,8 @@ void error_line(const std::string& msg);
 // rank order, prefixed with the rank and host when it is not rank 0's).
 void agree(transports::World& w, const std::string& error);
 
-// The run metadata (versions, hosts, environment, the host memory probe) for the results files.
-// Collective (every rank probes its memory at once); the result is complete on rank 0 only.
+// The run metadata (versions, hosts, environment, the host memory probe, the inventory) for the results
+// files. Collective (every rank probes its memory at once); the result is complete on rank 0 only.
 RunMeta make_meta(transports::World& w, const std::string& command_line,
                   const std::vector<std::unique_ptr<transports::Backend>>& backends);
 

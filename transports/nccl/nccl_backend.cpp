@@ -280,6 +280,15 @@ class NcclBackend final : public Backend {
 
   std::string transport() const override { return cur_ ? cur_->transport : ""; }
 
+  std::vector<std::pair<std::string, std::string>> device_facts() const override {
+    auto f = gpu_facts(device_);
+    int v = 0;
+    ncclGetVersion(&v);
+    f.emplace_back("nccl", std::to_string(v / 10000) + "." + std::to_string((v % 10000) / 100) + "." +
+                               std::to_string(v % 100));
+    return f;
+  }
+
   void abort_from_watchdog() override {
     // The main thread polls and aborts; give it a moment to do so before the job is ended.
     abort_requested_.store(true);

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const long min_bytes = argc > 1 ? atol(argv[1]) : 8, max_bytes = argc > 2 ? atol(argv[2]) : 8;
-  const int blocks = argc > 3 ? atoi(argv[3]) : 30;
+  const int blocks = argc > 3 ? atoi(argv[3]) : 500;
   if (size != 2 || min_bytes < 4 || max_bytes < min_bytes || blocks < 1) {
     if (rank == 0) fprintf(stderr, "fb_bare_mpi: 2 ranks, MIN_BYTES >= 4, MAX_BYTES >= MIN_BYTES\n");
     MPI_Finalize();
@@ -54,11 +54,16 @@ int main(int argc, char** argv) {
   memset(recv, 0xa5, (size_t)max_bytes);
   for (int allreduce = 0; allreduce <= 1; ++allreduce)
     for (long bytes = min_bytes; bytes <= max_bytes; bytes *= 2) {
-      /* Warm-up, and the block length: about 2 ms. */
-      double per_op = block(allreduce, send, recv, (int)bytes, 200, rank);
+      /* Warm-up, then the block length: about 20 us at the fastest of 20 short probes. */
+      block(allreduce, send, recv, (int)bytes, 1000, rank);
+      double per_op = 1e9;
+      for (int k = 0; k < 20; ++k) {
+        const double t = block(allreduce, send, recv, (int)bytes, 10, rank);
+        per_op = t < per_op ? t : per_op;
+      }
       MPI_Bcast(&per_op, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-      int iters = (int)(2e-3 / (per_op > 1e-8 ? per_op : 1e-8));
-      iters = iters < 10 ? 10 : iters > 100000 ? 100000 : iters;
+      int iters = (int)(20e-6 / (per_op > 1e-9 ? per_op : 1e-9));
+      iters = iters < 1 ? 1 : iters > 10000 ? 10000 : iters;
       for (int b = 0; b < blocks; ++b) {
         double mine = block(allreduce, send, recv, (int)bytes, iters, rank), most = 0;
         MPI_Allreduce(&mine, &most, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);

@@ -125,7 +125,8 @@ void system_facts(json& h, const std::string& root) {
       h["os"] = v;
     }
   // rdma-core: libibverbs.so.1.<abi>.<rdma-core release>.0 (rdma-core v44 installs ...1.14.44.0).
-  for (const char* dir : {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"})
+  for (const char* dir :
+       {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"})
     for (const auto& lib : entries(under(root, dir), "libibverbs.so.1.")) {
       std::vector<std::string> parts;
       std::stringstream ss(lib.substr(std::strlen("libibverbs.so.1.")));
@@ -305,7 +306,8 @@ InventoryJson rank_facts(int rank, int local_rank,
     // The NICs nearest this device, as nvidia-smi topo names the path to each.
     if (auto bus = d.value("pci_bus_id", std::string()); !bus.empty()) {
       std::string lower = bus;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       const fs::path dev = under(root, "/sys/bus/pci/devices") / lower;
       const std::string path = resolved(dev);
       const int numa = read_int(dev / "numa_node", -1);

@@ -35,7 +35,8 @@ InventoryJson host_facts(const std::string& root = "/");
 
 // This rank's facts: its CPU binding (sched_getaffinity) and NUMA nodes, and each backend's device
 // facts with the NICs nearest to a device that has a PCI bus ID.
-InventoryJson rank_facts(int rank, int local_rank, const std::vector<std::unique_ptr<transports::Backend>>& backends,
+InventoryJson rank_facts(int rank, int local_rank,
+                         const std::vector<std::unique_ptr<transports::Backend>>& backends,
                          const std::string& root = "/");
 
 // Rank 0's inventory from every rank's {"host": name, "host_facts": ..., "rank": ...} in rank

@@ -24,7 +24,8 @@ json inventory_of(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return nullptr;
   const json doc = json::parse(in, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("meta") || !doc["meta"].is_object()) return nullptr;
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("meta") || !doc["meta"].is_object())
+    return nullptr;
   const json& meta = doc["meta"];
   return meta.contains("inventory") && meta["inventory"].is_object() ? meta["inventory"] : json(nullptr);
 }
@@ -60,9 +61,10 @@ void warn_inventory_differences(const std::string& base_path, const std::string&
   if (base.is_null() || cand.is_null()) return;
   const auto diffs = inventory_differences(base, cand);
   if (diffs.empty()) return;
-  err << "fabricbench: warning: base and candidate ran on different systems (meta.inventory, "
-      << diffs.size() << (diffs.size() == 1 ? " difference" : " differences") << "):\n";
-  for (std::size_t i = 0; i < diffs.size() && i < max_lines; ++i) err << "fabricbench:   " << diffs[i] << '\n';
+  err << "fabricbench: warning: base and candidate ran on different systems (meta.inventory, " << diffs.size()
+      << (diffs.size() == 1 ? " difference" : " differences") << "):\n";
+  for (std::size_t i = 0; i < diffs.size() && i < max_lines; ++i)
+    err << "fabricbench:   " << diffs[i] << '\n';
   if (diffs.size() > max_lines) err << "fabricbench:   ... and " << diffs.size() - max_lines << " more\n";
   err << std::flush;
 }

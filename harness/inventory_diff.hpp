@@ -18,7 +18,7 @@ std::vector<std::string> inventory_differences(const nlohmann::ordered_json& bas
 // Reads the inventories of two results files and writes one warning line to `err` when they
 // differ, then one line per difference (at most `max_lines`, then a count). Files that are not
 // JSON or carry no inventory (CSV, files written before it) are skipped silently.
-void warn_inventory_differences(const std::string& base_path, const std::string& cand_path,
-                                std::ostream& err, std::size_t max_lines = 12);
+void warn_inventory_differences(const std::string& base_path, const std::string& cand_path, std::ostream& err,
+                                std::size_t max_lines = 12);
 
 }  // namespace fb

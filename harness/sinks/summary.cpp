@@ -56,8 +56,9 @@ class SummarySink final : public Sink {
  private:
   static std::string summary_line(const std::string& key, const OpTally& t) {
     const char* verdict = t.wrong > 0 ? "FAIL" : t.checked == 0 ? "UNCHECKED" : "PASS";
-    std::string line = fmt::format("# summary {}: {}  {} row{}, {} wrong", key, verdict, t.rows,
-                                   t.rows == 1 ? "" : "s", t.checked == 0 ? std::string("N/A") : std::to_string(t.wrong));
+    std::string line =
+        fmt::format("# summary {}: {}  {} row{}, {} wrong", key, verdict, t.rows, t.rows == 1 ? "" : "s",
+                    t.checked == 0 ? std::string("N/A") : std::to_string(t.wrong));
     if (!t.worst_at.empty())
       line += fmt::format(", worst time/model {:.2f} at {}", t.worst_ratio, t.worst_at);
     return line;

@@ -48,7 +48,8 @@ class InventoryTree : public ::testing::Test {
   void SetUp() override {
     root_ = fs::temp_directory_path() / ("fb_inventory_" + std::to_string(::getpid()));
     fs::remove_all(root_);
-    write("proc/cpuinfo", "processor\t: 0\nmodel name\t: Test CPU 3000\n\nprocessor\t: 1\nmodel name\t: Test CPU 3000\n");
+    write("proc/cpuinfo",
+          "processor\t: 0\nmodel name\t: Test CPU 3000\n\nprocessor\t: 1\nmodel name\t: Test CPU 3000\n");
     for (int c = 0; c < 4; ++c) {
       const std::string d = "sys/devices/system/cpu/cpu" + std::to_string(c) + "/topology/";
       write(d + "physical_package_id", "0\n");
@@ -133,8 +134,9 @@ TEST(Inventory, MergeGivesOneEntryPerHostWithItsRanks) {
     if (first) j["host_facts"] = {{"cpu_model", "CPU of " + host}};
     return j.dump();
   };
-  const json inv = merge_inventory({rank("a", 0, true), rank("a", 1, false), rank("b", 2, true), rank("a", 3, false)},
-                                   {{"thread_level", "single"}});
+  const json inv =
+      merge_inventory({rank("a", 0, true), rank("a", 1, false), rank("b", 2, true), rank("a", 3, false)},
+                      {{"thread_level", "single"}});
   EXPECT_EQ(inv["mpi"]["thread_level"], "single");
   ASSERT_EQ(inv["hosts"].size(), 2u);
   EXPECT_EQ(inv["hosts"][0]["host"], "a");
@@ -145,8 +147,10 @@ TEST(Inventory, MergeGivesOneEntryPerHostWithItsRanks) {
 }
 
 TEST(InventoryDiff, ListsWhatDiffersButNotHostNames) {
-  const json base = {{"mpi", {{"pml", "ob1"}}},
-                     {"hosts", {{{"host", "n1"}, {"kernel", "6.1"}, {"nics", {{{"name", "mlx5_0"}, {"firmware", "28.1"}}}}}}}};
+  const json base = {
+      {"mpi", {{"pml", "ob1"}}},
+      {"hosts",
+       {{{"host", "n1"}, {"kernel", "6.1"}, {"nics", {{{"name", "mlx5_0"}, {"firmware", "28.1"}}}}}}}};
   json cand = base;
   EXPECT_TRUE(inventory_differences(base, cand).empty());
   cand["hosts"][0]["host"] = "n7";
@@ -172,9 +176,10 @@ TEST(InventoryDiff, WarnsOnlyWhenBothFilesHaveDifferentInventories) {
   warn_inventory_differences(a, c, err);
   EXPECT_EQ(err.str(), "");
   warn_inventory_differences(a, b, err);
-  EXPECT_EQ(err.str(),
-            "fabricbench: warning: base and candidate ran on different systems (meta.inventory, 1 difference):\n"
-            "fabricbench:   hosts[0].cpu_model: 'X' -> 'Y'\n");
+  EXPECT_EQ(
+      err.str(),
+      "fabricbench: warning: base and candidate ran on different systems (meta.inventory, 1 difference):\n"
+      "fabricbench:   hosts[0].cpu_model: 'X' -> 'Y'\n");
   fs::remove(a);
   fs::remove(b);
   fs::remove(c);

@@ -25,7 +25,8 @@ constexpr std::size_t kProjectAt = 12, kTypeAt = 40, kNameAt = 84, kNameLen = 64
 std::string component_name(const void* component, const char* framework) {
   if (component == nullptr) return "";
   const char* c = static_cast<const char*>(component);
-  const bool project_ok = std::strncmp(c + kProjectAt, "ompi", 16) == 0 || std::strncmp(c + kProjectAt, "opal", 16) == 0;
+  const bool project_ok =
+      std::strncmp(c + kProjectAt, "ompi", 16) == 0 || std::strncmp(c + kProjectAt, "opal", 16) == 0;
   if (!project_ok || std::strncmp(c + kTypeAt, framework, 32) != 0) return "";
   return std::string(c + kNameAt, strnlen(c + kNameAt, kNameLen));
 }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "harness/host_probe.hpp"
+#include "harness/inventory.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
 #include "vocab/error.hpp"
@@ -69,6 +70,8 @@ RunMeta make_meta(transports::World& w, const std::string& command_line,
                   const std::vector<std::unique_ptr<transports::Backend>>& backends) {
   RunMeta m;
   m.host_memory = probe_host_memory(w);
+  m.inventory = gather_inventory(w, backends);
+  m.mpi_thread_level = w.thread_level();
   m.fabricbench_version = kVersion;
   m.git_describe = kGitDescribe;
   m.command_line = command_line;

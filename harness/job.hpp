@@ -26,8 +26,8 @@ std::map<std::string, std::string> recorded_environment(char** env);
 // calls it first), before a backend sets its own NCCL_DEBUG*, NCCL_ALGO, ...
 const std::map<std::string, std::string>& launch_environment();
 
-// The run metadata (versions, hosts, environment, the host memory probe) for the results files.
-// Collective (every rank probes its memory at once); the result is complete on rank 0 only.
+// The run metadata (versions, hosts, environment, the host memory probe, the inventory) for the results
+// files. Collective (every rank probes its memory at once); the result is complete on rank 0 only.
 RunMeta make_meta(transports::World& w, const std::string& command_line,
                   const std::vector<std::unique_ptr<transports::Backend>>& backends);
 

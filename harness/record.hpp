@@ -62,7 +62,14 @@ struct Record {
   std::string model_bottleneck;         // the dominant term of the prediction
   // Per-sample times (max over ranks, microseconds per op); JSON only.
   std::vector<double> samples_us;
+  // Per-rank and per-host timing (microseconds per op), JSON only: each rank's median and mean
+  // over its own samples, indexed by rank; each host's slowest rank median, in node order. Empty
+  // beyond kMaxTimedRanks ranks / hosts (results/SCHEMA.md).
+  std::vector<double> rank_p50_us, rank_mean_us, host_p50_us;
 };
+
+// Per-rank and per-host timing stays in a row up to this many ranks (hosts): a row's size is bounded.
+constexpr int kMaxTimedRanks = 1024;
 
 // The host memory probe (harness/host_probe.hpp): rates while every rank of the run probes at once.
 struct HostMemoryProbe {
@@ -91,6 +98,8 @@ struct RunMeta {
   std::vector<std::string> rank_hosts;             // one per rank
   std::map<std::string, std::string> environment;  // NCCL_*, UCX_*, OMPI_*, ... as launched
   std::optional<HostMemoryProbe> host_memory;      // absent in files written before the probe
+  std::string mpi_thread_level;                    // the MPI thread level provided ("single", ...)
+  std::string inventory;  // meta.inventory as JSON text (harness/inventory.hpp); "" when absent
 };
 
 }  // namespace fb

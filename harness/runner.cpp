@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <map>
 
 #include "collectives/p2p.hpp"
 #include "collectives/pattern.hpp"
@@ -390,6 +391,24 @@ Record series_record(transports::World& world, transports::Backend& backend, con
   return r;
 }
 
+// Rank 0: each rank's median and mean, and each host's slowest rank median, per op (bounded).
+void set_rank_timings(Record& r, transports::World& world, const SampleStats& st, double per_op) {
+  if (world.size() <= kMaxTimedRanks)
+    for (std::size_t k = 0; k < st.rank_p50.size(); ++k) {
+      r.rank_p50_us.push_back(st.rank_p50[k] / per_op);
+      r.rank_mean_us.push_back(st.rank_mean[k] / per_op);
+    }
+  if (world.nnodes() > kMaxTimedRanks) return;
+  // Nodes are numbered in order of their first rank (World::node()).
+  std::map<std::string, std::size_t> node_of;
+  for (std::size_t k = 0; k < st.rank_p50.size(); ++k) {
+    const auto [it, fresh] = node_of.emplace(world.hostnames()[k], node_of.size());
+    if (fresh) r.host_p50_us.push_back(0);
+    double& v = r.host_p50_us[it->second];
+    v = std::max(v, st.rank_p50[k] / per_op);
+  }
+}
+
 // Rank 0: the row's times, rates and slowest rank from every rank's samples.
 void set_timings(Record& r, transports::World& world, const TestSpec& test, const Series& s,
                  const std::vector<double>& all, int batch, const Timing& timing) {
@@ -415,6 +434,7 @@ void set_timings(Record& r, transports::World& world, const TestSpec& test, cons
   r.slowest_host = st.slowest_rank >= 0 ? world.hostnames()[st.slowest_rank] : "";
   r.slowest_share = st.slowest_share;
   r.skew = st.skew;
+  set_rank_timings(r, world, st, per_op);
 }
 
 }  // namespace

@@ -59,10 +59,14 @@ SampleStats compute_stats(const std::vector<double>& times, int nranks, int iter
   s.slowest_share = static_cast<double>(*slowest) / static_cast<double>(m);
 
   std::vector<double> medians(n);
-  for (std::size_t r = 0; r < n; ++r)
-    medians[r] = percentile(std::vector<double>(times.begin() + static_cast<std::ptrdiff_t>(r * m),
-                                                times.begin() + static_cast<std::ptrdiff_t>((r + 1) * m)),
-                            50.0);
+  s.rank_mean.resize(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    const auto first = times.begin() + static_cast<std::ptrdiff_t>(r * m);
+    const auto last = times.begin() + static_cast<std::ptrdiff_t>((r + 1) * m);
+    medians[r] = percentile(std::vector<double>(first, last), 50.0);
+    s.rank_mean[r] = std::accumulate(first, last, 0.0) / static_cast<double>(m);
+  }
+  s.rank_p50 = medians;
   const double median_of_medians = percentile(medians, 50.0);
   const double max_median = *std::max_element(medians.begin(), medians.end());
   s.skew = median_of_medians == 0.0 ? 1.0 : max_median / median_of_medians;

@@ -8,9 +8,10 @@ namespace fb {
 struct SampleStats {
   std::vector<double> per_iter;  // max over ranks of each sample
   double min = 0, p50 = 0, mean = 0, p99 = 0, max = 0;
-  int slowest_rank = -1;     // rank that was the max most often (ties: lowest rank)
-  double slowest_share = 0;  // fraction of samples in which it was the max
-  double skew = 0;           // max over ranks of per-rank median / median of per-rank medians
+  int slowest_rank = -1;                    // rank that was the max most often (ties: lowest rank)
+  double slowest_share = 0;                 // fraction of samples in which it was the max
+  double skew = 0;                          // max over ranks of per-rank median / median of per-rank medians
+  std::vector<double> rank_p50, rank_mean;  // each rank's median and mean over its own samples
 };
 
 // `times` is rank-major: times[r * iters + i] is rank r's time for sample i. Throws

@@ -161,6 +161,10 @@ class Backend {
   // The transport of this rank's connection to `peer` ("a+b" as transport(); "" when the library
   // cannot tell or no connection was opened).
   virtual std::string peer_transport(int /*peer*/) const { return ""; }
+  // Facts about the device this rank's backend drives, for the results' inventory
+  // (harness/inventory.hpp): GPU model, uuid, pci_bus_id, driver and library versions, as
+  // name/value pairs; none for a backend on host memory only.
+  virtual std::vector<std::pair<std::string, std::string>> device_facts() const { return {}; }
 
   // Called from the watchdog's thread when the job is about to be ended for a hang: a backend
   // whose library can abort a stuck operation does so (NCCL: ncclCommAbort) before the job ends.

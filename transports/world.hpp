@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fb::transports {
@@ -42,6 +43,12 @@ class World {
   [[noreturn]] virtual void abort(int code) = 0;
   virtual std::string library_version() const = 0;  // e.g. "Open MPI v4.1.4, ..."
   virtual std::string library_name() const = 0;     // e.g. "Open MPI 4.1.4"
+  // The thread level the library provided: "single" (fabricbench asks for no more: its helper
+  // threads never call MPI, see transports/mpi/mpi_world.cpp), "funneled", ...
+  virtual std::string thread_level() const = 0;
+  // What the library says about its set-up (results/SCHEMA.md, meta.inventory.mpi): thread level,
+  // the point-to-point layer it selected and the selections asked for; name/value pairs.
+  virtual std::vector<std::pair<std::string, std::string>> library_facts() const = 0;
 
  protected:
   void set_topology(int rank, int size, std::vector<std::string> hostnames);

@@ -2,8 +2,10 @@
 #include "harness/compare.hpp"
 
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "harness/commands/command.hpp"
+#include "harness/inventory_diff.hpp"
 
 namespace fb {
 namespace {
@@ -28,7 +30,10 @@ class CompareCommand final : public Command {
     return compare;
   }
   void resolve(const std::string&) override { options_.threshold_pct = parse_threshold_pct(threshold_text_); }
-  int run() override { return run_compare_command(options_); }
+  int run() override {
+    warn_inventory_differences(options_.base, options_.cand, std::cerr);  // harness/inventory_diff.hpp
+    return run_compare_command(options_);
+  }
 
  private:
   CompareOptions options_;

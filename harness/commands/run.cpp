@@ -206,6 +206,7 @@ class RunCommand final : public MpiCommand {
   void open_outputs(Job& job) override {
     FileSinks files = open_file_sinks(cfg_.csv_path, cfg_.json_path, cfg_.force);
     if (!cfg_.quiet) job.outputs.add(make_console_sink(std::cout));
+    if (!cfg_.quiet) job.outputs.add(make_summary_sink(std::cout));
     for (auto& s : files.sinks) job.outputs.add(std::move(s));
   }
 

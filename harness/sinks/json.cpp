@@ -58,6 +58,11 @@ json meta_json(const RunMeta& m) {
     j["host_memory"]["copy_spilled_GBps"] = m.host_memory->copy_spilled_GBps;
     j["host_memory"]["reduce_spilled_GBps"] = m.host_memory->reduce_spilled_GBps;
   }
+  if (!m.mpi_thread_level.empty()) j["mpi_thread_level"] = m.mpi_thread_level;
+  if (!m.inventory.empty()) {
+    json inv = json::parse(m.inventory, nullptr, false);
+    if (!inv.is_discarded()) j["inventory"] = std::move(inv);
+  }
   return j;
 }
 
@@ -73,6 +78,11 @@ json row_json(const Record& r) {
         },
         f.value);
   j["samples_us"] = r.samples_us;
+  if (!r.rank_p50_us.empty()) {
+    j["rank_p50_us"] = r.rank_p50_us;
+    j["rank_mean_us"] = r.rank_mean_us;
+  }
+  if (!r.host_p50_us.empty()) j["host_p50_us"] = r.host_p50_us;
   return j;
 }
 

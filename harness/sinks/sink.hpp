@@ -23,6 +23,10 @@ class Sink {
 
 // nccl-tests-shaped table: size, count, type, redop, root, time, algbw, busbw, #wrong, p99, slowest.
 std::unique_ptr<Sink> make_console_sink(std::ostream& out);
+// The console's last lines, at end(): per backend and op, "# summary mpi allreduce: PASS  12 rows,
+// 0 wrong, worst time/model 1.34 at size 64K" (FAIL with wrong elements, UNCHECKED without checks;
+// the model ratio when rows were predicted).
+std::unique_ptr<Sink> make_summary_sink(std::ostream& out);
 // CSV with a header; one line per row, flushed. Columns as results/SCHEMA.md.
 std::unique_ptr<Sink> make_csv_sink(const std::string& path);
 // JSON {schema_version, meta, rows:[...], status}; rewritten to a temporary file and renamed over

@@ -436,7 +436,7 @@ def check_results(tc, csv_path, json_path, status="ok", nranks=None):
     tc.assertIsInstance(rows, list)
     tc.assertEqual(len(csv_rows), len(rows), "the CSV and the JSON hold the same number of rows")
     for i, (c, j) in enumerate(zip(csv_rows, rows)):
-        tc.assertEqual(list(j.keys()), CSV_COLUMNS + ["samples_us"], f"JSON row {i} keys")
+        tc.assertEqual(list(j.keys()), CSV_COLUMNS + JSON_ONLY_KEYS, f"JSON row {i} keys")
         typed = typed_csv_row(c)
         for k in CSV_COLUMNS:
             if k in OPTIONAL_FLOAT_COLUMNS and (typed[k] is None or j[k] is None):
@@ -450,9 +450,16 @@ def check_results(tc, csv_path, json_path, status="ok", nranks=None):
         tc.assertEqual(len(j["samples_us"]), j["iters"], f"row {i}: one sample per iteration")
         for v in j["samples_us"]:
             tc.assertTrue(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0, f"row {i}: sample {v}")
+        tc.assertEqual(len(j["rank_p50_us"]), j["nranks"], f"row {i}: one median per rank")
+        tc.assertEqual(len(j["rank_mean_us"]), j["nranks"], f"row {i}: one mean per rank")
+        tc.assertEqual(len(j["host_p50_us"]), j["nnodes"], f"row {i}: one median per host")
         if nranks is not None:
             tc.assertEqual(j["nranks"], nranks)
     return rows
+
+
+# JSON row keys after the CSV columns (results/SCHEMA.md, "Per-row, JSON only").
+JSON_ONLY_KEYS = ["samples_us", "rank_p50_us", "rank_mean_us", "host_p50_us"]
 
 
 def check_meta(tc, doc, nranks, command_fragment=None):
@@ -656,7 +663,7 @@ class LongRun:
         typed = [typed_csv_row(r) for r in csv_rows]
         tc.assertEqual(len({row_key(r) for r in typed}), len(typed), "a row repeated in the CSV")
         for c, j in zip(typed, doc["rows"]):
-            tc.assertEqual(c, {k: v for k, v in j.items() if k != "samples_us"})
+            tc.assertEqual(c, {k: v for k, v in j.items() if k not in JSON_ONLY_KEYS})
         for r in doc["rows"]:
             check_row_sanity(tc, r)
         return typed, doc

@@ -2,9 +2,34 @@
 
 #include <cuda_runtime.h>
 
+#include <cstdio>
+
 #include "transports/cuda/gpu_checks.hpp"
 
 namespace fb::transports {
+
+std::vector<std::pair<std::string, std::string>> gpu_facts(int device) {
+  std::vector<std::pair<std::string, std::string>> f;
+  auto version = [](int x) { return std::to_string(x / 1000) + "." + std::to_string((x % 1000) / 10); };
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) {
+    f.emplace_back("model", prop.name);
+    char uuid[64];
+    const auto* u = reinterpret_cast<const unsigned char*>(prop.uuid.bytes);
+    std::snprintf(uuid, sizeof uuid,
+                  "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+                  u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+    f.emplace_back("uuid", uuid);
+    f.emplace_back("compute_capability", std::to_string(prop.major) + "." + std::to_string(prop.minor));
+    f.emplace_back("memory_bytes", std::to_string(prop.totalGlobalMem));
+  }
+  char bus[32] = {};
+  if (cudaDeviceGetPCIBusId(bus, sizeof bus, device) == cudaSuccess) f.emplace_back("pci_bus_id", bus);
+  int drv = 0, rt = 0;
+  if (cudaDriverGetVersion(&drv) == cudaSuccess) f.emplace_back("cuda_driver", version(drv));
+  if (cudaRuntimeGetVersion(&rt) == cudaSuccess) f.emplace_back("cuda_runtime", version(rt));
+  return f;
+}
 
 GpuChoice choose_gpu(const World& world, const std::string& backend) {
   GpuChoice g;

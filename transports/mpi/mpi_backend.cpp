@@ -15,6 +15,7 @@
 #include "collectives/pairwise_protocols.hpp"
 #include "collectives/reduce.hpp"
 #include "transports/backend.hpp"
+#include "transports/mpi/mpi_inventory.hpp"
 #include "vocab/error.hpp"
 
 namespace fb::transports {
@@ -152,7 +153,13 @@ class MpiBackend final : public Backend {
     }
     create_ops<DType::float16>(half_ops_);
     create_ops<DType::bfloat16>(bf16_ops_);
+    // What carries the bytes, as Open MPI selected it: ob1's btls (self+tcp+vader), else the pml
+    // (ucx, cm); "" when the library's records cannot be read (not Open MPI).
+    const std::string pml = mpi_inventory::selected_pml();
+    transport_ = pml == "ob1" ? mpi_inventory::selected_btls() : pml;
   }
+
+  std::string transport() const override { return transport_; }
 
   ~MpiBackend() override {
     int finalized = 0;
@@ -282,6 +289,7 @@ class MpiBackend final : public Backend {
   MpiPairP2P pairs_;
   MPI_Op half_ops_[4] = {};
   MPI_Op bf16_ops_[4] = {};
+  std::string transport_;
 };
 
 }  // namespace

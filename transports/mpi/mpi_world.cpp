@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "transports/mpi/mpi_inventory.hpp"
 #include "transports/world.hpp"
 
 namespace fb::transports {
@@ -25,11 +26,18 @@ class MpiWorld final : public World {
   MpiWorld(int* argc, char*** argv) {
     int initialised = 0;
     MPI_Initialized(&initialised);
+    // MPI_Init, as the established micro-benchmarks start MPI: Open MPI turns on its locking for
+    // any level above MPI_THREAD_SINGLE, which costs a third of an 8 B ping-pong on shared
+    // memory. No mode needs more: the watchdog, interrupt and progress threads never call MPI
+    // while the main thread runs (the watchdog's one call, MPI_Abort, ends the job), and the nccl
+    // watchdog path only sets a flag the main thread acts on (ncclCommAbort, not MPI).
     if (!initialised) {
-      int provided = 0;
-      check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+      check(MPI_Init(argc, argv), "MPI_Init");
       owns_mpi_ = true;
     }
+    int provided = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&provided);
+    thread_level_ = mpi_inventory::thread_level_name(provided);
     // The first messages between ranks: a rank that cannot reach the others (a host's network
     // link down) says so with its own rank and host instead of the library aborting the job.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -162,6 +170,17 @@ class MpiWorld final : public World {
     return comma == std::string::npos ? s : s.substr(0, comma);
   }
 
+  std::string thread_level() const override { return thread_level_; }
+
+  std::vector<std::pair<std::string, std::string>> library_facts() const override {
+    std::vector<std::pair<std::string, std::string>> facts{{"library", library_name()},
+                                                           {"thread_level", thread_level_}};
+    if (auto pml = mpi_inventory::selected_pml(); !pml.empty()) facts.emplace_back("pml", pml);
+    if (auto btl = mpi_inventory::selected_btls(); !btl.empty()) facts.emplace_back("btl", btl);
+    for (auto& [k, v] : mpi_inventory::component_requests()) facts.emplace_back(k + "_requested", v);
+    return facts;
+  }
+
  private:
   double reduce(double v, MPI_Op op) {
     double out = 0;
@@ -171,6 +190,7 @@ class MpiWorld final : public World {
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   bool owns_mpi_ = false;
+  std::string thread_level_;
 };
 
 }  // namespace

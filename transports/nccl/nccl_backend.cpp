@@ -232,6 +232,15 @@ class NcclBackend final : public Backend {
     return transports_[cur_key_].str_for(peer);
   }
 
+  std::vector<std::pair<std::string, std::string>> device_facts() const override {
+    auto f = gpu_facts(device_);
+    int v = 0;
+    ncclGetVersion(&v);
+    f.emplace_back("nccl", std::to_string(v / 10000) + "." + std::to_string((v % 10000) / 100) + "." +
+                               std::to_string(v % 100));
+    return f;
+  }
+
   void abort_from_watchdog() override {
     // The main thread polls and aborts; when it is blocked elsewhere (inside CUDA, a lazy connect
     // in ncclGroupEnd, MPI), this thread aborts the communicators itself.

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <string_view>
 #include <vector>
 
 #include "vocab/error.hpp"
@@ -80,12 +81,17 @@ void ShmGetP2P::wait_all() {
   if (!err.empty()) throw BackendError("ucx: " + err);
 }
 
-// Whether `peer`'s endpoint has a transport that maps another process's memory.
+// Whether `peer`'s endpoint has a transport that maps another process's memory: learnt once per
+// peer (its endpoint's lanes do not change), not by string compares on every send.
 bool ShmGetP2P::maps(int peer) {
+  const auto known = maps_.find(peer);
+  if (known != maps_.end()) return known->second;
   w_.ep(peer);
+  bool mapped = false;
   for (const auto& t : w_.peer_transports(peer))
-    if (t == "sysv" || t == "posix" || t == "xpmem") return true;
-  return false;
+    if (t == "sysv" || t == "posix" || t == "xpmem") mapped = true;
+  maps_.emplace(peer, mapped);
+  return mapped;
 }
 
 void ShmGetP2P::send_descriptor(HostSegment& seg, const void* buf, std::size_t bytes, int peer, int tag) {
@@ -124,22 +130,24 @@ void ShmGetP2P::on_recv(void*, ucs_status_t st, const ucp_tag_recv_info_t* info,
 // A descriptor arrived in p.buf (`length` bytes): copy the data it names out of the sender's
 // segment into p.buf, then acknowledge. Returns an error, or "".
 std::string ShmGetP2P::fetch(const Receive& p, std::size_t length) {
+  // Once per received message: no allocation on the way to the copy (the rest of the descriptor
+  // is read in place; the peer's name is only formatted for an error).
   Descriptor d{};
-  std::string rest;
+  std::string_view rest;
   if (length >= sizeof d) {
     std::memcpy(&d, p.buf, sizeof d);
-    rest.assign(static_cast<const char*>(p.buf) + sizeof d, length - sizeof d);
+    rest = std::string_view(static_cast<const char*>(p.buf) + sizeof d, length - sizeof d);
   }
-  const std::string from = w_.rank_text(p.peer);
+  const auto from = [&] { return w_.rank_text(p.peer); };
   if (length < sizeof d || d.rkey_bytes > rest.size() ||
       d.released > (rest.size() - d.rkey_bytes) / sizeof(std::uint64_t)) {
     acknowledge(p.peer);
-    return "a malformed get descriptor (" + std::to_string(length) + " bytes) from " + from + " on " +
+    return "a malformed get descriptor (" + std::to_string(length) + " bytes) from " + from() + " on " +
            w_.where();
   }
   if (d.bytes != p.bytes) {
     acknowledge(p.peer);
-    return from + " sent " + std::to_string(d.bytes) + " bytes to a receive of " + std::to_string(p.bytes) +
+    return from() + " sent " + std::to_string(d.bytes) + " bytes to a receive of " + std::to_string(p.bytes) +
            " on " + w_.where();
   }
   for (std::uint64_t i = 0; i < d.released; ++i) {
@@ -159,13 +167,13 @@ std::string ShmGetP2P::fetch(const Receive& p, std::size_t length) {
     if (st != UCS_OK) {
       peer_segments_.erase({p.peer, d.segment});
       acknowledge(p.peer);
-      return "ucp_ep_rkey_unpack of " + from + "'s segment key on " + w_.where() + ": " + status_text(st);
+      return "ucp_ep_rkey_unpack of " + from() + "'s segment key on " + w_.where() + ": " + status_text(st);
     }
   }
   if (!rk) {
     peer_segments_.erase({p.peer, d.segment});
     acknowledge(p.peer);
-    return "a get descriptor from " + from + " names segment " + std::to_string(d.segment) +
+    return "a get descriptor from " + from() + " names segment " + std::to_string(d.segment) +
            " whose key never came, on " + w_.where();
   }
   void* local = nullptr;

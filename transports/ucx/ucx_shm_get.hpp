@@ -20,6 +20,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "collectives/p2p.hpp"
@@ -80,8 +81,9 @@ class ShmGetP2P final : public P2P {
   std::size_t get_min_ = 16 * 1024;
   std::map<std::pair<int, std::uint64_t>, ucp_rkey_h> peer_segments_;
   std::deque<std::string> descriptors_;
-  std::deque<Receive> receives_;  // stable addresses: each is a callback's user data
-  std::string error_;             // from a completion callback, thrown by wait_all()
+  std::unordered_map<int, bool> maps_;  // maps(peer), once known
+  std::deque<Receive> receives_;        // stable addresses: each is a callback's user data
+  std::string error_;                   // from a completion callback, thrown by wait_all()
 };
 
 }  // namespace fb::transports::ucx

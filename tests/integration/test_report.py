@@ -170,7 +170,7 @@ def published_row(ref, system, fabric, op, nranks, nnodes, nbytes, busbw, trust=
                 "dtype": "float32", "redop": "sum" if op == "allreduce" else "", "root": -1, "inplace": 0,
                 "nranks": nranks, "nnodes": nnodes, "ranks_per_node": nranks // nnodes, "requested_bytes": nbytes,
                 "bytes": nbytes, "count": nbytes // 4 if op == "allreduce" else nbytes // 4 // nranks,
-                "iters": 0, "warmup": 0, "ops_per_sample": 1, "check_iters": 0, "algbw_GBps": algbw,
+                "iters": 0, "warmup": 0, "ops_per_sample": 1, "check_iters": 0, "cycle": 1, "algbw_GBps": algbw,
                 "busbw_GBps": busbw, "msg_rate_Mps": 1 / t, "wrong": 0, "slowest_rank": -1, "slowest_share": 0,
                 "skew": 0, "ref": ref, "system": system, "fabric": fabric,
                 "ranks_per_domain": nranks // nnodes if fabric else "", "citation": "by hand", "trust": trust})

@@ -245,6 +245,7 @@ TEST(Sinks, CsvColumnsAreTheSchemaInOrder) {
                                           "warmup",
                                           "ops_per_sample",
                                           "check_iters",
+                                          "cycle",
                                           "time_us",
                                           "time_min_us",
                                           "time_p50_us",

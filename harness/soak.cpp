@@ -14,8 +14,8 @@
 namespace fb {
 
 std::string SoakOptions::canonical() const {
-  return fmt::format("soak: cycles={} duration_s={} drift_pct={} fail_on_drift={}\n", cycles, duration_s,
-                     drift_pct, fail_on_drift);
+  return fmt::format("soak: cycles={} given={} duration_s={} drift_pct={} fail_on_drift={}\n", cycles,
+                     cycles_given, duration_s, drift_pct, fail_on_drift);
 }
 
 double parse_duration_s(const std::string& text) {
@@ -99,6 +99,7 @@ void DriftSink::row(const Record& measured) {
 std::string soak_summary_text(const SoakSummary& s) {
   std::string limit;
   if (s.cycles_requested > 0) limit += fmt::format("--cycles {}", s.cycles_requested);
+  if (s.cycles_requested == 0 && s.duration_s <= 0) limit = "--cycles 0: until stopped";
   if (s.duration_s > 0) limit += fmt::format("{}--duration {:g}s", limit.empty() ? "" : ", ", s.duration_s);
   std::string out = fmt::format("# soak: {} cycles in {:.1f} s ({}); drift: time_p50 beyond {}% of cycle 1\n",
                                 s.cycles_done, s.elapsed_s, limit, s.drift_pct);
@@ -166,7 +167,7 @@ SoakOutcome run_soak(transports::World& world, const std::vector<PreparedTest>& 
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       drift.finish_cycle(elapsed);
       more = !(o.cycles > 0 && cycle >= o.cycles) && !(o.duration_s > 0 && elapsed >= o.duration_s);
-      if (o.cycles == 0 && o.duration_s <= 0) more = false;
+      if (!o.active()) more = false;  // a plain run: one cycle
     }
     if (world.broadcast_string(more ? "1" : "0", 0) != "1") break;
   }

@@ -19,12 +19,13 @@
 namespace fb {
 
 struct SoakOptions {
-  int cycles = 0;              // --cycles / -N; 0: not given
+  int cycles = 0;              // --cycles / -N; 0: no limit (as nccl-tests' -N 0), or not given
+  bool cycles_given = false;   // --cycles / -N was given
   double duration_s = 0;       // --duration; 0: not given
   double drift_pct = 10;       // --drift: a p50 move beyond this percentage is a drift
   bool fail_on_drift = false;  // --fail-on-drift: a drift makes the exit code 1
   // Without --cycles or --duration a run is one cycle and no drift is looked for.
-  bool active() const { return cycles > 0 || duration_s > 0; }
+  bool active() const { return cycles_given || duration_s > 0; }
   std::string canonical() const;
 };
 

@@ -220,8 +220,8 @@ class RunCommand final : public MpiCommand {
   void add_soak_options(CLI::App& run) {
     cycles_opt_ =
         run.add_option("-N,--cycles", soak_.cycles,
-                       "soak: run the whole plan K times, rows tagged with their cycle, each row's p50 held "
-                       "against cycle 1 (drift)")
+                       "soak: run the whole plan K times (0: until --duration or a signal, as nccl-tests' -N "
+                       "0), rows tagged with their cycle, each row's p50 held against cycle 1 (drift)")
             ->type_name("K");
     duration_opt_ =
         run.add_option("--duration", duration_text_,
@@ -238,8 +238,9 @@ class RunCommand final : public MpiCommand {
   }
 
   void resolve_soak() {
-    if (cycles_opt_->count() > 0 && soak_.cycles < 1)
-      throw UsageError("command line: cycles: expected a number of cycles >= 1, got " +
+    soak_.cycles_given = cycles_opt_->count() > 0;
+    if (soak_.cycles_given && soak_.cycles < 0)
+      throw UsageError("command line: cycles: expected a number of cycles >= 0 (0: until stopped), got " +
                        std::to_string(soak_.cycles));
     if (duration_opt_->count() > 0) soak_.duration_s = parse_duration_s(duration_text_);
     if (drift_opt_->count() > 0) soak_.drift_pct = parse_threshold_pct(drift_text_, "drift");

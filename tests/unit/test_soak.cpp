@@ -137,6 +137,8 @@ TEST(Soak, NoDriftSaysSo) {
   s.cycles_requested = 2, s.cycles_done = 2, s.drift_pct = 10, s.elapsed_s = 2;
   EXPECT_EQ(soak_summary_text(s),
             "# soak: 2 cycles in 2.0 s (--cycles 2); drift: time_p50 beyond 10% of cycle 1\n# drift: none\n");
+  s.cycles_requested = 0;  // -N 0
+  EXPECT_EQ(soak_summary_text(s).substr(0, 50), "# soak: 2 cycles in 2.0 s (--cycles 0: until stopp");
 }
 
 TEST(Soak, JsonHoldsTheSoakAndReadsBack) {

@@ -120,6 +120,24 @@ class Soak(fbtest.FbTestCase):
         self.assertIn(doc["rows"][-1]["cycle"] - doc["soak"]["cycles_done"], (0, 1))
         self.assertEqual([n for n in os.listdir(self.tmp) if ".tmp." in n], [], "temporary files left behind")
 
+    def test_timeout_leaves_parseable_files(self):
+        # A rank stopped during a soak: the watchdog ends it (exit 3), the files parse, the JSON says
+        # timeout and still holds the soak object.
+        lr = fbtest.LongRun(self, 2, ["--timeout", "3", "-N", "0"])
+        lr.wait_rows(fbtest.LONG_PLAN_QUICK_ROWS)
+        time.sleep(0.5)  # into the long row
+        lr.signal_rank(1, signal.SIGSTOP)
+        rc = lr.wait(30)
+        self.assertEqual(rc, fbtest.EXIT_TIMEOUT, lr.stderr())
+        self.assertEqual(fbtest.wait_no_processes(lr.marker), [], "processes left behind")
+        header, csv_rows = fbtest.load_csv(lr.csv_path)
+        doc = fbtest.load_json(lr.json_path)
+        self.assertEqual(doc["status"], "timeout")
+        self.assertEqual(list(doc), ["schema_version", "meta", "rows", "soak", "status"])
+        self.assertEqual(doc["soak"]["cycles_done"], 0)
+        self.assertEqual(len(csv_rows), fbtest.LONG_PLAN_QUICK_ROWS)
+        self.assertEqual([r["cycle"] for r in doc["rows"]], [1] * len(doc["rows"]))
+
     def test_bad_values_are_refused(self):
         self.assertRefused([
             (["run", "--cycles", "-1"], "cycles: expected a number of cycles >= 0"),

@@ -8,7 +8,10 @@
 // test on the samples gives p < --alpha AND the metric is worse (better) by more than
 // --threshold percent. Otherwise (CSV input, too few samples) the relative change of the metric
 // against the threshold alone decides, and the report says the U test was not applied and why.
-// Exit code: 0 no regression, 1 at least one slower row, 2 bad input.
+// The gate (docs/ci-gate.md) also fails when rows of BASE are missing from CAND (beyond
+// --allow-missing), when CAND's status (JSON) is not "ok", when a CAND row has wrong data, and when
+// no row matched at all. Exit code: 0 pass, 1 the gate failed (a slower row or one of those), 2 bad
+// input.
 #pragma once
 
 #include <cstdint>
@@ -28,10 +31,17 @@ struct CompareOptions {
   int min_samples = 8;
   std::string format = "text";  // text | markdown | junit | csv
   std::string output;           // report file; empty: stdout
+  bool force = false;           // replace an existing --output file (refused otherwise)
+  int allow_missing = 0;        // base rows that may be missing from cand: 0 none, N up to N, -1 any
 };
 
-// "5%", "5" and "2.5" are percentages; throws UsageError otherwise (or when negative).
-double parse_threshold_pct(const std::string& text);
+// --allow-missing's value: "", "all" or "true" (the bare flag) is any number (-1), else a count >= 0;
+// UsageError otherwise.
+int parse_allow_missing(const std::string& text);
+
+// "5%", "5" and "2.5" are percentages; throws UsageError naming `option` otherwise (or when
+// negative).
+double parse_threshold_pct(const std::string& text, const std::string& option = "threshold");
 
 enum class Verdict { faster, slower, same, missing, added };
 const char* verdict_name(Verdict v);  // "faster", "slower", "same", "missing", "new"
@@ -47,7 +57,23 @@ struct CompareRow {
   std::optional<double> change_pct;              // 100 * (cand - base) / base; sign as the metric's
   std::optional<double> p_value;                 // when the U test was applied
   std::string note;                              // why the U test was not applied, and the like
+  std::string u_skipped;                         // why the U test was not applied ("" when it was)
+  std::uint64_t cand_wrong = 0;                  // wrong elements in cand's row
 };
+
+// "GB/s" for busbw, "us" for the times.
+const char* metric_unit(const std::string& metric);
+// The items comma-separated; "(none)" when there are none.
+std::string join_list(const std::vector<std::string>& v);
+
+// The key of a row as one line: "mpi allreduce native host float32 sum n=2 rpn=2 1024 B".
+std::string key_text(const CompareRow& r);
+std::string key_text(const Record& r);
+
+// One base row against the cand row of the same key, as compare judges every matched row: the
+// change of o.metric, the U test on the samples where both have o.min_samples, the verdict
+// (faster, slower or same) against o.threshold_pct. run --cycles judges drift with it.
+CompareRow compare_pair(const Record& base, const Record& cand, const CompareOptions& o);
 
 struct OpSummary {
   std::string op;
@@ -64,7 +90,18 @@ struct CompareReport {
   int faster = 0, slower = 0, same = 0, missing = 0, added = 0;
   int u_applied = 0;                       // matched rows the U test decided
   std::vector<std::string> u_not_applied;  // "N rows: why", one per reason
+  std::string cand_status;                 // JSON only; "" for CSV
+  int cand_wrong_rows = 0;                 // cand rows with wrong data
+  // Why the gate fails besides slower rows, one each: kind "missing" (rows of base not in cand
+  // beyond --allow-missing), "status" (cand's JSON status is not ok), "wrong-data" (cand rows with
+  // wrong elements), "no-match" (no row matched); message: one line for the reports.
+  struct GateFailure {
+    std::string kind, message;
+  };
+  std::vector<GateFailure> gate_failures;
+  bool gate_failed(const std::string& kind) const;
   bool regression() const { return slower > 0; }
+  bool failed() const { return regression() || !gate_failures.empty(); }
 };
 
 // Throws UsageError for different or unknown schema versions and bad options.
@@ -73,8 +110,8 @@ CompareReport compare_results(const ResultsFile& base, const ResultsFile& cand, 
 // format: text | markdown | junit | csv.
 std::string render_compare(const CompareReport& r, const std::string& format);
 
-// Reads both files, prints warnings to stderr, writes the report; returns 0 or 1 (no regression,
-// regression). Bad input throws UsageError.
+// Reads both files, prints warnings to stderr, writes the report (an existing -o file only with
+// --force); returns 0 (pass) or 1 (the gate failed). Bad input throws UsageError.
 int run_compare_command(const CompareOptions& o);
 
 }  // namespace fb

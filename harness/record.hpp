@@ -39,6 +39,7 @@ struct Record {
   int ops_per_sample = 1;          // back-to-back ops in one sample
   int check_iters = 0;             // validated ops
   std::string timing = "samples";  // --timing: "samples" or "nccl-tests/<avg|rank0|min|max>"
+  int cycle = 1;                   // run --cycles/--duration: the repetition of the plan this row is from
   // Results (microseconds per op, after dividing by ops_per_sample and the op's time divisor)
   double time_us = 0;  // = time_p50_us, the headline figure
   double time_min_us = 0, time_p50_us = 0, time_mean_us = 0, time_p99_us = 0, time_max_us = 0;
@@ -81,6 +82,28 @@ struct HostMemoryProbe {
   std::size_t spilled_bytes = 0;
   double copy_spilled_GBps = 0;
   double reduce_spilled_GBps = 0;
+};
+
+// run --cycles/--duration (docs/ci-gate.md): a row whose p50 moved beyond the drift threshold
+// against the same row of the first cycle, as compare judges a slower or faster row.
+struct DriftEvent {
+  int cycle = 0;
+  std::string key;                // the row's key, as compare prints it
+  std::string direction;          // "slower" | "faster"
+  double first_p50_us = 0;        // in cycle 1
+  double p50_us = 0;              // in this cycle
+  double change_pct = 0;          // 100 * (p50_us - first_p50_us) / first_p50_us
+  std::optional<double> p_value;  // the U test's, when both rows had enough samples
+};
+
+// The soak so far: what the JSON's "soak" object and the console's summary hold.
+struct SoakSummary {
+  int cycles_requested = 0;  // --cycles; 0: until --duration
+  double duration_s = 0;     // --duration; 0: none
+  double drift_pct = 0;      // --drift
+  int cycles_done = 0;       // complete cycles
+  double elapsed_s = 0;      // since the first cycle started, at the last update
+  std::vector<DriftEvent> drifts;
 };
 
 // Run metadata: one object in the JSON, constant columns are not repeated in CSV.

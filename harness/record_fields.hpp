@@ -62,6 +62,7 @@ inline std::vector<FieldSlot> record_slots(Record& r) {
       {"ops_per_sample", &r.ops_per_sample},
       {"check_iters", &r.check_iters},
       {"timing", &r.timing},
+      {"cycle", &r.cycle},
       {"time_us", &r.time_us},
       {"time_min_us", &r.time_min_us},
       {"time_p50_us", &r.time_p50_us},

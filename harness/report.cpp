@@ -459,10 +459,25 @@ int run_report_command(const ReportOptions& o) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
     throw UsageError("report: " + o.output_dir + " exists and is not a directory");
-  // Stage beside DIR so the files are moved in only when the script succeeded.
+  // Stage beside DIR so the files are moved in only when the script succeeded. DIR's missing
+  // parents are made here (mkdir -p) and removed again when the report fails.
   fs::path parent = dir.parent_path();
   if (parent.empty()) parent = ".";
-  if (!fs::is_directory(parent, ec)) throw UsageError("report: no such directory '" + parent.string() + "'");
+  fs::path made;  // the outermost parent this report created
+  for (fs::path p = parent; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    made = p;
+    if (p == p.parent_path()) break;
+  }
+  if (!made.empty() && !fs::create_directories(parent, ec))
+    throw UsageError("report: cannot create " + parent.string() + ": " + ec.message());
+  struct UndoParents {
+    fs::path p;
+    ~UndoParents() {
+      std::error_code e;
+      if (!p.empty()) fs::remove_all(p, e);
+    }
+  } undo_parents{made};
+  if (!fs::is_directory(parent, ec)) throw UsageError("report: '" + parent.string() + "' is not a directory");
   const fs::path stage = parent / (dir.filename().string() + ".tmp." + std::to_string(::getpid()));
   fs::remove_all(stage, ec);
   if (!fs::create_directory(stage, ec))
@@ -495,6 +510,7 @@ int run_report_command(const ReportOptions& o) {
                                ec.message());
     ++n;
   }
+  undo_parents.p.clear();
   std::cout << "report: " << n << " files in " << o.output_dir << " (" << (dir / "index.html").string()
             << ")\n";
   return 0;

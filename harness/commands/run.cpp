@@ -7,12 +7,14 @@
 
 #include "collectives/p2p.hpp"
 #include "harness/commands/mpi_command.hpp"
+#include "harness/compare.hpp"
 #include "harness/config.hpp"
 #include "harness/fabric_lookup.hpp"
 #include "harness/job.hpp"
 #include "harness/plan.hpp"
 #include "harness/progress.hpp"
 #include "harness/runner.hpp"
+#include "harness/soak.hpp"
 #include "transports/backend.hpp"
 #include "vocab/error.hpp"
 
@@ -126,6 +128,7 @@ class RunCommand final : public MpiCommand {
         "fabric file or name (configs/fabrics/): predict every row; default localhost on one host");
     run->add_option("--set", cfg.sets,
                     "override a fabric field: --set scale_up.bandwidth_GBps=900 (repeatable)");
+    add_soak_options(*run);
     run->add_flag("--no-progress", no_progress_, "no progress line on stderr");
     run->add_flag("--progress", force_progress_,
                   "show the progress line even when stderr is not a terminal (mpirun gives ranks a pipe)");
@@ -137,6 +140,7 @@ class RunCommand final : public MpiCommand {
     cfg.command_line = command_line;
     cfg.progress = no_progress_ || cfg.quiet ? Progress::off : force_progress_ ? Progress::on : Progress::tty;
     if (timeout_opt_->count() > 0) cfg.timeout_s = parse_timeout_s(timeout_text_);
+    resolve_soak();
 
     if (!cfg.csv_path.empty() && cfg.csv_path == cfg.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + cfg.csv_path + "'");
@@ -164,7 +168,7 @@ class RunCommand final : public MpiCommand {
   }
 
  protected:
-  std::string canonical() const override { return cfg_.canonical(); }
+  std::string canonical() const override { return cfg_.canonical() + soak_.canonical(); }
   std::string command_line() const override { return cfg_.command_line; }
   double timeout_s() const override { return cfg_.timeout_s; }
 
@@ -205,25 +209,67 @@ class RunCommand final : public MpiCommand {
 
   void open_outputs(Job& job) override {
     FileSinks files = open_file_sinks(cfg_.csv_path, cfg_.json_path, cfg_.force);
+    if (!cfg_.quiet && soak_.active()) job.outputs.add(make_soak_console_sink(std::cout));
     if (!cfg_.quiet) job.outputs.add(make_console_sink(std::cout));
     if (!cfg_.quiet) job.outputs.add(make_summary_sink(std::cout));
     for (auto& s : files.sinks) job.outputs.add(std::move(s));
   }
 
   int run_measurements(Job& job, Watchdog& watchdog) override {
-    const RunOutcome out = run_tests(job.world, tests_, {&job.rows}, &watchdog, cfg_.progress);
-    wrong_ = out.wrong;
-    return out.wrong ? exit_code::wrong_data : exit_code::ok;
+    if (soak_.active()) {
+      DriftSink drift(job.rows, soak_, std::cerr);
+      const SoakOutcome out = run_soak(job.world, tests_, drift, &watchdog, cfg_.progress, soak_);
+      wrong_ = out.wrong;
+      drifts_ = out.drifts;
+    } else {
+      wrong_ = run_tests(job.world, tests_, {&job.rows}, &watchdog, cfg_.progress).wrong;
+    }
+    if (wrong_) return exit_code::wrong_data;
+    return drifts_ > 0 && soak_.fail_on_drift ? exit_code::drift : exit_code::ok;
   }
 
   int conclude(Job& job, int code) override {
     if (job.root) job.rows.end(wrong_ ? "wrong-data" : "ok");
     if (wrong_ && job.root)
       error_line("validation failed: " + std::to_string(wrong_) + " wrong elements (see the wrong column)");
+    if (drifts_ > 0 && soak_.fail_on_drift && job.root)
+      error_line("soak: " + std::to_string(drifts_) + " drifts against cycle 1 (--fail-on-drift)");
     return code;
   }
 
   void release() override { tests_.clear(); }
+
+  // --cycles/-N, --duration, --drift, --fail-on-drift (harness/soak.hpp).
+  void add_soak_options(CLI::App& run) {
+    cycles_opt_ =
+        run.add_option("-N,--cycles", soak_.cycles,
+                       "soak: run the whole plan K times (0: until --duration or a signal, as nccl-tests' -N "
+                       "0), rows tagged with their cycle, each row's p50 held against cycle 1 (drift)")
+            ->type_name("K");
+    duration_opt_ =
+        run.add_option("--duration", duration_text_,
+                       "soak: repeat the whole plan until this time has passed (90s, 30m, 2h); the "
+                       "cycle under way completes")
+            ->type_name("TIME");
+    drift_opt_ =
+        run.add_option("--drift", drift_text_,
+                       "soak: a row whose p50 moved more than this against cycle 1 drifted, as compare "
+                       "judges it (default 10%)")
+            ->type_name("PCT");
+    run.add_flag("--fail-on-drift", soak_.fail_on_drift,
+                 "soak: exit 1 when a row drifted (default: report only)");
+  }
+
+  void resolve_soak() {
+    soak_.cycles_given = cycles_opt_->count() > 0;
+    if (soak_.cycles_given && soak_.cycles < 0)
+      throw UsageError("command line: cycles: expected a number of cycles >= 0 (0: until stopped), got " +
+                       std::to_string(soak_.cycles));
+    if (duration_opt_->count() > 0) soak_.duration_s = parse_duration_s(duration_text_);
+    if (drift_opt_->count() > 0) soak_.drift_pct = parse_threshold_pct(drift_text_, "drift");
+    if (!soak_.active() && (drift_opt_->count() > 0 || soak_.fail_on_drift))
+      throw UsageError("command line: --drift and --fail-on-drift need --cycles or --duration");
+  }
 
  private:
   RunConfig cfg_;
@@ -236,6 +282,10 @@ class RunCommand final : public MpiCommand {
   bool no_progress_ = false, force_progress_ = false;
   std::vector<PreparedTest> tests_;
   std::uint64_t wrong_ = 0;
+  SoakOptions soak_;
+  std::string duration_text_, drift_text_;
+  CLI::Option *cycles_opt_ = nullptr, *duration_opt_ = nullptr, *drift_opt_ = nullptr;
+  int drifts_ = 0;
 };
 
 }  // namespace

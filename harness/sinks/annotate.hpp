@@ -34,6 +34,7 @@ class AnnotatingSink final : public Sink {
   void begin(const RunMeta& m) override { next_.begin(m); }
   void row(const Record& measured) override;
   void end(const std::string& status) override { next_.end(status); }
+  void soak(const SoakSummary& s) override { next_.soak(s); }
 
  private:
   Sink& next_;

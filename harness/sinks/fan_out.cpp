@@ -15,6 +15,10 @@ void FanOutSink::row(const Record& r) {
   for (auto& s : sinks_) s->row(r);
 }
 
+void FanOutSink::soak(const SoakSummary& s) {
+  for (auto& x : sinks_) x->soak(s);
+}
+
 void FanOutSink::end(const std::string& status) {
   for (auto& s : sinks_) {
     try {

@@ -16,6 +16,7 @@ class FanOutSink final : public Sink {
   void add(std::unique_ptr<Sink> s) { sinks_.push_back(std::move(s)); }
   void begin(const RunMeta& m) override;
   void row(const Record& r) override;
+  void soak(const SoakSummary& s) override;
   // Ends every sink; one that fails to finish its file is reported and does not stop the others.
   void end(const std::string& status) override;
 

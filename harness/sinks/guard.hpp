@@ -30,6 +30,10 @@ class GuardedSink final : public Sink {
     std::lock_guard lock(mutex_);
     if (!ended_) inner_->row(r);
   }
+  void soak(const SoakSummary& s) override {
+    std::lock_guard lock(mutex_);
+    if (!ended_) inner_->soak(s);
+  }
   void end(const std::string& status) override {
     // Polls try_lock rather than using a timed mutex: ThreadSanitizer does not understand
     // libstdc++'s timed locks and would report false races.

@@ -86,6 +86,27 @@ json row_json(const Record& r) {
   return j;
 }
 
+// run --cycles/--duration: the "soak" object (results/SCHEMA.md).
+json soak_json(const SoakSummary& s) {
+  json j;
+  j["cycles_done"] = s.cycles_done;
+  j["cycles_requested"] = s.cycles_requested > 0 ? json(s.cycles_requested) : json(nullptr);
+  j["duration_s"] = s.duration_s > 0 ? json(s.duration_s) : json(nullptr);
+  j["elapsed_s"] = s.elapsed_s;
+  j["drift_metric"] = "time_p50";
+  j["drift_threshold_pct"] = s.drift_pct;
+  j["drifts"] = json::array();
+  for (const auto& d : s.drifts)
+    j["drifts"].push_back({{"cycle", d.cycle},
+                           {"key", d.key},
+                           {"direction", d.direction},
+                           {"first_p50_us", d.first_p50_us},
+                           {"p50_us", d.p50_us},
+                           {"change_pct", d.change_pct},
+                           {"p_value", d.p_value ? json(*d.p_value) : json(nullptr)}});
+  return j;
+}
+
 [[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
   throw std::runtime_error(fmt::format("cannot {} JSON file '{}': {}", what, path, std::strerror(err)));
 }
@@ -110,6 +131,11 @@ class JsonSink final : public Sink {
     publish();
   }
 
+  void soak(const SoakSummary& s) override {
+    soak_ = dump(soak_json(s));
+    publish();
+  }
+
   void end(const std::string& status) override {
     status_ = status;
     publish(true);
@@ -128,6 +154,7 @@ class JsonSink final : public Sink {
       doc += rows_[i];
     }
     doc += rows_.empty() ? "]" : "\n  ]";
+    if (!soak_.empty()) doc += ",\n  \"soak\": " + soak_;
     doc += fmt::format(",\n  \"status\": {}\n}}\n", dump(json(status_)));
     return doc;
   }
@@ -174,6 +201,7 @@ class JsonSink final : public Sink {
   std::string meta_;               // pretty-printed meta object
   std::vector<std::string> rows_;  // each row serialised once, on one line
   std::string status_ = "running";
+  std::string soak_;  // the "soak" object on one line; "" without --cycles/--duration
 };
 
 }  // namespace

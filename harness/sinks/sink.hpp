@@ -19,6 +19,9 @@ class Sink {
   virtual void row(const Record& r) = 0;
   // Called once when the run ends, normally or not; `status` is "ok", "wrong-data", "timeout",...
   virtual void end(const std::string& status) = 0;
+  // run --cycles/--duration: the soak so far, after each cycle and each drift (before end());
+  // a sink with no place for it ignores it.
+  virtual void soak(const SoakSummary&) {}
 };
 
 // nccl-tests-shaped table: size, count, type, redop, root, time, algbw, busbw, #wrong, p99, slowest.

@@ -39,7 +39,7 @@ EXIT_TIMEOUT = 3
 CSV_COLUMNS = [
     "schema_version", "source", "timestamp", "backend", "op", "algo", "transport", "mem", "dtype",
     "redop", "root", "inplace", "nranks", "nnodes", "ranks_per_node", "requested_bytes", "bytes",
-    "count", "iters", "warmup", "ops_per_sample", "check_iters", "timing", "time_us", "time_min_us",
+    "count", "iters", "warmup", "ops_per_sample", "check_iters", "timing", "cycle", "time_us", "time_min_us",
     "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us", "algbw_GBps", "busbw_GBps",
     "msg_rate_Mps", "wrong", "slowest_rank", "slowest_host", "slowest_share", "skew",
     "model_fabric", "model_algo", "model_time_us", "model_busbw_GBps", "model_err_pct", "model_bottleneck",
@@ -48,7 +48,7 @@ CSV_COLUMNS = [
 OPTIONAL_FLOAT_COLUMNS = {"model_time_us", "model_busbw_GBps", "model_err_pct"}
 INT_COLUMNS = {
     "schema_version", "root", "nranks", "nnodes", "ranks_per_node", "requested_bytes", "bytes",
-    "count", "iters", "warmup", "ops_per_sample", "check_iters", "wrong", "slowest_rank",
+    "count", "iters", "warmup", "ops_per_sample", "check_iters", "cycle", "wrong", "slowest_rank",
 }
 FLOAT_COLUMNS = {
     "time_us", "time_min_us", "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us",

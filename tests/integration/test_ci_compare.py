@@ -92,6 +92,30 @@ class CiCompare(fbtest.FbTestCase):
         self.assertRc(res, 1)
         self.assertIn("slower", res.stdout)
 
+    def test_gate_fails_on_missing_rows_and_bad_status(self):
+        # A candidate cut short (rows missing, status interrupted) fails the gate, and the report
+        # says why; a second call replaces the script's own report (compare -o ... --force).
+        doc = fbtest.load_json(fixture("base.json"))
+        partial = self.path("partial.json")
+        doc["rows"] = doc["rows"][:2]
+        with open(partial, "w") as f:
+            json.dump(doc, f)
+        out = self.path("out")
+        res = self.ci_compare("--baseline", fixture("base.json"), "--candidate", partial, "--out", out)
+        self.assertRc(res, 1)
+        self.assertIn("3 rows of base are missing from cand", res.stdout)
+        res = self.ci_compare("--baseline", fixture("base.json"), "--candidate", partial, "--out", out,
+                              "--allow-missing")
+        self.assertRc(res, fbtest.EXIT_OK)
+        doc["status"] = "interrupted (SIGTERM)"
+        with open(partial, "w") as f:
+            json.dump(doc, f)
+        res = self.ci_compare("--baseline", fixture("base.json"), "--candidate", partial, "--out", out,
+                              "--allow-missing=3")
+        self.assertRc(res, 1)
+        with open(os.path.join(out, "ci-compare.md")) as f:
+            self.assertIn("cand's status is 'interrupted (SIGTERM)'", f.read())
+
     def test_bad_input_exits_2(self):
         res = self.ci_compare("--baseline", self.path("nope.json"), "--candidate", fixture("base.json"))
         self.assertRc(res, fbtest.EXIT_USAGE)

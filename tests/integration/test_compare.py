@@ -3,6 +3,7 @@ Runs without mpirun (compare needs no MPI); the inputs are tests/fixtures/compar
 
 import csv
 import io
+import json
 import os
 import sys
 import xml.etree.ElementTree as ET
@@ -12,6 +13,7 @@ import fbtest  # noqa: E402
 from fbtest import CONFIG, singleton_cmd  # noqa: E402
 
 EXIT_REGRESSION = 1
+EXIT_GATE_FAILED = 1
 
 
 def fx(name):
@@ -42,12 +44,84 @@ class ExitCodes(fbtest.FbTestCase):
                 self.assertIn(words, res.stdout)
 
     def test_missing_and_new(self):
+        # A row of base missing from cand fails the gate (it passed before: issue 23 item 1) unless
+        # --allow-missing says it may.
         res = compare(fx("base.csv"), fx("missing-new.csv"), "--format", "csv")
-        self.assertRc(res, fbtest.EXIT_OK)
+        self.assertRc(res, EXIT_GATE_FAILED)
+        self.assertEqual(res.fb_lines(), ["fabricbench: compare: FAIL: 1 rows of base are missing from cand "
+                                          "(compare --allow-missing accepts that)"])
         rows = list(csv.DictReader(io.StringIO(res.stdout)))
         verdicts = {(r["op"], r["bytes"]): r["verdict"] for r in rows}
         self.assertEqual(verdicts[("broadcast", str(1 << 20))], "missing")
         self.assertEqual(verdicts[("allreduce", str(64 << 20))], "new")
+        for allow in ("--allow-missing", "--allow-missing=1", "--allow-missing=all"):
+            with self.subTest(allow=allow):
+                res = compare(fx("base.csv"), fx("missing-new.csv"), allow)
+                self.assertRc(res, fbtest.EXIT_OK)
+                self.assertIn("no regression: 0 slower", res.stdout)
+        res = compare(fx("base.csv"), fx("missing-new.csv"), "--allow-missing=0")
+        self.assertRc(res, EXIT_GATE_FAILED)
+        self.assertIn("\nFAIL: 1 rows of base are missing from cand", res.stdout)
+
+    def write_json(self, name, status, rows=None):
+        doc = fbtest.load_json(fx("base.json"))
+        doc["status"] = status
+        if rows is not None:
+            doc["rows"] = doc["rows"][:rows]
+        path = self.path(name)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    def test_broken_candidates_fail(self):
+        # Each of these passed with "no regression" before.
+        empty_csv = self.path("empty.csv")
+        with open(fx("base.csv")) as f:
+            header = f.readline()
+        with open(empty_csv, "w") as f:
+            f.write(header)
+        cases = [
+            ("empty CSV", fx("base.csv"), empty_csv, ["5 rows of base are missing", "no row of cand matched"]),
+            ("partial CSV", fx("base.csv"), fx("missing-new.csv"), ["1 rows of base are missing"]),
+            ("interrupted, no rows", fx("base.json"), self.write_json("int.json", "interrupted (SIGTERM)", 0),
+             ["cand's status is 'interrupted (SIGTERM)'", "no row of cand matched"]),
+            ("timeout, all rows", fx("base.json"), self.write_json("to.json", "timeout"), ["cand's status is 'timeout'"]),
+            ("never ended", fx("base.json"), self.write_json("run.json", "running"), ["cand's status is 'running'"]),
+        ]
+        for name, base, cand, why in cases:
+            with self.subTest(case=name):
+                res = compare(base, cand, "--allow-missing") if name == "interrupted, no rows" else compare(base, cand)
+                self.assertRc(res, EXIT_GATE_FAILED)
+                self.assertIn("FAIL: 0 slower", res.stdout)
+                for w in why:
+                    self.assertIn(w, res.stdout)
+
+    def test_wrong_data_in_candidate_fails(self):
+        doc = fbtest.load_json(fx("base.json"))
+        doc["rows"][1]["wrong"] = 7
+        cand = self.path("wrong.json")
+        with open(cand, "w") as f:
+            json.dump(doc, f)
+        res = compare(fx("base.json"), cand, "--format", "junit")
+        self.assertRc(res, EXIT_GATE_FAILED)
+        root = ET.fromstring(res.stdout)
+        failures = root.findall("./testsuite/testcase/failure")
+        self.assertEqual([f.get("type") for f in failures], ["wrong-data", "wrong-data"])
+        self.assertEqual(root.get("failures"), "2")  # the row's testcase and the gate's
+
+    def test_output_is_not_replaced_without_force(self):
+        out = self.path("report.md")
+        with open(out, "w") as f:
+            f.write("yesterday's report\n")
+        res = compare(fx("base.json"), fx("noise.json"), "--format", "markdown", "-o", out)
+        self.assertRc(res, fbtest.EXIT_USAGE)
+        self.assertEqual(res.fb_lines(), [f"fabricbench: '{out}' exists (use --force to replace it)"])
+        with open(out) as f:
+            self.assertEqual(f.read(), "yesterday's report\n")
+        res = compare(fx("base.json"), fx("noise.json"), "--format", "markdown", "-o", out, "--force")
+        self.assertRc(res, fbtest.EXIT_OK)
+        with open(out) as f:
+            self.assertTrue(f.read().startswith("### fabricbench compare"))
 
     def test_threshold_and_metric_options(self):
         # A threshold above the 25 % slowdown lets it pass; the time metric sees it too.
@@ -157,6 +231,7 @@ class BadInput(fbtest.FbTestCase):
         self.assertBad(compare(fx("base.csv"), fx("noise.csv"), "--alpha", "2"), "alpha")
         self.assertBad(compare(fx("base.csv"), fx("noise.csv"), "--format", "html"), "format")
         self.assertBad(compare(fx("base.csv"), fx("noise.csv"), "-o", self.path("no/such/dir/r.txt")), "r.txt")
+        self.assertBad(compare(fx("base.csv"), fx("noise.csv"), "--allow-missing=some"), "allow-missing")
 
 
 if __name__ == "__main__":

@@ -195,6 +195,25 @@ class Plots(fbtest.FbTestCase):
         self.assertRc(report(Inputs.model, "-o", out), fbtest.EXIT_OK)
         self.check_plots(out, ["extrapolation_allreduce_1073741824"])
 
+    def test_missing_parent_directories_are_created(self):
+        # report -o a/b/rep where neither a nor a/b exists: made as mkdir -p would (failed before:
+        # "no such directory").
+        out = os.path.join(self.path("a"), "b", "rep")
+        res = report(Inputs.model, "-o", out)
+        self.assertRc(res, fbtest.EXIT_OK)
+        self.check_plots(out, ["extrapolation_allreduce_1073741824"])
+
+    def test_failed_report_removes_the_parents_it_made(self):
+        # A plotting script that fails: nothing is left, not even the directories -o asked for.
+        fake = self.path("python-failing")
+        with open(fake, "w") as f:
+            f.write('#!/bin/sh\n[ "$1" = -c ] && exit 0\necho plot failed >&2\nexit 1\n')
+        os.chmod(fake, os.stat(fake).st_mode | stat.S_IXUSR)
+        res = report(Inputs.model, "-o", os.path.join(self.path("made"), "deeper", "rep"),
+                     env={"FABRICBENCH_PYTHON": fake})
+        self.assertNotEqual(res.rc, fbtest.EXIT_OK, res.describe())
+        self.assertNoOutputs(self.path("made"))
+
 
 PROVENANCE_COLUMNS = ["ref", "system", "fabric", "fabric_set", "ranks_per_domain", "nccl_version", "citation",
                       "trust", "note"]
@@ -211,7 +230,7 @@ def published_row(ref, system, fabric, op, nranks, nnodes, nbytes, busbw, trust=
                 "dtype": "float32", "redop": "sum" if op == "allreduce" else "", "root": -1, "inplace": 0,
                 "nranks": nranks, "nnodes": nnodes, "ranks_per_node": nranks // nnodes, "requested_bytes": nbytes,
                 "bytes": nbytes, "count": nbytes // 4 if op == "allreduce" else nbytes // 4 // nranks,
-                "iters": 0, "warmup": 0, "ops_per_sample": 1, "check_iters": 0, "algbw_GBps": algbw,
+                "iters": 0, "warmup": 0, "ops_per_sample": 1, "check_iters": 0, "cycle": 1, "algbw_GBps": algbw,
                 "busbw_GBps": busbw, "msg_rate_Mps": 1 / t, "wrong": 0, "slowest_rank": -1, "slowest_share": 0,
                 "skew": 0, "ref": ref, "system": system, "fabric": fabric,
                 "ranks_per_domain": nranks // nnodes if fabric else "", "citation": "by hand", "trust": trust})

@@ -116,6 +116,8 @@ TEST(Compare, MissingAndNewRows) {
   EXPECT_EQ(find_row(r, "allreduce", 64 * MiB).verdict, Verdict::added);
   EXPECT_STREQ(verdict_name(Verdict::added), "new");
   EXPECT_FALSE(r.regression());
+  EXPECT_TRUE(r.failed());  // the missing row fails the gate
+  EXPECT_TRUE(r.gate_failed("missing"));
   EXPECT_EQ(r.rows.back().op, "allreduce");  // new rows come last
 }
 
@@ -235,8 +237,12 @@ TEST(Compare, Formats) {
   EXPECT_NE(junit.find("a&lt;&amp;&gt;&quot;b,c"), std::string::npos);
   EXPECT_EQ(junit.find("a<&>"), std::string::npos);
   EXPECT_NE(junit.find("<failure type=\"regression\""), std::string::npos);
-  EXPECT_NE(junit.find("tests=\"1\" failures=\"1\""), std::string::npos);
-  EXPECT_NE(junit.find("missing: mpi alltoall"), std::string::npos);
+  // The slower row and the missing row each fail a testcase.
+  EXPECT_NE(junit.find("tests=\"2\" failures=\"2\""), std::string::npos) << junit;
+  EXPECT_NE(
+      junit.find("name=\"mpi alltoall native host float32 n=2 rpn=2 8 B\">\n      <failure type=\"missing\""),
+      std::string::npos)
+      << junit;
 
   const std::string csv = render_compare(r, "csv");
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
@@ -252,10 +258,139 @@ TEST(Compare, Formats) {
   EXPECT_NE(md.find("| **slower** |"), std::string::npos);
 
   const std::string text = render_compare(r, "text");
-  EXPECT_NE(text.find("REGRESSION: 1 slower, 0 faster, 0 same, 1 missing, 0 new"), std::string::npos) << text;
+  EXPECT_NE(
+      text.find("REGRESSION: 1 slower, 0 faster, 0 same, 1 missing, 0 new\nFAIL: 1 rows of base are missing"),
+      std::string::npos)
+      << text;
   EXPECT_NE(text.find("not applied to 1 rows: no per-iteration samples"), std::string::npos) << text;
   EXPECT_NE(text.find("allreduce         1 rows  0.5000 (-50.0%)"), std::string::npos) << text;
   EXPECT_THROW(render_compare(r, "html"), UsageError);
+}
+
+// ---- the gate (issue 23 item 1): what fails besides slower rows ----------------------------------
+
+ResultsFile json_of(std::vector<Record> rows, const std::string& path, const std::string& status) {
+  ResultsFile f = file_of(std::move(rows), path);
+  f.format = "json";
+  f.status = status;
+  return f;
+}
+
+TEST(CompareGate, MissingRowsFailUnlessAllowed) {
+  const auto base = file_of(
+      {row_with("allreduce", 8, 10), row_with("allreduce", 16, 10), row_with("allreduce", 32, 10)}, "a");
+  const auto cand = file_of({row_with("allreduce", 8, 10)}, "b");
+  CompareOptions o;
+  auto r = compare_results(base, cand, o);
+  EXPECT_FALSE(r.regression());
+  ASSERT_TRUE(r.failed());
+  ASSERT_EQ(r.gate_failures.size(), 1u);
+  EXPECT_EQ(r.gate_failures[0].kind, "missing");
+  EXPECT_NE(r.gate_failures[0].message.find("2 rows of base are missing from cand"), std::string::npos);
+  o.allow_missing = -1;  // --allow-missing
+  r = compare_results(base, cand, o);
+  EXPECT_FALSE(r.failed());
+  EXPECT_EQ(find_row(r, "allreduce", 16).note, "not in cand (allowed by --allow-missing)");
+  o.allow_missing = 2;  // --allow-missing=2: exactly enough
+  EXPECT_FALSE(compare_results(base, cand, o).failed());
+  o.allow_missing = 1;  // one short
+  r = compare_results(base, cand, o);
+  ASSERT_TRUE(r.failed());
+  EXPECT_NE(r.gate_failures[0].message.find("more than --allow-missing=1"), std::string::npos);
+}
+
+TEST(CompareGate, NothingMatchedFailsEvenWhenMissingIsAllowed) {
+  CompareOptions o;
+  o.allow_missing = -1;
+  const auto base = file_of({row_with("allreduce", 8, 10)}, "a");
+  for (const auto& cand : {file_of({}, "empty.csv"), file_of({row_with("alltoall", 8, 10)}, "other.csv")}) {
+    const auto r = compare_results(base, cand, o);
+    EXPECT_TRUE(r.failed()) << cand.path;
+    EXPECT_TRUE(r.gate_failed("no-match")) << cand.path;
+  }
+  // Two empty files: nothing compared is no pass either.
+  EXPECT_TRUE(compare_results(file_of({}, "a"), file_of({}, "b"), o).gate_failed("no-match"));
+}
+
+TEST(CompareGate, CandidateStatusMustBeOk) {
+  const auto base = json_of({row_with("allreduce", 8, 10)}, "a.json", "ok");
+  EXPECT_FALSE(compare_results(base, json_of({row_with("allreduce", 8, 10)}, "b.json", "ok"), {}).failed());
+  for (const char* status : {"interrupted (SIGTERM)", "timeout", "wrong-data", "error", "running", ""}) {
+    const auto r = compare_results(base, json_of({row_with("allreduce", 8, 10)}, "b.json", status), {});
+    EXPECT_TRUE(r.gate_failed("status")) << status;
+    EXPECT_EQ(r.cand_status, status);
+  }
+  // A base that did not end ok is a warning, not a failure.
+  const auto r = compare_results(json_of({row_with("allreduce", 8, 10)}, "a.json", "timeout"),
+                                 file_of({row_with("allreduce", 8, 10)}, "b.csv"), {});
+  EXPECT_FALSE(r.failed());
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("base's status is 'timeout'"), std::string::npos);
+}
+
+TEST(CompareGate, WrongDataInCandidateFails) {
+  Record bad = row_with("allreduce", 8, 10);
+  bad.wrong = 3;
+  const auto r = compare_results(file_of({row_with("allreduce", 8, 10)}, "a"), file_of({bad}, "b"), {});
+  EXPECT_EQ(r.rows[0].verdict, Verdict::same);
+  EXPECT_EQ(r.rows[0].cand_wrong, 3u);
+  EXPECT_EQ(r.cand_wrong_rows, 1);
+  ASSERT_TRUE(r.gate_failed("wrong-data"));
+  const std::string junit = render_compare(r, "junit");
+  EXPECT_NE(junit.find("<failure type=\"wrong-data\" message=\"wrong data: 3 wrong elements in cand\""),
+            std::string::npos)
+      << junit;
+}
+
+TEST(CompareGate, ReportsSayWhy) {
+  const auto base = json_of({row_with("allreduce", 8, 10), row_with("alltoall", 8, 10)}, "a.json", "ok");
+  const auto cand = json_of({row_with("allreduce", 8, 10)}, "b.json", "interrupted (SIGTERM)");
+  const auto r = compare_results(base, cand, {});
+  const std::string text = render_compare(r, "text");
+  EXPECT_NE(text.find("FAIL: 0 slower, 0 faster, 1 same, 1 missing, 0 new\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("FAIL: cand's status is 'interrupted (SIGTERM)', not 'ok'"), std::string::npos) << text;
+  const std::string md = render_compare(r, "markdown");
+  EXPECT_EQ(md.rfind("### fabricbench compare: :x: FAIL: 0 slower", 0), 0u) << md;
+  EXPECT_NE(md.find("- :x: **FAIL**: 1 rows of base are missing from cand"), std::string::npos) << md;
+  EXPECT_NE(md.find("| **missing** |"), std::string::npos) << md;
+  const std::string junit = render_compare(r, "junit");
+  // The matched row passes; the missing row and the status fail a testcase each.
+  EXPECT_NE(junit.find("<testsuites name=\"fabricbench compare\" tests=\"3\" failures=\"2\">"),
+            std::string::npos)
+      << junit;
+  EXPECT_NE(junit.find("<testcase classname=\"fabricbench.compare.gate\" name=\"status\">"),
+            std::string::npos);
+  // Allowed missing rows are skipped testcases.
+  CompareOptions o;
+  o.allow_missing = -1;
+  const std::string allowed = render_compare(
+      compare_results(base, json_of({row_with("allreduce", 8, 10)}, "b.json", "ok"), o), "junit");
+  EXPECT_NE(allowed.find("tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"1\""), std::string::npos)
+      << allowed;
+  EXPECT_NE(allowed.find("<skipped message=\"missing: not in cand, allowed by --allow-missing\"/>"),
+            std::string::npos);
+}
+
+TEST(CompareGate, AllowMissingValues) {
+  EXPECT_EQ(parse_allow_missing(""), -1);
+  EXPECT_EQ(parse_allow_missing("all"), -1);
+  EXPECT_EQ(parse_allow_missing("true"), -1);
+  EXPECT_EQ(parse_allow_missing("0"), 0);
+  EXPECT_EQ(parse_allow_missing("12"), 12);
+  for (const char* bad : {"-1", "x", "1.5", "3 ", "99999999999999"})
+    EXPECT_THROW(parse_allow_missing(bad), UsageError) << bad;
+}
+
+TEST(CompareGate, ComparePairJudgesOneRow) {
+  Record b = row_with("allreduce", 8, 10), c = row_with("allreduce", 8, 5);
+  CompareOptions o;
+  o.metric = "time_p50";
+  const CompareRow row = compare_pair(b, c, o);
+  EXPECT_EQ(row.verdict, Verdict::slower);
+  EXPECT_DOUBLE_EQ(*row.change_pct, 100.0);
+  EXPECT_EQ(row.u_skipped, "no per-iteration samples");
+  EXPECT_EQ(key_text(row), "mpi allreduce native host float32 n=2 rpn=2 8 B");
+  EXPECT_EQ(key_text(b), key_text(row));
 }
 
 }  // namespace

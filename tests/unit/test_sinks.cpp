@@ -246,6 +246,7 @@ TEST(Sinks, CsvColumnsAreTheSchemaInOrder) {
                                           "ops_per_sample",
                                           "check_iters",
                                           "timing",
+                                          "cycle",
                                           "time_us",
                                           "time_min_us",
                                           "time_p50_us",

@@ -33,6 +33,10 @@ struct Record {
   std::uint64_t requested_bytes = 0;  // the size asked for
   std::uint64_t bytes = 0;            // the size that ran, after rounding to whole blocks
   std::uint64_t count = 0;            // elements, as nccl-tests' count column
+  // alltoallv: the most loaded rank's bytes (max of sent and received; algbw's numerator) and that
+  // over the mean per-rank send; 0 and empty for every other op.
+  std::uint64_t max_rank_bytes = 0;
+  std::optional<double> load_imbalance;
   // Method
   int iters = 0;           // timed samples
   int warmup = 0;          // untimed ops before them
@@ -61,6 +65,9 @@ struct Record {
   std::string model_bottleneck;         // the dominant term of the prediction
   // Per-sample times (max over ranks, microseconds per op); JSON only.
   std::vector<double> samples_us;
+
+  // The bytes algbw is computed from and the model prices: `bytes`, alltoallv's most loaded rank's.
+  std::uint64_t bw_bytes() const { return max_rank_bytes > 0 ? max_rank_bytes : bytes; }
 };
 
 // The host memory probe (harness/host_probe.hpp): rates while every rank of the run probes at once.

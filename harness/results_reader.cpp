@@ -23,7 +23,8 @@ using nlohmann::json;
 // Columns added after schema 1 first shipped may be absent from older files.
 // Columns newer than schema version 1's first files, absent from those.
 bool optional_column(const std::string& name) {
-  return name.rfind("model_", 0) == 0 || name == "msg_rate_Mps";
+  return name.rfind("model_", 0) == 0 || name == "msg_rate_Mps" || name == "max_rank_bytes" ||
+         name == "load_imbalance";
 }
 
 [[noreturn]] void bad(const std::string& where, const std::string& why) {

@@ -213,7 +213,8 @@ ResultsFile read_csv(const std::string& path, const std::string& text) {
     auto rs = record_slots(r);
     Provenance p;
     for (std::size_t c = 0; c < fields.size(); ++c) {
-      if (slot_of[c] >= 0)
+      // An optional column left empty (a file from another tool) keeps the field's default.
+      if (slot_of[c] >= 0 && !(fields[c].empty() && optional_column(header[c])))
         set_from_text(rs[slot_of[c]].ref, fields[c], where + ": column '" + header[c] + "'");
       if (provenance_at[c]) set_provenance(p, header[c], fields[c], where + ": column '" + header[c] + "'");
     }

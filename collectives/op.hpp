@@ -5,11 +5,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "collectives/counts.hpp"
 #include "collectives/dtype.hpp"
 #include "vocab/op.hpp"
 
@@ -27,6 +30,15 @@ inline bool is_bounce(OpKind k) {
 // NCCL writes rank r's block at offset r*recvcount of the send buffer, MPI_IN_PLACE at offset 0.
 enum class InPlaceConvention { nccl, mpi };
 
+// alltoallv: where each peer's block lies for one rank, in elements, from the counts matrix
+// (collectives/counts.hpp).
+struct PeerBlocks {
+  std::vector<std::size_t> send_off, send_len;  // per destination, in this rank's send buffer
+  std::vector<std::size_t> recv_off, recv_len;  // per source, in this rank's receive buffer
+  std::vector<std::size_t> src_off;             // per source: its block for this rank, in its send buffer
+  std::uint64_t digest = 0;                     // the matrix's (CountsMatrix::digest)
+};
+
 // Per-rank buffer shapes for one size, in elements of the dtype.
 struct OpLayout {
   std::size_t requested_bytes = 0;  // the size asked for (-b/-e/-f/-i)
@@ -38,9 +50,23 @@ struct OpLayout {
   // In place: one buffer of max(send, recv) elements; send and recv regions start at these offsets.
   std::size_t inplace_send_offset = 0;
   std::size_t inplace_recv_offset = 0;
+  // The bytes algbw is computed from (and the model prices): `bytes`, except alltoallv's, which is
+  // the most loaded rank's, as nccl-tests' alltoallv.
+  std::size_t bw_bytes = 0;
+  // alltoallv: the per-peer blocks, the most loaded rank's bytes (max of sent and received) and
+  // that over the mean per-rank send; null and 0 for every other op.
+  std::shared_ptr<const PeerBlocks> peers;
+  std::size_t max_rank_bytes = 0;
+  double load_imbalance = 0;
   std::size_t buffer_count(bool inplace) const {
     return inplace ? (send_count > recv_count ? send_count : recv_count) : 0;
   }
+  // alltoall and alltoallv: peer p's block in this rank's send and receive buffers (alltoall:
+  // block p of `block` elements).
+  std::size_t send_off(int p) const { return peers ? peers->send_off[p] : p * block; }
+  std::size_t send_len(int p) const { return peers ? peers->send_len[p] : block; }
+  std::size_t recv_off(int p) const { return peers ? peers->recv_off[p] : p * block; }
+  std::size_t recv_len(int p) const { return peers ? peers->recv_len[p] : block; }
 };
 
 // One run of data the check expects in the receive buffer: `count` elements starting at
@@ -71,16 +97,18 @@ struct OpDescriptor {
   bool reduces = vocab::op_info(kind).reduces;  // takes -o/--redop
   bool rooted = vocab::op_info(kind).rooted;    // takes -r/--root
   bool pairwise = vocab::is_pair_op(kind);      // ranks work in pairs (send/recv, bidirectional, ping-pong)
-  bool has_inplace = !pairwise;                 // an in-place variant exists
+  // An in-place variant exists (not alltoallv: MPI's in-place form needs symmetric counts).
+  bool has_inplace = !pairwise && kind != OpKind::alltoallv;
   int min_ranks = pairwise ? 2 : 1;
   // Reported time is the sample's time divided by this (ping-pong: one-way latency = RTT / 2).
   double time_divisor = vocab::is_round_trip(kind) ? 2.0 : 1.0;
 
   // busbw = algbw * busbw_factor(n), nccl-tests' factors; bidir counts both directions.
   double busbw_factor(int nranks) const { return vocab::busbw_factor(kind, nranks); }
-  // Buffer shapes for `requested_bytes` of `dtype` on `nranks` ranks (rounded as nccl-tests).
-  OpLayout layout(std::size_t requested_bytes, DType dtype, int nranks, int rank,
-                  InPlaceConvention conv) const;
+  // Buffer shapes for `requested_bytes` of `dtype` on `nranks` ranks (rounded as nccl-tests);
+  // alltoallv splits them by `counts` (null: uniform).
+  OpLayout layout(std::size_t requested_bytes, DType dtype, int nranks, int rank, InPlaceConvention conv,
+                  const CountsSpec* counts = nullptr) const;
   // Why this op cannot run on `nranks` ranks, if it cannot.
   std::optional<std::string> unrunnable(int nranks) const;
 };

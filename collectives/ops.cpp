@@ -19,7 +19,46 @@ bool pair_is_sender(int rank, int nranks) {
   return rank < nranks / 2;
 }
 
-OpLayout OpDescriptor::layout(std::size_t req, DType t, int n, int rank, InPlaceConvention conv) const {
+namespace {
+
+// alltoallv: the counts for this size, this rank's blocks, and the row's byte figures.
+void lay_out_peers(OpLayout& l, const CountsSpec& spec, std::size_t elems, DType t, int n, int rank) {
+  const CountsMatrix m(spec, n, elems);
+  auto p = std::make_shared<PeerBlocks>();
+  const std::size_t N = static_cast<std::size_t>(n);
+  p->send_off.resize(N);
+  p->send_len.resize(N);
+  p->recv_off.resize(N);
+  p->recv_len.resize(N);
+  p->src_off.resize(N);
+  std::size_t so = 0, ro = 0;
+  for (int k = 0; k < n; ++k) {
+    p->send_off[k] = so;
+    p->send_len[k] = m.at(rank, k);
+    so += p->send_len[k];
+    p->recv_off[k] = ro;
+    p->recv_len[k] = m.at(k, rank);
+    ro += p->recv_len[k];
+    std::size_t src = 0;  // rank k's blocks for the ranks before this one
+    for (int j = 0; j < rank; ++j) src += m.at(k, j);
+    p->src_off[k] = src;
+  }
+  p->digest = m.digest();
+  const std::size_t es = dtype_size(t);
+  l.send_count = so;
+  l.recv_count = ro;
+  l.count = l.block = m.total() / (N * N);  // the average per-pair block, as alltoall's count
+  l.bytes = m.total() * es / N;
+  l.max_rank_bytes = m.max_rank() * es;
+  l.bw_bytes = l.max_rank_bytes;
+  l.load_imbalance = m.imbalance();
+  l.peers = std::move(p);
+}
+
+}  // namespace
+
+OpLayout OpDescriptor::layout(std::size_t req, DType t, int n, int rank, InPlaceConvention conv,
+                              const CountsSpec* counts) const {
   const vocab::Shape sh = vocab::shape(kind, req / dtype_size(t), n);
   OpLayout l;
   l.requested_bytes = req;
@@ -28,10 +67,17 @@ OpLayout OpDescriptor::layout(std::size_t req, DType t, int n, int rank, InPlace
   l.recv_count = sh.recv;
   l.block = sh.block;
   l.bytes = sh.size * dtype_size(t);
-  // In place, a rank's own block sits at its offset of the larger buffer: all-gather sends from
-  // it; reduce-scatter receives there as NCCL does (MPI_IN_PLACE: at offset 0).
-  if (kind == OpKind::allgather) l.inplace_send_offset = static_cast<std::size_t>(rank) * l.block;
-  if (kind == OpKind::reducescatter && conv == InPlaceConvention::nccl)
+  l.bw_bytes = l.bytes;
+  if (kind == OpKind::alltoallv) {
+    lay_out_peers(l, counts ? *counts : CountsSpec{}, req / dtype_size(t), t, n > 0 ? n : 1, rank);
+    return l;
+  }
+  // In place, a rank's own block sits at its offset of the larger buffer: all-gather and gather
+  // send from it; reduce-scatter receives there as NCCL does (MPI_IN_PLACE: at offset 0); scatter
+  // receives there with both (MPI_Scatter's in-place root keeps its block where it is).
+  if (kind == OpKind::allgather || kind == OpKind::gather)
+    l.inplace_send_offset = static_cast<std::size_t>(rank) * l.block;
+  if ((kind == OpKind::reducescatter && conv == InPlaceConvention::nccl) || kind == OpKind::scatter)
     l.inplace_recv_offset = static_cast<std::size_t>(rank) * l.block;
   return l;
 }
@@ -72,6 +118,30 @@ std::vector<Segment> from_root(const OpLayout& l, int, int, int root) {
   return {Segment{0, l.recv_count, root, false, 0}};
 }
 
+// reduce: the root ends with the reduction; the other ranks' receive buffers are not defined.
+std::vector<Segment> reduced_at_root(const OpLayout& l, int rank, int, int root) {
+  if (rank != root) return {};
+  return {Segment{0, l.recv_count, 0, true, 0}};
+}
+
+std::vector<Segment> gathered_at_root(const OpLayout& l, int rank, int n, int root) {
+  if (rank != root) return {};
+  return gathered(l, rank, n, root);
+}
+
+std::vector<Segment> scattered_from_root(const OpLayout& l, int rank, int, int root) {
+  return {Segment{0, l.recv_count, root, false, static_cast<std::size_t>(rank) * l.block}};
+}
+
+// alltoallv: from each source its block for this rank, at the per-pair counts.
+std::vector<Segment> exchanged_v(const OpLayout& l, int, int n, int) {
+  std::vector<Segment> s;
+  s.reserve(n);
+  for (int k = 0; k < n; ++k)
+    if (l.recv_len(k) > 0) s.push_back(Segment{l.recv_off(k), l.recv_len(k), k, false, l.peers->src_off[k]});
+  return s;
+}
+
 std::vector<Segment> from_peer(const OpLayout& l, int rank, int n, int) {
   const int peer = pair_peer(rank, n);
   if (peer < 0) return {};
@@ -104,6 +174,12 @@ const OpDescriptor kOps[] = {
      "pairs (r, r+n/2) bounce one message, the reply sent from the buffer it just arrived in (store and "
      "forward); time is one-way (RTT/2)",
      relayed},
+    {OpKind::reduce, "the root ends with the reduction of all ranks' buffers", reduced_at_root},
+    {OpKind::gather, "the root ends with every rank's block, in rank order", gathered_at_root},
+    {OpKind::scatter, "rank r ends with block r of the root's buffer", scattered_from_root},
+    {OpKind::alltoallv,
+     "rank r sends rank p the (r, p) entry of a counts matrix (--counts); busbw from the most loaded rank",
+     exchanged_v},
 };
 
 std::string normalise(std::string_view s) {
@@ -138,7 +214,7 @@ const OpDescriptor* find_op(std::string_view name) {
   static constexpr Alias aliases[] = {{"bcast", OpKind::broadcast},  {"p2p", OpKind::sendrecv},
                                       {"bw", OpKind::sendrecv},      {"bibw", OpKind::bidir},
                                       {"latency", OpKind::pingpong}, {"lat", OpKind::pingpong},
-                                      {"a2a", OpKind::alltoall}};
+                                      {"a2a", OpKind::alltoall},     {"a2av", OpKind::alltoallv}};
   for (const auto& a : aliases)
     if (n == a.name) return &kOps[static_cast<int>(a.kind)];
   return nullptr;

@@ -158,7 +158,7 @@ const std::vector<std::string>& test_keys() {
       "batch",     "dtype",      "redop",      "root",         "place",          "p2p_api",
       "window",    "mem",        "cuda_graph", "blocking",     "cpu_time",       "sample_barrier",
       "nccl_algo", "nccl_proto", "timing",     "enqueue_time", "graph_launches", "average",
-      "group"};
+      "group",     "counts",     "seed"};
   return keys;
 }
 
@@ -251,6 +251,15 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
                                  join_names(all_redops(), redop_name));
   } else if (key == "root") {
     s.root = static_cast<int>(parse_int(where, key, v, 0, 1 << 30));
+  } else if (key == "counts") {
+    try {
+      s.counts = parse_counts(v, s.seed);
+    } catch (const UsageError& e) {
+      bad(where, key, e.what());
+    }
+  } else if (key == "seed") {
+    s.seed = static_cast<std::uint64_t>(parse_int(where, key, v, 0, (1ll << 53)));
+    s.counts.seed = s.seed;
   } else if (key == "place") {
     if (v == "out" || v == "oop" || v == "outofplace" || v == "out-of-place")
       s.place = Place::out;
@@ -315,6 +324,20 @@ std::vector<std::uint64_t> TestSpec::sizes() const {
   return out;
 }
 
+namespace {
+// matrix:FILE: a digest of the weights read, so that a file that differs between hosts is an error
+// before any test runs (like any other difference in the resolved configuration).
+std::string counts_weights_digest(const CountsSpec& c) {
+  if (c.weights.empty()) return "";
+  std::uint64_t h = 1469598103934665603ull;
+  for (double w : c.weights) {
+    const auto* b = reinterpret_cast<const unsigned char*>(&w);
+    for (std::size_t i = 0; i < sizeof w; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  }
+  return " (weights " + std::to_string(h) + ")";
+}
+}  // namespace
+
 std::string RunConfig::canonical() const {
   // One "key=value" line each, so a difference between ranks can be named by its key.
   std::ostringstream o;
@@ -344,6 +367,8 @@ std::string RunConfig::canonical() const {
     for (std::size_t k = 0; k < t.redops.size(); ++k) o << (k ? "," : "") << redop_name(t.redops[k]);
     o << "\n"
       << p << "root=" << t.root << "\n"
+      << p << "counts=" << t.counts.text << counts_weights_digest(t.counts) << "\n"
+      << p << "seed=" << t.seed << "\n"
       << p << "place=" << place_name(t.place) << "\n"
       << p << "p2p_api=" << t.p2p_api << "\n"
       << p << "window=" << t.window << "\n"

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "collectives/counts.hpp"
 #include "collectives/dtype.hpp"
 #include "collectives/op.hpp"
 
@@ -33,6 +34,9 @@ struct TestSpec {
   std::vector<DType> dtypes{DType::float32};
   std::vector<RedOp> redops{RedOp::sum};
   int root = 0;
+  // alltoallv's per-pair counts (--counts, its seed --seed; collectives/counts.hpp).
+  CountsSpec counts;
+  std::uint64_t seed = 1;
   Place place = Place::out;
   std::string p2p_api = "tag";  // pairwise ops over ucx: tag, put, am or get
   int window = 1;               // sendrecv/bidir: messages in flight per op

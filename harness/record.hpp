@@ -33,6 +33,10 @@ struct Record {
   std::uint64_t requested_bytes = 0;  // the size asked for
   std::uint64_t bytes = 0;            // the size that ran, after rounding to whole blocks
   std::uint64_t count = 0;            // elements, as nccl-tests' count column
+  // alltoallv: the most loaded rank's bytes (max of sent and received; algbw's numerator) and that
+  // over the mean per-rank send; 0 and empty for every other op.
+  std::uint64_t max_rank_bytes = 0;
+  std::optional<double> load_imbalance;
   // Method
   int iters = 0;                   // timed samples
   int warmup = 0;                  // untimed ops before them
@@ -67,6 +71,9 @@ struct Record {
   // over its own samples, indexed by rank; each host's slowest rank median, in node order. Empty
   // beyond kMaxTimedRanks ranks / hosts (results/SCHEMA.md).
   std::vector<double> rank_p50_us, rank_mean_us, host_p50_us;
+
+  // The bytes algbw is computed from and the model prices: `bytes`, alltoallv's most loaded rank's.
+  std::uint64_t bw_bytes() const { return max_rank_bytes > 0 ? max_rank_bytes : bytes; }
 };
 
 // Per-rank and per-host timing stays in a row up to this many ranks (hosts): a row's size is bounded.

@@ -83,6 +83,8 @@ inline std::vector<FieldSlot> record_slots(Record& r) {
       {"model_busbw_GBps", &r.model_busbw_GBps},
       {"model_err_pct", &r.model_err_pct},
       {"model_bottleneck", &r.model_bottleneck},
+      {"max_rank_bytes", &r.max_rank_bytes},
+      {"load_imbalance", &r.load_imbalance},
   };
 }
 

@@ -23,7 +23,8 @@ using nlohmann::json;
 // Columns added after schema 1 first shipped may be absent from older files.
 // Columns newer than schema version 1's first files, absent from those.
 bool optional_column(const std::string& name) {
-  return name.rfind("model_", 0) == 0 || name == "msg_rate_Mps" || name == "timing" || name == "cycle";
+  return name.rfind("model_", 0) == 0 || name == "msg_rate_Mps" || name == "timing" || name == "cycle" ||
+         name == "max_rank_bytes" || name == "load_imbalance";
 }
 
 [[noreturn]] void bad(const std::string& where, const std::string& why) {
@@ -212,7 +213,8 @@ ResultsFile read_csv(const std::string& path, const std::string& text) {
     auto rs = record_slots(r);
     Provenance p;
     for (std::size_t c = 0; c < fields.size(); ++c) {
-      if (slot_of[c] >= 0)
+      // An optional column left empty (a file from another tool) keeps the field's default.
+      if (slot_of[c] >= 0 && !(fields[c].empty() && optional_column(header[c])))
         set_from_text(rs[slot_of[c]].ref, fields[c], where + ": column '" + header[c] + "'");
       if (provenance_at[c]) set_provenance(p, header[c], fields[c], where + ": column '" + header[c] + "'");
     }

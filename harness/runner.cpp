@@ -41,6 +41,23 @@ std::vector<Segment> expected_segments(const Series& s, const OpLayout& l, const
   return {Segment{0, l.recv_count, call.peer, false, 0}};
 }
 
+// alltoallv: every rank computed the same counts matrix (the same spec, seed and matrix file), or
+// the op would hang or move the wrong blocks: a UsageError naming the difference otherwise.
+void check_counts_agree(transports::World& world, const OpLayout& l) {
+  if (!l.peers) return;
+  // Two 32-bit halves, exact in a double; equal everywhere when max == min (the same verdict on
+  // every rank).
+  bool differ = false;
+  for (const std::uint64_t half : {l.peers->digest & 0xffffffffu, l.peers->digest >> 32}) {
+    const double v = static_cast<double>(half);
+    differ = differ || world.allreduce_max(v) != -world.allreduce_max(-v);
+  }
+  if (differ)
+    throw UsageError(
+        "alltoallv: the ranks computed different counts matrices (a --counts matrix file that "
+        "differs between hosts?)");
+}
+
 }  // namespace
 
 // The union, over ranks, of the transports each rank's backend reports ("a+b" lists).
@@ -126,6 +143,8 @@ struct Expansion {
     if (auto why = op.unrunnable(nranks)) return why;
     if (op.rooted && test.root >= nranks)
       return "root " + std::to_string(test.root) + " is not a rank (" + std::to_string(nranks) + " ranks)";
+    if (op.kind == OpKind::alltoallv)
+      if (auto why = test.counts.unrunnable(nranks); !why.empty()) return why;
     return std::nullopt;
   }
 
@@ -163,6 +182,7 @@ struct Expansion {
     series.redop = ro;
     series.inplace = ip;
     series.root = op.rooted ? test.root : -1;
+    if (op.kind == OpKind::alltoallv) series.counts = test.counts;
     series.algo = algo_name;
     series.p2p_api = test.p2p_api;
     series.window = test.window;
@@ -229,7 +249,7 @@ void check_memory(const std::vector<PreparedTest>& tests, int nranks, int rank, 
       const auto avail = t.backend->available_memory(s.mem, ranks_on_host);
       if (!avail) continue;
       const OpLayout l =
-          s.op->layout(t.spec->maxbytes, s.dtype, nranks, rank, t.backend->inplace_convention());
+          s.op->layout(t.spec->maxbytes, s.dtype, nranks, rank, t.backend->inplace_convention(), &s.counts);
       const std::uint64_t es = dtype_size(s.dtype);
       const std::uint64_t largest = std::max(l.send_count, l.recv_count) * es;
       int buffers = s.inplace ? 1 : 2;
@@ -247,7 +267,7 @@ void check_memory(const std::vector<PreparedTest>& tests, int nranks, int rank, 
 SeriesBuffers::SeriesBuffers(transports::Backend& backend, const Series& s, std::uint64_t max_bytes,
                              int nranks, int rank)
     : backend_(backend) {
-  const OpLayout l = s.op->layout(max_bytes, s.dtype, nranks, rank, backend.inplace_convention());
+  const OpLayout l = s.op->layout(max_bytes, s.dtype, nranks, rank, backend.inplace_convention(), &s.counts);
   const std::size_t es = dtype_size(s.dtype);
   if (s.inplace) {
     send_bytes_ = std::max(l.send_count, l.recv_count) * es;
@@ -382,6 +402,8 @@ Record series_record(transports::World& world, transports::Backend& backend, con
   r.requested_bytes = l.requested_bytes;
   r.bytes = l.bytes;
   r.count = l.count;
+  r.max_rank_bytes = l.max_rank_bytes;
+  if (l.peers) r.load_imbalance = l.load_imbalance;
   r.iters = test.iters;
   r.warmup = test.warmup;
   r.ops_per_sample = batch;
@@ -411,7 +433,7 @@ void set_rank_timings(Record& r, transports::World& world, const SampleStats& st
 
 // Rank 0: the row's times, rates and slowest rank from every rank's samples.
 void set_timings(Record& r, transports::World& world, const TestSpec& test, const Series& s,
-                 const std::vector<double>& all, int batch, const Timing& timing) {
+                 const OpLayout& l, const std::vector<double>& all, int batch, const Timing& timing) {
   const int n = world.size();
   const TimingSummary sum = timing.summarise(all, n);
   const SampleStats& st = sum.stats;
@@ -427,7 +449,7 @@ void set_timings(Record& r, transports::World& world, const TestSpec& test, cons
   r.time_p99_us = st.p99 / per_op;
   r.time_max_us = st.max / per_op;
   r.time_us = sum.headline / per_op;
-  r.algbw_GBps = r.time_us > 0 ? static_cast<double>(r.bytes) / r.time_us / 1e3 : 0.0;
+  r.algbw_GBps = r.time_us > 0 ? static_cast<double>(l.bw_bytes) / r.time_us / 1e3 : 0.0;
   r.busbw_GBps = r.algbw_GBps * s.op->busbw_factor(n);
   r.msg_rate_Mps = r.time_us > 0 ? (s.op->kind == OpKind::bidir ? 2.0 : 1.0) / r.time_us : 0.0;
   r.slowest_rank = st.slowest_rank;
@@ -443,7 +465,8 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
                std::uint64_t requested_bytes, SeriesBuffers& buffers, const MeasureHooks& hooks) {
   const int n = world.size();
   const int rank = world.rank();
-  const OpLayout l = s.op->layout(requested_bytes, s.dtype, n, rank, backend.inplace_convention());
+  const OpLayout l = s.op->layout(requested_bytes, s.dtype, n, rank, backend.inplace_convention(), &s.counts);
+  check_counts_agree(world, l);
   const auto timing = Timing::make(test);
   const transports::OpCall call = timed_call(world, test, s, l, buffers, *timing);
   std::atomic<std::uint64_t> local_progress{0};
@@ -480,7 +503,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
 
   Record r = series_record(world, backend, test, s, l, call, batch, wrong);
   r.timing = timing->name();
-  if (rank == 0) set_timings(r, world, test, s, all, batch, *timing);
+  if (rank == 0) set_timings(r, world, test, s, l, all, batch, *timing);
   return r;
 }
 
@@ -494,7 +517,8 @@ std::vector<PreparedTest> prepare_tests(const RunConfig& config,
     if (it == backends.end()) throw UsageError(t.origin + ": backend '" + t.backend + "' was not created");
     PreparedTest prepared{&t, it->get(), expand(t, **it, nranks, notes)};
     for (const Series& s : prepared.series) {
-      const OpLayout l = s.op->layout(t.sizes().back(), s.dtype, nranks, 0, (*it)->inplace_convention());
+      const OpLayout l =
+          s.op->layout(t.sizes().back(), s.dtype, nranks, 0, (*it)->inplace_convention(), &s.counts);
       if (auto why = (*it)->unsupported_layout(l)) throw UsageError(t.origin + ": maxbytes: " + *why);
     }
     out.push_back(std::move(prepared));

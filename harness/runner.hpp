@@ -24,6 +24,7 @@ struct Series {
   RedOp redop = RedOp::sum;
   bool inplace = false;
   int root = 0;
+  CountsSpec counts{};  // alltoallv's per-pair counts
   std::string algo = "native";
   std::string p2p_api = "tag";
   int window = 1;

@@ -54,21 +54,22 @@ inline constexpr Algorithm recursive_doubling{
 inline constexpr Algorithm rabenseifner{"rabenseifner", Runner::collectives, {allreduce}};
 inline constexpr Algorithm recursive_halving{"recursive_halving", Runner::collectives, {reducescatter}};
 inline constexpr Algorithm hierarchical{"hierarchical", Runner::collectives, {allreduce, allgather}};
-inline constexpr Algorithm pairwise{"pairwise", Runner::collectives, {alltoall}};
+inline constexpr Algorithm pairwise{"pairwise", Runner::collectives, {alltoall, alltoallv}};
 inline constexpr Algorithm bruck{"bruck", Runner::collectives, {alltoall, allgather}};
-inline constexpr Algorithm linear{"linear", Runner::collectives, {alltoall}};
-inline constexpr Algorithm binomial{"binomial", Runner::collectives, {broadcast}};
+inline constexpr Algorithm linear{"linear", Runner::collectives, {alltoall, gather, scatter, alltoallv}};
+inline constexpr Algorithm binomial{"binomial", Runner::collectives, {broadcast, reduce, gather, scatter}};
 inline constexpr Algorithm chain{"chain", Runner::collectives, {broadcast}};
 inline constexpr Algorithm p2p{"p2p", Runner::backend, {sendrecv, bidir, pingpong, relay}};
 inline constexpr Algorithm nccl_ring{
-    "nccl_ring", Runner::nccl, {allreduce, allgather, reducescatter, broadcast}};
+    "nccl_ring", Runner::nccl, {allreduce, allgather, reducescatter, broadcast, reduce}};
 inline constexpr Algorithm nccl_tree{"nccl_tree", Runner::nccl, {allreduce}};
 inline constexpr Algorithm nccl_nvls{"nccl_nvls", Runner::nccl, {allreduce, allgather, reducescatter}};
 inline constexpr Algorithm nccl_nvlstree{"nccl_nvlstree", Runner::nccl, {allreduce}};
 inline constexpr Algorithm nccl_collnet_direct{"nccl_collnet_direct", Runner::nccl, {allreduce}};
 inline constexpr Algorithm nccl_collnet_chain{"nccl_collnet_chain", Runner::nccl, {allreduce}};
 inline constexpr Algorithm nccl_pat{"nccl_pat", Runner::nccl, {allgather, reducescatter}};
-inline constexpr Algorithm nccl_p2p{"nccl_p2p", Runner::nccl, {alltoall, sendrecv, bidir, pingpong, relay}};
+inline constexpr Algorithm nccl_p2p{
+    "nccl_p2p", Runner::nccl, {alltoall, sendrecv, bidir, pingpong, relay, gather, scatter, alltoallv}};
 }  // namespace algo
 
 // Every algorithm above, in that order.

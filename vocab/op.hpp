@@ -21,22 +21,31 @@ enum class OpKind {
   sendrecv,
   bidir,
   pingpong,
-  relay
+  relay,
+  reduce,
+  gather,
+  scatter,
+  alltoallv
 };
-inline constexpr int kNumOps = 9;
+inline constexpr int kNumOps = 13;
 
 // How an op's per-rank buffers relate to the size asked for (nccl-tests' sizes: the allreduce and
 // broadcast buffer, the allgather receive buffer, the reducescatter send buffer, each rank's
-// alltoall send buffer, the message of a pairwise op).
+// alltoall send buffer, the message of a pairwise op; reduce as allreduce, gather as allgather
+// (the root's receive buffer), scatter as reducescatter (the root's send buffer); alltoallv: the
+// average per-rank send buffer, split per pair by a counts distribution, collectives/counts.hpp).
 enum class BufferShape {
   whole,      // send = recv = the size
   exchanged,  // alltoall: n blocks sent, n blocks received
   gathered,   // allgather: one block sent, n received
   scattered,  // reducescatter: n blocks sent, one received
+  variable,   // alltoallv: per-pair counts from a distribution (collectives/counts.hpp); shape() gives
+              // the uniform split, the counts matrix the rest
 };
 
-// busbw = algbw x factor (nccl-tests): allreduce 2(n-1)/n; allgather, reducescatter, alltoall
-// (n-1)/n; broadcast and the pairwise ops 1; bidir 2 (both directions count).
+// busbw = algbw x factor (nccl-tests): allreduce 2(n-1)/n; allgather, reducescatter, alltoall,
+// gather, scatter, alltoallv (n-1)/n; broadcast, reduce and the pairwise ops 1; bidir 2 (both
+// directions count). alltoallv's algbw is the most loaded rank's bytes over the time.
 enum class Busbw { one, two, allreduce, n1_over_n };
 
 struct OpInfo {
@@ -61,6 +70,10 @@ inline constexpr std::array<OpInfo, kNumOps> kOps{{
     {OpKind::bidir, "bidir", BufferShape::whole, Busbw::two, false, false, true, false},
     {OpKind::pingpong, "pingpong", BufferShape::whole, Busbw::one, false, false, true, true},
     {OpKind::relay, "relay", BufferShape::whole, Busbw::one, false, false, true, true},
+    {OpKind::reduce, "reduce", BufferShape::whole, Busbw::one, true, true, false, false},
+    {OpKind::gather, "gather", BufferShape::gathered, Busbw::n1_over_n, false, true, false, false},
+    {OpKind::scatter, "scatter", BufferShape::scattered, Busbw::n1_over_n, false, true, false, false},
+    {OpKind::alltoallv, "alltoallv", BufferShape::variable, Busbw::n1_over_n, false, false, false, false},
 }};
 
 constexpr const OpInfo& op_info(OpKind k) {

@@ -39,6 +39,7 @@ Shape shape(OpKind k, std::size_t elems, int nranks) {
       s.count = s.send = s.recv = s.block = s.size = elems;
       break;
     case BufferShape::exchanged:
+    case BufferShape::variable:
       s.block = s.count = elems / n;
       s.send = s.recv = s.size = s.block * n;
       break;

@@ -144,8 +144,9 @@ const void* alltoall_start(const AlgoCall& c, int p) {
 }
 
 void alltoall_own_block(const AlgoCall& c, const void* send, int r) {
-  const std::size_t es = dtype_size(c.dtype), block = c.layout.block;
-  copy_elems(at(c.recv, r * block, es), at(send, r * block, es), block, es, *c.mem);
+  const std::size_t es = dtype_size(c.dtype);
+  const OpLayout& l = c.layout;
+  copy_elems(at(c.recv, l.recv_off(r), es), at(send, l.send_off(r), es), l.recv_len(r), es, *c.mem);
 }
 
 SubP2P::SubP2P(P2P& parent, std::vector<int> ranks) : parent_(parent), ranks_(std::move(ranks)) {

@@ -178,7 +178,8 @@ inline void copy_elems(void* dst, const void* src, std::size_t count, std::size_
   if (dst != src && count) mem.copy(dst, src, count * es);
 }
 
-// The start of an all-to-all on rank of p: where to read the blocks for the others from: send,
+// The start of an all-to-all (alltoall or alltoallv, whose blocks are OpLayout::send_off/recv_off)
+// on rank r of p: where to read the blocks for the others from: send,
 // or in place (all-to-all reads every block of send while writing recv) a copy of it in scratch
 // (send_count elements).
 const void* alltoall_start(const AlgoCall& c, int p);

@@ -1,6 +1,7 @@
-// Pairwise exchange all-to-all: in step s (1..p-1) rank r sends its block for r+s and receives
-// the block from r-s, one partner at a time; the copy of the own block overlaps step 1. Any rank
-// count; in place goes through scratch.
+// Pairwise exchange all-to-all (alltoall, alltoallv): in step s (1..p-1) rank r sends its block
+// for r+s and receives the block from r-s, one partner at a time; the copy of the own block
+// overlaps step 1. alltoallv's blocks are the counts matrix's (OpLayout::send_off/recv_off; an
+// empty block is no message). Any rank count; in place (alltoall only) goes through scratch.
 #include "collectives/algorithms/common.hpp"
 
 namespace fb::algo {
@@ -8,13 +9,16 @@ namespace fb::algo {
 namespace {
 
 void run(P2P& p2p, const AlgoCall& c) {
-  const std::size_t es = dtype_size(c.dtype), block = c.layout.block, ch = direct_elems(c, c.layout.block);
+  const OpLayout& l = c.layout;
+  const std::size_t es = dtype_size(c.dtype), ch = direct_elems(c, l.block);
   const int p = p2p.size(), r = p2p.rank();
   const void* send = alltoall_start(c, p);
   for (int s = 1; s < p; ++s) {
     const int dst = mod(r + s, p), src = mod(r - s, p);
-    post_recv(p2p, at(c.recv, src * block, es), block, src, es, ch);
-    post_send(p2p, at(send, dst * block, es), block, dst, es, ch);
+    post_recv(p2p, at(c.recv, l.recv_off(src), es), l.recv_len(src), src, es,
+              l.peers ? direct_elems(c, l.recv_len(src)) : ch);
+    post_send(p2p, at(send, l.send_off(dst), es), l.send_len(dst), dst, es,
+              l.peers ? direct_elems(c, l.send_len(dst)) : ch);
     if (s == 1) alltoall_own_block(c, send, r);
     p2p.wait_all();
   }

@@ -44,7 +44,9 @@ const char* const kAutoRule =
     "else hierarchical on several nodes with several ranks each, else rabenseifner below 1 MiB, else ring; "
     "allgather: recursive_doubling below 64 KiB, else ring; reducescatter: recursive_halving below 64 KiB, "
     "else ring; alltoall (per-peer block): bruck up to 256 B, linear below 16 KiB, else pairwise; "
-    "broadcast: binomial below 64 KiB, else chain; sendrecv, bidir, pingpong, relay: native";
+    "broadcast: binomial below 64 KiB, else chain; reduce: binomial; gather, scatter: binomial below 64 KiB, "
+    "else linear; alltoallv (average per-peer block): linear below 16 KiB, else pairwise; sendrecv, bidir, "
+    "pingpong, relay: native";
 
 std::string_view auto_algorithm(OpKind op, const OpLayout& l, DType dtype, const AutoTopology& t) {
   constexpr std::size_t KiB = 1024, MiB = 1024 * KiB;
@@ -63,6 +65,13 @@ std::string_view auto_algorithm(OpKind op, const OpLayout& l, DType dtype, const
       return block < 16 * KiB ? algo::linear.name : algo::pairwise.name;
     case OpKind::broadcast:
       return bytes < 64 * KiB ? algo::binomial.name : algo::chain.name;
+    case OpKind::reduce:
+      return algo::binomial.name;
+    case OpKind::gather:
+    case OpKind::scatter:
+      return bytes < 64 * KiB ? algo::binomial.name : algo::linear.name;
+    case OpKind::alltoallv:
+      return block < 16 * KiB ? algo::linear.name : algo::pairwise.name;
     case OpKind::sendrecv:
     case OpKind::bidir:
     case OpKind::pingpong:

@@ -53,7 +53,12 @@ constexpr TestOption kTestOptions[] = {
     {"-d,--dtype,--datatype", "dtype",
      "int8 uint8 int32 uint32 int64 uint64 float16 bfloat16 float32 float64, list or all"},
     {"-o,--redop", "redop", "sum prod min max, list or all (default sum)"},
-    {"-r,--root", "root", "root rank of broadcast (default 0)"},
+    {"-r,--root", "root", "root rank of broadcast, reduce, gather and scatter (default 0)"},
+    {"--counts", "counts",
+     "alltoallv's per-pair counts: uniform (default), zipf:S (destination popularity 1/k^S), hot:K:F (K hot "
+     "destinations carry fraction F), matrix:FILE (n rows of n weights); scaled so the average per-rank send "
+     "is the size"},
+    {"--seed", "seed", "seed of the --counts ranking (zipf, hot); the same on every rank (default 1)"},
     {"--place", "place", "out (out-of-place), in (in-place) or both (default out)"},
     {"--p2p-api", "p2p_api",
      "sendrecv/bidir/pingpong over ucx: tag (default), put (RMA with a completion flag), am (active "

@@ -51,7 +51,7 @@ void annotate_with_model(Record& r, const model::Fabric& f) {
   p.ranks_per_domain = static_cast<std::uint64_t>(std::max(1, r.ranks_per_node));
   try {
     const auto [algo, protocol] = model_algorithm_for(r);
-    set_prediction(r, f.name, model::predict(f, r.op, algo, p, static_cast<double>(r.bytes), protocol));
+    set_prediction(r, f.name, model::predict(f, r.op, algo, p, static_cast<double>(r.bw_bytes()), protocol));
   } catch (const std::invalid_argument&) {
     // The model has no algorithm for what ran: leave the prediction empty.
   }

@@ -1,9 +1,12 @@
 // nccl_p2p: NCCL's grouped send/recv, LL and Simple protocols, with one hop of Ring's latency table
 // (base + NVLink or network hop, plus the fabric's switch hops).
 //   sendrecv / bidir / pingpong: pairs r, r + p/2, one message.
-//   alltoall: every peer at once (as linear): kRequestOverheadUs per posted send/recv; the
-//   inter-domain bytes stay on their rail (PXN first moves the other rails' share over scale-up),
-//   so scale-up carries (g-1) n/p + (1 - 1/min(rails, g)) (p-g) n/p and the network (p-g) n/p.
+//   alltoall, alltoallv: every peer at once (as linear): kRequestOverheadUs per posted send/recv;
+//   the inter-domain bytes stay on their rail (PXN first moves the other rails' share over
+//   scale-up), so scale-up carries (g-1) n/p + (1 - 1/min(rails, g)) (p-g) n/p and the network
+//   (p-g) n/p. alltoallv: n is the most loaded rank's bytes (the harness's max_rank_bytes).
+//   gather, scatter (nccl-tests: the root sends to or receives from every rank in one group): the
+//   root's GPU carries all p-1 blocks, (g-1) n/p over NVLink and (p-g) n/p through its own NIC.
 #include "model/algorithms/common.hpp"
 
 namespace fb::model::detail {
@@ -11,7 +14,8 @@ namespace fb::model::detail {
 Prediction cost_nccl_p2p(const Fabric& f, const std::string& op_name, const Placement& pl, double n,
                          const std::string& protocol) {
   const Op op = parse_op(op_name);
-  if (op != Op::alltoall && !is_pair_op(op)) return unavailable("nccl_p2p does not implement " + op_name);
+  if (op != Op::alltoall && op != Op::alltoallv && op != Op::gather && op != Op::scatter && !is_pair_op(op))
+    return unavailable("nccl_p2p does not implement " + op_name);
   const Proto pr = parse_proto(protocol);
   Prediction out;
   if (!nccl_protocol_ok(kNcclP2pLat, pr, "nccl_p2p", out)) return out;
@@ -28,6 +32,15 @@ Prediction cost_nccl_p2p(const Fabric& f, const std::string& op_name, const Plac
     return finish(T, op, n, c, "nccl_p2p", pr);
   }
   const double block = n / T.p;
+  if (op == Op::gather || op == Op::scatter) {
+    const double intra = T.g > 1 ? xfer_us((T.g - 1) * block, T.bu) / eff : 0;
+    const double inter = T.m > 1 ? xfer_us((T.p - T.g) * block, T.b0) / eff : 0;
+    c.add(kLatency, base +
+                        (T.m > 1 ? nccl_inter(T, kNcclP2pLat, pr, T.top) : nccl_intra(T, kNcclP2pLat, pr)) +
+                        (T.p - 1) * kRequestOverheadUs);
+    c.add(intra >= inter ? kScaleUp : kNic, std::max(intra, inter));
+    return finish(T, op, n, c, "nccl_p2p", pr);
+  }
   const double relay = (1 - rail_aligned_share(T)) * (T.p - T.g) * block;
   const double intra_us = T.g > 1 ? xfer_us((T.g - 1) * block + relay, T.bu) / eff : 0;
   Rate inter{T.b0, kNic};

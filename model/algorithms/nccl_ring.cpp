@@ -1,6 +1,7 @@
-// nccl_ring: NCCL's Ring for allreduce, allgather, reducescatter and broadcast.
-//   latency = base + (nsteps - nInter) intraLat + nInter interLat, nsteps 2(p-1) / p-1 / p-1 / p
-//   and nInter 2(m-1) / m-1 / m-1 / m-1; each network hop adds the fabric's switch hops to the
+// nccl_ring: NCCL's Ring for allreduce, allgather, reducescatter, broadcast and reduce.
+//   latency = base + (nsteps - nInter) intraLat + nInter interLat, nsteps 2(p-1) / p-1 / p-1 / p / p
+//   and nInter 2(m-1) / m-1 / m-1 / m-1 / m-1 (reduce is broadcast's chain run backwards, as
+//   NCCL's tuning prices it); each network hop adds the fabric's switch hops to the
 //   lowest common tier of the two domains (a ring over consecutive domains, on its rail).
 //   busBw = min(Bu, g x ring rate) (the domain's g NICs carry its channels), then the protocol:
 //   Hopper: LL min(llMaxBw, ll x busBw), LL128 min(0.92 busBw, nCh x perChMaxRingLL128);
@@ -14,7 +15,8 @@ namespace fb::model::detail {
 Prediction cost_nccl_ring(const Fabric& f, const std::string& op_name, const Placement& pl, double n,
                           const std::string& protocol) {
   const Op op = parse_op(op_name);
-  if (op != Op::allreduce && op != Op::allgather && op != Op::reducescatter && op != Op::broadcast)
+  if (op != Op::allreduce && op != Op::allgather && op != Op::reducescatter && op != Op::broadcast &&
+      op != Op::reduce)
     return unavailable("nccl_ring does not implement " + op_name);
   const Proto pr = parse_proto(protocol);
   Prediction out;
@@ -23,7 +25,8 @@ Prediction cost_nccl_ring(const Fabric& f, const std::string& op_name, const Pla
   if (local_case(T, op, n, "nccl_ring", pr, out)) return out;
 
   const double passes = op == Op::allreduce ? 2 : 1;
-  const double nsteps = op == Op::allreduce ? 2 * (T.p - 1) : (op == Op::broadcast ? T.p : T.p - 1);
+  const double nsteps =
+      op == Op::allreduce ? 2 * (T.p - 1) : (op == Op::broadcast || op == Op::reduce ? T.p : T.p - 1);
   const double ninter = passes * (T.m - 1);
 
   Rate bus{std::numeric_limits<double>::infinity(), kScaleUp};

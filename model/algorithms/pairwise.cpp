@@ -1,4 +1,6 @@
 // pairwise: alltoall in p-1 exchange steps of one n/p block; in step s every rank sends to r+s.
+// alltoallv is priced as the alltoall of its most loaded rank: n is that rank's bytes (the
+// harness's max_rank_bytes), whose steps set the time.
 // Each step costs what its slowest flow takes (step(), shift by min(s, p-s)): a fraction
 // min(1, d/K) of a K-rank subtree's ranks leave it at distance d, so the first and last steps
 // load a subtree's up-link only partly (on 4 hosts under 2 leaves at 2:1, steps 1 and 3 put one
@@ -70,7 +72,7 @@ void add_steps(Cost& c, const Topo& T, double lo, double hi, double block, bool 
 Prediction cost_pairwise(const Fabric& f, const std::string& op_name, const Placement& pl, double n,
                          const std::string&) {
   const Op op = parse_op(op_name);
-  if (op != Op::alltoall) return unavailable("pairwise does not implement " + op_name);
+  if (op != Op::alltoall && op != Op::alltoallv) return unavailable("pairwise does not implement " + op_name);
   const Topo T = make_topo(f, pl);
   Prediction out;
   if (local_case(T, op, n, "pairwise", Proto::none, out)) return out;

@@ -43,12 +43,14 @@ CSV_COLUMNS = [
     "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us", "algbw_GBps", "busbw_GBps",
     "msg_rate_Mps", "wrong", "slowest_rank", "slowest_host", "slowest_share", "skew",
     "model_fabric", "model_algo", "model_time_us", "model_busbw_GBps", "model_err_pct", "model_bottleneck",
+    "max_rank_bytes", "load_imbalance",
 ]
-# Empty in CSV, null in JSON, when no prediction was made.
-OPTIONAL_FLOAT_COLUMNS = {"model_time_us", "model_busbw_GBps", "model_err_pct"}
+# Empty in CSV, null in JSON, when no prediction was made (load_imbalance: not an alltoallv row).
+OPTIONAL_FLOAT_COLUMNS = {"model_time_us", "model_busbw_GBps", "model_err_pct", "load_imbalance"}
 INT_COLUMNS = {
     "schema_version", "root", "nranks", "nnodes", "ranks_per_node", "requested_bytes", "bytes",
     "count", "iters", "warmup", "ops_per_sample", "check_iters", "cycle", "wrong", "slowest_rank",
+    "max_rank_bytes",
 }
 FLOAT_COLUMNS = {
     "time_us", "time_min_us", "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us",
@@ -57,9 +59,11 @@ FLOAT_COLUMNS = {
 BOOL_COLUMNS = {"inplace"}
 
 ALL_OPS = ["allreduce", "alltoall", "allgather", "reducescatter", "broadcast", "sendrecv", "bidir",
-           "pingpong", "relay"]
-REDUCING_OPS = {"allreduce", "reducescatter"}
-BLOCK_OPS = {"alltoall", "allgather", "reducescatter"}  # buffer split into per-rank blocks
+           "pingpong", "relay", "reduce", "gather", "scatter", "alltoallv"]
+REDUCING_OPS = {"allreduce", "reducescatter", "reduce"}
+ROOTED_OPS = {"broadcast", "reduce", "gather", "scatter"}
+# buffer split into per-rank blocks (alltoallv: at uniform counts)
+BLOCK_OPS = {"alltoall", "allgather", "reducescatter", "gather", "scatter", "alltoallv"}
 PAIR_OPS = {"sendrecv", "bidir", "pingpong", "relay"}   # no in-place variant
 DTYPE_SIZE = {
     "int8": 1, "uint8": 1, "int32": 4, "uint32": 4, "int64": 8, "uint64": 8,
@@ -502,7 +506,9 @@ def check_row_sanity(tc, r):
         tc.assertGreater(r["busbw_GBps"], 0, where)
         tc.assertAlmostEqual(r["busbw_GBps"], r["algbw_GBps"] * busbw_factor(r["op"], r["nranks"]),
                              delta=1e-9 * max(1.0, r["busbw_GBps"]), msg=where)
-        tc.assertAlmostEqual(r["algbw_GBps"], r["bytes"] / r["time_us"] / 1e3,
+        # alltoallv: algbw over the most loaded rank's bytes (nccl-tests' alltoallv).
+        bw_bytes = r["max_rank_bytes"] if r.get("max_rank_bytes") else r["bytes"]
+        tc.assertAlmostEqual(r["algbw_GBps"], bw_bytes / r["time_us"] / 1e3,
                              delta=1e-9 * max(1.0, r["algbw_GBps"]), msg=where)
     tc.assertTrue(0 <= r["slowest_rank"] < r["nranks"], where)
     tc.assertTrue(0 < r["slowest_share"] <= 1, where)

@@ -186,7 +186,8 @@ struct Case {
   std::size_t chunk = 0;
   std::vector<int> nodes;  // empty: one node
   int root = 0;
-  bool encoded = false;  // run on encoded memory through EncodedMemOps
+  const CountsSpec* counts = nullptr;  // alltoallv's counts (null: uniform)
+  bool encoded = false;                // run on encoded memory through EncodedMemOps
   std::string describe() const {
     std::string s = std::string(algo->name) + " " + std::string(op_descriptor(op).name) +
                     " p=" + std::to_string(p) + " bytes=" + std::to_string(bytes) + " " +
@@ -194,7 +195,7 @@ struct Case {
                     (inplace ? " in-place" : " out-of-place") +
                     (inplace ? (conv == InPlaceConvention::mpi ? "(mpi)" : "(nccl)") : "") +
                     " chunk=" + std::to_string(chunk) + " root=" + std::to_string(root) +
-                    (encoded ? " encoded" : "") + " nodes=";
+                    (encoded ? " encoded" : "") + (counts ? " counts=" + counts->text : "") + " nodes=";
     for (int n : nodes) s += std::to_string(n);
     return s;
   }
@@ -230,7 +231,7 @@ Outcome simulate(const Case& k) {
   std::vector<Bytes> sendbuf(k.p), recvbuf(k.p), scratch(k.p);
   std::vector<AlgoCall> calls(k.p);
   for (int r = 0; r < k.p; ++r) {
-    const OpLayout l = op.layout(k.bytes, k.dtype, k.p, r, k.conv);
+    const OpLayout l = op.layout(k.bytes, k.dtype, k.p, r, k.conv, k.counts);
     layouts.push_back(l);
     AlgoCall& c = calls[r];
     c.op = &op;
@@ -319,6 +320,11 @@ struct TypeOp {
 constexpr TypeOp kTypes[] = {
     {DType::float32, RedOp::sum}, {DType::int64, RedOp::prod}, {DType::uint8, RedOp::min}};
 
+// alltoallv runs at uniform counts and at two skewed ones (the most loaded rank receiving several
+// times the average, zero-count pairs at small sizes).
+const CountsSpec* const kSkewedCounts[] = {nullptr, new CountsSpec(parse_counts("zipf:1.2", 3)),
+                                           new CountsSpec(parse_counts("hot:1:0.7", 5))};
+
 void every_case(const CollectiveAlgorithm& a,
                 const std::vector<std::vector<int>>& (*layouts)(int) = nullptr) {
   // Node layouts multiply the cases: there, one type (the reductions are the same code anyway).
@@ -328,22 +334,31 @@ void every_case(const CollectiveAlgorithm& a,
       for (std::size_t bytes : kSizes)
         for (const TypeOp& t : std::span(kTypes, ntypes))
           for (int place = 0; place < 3; ++place)
-            for (std::size_t chunk : {std::size_t{0}, std::size_t{24}}) {
-              if (chunk && bytes > 1000) continue;  // many tiny chunks: slow, and 1000 already splits
-              Case k = make_case(a, op, p, bytes, t.dtype, t.redop);
-              k.inplace = place > 0;
-              k.conv = place == 2 ? InPlaceConvention::nccl : InPlaceConvention::mpi;
-              k.chunk = chunk;
-              if (op == OpKind::broadcast) k.root = (p * 5 + 3) % p;  // varies with p; not always 0
-              if (layouts) {
-                for (const auto& nodes : layouts(p)) {
-                  k.nodes = nodes;
+            for (std::size_t chunk : {std::size_t{0}, std::size_t{24}})
+              for (const CountsSpec* counts : kSkewedCounts) {
+                if (chunk && bytes > 1000) continue;  // many tiny chunks: slow, and 1000 already splits
+                if (place > 0 && !op_descriptor(op).has_inplace) continue;
+                if (counts && op != OpKind::alltoallv) continue;
+                Case k = make_case(a, op, p, bytes, t.dtype, t.redop);
+                k.inplace = place > 0;
+                k.conv = place == 2 ? InPlaceConvention::nccl : InPlaceConvention::mpi;
+                k.chunk = chunk;
+                k.counts = counts;
+                // The root varies with p, not always 0; rank 0 too (the trees' plain case).
+                if (op_descriptor(op).rooted) k.root = (p * 5 + 3) % p;
+                if (layouts) {
+                  for (const auto& nodes : layouts(p)) {
+                    k.nodes = nodes;
+                    expect_exact(k);
+                  }
+                } else {
                   expect_exact(k);
+                  if (op_descriptor(op).rooted && k.root != 0) {
+                    k.root = 0;
+                    expect_exact(k);
+                  }
                 }
-              } else {
-                expect_exact(k);
               }
-            }
 }
 
 TEST(Algorithms, Ring) {
@@ -414,12 +429,14 @@ TEST(Algorithms, EveryAlgorithmReducesAndCopiesThroughAlgoCallMem) {
           for (const TypeOp& t : kTypes)
             for (int place = 0; place < 3; ++place)
               for (std::size_t chunk : {std::size_t{0}, std::size_t{24}}) {
+                if (place > 0 && !op_descriptor(op).has_inplace) continue;
                 Case k = make_case(*a, op, p, bytes, t.dtype, t.redop);
                 k.inplace = place > 0;
                 k.conv = place == 2 ? InPlaceConvention::nccl : InPlaceConvention::mpi;
                 k.chunk = chunk;
                 k.encoded = true;
-                if (op == OpKind::broadcast) k.root = p / 2;
+                if (op_descriptor(op).rooted) k.root = p / 2;
+                if (op == OpKind::alltoallv) k.counts = kSkewedCounts[1];
                 if (a == &algo::hierarchical && p > 2) k.nodes = node_layouts(p)[3];  // nodes of 2
                 expect_exact(k);
               }
@@ -586,6 +603,13 @@ TEST(Algorithms, AutoRule) {
   EXPECT_EQ(pick(OpKind::broadcast, 1024), "binomial");
   EXPECT_EQ(pick(OpKind::broadcast, 64 * 1024), "chain");
   EXPECT_EQ(pick(OpKind::pingpong, 8), "native");
+  EXPECT_EQ(pick(OpKind::reduce, 1 << 20), "binomial");
+  EXPECT_EQ(pick(OpKind::gather, 64 * 1024 - 32), "binomial");
+  EXPECT_EQ(pick(OpKind::gather, 64 * 1024), "linear");
+  EXPECT_EQ(pick(OpKind::scatter, 1024), "binomial");
+  EXPECT_EQ(pick(OpKind::scatter, 1 << 20), "linear");
+  EXPECT_EQ(pick(OpKind::alltoallv, 8 * 8 * 1024), "linear");  // 8 KiB average per peer
+  EXPECT_EQ(pick(OpKind::alltoallv, 8 * 16 * 1024), "pairwise");
   // Every choice implements the op it was chosen for.
   for (const OpDescriptor* d : all_ops())
     for (std::size_t bytes : {std::size_t{8}, std::size_t{1} << 14, std::size_t{1} << 26}) {
@@ -602,6 +626,10 @@ TEST(Algorithms, AutoRule) {
 TEST(Algorithms, RegistryNamesAndOps) {
   EXPECT_EQ(algorithms_for(OpKind::allreduce), "ring, recursive_doubling, rabenseifner, hierarchical");
   EXPECT_EQ(algorithms_for(OpKind::alltoall), "pairwise, bruck, linear");
+  EXPECT_EQ(algorithms_for(OpKind::alltoallv), "pairwise, linear");
+  EXPECT_EQ(algorithms_for(OpKind::reduce), "binomial");
+  EXPECT_EQ(algorithms_for(OpKind::gather), "linear, binomial");
+  EXPECT_EQ(algorithms_for(OpKind::scatter), "linear, binomial");
   EXPECT_EQ(algorithms_for(OpKind::sendrecv), "");
   EXPECT_EQ(find_collective_algorithm("quantum"), nullptr);
 }

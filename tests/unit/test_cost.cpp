@@ -242,6 +242,20 @@ TEST_P(FlatGolden, AlphaBetaFormulas) {
     expect_close(predict(f, "broadcast", "binomial", pl, n).time_us, clg * (a + us(n, B)), "binomial" + at);
     expect_close(predict(f, "alltoall", "linear", pl, n).time_us,
                  a + 2 * (P - 1) * 0.05 + (P - 1) / P * us(n, B), "linear alltoall" + at);
+    // reduce mirrors the broadcast tree; gather and scatter move 2^j blocks in step j, p-1 in all;
+    // linear's root carries p-1 blocks at once; alltoallv is alltoall at its most loaded rank's bytes.
+    expect_close(predict(f, "reduce", "binomial", pl, n).time_us, clg * (a + us(n, B)),
+                 "binomial reduce" + at);
+    for (const char* op : {"gather", "scatter"}) {
+      expect_close(predict(f, op, "binomial", pl, n).time_us, clg * a + (P - 1) / P * us(n, B),
+                   std::string("binomial ") + op + at);
+      expect_close(predict(f, op, "linear", pl, n).time_us, a + (P - 1) * 0.05 + (P - 1) / P * us(n, B),
+                   std::string("linear ") + op + at);
+    }
+    for (const char* algo : {"pairwise", "linear"})
+      EXPECT_DOUBLE_EQ(predict(f, "alltoallv", algo, pl, n).time_us,
+                       predict(f, "alltoall", algo, pl, n).time_us)
+          << algo << at;
     expect_close(predict(f, "sendrecv", "p2p", pl, n).time_us, a + us(n, B), "sendrecv" + at);
     expect_close(predict(f, "bidir", "p2p", pl, n).time_us, a + us(n, B), "bidir" + at);
     expect_close(predict(f, "pingpong", "p2p", pl, n).time_us, a + us(n, B), "pingpong" + at);
@@ -805,13 +819,19 @@ double lower_bound_us(const Fabric& f, const std::string& op, const Placement& p
   const double m = std::ceil(p / g);
   if (m <= 1) {
     const double Bu = f.scale_up.bandwidth_GBps;
-    if (op == "allgather" || op == "reducescatter" || op == "alltoall") return (p - 1) / p * us(n, Bu);
+    // gather and scatter: the root receives or sends p-1 of n blocks; alltoallv (priced at its most
+    // loaded rank's bytes) as alltoall.
+    if (op == "allgather" || op == "reducescatter" || op == "alltoall" || op == "alltoallv" ||
+        op == "gather" || op == "scatter")
+      return (p - 1) / p * us(n, Bu);
     return us(n, Bu);
   }
   const double B0 = f.nic_GBps_per_endpoint();
   const double full = m * g == p ? 1.0 : 0.0;  // partial last domain: use the weakest bound below
   if (op == "allgather" || op == "reducescatter") return full * (p - g) / p * us(n, g * B0);
-  if (op == "alltoall") return full * (p - g) / p * us(n, B0);
+  // gather, scatter: the root's own NIC carries the other domains' p-g blocks.
+  if (op == "alltoall" || op == "alltoallv" || op == "gather" || op == "scatter")
+    return full * (p - g) / p * us(n, B0);
   return us(n, g * B0);
 }
 

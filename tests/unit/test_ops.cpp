@@ -13,16 +13,18 @@
 namespace fb {
 namespace {
 
-const OpKind kAllKinds[] = {OpKind::allreduce,     OpKind::alltoall,  OpKind::allgather,
-                            OpKind::reducescatter, OpKind::broadcast, OpKind::sendrecv,
-                            OpKind::bidir,         OpKind::pingpong,  OpKind::relay};
+const OpKind kAllKinds[] = {OpKind::allreduce, OpKind::alltoall, OpKind::allgather, OpKind::reducescatter,
+                            OpKind::broadcast, OpKind::sendrecv, OpKind::bidir,     OpKind::pingpong,
+                            OpKind::relay,     OpKind::reduce,   OpKind::gather,    OpKind::scatter,
+                            OpKind::alltoallv};
 
 // Requested sizes: zero, smaller than one element, not multiples of any dtype size or rank
 // count, and multiples of all of them.
 const std::size_t kSizes[] = {0, 1, 3, 7, 8, 64, 1000, 1001, 4099, 12345, 65536, 65537, (1u << 20) + 3};
 
 bool splits_into_blocks(OpKind k) {
-  return k == OpKind::alltoall || k == OpKind::allgather || k == OpKind::reducescatter;
+  return k == OpKind::alltoall || k == OpKind::allgather || k == OpKind::reducescatter ||
+         k == OpKind::gather || k == OpKind::scatter || k == OpKind::alltoallv;
 }
 
 std::string trace(const OpDescriptor& op, DType t, std::size_t bytes, int n, int rank) {
@@ -55,12 +57,13 @@ TEST(Ops, Flags) {
   for (const OpDescriptor* op : all_ops()) {
     SCOPED_TRACE(std::string(op->name));
     const OpKind k = op->kind;
-    EXPECT_EQ(op->reduces, k == OpKind::allreduce || k == OpKind::reducescatter);
-    EXPECT_EQ(op->rooted, k == OpKind::broadcast);
+    EXPECT_EQ(op->reduces, k == OpKind::allreduce || k == OpKind::reducescatter || k == OpKind::reduce);
+    EXPECT_EQ(op->rooted,
+              k == OpKind::broadcast || k == OpKind::reduce || k == OpKind::gather || k == OpKind::scatter);
     const bool pairwise =
         k == OpKind::sendrecv || k == OpKind::bidir || k == OpKind::pingpong || k == OpKind::relay;
     EXPECT_EQ(op->pairwise, pairwise);
-    EXPECT_EQ(op->has_inplace, !pairwise);
+    EXPECT_EQ(op->has_inplace, !pairwise && k != OpKind::alltoallv);
     EXPECT_EQ(op->min_ranks, pairwise ? 2 : 1);
     EXPECT_EQ(op->time_divisor, k == OpKind::pingpong || k == OpKind::relay ? 2.0 : 1.0);
     EXPECT_EQ(is_bounce(k), k == OpKind::pingpong || k == OpKind::relay);
@@ -104,13 +107,18 @@ TEST(Ops, FindOpNamesAndAliases) {
       {"ping-pong", OpKind::pingpong},
       {"latency", OpKind::pingpong},
       {"lat", OpKind::pingpong},
+      {"Reduce", OpKind::reduce},
+      {"gather", OpKind::gather},
+      {"scatter", OpKind::scatter},
+      {"all_to_all_v", OpKind::alltoallv},
+      {"a2av", OpKind::alltoallv},
   };
   for (const auto& [name, kind] : cases) {
     const OpDescriptor* op = find_op(name);
     ASSERT_NE(op, nullptr) << name;
     EXPECT_EQ(op->kind, kind) << name;
   }
-  for (const char* bad : {"", "reduce", "gather", "scatter", "allreduce2", "all reduce", "send"})
+  for (const char* bad : {"", "reduces", "gatherv", "scatterv", "allreduce2", "all reduce", "send"})
     EXPECT_EQ(find_op(bad), nullptr) << "'" << bad << "'";
 }
 
@@ -129,6 +137,11 @@ TEST(Ops, BusBandwidthFactors) {
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::pingpong).busbw_factor(n), 1.0);
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::relay).busbw_factor(n), 1.0);
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::bidir).busbw_factor(n), 2.0);
+    // nccl-tests' reduce, gather and scatter; alltoallv as alltoall (over the most loaded rank's bytes).
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::reduce).busbw_factor(n), 1.0);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::gather).busbw_factor(n), (nd - 1) / nd);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::scatter).busbw_factor(n), (nd - 1) / nd);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::alltoallv).busbw_factor(n), (nd - 1) / nd);
   }
   // Spot values as nccl-tests prints them.
   EXPECT_DOUBLE_EQ(op_descriptor(OpKind::allreduce).busbw_factor(1), 0.0);
@@ -149,21 +162,24 @@ OpLayout reference_layout(OpKind k, std::size_t req, DType t, int n, int rank, I
   l.requested_bytes = req;
   switch (k) {
     case OpKind::alltoall:
+    case OpKind::alltoallv:  // uniform counts: alltoall's blocks
       l.block = l.count = elems / nn;
       l.send_count = l.recv_count = l.block * nn;
       l.bytes = l.send_count * ws;
       break;
     case OpKind::allgather:
+    case OpKind::gather:  // nccl-tests' gather: allgather's counts, the root's receive buffer
       l.block = l.count = l.send_count = elems / nn;
       l.recv_count = l.block * nn;
       l.bytes = l.recv_count * ws;
       l.inplace_send_offset = r * l.block;
       break;
     case OpKind::reducescatter:
+    case OpKind::scatter:  // nccl-tests' scatter: reducescatter's counts, the root's send buffer
       l.block = l.count = l.recv_count = elems / nn;
       l.send_count = l.block * nn;
       l.bytes = l.send_count * ws;
-      l.inplace_recv_offset = conv == InPlaceConvention::nccl ? r * l.block : 0;
+      l.inplace_recv_offset = conv == InPlaceConvention::nccl || k == OpKind::scatter ? r * l.block : 0;
       break;
     default:
       l.block = l.count = l.send_count = l.recv_count = elems;
@@ -312,9 +328,11 @@ TEST(Ops, SegmentsCoverTheReceiveRegionExactlyOnce) {
               SCOPED_TRACE(trace(*op, t, req, n, rank) + " root=" + std::to_string(root));
               const OpLayout& l = layouts[static_cast<std::size_t>(rank)];
               const auto segs = op->segments(l, rank, n, root);
+              const bool at_root = op->kind == OpKind::reduce || op->kind == OpKind::gather;
               const bool receives =
-                  !op->pairwise ||
-                  (pair_peer(rank, n) >= 0 && (op->kind != OpKind::sendrecv || !pair_is_sender(rank, n)));
+                  at_root ? rank == root
+                          : !op->pairwise || (pair_peer(rank, n) >= 0 &&
+                                              (op->kind != OpKind::sendrecv || !pair_is_sender(rank, n)));
               if (!receives) {
                 EXPECT_TRUE(segs.empty());
                 continue;
@@ -399,6 +417,32 @@ TEST(Ops, SegmentsMeanWhatTheOpDoes) {
         EXPECT_EQ(s[0].source, root);
         EXPECT_EQ(s[0].count, 12345u);
       }
+      for (int root = 0; root < n; ++root) {
+        SCOPED_TRACE("root=" + std::to_string(root));
+        // reduce: the root alone ends with the reduction.
+        const auto red = segs(OpKind::reduce, root);
+        ASSERT_EQ(red.size(), rank == root ? 1u : 0u);
+        if (rank == root) {
+          EXPECT_TRUE(red[0].reduced);
+          EXPECT_EQ(red[0].count, 12345u);
+        }
+        // gather: the root ends with every rank's block in rank order.
+        const OpLayout gl = lay(OpKind::gather);
+        const auto g = segs(OpKind::gather, root);
+        ASSERT_EQ(g.size(), rank == root ? static_cast<std::size_t>(n) : 0u);
+        for (std::size_t k = 0; k < g.size(); ++k) {
+          EXPECT_EQ(g[k].source, static_cast<int>(k));
+          EXPECT_EQ(g[k].recv_offset, k * gl.block);
+          EXPECT_EQ(g[k].source_offset, 0u);
+        }
+        // scatter: every rank ends with its block of the root's buffer.
+        const OpLayout sl = lay(OpKind::scatter);
+        const auto sc = segs(OpKind::scatter, root);
+        ASSERT_EQ(sc.size(), 1u);
+        EXPECT_EQ(sc[0].source, root);
+        EXPECT_EQ(sc[0].count, sl.block);
+        EXPECT_EQ(sc[0].source_offset, static_cast<std::size_t>(rank) * sl.block);
+      }
       if (n >= 2) {
         const int peer = pair_peer(rank, n);
         for (OpKind k : {OpKind::sendrecv, OpKind::bidir, OpKind::pingpong}) {
@@ -419,6 +463,55 @@ TEST(Ops, SegmentsMeanWhatTheOpDoes) {
           EXPECT_EQ(rs[0].count, 12345u);
           EXPECT_EQ(rs[0].source_offset, 0u);
         }
+      }
+    }
+  }
+}
+
+// alltoallv with skewed counts: each rank's blocks tile its buffers in peer order, the segments
+// read each source's block for this rank where that source's send buffer holds it, and the row's
+// figures are the matrix's.
+TEST(Ops, AlltoallvLaysOutTheCountsMatrix) {
+  const OpDescriptor& op = op_descriptor(OpKind::alltoallv);
+  for (const std::string spec_text : {"uniform", "zipf:1.2", "hot:1:0.5", "hot:2:0.9"}) {
+    for (int n = 2; n <= 7; ++n) {
+      SCOPED_TRACE(spec_text + " n=" + std::to_string(n));
+      const CountsSpec spec = parse_counts(spec_text, 7);
+      const std::size_t req = 10000 * 4;
+      const CountsMatrix m(spec, n, req / 4);
+      std::vector<OpLayout> ls;
+      for (int r = 0; r < n; ++r)
+        ls.push_back(op.layout(req, DType::float32, n, r, InPlaceConvention::mpi, &spec));
+      for (int r = 0; r < n; ++r) {
+        const OpLayout& l = ls[static_cast<std::size_t>(r)];
+        ASSERT_NE(l.peers, nullptr);
+        EXPECT_EQ(l.send_count, m.sent(r));
+        EXPECT_EQ(l.recv_count, m.received(r));
+        EXPECT_EQ(l.max_rank_bytes, m.max_rank() * 4);
+        EXPECT_EQ(l.bw_bytes, l.max_rank_bytes);
+        EXPECT_EQ(l.bytes, m.total() * 4 / static_cast<std::size_t>(n));
+        EXPECT_DOUBLE_EQ(l.load_imbalance, m.imbalance());
+        std::size_t so = 0, ro = 0;
+        for (int k = 0; k < n; ++k) {
+          EXPECT_EQ(l.send_off(k), so);
+          EXPECT_EQ(l.send_len(k), m.at(r, k));
+          EXPECT_EQ(l.recv_off(k), ro);
+          EXPECT_EQ(l.recv_len(k), m.at(k, r));
+          so += l.send_len(k);
+          ro += l.recv_len(k);
+        }
+        std::size_t covered = 0;
+        for (const Segment& s : op.segments(l, r, n, 0)) {
+          const OpLayout& src = ls[static_cast<std::size_t>(s.source)];
+          EXPECT_FALSE(s.reduced);
+          EXPECT_EQ(s.recv_offset, l.recv_off(s.source));
+          EXPECT_EQ(s.count, l.recv_len(s.source));
+          // The source's block for this rank, where its send buffer holds it.
+          EXPECT_EQ(s.source_offset, src.send_off(r));
+          EXPECT_EQ(s.count, src.send_len(r));
+          covered += s.count;
+        }
+        EXPECT_EQ(covered, l.recv_count);
       }
     }
   }

@@ -492,8 +492,9 @@ SimResult simulate(const OpDescriptor& op, const Pattern& pat, RedOp redop, int 
     std::size_t send_at = 0;
     std::size_t recv_at = 0;
     if (inplace) {
-      if (op.kind == OpKind::allgather) send_at = static_cast<std::size_t>(r) * block;
-      if (op.kind == OpKind::reducescatter && conv == InPlaceConvention::nccl)
+      if (op.kind == OpKind::allgather || op.kind == OpKind::gather)
+        send_at = static_cast<std::size_t>(r) * block;
+      if ((op.kind == OpKind::reducescatter && conv == InPlaceConvention::nccl) || op.kind == OpKind::scatter)
         recv_at = static_cast<std::size_t>(r) * block;
       EXPECT_EQ(l.inplace_send_offset, send_at);
       EXPECT_EQ(l.inplace_recv_offset, recv_at);
@@ -554,6 +555,27 @@ SimResult simulate(const OpDescriptor& op, const Pattern& pat, RedOp redop, int 
           put(0, input[static_cast<std::size_t>(pair_is_sender(r, n) ? r : peer)].data(),
               s.layouts[ur].count);
         break;
+      case OpKind::reduce:  // the root alone
+        if (r == root) {
+          const Buf red = reduce_range(0, s.layouts[ur].count);
+          put(0, red.data(), s.layouts[ur].count);
+        }
+        break;
+      case OpKind::gather:
+        if (r == root)
+          for (std::size_t k = 0; k < nn; ++k) put(k * block, input[k].data(), block);
+        break;
+      case OpKind::scatter:
+        put(0, input[static_cast<std::size_t>(root)].data() + ur * block * es, block);
+        break;
+      case OpKind::alltoallv:  // each source's block for r, where the counts put it
+        for (std::size_t k = 0; k < nn; ++k) {
+          const OpLayout& mine = s.layouts[ur];
+          const OpLayout& src = s.layouts[k];
+          put(mine.recv_off(static_cast<int>(k)), input[k].data() + src.send_off(r) * es,
+              mine.recv_len(static_cast<int>(k)));
+        }
+        break;
     }
   }
   return s;
@@ -580,8 +602,9 @@ constexpr std::size_t kBlock = kPatternPeriod + 37;
 std::vector<std::size_t> sizes_for(const OpDescriptor& op, DType t, int n) {
   const std::size_t es = dtype_size(t);
   const auto nn = static_cast<std::size_t>(n);
-  const bool split =
-      op.kind == OpKind::alltoall || op.kind == OpKind::allgather || op.kind == OpKind::reducescatter;
+  const bool split = op.kind == OpKind::alltoall || op.kind == OpKind::allgather ||
+                     op.kind == OpKind::reducescatter || op.kind == OpKind::gather ||
+                     op.kind == OpKind::scatter || op.kind == OpKind::alltoallv;
   const std::size_t big = split ? (kBlock * nn + nn - 1) * es + es - 1 : kBlock * es + es - 1;
   if (n == 3 || n == 8) return {big, 1001, 0};  // small sizes: blocks of 0 or a few elements
   return {big};
@@ -639,16 +662,18 @@ TEST_P(PatternByDType, CatchesOneFlippedElement) {
     for (RedOp redop : redops) {
       SCOPED_TRACE(std::string(op->name) + " " + trace(t, redop, n, 7));
       const Pattern pat(t, op->reduces, redop, n, 7);
-      SimResult s = simulate(*op, pat, redop, n, 0, sizes_for(*op, t, n)[0], false, InPlaceConvention::nccl);
-      const int r = n - 1;  // receives in every op (the upper half receives in sendrecv)
+      const int r = n - 1;                  // receives in every op (the upper half receives in sendrecv)
+      const int root = op->rooted ? r : 0;  // reduce and gather: the root alone receives
+      SimResult s =
+          simulate(*op, pat, redop, n, root, sizes_for(*op, t, n)[0], false, InPlaceConvention::nccl);
       Buf& recv = s.buffers[static_cast<std::size_t>(r)];
-      ASSERT_EQ(check_rank(*op, pat, s, r, n, 0), 0u);
+      ASSERT_EQ(check_rank(*op, pat, s, r, n, root), 0u);
       const std::size_t elems = recv.size() / es;
       for (std::size_t at : positions) {
         for (bool high : {false, true}) {
           if (at >= elems) continue;
           flip_bit(recv, at, es, high);
-          EXPECT_EQ(check_rank(*op, pat, s, r, n, 0), 1u)
+          EXPECT_EQ(check_rank(*op, pat, s, r, n, root), 1u)
               << "element " << at << (high ? " high bit" : " low bit");
           flip_bit(recv, at, es, high);
         }
@@ -656,7 +681,7 @@ TEST_P(PatternByDType, CatchesOneFlippedElement) {
       // Two flips, far apart: two wrong.
       flip_bit(recv, 3, es, false);
       flip_bit(recv, elems - 2, es, true);
-      EXPECT_EQ(check_rank(*op, pat, s, r, n, 0), 2u);
+      EXPECT_EQ(check_rank(*op, pat, s, r, n, root), 2u);
     }
   }
 }
@@ -670,22 +695,24 @@ TEST_P(PatternByDType, CatchesOneElementLeftAsPoison) {
     for (RedOp redop : redops) {
       SCOPED_TRACE(std::string(op->name) + " " + trace(t, redop, n, 11));
       const Pattern pat(t, op->reduces, redop, n, 11);
-      SimResult s = simulate(*op, pat, redop, n, 0, sizes_for(*op, t, n)[0], false, InPlaceConvention::nccl);
       const int r = n - 2;  // rank 1 receives in every op with 3 ranks (pairs: 0 <-> 1, 2 sits out)
+      const int root = op->rooted ? r : 0;  // reduce and gather: the root alone receives
+      SimResult s =
+          simulate(*op, pat, redop, n, root, sizes_for(*op, t, n)[0], false, InPlaceConvention::nccl);
       Buf& recv = s.buffers[static_cast<std::size_t>(r)];
       const Buf good = recv;
       for (std::size_t at : {std::size_t{0}, kPatternPeriod + 3, recv.size() / es - 1}) {
         fill_poison(recv.data() + at * es, 1, t);  // the op "forgot" this element
-        EXPECT_EQ(check_rank(*op, pat, s, r, n, 0), 1u) << "element " << at;
+        EXPECT_EQ(check_rank(*op, pat, s, r, n, root), 1u) << "element " << at;
         recv = good;
       }
       // A whole run never written (a lost block or message): every element of it counted.
       const std::size_t elems = recv.size() / es;
       fill_poison(recv.data() + elems / 3 * es, elems / 3, t);
-      EXPECT_EQ(check_rank(*op, pat, s, r, n, 0), elems / 3);
+      EXPECT_EQ(check_rank(*op, pat, s, r, n, root), elems / 3);
       // Nothing written at all.
       fill_poison(recv.data(), recv.size() / es, t);
-      EXPECT_EQ(check_rank(*op, pat, s, r, n, 0), recv.size() / es);
+      EXPECT_EQ(check_rank(*op, pat, s, r, n, root), recv.size() / es);
     }
   }
 }
@@ -699,23 +726,24 @@ TEST_P(PatternByDType, CatchesDataShiftedByOneElement) {
       for (int n : {2, 5}) {
         SCOPED_TRACE(std::string(op->name) + " " + trace(t, redop, n, 13));
         const Pattern pat(t, op->reduces, redop, n, 13);
-        SimResult s =
-            simulate(*op, pat, redop, n, 0, sizes_for(*op, t, n)[0], false, InPlaceConvention::nccl);
         const int r = n / 2;  // receives in every op (the odd rank out of the pairwise ops is n - 1)
+        const int root = op->rooted ? r : 0;  // reduce and gather: the root alone receives
+        SimResult s =
+            simulate(*op, pat, redop, n, root, sizes_for(*op, t, n)[0], false, InPlaceConvention::nccl);
         Buf& recv = s.buffers[static_cast<std::size_t>(r)];
         const Buf good = recv;
         const std::size_t elems = recv.size() / es;
         // Early by one: element i holds what belongs at i + 1 (the last keeps its value).
         std::memmove(recv.data(), recv.data() + es, (elems - 1) * es);
         std::size_t expect = count_diff(recv, good, t);
-        EXPECT_EQ(check_rank(*op, pat, s, r, n, 0), expect) << "early";
+        EXPECT_EQ(check_rank(*op, pat, s, r, n, root), expect) << "early";
         EXPECT_GT(expect, elems / 4) << "early";
         // Late by one: element i holds what belongs at i - 1, element 0 never written.
         recv = good;
         std::memmove(recv.data() + es, recv.data(), (elems - 1) * es);
         fill_poison(recv.data(), 1, t);
         expect = count_diff(recv, good, t);
-        EXPECT_EQ(check_rank(*op, pat, s, r, n, 0), expect) << "late";
+        EXPECT_EQ(check_rank(*op, pat, s, r, n, root), expect) << "late";
         EXPECT_GT(expect, elems / 4) << "late";
       }
     }

@@ -266,7 +266,9 @@ TEST(Sinks, CsvColumnsAreTheSchemaInOrder) {
                                           "model_time_us",
                                           "model_busbw_GBps",
                                           "model_err_pct",
-                                          "model_bottleneck"};
+                                          "model_bottleneck",
+                                          "max_rank_bytes",
+                                          "load_imbalance"};
   EXPECT_EQ(csv_columns(), expected);
 }
 

@@ -99,5 +99,28 @@ TEST(Vocab, RegistriesHoldTheVocabulary) {
   EXPECT_EQ(model::algorithms().size(), vocab::algorithms().size());
 }
 
+// Every collective op (issue 23 item 14: reduce, gather, scatter, alltoallv too) has an algorithm
+// `run` runs over point-to-point, the model's best p2p choice for it is one of those, and the model
+// prices it for NCCL as well.
+TEST(Vocab, EveryCollectiveOpRunsAndIsModelledOnEveryFamily) {
+  const model::Fabric f =
+      model::load_fabric(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml", {});
+  for (const OpDescriptor* op : all_ops()) {
+    if (op->pairwise) continue;
+    SCOPED_TRACE(std::string(op->name));
+    EXPECT_TRUE(any_algorithm_supports(op->kind));
+    for (double bytes : {8.0, 1e6}) {
+      const model::Prediction p2p =
+          model::predict(f, std::string(op->name), "auto", model::Placement{4, 4}, bytes);
+      const CollectiveAlgorithm* c = find_collective_algorithm(p2p.algo);
+      ASSERT_NE(c, nullptr) << p2p.algo;
+      EXPECT_TRUE(algorithm_supports(*c, op->kind)) << p2p.algo;
+      const model::Prediction nccl =
+          model::predict(f, std::string(op->name), "nccl_auto", model::Placement{4, 4}, bytes);
+      EXPECT_GT(nccl.time_us, 0);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fb

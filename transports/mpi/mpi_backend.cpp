@@ -211,35 +211,65 @@ class MpiBackend final : public Backend {
       algorithms_.run(*p2p_, c);
       return;
     }
-    const MPI_Datatype t = datatype(c.dtype);
-    const void* send = c.inplace ? MPI_IN_PLACE : c.send;
-    const auto n = [](std::size_t v) { return static_cast<int>(v); };
-    int rc = MPI_SUCCESS;
-    switch (c.op->kind) {
-      case OpKind::allreduce:
-        rc = MPI_Allreduce(send, c.recv, n(c.layout.count), t, redop(c.dtype, c.redop), comm_);
-        break;
-      case OpKind::alltoall:
-        rc = MPI_Alltoall(send, n(c.layout.block), t, c.recv, n(c.layout.block), t, comm_);
-        break;
-      case OpKind::allgather:
-        rc = MPI_Allgather(send, n(c.layout.block), t, c.recv, n(c.layout.block), t, comm_);
-        break;
-      case OpKind::reducescatter:
-        rc = MPI_Reduce_scatter_block(send, c.recv, n(c.layout.block), t, redop(c.dtype, c.redop), comm_);
-        break;
-      case OpKind::broadcast:
-        rc = MPI_Bcast(c.recv, n(c.layout.count), t, c.root, comm_);
-        break;
-      default:
-        break;  // the pairwise ops: above
-    }
+    const int rc = run_native(c);
     if (rc != MPI_SUCCESS)
       throw BackendError("mpi: " + std::string(c.op->name) + " failed on rank " +
                          std::to_string(world_.rank()) + " (" + world_.hostname() + "): " + mpi_error(rc));
   }
 
  private:
+  // The library's own collective for c.
+  int run_native(const OpCall& c) {
+    const MPI_Datatype t = datatype(c.dtype);
+    const void* send = c.inplace ? MPI_IN_PLACE : c.send;
+    // The rooted ops take MPI_IN_PLACE at the root only.
+    const bool root_in_place = c.inplace && world_.rank() == c.root;
+    const auto n = [](std::size_t v) { return static_cast<int>(v); };
+    const OpLayout& l = c.layout;
+    switch (c.op->kind) {
+      case OpKind::allreduce:
+        return MPI_Allreduce(send, c.recv, n(l.count), t, redop(c.dtype, c.redop), comm_);
+      case OpKind::alltoall:
+        return MPI_Alltoall(send, n(l.block), t, c.recv, n(l.block), t, comm_);
+      case OpKind::allgather:
+        return MPI_Allgather(send, n(l.block), t, c.recv, n(l.block), t, comm_);
+      case OpKind::reducescatter:
+        return MPI_Reduce_scatter_block(send, c.recv, n(l.block), t, redop(c.dtype, c.redop), comm_);
+      case OpKind::broadcast:
+        return MPI_Bcast(c.recv, n(l.count), t, c.root, comm_);
+      case OpKind::reduce:
+        return MPI_Reduce(root_in_place ? MPI_IN_PLACE : c.send, c.recv, n(l.count), t,
+                          redop(c.dtype, c.redop), c.root, comm_);
+      case OpKind::gather:
+        return MPI_Gather(root_in_place ? MPI_IN_PLACE : c.send, n(l.block), t, c.recv, n(l.block), t, c.root,
+                          comm_);
+      case OpKind::scatter:
+        return MPI_Scatter(c.send, n(l.block), t, root_in_place ? MPI_IN_PLACE : c.recv, n(l.block), t,
+                           c.root, comm_);
+      case OpKind::alltoallv:
+        set_v_counts(l);
+        return MPI_Alltoallv(c.send, v_counts_[0].data(), v_counts_[1].data(), t, c.recv, v_counts_[2].data(),
+                             v_counts_[3].data(), t, comm_);
+      default:
+        return MPI_SUCCESS;  // the pairwise ops: run_pairwise
+    }
+  }
+
+  // MPI_Alltoallv's int counts and displacements for this layout's blocks (once per size).
+  void set_v_counts(const OpLayout& l) {
+    if (v_for_ == l.peers) return;
+    const std::size_t p = l.peers->send_len.size();
+    for (auto& v : v_counts_) v.resize(p);
+    for (std::size_t k = 0; k < p; ++k) {
+      const int i = static_cast<int>(k);
+      v_counts_[0][k] = static_cast<int>(l.send_len(i));
+      v_counts_[1][k] = static_cast<int>(l.send_off(i));
+      v_counts_[2][k] = static_cast<int>(l.recv_len(i));
+      v_counts_[3][k] = static_cast<int>(l.recv_off(i));
+    }
+    v_for_ = l.peers;  // held, so that no later layout's blocks can reuse the address
+  }
+
   template <DType T>
   static void create_ops(MPI_Op (&ops)[4]) {
     MPI_Op_create(&user_reduce<T, RedOp::sum>, 1, &ops[0]);
@@ -288,6 +318,10 @@ class MpiBackend final : public Backend {
   P2PAlgorithms algorithms_;
   MpiPairP2P pairs_;
   MPI_Op half_ops_[4] = {};
+  // alltoallv: send counts, send displacements, receive counts, receive displacements, and the
+  // blocks they were made for.
+  std::vector<int> v_counts_[4];
+  std::shared_ptr<const PeerBlocks> v_for_;
   MPI_Op bf16_ops_[4] = {};
   std::string transport_;
 };

@@ -3,7 +3,9 @@
 // CUDA stream, samples timed with CUDA events (or the host clock with --cpu-time).
 //
 //   collectives  ncclAllReduce, ncclAllGather, ncclReduceScatter, ncclBroadcast
-//   all-to-all   grouped ncclSend/ncclRecv, one pair per peer (out of place only)
+//   all-to-all   grouped ncclSend/ncclRecv, one pair per peer (out of place only); alltoallv the same
+//                at the counts matrix's blocks
+//   reduce       ncclReduce; gather and scatter grouped ncclSend/ncclRecv with the root (nccl-tests)
 //   send/recv    grouped ncclSend/ncclRecv (--window messages per op); ping-pong one each way
 //
 // Modes: --cuda-graph N captures N ops in one graph and times its replays (validation replays a
@@ -409,17 +411,42 @@ class NcclBackend final : public Backend {
       case OpKind::broadcast:
         return nccl_check(ncclBroadcast(c.send, c.recv, l.count, dt, c.root, comm, stream_), c,
                           "ncclBroadcast");
-      case OpKind::alltoall: {
+      case OpKind::reduce:
+        return nccl_check(ncclReduce(c.send, c.recv, l.count, dt, nccl_op(c.redop), c.root, comm, stream_), c,
+                          "ncclReduce");
+      case OpKind::alltoall:
+      case OpKind::alltoallv: {  // alltoallv: the counts matrix's blocks (OpLayout::send_off/recv_off)
 #if NCCL_VERSION_CODE >= NCCL_VERSION(2, 28, 0)
         // NCCL's own all-to-all where the library has it (as nccl-tests uses from 2.28).
-        if (has_alltoall())
+        if (c.op->kind == OpKind::alltoall && has_alltoall())
           return nccl_check(ncclAlltoAll(c.send, c.recv, l.block, dt, comm, stream_), c, "ncclAlltoAll");
 #endif
         nccl_check(ncclGroupStart(), c, "ncclGroupStart");
         for (int p = 0; p < world_.size(); ++p) {
-          nccl_check(ncclSend(at(c.send, p * l.block), l.block, dt, p, comm, stream_), c, "ncclSend");
-          nccl_check(ncclRecv(at(c.recv, p * l.block), l.block, dt, p, comm, stream_), c, "ncclRecv");
+          if (l.send_len(p) > 0)
+            nccl_check(ncclSend(at(c.send, l.send_off(p)), l.send_len(p), dt, p, comm, stream_), c,
+                       "ncclSend");
+          if (l.recv_len(p) > 0)
+            nccl_check(ncclRecv(at(c.recv, l.recv_off(p)), l.recv_len(p), dt, p, comm, stream_), c,
+                       "ncclRecv");
         }
+        return nccl_check(ncclGroupEnd(), c, "ncclGroupEnd");
+      }
+      case OpKind::gather:
+      case OpKind::scatter: {  // as nccl-tests: grouped ncclSend/ncclRecv, the root with every rank
+        const bool gather = c.op->kind == OpKind::gather;
+        nccl_check(ncclGroupStart(), c, "ncclGroupStart");
+        if (world_.rank() == c.root)
+          for (int p = 0; p < world_.size(); ++p) {
+            if (gather)
+              nccl_check(ncclRecv(at(c.recv, p * l.block), l.block, dt, p, comm, stream_), c, "ncclRecv");
+            else
+              nccl_check(ncclSend(at(c.send, p * l.block), l.block, dt, p, comm, stream_), c, "ncclSend");
+          }
+        if (gather)
+          nccl_check(ncclSend(c.send, l.block, dt, c.root, comm, stream_), c, "ncclSend");
+        else
+          nccl_check(ncclRecv(c.recv, l.block, dt, c.root, comm, stream_), c, "ncclRecv");
         return nccl_check(ncclGroupEnd(), c, "ncclGroupEnd");
       }
       case OpKind::sendrecv:

@@ -59,6 +59,8 @@ inline const char* nccl_func(OpKind k) {
       return "ReduceScatter";
     case OpKind::broadcast:
       return "Broadcast";
+    case OpKind::reduce:
+      return "Reduce";
     default:
       return "";
   }

@@ -1,0 +1,213 @@
+// alltoallv's counts distributions (collectives/counts.hpp).
+#include "collectives/counts.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include "vocab/error.hpp"
+
+namespace fb {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& text, const std::string& why) {
+  throw UsageError(why + " ('" + text + "'; expected uniform, zipf:S, hot:K:F or matrix:FILE)");
+}
+
+double number(const std::string& text, const std::string& s, const char* what) {
+  std::size_t used = 0;
+  double x = 0;
+  try {
+    x = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (s.empty() || used != s.size() || !std::isfinite(x))
+    bad(text, std::string("bad ") + what + " '" + s + "'");
+  return x;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+void read_matrix(CountsSpec& spec, const std::string& text, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) bad(text, "cannot read the matrix file '" + path + "'");
+  std::vector<std::vector<double>> rows;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::replace(line.begin(), line.end(), ',', ' ');
+    std::istringstream ls(line);
+    std::vector<double> row;
+    std::string tok;
+    while (ls >> tok) {
+      const double w = number(text, tok, "weight");
+      if (w < 0) bad(text, path + ":" + std::to_string(lineno) + ": negative weight '" + tok + "'");
+      row.push_back(w);
+    }
+    if (!row.empty()) rows.push_back(std::move(row));
+  }
+  if (rows.empty()) bad(text, path + ": no rows");
+  const std::size_t n = rows.size();
+  double sum = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (rows[i].size() != n)
+      bad(text, path + ": row " + std::to_string(i + 1) + " has " + std::to_string(rows[i].size()) +
+                    " weights; a matrix of " + std::to_string(n) + " rows needs " + std::to_string(n));
+    for (double w : rows[i]) {
+      spec.weights.push_back(w);
+      sum += w;
+    }
+  }
+  if (!(sum > 0)) bad(text, path + ": every weight is 0");
+  spec.matrix_n = static_cast<int>(n);
+}
+
+// splitmix64: a portable seeded sequence (the same on every rank and every standard library).
+std::uint64_t mix(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// place[j]: rank j's place in a seeded ranking of the n ranks (0 = the most popular).
+std::vector<int> seeded_places(int n, std::uint64_t seed) {
+  std::vector<int> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::uint64_t state = seed;
+  for (int i = n - 1; i > 0; --i) std::swap(order[i], order[mix(state) % static_cast<std::uint64_t>(i + 1)]);
+  std::vector<int> place(static_cast<std::size_t>(n));
+  for (int k = 0; k < n; ++k) place[order[k]] = k;
+  return place;
+}
+
+}  // namespace
+
+std::string CountsSpec::unrunnable(int n) const {
+  if (kind == Kind::hot && hot > n)
+    return "counts " + text + ": " + std::to_string(hot) + " hot destinations on " + std::to_string(n) +
+           " ranks";
+  if (kind == Kind::matrix && matrix_n != n)
+    return "counts " + text + ": the matrix is " + std::to_string(matrix_n) + " x " +
+           std::to_string(matrix_n) + ", the job has " + std::to_string(n) + " ranks";
+  return "";
+}
+
+CountsSpec parse_counts(const std::string& text, std::uint64_t seed) {
+  CountsSpec s;
+  s.text = text;
+  s.seed = seed;
+  const std::string::size_type colon = text.find(':');
+  const std::string kind = text.substr(0, colon);
+  const std::string rest = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (kind == "uniform" && colon == std::string::npos) {
+    s.kind = CountsSpec::Kind::uniform;
+  } else if (kind == "zipf" && colon != std::string::npos) {
+    s.kind = CountsSpec::Kind::zipf;
+    s.exponent = number(text, rest, "exponent");
+    if (s.exponent < 0 || s.exponent > 16) bad(text, "zipf's exponent must be in [0, 16]");
+  } else if (kind == "hot" && colon != std::string::npos) {
+    const auto parts = split(rest, ':');
+    if (parts.size() != 2) bad(text, "hot takes K:F");
+    const double k = number(text, parts[0], "hot count");
+    if (k < 1 || k != std::floor(k) || k > (1 << 24)) bad(text, "K must be a whole number >= 1");
+    s.kind = CountsSpec::Kind::hot;
+    s.hot = static_cast<int>(k);
+    s.fraction = number(text, parts[1], "fraction");
+    if (s.fraction < 0 || s.fraction > 1) bad(text, "F must be a fraction in [0, 1]");
+  } else if (kind == "matrix" && !rest.empty()) {
+    s.kind = CountsSpec::Kind::matrix;
+    read_matrix(s, text, rest);
+  } else {
+    bad(text, "unknown counts distribution");
+  }
+  return s;
+}
+
+std::vector<double> count_weights(const CountsSpec& spec, int n) {
+  const std::size_t N = static_cast<std::size_t>(n);
+  std::vector<double> w(N * N, 1.0);
+  if (spec.kind == CountsSpec::Kind::matrix) return spec.weights;
+  if (spec.kind == CountsSpec::Kind::uniform) return w;
+  const std::vector<int> place = seeded_places(n, spec.seed);
+  std::vector<double> col(N);
+  for (std::size_t j = 0; j < N; ++j) {
+    if (spec.kind == CountsSpec::Kind::zipf) {
+      col[j] = std::pow(static_cast<double>(place[j] + 1), -spec.exponent);
+    } else {  // hot: the first K places
+      const bool hot = place[j] < spec.hot;
+      col[j] = spec.hot >= n ? 1.0 : hot ? spec.fraction / spec.hot : (1 - spec.fraction) / (n - spec.hot);
+    }
+  }
+  for (std::size_t i = 0; i < N; ++i)
+    for (std::size_t j = 0; j < N; ++j) w[i * N + j] = col[j];
+  return w;
+}
+
+CountsMatrix::CountsMatrix(const CountsSpec& spec, int n, std::size_t elems) : n_(n) {
+  if (auto why = spec.unrunnable(n); !why.empty()) throw UsageError(why);
+  const std::size_t N = static_cast<std::size_t>(n);
+  c_.assign(N * N, 0);
+  if (spec.kind == CountsSpec::Kind::uniform) {
+    std::fill(c_.begin(), c_.end(), elems / N);  // exactly alltoall's blocks
+  } else {
+    const std::vector<double> w = count_weights(spec, n);
+    long double sum = 0;
+    for (double x : w) sum += x;
+    const long double target = static_cast<long double>(elems) * N;
+    // floor(w / sum x target), a hair above the exact quotient so equal weights split exactly.
+    for (std::size_t k = 0; k < N * N; ++k)
+      c_[k] = static_cast<std::size_t>(std::floor(w[k] / sum * target * (1 + 1e-15L)));
+  }
+  for (std::size_t v : c_) total_ += v;
+  for (int r = 0; r < n; ++r) max_rank_ = std::max({max_rank_, sent(r), received(r)});
+}
+
+std::size_t CountsMatrix::sent(int i) const {
+  std::size_t s = 0;
+  for (int j = 0; j < n_; ++j) s += at(i, j);
+  return s;
+}
+
+std::size_t CountsMatrix::received(int j) const {
+  std::size_t s = 0;
+  for (int i = 0; i < n_; ++i) s += at(i, j);
+  return s;
+}
+
+double CountsMatrix::imbalance() const {
+  if (total_ == 0) return 1;
+  return static_cast<double>(max_rank_) * n_ / static_cast<double>(total_);
+}
+
+std::uint64_t CountsMatrix::digest() const {
+  std::uint64_t h = 1469598103934665603ull;
+  for (std::size_t v : c_)
+    for (int b = 0; b < 8; ++b) {
+      h ^= (static_cast<std::uint64_t>(v) >> (8 * b)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  return h;
+}
+
+}  // namespace fb

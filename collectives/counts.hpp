@@ -1,0 +1,70 @@
+// alltoallv's per-pair counts (--counts, --seed): how much each rank sends to each other rank,
+// from a distribution, identical on every rank (computed, never exchanged, from the same spec and
+// seed; the runner compares a digest across ranks before the first op).
+//
+//   uniform       every pair the same (alltoall's split)
+//   zipf:S        destination j's share follows 1/(k+1)^S, k its place in a seeded ranking of the
+//                 ranks (the popularity of the experts a MoE router picks): every rank sends the
+//                 same, the popular ranks receive the most
+//   hot:K:F       K seeded "hot" destinations carry fraction F of every rank's traffic, shared
+//                 evenly; the other ranks share 1 - F
+//   matrix:FILE   explicit relative weights, a plain text file (docs/operations.md): n rows of n
+//                 non-negative numbers, row i what rank i sends to each rank j; '#' starts a comment
+//
+// Weights are scaled so that the average per-rank send equals the size asked for: pair (i, j)
+// gets floor(w_ij / sum(w) x n x elems) elements (monotone in the size, so the buffers of the
+// largest size hold every smaller one).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fb {
+
+struct CountsSpec {
+  enum class Kind { uniform, zipf, hot, matrix };
+  Kind kind = Kind::uniform;
+  double exponent = 0;           // zipf:S
+  int hot = 0;                   // hot:K:F
+  double fraction = 0;           // hot:K:F
+  int matrix_n = 0;              // matrix:FILE: the file's rank count
+  std::vector<double> weights;   // matrix:FILE: matrix_n x matrix_n, row-major
+  std::uint64_t seed = 1;        // --seed
+  std::string text = "uniform";  // as given (canonical: compared across ranks)
+
+  // Why the distribution cannot be laid out on `nranks` ranks (hot K > n, a matrix of another
+  // size), or "" when it can.
+  std::string unrunnable(int nranks) const;
+};
+
+// Parses a --counts value; matrix:FILE reads the file now. Throws UsageError naming the value.
+CountsSpec parse_counts(const std::string& text, std::uint64_t seed);
+
+// One size's counts, in elements: at(i, j) = elements rank i sends to rank j.
+class CountsMatrix {
+ public:
+  CountsMatrix(const CountsSpec& spec, int nranks, std::size_t elems_per_rank);
+  int nranks() const { return n_; }
+  std::size_t at(int i, int j) const { return c_[static_cast<std::size_t>(i) * n_ + j]; }
+  std::size_t sent(int i) const;      // row sum
+  std::size_t received(int j) const;  // column sum
+  std::size_t total() const { return total_; }
+  // The most loaded rank's elements: max over ranks of max(sent, received).
+  std::size_t max_rank() const { return max_rank_; }
+  // max_rank over the mean per-rank send (total / n); 1 for uniform counts.
+  double imbalance() const;
+  // FNV-1a over the counts: equal on every rank, else the ranks disagree.
+  std::uint64_t digest() const;
+
+ private:
+  int n_ = 0;
+  std::vector<std::size_t> c_;
+  std::size_t total_ = 0, max_rank_ = 0;
+};
+
+// The relative weights of spec on n ranks (n x n, row-major), before scaling; for tests.
+std::vector<double> count_weights(const CountsSpec& spec, int nranks);
+
+}  // namespace fb

@@ -1,6 +1,6 @@
 // Does the harness tax what it measures? In one MPI job, for each size, alternate a minimal
 // hand-written MPI loop (OSU style: one timer around N ops) with fabricbench's own runner
-// (measure(): per-sample timing, max over ranks, auto-batching of sub-5-us ops) on the same
+// (measure(): per-sample timing, max over ranks, auto-batching of sub-20-us ops) on the same
 // ranks, sizes and op, and print fabricbench / bare per size. Run through scripts/bench-overhead.
 //
 //   mpirun -np 2 build/bench/fb_bench_overhead [--min 8] [--max 64M] [--rounds 7] [--ms 40]

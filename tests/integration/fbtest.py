@@ -42,7 +42,7 @@ CSV_COLUMNS = [
     "count", "iters", "warmup", "ops_per_sample", "check_iters", "time_us", "time_min_us",
     "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us", "algbw_GBps", "busbw_GBps",
     "msg_rate_Mps", "wrong", "slowest_rank", "slowest_host", "slowest_share", "skew",
-    "model_fabric", "model_algo", "model_time_us", "model_busbw_GBps", "model_err_pct", "model_bottleneck",
+    "model_fabric", "model_algo", "model_basis", "model_time_us", "model_busbw_GBps", "model_err_pct", "model_bottleneck",
 ]
 # Empty in CSV, null in JSON, when no prediction was made.
 OPTIONAL_FLOAT_COLUMNS = {"model_time_us", "model_busbw_GBps", "model_err_pct"}

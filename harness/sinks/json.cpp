@@ -72,7 +72,8 @@ json row_json(const Record& r) {
             j[f.name] = x;
         },
         f.value);
-  j["samples_us"] = r.samples_us;
+  j["samples_us"] = json::array();
+  for (double v : r.samples_us) j["samples_us"].push_back(file_double(v));
   return j;
 }
 

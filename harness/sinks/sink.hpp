@@ -21,8 +21,13 @@ class Sink {
   virtual void end(const std::string& status) = 0;
 };
 
-// nccl-tests-shaped table: size, count, type, redop, root, time, algbw, busbw, #wrong, p99, slowest.
-std::unique_ptr<Sink> make_console_sink(std::ostream& out);
+// nccl-tests-shaped table: size, count, type, redop, root, place, time, algbw, busbw, #wrong, p99,
+// slowest, batch; then algo (when it differs from the algo asked for), rate (pairwise ops) and,
+// with show_model, the model's time and busbw and the ratio model time / time.
+struct ConsoleOptions {
+  bool show_model = false;  // run --fabric: the model columns
+};
+std::unique_ptr<Sink> make_console_sink(std::ostream& out, const ConsoleOptions& options = {});
 // CSV with a header; one line per row, flushed. Columns as results/SCHEMA.md.
 std::unique_ptr<Sink> make_csv_sink(const std::string& path);
 // JSON {schema_version, meta, rows:[...], status}; rewritten to a temporary file and renamed over

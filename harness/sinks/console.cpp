@@ -44,9 +44,11 @@ bool pairwise_op(const std::string& op) {
 }
 
 // One column: its width (negative: left-aligned), and its two header lines (name, unit).
+enum class Optional { none, rate, model_time, model_busbw, ratio, algo };
 struct Column {
   int width;
   std::string name, unit;
+  Optional what = Optional::none;  // an optional column's content
 };
 
 // The columns of a sweep. rate: the pairwise ops; model: with --fabric; algo (last, left-aligned:
@@ -57,13 +59,13 @@ std::vector<Column> columns_for(bool algo, bool rate, bool model) {
       {6, "root", ""},      {12, "place", ""},           {10, "time", ""}, {12, "algbw", ""},
       {12, "busbw", ""},    {6, "#wrong", ""},           {10, "p99", ""},  {7, "slowest", "(rank)"},
       {5, "batch", "(ops)"}};
-  if (rate) c.push_back({12, "rate", "(messages)"});
+  if (rate) c.push_back({12, "rate", "(messages)", Optional::rate});
   if (model) {
-    c.push_back({10, "model", "(time)"});
-    c.push_back({12, "model", "(busbw)"});
-    c.push_back({7, "ratio", "(m/t)"});
+    c.push_back({10, "model", "(time)", Optional::model_time});
+    c.push_back({12, "model", "(busbw)", Optional::model_busbw});
+    c.push_back({7, "ratio", "(m/t)", Optional::ratio});
   }
-  if (algo) c.push_back({-18, "algo", ""});
+  if (algo) c.push_back({-18, "algo", "", Optional::algo});
   return c;
 }
 
@@ -163,14 +165,24 @@ class ConsoleSink final : public Sink {
  private:
   // The cell of an optional column (algo, rate, the model's).
   static std::string optional_cell(const Column& c, const Record& r) {
-    if (c.name == "algo") return r.algo;
-    if (c.name == "rate") return format_msg_rate(r.msg_rate_Mps);
-    if (!r.model_time_us) return "-";
-    if (c.unit == "(time)") return format_duration_us(*r.model_time_us);
-    if (c.unit == "(busbw)") return r.model_busbw_GBps ? format_rate_GBps(*r.model_busbw_GBps) : "-";
-    if (r.time_us <= 0) return "-";
-    const double ratio = *r.model_time_us / r.time_us;
-    return ratio >= 0.01 ? fmt::format("{:.2f}", ratio) : fmt::format("{:.1e}", ratio);
+    switch (c.what) {
+      case Optional::algo:
+        return r.algo;
+      case Optional::rate:
+        return format_msg_rate(r.msg_rate_Mps);
+      case Optional::model_time:
+        return r.model_time_us ? format_duration_us(*r.model_time_us) : "-";
+      case Optional::model_busbw:
+        return r.model_busbw_GBps ? format_rate_GBps(*r.model_busbw_GBps) : "-";
+      case Optional::ratio: {
+        if (!r.model_time_us || r.time_us <= 0) return "-";
+        const double ratio = *r.model_time_us / r.time_us;
+        return ratio >= 0.01 ? fmt::format("{:.2f}", ratio) : fmt::format("{:.1e}", ratio);
+      }
+      case Optional::none:
+        break;
+    }
+    return "";
   }
 
   // A comment whose text may span lines (MPICH's library version does): each line starts with '#'.

@@ -1,6 +1,6 @@
 // Does the harness tax what it measures? In one MPI job, for each size, alternate a minimal
 // hand-written MPI loop (OSU style: one timer around N ops) with fabricbench's own runner
-// (measure(): per-sample timing, max over ranks, auto-batching of sub-5-us ops) on the same
+// (measure(): per-sample timing, max over ranks, auto-batching of sub-20-us ops) on the same
 // ranks, sizes and op, and print fabricbench / bare per size. Run through
 // scripts/bench-overhead --in-process (its default compares against a separate bare C program).
 //

@@ -32,6 +32,84 @@ std::string join_args(int argc, char** argv) {
   return s;
 }
 
+// One placeholder vocabulary for every command's help (`--minbytes SIZE`, `--iters N`), set by the
+// option's long name so the commands' files need not repeat it; an option not listed keeps the
+// type name its command gave (CLI11's TEXT, INT, ... by default). Positionals are FILE.
+struct Placeholder {
+  const char* option;
+  const char* name;
+};
+constexpr Placeholder kPlaceholders[] = {
+    {"--backend", "NAME"},
+    {"--op", "LIST"},
+    {"--algo", "NAME"},
+    {"--chunk", "SIZE"},
+    {"--minbytes", "SIZE"},
+    {"--maxbytes", "SIZE"},
+    {"--stepfactor", "X"},
+    {"--stepbytes", "SIZE"},
+    {"--iters", "N"},
+    {"--warmup", "N"},
+    {"--check", "N"},
+    {"--batch", "N|auto"},
+    {"--dtype", "LIST"},
+    {"--redop", "LIST"},
+    {"--root", "N"},
+    {"--place", "PLACE"},
+    {"--p2p-api", "NAME"},
+    {"--window", "N"},
+    {"--mem", "KIND"},
+    {"--cuda-graph", "N"},
+    {"--nccl-algo", "LIST"},
+    {"--nccl-proto", "LIST"},
+    {"--plan", "FILE"},
+    {"--csv", "FILE"},
+    {"--json", "FILE"},
+    {"--timeout", "SECONDS"},
+    {"--fabric", "FABRIC"},
+    {"--set", "PATH=VALUE"},
+    {"--bytes", "LIST"},
+    {"--protocol", "NAME"},
+    {"--gpus", "LIST"},
+    {"--ranks-per-domain", "N"},
+    {"--against", "FILE"},
+    {"--trust", "LIST"},
+    {"--min-bytes", "SIZE"},
+    {"--max-bytes", "SIZE"},
+    {"--max-error", "PERCENT"},
+    {"--base", "FABRIC"},
+    {"--metric", "NAME"},
+    {"--threshold", "PERCENT"},
+    {"--alpha", "X"},
+    {"--min-samples", "N"},
+    {"--format", "NAME"},
+    {"--title", "TITLE"},
+    {"--matrix-csv", "FILE"},
+    {"--bw-bytes", "SIZE"},
+    {"--lat-bytes", "SIZE"},
+    {"--bw-pass", "X"},
+    {"--bw-warn", "X"},
+    {"--lat-pass", "X"},
+    {"--lat-warn", "X"},
+};
+
+void set_placeholders(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands({})) {
+    for (CLI::Option* opt : sub->get_options({})) {
+      if (opt->get_type_size() == 0 || !opt->get_option_text().empty()) continue;
+      if (opt->get_positional()) {  // every command's positionals are results files
+        opt->type_name("FILE");
+        continue;
+      }
+      for (const auto& p : kPlaceholders)
+        for (const auto& name : opt->get_lnames())
+          if ("--" + name == p.option) opt->type_name(p.name);
+      if (opt->check_lname("output")) opt->type_name(sub->get_name() == "report" ? "DIR" : "FILE");
+    }
+    set_placeholders(*sub);
+  }
+}
+
 }  // namespace
 
 std::string list_text() {
@@ -58,21 +136,23 @@ std::string list_text() {
 
 CliResult parse_command_line(int argc, char** argv, const std::vector<std::unique_ptr<Command>>& commands) {
   CliResult result;
-  CLI::App app{"fabricbench: benchmark and validate the fabric between GPUs and hosts", "fabricbench"};
+  // Not "fabricbench: ...": that prefix marks error lines, and the usage also goes to stderr.
+  CLI::App app{"Benchmark and validate the fabric between GPUs and hosts", "fabricbench"};
   app.set_version_flag("--version", std::string("fabricbench ") + kVersion + " (" + kGitDescribe + ")");
   bool list = false;
   app.add_flag("--list", list, "List backends (compiled in or not), ops, dtypes and redops");
   app.require_subcommand(0, 1);
   std::vector<CLI::App*> subs;
   for (const auto& c : commands) subs.push_back(c->add_to(app));
+  set_placeholders(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
+    // "Usage: fabricbench CMD [OPTIONS] ..." for every command (CLI11 delegates to the one parsed).
     result.kind = CliResult::Kind::help;
     result.help_text = app.help();
-    for (std::size_t i = 0; i < commands.size(); ++i)
-      if (subs[i]->parsed() && commands[i]->own_help()) result.help_text = subs[i]->help();
+    if (!result.help_text.empty() && result.help_text.back() != '\n') result.help_text += '\n';  // footers
     return result;
   } catch (const CLI::CallForAllHelp&) {
     result.kind = CliResult::Kind::help;
@@ -101,7 +181,8 @@ CliResult parse_command_line(int argc, char** argv, const std::vector<std::uniqu
       result.command = commands[i].get();
       return result;
     }
-  result.kind = CliResult::Kind::help;
+  // No command: the usage, on stderr, exit 2 (main.cpp).
+  result.kind = CliResult::Kind::no_command;
   result.help_text = app.help();
   return result;
 }

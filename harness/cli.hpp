@@ -11,9 +11,10 @@
 namespace fb {
 
 struct CliResult {
-  enum class Kind { command, list, version, help } kind = Kind::help;
+  // no_command: `fabricbench` alone (or with no command after global flags): a usage error.
+  enum class Kind { command, list, version, help, no_command } kind = Kind::help;
   Command* command = nullptr;  // Kind::command: the one parsed, resolved
-  std::string help_text;       // Kind::help and Kind::version
+  std::string help_text;       // Kind::help, Kind::no_command and Kind::version
 };
 
 // Parses over `commands` (each adds its subcommand). Throws UsageError with a one-line message for

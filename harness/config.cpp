@@ -142,9 +142,9 @@ std::string fmt_double(double d) {
 const char* place_name(Place p) {
   switch (p) {
     case Place::out:
-      return "out";
+      return "out-of-place";
     case Place::in:
-      return "in";
+      return "in-place";
     case Place::both:
       return "both";
   }
@@ -268,7 +268,7 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
     else if (v == "both")
       s.place = Place::both;
     else
-      bad(where, key, "expected out, in or both, got '" + v + "'");
+      bad(where, key, "expected out-of-place, in-place or both, got '" + v + "'");
   } else {
     std::string known;
     for (const auto& k : test_keys()) known += (known.empty() ? "" : ", ") + k;

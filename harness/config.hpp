@@ -30,7 +30,7 @@ struct TestSpec {
   int iters = 20;
   int warmup = 5;
   int check = 1;
-  int batch = 0;  // ops per timed sample; 0 = auto (batch only sub-5-microsecond ops)
+  int batch = 0;  // ops per timed sample; 0 = auto (auto_batch in harness/runner.hpp)
   std::vector<DType> dtypes{DType::float32};
   std::vector<RedOp> redops{RedOp::sum};
   int root = 0;

@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
       return exit_code::timeout;
     }
   }
+  if (parse_error.empty() && cli.kind == CliResult::Kind::no_command) {
+    if (print) std::cerr << cli.help_text << "fabricbench: no command given (run, validate, model, ...)\n";
+    return exit_code::usage;
+  }
   if (parse_error.empty() && !cli.command) {
     if (print) {
       if (cli.kind == CliResult::Kind::list)

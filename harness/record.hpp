@@ -20,8 +20,11 @@ struct Record {
   std::string backend;              // mpi | ucx | nccl
   std::string op;                   // allreduce, alltoall, ...
   std::string algo;                 // "native" when the library chose its own algorithm
-  std::string transport;            // as the library reports it; "" when it cannot tell
-  std::string mem = "host";         // host | cuda
+  // The algo the test asked for (native, auto or a name), which algo resolves; not written to
+  // files (the console groups a sweep by it). Empty where no test asked (validate, files read).
+  std::string algo_asked;
+  std::string transport;     // as the library reports it; "" when it cannot tell
+  std::string mem = "host";  // host | cuda
   std::string dtype;
   std::string redop;  // "" for ops that do not reduce
   int root = -1;      // -1 for ops without a root
@@ -59,8 +62,12 @@ struct Record {
   double skew = 0;           // max over ranks of per-rank median time / median of those medians
   std::string timestamp;     // UTC, ISO 8601, when the row completed
   // The fabric model's prediction for what ran (empty without a fabric): see model/cost.hpp.
-  std::string model_fabric;             // fabric name
-  std::string model_algo;               // algorithm the prediction is for (resolved)
+  std::string model_fabric;  // fabric name
+  std::string model_algo;    // algorithm the prediction is for (resolved)
+  // Why model_algo: "algorithm" (the row ran it, or the model command predicted it) or
+  // "best-modelled-bound" (the library chose its own algorithm, which the model cannot know: the
+  // prediction is the fastest modelled algorithm, a lower bound on time). "" without a prediction.
+  std::string model_basis;
   std::optional<double> model_time_us;  // predicted time per op
   std::optional<double> model_busbw_GBps;
   std::optional<double> model_err_pct;  // 100 * (time_us - model_time_us) / model_time_us

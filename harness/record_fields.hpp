@@ -3,7 +3,10 @@
 // results/SCHEMA.md documents every entry; keep the three in step.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -18,8 +21,18 @@ namespace fb {
 // true/false); monostate is "no value" (an empty CSV field, JSON null).
 using FieldValue = std::variant<std::monostate, std::string, std::int64_t, std::uint64_t, double, bool>;
 
+// What the files hold of a double: the value to 15 significant digits (every decimal of 15 digits
+// survives a round trip through a double), so that "{}" (shortest round-trip form) writes a
+// computed 25.0651 as 25.0651, not 25.065099999999997. CSV and JSON write the same value.
+inline double file_double(double v) {
+  if (!std::isfinite(v) || v == 0.0) return v;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return std::strtod(buf, nullptr);
+}
+
 inline FieldValue optional_field(const std::optional<double>& v) {
-  return v ? FieldValue{*v} : FieldValue{};
+  return v ? FieldValue{file_double(*v)} : FieldValue{};
 }
 
 struct Field {
@@ -79,6 +92,7 @@ inline std::vector<FieldSlot> record_slots(Record& r) {
       {"skew", &r.skew},
       {"model_fabric", &r.model_fabric},
       {"model_algo", &r.model_algo},
+      {"model_basis", &r.model_basis},
       {"model_time_us", &r.model_time_us},
       {"model_busbw_GBps", &r.model_busbw_GBps},
       {"model_err_pct", &r.model_err_pct},
@@ -99,6 +113,8 @@ inline std::vector<Field> record_fields(const Record& r) {
             return std::int64_t{*p};
           else if constexpr (std::is_same_v<T, std::optional<double>>)
             return optional_field(*p);
+          else if constexpr (std::is_same_v<T, double>)
+            return file_double(*p);
           else
             return *p;
         },

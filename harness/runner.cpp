@@ -23,10 +23,8 @@ namespace fb {
 
 namespace {
 
-// Samples shorter than this are batched (--batch auto) so clock reads and the per-sample max
-// over ranks stay well under 1% of what is measured.
-constexpr double kMinSampleUs = 20.0;
-constexpr int kMaxAutoBatch = 1000;
+// --batch auto probes the op this many times after the warm-up and decides from the fastest.
+constexpr int kBatchProbeOps = 3;
 
 unsigned char* at(const void* base, std::size_t elems, std::size_t esize) {
   return static_cast<unsigned char*>(const_cast<void*>(base)) + elems * esize;
@@ -77,6 +75,12 @@ std::string merged_transports(transports::World& world, const std::string& mine)
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "" : "+") + n;
   return s;
+}
+
+int auto_batch(double op_us) {
+  int batch = 1;
+  while (batch < kMaxAutoBatch && static_cast<double>(batch) * op_us < kAutoBatchTargetUs) batch *= 2;
+  return batch;
 }
 
 std::string Series::label() const {
@@ -332,30 +336,28 @@ transports::OpCall timed_call(transports::World& world, const TestSpec& test, co
   return c;
 }
 
-// The warm-up ops (test.warmup of them, timed together), then the ops per sample: the graph's
-// length, --batch, or (auto) enough ops that a sample lasts kMinSampleUs.
+// The warm-up ops (test.warmup of them), then the ops per sample: the graph's length, --batch,
+// or (auto) auto_batch() of one op's time, measured after the warm-up so that connection set-up
+// and first-touch costs do not count: kBatchProbeOps single ops timed as samples are, the fastest
+// on each rank, the slowest of those over ranks (every rank gets the same factor).
 int warm_up_and_batch(transports::World& world, transports::Backend& backend, const TestSpec& test,
                       const Series& s, const transports::OpCall& call, const Timing& timing,
                       std::atomic<std::uint64_t>& progress) {
   world.barrier();
-  double warm_us = 0;
-  if (test.warmup > 0) {
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < test.warmup; ++i) {
-      backend.run(call);
-      progress.fetch_add(1, std::memory_order_relaxed);
-    }
-    warm_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
-              test.warmup;
-    backend.quiesce();
+  for (int i = 0; i < test.warmup; ++i) {
+    backend.run(call);
+    progress.fetch_add(1, std::memory_order_relaxed);
   }
+  if (test.warmup > 0) backend.quiesce();
   if (!timing.batches()) return 1;            // nccl-tests' ops are its -n
   if (s.cuda_graph > 0) return s.cuda_graph;  // a sample is one replay of a graph of cuda_graph ops
   if (test.batch > 0) return test.batch;
-  const double op_us = world.allreduce_max(warm_us);
-  return (test.warmup > 0 && op_us < kMinSampleUs)
-             ? std::min(kMaxAutoBatch, static_cast<int>(std::ceil(kMinSampleUs / std::max(op_us, 0.005))))
-             : 1;
+  std::vector<double> probe(kBatchProbeOps);
+  world.barrier();
+  backend.run_timed(call, kBatchProbeOps, 1, probe.data(), &progress);
+  backend.quiesce();
+  const double fastest = *std::min_element(probe.begin(), probe.end());
+  return auto_batch(world.allreduce_max(fastest));
 }
 
 // test.check untimed ops on fresh patterns into poisoned buffers: this rank's wrong elements.
@@ -390,6 +392,7 @@ Record series_record(transports::World& world, transports::Backend& backend, con
   r.backend = backend.name();
   r.op = std::string(s.op->name);
   r.algo = backend.algo(call);
+  r.algo_asked = s.algo;
   r.transport = merged_transports(world, backend.transport());
   r.mem = s.mem;
   r.dtype = std::string(dtype_name(s.dtype));

@@ -3,6 +3,7 @@
 #include "vocab/units.hpp"
 
 #include <cstddef>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 #include <vector>
@@ -151,6 +152,30 @@ std::string format_bytes(std::uint64_t bytes) {
       return std::to_string(whole) + "." + std::to_string(rest * 10 / u.size) + u.name;
   }
   return std::to_string(bytes);
+}
+
+namespace {
+std::string scaled(const char* format, double value, const char* unit) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value, unit);
+  return buf;
+}
+}  // namespace
+
+std::string format_duration_us(double us) {
+  const double a = us < 0 ? -us : us;
+  if (a < 1.0) return scaled("%.1f %s", us * 1e3, "ns");
+  if (a < 1e3) return scaled("%.2f %s", us, "us");
+  if (a < 1e6) return scaled("%.2f %s", us / 1e3, "ms");
+  return scaled("%.2f %s", us / 1e6, "s");
+}
+
+std::string format_rate_GBps(double GBps) {
+  const double a = GBps < 0 ? -GBps : GBps;
+  if (a >= 1.0 || a == 0.0) return scaled("%.2f %s", GBps, "GB/s");
+  if (a >= 1e-3) return scaled("%.2f %s", GBps * 1e3, "MB/s");
+  if (a >= 1e-6) return scaled("%.2f %s", GBps * 1e6, "kB/s");
+  return scaled("%.0f %s", GBps * 1e9, "B/s");
 }
 
 }  // namespace fb

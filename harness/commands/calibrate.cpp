@@ -508,8 +508,6 @@ class CalibrateCommand final : public Command {
     return calibrate;
   }
   void resolve(const std::string& command_line) override { options_.command_line = command_line; }
-  // `fabricbench calibrate --help` has always shown CLI11's "Usage: fabricbench calibrate" form.
-  bool own_help() const override { return false; }
   int run() override { return run_calibrate_command(options_); }
 
  private:

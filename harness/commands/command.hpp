@@ -24,9 +24,6 @@ class Command {
   virtual CLI::App* add_to(CLI::App& app) = 0;
   // After a parse that chose this command: checks and resolves what was given.
   virtual void resolve(const std::string& command_line) = 0;
-  // `fabricbench CMD --help` prints the subcommand's own help ("Usage: CMD ..."); a command
-  // without prints CLI11's top-level help, which shows the subcommand as "Usage: fabricbench CMD".
-  virtual bool own_help() const { return true; }
   // An MPI command runs under mpirun/srun with a World (harness/commands/mpi_command.hpp); the
   // others run alone, in one process.
   virtual bool needs_mpi() const { return false; }

@@ -51,17 +51,12 @@ Record model_record(const ModelOptions& o, const model::Fabric& f, const std::st
   r.timestamp = utc_now();
   r.model_fabric = f.name;
   r.model_algo = r.algo;
+  r.model_basis = "algorithm";  // the prediction is the row
   r.model_time_us = pr.time_us;
   r.model_busbw_GBps = pr.busbw_GBps;
   r.model_bottleneck = pr.bottleneck;
   (void)o;
   return r;
-}
-
-std::string time_text(double us) {
-  if (us < 1000) return fmt::format("{:.2f} us", us);
-  if (us < 1e6) return fmt::format("{:.2f} ms", us / 1e3);
-  return fmt::format("{:.2f} s", us / 1e6);
 }
 
 }  // namespace
@@ -131,11 +126,9 @@ void model_sweep(const ModelOptions& o, const model::Fabric& f, const std::strin
                  const std::string& a, const std::vector<std::uint64_t>& scales, std::uint64_t rpd,
                  std::vector<std::unique_ptr<Sink>>& sinks) {
   if (!o.quiet)
-    std::cout << fmt::format("#\n# {} {} algo={}\n# {:>9} {:>9} {:<24} {:>12} {:>10} {:>10}  {}\n", op,
+    std::cout << fmt::format("#\n# {} {} algo={}\n# {:>9} {:>9} {:<24} {:>12} {:>12} {:>12}  {}\n", op,
                              format_bytes(bytes), a, "gpus", "domains", "algorithm", "time", "algbw", "busbw",
-                             "bottleneck")
-              << fmt::format("# {:>9} {:>9} {:<24} {:>12} {:>10} {:>10}\n", "", "", "", "", "(GB/s)",
-                             "(GB/s)");
+                             "bottleneck");
   for (auto g : scales) {
     model::Placement p{g, std::min(rpd, g)};
     model::Prediction pr;
@@ -147,8 +140,9 @@ void model_sweep(const ModelOptions& o, const model::Fabric& f, const std::strin
     }
     const Record r = model_record(o, f, op, bytes, p, pr);
     if (!o.quiet)
-      std::cout << fmt::format("  {:>9} {:>9} {:<24} {:>12} {:>10.2f} {:>10.2f}  {}\n", g, p.domains(),
-                               r.algo, time_text(pr.time_us), pr.algbw_GBps, pr.busbw_GBps, pr.bottleneck);
+      std::cout << fmt::format("  {:>9} {:>9} {:<24} {:>12} {:>12} {:>12}  {}\n", g, p.domains(), r.algo,
+                               format_duration_us(pr.time_us), format_rate_GBps(pr.algbw_GBps),
+                               format_rate_GBps(pr.busbw_GBps), pr.bottleneck);
     for (auto& s : sinks) s->row(r);
   }
 }
@@ -169,7 +163,7 @@ int run_model_command(const ModelOptions& o) {
 
   if (!o.quiet)
     std::cout << fmt::format(
-                     "# fabric {} ({}): {} {}s per domain at {} GB/s each way, {} endpoints at most\n",
+                     "# fabric {} ({}): {} {}s per domain at {:.6g} GB/s each way, {} endpoints at most\n",
                      f.name, f.source, f.scale_up.domain_size, f.endpoint.kind, f.scale_up.bandwidth_GBps,
                      f.max_endpoints())
               << clipped;
@@ -193,7 +187,9 @@ class ModelCommand final : public Command {
     model->add_option("--set", mo.sets,
                       "override a fabric field: --set scale_out.tiers.1.oversubscription=7");
     model->add_option("--op", ops_text, "ops, comma-separated (default allreduce,alltoall)");
-    model->add_option("--bytes,-b", bytes_text, "sizes, comma-separated: 1G,64M (default 1G)");
+    model->add_option("--bytes", bytes_text, "sizes, comma-separated: 1G,64M (default 1G)");
+    // -b was model's short --bytes; run's -b is --minbytes: kept for scripts, not shown.
+    model->add_option("-b", bytes_text)->group("");
     model->add_option("--algo", algo_text,
                       "algorithms, comma-separated: a name, auto (best UCX/MPI algorithm), nccl_auto (NCCL's "
                       "choice); default nccl_auto on GPU fabrics, auto on hosts");
@@ -224,6 +220,8 @@ class ModelCommand final : public Command {
     for (const char* name : {"--op", "--bytes", "--algo", "--protocol", "--gpus", "--ranks-per-domain",
                              "--trust", "--min-bytes", "--max-bytes", "--max-error"})
       if (model_->get_option(name)->count() > 0) given.emplace_back(name);
+    if (model_->get_option("-b")->count() > 0 && model_->get_option("--bytes")->count() == 0)
+      given.emplace_back("--bytes");
     parse_against_options(against_, given, mo.against);
     if (!mo.against.files.empty()) return;
     if (mo.fabric.empty()) throw UsageError("--fabric is required (fabricbench --help)");
@@ -271,8 +269,6 @@ class ModelCommand final : public Command {
     if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");
   }
-  // `fabricbench model --help` has always shown CLI11's "Usage: fabricbench model" form.
-  bool own_help() const override { return false; }
   int run() override { return run_model_command(options_); }
 
  private:

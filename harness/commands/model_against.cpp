@@ -171,7 +171,8 @@ void predict_row(Outcome& out, const Provenance* p, const ModelOptions& o, Fabri
   const model::Placement place{static_cast<std::uint64_t>(std::max(1, r.nranks)), t.ranks_per_domain};
   try {
     set_prediction(r, t.fabric,
-                   model::predict(*e.fabric, r.op, algo, place, static_cast<double>(r.bw_bytes()), protocol));
+                   model::predict(*e.fabric, r.op, algo, place, static_cast<double>(r.bw_bytes()), protocol),
+                   algo);
   } catch (const std::invalid_argument& ex) {
     out.unmapped = std::string("no model: ") + ex.what();
   }

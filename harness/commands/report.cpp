@@ -19,9 +19,10 @@ class ReportCommand final : public Command {
                        "CSV or JSON results: measured runs and/or fabricbench model output");
     report->add_option("-o,--output", rep.output_dir, "directory to write the plots and index into")
         ->required();
-    report->add_option("--compare", rep.compare, "BASE CAND: also plot the relative change of each row")
+    report
+        ->add_option("--compare", rep.compare, "also plot the relative change of each row from BASE to CAND")
         ->expected(2)
-        ->type_name("BASE CAND");
+        ->option_text("BASE CAND");  // not CLI11's "BASE CAND x 2"
     report->add_option("--metric", rep.metric,
                        "metric of --compare: busbw, time_p50 or time_p99 (default busbw)");
     report->add_option("--title", rep.title, "title of the index (default 'fabricbench report')");

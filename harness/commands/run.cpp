@@ -49,9 +49,11 @@ constexpr TestOption kTestOptions[] = {
     {"-n,--iters", "iters", "timed samples per size (default 20)"},
     {"-w,--warmup", "warmup", "untimed ops before timing (default 5)"},
     {"-c,--check", "check", "validated ops per size, 0 to skip validation (default 1)"},
-    {"--batch", "batch", "ops per timed sample, or 'auto' to batch only ops under 5 us (default auto)"},
+    {"--batch", "batch",
+     "ops per timed sample, or 'auto': ops under 20 us run back to back, a power of two of them, so a sample "
+     "lasts at least 20 us (decided from the fastest of 3 ops timed after the warm-up; default auto)"},
     {"-d,--dtype,--datatype", "dtype",
-     "int8 uint8 int32 uint32 int64 uint64 float16 bfloat16 float32 float64, list or all"},
+     "int8 uint8 int32 uint32 int64 uint64 float16 bfloat16 float32 float64, list or all (default float32)"},
     {"-o,--redop", "redop", "sum prod min max, list or all (default sum)"},
     {"-r,--root", "root", "root rank of broadcast, reduce, gather and scatter (default 0)"},
     {"--counts", "counts",
@@ -59,7 +61,7 @@ constexpr TestOption kTestOptions[] = {
      "destinations carry fraction F), matrix:FILE (n rows of n weights); scaled so the average per-rank send "
      "is the size"},
     {"--seed", "seed", "seed of the --counts ranking (zipf, hot); the same on every rank (default 1)"},
-    {"--place", "place", "out (out-of-place), in (in-place) or both (default out)"},
+    {"--place", "place", "out-of-place, in-place or both (also: out, in; default out-of-place)"},
     {"--p2p-api", "p2p_api",
      "sendrecv/bidir/pingpong over ucx: tag (default), put (RMA with a completion flag), am (active "
      "messages) or get (what the algorithms do: shared-memory get on one host, tag otherwise)"},
@@ -93,12 +95,10 @@ constexpr TestOption kTestOptions[] = {
 
 // Per-test keys that are switches on the command line (--KEY) and true/false in plan files.
 constexpr TestOption kTestFlags[] = {
-    {"--blocking", "blocking",
-     "nccl: wait for every op before enqueueing the next (nccl-tests -z); default: stream order"},
+    {"--blocking", "blocking", "nccl: wait for every op before enqueueing the next; default: stream order"},
     {"--cpu-time", "cpu_time",
      "nccl: time samples with the host clock, enqueue to completion, not CUDA events (nccl-tests' -C times "
-     "the "
-     "enqueue only: -C 1)"},
+     "the enqueue only: -C 1)"},
     {"--sample-barrier", "sample_barrier",
      "a barrier before every timed sample (as OSU's collective benchmarks): each sample times ops started "
      "together on all ranks, not back-to-back ops that drift apart (default off, as nccl-tests; validate: "
@@ -215,7 +215,7 @@ class RunCommand final : public MpiCommand {
   void open_outputs(Job& job) override {
     FileSinks files = open_file_sinks(cfg_.csv_path, cfg_.json_path, cfg_.force);
     if (!cfg_.quiet && soak_.active()) job.outputs.add(make_soak_console_sink(std::cout));
-    if (!cfg_.quiet) job.outputs.add(make_console_sink(std::cout));
+    if (!cfg_.quiet) job.outputs.add(make_console_sink(std::cout, ConsoleOptions{!cfg_.fabric.empty()}));
     if (!cfg_.quiet) job.outputs.add(make_summary_sink(std::cout));
     for (auto& s : files.sinks) job.outputs.add(std::move(s));
   }

@@ -45,20 +45,29 @@ std::pair<std::string, std::string> model_algorithm_for(const Record& r) {
   return {it->second, proto};
 }
 
+std::string model_basis_for(const std::string& op, const std::string& algo) {
+  const OpDescriptor* d = find_op(op);
+  if (d && d->pairwise) return kBasisAlgorithm;
+  return algo == "native" || algo == "auto" || algo == "nccl_auto" ? kBasisBound : kBasisAlgorithm;
+}
+
 void annotate_with_model(Record& r, const model::Fabric& f) {
   model::Placement p;
   p.nranks = static_cast<std::uint64_t>(std::max(1, r.nranks));
   p.ranks_per_domain = static_cast<std::uint64_t>(std::max(1, r.ranks_per_node));
   try {
     const auto [algo, protocol] = model_algorithm_for(r);
-    set_prediction(r, f.name, model::predict(f, r.op, algo, p, static_cast<double>(r.bw_bytes()), protocol));
+    set_prediction(r, f.name, model::predict(f, r.op, algo, p, static_cast<double>(r.bw_bytes()), protocol),
+                   algo);
   } catch (const std::invalid_argument&) {
     // The model has no algorithm for what ran: leave the prediction empty.
   }
 }
 
-void set_prediction(Record& r, const std::string& fabric_name, const model::Prediction& pr) {
+void set_prediction(Record& r, const std::string& fabric_name, const model::Prediction& pr,
+                    const std::string& algo) {
   r.model_fabric = fabric_name;
+  r.model_basis = model_basis_for(r.op, algo);
   r.model_algo = pr.algo + (pr.protocol.empty() ? "" : "/" + pr.protocol);
   r.model_time_us = pr.time_us;
   r.model_busbw_GBps = pr.busbw_GBps;

@@ -1,6 +1,8 @@
 // Console sink: an nccl-tests-shaped table. A '#' header with the run metadata, then for every
-// series (backend, op, algo, dtype, redop, root, in-place) a title line and a two-line column
-// header, then one right-aligned line per record, flushed as it is written.
+// sweep (backend, op, the algo asked for, dtype, redop, root, placement) a title line and a
+// two-line column header, then one right-aligned line per record, flushed as it is written.
+// Times and rates carry the unit that fits their magnitude (ns/us/ms/s, kB/s/MB/s/GB/s); optional
+// columns (algo, Mmsg/s, the model's) are chosen per sweep from its first row and the options.
 #include <fmt/format.h>
 
 #include <optional>
@@ -8,40 +10,88 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "harness/sinks/guard.hpp"
 #include "harness/sinks/sink.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 
 namespace {
 
-// Column layout: nccl-tests widths where it has the column ("# " + 10 = 12 for the size).
-constexpr std::string_view kRowFormat =
-    "{:>12}  {:>12}  {:>8}  {:>6}  {:>6}  {:>5}  {:>7}  {:>7}  {:>7}  {:>6}  {:>7}  {:>7}";
-constexpr std::string_view kHeaderFormat =
-    "# {:>10}  {:>12}  {:>8}  {:>6}  {:>6}  {:>5}  {:>7}  {:>7}  {:>7}  {:>6}  {:>7}  {:>7}";
-
-// nccl-tests' time format: two decimals below 100 us, one below 10 ms, none above.
-std::string format_time(double us) {
-  if (us >= 10000.0) return fmt::format("{:.0f}", us);
-  if (us >= 100.0) return fmt::format("{:.1f}", us);
-  return fmt::format("{:.2f}", us);
-}
-
 std::string redop_label(const std::string& redop) {
   return redop.empty() ? "none" : redop;
+}
+
+const char* place_label(bool inplace) {
+  return inplace ? "in-place" : "out-of-place";
+}
+
+// The algo a sweep is grouped by: what the test asked for, else (rows not from a test) what ran.
+const std::string& sweep_algo(const Record& r) {
+  return r.algo_asked.empty() ? r.algo : r.algo_asked;
 }
 
 using SeriesKey = std::tuple<std::string, std::string, std::string, std::string, std::string, int, bool>;
 
 SeriesKey series_of(const Record& r) {
-  return {r.backend, r.op, r.algo, r.dtype, r.redop, r.root, r.inplace};
+  return {r.backend, r.op, sweep_algo(r), r.dtype, r.redop, r.root, r.inplace};
+}
+
+bool pairwise_op(const std::string& op) {
+  return op == "sendrecv" || op == "bidir";
+}
+
+// One column: its width (negative: left-aligned), and its two header lines (name, unit).
+enum class Optional { none, rate, model_time, model_busbw, ratio, algo };
+struct Column {
+  int width;
+  std::string name, unit;
+  Optional what = Optional::none;  // an optional column's content
+};
+
+// The columns of a sweep. rate: the pairwise ops; model: with --fabric; algo (last, left-aligned:
+// NCCL's choices are long): when what ran differs from what was asked (auto, NCCL's logged choice).
+std::vector<Column> columns_for(bool algo, bool rate, bool model) {
+  std::vector<Column> c = {
+      {10, "size", "(B)"},  {12, "count", "(elements)"}, {8, "type", ""},  {6, "redop", ""},
+      {6, "root", ""},      {12, "place", ""},           {10, "time", ""}, {12, "algbw", ""},
+      {12, "busbw", ""},    {6, "#wrong", ""},           {10, "p99", ""},  {7, "slowest", "(rank)"},
+      {5, "batch", "(ops)"}};
+  if (rate) c.push_back({12, "rate", "(messages)", Optional::rate});
+  if (model) {
+    c.push_back({10, "model", "(time)", Optional::model_time});
+    c.push_back({12, "model", "(busbw)", Optional::model_busbw});
+    c.push_back({7, "ratio", "(m/t)", Optional::ratio});
+  }
+  if (algo) c.push_back({-18, "algo", "", Optional::algo});
+  return c;
+}
+
+// A message rate given in millions per second, in the unit that fits: "1.23 Mmsg/s", "0.52 msg/s".
+std::string format_msg_rate(double Mps) {
+  if (Mps >= 1.0 || Mps == 0.0) return fmt::format("{:.2f} Mmsg/s", Mps);
+  if (Mps >= 1e-3) return fmt::format("{:.2f} kmsg/s", Mps * 1e3);
+  return fmt::format("{:.2f} msg/s", Mps * 1e6);
+}
+
+// A line of cells aligned in the columns; the first cell's width is 12 on a row line and 10 after
+// "# " on a header line (nccl-tests' layout). Trailing blanks go.
+std::string line_of(const std::vector<Column>& cols, const std::vector<std::string>& cells, bool header) {
+  std::string line = header ? "# " : "";
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (i > 0) line += "  ";
+    const int w = i == 0 && !header ? cols[i].width + 2 : cols[i].width;
+    line += w < 0 ? fmt::format("{:<{}}", cells[i], -w) : fmt::format("{:>{}}", cells[i], w);
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
 }
 
 class ConsoleSink final : public Sink {
  public:
-  explicit ConsoleSink(std::ostream& out) : out_(out) {}
+  ConsoleSink(std::ostream& out, const ConsoleOptions& o) : out_(out), show_model_(o.show_model) {}
 
   void begin(const RunMeta& m) override {
     std::string version = "# fabricbench " + m.fabricbench_version;
@@ -67,24 +117,35 @@ class ConsoleSink final : public Sink {
     const SeriesKey key = series_of(r);
     if (!series_ || *series_ != key) {
       series_ = key;
+      columns_ = columns_for(r.algo != sweep_algo(r), pairwise_op(r.op), show_model_);
+      std::vector<std::string> names, units;
+      for (const Column& c : columns_) {
+        names.push_back(c.name);
+        units.push_back(c.unit);
+      }
       out_ << "#\n"
-           << fmt::format("# {} {} {} dtype={} redop={} root={} {}\n", r.backend, r.op, r.algo, r.dtype,
-                          redop_label(r.redop), r.root, r.inplace ? "in-place" : "out-of-place")
-           << fmt::format(fmt::runtime(kHeaderFormat), "size", "count", "type", "redop", "root", "place",
-                          "time", "algbw", "busbw", "#wrong", "p99", "slowest")
-           << '\n'
-           << fmt::format(fmt::runtime(kHeaderFormat), "(B)", "(elements)", "", "", "", "", "(us)", "(GB/s)",
-                          "(GB/s)", "", "(us)", "(rank)")
-           << '\n';
+           << fmt::format("# {} {} algo={} dtype={} redop={} root={} {}\n", r.backend, r.op, sweep_algo(r),
+                          r.dtype, redop_label(r.redop), r.root, place_label(r.inplace))
+           << line_of(columns_, names, true) << '\n'
+           << line_of(columns_, units, true) << '\n';
     }
-    std::string line = fmt::format(
-        fmt::runtime(kRowFormat), r.bytes, r.count, r.dtype, redop_label(r.redop), r.root,
-        r.inplace ? "ip" : "oop", format_time(r.time_us), fmt::format("{:.2f}", r.algbw_GBps),
-        fmt::format("{:.2f}", r.busbw_GBps), r.check_iters > 0 ? std::to_string(r.wrong) : std::string("N/A"),
-        format_time(r.time_p99_us), r.slowest_rank >= 0 ? std::to_string(r.slowest_rank) : std::string("-"));
+    std::vector<std::string> cells = {std::to_string(r.bytes),
+                                      std::to_string(r.count),
+                                      r.dtype,
+                                      redop_label(r.redop),
+                                      std::to_string(r.root),
+                                      place_label(r.inplace),
+                                      format_duration_us(r.time_us),
+                                      format_rate_GBps(r.algbw_GBps),
+                                      format_rate_GBps(r.busbw_GBps),
+                                      r.check_iters > 0 ? std::to_string(r.wrong) : std::string("N/A"),
+                                      format_duration_us(r.time_p99_us),
+                                      r.slowest_rank >= 0 ? std::to_string(r.slowest_rank) : std::string("-"),
+                                      std::to_string(r.ops_per_sample)};
+    for (std::size_t i = cells.size(); i < columns_.size(); ++i)
+      cells.push_back(optional_cell(columns_[i], r));
+    std::string line = line_of(columns_, cells, false);
     if (r.requested_bytes != r.bytes) line += fmt::format("  (asked {})", r.requested_bytes);
-    if (r.ops_per_sample > 1) line += fmt::format("  x{}", r.ops_per_sample);
-    if (r.op == "sendrecv" || r.op == "bidir") line += fmt::format("  {:.3f} Mmsg/s", r.msg_rate_Mps);
     out_ << line << '\n';
     out_.flush();
     busbw_sum_ += r.busbw_GBps;
@@ -94,7 +155,7 @@ class ConsoleSink final : public Sink {
   void end(const std::string& status) override {
     out_ << "#\n";
     if (rows_ > 0)
-      out_ << fmt::format("# Avg bus bandwidth: {:.3f} GB/s\n", busbw_sum_ / static_cast<double>(rows_));
+      out_ << "# Avg bus bandwidth: " << format_rate_GBps(busbw_sum_ / static_cast<double>(rows_)) << '\n';
     else
       out_ << "# Avg bus bandwidth: n/a (no rows)\n";
     out_ << "# status: " << status << '\n';
@@ -102,6 +163,28 @@ class ConsoleSink final : public Sink {
   }
 
  private:
+  // The cell of an optional column (algo, rate, the model's).
+  static std::string optional_cell(const Column& c, const Record& r) {
+    switch (c.what) {
+      case Optional::algo:
+        return r.algo;
+      case Optional::rate:
+        return format_msg_rate(r.msg_rate_Mps);
+      case Optional::model_time:
+        return r.model_time_us ? format_duration_us(*r.model_time_us) : "-";
+      case Optional::model_busbw:
+        return r.model_busbw_GBps ? format_rate_GBps(*r.model_busbw_GBps) : "-";
+      case Optional::ratio: {
+        if (!r.model_time_us || r.time_us <= 0) return "-";
+        const double ratio = *r.model_time_us / r.time_us;
+        return ratio >= 0.01 ? fmt::format("{:.2f}", ratio) : fmt::format("{:.1e}", ratio);
+      }
+      case Optional::none:
+        break;
+    }
+    return "";
+  }
+
   // A comment whose text may span lines (MPICH's library version does): each line starts with '#'.
   void comment(std::string_view text) {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
@@ -119,15 +202,17 @@ class ConsoleSink final : public Sink {
   }
 
   std::ostream& out_;
+  bool show_model_ = false;
   std::optional<SeriesKey> series_;
+  std::vector<Column> columns_;
   double busbw_sum_ = 0;
   std::size_t rows_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<Sink> make_console_sink(std::ostream& out) {
-  return make_guarded_sink<ConsoleSink>(out);
+std::unique_ptr<Sink> make_console_sink(std::ostream& out, const ConsoleOptions& options) {
+  return make_guarded_sink<ConsoleSink>(out, options);
 }
 
 }  // namespace fb

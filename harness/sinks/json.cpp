@@ -77,7 +77,8 @@ json row_json(const Record& r) {
             j[f.name] = x;
         },
         f.value);
-  j["samples_us"] = r.samples_us;
+  j["samples_us"] = json::array();
+  for (double v : r.samples_us) j["samples_us"].push_back(file_double(v));
   if (!r.rank_p50_us.empty()) {
     j["rank_p50_us"] = r.rank_p50_us;
     j["rank_mean_us"] = r.rank_mean_us;

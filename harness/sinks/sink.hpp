@@ -24,8 +24,13 @@ class Sink {
   virtual void soak(const SoakSummary&) {}
 };
 
-// nccl-tests-shaped table: size, count, type, redop, root, time, algbw, busbw, #wrong, p99, slowest.
-std::unique_ptr<Sink> make_console_sink(std::ostream& out);
+// nccl-tests-shaped table: size, count, type, redop, root, place, time, algbw, busbw, #wrong, p99,
+// slowest, batch; then algo (when it differs from the algo asked for), rate (pairwise ops) and,
+// with show_model, the model's time and busbw and the ratio model time / time.
+struct ConsoleOptions {
+  bool show_model = false;  // run --fabric: the model columns
+};
+std::unique_ptr<Sink> make_console_sink(std::ostream& out, const ConsoleOptions& options = {});
 // The console's last lines, at end(): per backend and op, "# summary mpi allreduce: PASS  12 rows,
 // 0 wrong, worst time/model 1.34 at size 64K" (FAIL with wrong elements, UNCHECKED without checks;
 // the model ratio when rows were predicted).

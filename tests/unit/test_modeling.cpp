@@ -1,6 +1,8 @@
 // The harness side of the model: link fits and the default scale sweep.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "harness/commands/calibrate.hpp"
 #include "harness/commands/model.hpp"
 #include "harness/fabric_lookup.hpp"
@@ -290,6 +292,53 @@ TEST(AnnotateWithModel, FillsPairwiseRowsOfEveryP2PApi) {
     EXPECT_GT(*r.model_time_us, 0) << api;
     EXPECT_EQ(r.model_fabric, f.name) << api;
   }
+}
+
+// A row that ran the library's own choice (--algo native on mpi; nccl without a logged choice) is
+// held against the fastest modelled algorithm and says so; a row that ran a named algorithm is
+// held against that algorithm.
+TEST(AnnotateWithModel, LibraryChoiceIsTheBestModelledBound) {
+  const model::Fabric f =
+      load_fabric_for_cli(std::string(FB_SOURCE_DIR) + "/configs/fabrics/hgx-h100.yaml", {});
+  auto row = [](const char* backend, const char* op, const char* algo) {
+    Record r;
+    r.backend = backend;
+    r.op = op;
+    r.algo = algo;
+    r.nranks = 16;
+    r.nnodes = 2;
+    r.ranks_per_node = 8;
+    r.bytes = 1 << 20;
+    r.time_us = 100;
+    return r;
+  };
+  Record native = row("mpi", "allreduce", "native");
+  annotate_with_model(native, f);
+  EXPECT_EQ(native.model_basis, "best-modelled-bound");
+  ASSERT_TRUE(native.model_time_us);
+  const model::Placement p{16, 8};
+  bool equals_one = false;
+  for (const char* algo : {"ring", "recursive_doubling", "rabenseifner", "hierarchical"}) {
+    const double t = model::predict(f, "allreduce", algo, p, 1 << 20).time_us;
+    EXPECT_LE(*native.model_time_us, t) << algo;
+    equals_one = equals_one || *native.model_time_us == t;
+  }
+  EXPECT_TRUE(equals_one);
+
+  for (auto [backend, op, algo, basis] :
+       {std::tuple{"ucx", "allreduce", "ring", "algorithm"},
+        std::tuple{"mpi", "alltoall", "native", "best-modelled-bound"},
+        std::tuple{"nccl", "allreduce", "RING/LL128", "algorithm"},
+        std::tuple{"nccl", "allreduce", "native", "best-modelled-bound"},
+        std::tuple{"nccl", "allreduce", "RING/LL+TREE/SIMPLE", "best-modelled-bound"},
+        std::tuple{"nccl", "alltoall", "native", "algorithm"},
+        std::tuple{"mpi", "pingpong", "native", "algorithm"}}) {
+    Record r = row(backend, op, algo);
+    annotate_with_model(r, f);
+    EXPECT_EQ(r.model_basis, basis) << backend << " " << op << " " << algo;
+  }
+  Record none = row("mpi", "allreduce", "native");
+  EXPECT_EQ(none.model_basis, "");  // no prediction, no basis
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // of format, run the tests with FB_UPDATE_GOLDEN=1, e.g.
 //   FB_UPDATE_GOLDEN=1 build/tests/fb_unit_tests --gtest_filter='Sinks*Golden*'
 // then review the diff of tests/golden/ and keep results/SCHEMA.md in step.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -30,6 +31,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
+
+std::string fmt_shortest(double v) {
+  return fmt::format("{}", v);
+}
 
 // ---- fixtures ---------------------------------------------------------------------------------
 
@@ -124,6 +129,77 @@ std::vector<Record> fixed_records() {
   c.timestamp = "2025-01-02T03:04:08Z";
   c.samples_us = {0.5, 0.875, 20000};
   rows.push_back(c);
+
+  Record d = base_record();  // a slow link: seconds and MB/s, the message rate, the model's bound
+  d.op = "sendrecv";
+  d.algo = d.algo_asked = "native";
+  d.requested_bytes = d.bytes = 4 << 20;
+  d.count = 1 << 20;
+  d.time_us = d.time_p50_us = d.time_min_us = d.time_mean_us = 1916003;
+  d.time_p99_us = d.time_max_us = 2100000.5;
+  d.algbw_GBps = 0.0021891;
+  d.busbw_GBps = 0.0021891;
+  d.msg_rate_Mps = 5.2192e-7;
+  d.slowest_rank = 1;
+  d.slowest_host = "node0";
+  d.slowest_share = 0.5;
+  d.skew = 1;
+  d.timestamp = "2025-01-02T03:04:09Z";
+  d.model_fabric = "hgx-h100";
+  d.model_algo = "native/auto";
+  d.model_basis = "algorithm";
+  d.model_time_us = 100.5;
+  d.model_busbw_GBps = 41.734;
+  d.model_err_pct = 100.0 * (1916003 - 100.5) / 100.5;
+  d.model_bottleneck = "nic";
+  d.samples_us = {1916003};
+  rows.push_back(d);
+
+  // --algo auto: one sweep whose algorithm changes with size stays one table, with an algo
+  // column; a computed 25.0651 (25.065099999999997) is written as 25.0651.
+  Record e = base_record();
+  e.op = "allreduce";
+  e.redop = "sum";
+  e.algo_asked = "auto";
+  e.algo = "recursive_doubling";
+  e.requested_bytes = e.bytes = 8;
+  e.count = 2;
+  e.ops_per_sample = 32;
+  e.time_us = e.time_p50_us = e.time_min_us = e.time_mean_us = 25.065099999999997;
+  e.time_p99_us = e.time_max_us = 0.5;
+  e.algbw_GBps = 8 / 25.065099999999997 / 1e3;
+  e.busbw_GBps = e.algbw_GBps * 1.5;
+  e.slowest_rank = 0;
+  e.slowest_host = "node0";
+  e.slowest_share = 1;
+  e.skew = 1;
+  e.timestamp = "2025-01-02T03:04:10Z";
+  e.model_fabric = "hgx-h100";
+  e.model_algo = "recursive_doubling/auto";
+  e.model_basis = "algorithm";
+  e.model_time_us = 20.0;
+  e.model_busbw_GBps = 0.0006;
+  e.model_err_pct = 100.0 * (e.time_us - 20.0) / 20.0;
+  e.model_bottleneck = "latency";
+  e.samples_us = {25.065099999999997};
+  rows.push_back(e);
+  Record f = e;
+  f.algo = "ring";
+  f.requested_bytes = f.bytes = 1 << 20;
+  f.count = 1 << 18;
+  f.ops_per_sample = 1;
+  f.time_us = f.time_p50_us = f.time_min_us = f.time_mean_us = f.time_p99_us = f.time_max_us = 400;
+  f.algbw_GBps = 2.62144;
+  f.busbw_GBps = 3.93216;
+  f.model_algo = "native/auto";
+  f.model_basis = "best-modelled-bound";
+  f.model_time_us = 200;
+  f.model_busbw_GBps = 7.86432;
+  f.model_err_pct = 100;
+  f.model_bottleneck = "nic";
+  f.timestamp = "2025-01-02T03:04:11Z";
+  f.samples_us = {400};
+  rows.push_back(f);
   return rows;
 }
 
@@ -219,6 +295,36 @@ TEST(Sinks, ConsoleMatchesGolden) {
   expect_golden_text("sinks_console.txt", out.str());
 }
 
+// run --fabric: the model's time and busbw, and the ratio model time / time, on the console.
+TEST(Sinks, ConsoleWithModelMatchesGolden) {
+  std::ostringstream out;
+  auto sink = make_console_sink(out, ConsoleOptions{true});
+  render_all(*sink);
+  expect_golden_text("sinks_console_model.txt", out.str());
+}
+
+// Files hold doubles to 15 significant digits in shortest form: a computed 25.0651 is not
+// 25.065099999999997, and the CSV and the JSON hold the same value.
+TEST_F(SinkFiles, DoublesAreWrittenShort) {
+  Record r = fixed_records()[4];
+  ASSERT_EQ(fmt_shortest(r.time_us), "25.065099999999997");
+  auto csv = make_csv_sink(path("out.csv"));
+  auto js = make_json_sink(path("out.json"));
+  for (Sink* sink : {csv.get(), js.get()}) {
+    sink->begin(fixed_meta());
+    sink->row(r);
+    sink->end("ok");
+  }
+  const std::string text = read_file(path("out.csv"));
+  EXPECT_NE(text.find(",25.0651,25.0651,25.0651,25.0651,0.5,0.5,"), std::string::npos) << text;
+  EXPECT_EQ(text.find("25.065099"), std::string::npos) << text;
+  const std::string doc = read_file(path("out.json"));
+  EXPECT_NE(doc.find("\"time_us\":25.0651,"), std::string::npos) << doc;
+  EXPECT_NE(doc.find("\"samples_us\":[25.0651]"), std::string::npos) << doc;
+  EXPECT_EQ(file_double(0.1 + 0.2), 0.3);
+  EXPECT_EQ(file_double(1916003.0), 1916003.0);
+}
+
 // ---- columns ----------------------------------------------------------------------------------
 
 TEST(Sinks, CsvColumnsAreTheSchemaInOrder) {
@@ -263,6 +369,7 @@ TEST(Sinks, CsvColumnsAreTheSchemaInOrder) {
                                           "skew",
                                           "model_fabric",
                                           "model_algo",
+                                          "model_basis",
                                           "model_time_us",
                                           "model_busbw_GBps",
                                           "model_err_pct",
@@ -444,7 +551,7 @@ TEST(Sinks, ConsoleRepeatsTheColumnHeaderOnlyWhenTheSeriesChanges) {
   a.dtype = "float64";
   sink->row(a);
   EXPECT_EQ(count_of(out.str(), "(elements)"), 2u);
-  EXPECT_NE(out.str().find("# mpi allreduce native dtype=float64 redop=sum root=-1 out-of-place\n"),
+  EXPECT_NE(out.str().find("# mpi allreduce algo=native dtype=float64 redop=sum root=-1 out-of-place\n"),
             std::string::npos);
   a.root = 1;
   sink->row(a);
@@ -460,24 +567,108 @@ TEST(Sinks, ConsoleRepeatsTheColumnHeaderOnlyWhenTheSeriesChanges) {
   sink->row(a);
   sink->row(a);
   EXPECT_EQ(count_of(out.str(), "(elements)"), 8u);
-  EXPECT_NE(out.str().find("# ucx broadcast ring dtype=float64 redop=max root=1 in-place\n"),
+  EXPECT_NE(out.str().find("# ucx broadcast algo=ring dtype=float64 redop=max root=1 in-place\n"),
             std::string::npos);
 }
 
-TEST(Sinks, ConsoleNotesRoundingAndBatching) {
+// --algo auto: the algorithm that ran changes with the size; the sweep stays one table and the
+// algorithm becomes a column. A named algorithm has no such column.
+TEST(Sinks, ConsoleKeepsAnAutoSweepInOneTable) {
+  std::ostringstream out;
+  auto sink = make_console_sink(out);
+  Record r = fixed_records()[0];
+  r.algo_asked = "auto";
+  for (const char* algo : {"recursive_doubling", "rabenseifner", "ring"}) {
+    r.algo = algo;
+    sink->row(r);
+  }
+  EXPECT_EQ(count_of(out.str(), "(elements)"), 1u) << out.str();
+  EXPECT_NE(out.str().find("# mpi allreduce algo=auto "), std::string::npos) << out.str();
+  const auto lines = lines_of(out.str());
+  EXPECT_NE(lines[2].find("  algo"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[5].find("  rabenseifner"), std::string::npos) << lines[5];
+  std::ostringstream named;
+  auto plain = make_console_sink(named);
+  r.algo = r.algo_asked = "ring";
+  plain->row(r);
+  EXPECT_EQ(lines_of(named.str())[2].find("  algo"), std::string::npos) << named.str();
+}
+
+// Every cell ends where its column's name ends, whatever optional columns the sweep has; the algo
+// column (last) starts where its name starts.
+TEST(Sinks, ConsoleColumnsAlign) {
+  for (bool model : {false, true}) {
+    std::ostringstream out;
+    auto sink = make_console_sink(out, ConsoleOptions{model});
+    for (const Record& r : fixed_records())
+      if (r.requested_bytes == r.bytes) sink->row(r);
+    std::string header;
+    std::size_t checked = 0;
+    for (const auto& line : lines_of(out.str())) {
+      if (line.rfind("#  ", 0) == 0 && line.find("size") != std::string::npos) header = line;
+      if (line.empty() || line[0] == '#') continue;
+      const std::size_t algo = header.find("  algo");
+      if (algo == std::string::npos) {
+        EXPECT_EQ(line.size(), header.size()) << line << "\n" << out.str();
+      } else {
+        EXPECT_EQ(line.substr(algo, 2), "  ") << line;
+        EXPECT_NE(line[algo + 2], ' ') << line;
+      }
+      ++checked;
+    }
+    EXPECT_EQ(checked, 5u);
+  }
+}
+
+TEST(Sinks, ConsoleNotesRoundingAndShowsTheBatch) {
   std::ostringstream out;
   auto sink = make_console_sink(out);
   Record r = fixed_records()[0];
   sink->row(r);
   const std::string plain = lines_of(out.str()).back();
   EXPECT_EQ(plain.find("asked"), std::string::npos);
-  EXPECT_EQ(plain.back(), '2');  // the slowest rank ends the line
+  EXPECT_NE(lines_of(out.str())[2].find("slowest  batch"), std::string::npos) << out.str();
+  EXPECT_NE(plain.find("       2      1"), std::string::npos) << plain;  // slowest rank, batch
   r.requested_bytes = 1000;
   r.bytes = 992;
   r.ops_per_sample = 8;
   sink->row(r);
   const std::string noted = lines_of(out.str()).back();
-  EXPECT_NE(noted.find("  (asked 1000)  x8"), std::string::npos) << noted;
+  EXPECT_NE(noted.find("      8  (asked 1000)"), std::string::npos) << noted;
+}
+
+// Slow links read in their own units: not "0.00" GB/s or 1916003 us.
+TEST(Sinks, ConsoleScalesUnits) {
+  std::ostringstream out;
+  auto sink = make_console_sink(out);
+  sink->row(fixed_records()[3]);
+  const std::string line = lines_of(out.str()).back();
+  EXPECT_NE(line.find("  1.92 s"), std::string::npos) << line;
+  EXPECT_NE(line.find("  2.19 MB/s"), std::string::npos) << line;
+  EXPECT_NE(line.find("  2.10 s"), std::string::npos) << line;
+  EXPECT_NE(line.find("  out-of-place"), std::string::npos) << line;
+  EXPECT_NE(lines_of(out.str())[2].find("  rate"), std::string::npos) << out.str();
+  EXPECT_NE(line.find("  0.52 msg/s"), std::string::npos) << line;
+}
+
+TEST(Sinks, ConsoleModelColumnsOnlyWhenAsked) {
+  std::ostringstream with, without;
+  auto a = make_console_sink(with, ConsoleOptions{true});
+  auto b = make_console_sink(without);
+  Record r = fixed_records()[4];
+  r.algo_asked.clear();
+  a->row(r);
+  b->row(r);
+  EXPECT_EQ(without.str().find("ratio"), std::string::npos) << without.str();
+  EXPECT_NE(with.str().find("ratio"), std::string::npos) << with.str();
+  // model 20 us, measured 25.07 us: 0.80 of the model's speed
+  EXPECT_NE(lines_of(with.str()).back().find("  20.00 us   600.00 kB/s     0.80"), std::string::npos)
+      << with.str();
+  r.model_time_us.reset();
+  r.model_busbw_GBps.reset();
+  a->row(r);
+  EXPECT_NE(lines_of(with.str()).back().find("           -             -        -"), std::string::npos)
+      << with.str();
 }
 
 TEST(Sinks, ConsoleAverageBusBandwidthIsTheMeanOverRows) {
@@ -489,7 +680,7 @@ TEST(Sinks, ConsoleAverageBusBandwidthIsTheMeanOverRows) {
     sink->row(r);
   }
   sink->end("timeout");
-  EXPECT_NE(out.str().find("# Avg bus bandwidth: 3.000 GB/s\n# status: timeout\n"), std::string::npos)
+  EXPECT_NE(out.str().find("# Avg bus bandwidth: 3.00 GB/s\n# status: timeout\n"), std::string::npos)
       << out.str();
 }
 

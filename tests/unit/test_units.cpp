@@ -156,4 +156,26 @@ TEST(FormatBytes, RoundTripsThroughParse) {
 }
 
 }  // namespace
+
+// Times and rates for people, in the unit that fits (the console; files keep us and GB/s).
+TEST(Units, DurationsScale) {
+  EXPECT_EQ(format_duration_us(0.875), "875.0 ns");
+  EXPECT_EQ(format_duration_us(0.0), "0.0 ns");
+  EXPECT_EQ(format_duration_us(12.5), "12.50 us");
+  EXPECT_EQ(format_duration_us(999.5), "999.50 us");
+  EXPECT_EQ(format_duration_us(12346.0), "12.35 ms");
+  EXPECT_EQ(format_duration_us(1916003), "1.92 s");
+  EXPECT_EQ(format_duration_us(3600e6), "3600.00 s");
+}
+
+TEST(Units, RatesScale) {
+  EXPECT_EQ(format_rate_GBps(850.2857142857143), "850.29 GB/s");
+  EXPECT_EQ(format_rate_GBps(1.0), "1.00 GB/s");
+  EXPECT_EQ(format_rate_GBps(0.12288), "122.88 MB/s");
+  EXPECT_EQ(format_rate_GBps(0.003538), "3.54 MB/s");
+  EXPECT_EQ(format_rate_GBps(2e-6), "2.00 kB/s");
+  EXPECT_EQ(format_rate_GBps(5e-7), "500 B/s");
+  EXPECT_EQ(format_rate_GBps(0.0), "0.00 GB/s");
+}
+
 }  // namespace fb

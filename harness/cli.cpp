@@ -91,6 +91,15 @@ constexpr Placeholder kPlaceholders[] = {
     {"--bw-warn", "X"},
     {"--lat-pass", "X"},
     {"--lat-warn", "X"},
+    {"--max-ratio", "X"},
+    {"--counts", "DIST"},
+    {"--seed", "N"},
+    {"--timing", "NAME"},
+    {"-z", "0|1"},
+    {"-C", "0|1"},
+    {"-G", "N"},
+    {"-a", "0-3"},
+    {"-m", "N"},
 };
 
 void set_placeholders(CLI::App& app) {
@@ -101,9 +110,12 @@ void set_placeholders(CLI::App& app) {
         opt->type_name("FILE");
         continue;
       }
-      for (const auto& p : kPlaceholders)
+      for (const auto& p : kPlaceholders) {
         for (const auto& name : opt->get_lnames())
           if ("--" + name == p.option) opt->type_name(p.name);
+        for (const auto& name : opt->get_snames())  // nccl-tests' one-letter flags have no long name
+          if (opt->get_lnames().empty() && "-" + name == p.option) opt->type_name(p.name);
+      }
       if (opt->check_lname("output")) opt->type_name(sub->get_name() == "report" ? "DIR" : "FILE");
     }
     set_placeholders(*sub);

@@ -1,5 +1,6 @@
 #include "harness/inventory_diff.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -20,7 +21,11 @@ void flatten(const json& j, const std::string& path, std::map<std::string, std::
   }
 }
 
+// Nothing (null) for anything that is not a readable JSON results file: compare itself reports
+// bad inputs (a directory, a missing file) with its own one-line error and exit code 2.
 json inventory_of(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return nullptr;
   std::ifstream in(path, std::ios::binary);
   if (!in) return nullptr;
   const json doc = json::parse(in, nullptr, false);

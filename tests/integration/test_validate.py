@@ -134,7 +134,7 @@ class Validate(fbtest.FbTestCase):
         self.assertRc(res, 0)
         self.assertIn("mpi, ucx or nccl", res.stdout)
         self.assertNotIn("ucx (default when compiled in) or mpi", res.stdout)
-        self.assertRegex(res.stdout, r"--mem VALUE\s+buffer memory: host or cuda")
+        self.assertRegex(res.stdout, r"--mem KIND\s+buffer memory: host or cuda")
         self.assertIn("--max-ratio", res.stdout)
         for bad, needle in ((["--mem", "gpu"], "mem"), (["--max-ratio", "0.5"], "--max-ratio 0.5")):
             with self.subTest(bad=bad):

@@ -375,7 +375,10 @@ TEST(Sinks, CsvColumnsAreTheSchemaInOrder) {
                                           "model_err_pct",
                                           "model_bottleneck",
                                           "max_rank_bytes",
-                                          "load_imbalance"};
+                                          "load_imbalance",
+                                          "group",
+                                          "group_size",
+                                          "ngroups"};
   EXPECT_EQ(csv_columns(), expected);
 }
 

@@ -14,7 +14,8 @@ namespace {
 std::string lower_trimmed(const std::string& s) {
   std::string out;
   for (const char c : s)
-    if (!std::isspace(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -34,7 +35,8 @@ bool parse_number(const std::string& s, unsigned long long& out) {
 }
 
 constexpr const char* kSplitForms =
-    "node, rail, stride:K, mask:0xM, div:K, or:0xM (or nccl-tests' %K, &0xM, /K, |0xM, MOD K, AND M, DIV K, OR M)";
+    "node, rail, stride:K, mask:0xM, div:K, or:0xM (or nccl-tests' %K, &0xM, /K, |0xM, MOD K, AND M, DIV K, "
+    "OR M)";
 
 }  // namespace
 
@@ -42,13 +44,20 @@ std::string SplitSpec::name() const {
   char hex[32];
   std::snprintf(hex, sizeof hex, "0x%llx", value);
   switch (kind) {
-    case Kind::none: return "";
-    case Kind::node: return "node";
-    case Kind::rail: return "rail";
-    case Kind::mod: return "stride:" + std::to_string(value);
-    case Kind::mask: return std::string("mask:") + hex;
-    case Kind::div: return "div:" + std::to_string(value);
-    case Kind::bit_or: return std::string("or:") + hex;
+    case Kind::none:
+      return "";
+    case Kind::node:
+      return "node";
+    case Kind::rail:
+      return "rail";
+    case Kind::mod:
+      return "stride:" + std::to_string(value);
+    case Kind::mask:
+      return std::string("mask:") + hex;
+    case Kind::div:
+      return "div:" + std::to_string(value);
+    case Kind::bit_or:
+      return std::string("or:") + hex;
   }
   return "";
 }
@@ -68,17 +77,18 @@ SplitSpec parse_split(const std::string& text) {
     SplitSpec::Kind kind;
   };
   static constexpr Prefix kPrefixes[] = {
-      {"stride:", SplitSpec::Kind::mod}, {"mod:", SplitSpec::Kind::mod},     {"mod", SplitSpec::Kind::mod},
-      {"%", SplitSpec::Kind::mod},       {"mask:", SplitSpec::Kind::mask},   {"and:", SplitSpec::Kind::mask},
-      {"and", SplitSpec::Kind::mask},    {"&", SplitSpec::Kind::mask},       {"div:", SplitSpec::Kind::div},
-      {"div", SplitSpec::Kind::div},     {"/", SplitSpec::Kind::div},        {"or:", SplitSpec::Kind::bit_or},
+      {"stride:", SplitSpec::Kind::mod}, {"mod:", SplitSpec::Kind::mod},   {"mod", SplitSpec::Kind::mod},
+      {"%", SplitSpec::Kind::mod},       {"mask:", SplitSpec::Kind::mask}, {"and:", SplitSpec::Kind::mask},
+      {"and", SplitSpec::Kind::mask},    {"&", SplitSpec::Kind::mask},     {"div:", SplitSpec::Kind::div},
+      {"div", SplitSpec::Kind::div},     {"/", SplitSpec::Kind::div},      {"or:", SplitSpec::Kind::bit_or},
       {"or", SplitSpec::Kind::bit_or},   {"|", SplitSpec::Kind::bit_or},
   };
   for (const auto& p : kPrefixes) {
     const std::string prefix = p.text;
     if (t.rfind(prefix, 0) != 0) continue;
     s.kind = p.kind;
-    if (!parse_number(t.substr(prefix.size()), s.value)) throw bad("not a whole number after '" + prefix + "'");
+    if (!parse_number(t.substr(prefix.size()), s.value))
+      throw bad("not a whole number after '" + prefix + "'");
     if ((s.kind == SplitSpec::Kind::mod || s.kind == SplitSpec::Kind::div) && s.value == 0)
       throw bad("K must be at least 1");
     return s;
@@ -89,13 +99,20 @@ SplitSpec parse_split(const std::string& text) {
 int split_color(const SplitSpec& spec, int rank, int local_rank, int node) {
   const auto r = static_cast<unsigned long long>(rank);
   switch (spec.kind) {
-    case SplitSpec::Kind::none: return 0;
-    case SplitSpec::Kind::node: return node;
-    case SplitSpec::Kind::rail: return local_rank;
-    case SplitSpec::Kind::mod: return static_cast<int>(r % spec.value);
-    case SplitSpec::Kind::mask: return static_cast<int>(r & spec.value);
-    case SplitSpec::Kind::div: return static_cast<int>(r / spec.value);
-    case SplitSpec::Kind::bit_or: return static_cast<int>(r | spec.value);
+    case SplitSpec::Kind::none:
+      return 0;
+    case SplitSpec::Kind::node:
+      return node;
+    case SplitSpec::Kind::rail:
+      return local_rank;
+    case SplitSpec::Kind::mod:
+      return static_cast<int>(r % spec.value);
+    case SplitSpec::Kind::mask:
+      return static_cast<int>(r & spec.value);
+    case SplitSpec::Kind::div:
+      return static_cast<int>(r / spec.value);
+    case SplitSpec::Kind::bit_or:
+      return static_cast<int>(r | spec.value);
   }
   return 0;
 }
@@ -103,7 +120,8 @@ int split_color(const SplitSpec& spec, int rank, int local_rank, int node) {
 std::vector<int> parse_rank_counts(const std::string& text, int job_size) {
   const std::string t = lower_trimmed(text);
   const auto bad = [&](const std::string& why) {
-    return UsageError("--ranks: " + why + " in '" + text + "' (expected a list such as 2,4,8 or a range 2:N, N a count or max)");
+    return UsageError("--ranks: " + why + " in '" + text +
+                      "' (expected a list such as 2,4,8 or a range 2:N, N a count or max)");
   };
   const auto count = [&](const std::string& s) {
     unsigned long long v = 0;

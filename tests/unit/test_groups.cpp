@@ -8,8 +8,10 @@ namespace fb {
 namespace {
 
 TEST(SplitSpec, CanonicalAndNcclTestsSpellingsAgree) {
-  for (const char* t : {"stride:2", "mod:2", "%2", "MOD 2", "mod2"}) EXPECT_EQ(parse_split(t).name(), "stride:2") << t;
-  for (const char* t : {"mask:0x7", "&0x7", "AND 0x7", "and:7"}) EXPECT_EQ(parse_split(t).name(), "mask:0x7") << t;
+  for (const char* t : {"stride:2", "mod:2", "%2", "MOD 2", "mod2"})
+    EXPECT_EQ(parse_split(t).name(), "stride:2") << t;
+  for (const char* t : {"mask:0x7", "&0x7", "AND 0x7", "and:7"})
+    EXPECT_EQ(parse_split(t).name(), "mask:0x7") << t;
   for (const char* t : {"div:8", "/8", "DIV 8"}) EXPECT_EQ(parse_split(t).name(), "div:8") << t;
   for (const char* t : {"or:0x1", "|0x1", "OR 1"}) EXPECT_EQ(parse_split(t).name(), "or:0x1") << t;
   EXPECT_EQ(parse_split("node").name(), "node");
@@ -17,7 +19,8 @@ TEST(SplitSpec, CanonicalAndNcclTestsSpellingsAgree) {
 }
 
 TEST(SplitSpec, BadSpellingsAreUsageErrors) {
-  for (const char* t : {"", "nodes", "stride:", "stride:0", "%0", "/0", "mask:0xzz", "stride:-1", "stride:2x", "xor 1"})
+  for (const char* t :
+       {"", "nodes", "stride:", "stride:0", "%0", "/0", "mask:0xzz", "stride:-1", "stride:2x", "xor 1"})
     EXPECT_THROW(parse_split(t), UsageError) << t;
 }
 

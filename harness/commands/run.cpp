@@ -147,7 +147,7 @@ class RunCommand final : public MpiCommand {
                                  "run each test on the first k ranks for each k (the others wait), as IMB's "
                                  "-npmin: a list 2,4,8 or a range 2:N (2, 4, 8, ... below N, then N; N may "
                                  "be max); rows carry nranks = k")
-                     ->type_name("COUNTS");
+                     ->type_name("LIST");
     run->add_flag("--no-progress", no_progress_, "no progress line on stderr");
     run->add_flag("--progress", force_progress_,
                   "show the progress line even when stderr is not a terminal (mpirun gives ranks a pipe)");

@@ -97,6 +97,15 @@ class Split(fbtest.FbTestCase):
                 self.assertIsNotNone(big[ks[0]]["model_time_us"])
                 self.assertLess(big[ks[0]]["model_time_us"], big[ks[-1]]["model_time_us"])
 
+    def test_help_names_both_options(self):
+        res = fbtest.run(fbtest.singleton_cmd(["run", "--help"]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        text = " ".join(res.stdout.split())
+        self.assertIn("--split SPLIT", text)
+        self.assertIn("NCCL_TESTS_SPLIT", text)
+        self.assertIn("--ranks LIST", text)
+        self.assertIn("IMB's -npmin", text)
+
     def test_bad_specs_refused(self):
         self.assertRefused([
             (["run", "--split", "nodes"], "--split: unknown split in 'nodes'"),

@@ -47,6 +47,11 @@ struct Record {
   int check_iters = 0;             // validated ops
   std::string timing = "samples";  // --timing: "samples" or "nccl-tests/<avg|rank0|min|max>"
   int cycle = 1;                   // run --cycles/--duration: the repetition of the plan this row is from
+  // run --split (docs/split.md): the split ("" when the op ran on all the job's ranks), the ranks
+  // of each group (= nranks) and the groups that ran the op at once.
+  std::string group;
+  int group_size = 0;
+  int ngroups = 1;
   // Results (microseconds per op, after dividing by ops_per_sample and the op's time divisor)
   double time_us = 0;  // = time_p50_us, the headline figure
   double time_min_us = 0, time_p50_us = 0, time_mean_us = 0, time_p99_us = 0, time_max_us = 0;

@@ -99,6 +99,9 @@ inline std::vector<FieldSlot> record_slots(Record& r) {
       {"model_bottleneck", &r.model_bottleneck},
       {"max_rank_bytes", &r.max_rank_bytes},
       {"load_imbalance", &r.load_imbalance},
+      {"group", &r.group},
+      {"group_size", &r.group_size},
+      {"ngroups", &r.ngroups},
   };
 }
 

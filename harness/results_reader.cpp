@@ -24,7 +24,8 @@ using nlohmann::json;
 // Columns newer than schema version 1's first files, absent from those.
 bool optional_column(const std::string& name) {
   return name.rfind("model_", 0) == 0 || name == "msg_rate_Mps" || name == "timing" || name == "cycle" ||
-         name == "max_rank_bytes" || name == "load_imbalance";
+         name == "max_rank_bytes" || name == "load_imbalance" || name == "group" || name == "group_size" ||
+         name == "ngroups";
 }
 
 [[noreturn]] void bad(const std::string& where, const std::string& why) {

@@ -323,7 +323,7 @@ transports::OpCall SeriesBuffers::call(const Series& s, const OpLayout& l, int r
 namespace {
 
 // The call the samples time: the series' buffers at this size, its chunking, and "auto" resolved.
-transports::OpCall timed_call(transports::World& world, const TestSpec& test, const Series& s,
+transports::OpCall timed_call(const transports::World& world, const TestSpec& test, const Series& s,
                               const OpLayout& l, const SeriesBuffers& buffers, const Timing& timing) {
   const int n = world.size();
   transports::OpCall c = timing.timed_call(buffers.call(s, l, world.rank(), n));
@@ -361,11 +361,13 @@ int warm_up_and_batch(transports::World& world, transports::Backend& backend, co
 }
 
 // test.check untimed ops on fresh patterns into poisoned buffers: this rank's wrong elements.
-std::uint64_t count_wrong(transports::World& world, transports::Backend& backend, const TestSpec& test,
-                          const Series& s, const OpLayout& l, const transports::OpCall& call,
+// `world` synchronises; the op runs on `ranks` (the same world, or this rank's group).
+std::uint64_t count_wrong(transports::World& world, const transports::World& ranks,
+                          transports::Backend& backend, const TestSpec& test, const Series& s,
+                          const OpLayout& l, const transports::OpCall& call,
                           std::atomic<std::uint64_t>& progress) {
-  const int n = world.size();
-  const int rank = world.rank();
+  const int n = ranks.size();
+  const int rank = ranks.rank();
   std::uint64_t wrong = 0;
   // One op per check (-m's groups would apply an in-place op several times).
   transports::OpCall one = call;
@@ -385,9 +387,10 @@ std::uint64_t count_wrong(transports::World& world, transports::Backend& backend
 }
 
 // The row's description of what ran (every rank), without the timings.
-Record series_record(transports::World& world, transports::Backend& backend, const TestSpec& test,
-                     const Series& s, const OpLayout& l, const transports::OpCall& call, int batch,
-                     std::uint64_t wrong) {
+// `ranks` ran the op (the row's nranks, nnodes, ranks per node: a group's, under --split).
+Record series_record(transports::World& world, const transports::World& ranks, transports::Backend& backend,
+                     const TestSpec& test, const Series& s, const OpLayout& l, const transports::OpCall& call,
+                     int batch, std::uint64_t wrong) {
   Record r;
   r.backend = backend.name();
   r.op = std::string(s.op->name);
@@ -399,9 +402,10 @@ Record series_record(transports::World& world, transports::Backend& backend, con
   r.redop = s.op->reduces ? std::string(redop_name(s.redop)) : "";
   r.root = s.op->rooted ? s.root : -1;
   r.inplace = s.inplace;
-  r.nranks = world.size();
-  r.nnodes = world.nnodes();
-  r.ranks_per_node = world.max_ranks_per_node();
+  r.nranks = ranks.size();
+  r.nnodes = ranks.nnodes();
+  r.ranks_per_node = ranks.max_ranks_per_node();
+  r.group_size = ranks.size();
   r.requested_bytes = l.requested_bytes;
   r.bytes = l.bytes;
   r.count = l.count;
@@ -435,6 +439,7 @@ void set_rank_timings(Record& r, transports::World& world, const SampleStats& st
 }
 
 // Rank 0: the row's times, rates and slowest rank from every rank's samples.
+// `all` holds every rank of `world` (every group's); busbw counts the ranks that ran one op (r.nranks).
 void set_timings(Record& r, transports::World& world, const TestSpec& test, const Series& s,
                  const OpLayout& l, const std::vector<double>& all, int batch, const Timing& timing) {
   const int n = world.size();
@@ -453,7 +458,7 @@ void set_timings(Record& r, transports::World& world, const TestSpec& test, cons
   r.time_max_us = st.max / per_op;
   r.time_us = sum.headline / per_op;
   r.algbw_GBps = r.time_us > 0 ? static_cast<double>(l.bw_bytes) / r.time_us / 1e3 : 0.0;
-  r.busbw_GBps = r.algbw_GBps * s.op->busbw_factor(n);
+  r.busbw_GBps = r.algbw_GBps * s.op->busbw_factor(r.nranks);
   r.msg_rate_Mps = r.time_us > 0 ? (s.op->kind == OpKind::bidir ? 2.0 : 1.0) / r.time_us : 0.0;
   r.slowest_rank = st.slowest_rank;
   r.slowest_host = st.slowest_rank >= 0 ? world.hostnames()[st.slowest_rank] : "";
@@ -466,12 +471,13 @@ void set_timings(Record& r, transports::World& world, const TestSpec& test, cons
 
 Record measure(transports::World& world, transports::Backend& backend, const TestSpec& test, const Series& s,
                std::uint64_t requested_bytes, SeriesBuffers& buffers, const MeasureHooks& hooks) {
-  const int n = world.size();
-  const int rank = world.rank();
+  const transports::World& ranks = hooks.group && hooks.group->world ? *hooks.group->world : world;
+  const int n = ranks.size();
+  const int rank = ranks.rank();
   const OpLayout l = s.op->layout(requested_bytes, s.dtype, n, rank, backend.inplace_convention(), &s.counts);
   check_counts_agree(world, l);
   const auto timing = Timing::make(test);
-  const transports::OpCall call = timed_call(world, test, s, l, buffers, *timing);
+  const transports::OpCall call = timed_call(ranks, test, s, l, buffers, *timing);
   std::atomic<std::uint64_t> local_progress{0};
   std::atomic<std::uint64_t>& progress = hooks.progress ? *hooks.progress : local_progress;
   const std::string what =
@@ -497,16 +503,20 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
 
   phase("gathering samples", true);
   const std::vector<double> all = world.gather(samples, 0);
-  if (hooks.rank_samples && rank == 0) *hooks.rank_samples = all;
+  if (hooks.rank_samples && world.rank() == 0) *hooks.rank_samples = all;
 
   phase("validation");
-  std::uint64_t wrong = count_wrong(world, backend, test, s, l, call, progress);
+  std::uint64_t wrong = count_wrong(world, ranks, backend, test, s, l, call, progress);
   phase("summing wrong elements", true);
   wrong = static_cast<std::uint64_t>(world.allreduce_sum(static_cast<long long>(wrong)));
 
-  Record r = series_record(world, backend, test, s, l, call, batch, wrong);
+  Record r = series_record(world, ranks, backend, test, s, l, call, batch, wrong);
   r.timing = timing->name();
-  if (rank == 0) set_timings(r, world, test, s, l, all, batch, *timing);
+  if (hooks.group) {
+    r.group = hooks.group->spec;
+    r.ngroups = hooks.group->ngroups;
+  }
+  if (world.rank() == 0) set_timings(r, world, test, s, l, all, batch, *timing);
   return r;
 }
 
@@ -530,7 +540,8 @@ std::vector<PreparedTest> prepare_tests(const RunConfig& config,
 }
 
 RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& tests,
-                     const std::vector<Sink*>& sinks, Watchdog* watchdog, int progress_mode) {
+                     const std::vector<Sink*>& sinks, Watchdog* watchdog, int progress_mode,
+                     const OpGroup& group) {
   double total_work = 0;
   int total_rows = 0;
   for (const auto& t : tests)
@@ -545,10 +556,12 @@ RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& 
   MeasureHooks hooks;
   hooks.watchdog = watchdog;
   hooks.progress = watchdog ? watchdog->progress() : nullptr;
+  hooks.group = &group;
+  const transports::World& ranks = group.world ? *group.world : world;
   for (const auto& t : tests) {
     const auto sizes = t.spec->sizes();
     for (const Series& s : t.series) {
-      SeriesBuffers buffers(*t.backend, s, sizes.back(), world.size(), world.rank());
+      SeriesBuffers buffers(*t.backend, s, sizes.back(), ranks.size(), ranks.rank());
       for (auto bytes : sizes) {
         progress.start_row(t.backend->name() + " " + s.label() + " " + format_bytes(bytes));
         Record r = measure(world, *t.backend, *t.spec, s, bytes, buffers, hooks);

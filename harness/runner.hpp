@@ -71,6 +71,15 @@ constexpr double kAutoBatchTargetUs = 20.0;
 constexpr int kMaxAutoBatch = 1024;
 int auto_batch(double op_us);
 
+// The ranks that run the op when they are a sub-group of the ranks that time it (run --split):
+// every group runs the op at once on its own sub-world; the job's world times the samples (a
+// sample's time is the slowest rank of all groups), validates, and gathers the rows.
+struct OpGroup {
+  transports::World* world = nullptr;  // this rank's group; null: the op runs on all the ranks
+  std::string spec;                    // the split as rows name it (Record::group)
+  int ngroups = 1;
+};
+
 struct MeasureHooks {
   Watchdog* watchdog = nullptr;                    // may be null
   std::atomic<std::uint64_t>* progress = nullptr;  // bumped per sample and op; may be null
@@ -80,6 +89,7 @@ struct MeasureHooks {
   // Appended to what the watchdog reports this measurement as (validate: the pairs of the round,
   // with their hosts, so that a hang names the link it hung on).
   std::string context;
+  const OpGroup* group = nullptr;  // null: the op runs on every rank of the world
 };
 
 // Measure one size of one series on every rank (collective). Rank 0 gets the complete record;
@@ -111,7 +121,10 @@ void check_memory(const std::vector<PreparedTest>& tests, int nranks, int rank, 
 
 // Run prepared tests. Sinks (rank 0 only; empty elsewhere) receive each row as soon as it
 // completes. The watchdog may be null. progress_mode: Progress::Mode on rank 0.
+// With a group (run --split), `tests` are prepared for the group's size and backends made on the
+// group's world, and the op runs in every group at once.
 RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& tests,
-                     const std::vector<Sink*>& sinks, Watchdog* watchdog, int progress_mode);
+                     const std::vector<Sink*>& sinks, Watchdog* watchdog, int progress_mode,
+                     const OpGroup& group = {});
 
 }  // namespace fb

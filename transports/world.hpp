@@ -24,6 +24,15 @@ class World {
   int max_ranks_per_node() const { return max_local_size_; }
   const std::vector<std::string>& hostnames() const { return hostnames_; }  // one per rank
   const std::string& hostname() const { return hostnames_[rank_]; }
+  // This rank's place on its host among all the job's ranks (the same as local_rank() except in a
+  // sub-world from split()): what picks its GPU.
+  int job_local_rank() const { return job_local_rank_ < 0 ? local_rank_ : job_local_rank_; }
+  int job_local_size() const { return job_local_size_ < 0 ? local_size_ : job_local_size_; }
+
+  // The ranks with the same colour (>= 0) as a World of their own (collective over this world;
+  // rank order kept), for ops run in sub-groups (run --split, --ranks). A rank that gives a
+  // negative colour joins none and gets nullptr.
+  virtual std::unique_ptr<World> split(int color) = 0;
 
   virtual void barrier() = 0;
   // Root receives size() * values.size() values, rank-major; other ranks get an empty vector.
@@ -52,10 +61,16 @@ class World {
 
  protected:
   void set_topology(int rank, int size, std::vector<std::string> hostnames);
+  // A sub-world keeps its parent's job-wide local rank and size.
+  void inherit_job_local(const World& parent) {
+    job_local_rank_ = parent.job_local_rank();
+    job_local_size_ = parent.job_local_size();
+  }
 
  private:
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, node_ = 0, nnodes_ = 1, max_local_size_ = 1;
   std::vector<std::string> hostnames_{""};
+  int job_local_rank_ = -1, job_local_size_ = -1;
 };
 
 // Initialise MPI (once per process) and return the world; MPI is finalised when it is destroyed.

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
+#include <limits>
 #include <memory>
 
 #include "collectives/p2p.hpp"
@@ -10,6 +11,7 @@
 #include "harness/compare.hpp"
 #include "harness/config.hpp"
 #include "harness/fabric_lookup.hpp"
+#include "harness/groups.hpp"
 #include "harness/job.hpp"
 #include "harness/plan.hpp"
 #include "harness/progress.hpp"
@@ -134,6 +136,18 @@ class RunCommand final : public MpiCommand {
     run->add_option("--set", cfg.sets,
                     "override a fabric field: --set scale_up.bandwidth_GBps=900 (repeatable)");
     add_soak_options(*run);
+    split_opt_ =
+        run->add_option("--split", split_text_,
+                        "run the ops in sub-groups of the ranks, every group at once (as nccl-tests' "
+                        "NCCL_TESTS_SPLIT): node (ranks sharing a host), rail (the same local rank "
+                        "across hosts), stride:K (rank mod K), mask:0xM (rank & M); also div:K, "
+                        "or:0xM and nccl-tests' %K &0xM /K |0xM (docs/split.md)")
+            ->type_name("SPLIT");
+    ranks_opt_ = run->add_option("--ranks", ranks_text_,
+                                 "run each test on the first k ranks for each k (the others wait), as IMB's "
+                                 "-npmin: a list 2,4,8 or a range 2:N (2, 4, 8, ... below N, then N; N may "
+                                 "be max); rows carry nranks = k")
+                     ->type_name("LIST");
     run->add_flag("--no-progress", no_progress_, "no progress line on stderr");
     run->add_flag("--progress", force_progress_,
                   "show the progress line even when stderr is not a terminal (mpirun gives ranks a pipe)");
@@ -146,6 +160,7 @@ class RunCommand final : public MpiCommand {
     cfg.progress = no_progress_ || cfg.quiet ? Progress::off : force_progress_ ? Progress::on : Progress::tty;
     if (timeout_opt_->count() > 0) cfg.timeout_s = parse_timeout_s(timeout_text_);
     resolve_soak();
+    resolve_groups();
 
     if (!cfg.csv_path.empty() && cfg.csv_path == cfg.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + cfg.csv_path + "'");
@@ -173,19 +188,20 @@ class RunCommand final : public MpiCommand {
   }
 
  protected:
-  std::string canonical() const override { return cfg_.canonical() + soak_.canonical(); }
+  std::string canonical() const override {
+    return cfg_.canonical() + soak_.canonical() + "split=" + split_.name() + "\nranks=" + ranks_text_ + "\n";
+  }
   std::string command_line() const override { return cfg_.command_line; }
   double timeout_s() const override { return cfg_.timeout_s; }
 
   void prepare(Job& job) override {
     transports::World& world = job.world;
     const RunConfig& cfg = cfg_;
-    step(world, [&] {
-      std::vector<std::string> names;
-      for (const auto& t : cfg.tests)
-        if (std::find(names.begin(), names.end(), t.backend) == names.end()) names.push_back(t.backend);
-      for (const auto& n : names) job.backends.push_back(transports::make_backend(n, world));
-    });
+    if (split_.kind != SplitSpec::Kind::none || ranks_given_) {
+      prepare_stages(job);
+    } else {
+      step(world, [&] { job.backends = make_backends(world); });
+    }
     // The fabric the rows are held against: --fabric, else localhost on a single host.
     step(world, [&] {
       if (!cfg.fabric.empty()) {
@@ -203,13 +219,85 @@ class RunCommand final : public MpiCommand {
         throw UsageError("--set needs --fabric on a multi-host run");
       }
     });
+    if (!stages_.empty()) return;
     std::vector<std::string> notes;
     step(world, [&] {
       tests_ = prepare_tests(cfg, job.backends, world.size(), notes);
       check_memory(tests_, world.size(), world.rank(), world.max_ranks_per_node());
     });
-    if (job.root && !cfg.quiet)
+    print_notes(job, notes);
+  }
+
+  void print_notes(const Job& job, const std::vector<std::string>& notes) const {
+    if (job.root && !cfg_.quiet)
       for (const auto& n : notes) error_line("note: " + n);
+  }
+
+  // One backend per backend the tests name, made on `world` (collective over it).
+  std::vector<std::unique_ptr<transports::Backend>> make_backends(transports::World& world) const {
+    std::vector<std::string> names;
+    for (const auto& t : cfg_.tests)
+      if (std::find(names.begin(), names.end(), t.backend) == names.end()) names.push_back(t.backend);
+    std::vector<std::unique_ptr<transports::Backend>> out;
+    for (const auto& n : names) out.push_back(transports::make_backend(n, world));
+    return out;
+  }
+
+  // --split: one stage, this rank's group, all groups at once. --ranks: a stage per count k, on
+  // the first k ranks. Each stage has its own sub-world, backends made on it and tests prepared
+  // for its size; the backends of the last stage are the job's (inventory, watchdog).
+  void prepare_stages(Job& job) {
+    transports::World& world = job.world;
+    const bool split = split_.kind != SplitSpec::Kind::none;
+    std::vector<int> counts{0};
+    step(world, [&] {
+      if (!split) counts = parse_rank_counts(ranks_text_, world.size());
+    });
+    std::vector<std::string> notes;
+    for (const int k : counts) {
+      Stage stage;
+      const int color = split ? split_color(split_, world.rank(), world.local_rank(), world.node())
+                              : (world.rank() < k ? 0 : -1);
+      sub_worlds_.push_back(world.split(color));
+      stage.world = sub_worlds_.back().get();
+      if (split) {
+        stage.group = OpGroup{stage.world, split_.name(),
+                              static_cast<int>(world.allreduce_sum(stage.world->rank() == 0))};
+        const double size = stage.world->size(), largest = world.allreduce_max(size);
+        if (const double smallest = world.allreduce_min(size); smallest != largest)
+          throw UsageError("--split " + split_.name() + ": " + std::to_string(stage.group.ngroups) +
+                           " groups of " + std::to_string(static_cast<int>(smallest)) + " to " +
+                           std::to_string(static_cast<int>(largest)) + " ranks on " +
+                           std::to_string(world.size()) + " ranks; groups must be of equal size");
+      }
+      step(world, [&] {
+        if (stage.world) stage.backends = make_backends(*stage.world);
+      });
+      step(world, [&] {
+        if (!stage.world) return;
+        stage.tests = prepare_tests(cfg_, stage.backends, stage.world->size(), notes);
+        check_memory(stage.tests, stage.world->size(), stage.world->rank(), world.max_ranks_per_node());
+      });
+      stages_.push_back(std::move(stage));
+    }
+    for (auto& b : stages_.back().backends) job.backends.push_back(std::move(b));
+    std::sort(notes.begin(), notes.end());
+    notes.erase(std::unique(notes.begin(), notes.end()), notes.end());
+    print_notes(job, notes);
+  }
+
+  std::uint64_t run_stages(Job& job, Watchdog& watchdog) {
+    std::uint64_t wrong = 0;
+    for (const Stage& stage : stages_) {
+      if (stage.world) {
+        const OpGroup& group = stage.group.world ? stage.group : OpGroup{};
+        transports::World& timer = stage.group.world ? job.world : *stage.world;
+        wrong += run_tests(timer, stage.tests, {&job.rows}, &watchdog, cfg_.progress, group).wrong;
+      }
+      watchdog.enter("waiting for the ranks of the stage (--ranks)", true);
+      job.world.barrier();
+    }
+    return static_cast<std::uint64_t>(job.world.allreduce_max(static_cast<double>(wrong)));
   }
 
   void open_outputs(Job& job) override {
@@ -226,6 +314,8 @@ class RunCommand final : public MpiCommand {
       const SoakOutcome out = run_soak(job.world, tests_, drift, &watchdog, cfg_.progress, soak_);
       wrong_ = out.wrong;
       drifts_ = out.drifts;
+    } else if (!stages_.empty()) {
+      wrong_ = run_stages(job, watchdog);
     } else {
       wrong_ = run_tests(job.world, tests_, {&job.rows}, &watchdog, cfg_.progress).wrong;
     }
@@ -242,7 +332,22 @@ class RunCommand final : public MpiCommand {
     return code;
   }
 
-  void release() override { tests_.clear(); }
+  // The stages' backends go before the job's; the sub-worlds stay until the command goes (the job's
+  // backends, released after this, were made on one of them).
+  void release() override {
+    tests_.clear();
+    stages_.clear();
+  }
+
+  void resolve_groups() {
+    if (split_opt_->count() > 0) split_ = parse_split(split_text_);
+    if (split_opt_->count() > 0 && ranks_opt_->count() > 0)
+      throw UsageError("command line: --split and --ranks cannot be combined; run them as two jobs");
+    if ((split_opt_->count() > 0 || ranks_opt_->count() > 0) && soak_.active())
+      throw UsageError("command line: --split and --ranks cannot be combined with --cycles/--duration");
+    ranks_given_ = ranks_opt_->count() > 0;  // the options go with the parser, before prepare()
+    if (ranks_given_) parse_rank_counts(ranks_text_, std::numeric_limits<int>::max());
+  }
 
   // --cycles/-N, --duration, --drift, --fail-on-drift (harness/soak.hpp).
   void add_soak_options(CLI::App& run) {
@@ -291,6 +396,19 @@ class RunCommand final : public MpiCommand {
   std::string duration_text_, drift_text_;
   CLI::Option *cycles_opt_ = nullptr, *duration_opt_ = nullptr, *drift_opt_ = nullptr;
   int drifts_ = 0;
+  // --split / --ranks (harness/groups.hpp).
+  struct Stage {
+    transports::World* world = nullptr;  // this rank's sub-world; null: not in this stage
+    std::vector<std::unique_ptr<transports::Backend>> backends;
+    std::vector<PreparedTest> tests;
+    OpGroup group;  // --split: the groups running at once
+  };
+  std::string split_text_, ranks_text_;
+  CLI::Option *split_opt_ = nullptr, *ranks_opt_ = nullptr;
+  bool ranks_given_ = false;
+  SplitSpec split_;
+  std::vector<std::unique_ptr<transports::World>> sub_worlds_;
+  std::vector<Stage> stages_;
 };
 
 }  // namespace

@@ -33,10 +33,19 @@ const std::string& sweep_algo(const Record& r) {
   return r.algo_asked.empty() ? r.algo : r.algo_asked;
 }
 
-using SeriesKey = std::tuple<std::string, std::string, std::string, std::string, std::string, int, bool>;
+// run --ranks and --split: a table per rank count and group layout too.
+using SeriesKey =
+    std::tuple<std::string, std::string, std::string, std::string, std::string, int, bool, int, std::string>;
 
 SeriesKey series_of(const Record& r) {
-  return {r.backend, r.op, sweep_algo(r), r.dtype, r.redop, r.root, r.inplace};
+  return {r.backend, r.op, sweep_algo(r), r.dtype, r.redop, r.root, r.inplace, r.nranks, r.group};
+}
+
+// " nranks=2" when the row ran on fewer ranks than the job's (--ranks), " split=... (G groups of
+// N)" under --split.
+std::string ranks_label(const Record& r, int job_nranks) {
+  if (!r.group.empty()) return fmt::format(" split={} ({} groups of {})", r.group, r.ngroups, r.nranks);
+  return r.nranks != job_nranks && job_nranks > 0 ? fmt::format(" nranks={}", r.nranks) : std::string();
 }
 
 bool pairwise_op(const std::string& op) {
@@ -102,6 +111,7 @@ class ConsoleSink final : public Sink {
     if (!m.mpi_library.empty()) comment("# MPI library: " + m.mpi_library);
     for (const auto& v : m.backend_versions) comment("# backend " + v);
     comment(fmt::format("# nranks {} nnodes {} ranks per node {}", m.nranks, m.nnodes, m.ranks_per_node));
+    job_nranks_ = m.nranks;
     if (!m.hosts.empty()) {
       // A thousand-node run would print a screenful: name the first hosts only.
       constexpr std::size_t kMaxHosts = 16;
@@ -124,8 +134,9 @@ class ConsoleSink final : public Sink {
         units.push_back(c.unit);
       }
       out_ << "#\n"
-           << fmt::format("# {} {} algo={} dtype={} redop={} root={} {}\n", r.backend, r.op, sweep_algo(r),
-                          r.dtype, redop_label(r.redop), r.root, place_label(r.inplace))
+           << fmt::format("# {} {} algo={} dtype={} redop={} root={} {}{}\n", r.backend, r.op, sweep_algo(r),
+                          r.dtype, redop_label(r.redop), r.root, place_label(r.inplace),
+                          ranks_label(r, job_nranks_))
            << line_of(columns_, names, true) << '\n'
            << line_of(columns_, units, true) << '\n';
     }
@@ -204,6 +215,7 @@ class ConsoleSink final : public Sink {
   std::ostream& out_;
   bool show_model_ = false;
   std::optional<SeriesKey> series_;
+  int job_nranks_ = 0;  // 0: no begin() (rows alone, e.g. report): no nranks= label
   std::vector<Column> columns_;
   double busbw_sum_ = 0;
   std::size_t rows_ = 0;

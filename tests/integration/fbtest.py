@@ -43,14 +43,14 @@ CSV_COLUMNS = [
     "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us", "algbw_GBps", "busbw_GBps",
     "msg_rate_Mps", "wrong", "slowest_rank", "slowest_host", "slowest_share", "skew",
     "model_fabric", "model_algo", "model_basis", "model_time_us", "model_busbw_GBps", "model_err_pct",
-    "model_bottleneck", "max_rank_bytes", "load_imbalance",
+    "model_bottleneck", "max_rank_bytes", "load_imbalance", "group", "group_size", "ngroups",
 ]
 # Empty in CSV, null in JSON, when no prediction was made (load_imbalance: not an alltoallv row).
 OPTIONAL_FLOAT_COLUMNS = {"model_time_us", "model_busbw_GBps", "model_err_pct", "load_imbalance"}
 INT_COLUMNS = {
     "schema_version", "root", "nranks", "nnodes", "ranks_per_node", "requested_bytes", "bytes",
     "count", "iters", "warmup", "ops_per_sample", "check_iters", "cycle", "wrong", "slowest_rank",
-    "max_rank_bytes",
+    "max_rank_bytes", "group_size", "ngroups",
 }
 FLOAT_COLUMNS = {
     "time_us", "time_min_us", "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us",
@@ -454,9 +454,12 @@ def check_results(tc, csv_path, json_path, status="ok", nranks=None):
         tc.assertEqual(len(j["samples_us"]), j["iters"], f"row {i}: one sample per iteration")
         for v in j["samples_us"]:
             tc.assertTrue(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0, f"row {i}: sample {v}")
-        tc.assertEqual(len(j["rank_p50_us"]), j["nranks"], f"row {i}: one median per rank")
-        tc.assertEqual(len(j["rank_mean_us"]), j["nranks"], f"row {i}: one mean per rank")
-        tc.assertEqual(len(j["host_p50_us"]), j["nnodes"], f"row {i}: one median per host")
+        # --split: every group's ranks are timed (the job's ranks), each group is nranks of them.
+        job_ranks = j["nranks"] * j["ngroups"]
+        tc.assertEqual(len(j["rank_p50_us"]), job_ranks, f"row {i}: one median per rank")
+        tc.assertEqual(len(j["rank_mean_us"]), job_ranks, f"row {i}: one mean per rank")
+        if j["ngroups"] == 1:
+            tc.assertEqual(len(j["host_p50_us"]), j["nnodes"], f"row {i}: one median per host")
         if nranks is not None:
             tc.assertEqual(j["nranks"], nranks)
     return rows
@@ -510,7 +513,7 @@ def check_row_sanity(tc, r):
         bw_bytes = r["max_rank_bytes"] if r.get("max_rank_bytes") else r["bytes"]
         tc.assertAlmostEqual(r["algbw_GBps"], bw_bytes / r["time_us"] / 1e3,
                              delta=1e-9 * max(1.0, r["algbw_GBps"]), msg=where)
-    tc.assertTrue(0 <= r["slowest_rank"] < r["nranks"], where)
+    tc.assertTrue(0 <= r["slowest_rank"] < r["nranks"] * r.get("ngroups", 1), where)  # a rank of the job
     tc.assertTrue(0 < r["slowest_share"] <= 1, where)
     tc.assertGreaterEqual(r["skew"], 1.0 - 1e-12, where)
     tc.assertRegex(r["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", where)

@@ -375,7 +375,10 @@ TEST(Sinks, CsvColumnsAreTheSchemaInOrder) {
                                           "model_err_pct",
                                           "model_bottleneck",
                                           "max_rank_bytes",
-                                          "load_imbalance"};
+                                          "load_imbalance",
+                                          "group",
+                                          "group_size",
+                                          "ngroups"};
   EXPECT_EQ(csv_columns(), expected);
 }
 
@@ -536,6 +539,29 @@ std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (std::size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
   return n;
+}
+
+TEST(Sinks, ConsoleStartsATablePerRankCountAndSplit) {
+  // run --ranks: each k gets its own table, named; run --split: the layout in the header.
+  std::ostringstream out;
+  auto sink = make_console_sink(out);
+  const RunMeta meta = fixed_meta();
+  sink->begin(meta);
+  Record a = fixed_records()[0];
+  a.nranks = meta.nranks;
+  sink->row(a);
+  a.nranks = 2;
+  sink->row(a);
+  EXPECT_EQ(count_of(out.str(), "(elements)"), 2u);
+  EXPECT_NE(out.str().find("out-of-place nranks=2\n"), std::string::npos) << out.str();
+  EXPECT_EQ(count_of(out.str(), "nranks="), 1u);  // not for the job's own rank count
+  a.group = "stride:2";
+  a.ngroups = meta.nranks / 2;
+  sink->row(a);
+  EXPECT_EQ(count_of(out.str(), "(elements)"), 3u);
+  EXPECT_NE(out.str().find("out-of-place split=stride:2 (" + std::to_string(a.ngroups) + " groups of 2)\n"),
+            std::string::npos)
+      << out.str();
 }
 
 TEST(Sinks, ConsoleRepeatsTheColumnHeaderOnlyWhenTheSeriesChanges) {

@@ -46,11 +46,11 @@ GpuChoice choose_gpu(const World& world, const std::string& backend) {
               ", runtime CUDA " + cuda_version_text(runtime) + (old.empty() ? "" : "; " + old) + ")";
   } else if (ndev == 0) {
     g.error = "no usable GPU on " + world.hostname() + " (cudaGetDeviceCount: 0 devices)";
-  } else if (world.local_rank() >= ndev && ndev != 1) {
-    g.error = world.hostname() + " runs " + std::to_string(world.local_size()) + " ranks but has " +
+  } else if (world.job_local_rank() >= ndev && ndev != 1) {
+    g.error = world.hostname() + " runs " + std::to_string(world.job_local_size()) + " ranks but has " +
               std::to_string(ndev) + " GPUs (the " + backend + " backend runs one rank per GPU)";
   } else {
-    g.device = ndev == 1 ? 0 : world.local_rank();
+    g.device = ndev == 1 ? 0 : world.job_local_rank();
   }
   return g;
 }

@@ -16,6 +16,7 @@
 #include "collectives/reduce.hpp"
 #include "transports/backend.hpp"
 #include "transports/mpi/mpi_inventory.hpp"
+#include "transports/mpi/mpi_world.hpp"
 #include "vocab/error.hpp"
 
 namespace fb::transports {
@@ -141,7 +142,7 @@ class MpiPairP2P final : public P2P {
 class MpiBackend final : public Backend {
  public:
   explicit MpiBackend(World& world) : world_(world), algorithms_(world), pairs_(world) {
-    MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
+    MPI_Comm_dup(mpi_comm(world), &comm_);
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     pairs_.set_comm(comm_);
     p2p_ = std::make_unique<MpiP2P>(comm_);

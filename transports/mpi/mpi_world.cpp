@@ -1,5 +1,7 @@
 // World over MPI: bootstrap, topology from hostnames, and the harness's out-of-band collectives
 // (run on a duplicate of MPI_COMM_WORLD so they never match a measured op's messages).
+#include "transports/mpi/mpi_world.hpp"
+
 #include <mpi.h>
 #include <unistd.h>
 
@@ -71,12 +73,33 @@ class MpiWorld final : public World {
     set_topology(rank, size, std::move(hosts));
   }
 
+  // A sub-world over `comm` (owned), made by split(): topology from its own ranks' hostnames.
+  MpiWorld(MPI_Comm comm, const MpiWorld& parent) : comm_(comm), thread_level_(parent.thread_level_) {
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    int rank = 0, size = 1;
+    MPI_Comm_rank(comm_, &rank);
+    MPI_Comm_size(comm_, &size);
+    // size() must be right for the gather below.
+    set_topology(rank, size, std::vector<std::string>(static_cast<std::size_t>(size), parent.hostname()));
+    set_topology(rank, size, allgather_strings(parent.hostname()));
+    inherit_job_local(parent);
+  }
+
   ~MpiWorld() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (finalized) return;
     MPI_Comm_free(&comm_);
     if (owns_mpi_) MPI_Finalize();
+  }
+
+  MPI_Comm comm() const { return comm_; }
+
+  std::unique_ptr<World> split(int color) override {
+    MPI_Comm sub = MPI_COMM_NULL;
+    check(MPI_Comm_split(comm_, color < 0 ? MPI_UNDEFINED : color, rank(), &sub), "MPI_Comm_split");
+    if (sub == MPI_COMM_NULL) return nullptr;
+    return std::make_unique<MpiWorld>(sub, *this);
   }
 
   void barrier() override { check(MPI_Barrier(comm_), "MPI_Barrier"); }
@@ -194,6 +217,11 @@ class MpiWorld final : public World {
 };
 
 }  // namespace
+
+MPI_Comm mpi_comm(const World& world) {
+  const auto* w = dynamic_cast<const MpiWorld*>(&world);
+  return w ? w->comm() : MPI_COMM_WORLD;
+}
 
 std::unique_ptr<World> make_mpi_world(int* argc, char*** argv) {
   return std::make_unique<MpiWorld>(argc, argv);

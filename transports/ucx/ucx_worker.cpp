@@ -31,7 +31,7 @@ std::string joined(const std::set<std::string>& names) {
 
 }  // namespace
 
-Worker::Worker(World& world) : world_(world), yield_(oversubscribed(world.local_size())) {}
+Worker::Worker(World& world) : world_(world), yield_(oversubscribed(world.job_local_size())) {}
 
 std::string Worker::where() const {
   return "rank " + std::to_string(world_.rank()) + " (" + world_.hostname() + ")";

@@ -52,6 +52,7 @@ struct CompareRow {
   bool inplace = false;
   int nranks = 0, ranks_per_node = 0;
   std::uint64_t bytes = 0;
+  std::string group;  // run --split's layout, "" without it
   Verdict verdict = Verdict::same;
   std::optional<double> base_value, cand_value;  // the metric
   std::optional<double> change_pct;              // 100 * (cand - base) / base; sign as the metric's

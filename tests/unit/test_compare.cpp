@@ -393,5 +393,19 @@ TEST(CompareGate, ComparePairJudgesOneRow) {
   EXPECT_EQ(key_text(b), key_text(row));
 }
 
+// run --split: rows of two different splits with the same group size are different rows, so a
+// candidate that ran another split misses the base's rows instead of being compared with them.
+TEST(Compare, TheSplitIsPartOfTheKey) {
+  Record b = row_with("allreduce", 8, 10), c = row_with("allreduce", 8, 10);
+  b.group = "stride:2", c.group = "node";
+  const auto r = compare_results(file_of({b}, "a"), file_of({c}, "b"), {});
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0].verdict, Verdict::missing);
+  EXPECT_EQ(r.rows[1].verdict, Verdict::added);
+  EXPECT_NE(key_text(r.rows[0]).find("split=stride:2"), std::string::npos) << key_text(r.rows[0]);
+  c.group = "stride:2";
+  EXPECT_EQ(compare_results(file_of({b}, "a"), file_of({c}, "b"), {}).rows[0].verdict, Verdict::same);
+}
+
 }  // namespace
 }  // namespace fb

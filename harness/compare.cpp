@@ -29,8 +29,8 @@ using Key = std::tuple<std::string, std::string, std::string, std::string, std::
                        int, int, std::uint64_t, std::string>;
 
 Key key_of(const Record& r) {
-  return {r.backend, r.op, r.algo, r.mem, r.dtype, r.redop, r.inplace, r.nranks, r.ranks_per_node, r.bytes,
-          r.group};
+  return {r.backend, r.op,     r.algo,           r.mem,   r.dtype, r.redop,
+          r.inplace, r.nranks, r.ranks_per_node, r.bytes, r.group};
 }
 
 double metric_of(const Record& r, const std::string& metric) {

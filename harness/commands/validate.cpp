@@ -491,6 +491,7 @@ class ValidateCommand final : public MpiCommand {
       Record r = rec[k];
       r.model_fabric = f.name;
       r.model_algo = o.pairs_alone ? "flows/alone" : "flows/round";
+      r.model_basis = "algorithm";  // the round's flows: the point-to-point model of a pairwise op
       r.model_time_us = round_expected[k];
       r.model_busbw_GBps = r.bytes / round_expected[k] / 1e3 * (k == 0 ? 2.0 : 1.0);
       r.model_err_pct = 100.0 * (r.time_us - round_expected[k]) / round_expected[k];

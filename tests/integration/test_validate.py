@@ -45,10 +45,19 @@ class Validate(fbtest.FbTestCase):
     def test_pass_and_fail_decide_the_exit_code(self):
         m = self.path("m.csv")
         # Thresholds of 0: nothing can fail; every pair of 4 ranks once, in 3 rounds of 2.
-        res = self.validate(["--fabric", "localhost", "--matrix-csv", m, *QUICK, "--bw-pass", "0", "--bw-warn", "0",
-                             "--lat-pass", "0", "--lat-warn", "0"])
+        c = self.path("rows.csv")
+        res = self.validate(["--fabric", "localhost", "--matrix-csv", m, "--csv", c, *QUICK, "--bw-pass", "0",
+                             "--bw-warn", "0", "--lat-pass", "0", "--lat-warn", "0"])
         self.assertRc(res, 0)
         self.assertIn("validate: PASS", res.stdout)
+        # Every row says what its prediction is: the pair rounds' flows are the point-to-point
+        # model of what ran (model_basis algorithm), as the collectives' rows say theirs.
+        _, result_rows = fbtest.load_csv(c)
+        self.assertTrue(any(r["model_algo"].startswith("flows/") for r in result_rows))
+        for r in result_rows:
+            self.assertIn(r["model_basis"], ("algorithm", "best-modelled-bound"), r)
+            if r["model_algo"].startswith("flows/"):
+                self.assertEqual(r["model_basis"], "algorithm", r)
         header, rows = read_matrix(m)
         self.assertEqual(header, MATRIX_COLUMNS)
         self.assertEqual(sorted((int(r["rank_a"]), int(r["rank_b"])) for r in rows),

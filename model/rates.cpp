@@ -17,6 +17,18 @@
 //   (NCCL's own tuning constants agree: nvlsEfficiency 0.85 x 18 x 20.6 = 315 GB/s on Hopper,
 //   0.74 x 18 x 40.1 = 534 on Blackwell; shared/reference/nccl-cost-model.md.)
 //   Ampere has no NVLS (no NVLink SHARP on HGX A100).
+// NVLS inside NVLSTree (nvlstree_share, a share of the NVLS rate above): across domains NCCL runs
+// NVLSTree, and the rows across domains show its in-domain NVLS phase slower than a lone NVLS
+// all-reduce on the same switches. The network is not what binds them (each NIC carries at most
+// 2 n/g each way, far under these rates), so the share is fitted on the NVLS term: algBw =
+// busbw p / (2 (p - 1)), share = algBw / (B g / (g + 1)), B = the NVLS rate above, mean over:
+//   Hopper:    rows 16, 39 (p5, 2 x 8 GPUs, 8 and 16 GiB: 477.71, 487.09 -> algBw 254.8, 259.8
+//              over B g/(g+1) = 273.6)                                                    -> 0.940
+//   Blackwell: rows 79, 80 (GB200 NVL72, 2 and 3 racks of 64 GPUs, 8 GiB: 799.79, 748.93 ->
+//              algBw 403.0, 376.4 over 533.5)                                             -> 0.730
+//   The mechanism is not established (NCCL's own NVLSTree caps, perChMaxNVLSTree, do not bind
+//   here); these are fits, shared by every system of the generation, and the place to replace
+//   with one when it is.
 // NICs (scale_out.efficiency), share of the payload rate (line x scale_out.wire_efficiency):
 //   connectx: ConnectX-6/7/8 through NCCL's IB verbs (InfiniBand or RoCE): "For NDR @ 400Gbps you
 //     should see 46-48GB/s per NIC" (NVIDIA/nccl-tests#290), "up to 48-49GB/s" (#267), "24GB/s is
@@ -48,12 +60,13 @@ struct GenerationRates {
   Generation gen;
   double ring;  // scale_up.efficiency default
   double nvls;  // scale_up.nvls_efficiency default (0: no NVLS)
+  double nvlstree;  // share of the NVLS rate inside NVLSTree
 };
 constexpr GenerationRates kGenerations[] = {
-    {"ampere", Generation::ampere, 0.771, 0},
-    {"hopper", Generation::hopper, 0.808, 0.684},
-    {"blackwell", Generation::blackwell, 0.752, 0.602},
-    {"other", Generation::other, 1, 1},
+    {"ampere", Generation::ampere, 0.771, 0, 1},
+    {"hopper", Generation::hopper, 0.808, 0.684, 0.940},
+    {"blackwell", Generation::blackwell, 0.752, 0.602, 0.730},
+    {"other", Generation::other, 1, 1, 1},
 };
 
 struct NicRates {
@@ -110,6 +123,10 @@ double nvls_efficiency(const Fabric& f) {
   if (!f.scale_up.in_switch_reduction) return 0;
   if (f.scale_up.nvls_efficiency > 0) return f.scale_up.nvls_efficiency;
   return gpu(f) ? rates_of(f).nvls : 1;
+}
+
+double nvlstree_share(const Fabric& f) {
+  return gpu(f) ? rates_of(f).nvlstree : 1;
 }
 
 double nic_efficiency(const Fabric& f) {

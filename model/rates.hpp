@@ -26,6 +26,9 @@ double scaleup_efficiency(const Fabric& f);
 // Share of scale_up.bandwidth_GBps that NVLink SHARP (NVLS) moves per GPU per direction: the rate at
 // which the switch's multicast and in-switch reduction read and write a GPU's data. 0: no NVLS.
 double nvls_efficiency(const Fabric& f);
+// Share of that NVLS rate which NVLS reaches inside NCCL's NVLSTree (NVLS in each domain, trees
+// across domains), per generation (rates.cpp: fitted to named multi-domain rows). 1 off GPUs.
+double nvlstree_share(const Fabric& f);
 // Share of a NIC's payload rate (line rate x wire_efficiency) that NCCL reaches.
 double nic_efficiency(const Fabric& f);
 // What the NIC kind's transport adds to a network hop over InfiniBand verbs, microseconds, one way

@@ -52,6 +52,12 @@ FABRIC_SET = {12: "scale_out.in_network_reduction=true", 13: "scale_out.in_netwo
 EXTRA_NOTE = {
     118: "1 GPU per node driving 4 NICs; hgx-h100 models one NIC per GPU",
 }
+# Grades lowered here, by the reference file's own rule (its Pitfalls: "Rows not to calibrate on are
+# graded C and say why in their notes (superseded runs, ...)") where its table still says B.
+TRUST_C = {
+    13: "graded C here: a superseded run (its source replaced it with row 14, the same 64-GPU SHARP "
+        "job on NCCL 2.14.3), as the reference file grades its other superseded rows (15)",
+}
 
 # What NCCL ran, in the harness's convention for nccl rows (ALGO/PROTO as NCCL's tuner logs it):
 # ALGO alone when the algorithm is forced or stated but the protocol is not (NCCL's choice);
@@ -196,6 +202,9 @@ def convert(ref, cells):
         note.append("time derived from busbw")
     if ref in EXTRA_NOTE:
         note.append(EXTRA_NOTE[ref])
+    if ref in TRUST_C:
+        trust = "C"
+        note.append(TRUST_C[ref])
     if notes:
         note.append(notes)
     # nccl-tests' count: elements per rank for all_reduce, per rank block for the others (as

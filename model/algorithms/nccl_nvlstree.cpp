@@ -1,12 +1,14 @@
 // nccl_nvlstree: NCCL's NVLSTree allreduce across domains (NVLS inside each domain, trees across),
 // Simple protocol only. Pipelined stages, the slowest sets the rate: NVLS inside each domain
-// (algBw = B g / (g + 1), B = T.nvls, as nccl_nvls) and the double binary tree across domains (each
+// (algBw = B g / (g + 1), B = T.nvls x nvlstree_share, the NVLS rate NVLSTree reaches on that
+// generation: model/rates.cpp) and the double binary tree across domains (each
 // NIC carries tree_network_load(m) x n/g each way: algBw = g x network rate / that load). Hopper:
 // busBw capped at nCh x perChMaxNVLSTree; algBw = busBw x p / (2(p-1)).
 // latency = intraLat + 2 x sum over the floor(log2 m) tree levels of interLat (+ switch hops).
 #include <bit>
 
 #include "model/algorithms/common.hpp"
+#include "model/rates.hpp"
 
 namespace fb::model::detail {
 
@@ -26,7 +28,7 @@ Prediction cost_nccl_nvlstree(const Fabric& f, const std::string& op_name, const
 
   const Gpu gen = gpu_generation(f);
   const Rate r = ring_rate(T, true);
-  Rate algbw = min_rate(Rate{T.nvls * T.g / (T.g + 1), kInNetwork},
+  Rate algbw = min_rate(Rate{T.nvls * nvlstree_share(f) * T.g / (T.g + 1), kInNetwork},
                         Rate{T.g * r.GBps / tree_network_load(T.m), r.slot});
   if (gen == Gpu::hopper)
     algbw =

@@ -198,17 +198,20 @@ class ShippedReference(fbtest.FbTestCase):
         res = fbtest.run(singleton_cmd(["model", "--against", path, "--trust", "A,B", "-q"]))
         self.assertEqual(summary_counts(self, res)[3], sum(r["trust"] == "C" for r in rows))
 
-    def errors_by_fabric(self, *args):
-        """{fabric: [|model_err_pct|, ...]} of `model --against published.csv --trust A,B ARGS`."""
+    def annotated(self, *args):
+        """The predicted rows of `model --against published.csv --trust A,B ARGS`."""
         path = os.path.join(CONFIG.source, "configs", "reference", "published.csv")
         c = self.path("guard-" + "-".join(a.strip("-") for a in args) + ".csv")
         res = fbtest.run(singleton_cmd(["model", "--against", path, "--trust", "A,B", *args, "-q", "--csv", c]))
         self.assertRc(res, fbtest.EXIT_OK)
         _, out = fbtest.load_csv(c)
+        return [o for o in out if o["model_err_pct"] != ""]
+
+    def errors_by_fabric(self, *args):
+        """{fabric: [|model_err_pct|, ...]} of `model --against published.csv --trust A,B ARGS`."""
         by = {}
-        for o in out:
-            if o["model_err_pct"] != "":
-                by.setdefault(o["model_fabric"], []).append(abs(float(o["model_err_pct"])))
+        for o in self.annotated(*args):
+            by.setdefault(o["model_fabric"], []).append(abs(float(o["model_err_pct"])))
         return by
 
     def test_no_regression_against_the_published_rows(self):
@@ -222,16 +225,36 @@ class ShippedReference(fbtest.FbTestCase):
         big = self.errors_by_fabric("--min-bytes", "32M")
         every = [e for v in big.values() for e in v]
         self.assertGreaterEqual(len(every), 45)
-        self.assertLessEqual(median(every), 5.0)  # 3.9% when written; the target is 8%
-        # Systems the model holds within a few percent at large sizes.
-        for fabric, bound in [("hgx-h200", 2.0), ("hgx-h100", 1.0), ("aws-p6-b200", 1.0), ("hgx-b200", 2.0),
-                              ("gcp-a3-mega", 5.0)]:
+        self.assertLessEqual(median(every), 4.0)  # 2.8% when written; the target is 8%
+        # Systems the model holds within a few percent at large sizes (hgx-b200: its one row runs
+        # NVLSTree, whose in-domain share is fitted on other systems' rows: 6.5%).
+        for fabric, bound in [("hgx-h200", 2.0), ("hgx-h100", 1.0), ("aws-p6-b200", 1.0), ("hgx-b200", 7.0),
+                              ("gcp-a3-mega", 5.0), ("hgx-a100", 17.0), ("gb200-nvl72", 14.0)]:
             self.assertLessEqual(max(big[fabric]), bound, fabric)
-        self.assertLessEqual(median(big["aws-p5"]), 7.0)  # 6.2%
-        self.assertLessEqual(median(big["gb200-nvl72"]), 8.0)  # 7.3%
+        self.assertLessEqual(median(big["aws-p5"]), 6.0)  # 5.1%
+        self.assertLessEqual(median(big["gb200-nvl72"]), 5.0)  # 4.4%
         small = self.errors_by_fabric("--max-bytes", "1M")
         self.assertLessEqual(median([e for v in small.values() for e in v]), 22.0)  # 20.1%; the target is 25%
 
+    def test_every_large_row_within_20_percent_but_the_named_misses(self):
+        """The bandwidth target's max (20%) over the A and B rows at >= 32 MiB holds on every row but
+        the misses docs/model.md names as open (p5 2-node at 32 MiB, p4dn on its 2021 stack), and
+        those do not get worse (|error| when written: 77.1, 66.1, 35.9, 30.3, 39.2)."""
+        open_misses = {"21": 80.0, "33": 70.0, "109": 38.0, "110": 33.0, "111": 42.0}
+        path = os.path.join(CONFIG.source, "configs", "reference", "published.csv")
+        with open(path, newline="") as f:
+            # The annotated rows carry no provenance: a row is known by its op, scale, size and time.
+            key = lambda r: (r["op"], r["nranks"], r["bytes"], round(float(r["time_us"]), 3))
+            ref_of = {key(r): r["ref"] for r in csv.DictReader(f)}
+        rows = self.annotated("--min-bytes", "32M")
+        self.assertGreaterEqual(len(rows), 45)
+        seen = set()
+        for o in rows:
+            ref = ref_of[key(o)]
+            seen.add(ref)
+            err = abs(float(o["model_err_pct"]))
+            self.assertLessEqual(err, open_misses.get(ref, 20.0), f"row {ref} ({o['model_fabric']})")
+        self.assertTrue(set(open_misses) <= seen, "the named misses are still A/B rows >= 32 MiB")
 
 if __name__ == "__main__":
     fbtest.main(needs_mpirun=False)

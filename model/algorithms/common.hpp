@@ -170,10 +170,12 @@
 //    nccl_nvls  AR/AG/RS, Simple: busBw = Bu x nvlsEfficiency x (nCh-1)/nCh, doubled for AR.
 //               Across domains only all-reduce, and only with in-network reduction (NVLS+SHARP:
 //               each NIC carries n/g each way).
-//    nccl_nvlstree AR across domains, Simple: NVLS inside, tree across: busBw capped by g x the
-//               network rate; base + intraLat + 2 sum over tree levels of interLat.
+//    nccl_nvlstree AR across domains, Simple: NVLS inside at the generation's NVLSTree share of
+//               the NVLS rate (model/rates.hpp nvlstree_share), tree across: busBw capped by g x
+//               the network rate; base + intraLat + 2 sum over tree levels of interLat.
 //    nccl_collnet_direct / _chain AR across domains with in-network reduction, Simple:
-//               algBw = min(intra, g x network rate); intra Bu g/(2(g-1)) (direct: reduce-scatter
+//               algBw = min(intra, 0.5 g x network rate / Direct's GPU/NIC factor, as NCCL's
+//               tuning prices CollNet); intra Bu g/(2(g-1)) (direct: reduce-scatter
 //               + allgather in the domain) or Bu/2 (chain: up and down a chain); latency
 //               2(min(1, g-1) intraLat + 0.4 (g-1)) + interLat (direct) or 2(g-1) intraLat +
 //               interLat (chain), as NCCL's tuning.cc.

@@ -58,8 +58,8 @@ namespace {
 struct GenerationRates {
   const char* name;
   Generation gen;
-  double ring;  // scale_up.efficiency default
-  double nvls;  // scale_up.nvls_efficiency default (0: no NVLS)
+  double ring;      // scale_up.efficiency default
+  double nvls;      // scale_up.nvls_efficiency default (0: no NVLS)
   double nvlstree;  // share of the NVLS rate inside NVLSTree
 };
 constexpr GenerationRates kGenerations[] = {

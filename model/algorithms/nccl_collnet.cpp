@@ -29,7 +29,8 @@ constexpr double kNcclCollnetNetworkShare = 0.5;
 // 1 when every GPU has its own NIC, and for Chain.
 double collnet_gpu_nic_factor(const Fabric& f, const Topo& T, bool direct) {
   if (!direct || f.scale_out.nics_per_domain <= 0 || f.scale_up.domain_size <= 0) return 1;
-  const double per_gpu = static_cast<double>(f.scale_out.nics_per_domain) / static_cast<double>(f.scale_up.domain_size);
+  const double per_gpu =
+      static_cast<double>(f.scale_out.nics_per_domain) / static_cast<double>(f.scale_up.domain_size);
   const double r = per_gpu >= 1 || T.g <= 1 ? 1 : 1 / per_gpu;
   return r - (r - 1) / 2;
 }

@@ -75,13 +75,15 @@ TEST(CollnetNetwork, HalfTheNicsRateAndTheGpuNicFactor) {
   EXPECT_NEAR(algbw(d, kHuge), 100, 1e-3);
   EXPECT_EQ(d.bottleneck, "nic");
   // Chain: scale-up Bu / 2 = 150 does not bind either.
-  EXPECT_NEAR(algbw(predict(f, "allreduce", "nccl_collnet_chain", {64, 8}, kHuge, "simple"), kHuge), 100, 1e-3);
+  EXPECT_NEAR(algbw(predict(f, "allreduce", "nccl_collnet_chain", {64, 8}, kHuge, "simple"), kHuge), 100,
+              1e-3);
   // 4 NICs for 8 GPUs (r = 2, factor 1.5): Direct 0.5 x 100 / 1.5; Chain has no factor.
   f.scale_out.nics_per_domain = 4;
   f.scale_out.rails = 4;
   d = predict(f, "allreduce", "nccl_collnet_direct", {64, 8}, kHuge, "simple");
   EXPECT_NEAR(algbw(d, kHuge), 50 / 1.5, 1e-3);
-  EXPECT_NEAR(algbw(predict(f, "allreduce", "nccl_collnet_chain", {64, 8}, kHuge, "simple"), kHuge), 50, 1e-3);
+  EXPECT_NEAR(algbw(predict(f, "allreduce", "nccl_collnet_chain", {64, 8}, kHuge, "simple"), kHuge), 50,
+              1e-3);
   // Fast NICs: the scale-up side binds again.
   f = gpu_fabric("ampere", 300, 3200, 8);
   f.scale_out.in_network_reduction = true;

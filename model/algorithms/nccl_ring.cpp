@@ -5,7 +5,8 @@
 //   lowest common tier of the two domains (a ring over consecutive domains, on its rail).
 //   busBw = min(Bu, g x ring rate) (the domain's g NICs carry its channels), then the protocol:
 //   on a generation NCCL tunes (nccl_tuning.hpp): LL min(llMaxBw, busBw x ll x (1/2 or 2/3)),
-//   LL128 min(0.92 busBw, nCh x perChMaxRingLL128); elsewhere the payload efficiency. algBw = busBw x p / nsteps.
+//   LL128 min(0.92 busBw, nCh x perChMaxRingLL128); elsewhere the payload efficiency.
+//   algBw = busBw x p / nsteps.
 #include <limits>
 
 #include "model/algorithms/common.hpp"

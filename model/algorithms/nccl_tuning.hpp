@@ -13,11 +13,11 @@ namespace fb::model::detail {
 
 // GB/s, indexed by nccl_nodes_index (1 node, 2 nodes, 3 or more).
 struct NcclCaps {
-  double ll_max[3];                // llMaxBws: LL's bus bandwidth, Ring and Tree
-  double per_ch_ring_ll128[3];     // perChMaxRingLL128Bws: Ring LL128, per channel
-  double per_ch_tree_ll128[3];     // perChMaxTreeLL128Bws: Tree LL128, per channel
-  double per_ch_tree[3];           // perChMaxTreeBws: Tree, per channel
-  double per_ch_nvlstree[3];       // perChMaxNVLSTreeBws: NVLSTree, per channel
+  double ll_max[3];             // llMaxBws: LL's bus bandwidth, Ring and Tree
+  double per_ch_ring_ll128[3];  // perChMaxRingLL128Bws: Ring LL128, per channel
+  double per_ch_tree_ll128[3];  // perChMaxTreeLL128Bws: Tree LL128, per channel
+  double per_ch_tree[3];        // perChMaxTreeBws: Tree, per channel
+  double per_ch_nvlstree[3];    // perChMaxNVLSTreeBws: NVLSTree, per channel
 };
 
 // The fabric's generation's caps; nullptr for a generation NCCL's tables do not cover ("other").

@@ -8,9 +8,10 @@
 //   perChMaxTreeLL128Bws  Ampere {20, 20, 20}        Hopper {36.7, 36.7, 29.0}  Blackwell 2 x Hopper
 //   perChMaxTreeBws       Ampere {24.0, 23.6, 17.8}  Hopper {38.7, 41.4, 36.0}  Blackwell 2 x Hopper
 //   perChMaxNVLSTreeBws   Hopper {-, 57.7, 45.5}                               Blackwell 2 x Hopper
-// The Hopper row is the one shared/reference/nccl-cost-model.md quotes (v2.30); the Blackwell row
-// (added with Blackwell support, v2.25) doubles it; Ampere's is unchanged since v2.12. Ampere has
-// no NVLS, so its NVLSTree row is never read. The same file's refinements, applied to busBw:
+// The Hopper row is the one shared/reference/nccl-cost-model.md quotes (v2.30); the Blackwell row,
+// present in the releases that support Blackwell (2.25 on), is twice Hopper's. The Ampere and
+// Blackwell rows are as read in NCCL's source, not yet checked against that reference file. Ampere
+// has no NVLS, so its NVLSTree row is never read. The same file's refinements, applied to busBw:
 //   Ring + LL:    min(llMaxBw, busBw x (nNodes > 1 || all-reduce || reduce ? 1/4 : 1/3))
 //   Ring + LL128: min(busBw x 0.92, nChannels x perChMaxRingLL128Bw)
 //   Tree + LL:    min(busBw / 3.8, llMaxBw)

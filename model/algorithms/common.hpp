@@ -157,12 +157,13 @@
 //    NVLink hop = max(table, au), network hop = table + the fabric's switch hops to the lowest
 //    common tier), NCCL's busBw -> algBw ratios and corrections, and busBw taken from the fabric:
 //    min(Bu, g x the per-endpoint scale-out rate of the pattern) -- the domain's g NICs carry its
-//    channels. Protocol payload efficiencies come from Fabric::protocols. The absolute caps of
-//    NCCL's Hopper tables (llMaxBw, perChMaxRingLL128, perChMaxTree, perChMaxNVLSTree with
-//    kNcclChannels channels) and its LL/LL128 tree factors apply only on Hopper fabrics, the NVLS
-//    efficiency on Hopper (0.85) and Blackwell (0.74); the generation is the fabric's
-//    endpoint.generation key (hopper, blackwell, other). Other fabrics get the protocol facts
-//    only. NCCL's reductions overlap the transfers (no gamma term).
+//    channels. Protocol payload efficiencies come from Fabric::protocols. The caps of NCCL's
+//    per-generation tables (llMaxBw, perChMaxRingLL128, perChMaxTreeLL128, perChMaxTree,
+//    perChMaxNVLSTree with kNcclChannels channels) and its LL/LL128 ring and tree factors apply on
+//    the generations NCCL tunes (ampere, hopper, blackwell: model/algorithms/nccl_tuning.hpp), the
+//    NVLS efficiency on Hopper (0.85) and Blackwell (0.74); the generation is the fabric's
+//    endpoint.generation key. Other fabrics get the protocol facts only. NCCL's reductions overlap
+//    the transfers (no gamma term). Which protocol wins at each size: docs/model-latency.md.
 //    nccl_ring  AR/AG/RS/broadcast: nsteps 2(p-1) / p-1 / p-1 / p, nInter 2(m-1) / m-1 / m-1 / m-1.
 //    nccl_tree  AR: base + 2((g-1) intraLat + sum over floor(log2 m) tree levels of interLat);
 //               busBw x0.92, x0.85 when each domain has one NIC (NCCL's plain TREE pattern);
@@ -389,13 +390,6 @@ inline double nccl_inter(const Topo& T, const NcclTable& tb, Proto pr, int tier)
 inline int nccl_nodes_index(const Topo& T) {
   return T.m <= 1 ? 0 : (T.m <= 2 ? 1 : 2);
 }
-struct HopperCaps {
-  double ll_max[3] = {141, 45, 35};
-  double per_ch_ring_ll128 = 36.7;
-  double per_ch_tree[3] = {38.7, 41.4, 36};
-  double per_ch_nvlstree[3] = {0, 57.7, 45.5};
-};
-inline constexpr HopperCaps kHopper{};
 double proto_efficiency(const Fabric& f, Proto pr);
 // Caps a rate at `cap` GB/s, charging the protocol slot when the cap binds.
 inline Rate cap_rate(Rate r, double cap) {

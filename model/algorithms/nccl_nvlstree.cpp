@@ -2,12 +2,14 @@
 // Simple protocol only. Pipelined stages, the slowest sets the rate: NVLS inside each domain
 // (algBw = B g / (g + 1), B = T.nvls x nvlstree_share, the NVLS rate NVLSTree reaches on that
 // generation: model/rates.cpp) and the double binary tree across domains (each
-// NIC carries tree_network_load(m) x n/g each way: algBw = g x network rate / that load). Hopper:
-// busBw capped at nCh x perChMaxNVLSTree; algBw = busBw x p / (2(p-1)).
+// NIC carries tree_network_load(m) x n/g each way: algBw = g x network rate / that load). On a
+// generation NCCL tunes (nccl_tuning.hpp): busBw capped at nCh x perChMaxNVLSTree; algBw = busBw x
+// p / (2(p-1)).
 // latency = intraLat + 2 x sum over the floor(log2 m) tree levels of interLat (+ switch hops).
 #include <bit>
 
 #include "model/algorithms/common.hpp"
+#include "model/algorithms/nccl_tuning.hpp"
 #include "model/rates.hpp"
 
 namespace fb::model::detail {
@@ -26,13 +28,13 @@ Prediction cost_nccl_nvlstree(const Fabric& f, const std::string& op_name, const
   if (T.m < 2) return unavailable("nccl_nvlstree needs more than one domain (nccl_nvls covers one)");
   if (T.g < 2) return unavailable("nccl_nvlstree needs at least 2 ranks per domain");
 
-  const Gpu gen = gpu_generation(f);
+  const NcclCaps* caps = nccl_caps(f);
   const Rate r = ring_rate(T, true);
   Rate algbw = min_rate(Rate{T.nvls * nvlstree_share(f) * T.g / (T.g + 1), kInNetwork},
                         Rate{T.g * r.GBps / tree_network_load(T.m), r.slot});
-  if (gen == Gpu::hopper)
+  if (caps && caps->per_ch_nvlstree[nccl_nodes_index(T)] > 0)
     algbw =
-        cap_rate(algbw, kNcclChannels * kHopper.per_ch_nvlstree[nccl_nodes_index(T)] * T.p / (2 * (T.p - 1)));
+        cap_rate(algbw, kNcclChannels * caps->per_ch_nvlstree[nccl_nodes_index(T)] * T.p / (2 * (T.p - 1)));
   algbw.GBps *= proto_efficiency(f, pr);
 
   const std::uint64_t domains =

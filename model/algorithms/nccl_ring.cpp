@@ -4,11 +4,13 @@
 //   NCCL's tuning prices it); each network hop adds the fabric's switch hops to the
 //   lowest common tier of the two domains (a ring over consecutive domains, on its rail).
 //   busBw = min(Bu, g x ring rate) (the domain's g NICs carry its channels), then the protocol:
-//   Hopper: LL min(llMaxBw, ll x busBw), LL128 min(0.92 busBw, nCh x perChMaxRingLL128);
-//   elsewhere the payload efficiency. algBw = busBw x p / nsteps.
+//   on a generation NCCL tunes (nccl_tuning.hpp): LL min(llMaxBw, busBw x ll x (1/2 or 2/3)),
+//   LL128 min(0.92 busBw, nCh x perChMaxRingLL128); elsewhere the payload efficiency.
+//   algBw = busBw x p / nsteps.
 #include <limits>
 
 #include "model/algorithms/common.hpp"
+#include "model/algorithms/nccl_tuning.hpp"
 
 namespace fb::model::detail {
 
@@ -35,12 +37,13 @@ Prediction cost_nccl_ring(const Fabric& f, const std::string& op_name, const Pla
     const Rate r = ring_rate(T, true);
     bus = min_rate(bus, Rate{T.g * r.GBps, r.slot});
   }
-  if (gpu_generation(f) == Gpu::hopper && pr == Proto::ll) {
-    bus.GBps *= proto_efficiency(f, pr);
-    bus = cap_rate(bus, kHopper.ll_max[nccl_nodes_index(T)]);
-  } else if (gpu_generation(f) == Gpu::hopper && pr == Proto::ll128) {
+  const NcclCaps* caps = nccl_caps(f);
+  if (caps && pr == Proto::ll) {
+    bus.GBps *= nccl_ring_ll_share(f, op, T.m);
+    bus = cap_rate(bus, caps->ll_max[nccl_nodes_index(T)]);
+  } else if (caps && pr == Proto::ll128) {
     bus.GBps *= 0.92;
-    bus = cap_rate(bus, kNcclChannels * kHopper.per_ch_ring_ll128);
+    bus = cap_rate(bus, kNcclChannels * caps->per_ch_ring_ll128[nccl_nodes_index(T)]);
   } else {
     bus.GBps *= proto_efficiency(f, pr);
   }

@@ -4,14 +4,16 @@
 //   algBw = min(Bu / 2, g x network rate / tree_network_load(m)): inside a domain each channel's
 //   tree is a chain, and a GPU in it sends n up (the partial sums) and n down (the result) through
 //   its one scale-up port, and receives as much (NCCL's own tuning halves a tree's busBw for the
-//   same reason); across domains each NIC carries what the double binary tree puts on it. Hopper: capped at
-//   nCh x perChMaxTree / 2 (NCCL's busBw of a tree is twice its algBw). LL: Hopper / 3.8 capped at
-//   llMaxBw / 2, else x ll; LL128: Hopper x 7/9 on one domain, else x ll128; x 0.85 when each domain
-//   has one NIC (NCCL's plain TREE pattern).
+//   same reason); across domains each NIC carries what the double binary tree puts on it. On a
+//   generation NCCL tunes (nccl_tuning.hpp): capped at nCh x perChMaxTree / 2 (NCCL's busBw of a
+//   tree is twice its algBw); LL / 3.8 capped at llMaxBw / 2; LL128 x 7/9 on one domain, else x
+//   ll128, capped at nCh x perChMaxTreeLL128 / 2. Elsewhere LL x ll, LL128 x ll128. x 0.85 when
+//   each domain has one NIC (NCCL's plain TREE pattern).
 #include <bit>
 #include <limits>
 
 #include "model/algorithms/common.hpp"
+#include "model/algorithms/nccl_tuning.hpp"
 
 namespace fb::model::detail {
 
@@ -25,7 +27,7 @@ Prediction cost_nccl_tree(const Fabric& f, const std::string& op_name, const Pla
   const Topo T = make_topo(f, pl);
   if (local_case(T, op, n, "nccl_tree", pr, out)) return out;
 
-  const bool hopper = gpu_generation(f) == Gpu::hopper;
+  const NcclCaps* caps = nccl_caps(f);
   const int idx = nccl_nodes_index(T);
   Rate algbw{std::numeric_limits<double>::infinity(), kScaleUp};
   if (T.g > 1) algbw = Rate{T.bu / 2, kScaleUp};
@@ -33,16 +35,17 @@ Prediction cost_nccl_tree(const Fabric& f, const std::string& op_name, const Pla
     const Rate r = ring_rate(T, true);
     algbw = min_rate(algbw, Rate{T.g * r.GBps / tree_network_load(T.m), r.slot});
   }
-  if (hopper) algbw = cap_rate(algbw, kNcclChannels * kHopper.per_ch_tree[idx] / 2);
+  if (caps) algbw = cap_rate(algbw, kNcclChannels * caps->per_ch_tree[idx] / 2);
   if (pr == Proto::ll) {
-    if (hopper) {
-      algbw.GBps /= 3.8;
-      algbw = cap_rate(algbw, kHopper.ll_max[idx] / 2);
+    if (caps) {
+      algbw.GBps /= kNcclTreeLlDivisor;
+      algbw = cap_rate(algbw, caps->ll_max[idx] / 2);
     } else {
       algbw.GBps *= proto_efficiency(f, pr);
     }
   } else if (pr == Proto::ll128) {
-    algbw.GBps *= (hopper && T.m <= 1) ? 7.0 / 9.0 : proto_efficiency(f, pr);
+    algbw.GBps *= (caps && T.m <= 1) ? 7.0 / 9.0 : proto_efficiency(f, pr);
+    if (caps) algbw = cap_rate(algbw, kNcclChannels * caps->per_ch_tree_ll128[idx] / 2);
   } else {
     algbw.GBps *= proto_efficiency(f, pr);
   }

@@ -16,6 +16,7 @@
 
 #include "harness/commands/command.hpp"
 #include "harness/fabric_lookup.hpp"
+#include "harness/record_fields.hpp"
 #include "harness/sinks/sink.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
@@ -167,6 +168,12 @@ void print_results(const InferenceOptions& o, const model::Fabric& f, const std:
   }
 }
 
+// A whole number as an integer, anything else to 15 digits (as the results files write doubles).
+nlohmann::ordered_json number(double v) {
+  if (v >= 0 && v < 9e15 && std::round(v) == v) return static_cast<std::uint64_t>(v);
+  return file_double(v);
+}
+
 // The rows of the files: one per (scale, phase, op) and a "total" row per (scale, phase).
 nlohmann::ordered_json file_rows(const InferenceOptions& o, const model::Fabric& f,
                                  const std::vector<ScaleResult>& results) {
@@ -193,17 +200,17 @@ nlohmann::ordered_json file_rows(const InferenceOptions& o, const model::Fabric&
         auto j = base(c.call.name);
         j["op"] = c.call.op;
         j["calls"] = c.call.calls;
-        j["bytes_per_call"] = c.call.bytes;
+        j["bytes_per_call"] = number(c.call.bytes);
         j["algo"] = c.per_call.algo + (c.per_call.protocol.empty() ? "" : "/" + c.per_call.protocol);
-        j["time_per_call_us"] = c.per_call.time_us;
-        j["time_us"] = c.time_us;
-        j["share"] = pass->total_us > 0 ? nlohmann::ordered_json(c.share) : nlohmann::ordered_json();
+        j["time_per_call_us"] = file_double(c.per_call.time_us);
+        j["time_us"] = file_double(c.time_us);
+        j["share"] = pass->total_us > 0 ? nlohmann::ordered_json(file_double(c.share)) : nlohmann::ordered_json();
         j["bottleneck"] = c.per_call.bottleneck;
         rows.push_back(j);
       }
       auto t = base("total");
       for (const char* k : {"op", "calls", "bytes_per_call", "algo", "time_per_call_us"}) t[k] = nullptr;
-      t["time_us"] = pass->total_us;
+      t["time_us"] = file_double(pass->total_us);
       t["share"] = pass->total_us > 0 ? nlohmann::ordered_json(1.0) : nlohmann::ordered_json();
       const int d = pass->dominant();
       t["bottleneck"] = d < 0 ? "" : pass->calls[d].call.name;

@@ -47,16 +47,20 @@ void check_shape(const ModelShape& m) {
   if (m.hidden == 0) throw std::invalid_argument("hidden: must be at least 1");
   if (m.dtype_bytes == 0) throw std::invalid_argument("dtype-bytes: must be at least 1");
   if (!m.moe()) {
-    if (m.top_k != 0) throw std::invalid_argument("top-k: " + num(m.top_k) + " given for a dense model (experts 0)");
+    if (m.top_k != 0)
+      throw std::invalid_argument("top-k: " + num(m.top_k) + " given for a dense model (experts 0)");
     if (m.dense_layers != 0)
-      throw std::invalid_argument("dense-layers: " + num(m.dense_layers) + " given for a dense model (experts 0)");
+      throw std::invalid_argument("dense-layers: " + num(m.dense_layers) +
+                                  " given for a dense model (experts 0)");
     return;
   }
-  if (m.experts < 2) throw std::invalid_argument("experts: an MoE model needs at least 2 (got " + num(m.experts) + ")");
+  if (m.experts < 2)
+    throw std::invalid_argument("experts: an MoE model needs at least 2 (got " + num(m.experts) + ")");
   if (m.top_k < 1 || m.top_k > m.experts)
     throw std::invalid_argument("top-k: must be 1 to experts (" + num(m.experts) + "), got " + num(m.top_k));
   if (m.dense_layers >= m.layers)
-    throw std::invalid_argument("dense-layers: " + num(m.dense_layers) + " leaves no MoE layer of " + num(m.layers));
+    throw std::invalid_argument("dense-layers: " + num(m.dense_layers) + " leaves no MoE layer of " +
+                                num(m.layers));
 }
 
 void check_scale(const ModelShape& m, const InferenceScale& s) {
@@ -65,11 +69,12 @@ void check_scale(const ModelShape& m, const InferenceScale& s) {
   if (s.ep > 1 && !m.moe())
     throw std::invalid_argument("scale " + scale_text(s) + ": ep > 1 needs an MoE model (experts > 0)");
   if (s.ep > 1 && s.ep % s.tp != 0)
-    throw std::invalid_argument("scale " + scale_text(s) +
-                                ": ep must be a multiple of tp (attention groups of tp GPUs inside the ep group)");
+    throw std::invalid_argument(
+        "scale " + scale_text(s) +
+        ": ep must be a multiple of tp (attention groups of tp GPUs inside the ep group)");
   if (s.pp > m.layers)
-    throw std::invalid_argument("scale " + scale_text(s) + ": more pipeline stages than layers (" + num(m.layers) +
-                                ")");
+    throw std::invalid_argument("scale " + scale_text(s) + ": more pipeline stages than layers (" +
+                                num(m.layers) + ")");
 }
 
 InferenceScale scale_for_gpus(const ModelShape& m, std::uint64_t gpus, std::uint64_t domain) {
@@ -97,7 +102,9 @@ std::vector<CommCall> forward_pass_calls(const ModelShape& m, const InferenceSca
   const double activation = tokens * h * d;  // one attention group's tokens
   const bool ep = s.ep > 1;
   const std::uint64_t dense = m.moe() ? m.dense_layers : m.layers, moe = m.moe_layers();
-  auto in_domains = [&](std::uint64_t n) { return Placement{n, n < ranks_per_domain ? n : ranks_per_domain}; };
+  auto in_domains = [&](std::uint64_t n) {
+    return Placement{n, n < ranks_per_domain ? n : ranks_per_domain};
+  };
 
   std::vector<CommCall> calls;
   if (s.tp > 1) {
@@ -138,7 +145,8 @@ std::vector<CommCall> forward_pass_calls(const ModelShape& m, const InferenceSca
 Prediction predict_moe_exchange(const Fabric& f, const std::string& phase, const Placement& p,
                                 double bytes_per_rank, const std::string& algo) {
   if (phase != "dispatch" && phase != "combine")
-    throw std::invalid_argument("model: MoE exchange phase must be dispatch or combine (got '" + phase + "')");
+    throw std::invalid_argument("model: MoE exchange phase must be dispatch or combine (got '" + phase +
+                                "')");
   // Uniform routing: dispatch and combine move the same bytes per rank, as an all-to-all does.
   return predict(f, "alltoall", algo, p, bytes_per_rank);
 }
@@ -146,7 +154,8 @@ Prediction predict_moe_exchange(const Fabric& f, const std::string& phase, const
 int PassCost::dominant() const {
   int best = -1;
   for (std::size_t i = 0; i < calls.size(); ++i)
-    if (calls[i].time_us > 0 && (best < 0 || calls[i].time_us > calls[static_cast<std::size_t>(best)].time_us))
+    if (calls[i].time_us > 0 &&
+        (best < 0 || calls[i].time_us > calls[static_cast<std::size_t>(best)].time_us))
       best = static_cast<int>(i);
   return best;
 }

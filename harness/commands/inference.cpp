@@ -1,11 +1,12 @@
 // fabricbench inference: the model's inference view (model/inference.hpp, docs/inference.md).
 // Per scale, the communication of a decode step and of a prefill, per op and in total, and the
 // share each op takes. No MPI here.
-#include <fmt/format.h>
+#include "model/inference.hpp"
 
-#include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -20,7 +21,6 @@
 #include "harness/sinks/sink.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
-#include "model/inference.hpp"
 #include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
@@ -66,7 +66,8 @@ std::uint64_t whole(const std::string& key, const std::string& text, std::uint64
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size() || v < min)
-    throw UsageError(fmt::format("command line: {}: expected a whole number >= {}, got '{}'", key, min, text));
+    throw UsageError(
+        fmt::format("command line: {}: expected a whole number >= {}, got '{}'", key, min, text));
   return v;
 }
 
@@ -110,8 +111,8 @@ std::vector<model::InferenceScale> resolve_scales(const InferenceOptions& o, con
   }
   for (const auto& s : scales)
     if (s.gpus() > capacity)
-      throw UsageError(fmt::format("scale {}x{}x{}: {} GPUs exceed what fabric '{}' holds ({} endpoints)", s.tp,
-                                   s.ep, s.pp, s.gpus(), f.name, capacity));
+      throw UsageError(fmt::format("scale {}x{}x{}: {} GPUs exceed what fabric '{}' holds ({} endpoints)",
+                                   s.tp, s.ep, s.pp, s.gpus(), f.name, capacity));
   return scales;
 }
 
@@ -127,8 +128,8 @@ std::string share_text(const model::PricedCall& c, const model::PassCost& p) {
 
 void print_pass(const char* phase, double tokens, const model::PassCost& p) {
   for (const auto& c : p.calls)
-    std::cout << fmt::format("  {:<8} {:<17} {:>6} {:>10} {:<20} {:>11} {:>11} {:>7}  {}\n", phase, c.call.name,
-                             c.call.calls, bytes_text(c.call.bytes),
+    std::cout << fmt::format("  {:<8} {:<17} {:>6} {:>10} {:<20} {:>11} {:>11} {:>7}  {}\n", phase,
+                             c.call.name, c.call.calls, bytes_text(c.call.bytes),
                              c.per_call.algo + (c.per_call.protocol.empty() ? "" : "/" + c.per_call.protocol),
                              format_duration_us(c.per_call.time_us), format_duration_us(c.time_us),
                              share_text(c, p), c.per_call.bottleneck);
@@ -139,13 +140,13 @@ void print_pass(const char* phase, double tokens, const model::PassCost& p) {
                            d < 0 ? std::string("no communication") : "most: " + p.calls[d].call.name);
 }
 
-void print_results(const InferenceOptions& o, const model::Fabric& f, const std::string& algo, std::uint64_t rpd,
-                   const std::vector<ScaleResult>& results) {
+void print_results(const InferenceOptions& o, const model::Fabric& f, const std::string& algo,
+                   std::uint64_t rpd, const std::vector<ScaleResult>& results) {
   const model::ModelShape& m = o.shape;
   std::cout << fmt::format("# fabric {} ({}): {} {}s per domain, {} endpoints at most\n", f.name, f.source,
                            f.scale_up.domain_size, f.endpoint.kind, f.max_endpoints());
-  std::cout << fmt::format("# model {}: {} layers, hidden {}, {}-byte activations", m.name, m.layers, m.hidden,
-                           m.dtype_bytes);
+  std::cout << fmt::format("# model {}: {} layers, hidden {}, {}-byte activations", m.name, m.layers,
+                           m.hidden, m.dtype_bytes);
   if (m.moe())
     std::cout << fmt::format("; {} MoE layers of {} experts, top-{}", m.moe_layers(), m.experts, m.top_k);
   std::cout << (m.source.empty() ? "" : " (" + m.source + ")") << "\n";
@@ -155,16 +156,16 @@ void print_results(const InferenceOptions& o, const model::Fabric& f, const std:
       o.batch, o.prompt, o.decode_steps, o.sequence_parallel ? "sequence parallel; " : "", rpd, algo);
   for (const auto& r : results) {
     const auto& s = r.scale;
-    std::cout << fmt::format("#\n# tp={} ep={} pp={}: {} GPUs, {} attention group(s)\n", s.tp, s.ep, s.pp, s.gpus(),
-                             s.attention_groups());
-    std::cout << fmt::format("# {:<8} {:<17} {:>6} {:>10} {:<20} {:>11} {:>11} {:>7}  {}\n", "phase", "op", "calls",
-                             "bytes", "algorithm", "time/call", "time/pass", "share", "bottleneck");
+    std::cout << fmt::format("#\n# tp={} ep={} pp={}: {} GPUs, {} attention group(s)\n", s.tp, s.ep, s.pp,
+                             s.gpus(), s.attention_groups());
+    std::cout << fmt::format("# {:<8} {:<17} {:>6} {:>10} {:<20} {:>11} {:>11} {:>7}  {}\n", "phase", "op",
+                             "calls", "bytes", "algorithm", "time/call", "time/pass", "share", "bottleneck");
     print_pass("decode", static_cast<double>(o.batch), r.decode);
     print_pass("prefill", static_cast<double>(o.prompt), r.prefill);
-    std::cout << fmt::format("  request: {} prefill + {} x {} decode = {}\n", format_duration_us(r.prefill.total_us),
-                             o.decode_steps, format_duration_us(r.decode.total_us),
-                             format_duration_us(r.prefill.total_us +
-                                                static_cast<double>(o.decode_steps) * r.decode.total_us));
+    std::cout << fmt::format(
+        "  request: {} prefill + {} x {} decode = {}\n", format_duration_us(r.prefill.total_us),
+        o.decode_steps, format_duration_us(r.decode.total_us),
+        format_duration_us(r.prefill.total_us + static_cast<double>(o.decode_steps) * r.decode.total_us));
   }
 }
 
@@ -204,7 +205,8 @@ nlohmann::ordered_json file_rows(const InferenceOptions& o, const model::Fabric&
         j["algo"] = c.per_call.algo + (c.per_call.protocol.empty() ? "" : "/" + c.per_call.protocol);
         j["time_per_call_us"] = file_double(c.per_call.time_us);
         j["time_us"] = file_double(c.time_us);
-        j["share"] = pass->total_us > 0 ? nlohmann::ordered_json(file_double(c.share)) : nlohmann::ordered_json();
+        j["share"] =
+            pass->total_us > 0 ? nlohmann::ordered_json(file_double(c.share)) : nlohmann::ordered_json();
         j["bottleneck"] = c.per_call.bottleneck;
         rows.push_back(j);
       }
@@ -296,7 +298,8 @@ int run_inference(const InferenceOptions& o) {
   std::vector<ScaleResult> results;
   for (const auto& s : scales) try {
       auto pass = [&](double tokens) {
-        return model::price_pass(f, model::forward_pass_calls(o.shape, s, tokens, rpd, o.sequence_parallel), algo);
+        return model::price_pass(f, model::forward_pass_calls(o.shape, s, tokens, rpd, o.sequence_parallel),
+                                 algo);
       };
       results.push_back({s, pass(static_cast<double>(o.batch)), pass(static_cast<double>(o.prompt))});
     } catch (const std::invalid_argument& e) {
@@ -319,19 +322,30 @@ class InferenceCommand final : public Command {
     c->add_option("--preset", preset_, "a model shape: " + names)->option_text("NAME");
     c->add_option("--layers", layers_, "transformer layers (overrides the preset)")->option_text("N");
     c->add_option("--hidden", hidden_, "hidden size (overrides the preset)")->option_text("N");
-    c->add_option("--dtype-bytes", dtype_, "bytes per activation element sent (default 2: bf16)")->option_text("N");
-    c->add_option("--experts", experts_, "routed experts per MoE layer; 0: dense (overrides the preset)")->option_text("N");
+    c->add_option("--dtype-bytes", dtype_, "bytes per activation element sent (default 2: bf16)")
+        ->option_text("N");
+    c->add_option("--experts", experts_, "routed experts per MoE layer; 0: dense (overrides the preset)")
+        ->option_text("N");
     c->add_option("--top-k", top_k_, "experts per token (MoE)")->option_text("N");
-    c->add_option("--dense-layers", dense_, "MoE model: layers with a dense MLP instead of experts")->option_text("N");
-    c->add_option("--scale", scale_text_, "scales TPxEPxPP, comma-separated: 8x1x1,8x1x2,1x64x1")->option_text("LIST");
-    c->add_option("--gpus", gpus_text_,
-                  "scales as GPU counts: dense TP over a domain then PP; MoE EP over all (docs/inference.md)");
-    c->add_option("--ranks-per-domain", rpd_text_, "GPUs of the instance per scale-up domain (default: the domain)");
+    c->add_option("--dense-layers", dense_, "MoE model: layers with a dense MLP instead of experts")
+        ->option_text("N");
+    c->add_option("--scale", scale_text_,
+                  "scales TPxEPxPP, comma-separated: 8x1x1,8x1x2,1x64x1 (default: one domain, doubling; "
+                  "docs/inference.md)")
+        ->option_text("LIST");
+    c->add_option(
+        "--gpus", gpus_text_,
+        "scales as GPU counts: dense TP over a domain then PP; MoE EP over all (docs/inference.md)");
+    c->add_option("--ranks-per-domain", rpd_text_,
+                  "GPUs of the instance per scale-up domain (default: the domain)");
     c->add_flag("--sequence-parallel", o_.sequence_parallel,
                 "TP with sequence parallelism: reduce-scatter + all-gather instead of all-reduce");
-    c->add_option("--batch", batch_text_, "decode: sequences per attention group (default 1)")->option_text("N");
-    c->add_option("--prompt", prompt_text_, "prefill: prompt tokens of a request (default 2048)")->option_text("N");
-    c->add_option("--decode-steps", steps_text_, "tokens generated per request (default 256)")->option_text("N");
+    c->add_option("--batch", batch_text_, "decode: sequences per attention group (default 1)")
+        ->option_text("N");
+    c->add_option("--prompt", prompt_text_, "prefill: prompt tokens of a request (default 2048)")
+        ->option_text("N");
+    c->add_option("--decode-steps", steps_text_, "tokens generated per request (default 256)")
+        ->option_text("N");
     c->add_option("--csv", o_.csv_path, "write the table as CSV");
     c->add_option("--json", o_.json_path, "write the table as JSON");
     c->add_flag("--force", o_.force, "replace --csv/--json files that exist (refused otherwise)");
@@ -352,7 +366,8 @@ class InferenceCommand final : public Command {
       o_.shape = *p;
     } else {
       o_.shape.name = "custom";
-      if (layers_.empty() || hidden_.empty()) throw UsageError("command line: give --preset, or --layers and --hidden");
+      if (layers_.empty() || hidden_.empty())
+        throw UsageError("command line: give --preset, or --layers and --hidden");
     }
     bool custom = false;
     auto set = [&](const char* key, const std::string& text, std::uint64_t& field, std::uint64_t min) {

@@ -175,7 +175,8 @@ TEST(Inference, MoeExchangeIsTheUniformAllToAll) {
 
 TEST(Inference, ScalesFromGpuCounts) {
   const ModelShape d = dense(80, 8192), m = *find_model_preset("deepseek-v3");
-  const InferenceScale a = scale_for_gpus(d, 4, 8), b = scale_for_gpus(d, 32, 8), c = scale_for_gpus(m, 64, 8);
+  const InferenceScale a = scale_for_gpus(d, 4, 8), b = scale_for_gpus(d, 32, 8),
+                       c = scale_for_gpus(m, 64, 8);
   EXPECT_EQ((std::vector<std::uint64_t>{a.tp, a.ep, a.pp}), (std::vector<std::uint64_t>{4, 1, 1}));
   EXPECT_EQ((std::vector<std::uint64_t>{b.tp, b.ep, b.pp}), (std::vector<std::uint64_t>{8, 1, 4}));
   EXPECT_EQ((std::vector<std::uint64_t>{c.tp, c.ep, c.pp}), (std::vector<std::uint64_t>{1, 64, 1}));
@@ -197,13 +198,13 @@ TEST(Inference, PresetsCiteTheirSources) {
 TEST(Inference, BadShapesAndScalesAreRefused) {
   EXPECT_THROW(check_shape(dense(0, 10)), std::invalid_argument);
   EXPECT_THROW(check_shape(dense(10, 0)), std::invalid_argument);
-  EXPECT_THROW(check_shape(moe(10, 10, 8, 9, 0)), std::invalid_argument);   // top-k > experts
-  EXPECT_THROW(check_shape(moe(10, 10, 8, 0, 0)), std::invalid_argument);   // top-k 0
-  EXPECT_THROW(check_shape(moe(10, 10, 8, 2, 10)), std::invalid_argument);  // no MoE layer left
-  EXPECT_THROW(check_shape(moe(10, 10, 1, 1, 0)), std::invalid_argument);   // one expert
-  EXPECT_THROW(check_scale(dense(10, 10), {1, 8, 1}), std::invalid_argument);           // EP on dense
-  EXPECT_THROW(check_scale(moe(10, 10, 8, 2, 0), {4, 6, 1}), std::invalid_argument);    // 6 % 4
-  EXPECT_THROW(check_scale(dense(10, 10), {8, 1, 11}), std::invalid_argument);          // pp > layers
+  EXPECT_THROW(check_shape(moe(10, 10, 8, 9, 0)), std::invalid_argument);             // top-k > experts
+  EXPECT_THROW(check_shape(moe(10, 10, 8, 0, 0)), std::invalid_argument);             // top-k 0
+  EXPECT_THROW(check_shape(moe(10, 10, 8, 2, 10)), std::invalid_argument);            // no MoE layer left
+  EXPECT_THROW(check_shape(moe(10, 10, 1, 1, 0)), std::invalid_argument);             // one expert
+  EXPECT_THROW(check_scale(dense(10, 10), {1, 8, 1}), std::invalid_argument);         // EP on dense
+  EXPECT_THROW(check_scale(moe(10, 10, 8, 2, 0), {4, 6, 1}), std::invalid_argument);  // 6 % 4
+  EXPECT_THROW(check_scale(dense(10, 10), {8, 1, 11}), std::invalid_argument);        // pp > layers
   EXPECT_THROW(check_scale(dense(10, 10), {0, 1, 1}), std::invalid_argument);
   EXPECT_NO_THROW(check_scale(moe(10, 10, 8, 2, 0), {4, 8, 2}));
 }

@@ -11,6 +11,9 @@ std::string num(std::uint64_t v) {
   return std::to_string(v);
 }
 
+// Sizes and degrees up to 2^32: counts like 2 x layers and GPUs like max(TP, EP) x PP stay exact.
+constexpr std::uint64_t kMaxCount = std::uint64_t{1} << 32;
+
 std::string scale_text(const InferenceScale& s) {
   return "tp=" + num(s.tp) + " ep=" + num(s.ep) + " pp=" + num(s.pp);
 }
@@ -46,6 +49,9 @@ void check_shape(const ModelShape& m) {
   if (m.layers == 0) throw std::invalid_argument("layers: must be at least 1");
   if (m.hidden == 0) throw std::invalid_argument("hidden: must be at least 1");
   if (m.dtype_bytes == 0) throw std::invalid_argument("dtype-bytes: must be at least 1");
+  if (m.layers > kMaxCount || m.hidden > kMaxCount || m.dtype_bytes > kMaxCount || m.experts > kMaxCount)
+    throw std::invalid_argument("shape: layers, hidden, dtype-bytes and experts must each be at most " +
+                                num(kMaxCount));
   if (!m.moe()) {
     if (m.top_k != 0)
       throw std::invalid_argument("top-k: " + num(m.top_k) + " given for a dense model (experts 0)");
@@ -66,6 +72,9 @@ void check_shape(const ModelShape& m) {
 void check_scale(const ModelShape& m, const InferenceScale& s) {
   if (s.tp == 0 || s.ep == 0 || s.pp == 0)
     throw std::invalid_argument("scale " + scale_text(s) + ": every degree must be at least 1");
+  if (s.tp > kMaxCount || s.ep > kMaxCount || s.pp > kMaxCount)
+    throw std::invalid_argument("scale " + scale_text(s) + ": every degree must be at most " +
+                                num(kMaxCount));
   if (s.ep > 1 && !m.moe())
     throw std::invalid_argument("scale " + scale_text(s) + ": ep > 1 needs an MoE model (experts > 0)");
   if (s.ep > 1 && s.ep % s.tp != 0)
@@ -93,11 +102,25 @@ InferenceScale scale_for_gpus(const ModelShape& m, std::uint64_t gpus, std::uint
   return s;
 }
 
+void check_layout(const InferenceScale& s, std::uint64_t ranks_per_domain) {
+  const std::uint64_t r = ranks_per_domain;
+  if (r == 0) throw std::invalid_argument("ranks-per-domain: must be at least 1");
+  // Groups of n consecutive GPUs, more than one of them: each lies in one domain or spans whole ones.
+  auto aligned = [&](std::uint64_t n, std::uint64_t groups, const char* what) {
+    if (groups > 1 && n % r != 0 && r % n != 0)
+      throw std::invalid_argument(
+          "scale " + scale_text(s) + ": " + what + " of " + num(n) + " GPUs straddle the " + num(r) +
+          "-GPU domains (use sizes that divide, or are multiples of, " + num(r) + ")");
+  };
+  aligned(s.tp, s.attention_groups() * s.pp, "tensor-parallel groups");
+  aligned(s.stage_gpus(), s.pp, "pipeline stages");
+}
+
 std::vector<CommCall> forward_pass_calls(const ModelShape& m, const InferenceScale& s, double tokens,
                                          std::uint64_t ranks_per_domain, bool sequence_parallel) {
   check_shape(m);
   check_scale(m, s);
-  if (ranks_per_domain == 0) throw std::invalid_argument("ranks-per-domain: must be at least 1");
+  check_layout(s, ranks_per_domain);
   const double h = static_cast<double>(m.hidden), d = static_cast<double>(m.dtype_bytes);
   const double activation = tokens * h * d;  // one attention group's tokens
   const bool ep = s.ep > 1;

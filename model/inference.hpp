@@ -58,6 +58,9 @@ InferenceScale scale_for_gpus(const ModelShape& m, std::uint64_t gpus, std::uint
 // EP not a multiple of TP, more stages than layers.
 void check_shape(const ModelShape& m);
 void check_scale(const ModelShape& m, const InferenceScale& s);
+// The layout in domains of ranks_per_domain GPUs: where there is more than one TP group (or stage),
+// each must lie in one domain or span whole domains, as cost.hpp's Placement prices them.
+void check_layout(const InferenceScale& s, std::uint64_t ranks_per_domain);
 
 // One kind of call in a forward pass, before it is priced.
 struct CommCall {

@@ -105,7 +105,10 @@ std::vector<model::InferenceScale> resolve_scales(const InferenceOptions& o, con
         if (s.pp <= o.shape.layers) scales.push_back(s);
       }
     }
-    for (const auto& s : scales) model::check_scale(o.shape, s);
+    for (const auto& s : scales) {
+      model::check_scale(o.shape, s);
+      model::check_layout(s, rpd);
+    }
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }

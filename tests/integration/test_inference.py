@@ -99,6 +99,8 @@ class Inference(fbtest.FbTestCase):
             ([*base, "--preset", "deepseek-v3", "--scale", "4x6x1"], "multiple of tp"),
             ([*base, "--preset", "llama-3.1-70b", "--scale", "8x1x81"], "more pipeline stages than layers"),
             ([*base, "--preset", "llama-3.1-70b", "--gpus", "12"], "12"),
+            ([*base, "--preset", "llama-3.1-70b", "--scale", "4x1x3", "--ranks-per-domain", "6"], "straddle"),
+            ([*base, "--preset", "llama-3.1-70b", "--layers", "99999999999"], "at most"),
             ([*base, "--preset", "deepseek-v3", "--scale", "1x4096x1"], "exceed what fabric"),
             ([*base, "--preset", "deepseek-v3", "--top-k", "300"], "top-k"),
             ([*base, "--preset", "llama-3.1-70b", "--batch", "0"], "batch"),

@@ -207,6 +207,23 @@ TEST(Inference, BadShapesAndScalesAreRefused) {
   EXPECT_THROW(check_scale(dense(10, 10), {8, 1, 11}), std::invalid_argument);        // pp > layers
   EXPECT_THROW(check_scale(dense(10, 10), {0, 1, 1}), std::invalid_argument);
   EXPECT_NO_THROW(check_scale(moe(10, 10, 8, 2, 0), {4, 8, 2}));
+  EXPECT_THROW(check_shape(dense((1ull << 32) + 1, 10)), std::invalid_argument);  // 2 x layers stays exact
+  EXPECT_THROW(check_scale(dense(10, 10), {(1ull << 32) + 1, 1, 1}), std::invalid_argument);
+}
+
+TEST(Inference, GroupsThatStraddleDomainsAreRefused) {
+  // Stages of 4 in domains of 6: the second stage's TP group would sit in two domains.
+  EXPECT_THROW(check_layout({4, 1, 3}, 6), std::invalid_argument);
+  EXPECT_THROW(forward_pass_calls(dense(10, 10), {4, 1, 3}, 1, 6, false), std::invalid_argument);
+  // Attention groups of 3 in an EP group of 12 over domains of 8.
+  EXPECT_THROW(check_layout({3, 12, 1}, 8), std::invalid_argument);
+  EXPECT_THROW(check_layout({8, 1, 1}, 0), std::invalid_argument);
+  // One group may be any size; groups that divide or span whole domains are fine.
+  EXPECT_NO_THROW(check_layout({3, 1, 1}, 8));
+  EXPECT_NO_THROW(check_layout({12, 1, 1}, 8));
+  EXPECT_NO_THROW(check_layout({4, 1, 3}, 8));
+  EXPECT_NO_THROW(check_layout({2, 32, 2}, 8));
+  EXPECT_NO_THROW(check_layout({16, 1, 4}, 8));
 }
 
 }  // namespace

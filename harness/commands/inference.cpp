@@ -155,8 +155,9 @@ void print_results(const InferenceOptions& o, const model::Fabric& f, const std:
   std::cout << (m.source.empty() ? "" : " (" + m.source + ")") << "\n";
   std::cout << fmt::format(
       "# decode: {} sequence(s) per attention group, one token each per step; prefill: a {}-token prompt per "
-      "attention group; request: prefill + {} decode steps; {}{} GPUs per domain; algo {}\n",
-      o.batch, o.prompt, o.decode_steps, o.sequence_parallel ? "sequence parallel; " : "", rpd, algo);
+      "attention group; request: prefill + {} decode steps; {}{} {}s per domain; algo {}\n",
+      o.batch, o.prompt, o.decode_steps, o.sequence_parallel ? "sequence parallel; " : "", rpd,
+      f.endpoint.kind, algo);
   for (const auto& r : results) {
     const auto& s = r.scale;
     std::cout << fmt::format("#\n# tp={} ep={} pp={}: {} GPUs, {} attention group(s)\n", s.tp, s.ep, s.pp,

@@ -112,6 +112,9 @@ std::vector<model::InferenceScale> resolve_scales(const InferenceOptions& o, con
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
+  if (scales.empty())
+    throw UsageError(fmt::format(
+        "scale: fabric '{}' holds no scale of the default sweep (name one with --scale)", f.name));
   for (const auto& s : scales)
     if (s.gpus() > capacity)
       throw UsageError(fmt::format("scale {}x{}x{}: {} GPUs exceed what fabric '{}' holds ({} endpoints)",

@@ -185,4 +185,8 @@ Prediction predict(const Fabric& f, const std::string& op, const std::string& al
   return r;
 }
 
+std::string default_algorithm(const Fabric& f) {
+  return f.endpoint.kind == "gpu" ? "nccl_auto" : "auto";
+}
+
 }  // namespace fb::model

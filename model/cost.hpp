@@ -114,4 +114,9 @@ inline double spill_factor(double cache_bytes, double cached_GBps, double spille
 Prediction predict(const Fabric& f, const std::string& op, const std::string& algo, const Placement& p,
                    double bytes, const std::string& protocol = "auto");
 
+// The algorithm `model` predicts when none is named: NCCL's choice ("nccl_auto") on a GPU fabric,
+// the best UCX/MPI algorithm ("auto") on hosts. The inference view (model/inference.hpp) prices
+// every call with it too.
+std::string default_algorithm(const Fabric& f);
+
 }  // namespace fb::model

@@ -12,6 +12,7 @@ std::vector<std::unique_ptr<Command>> all_commands() {
   v.push_back(make_run_command());
   v.push_back(make_validate_command());
   v.push_back(make_model_command());
+  v.push_back(make_inference_command());
   v.push_back(make_calibrate_command());
   v.push_back(make_compare_command());
   v.push_back(make_report_command());

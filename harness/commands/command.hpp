@@ -37,6 +37,7 @@ class Command {
 std::unique_ptr<Command> make_run_command();
 std::unique_ptr<Command> make_validate_command();
 std::unique_ptr<Command> make_model_command();
+std::unique_ptr<Command> make_inference_command();
 std::unique_ptr<Command> make_calibrate_command();
 std::unique_ptr<Command> make_compare_command();
 std::unique_ptr<Command> make_report_command();

@@ -153,7 +153,7 @@ int run_model_command(const ModelOptions& o) {
   if (!o.against.files.empty()) return run_model_against(o);
   const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
   const std::vector<std::string> algos =
-      o.algos.empty() ? std::vector<std::string>{f.endpoint.kind == "gpu" ? "nccl_auto" : "auto"} : o.algos;
+      o.algos.empty() ? std::vector<std::string>{model::default_algorithm(f)} : o.algos;
   const std::uint64_t rpd =
       o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.scale_up.domain_size);
   std::string clipped;

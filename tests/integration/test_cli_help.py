@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fbtest  # noqa: E402
 from fbtest import run, singleton_cmd  # noqa: E402
 
-COMMANDS = ["run", "validate", "model", "calibrate", "compare", "report"]
+COMMANDS = ["run", "validate", "model", "inference", "calibrate", "compare", "report"]
 
 
 class Help(fbtest.FbTestCase):
@@ -50,6 +50,7 @@ class Help(fbtest.FbTestCase):
                     "-d,--dtype,--datatype LIST", "--place PLACE", "--csv FILE", "--fabric FABRIC",
                     "--timeout SECONDS", "--set PATH=VALUE"],
             "model": ["--bytes LIST", "--fabric FABRIC", "--csv FILE", "--gpus LIST", "--min-bytes SIZE"],
+            "inference": ["--fabric FABRIC", "--preset NAME", "--scale LIST", "--gpus LIST", "--batch N", "--csv FILE"],
             "calibrate": ["results FILE ...", "-o,--output FILE", "--base FABRIC"],
             "compare": ["base FILE", "cand FILE", "-o,--output FILE", "--threshold PERCENT", "--min-samples N"],
             "report": ["results FILE ...", "-o,--output DIR", "--compare BASE CAND", "--metric NAME"],

@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -86,9 +85,7 @@ double binomial_expected_max(long n, long P) {
 
 // E[max of P iid standard normals], by integration, memoised per P.
 double normal_max(long P) {
-  static std::mutex mu;
-  static std::map<long, double> memo;
-  std::lock_guard<std::mutex> lock(mu);
+  thread_local std::unordered_map<long, double> memo;
   if (auto it = memo.find(P); it != memo.end()) return it->second;
   const double h = 5e-3;
   double e = 0;
@@ -104,12 +101,11 @@ double normal_max(long P) {
 double expected_max_int(long n, long P) {
   if (n <= 0) return 0;
   if (P <= 1 || n == 1) return static_cast<double>(n);
-  static std::mutex mu;
-  static std::map<std::pair<long, long>, double> memo;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (auto it = memo.find({n, P}); it != memo.end()) return it->second;
-  }
+  // Per thread, so a lookup takes no lock: a sweep asks for the same few (flows, paths) again and again.
+  thread_local std::unordered_map<std::uint64_t, double> memo;
+  const std::uint64_t key = static_cast<std::uint64_t>(n) << 20 | static_cast<std::uint64_t>(P);
+  if (P < (1L << 20))
+    if (auto it = memo.find(key); it != memo.end()) return it->second;
   const double p = 1.0 / static_cast<double>(P), mean = static_cast<double>(n) * p;
   double e;
   if (n <= kExactFlows) {
@@ -119,8 +115,7 @@ double expected_max_int(long n, long P) {
   } else {
     e = mean + std::sqrt(static_cast<double>(n) * p * (1 - p)) * normal_max(P);
   }
-  std::lock_guard<std::mutex> lock(mu);
-  memo[{n, P}] = e;
+  if (P < (1L << 20)) memo[key] = e;
   return e;
 }
 
@@ -146,29 +141,59 @@ double ecmp_share_pmf(long flows, long paths, long k) {
                   (n - dk) * std::log1p(-p));
 }
 
+Balance parse_balance(const std::string& lb) {
+  if (lb == "ecmp") return Balance::ecmp;
+  if (lb == "adaptive") return Balance::adaptive;
+  if (lb == "static") return Balance::static_;
+  return Balance::spray;
+}
+
+namespace {
+
+// max_load and factor of route_tier for `flows` sub-flows.
+double max_load_of(Balance b, const SwitchTier& st, double flows, double paths) {
+  const double even = flows / paths;
+  switch (b) {
+    case Balance::ecmp:
+      return ecmp_expected_max_load(std::max(1.0, flows), paths);
+    case Balance::static_:
+      return std::max(1.0, std::ceil(even - 1e-9));
+    case Balance::adaptive:
+      return even / (st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1);
+    case Balance::spray:
+      break;
+  }
+  return even;
+}
+
+double factor_of(Balance b, const SwitchTier& st, double flows, double paths, double max_load) {
+  if (b == Balance::adaptive) return 1 / (st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1);
+  if (b == Balance::spray) return 1;
+  // Per-flow routing: the slowest flow gets R / M where the even spread gives R P / F.
+  return std::max(1.0, max_load * paths / flows);
+}
+
+}  // namespace
+
+double routing_factor(Balance b, const SwitchTier& st, double connections, double paths, bool& collision) {
+  collision = false;
+  if (b == Balance::spray || !(connections > 0)) return 1;
+  const double P = std::max(1.0, std::round(paths));
+  const double flows = connections * (b == Balance::ecmp ? std::max(1, st.flows_per_connection) : 1);
+  const double m = max_load_of(b, st, flows, P);
+  if (b == Balance::ecmp) collision = m > std::max(1.0, std::ceil(flows / P - 1e-9)) + 1e-6;
+  return factor_of(b, st, flows, P, m);
+}
+
 TierRouting route_tier(const SwitchTier& st, double connections, double paths) {
   TierRouting r;
   r.policy = st.load_balancing;
   r.paths = std::max(1.0, std::round(paths));
-  const double q = st.load_balancing == "ecmp" ? std::max(1, st.flows_per_connection) : 1;
-  r.flows = std::max(0.0, connections) * q;
+  const Balance b = parse_balance(st.load_balancing);
+  r.flows = std::max(0.0, connections) * (b == Balance::ecmp ? std::max(1, st.flows_per_connection) : 1);
   if (!(r.flows > 0)) return r;
-  const double even = r.flows / r.paths;
-  if (st.load_balancing == "ecmp") {
-    r.max_load = ecmp_expected_max_load(std::max(1.0, r.flows), r.paths);
-    r.collision = r.max_load > std::max(1.0, std::ceil(even - 1e-9)) + 1e-6;
-  } else if (st.load_balancing == "static") {
-    r.max_load = std::max(1.0, std::ceil(even - 1e-9));
-  } else if (st.load_balancing == "adaptive") {
-    r.max_load = even / (st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1);
-    r.factor = 1 / (st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1);
-    return r;
-  } else {  // spray
-    r.max_load = even;
-    return r;
-  }
-  // Per-flow routing: the slowest flow gets R / M where the even spread gives R P / F.
-  r.factor = std::max(1.0, r.max_load * r.paths / r.flows);
+  r.max_load = max_load_of(b, st, r.flows, r.paths);
+  r.factor = routing_factor(b, st, connections, r.paths, r.collision);
   return r;
 }
 

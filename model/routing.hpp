@@ -59,6 +59,11 @@ struct TierRouting {
 // connection is st.flows_per_connection sub-flows under ecmp).
 TierRouting route_tier(const SwitchTier& st, double connections, double paths);
 
+// The same factor without the record, for the cost model's inner loops: the policy parsed once.
+enum class Balance { spray = 0, ecmp, adaptive, static_ };
+Balance parse_balance(const std::string& load_balancing);  // unknown names: spray
+double routing_factor(Balance b, const SwitchTier& st, double connections, double paths, bool& collision);
+
 // Name of the policy when a collision sets a step's time: "ecmp collision", "static collision".
 std::string collision_note(const SwitchTier& st);
 

@@ -182,6 +182,7 @@ void set_switch_tiers(Topo& T, const Fabric& f, double nics) {
     ports *= down;
     T.up[t] = t < T.L ? std::max(1.0, k - down) : 0;
     T.fan[t] = down * concentration;
+    T.balance[t] = static_cast<int>(parse_balance(st.load_balancing));
     if (t < T.L) concentration *= down / T.up[t];
     T.S[t] = t == 1 ? down * T.rails / nics : std::max(T.S[t - 1], ports / nics);
     cum_o *= o;
@@ -321,10 +322,13 @@ Rate dense_rate(const Topo& T, double aligned_share) {
 double routed_capacity(const Topo& T, int t, double connections, int& slot) {
   slot = tier_slot(t);
   if (!T.f || t < 1 || t >= T.L) return T.C[t];
-  const SwitchTier& st = T.f->scale_out.tiers[static_cast<std::size_t>(t - 1)];
-  const TierRouting r = route_tier(st, connections, T.up[t]);
-  if (r.collision) slot = collision_slot(t);
-  return T.C[t] / r.factor;
+  const auto b = static_cast<Balance>(T.balance[t]);
+  if (b == Balance::spray) return T.C[t];
+  bool collision = false;
+  const double factor =
+      routing_factor(b, T.f->scale_out.tiers[static_cast<std::size_t>(t - 1)], connections, T.up[t], collision);
+  if (collision) slot = collision_slot(t);
+  return T.C[t] / factor;
 }
 
 double rail_aligned_share(const Topo& T) {

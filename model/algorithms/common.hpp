@@ -271,6 +271,7 @@ struct Topo {
   // flow concentration of the tiers below, times the endpoints sharing a port).
   double up[kMaxTiers + 1] = {};
   double fan[kMaxTiers + 1] = {};
+  int balance[kMaxTiers + 1] = {};  // tier t's load_balancing, parsed (model::Balance)
   double reduce_GBps = 0, memory_GBps = 0;
   // Scale-up time of forwarded data over that of clean data, in cache: bandwidth_GBps /
   // forward_bandwidth_GBps (1 when the fabric gives no forward rate).

@@ -150,6 +150,8 @@ Balance parse_balance(const std::string& lb) {
 
 namespace {
 
+double factor_of(Balance b, const SwitchTier& st, double flows, double paths, double max_load);
+
 // max_load and factor of route_tier for `flows` sub-flows.
 double max_load_of(Balance b, const SwitchTier& st, double flows, double paths) {
   const double even = flows / paths;
@@ -159,7 +161,7 @@ double max_load_of(Balance b, const SwitchTier& st, double flows, double paths) 
     case Balance::static_:
       return std::max(1.0, std::ceil(even - 1e-9));
     case Balance::adaptive:
-      return even / (st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1);
+      return even * factor_of(b, st, flows, paths, 0);
     case Balance::spray:
       break;
   }
@@ -167,7 +169,11 @@ double max_load_of(Balance b, const SwitchTier& st, double flows, double paths) 
 }
 
 double factor_of(Balance b, const SwitchTier& st, double flows, double paths, double max_load) {
-  if (b == Balance::adaptive) return 1 / (st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1);
+  if (b == Balance::adaptive) {
+    // Adaptive routing moves traffic off loaded links: never worse than hashing the same flows.
+    const double hashed = std::max(1.0, ecmp_expected_max_load(std::max(1.0, flows), paths) * paths / flows);
+    return std::min(1 / (st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1), hashed);
+  }
   if (b == Balance::spray) return 1;
   // Per-flow routing: the slowest flow gets R / M where the even spread gives R P / F.
   return std::max(1.0, max_load * paths / flows);

@@ -19,7 +19,8 @@
 //             so nothing collides; a random permutation does (--traffic permutation places it exactly).
 //   adaptive  packets or flowlets spread evenly over the P up-links at adaptive_efficiency of the
 //             even spread (NVIDIA Spectrum-X, InfiniBand adaptive routing): a flow is not held to one
-//             link.
+//             link; and never worse than hashing the same flows would be (with very many small flows
+//             ECMP's maximum comes within a few % of the mean).
 //   spray     packets sprayed evenly (AWS SRD): the even spread, the model's rate without routing.
 // The cost model (model/algorithms/common.hpp) computes each tier's rate for an even spread of the
 // flows over all up-links; routing_factor() is what that rate is divided by under the policy.

@@ -13,9 +13,9 @@ namespace fb::model {
 
 namespace {
 
-constexpr long kExactFlows = 256;   // exact distribution of the maximum up to this many flows
-constexpr double kNormalLoad = 1e3; // mean load per path beyond which the normal limit is used
-constexpr double kTail = 1e-13;     // P(M > k) below which the sum over k stops
+constexpr long kExactFlows = 256;    // exact distribution of the maximum up to this many flows
+constexpr double kNormalLoad = 1e3;  // mean load per path beyond which the normal limit is used
+constexpr double kTail = 1e-13;      // P(M > k) below which the sum over k stops
 
 // Coefficients up to degree n of a x b.
 std::vector<double> mul_trunc(const std::vector<double>& a, const std::vector<double>& b, std::size_t n) {
@@ -35,7 +35,8 @@ double exact_cdf_max(long n, long P, long k) {
   const double lambda = static_cast<double>(n) / static_cast<double>(P);
   std::vector<double> base(static_cast<std::size_t>(std::min(k, n) + 1));
   for (std::size_t j = 0; j < base.size(); ++j)
-    base[j] = std::exp(-lambda + static_cast<double>(j) * std::log(lambda) - std::lgamma(static_cast<double>(j) + 1));
+    base[j] = std::exp(-lambda + static_cast<double>(j) * std::log(lambda) -
+                       std::lgamma(static_cast<double>(j) + 1));
   std::vector<double> result{1.0};
   const auto N = static_cast<std::size_t>(n);
   for (long e = P; e > 0; e >>= 1) {
@@ -136,7 +137,8 @@ double ecmp_expected_max_load(double flows, double paths) {
 double ecmp_share_pmf(long flows, long paths, long k) {
   if (flows < 1 || k < 0 || k > flows - 1) return 0;
   if (paths <= 1) return k == flows - 1 ? 1 : 0;
-  const double n = static_cast<double>(flows - 1), p = 1.0 / static_cast<double>(paths), dk = static_cast<double>(k);
+  const double n = static_cast<double>(flows - 1), p = 1.0 / static_cast<double>(paths),
+               dk = static_cast<double>(k);
   return std::exp(std::lgamma(n + 1) - std::lgamma(dk + 1) - std::lgamma(n - dk + 1) + dk * std::log(p) +
                   (n - dk) * std::log1p(-p));
 }

@@ -47,13 +47,13 @@ double ecmp_share_pmf(long flows, long paths, long k);
 // switches and its up-links, the expected load of the most loaded up-link and what the even-spread
 // rate is divided by.
 struct TierRouting {
-  std::string policy;       // the tier's load_balancing
-  double flows = 0;         // F: flows climbing through one switch of the tier (sub-flows counted)
-  double paths = 1;         // P: the switch's up-links
-  double max_load = 0;      // expected flows on its most loaded up-link
-  double factor = 1;        // even-spread rate / the policy's slowest-flow rate (>= 1 when it binds)
-  bool collision = false;   // flows share an up-link while others carry fewer (ecmp; static when F > P
-                            // does not divide evenly)
+  std::string policy;      // the tier's load_balancing
+  double flows = 0;        // F: flows climbing through one switch of the tier (sub-flows counted)
+  double paths = 1;        // P: the switch's up-links
+  double max_load = 0;     // expected flows on its most loaded up-link
+  double factor = 1;       // even-spread rate / the policy's slowest-flow rate (>= 1 when it binds)
+  bool collision = false;  // flows share an up-link while others carry fewer (ecmp; static when F > P
+                           // does not divide evenly)
 };
 
 // `flows` connections climbing through a switch of tier `st` with `paths` up-links (each
@@ -88,10 +88,10 @@ namespace fb::model {
 // q sub-flows gets the sum over them of min(NIC share / q, up-link rate / its load), the NIC share
 // being the NIC's rate over the connections its sender (and receiver) run at once.
 struct TrafficOptions {
-  std::string pattern;                // "permutation", "ring", "alltoall"
-  std::uint64_t nranks = 0;           // 0: the fabric's endpoints, at most 1024
-  std::uint64_t ranks_per_domain = 0; // 0: the domain size
-  int seeds = 20;                     // runs (permutations and hash draws)
+  std::string pattern;                 // "permutation", "ring", "alltoall"
+  std::uint64_t nranks = 0;            // 0: the fabric's endpoints, at most 1024
+  std::uint64_t ranks_per_domain = 0;  // 0: the domain size
+  int seeds = 20;                      // runs (permutations and hash draws)
 };
 
 struct FlowDistribution {
@@ -99,16 +99,16 @@ struct FlowDistribution {
 };
 
 struct TierTraffic {
-  int tier = 0;             // 1-based tier the connections climb above
+  int tier = 0;  // 1-based tier the connections climb above
   std::string tier_name;
   std::string policy;
-  double flows = 0;         // connections climbing through one subtree's up-links, mean over them
-  double sub_flows = 0;     // flows x flows_per_connection (ecmp)
-  double paths = 0;         // P: the subtree's up-links
-  double connections = 0;   // connections crossing this tier per run
-  FlowDistribution Gbps;    // min: the worst connection of a run, averaged over runs
-  double max_load = 0;      // expected flows on the most loaded up-link (ecmp: E[max], from
-                            // ecmp_expected_max_load per subtree), mean over subtrees and runs
+  double flows = 0;              // connections climbing through one subtree's up-links, mean over them
+  double sub_flows = 0;          // flows x flows_per_connection (ecmp)
+  double paths = 0;              // P: the subtree's up-links
+  double connections = 0;        // connections crossing this tier per run
+  FlowDistribution Gbps;         // min: the worst connection of a run, averaged over runs
+  double max_load = 0;           // expected flows on the most loaded up-link (ecmp: E[max], from
+                                 // ecmp_expected_max_load per subtree), mean over subtrees and runs
   double measured_max_load = 0;  // the same from the runs' draws
 };
 
@@ -116,7 +116,7 @@ struct TrafficResult {
   std::string pattern;
   std::uint64_t nranks = 0, ranks_per_domain = 0, connections = 0;
   int seeds = 0;
-  double nic_Gbps = 0;  // one port's payload rate
+  double nic_Gbps = 0;             // one port's payload rate
   std::vector<TierTraffic> tiers;  // tiers crossed, leaf first (empty: nothing leaves a leaf)
 };
 

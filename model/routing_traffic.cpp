@@ -67,7 +67,8 @@ struct Geometry {
   }
   // The tier-t subtree of endpoint r (tier 1: per rail).
   std::uint64_t subtree(int t, std::uint64_t r) const {
-    const auto s = static_cast<std::uint64_t>(std::floor(static_cast<double>(domain(r)) / std::max(1.0, T.S[t])));
+    const auto s =
+        static_cast<std::uint64_t>(std::floor(static_cast<double>(domain(r)) / std::max(1.0, T.S[t])));
     return t == 1 ? s * 4096 + rail(r) : s;
   }
   // Whether a connection climbs above tier t.
@@ -85,20 +86,24 @@ struct Geometry {
 
 TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
   if (o.pattern != "permutation" && o.pattern != "ring" && o.pattern != "alltoall")
-    throw std::invalid_argument("traffic: unknown pattern '" + o.pattern + "' (known: permutation, ring, alltoall)");
-  if (!f.has_scaleout()) throw std::invalid_argument("traffic: fabric '" + f.name + "' has no scale-out tiers");
+    throw std::invalid_argument("traffic: unknown pattern '" + o.pattern +
+                                "' (known: permutation, ring, alltoall)");
+  if (!f.has_scaleout())
+    throw std::invalid_argument("traffic: fabric '" + f.name + "' has no scale-out tiers");
   if (o.seeds < 1) throw std::invalid_argument("traffic: seeds must be at least 1");
   TrafficResult res;
   res.pattern = o.pattern;
   res.seeds = o.seeds;
-  res.ranks_per_domain = o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.scale_up.domain_size);
+  res.ranks_per_domain =
+      o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.scale_up.domain_size);
   res.nranks = o.nranks ? o.nranks : std::min<std::uint64_t>(f.max_endpoints(), 1024);
   if (res.nranks < 2) throw std::invalid_argument("traffic: needs at least 2 ranks");
   if (res.nranks > f.max_endpoints())
-    throw std::invalid_argument("traffic: " + std::to_string(res.nranks) + " ranks exceed what fabric '" + f.name +
-                                "' holds (" + std::to_string(f.max_endpoints()) + ")");
+    throw std::invalid_argument("traffic: " + std::to_string(res.nranks) + " ranks exceed what fabric '" +
+                                f.name + "' holds (" + std::to_string(f.max_endpoints()) + ")");
   if (o.pattern == "alltoall" && res.nranks > 512)
-    throw std::invalid_argument("traffic: alltoall is limited to 512 ranks (got " + std::to_string(res.nranks) + ")");
+    throw std::invalid_argument("traffic: alltoall is limited to 512 ranks (got " +
+                                std::to_string(res.nranks) + ")");
   const Placement pl{res.nranks, std::min(res.ranks_per_domain, res.nranks)};
   Geometry G{f, detail::make_topo(f, pl), pl.ranks_per_domain,
              f.scale_out.nics_per_domain > 0 ? static_cast<double>(f.scale_out.nics_per_domain) : 1.0};
@@ -158,7 +163,8 @@ TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
             load[link[x]] += 1;
           }
         const double even = F * q / static_cast<double>(P);
-        const double eff = st.load_balancing == "adaptive" && st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1;
+        const double eff =
+            st.load_balancing == "adaptive" && st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1;
         const bool per_flow = st.load_balancing == "ecmp" || st.load_balancing == "static";
         const TierRouting tr = route_tier(st, F, static_cast<double>(P));
         a.emax_sum += tr.max_load;
@@ -170,8 +176,9 @@ TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
           const double nic_share = R / std::max(out_n[port(c.src)], in_n[port(c.dst)]);
           double g = 0;
           for (int j = 0; j < q; ++j) {
-            const double l = per_flow ? load[link[i * static_cast<std::size_t>(q) + static_cast<std::size_t>(j)]]
-                                      : std::max(1.0, even) / eff;
+            const double l = per_flow
+                                 ? load[link[i * static_cast<std::size_t>(q) + static_cast<std::size_t>(j)]]
+                                 : std::max(1.0, even) / eff;
             // Even spreading gives a flow R P / F of the up-links, never more than its NIC share.
             const double up = per_flow ? R / l : R * eff * static_cast<double>(P) / (F * q);
             g += std::min(nic_share / q, up);

@@ -207,7 +207,8 @@ class ModelCommand final : public Command {
                       "permutation, ring or alltoall: per-flow throughput of that pattern on each tier it "
                       "crosses under the fabric's load balancing (docs/routing.md)");
     model->add_option("--nranks", mo.nranks, "with --traffic: ranks (default: the fabric's, at most 1024)");
-    model->add_option("--seeds", mo.seeds, "with --traffic: runs drawn (permutations, ECMP hashes; default 20)");
+    model->add_option("--seeds", mo.seeds,
+                      "with --traffic: runs drawn (permutations, ECMP hashes; default 20)");
     model->add_option("--against", mo.against.files,
                       "results files (published, measured or model; CSV or JSON): predict each row on its "
                       "fabric and report the error per row, by op, by fabric");
@@ -272,7 +273,8 @@ class ModelCommand final : public Command {
       }
     }
     if (!rpd_text.empty()) mo.ranks_per_domain = sizes("ranks-per-domain", rpd_text).front();
-    check_whatif_options(mo, model_->get_option("--nranks")->count() + model_->get_option("--seeds")->count() > 0);
+    check_whatif_options(
+        mo, model_->get_option("--nranks")->count() + model_->get_option("--seeds")->count() > 0);
     if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");
   }

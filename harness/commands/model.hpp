@@ -24,11 +24,11 @@ struct ModelOptions {
   std::uint64_t ranks_per_domain = 0;  // 0: the fabric's domain size
   std::string csv_path, json_path;
   bool quiet = false;
-  bool force = false;  // replace existing --csv/--json files
-  std::string compare_set;  // --compare-set KEY=V1,V2,...: one prediction per value (model_compare.cpp)
-  std::string traffic;      // --traffic PATTERN (model_traffic.cpp)
-  std::uint64_t nranks = 0; // --traffic: ranks (0: the fabric's, at most 1024)
-  int seeds = 20;           // --traffic: runs drawn
+  bool force = false;        // replace existing --csv/--json files
+  std::string compare_set;   // --compare-set KEY=V1,V2,...: one prediction per value (model_compare.cpp)
+  std::string traffic;       // --traffic PATTERN (model_traffic.cpp)
+  std::uint64_t nranks = 0;  // --traffic: ranks (0: the fabric's, at most 1024)
+  int seeds = 20;            // --traffic: runs drawn
   std::string command_line;
 };
 

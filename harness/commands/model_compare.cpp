@@ -131,7 +131,8 @@ int run_model_compare(const ModelOptions& o) {
   const std::vector<std::uint64_t> scales = model_scales(o, f, rpd, clipped);
   for (const Column& c : cols) check_ops_and_algos(o, c.fabric, algos, scales, rpd);
   std::vector<std::unique_ptr<Sink>> sinks = open_model_sinks(o);
-  if (!o.quiet) std::cout << fmt::format("# fabric {} ({}), one column per value\n", o.fabric, f.source) << clipped;
+  if (!o.quiet)
+    std::cout << fmt::format("# fabric {} ({}), one column per value\n", o.fabric, f.source) << clipped;
   for (const auto& op : o.ops)
     for (auto bytes : o.bytes)
       for (const auto& a : algos) compare_sweep(o, cols, op, bytes, a, scales, rpd, sinks);

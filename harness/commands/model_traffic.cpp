@@ -2,12 +2,12 @@
 // pattern gets on each tier it crosses under the fabric's load balancing (model/routing.hpp),
 // for each --compare-set value when one is given; --json writes the numbers.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "harness/commands/model.hpp"
 #include "harness/fabric_lookup.hpp"
@@ -27,7 +27,8 @@ nlohmann::ordered_json tier_json(const model::TrafficResult& r, const model::Tie
   j["flows"] = t.flows;
   j["paths"] = t.paths;
   j["policy"] = t.policy;
-  j["flow_Gbps"] = {{"median", t.Gbps.median}, {"p10", t.Gbps.p10}, {"min", t.Gbps.min}, {"mean", t.Gbps.mean}};
+  j["flow_Gbps"] = {
+      {"median", t.Gbps.median}, {"p10", t.Gbps.p10}, {"min", t.Gbps.min}, {"mean", t.Gbps.mean}};
   j["max_load"] = t.max_load;
   j["tier"] = t.tier_name;
   j["sub_flows"] = t.sub_flows;
@@ -41,9 +42,10 @@ nlohmann::ordered_json tier_json(const model::TrafficResult& r, const model::Tie
 }
 
 void print_result(const model::TrafficResult& r, const std::string& set) {
-  std::cout << fmt::format("#\n# traffic {}: {} ranks, {} per domain, {} connections, {} runs{}; port rate {:.6g} Gb/s\n",
-                           r.pattern, r.nranks, r.ranks_per_domain, r.connections, r.seeds,
-                           set.empty() ? "" : " (" + set + ")", r.nic_Gbps);
+  std::cout << fmt::format(
+      "#\n# traffic {}: {} ranks, {} per domain, {} connections, {} runs{}; port rate {:.6g} Gb/s\n",
+      r.pattern, r.nranks, r.ranks_per_domain, r.connections, r.seeds, set.empty() ? "" : " (" + set + ")",
+      r.nic_Gbps);
   if (r.tiers.empty()) {
     std::cout << "# no connection climbs above a leaf: nothing is routed over up-links\n";
     return;
@@ -51,9 +53,9 @@ void print_result(const model::TrafficResult& r, const std::string& set) {
   std::cout << fmt::format("# {:<8} {:<9} {:>8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>9}\n", "above", "policy",
                            "flows", "paths", "median", "p10", "worst", "mean", "max_load");
   for (const auto& t : r.tiers)
-    std::cout << fmt::format("  {:<8} {:<9} {:>8.4g} {:>6.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>9.4g}\n",
-                             t.tier_name, t.policy, t.flows, t.paths, t.Gbps.median, t.Gbps.p10, t.Gbps.min,
-                             t.Gbps.mean, t.max_load);
+    std::cout << fmt::format(
+        "  {:<8} {:<9} {:>8.4g} {:>6.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>9.4g}\n", t.tier_name,
+        t.policy, t.flows, t.paths, t.Gbps.median, t.Gbps.p10, t.Gbps.min, t.Gbps.mean, t.max_load);
 }
 
 }  // namespace

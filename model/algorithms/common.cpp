@@ -325,8 +325,8 @@ double routed_capacity(const Topo& T, int t, double connections, int& slot) {
   const auto b = static_cast<Balance>(T.balance[t]);
   if (b == Balance::spray) return T.C[t];
   bool collision = false;
-  const double factor =
-      routing_factor(b, T.f->scale_out.tiers[static_cast<std::size_t>(t - 1)], connections, T.up[t], collision);
+  const double factor = routing_factor(b, T.f->scale_out.tiers[static_cast<std::size_t>(t - 1)], connections,
+                                       T.up[t], collision);
   if (collision) slot = collision_slot(t);
   return T.C[t] / factor;
 }

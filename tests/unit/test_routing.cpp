@@ -85,10 +85,11 @@ TEST(RouteTier, PoliciesAgainstTheEvenSpread) {
 
 TEST(RoutingSchema, BadValuesNameTheKey) {
   const std::string base = kFabricDir + "roce-3tier-32k.yaml";
-  for (const char* set : {"scale_out.tiers.0.load_balancing=hashy", "scale_out.tiers.1.flows_per_connection=0",
-                          "scale_out.tiers.1.adaptive_efficiency=1.5", "scale_out.tiers.0.hash=l7"}) {
-    const std::string key = std::string(set).substr(std::string(set).rfind('.') + 1,
-                                                    std::string(set).find('=') - std::string(set).rfind('.') - 1);
+  for (const char* set :
+       {"scale_out.tiers.0.load_balancing=hashy", "scale_out.tiers.1.flows_per_connection=0",
+        "scale_out.tiers.1.adaptive_efficiency=1.5", "scale_out.tiers.0.hash=l7"}) {
+    const std::string key = std::string(set).substr(
+        std::string(set).rfind('.') + 1, std::string(set).find('=') - std::string(set).rfind('.') - 1);
     try {
       load_fabric(base, {set});
       ADD_FAILURE() << set << " was accepted";
@@ -106,7 +107,8 @@ TEST(RoutingSchema, BadValuesNameTheKey) {
 
 Prediction at(const std::string& policy, const std::string& op, const std::string& algo, std::uint64_t gpus) {
   std::vector<std::string> sets;
-  for (int t = 0; t < 3; ++t) sets.push_back("scale_out.tiers." + std::to_string(t) + ".load_balancing=" + policy);
+  for (int t = 0; t < 3; ++t)
+    sets.push_back("scale_out.tiers." + std::to_string(t) + ".load_balancing=" + policy);
   const Fabric f = load_fabric(kFabricDir + "roce-3tier-32k.yaml", sets);
   return predict(f, op, algo, Placement{gpus, 8}, 1 << 30);
 }
@@ -152,7 +154,8 @@ TEST(RoutingTraffic, PermutationUnderEcmpCollidesAndStaticRingDoesNot) {
   EXPECT_LE(leaf.Gbps.median, r.nic_Gbps + 1e-9);
   EXPECT_GT(leaf.max_load, 1);
   o.pattern = "ring";
-  const Fabric st = load_fabric(kFabricDir + "roce-3tier-32k.yaml", {"scale_out.tiers.0.load_balancing=static"});
+  const Fabric st =
+      load_fabric(kFabricDir + "roce-3tier-32k.yaml", {"scale_out.tiers.0.load_balancing=static"});
   const TrafficResult ring = predict_traffic(st, o);
   ASSERT_FALSE(ring.tiers.empty());
   EXPECT_DOUBLE_EQ(ring.tiers.front().Gbps.min, r.nic_Gbps);

@@ -200,15 +200,22 @@ class ModelCommand final : public Command {
     model->add_option("--json", mo.json_path, "write predictions as JSON");
     model->add_flag("--force", mo.force, "replace --csv/--json files that exist (refused otherwise)");
     model->add_flag("-q,--quiet", mo.quiet, "no table");
-    model->add_option("--compare-set", mo.compare_set,
-                      "KEY=V1,V2,...: predict once per value of a fabric field (as --set takes it) and show "
-                      "them side by side: --compare-set scale_out.tiers.1.load_balancing=ecmp,adaptive");
-    model->add_option("--traffic", mo.traffic,
-                      "permutation, ring or alltoall: per-flow throughput of that pattern on each tier it "
-                      "crosses under the fabric's load balancing (docs/routing.md)");
-    model->add_option("--nranks", mo.nranks, "with --traffic: ranks (default: the fabric's, at most 1024)");
-    model->add_option("--seeds", mo.seeds,
-                      "with --traffic: runs drawn (permutations, ECMP hashes; default 20)");
+    model
+        ->add_option("--compare-set", mo.compare_set,
+                     "KEY=V1,V2,...: predict once per value of a fabric field (as --set takes it) and show "
+                     "them side by side: --compare-set scale_out.tiers.1.load_balancing=ecmp,adaptive")
+        ->type_name("PATH=V1,V2,...");
+    model
+        ->add_option("--traffic", mo.traffic,
+                     "permutation, ring or alltoall: per-flow throughput of that pattern on each tier it "
+                     "crosses under the fabric's load balancing (docs/routing.md)")
+        ->type_name("PATTERN");
+    model->add_option("--nranks", mo.nranks, "with --traffic: ranks (default: the fabric's, at most 1024)")
+        ->type_name("N");
+    model
+        ->add_option("--seeds", mo.seeds,
+                     "with --traffic: runs drawn (permutations, ECMP hashes; default 20)")
+        ->type_name("N");
     model->add_option("--against", mo.against.files,
                       "results files (published, measured or model; CSV or JSON): predict each row on its "
                       "fabric and report the error per row, by op, by fabric");

@@ -52,6 +52,10 @@
 //    each endpoint sends b bytes over the network, a fraction x_t of them above tier t, costs
 //        b * max(1 / B0, max_{t < L} x_t / C_t)
 //    and its bottleneck is "nic" or "tier:<name>" of the binding t.
+//    C_t is the even spread over the tier's up-links; under the tier's load_balancing it is divided
+//    by the routing factor of the flows climbing through one switch (model/routing.hpp,
+//    routed_capacity(): ECMP's expected busiest up-link, adaptive's efficiency), and a binding
+//    ECMP collision is reported as "tier:<name> (ecmp collision)".
 //
 // 5. Latency
 //    One message whose lowest common switch is tier t costs

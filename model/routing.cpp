@@ -103,10 +103,21 @@ double expected_max_int(long n, long P) {
   if (n <= 0) return 0;
   if (P <= 1 || n == 1) return static_cast<double>(n);
   // Per thread, so a lookup takes no lock: a sweep asks for the same few (flows, paths) again and again.
+  // A small direct-mapped cache in front of the map: consecutive steps ask for neighbouring counts.
   thread_local std::unordered_map<std::uint64_t, double> memo;
+  thread_local std::uint64_t recent_key[64] = {};
+  thread_local double recent[64] = {};
   const std::uint64_t key = static_cast<std::uint64_t>(n) << 20 | static_cast<std::uint64_t>(P);
-  if (P < (1L << 20))
-    if (auto it = memo.find(key); it != memo.end()) return it->second;
+  const std::size_t slot =
+      static_cast<std::size_t>((static_cast<std::uint64_t>(n) * 31 + static_cast<std::uint64_t>(P)) & 63);
+  if (P < (1L << 20)) {
+    if (recent_key[slot] == key) return recent[slot];
+    if (auto it = memo.find(key); it != memo.end()) {
+      recent_key[slot] = key;
+      recent[slot] = it->second;
+      return it->second;
+    }
+  }
   const double p = 1.0 / static_cast<double>(P), mean = static_cast<double>(n) * p;
   double e;
   if (n <= kExactFlows) {

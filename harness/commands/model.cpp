@@ -280,8 +280,9 @@ class ModelCommand final : public Command {
       }
     }
     if (!rpd_text.empty()) mo.ranks_per_domain = sizes("ranks-per-domain", rpd_text).front();
-    check_whatif_options(
-        mo, model_->get_option("--nranks")->count() + model_->get_option("--seeds")->count() > 0);
+    for (const char* name : {"--nranks", "--seeds"})
+      if (model_->get_option(name)->count() > 0) given.emplace_back(name);
+    check_whatif_options(mo, given);
     if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");
   }

@@ -53,9 +53,9 @@ std::string compare_set_key(const std::string& compare_set);
 // The --set list for one --compare-set value: o.sets, then KEY=VALUE; a `*` tier index
 // (scale_out.tiers.*.load_balancing) sets that key on every tier of the fabric.
 std::vector<std::string> compare_set_sets(const ModelOptions& o, const std::string& value);
-// Usage errors of --compare-set, --traffic and their options (`traffic_options_given`: --nranks or
-// --seeds on the command line).
-void check_whatif_options(const ModelOptions& o, bool traffic_options_given);
+// Usage errors of --compare-set, --traffic and their options (`given`: the options on the command
+// line among --op, --bytes, --algo, --protocol, --gpus, --nranks, --seeds, ...).
+void check_whatif_options(const ModelOptions& o, const std::vector<std::string>& given);
 int run_model_compare(const ModelOptions& o);
 int run_model_traffic(const ModelOptions& o);
 // Shared with model.cpp's sweep: the row of one prediction, the scales, the checks of ops/algos.

@@ -52,7 +52,14 @@ std::vector<std::string> compare_set_sets(const ModelOptions& o, const std::stri
   return sets;
 }
 
-void check_whatif_options(const ModelOptions& o, bool traffic_options_given) {
+void check_whatif_options(const ModelOptions& o, const std::vector<std::string>& given) {
+  auto has = [&](const char* name) { return std::find(given.begin(), given.end(), name) != given.end(); };
+  const bool traffic_options_given = has("--nranks") || has("--seeds");
+  if (!o.traffic.empty())
+    for (const char* name : {"--op", "--bytes", "--algo", "--protocol", "--gpus"})
+      if (has(name))
+        throw UsageError(std::string("command line: --traffic predicts a traffic pattern, not ops: ") + name +
+                         " does not go with it");
   if (!o.compare_set.empty()) {
     const auto eq = o.compare_set.find('=');
     if (eq == std::string::npos || eq == 0 || compare_set_values(o.compare_set).empty())

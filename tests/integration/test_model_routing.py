@@ -51,6 +51,7 @@ class Traffic(fbtest.FbTestCase):
             (["--traffic", "zigzag"], "zigzag"),
             (["--traffic", "ring", "--seeds", "0"], "seeds"),
             (["--seeds", "3"], "--traffic"),
+            (["--traffic", "ring", "--op", "allreduce"], "--op"),
             (["--compare-set", "nokey"], "compare-set"),
             (["--compare-set", "scale_out.tiers.0.load_balancing=ecmp,magic"], "load_balancing"),
             (["--set", "scale_out.tiers.0.flows_per_connection=0"], "flows_per_connection"),
@@ -64,6 +65,20 @@ class Traffic(fbtest.FbTestCase):
                 self.assertEqual(len(errs), 1, res.describe())
                 self.assertIn(word, errs[0])
                 self.assertFalse(os.path.exists(j))
+
+
+    def test_existing_json_is_kept(self):
+        j = self.path("keep.json")
+        with open(j, "w") as f:
+            f.write("precious\n")
+        res = fbtest.run(singleton_cmd(["model", "--fabric", "roce-3tier-32k", "--traffic", "ring", "--json", j]))
+        self.assertRc(res, fbtest.EXIT_USAGE)
+        self.assertIn("--force", res.errors()[0])
+        self.assertEqual(open(j).read(), "precious\n")
+        res = fbtest.run(singleton_cmd(["model", "--fabric", "roce-3tier-32k", "--traffic", "ring", "--json", j,
+                                        "--force", "-q"]))
+        self.assertRc(res, fbtest.EXIT_OK)
+        self.assertEqual(json.load(open(j))["pattern"], "ring")
 
 
 class CompareSet(fbtest.FbTestCase):

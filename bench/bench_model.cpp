@@ -3,6 +3,7 @@
 // domain) on an HGX H100-like fabric with a 4-tier radix-64 fat tree (2^21 endpoints) and SHARP,
 // so that every algorithm has scales where it runs. One iteration = one full sweep; the target is
 // < 50 ms on one core (closed forms: a prediction costs the same at 8 and at 2^20 GPUs).
+// Each runs twice: /0 with the even spread over up-links, /1 with ECMP on every tier.
 //   BM_FullSweep          the registry's cost functions directly (what predict() runs per algorithm)
 //   BM_FullSweepPredict   predict() per algorithm at protocol "auto" (validation, protocol choice;
 //                         combinations that cannot run throw and are counted)
@@ -42,6 +43,15 @@ Fabric hgx_fabric() {
   return f;
 }
 
+// The fabric of a benchmark run: Arg(0) as built (an even spread over the up-links), Arg(1) every
+// tier hashing flows (ECMP: model/routing.hpp's expected maximum load on every tier-crossing step).
+Fabric bench_fabric(const benchmark::State& state) {
+  Fabric f = hgx_fabric();
+  if (state.range(0) == 1)
+    for (SwitchTier& t : f.scale_out.tiers) t.load_balancing = "ecmp";
+  return f;
+}
+
 std::vector<double> sizes() {
   std::vector<double> s;
   for (int i = 0; i < 30; ++i) s.push_back(std::round(std::exp2(34.0 * i / 29)));
@@ -62,7 +72,7 @@ bool pair_op(const std::string& op) {
 }
 
 void BM_FullSweep(benchmark::State& state) {
-  const Fabric f = hgx_fabric();
+  const Fabric f = bench_fabric(state);
   const auto sz = sizes();
   const auto sc = scales();
   const char* protocols[] = {"ll", "ll128", "simple"};
@@ -93,10 +103,10 @@ void BM_FullSweep(benchmark::State& state) {
       static_cast<double>(evaluated + unavailable) / static_cast<double>(state.iterations()),
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_FullSweep)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FullSweep)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 void BM_FullSweepPredict(benchmark::State& state) {
-  const Fabric f = hgx_fabric();
+  const Fabric f = bench_fabric(state);
   const auto sz = sizes();
   const auto sc = scales();
   std::int64_t evaluated = 0, refused = 0;
@@ -120,10 +130,10 @@ void BM_FullSweepPredict(benchmark::State& state) {
   state.counters["predictions"] = static_cast<double>(evaluated) / static_cast<double>(state.iterations());
   state.counters["refused"] = static_cast<double>(refused) / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_FullSweepPredict)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FullSweepPredict)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 void BM_AutoSweep(benchmark::State& state) {
-  const Fabric f = hgx_fabric();
+  const Fabric f = bench_fabric(state);
   const auto sz = sizes();
   const auto sc = scales();
   for (auto _ : state) {
@@ -137,7 +147,7 @@ void BM_AutoSweep(benchmark::State& state) {
     benchmark::DoNotOptimize(sum);
   }
 }
-BENCHMARK(BM_AutoSweep)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AutoSweep)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace fb::model

@@ -53,6 +53,12 @@ struct SwitchTier {
   int radix = 0;                  // ports per switch
   double hop_latency_us = 0;      // port-to-port latency through one switch of this tier
   double oversubscription = 1.0;  // down:up bandwidth ratio of this tier's switches (1 = non-blocking)
+  // How this tier's switches spread traffic over their equal-cost up-links (model/routing.hpp):
+  // "ecmp" (per-flow hash), "adaptive" (per-packet/flowlet), "spray" (even), "static".
+  std::string load_balancing = "spray";
+  int flows_per_connection = 1;       // ECMP entropy: flows (QPs) per connection
+  double adaptive_efficiency = 0.95;  // adaptive: share of the ideal even spread achieved
+  std::string hash = "l4";            // ecmp: "l3" | "l4" (informational for the emulated fabric)
 };
 
 // `scale_out`: absent (no tiers) for a single-domain fabric such as localhost.

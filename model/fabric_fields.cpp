@@ -199,6 +199,28 @@ std::vector<FabricField> fabric_fields(Fabric& f, SwitchTier& tier) {
        .bound = at_least(1, ", the down:up bandwidth ratio; 1 is non-blocking"),
        .meaning = "down:up bandwidth ratio of this tier's switches (1 = non-blocking; 7 = 1:7). Must be 1 at the "
                   "top tier, which has no up-links"},
+      {.section = "scale_out.tiers", .key = "load_balancing", .ref = &t.load_balancing,
+       .bound = one_of({"ecmp", "adaptive", "spray", "static"}), .write = if_set,
+       .meaning = "how this tier's switches spread the flows that climb above it over their equal-cost up-links "
+                  "(docs/routing.md): `ecmp` hashes each flow onto one up-link (collisions: the most loaded "
+                  "up-link sets the step's time), `adaptive` spreads packets/flowlets evenly at "
+                  "`adaptive_efficiency` (InfiniBand AR, Spectrum-X), `spray` spreads packets evenly (AWS SRD), "
+                  "`static` routes by destination (D-mod-k: shifts and rings do not collide). The top tier has "
+                  "no up-links: its value changes nothing",
+       .default_note = "the even spread the model assumed before this key"},
+      {.section = "scale_out.tiers", .key = "flows_per_connection", .ref = &t.flows_per_connection,
+       .bound = at_least(1), .write = if_set,
+       .meaning = "`ecmp`: flows hashed independently per connection, as NCCL_IB_QPS_PER_CONNECTION sets its "
+                  "queue pairs (NCCL's default: 1)"},
+      {.section = "scale_out.tiers", .key = "adaptive_efficiency", .ref = &t.adaptive_efficiency,
+       .bound = fraction(), .write = if_set,
+       .meaning = "`adaptive`: the share of the ideal even spread adaptive routing reaches (0.95: NVIDIA's "
+                  "Spectrum-X figure, 95% effective data throughput at scale vs 60% for standard Ethernet "
+                  "ECMP; docs/routing.md)"},
+      {.section = "scale_out.tiers", .key = "hash", .ref = &t.hash, .bound = one_of({"l3", "l4"}), .write = if_set,
+       .meaning = "`ecmp`: the header fields hashed, addresses (`l3`) or the 5-tuple (`l4`, RoCEv2's UDP source "
+                  "port per queue pair gives each flow its own hash); informational: the model hashes flows "
+                  "uniformly, the emulated fabric configures it"},
 
       {.section = "protocols", .key = "ll", .ref = &p.ll, .bound = fraction(),
        .meaning = "LL: 16-byte lines carrying 8 bytes of data and flags"},

@@ -28,8 +28,6 @@ std::vector<std::uint64_t> default_scales(std::uint64_t domain_size) {
   return v;
 }
 
-namespace {
-
 Record model_record(const ModelOptions& o, const model::Fabric& f, const std::string& op, std::uint64_t bytes,
                     const model::Placement& p, const model::Prediction& pr) {
   Record r;
@@ -59,8 +57,6 @@ Record model_record(const ModelOptions& o, const model::Fabric& f, const std::st
   return r;
 }
 
-}  // namespace
-
 std::vector<std::unique_ptr<Sink>> open_model_sinks(const ModelOptions& o) {
   std::vector<std::unique_ptr<Sink>> sinks;
   try {
@@ -76,8 +72,6 @@ std::vector<std::unique_ptr<Sink>> open_model_sinks(const ModelOptions& o) {
   for (auto& s : sinks) s->begin(meta);
   return sinks;
 }
-
-namespace {
 
 // The scales to predict: --gpus, or the default sweep cut where the topology ends (then `clipped`
 // says so); any scale the fabric cannot hold is a usage error.
@@ -121,6 +115,8 @@ void check_ops_and_algos(const ModelOptions& o, const model::Fabric& f, const st
       }
 }
 
+namespace {
+
 // One table: op at one size with one algorithm, a line per scale, each row to the sinks.
 void model_sweep(const ModelOptions& o, const model::Fabric& f, const std::string& op, std::uint64_t bytes,
                  const std::string& a, const std::vector<std::uint64_t>& scales, std::uint64_t rpd,
@@ -151,6 +147,8 @@ void model_sweep(const ModelOptions& o, const model::Fabric& f, const std::strin
 
 int run_model_command(const ModelOptions& o) {
   if (!o.against.files.empty()) return run_model_against(o);
+  if (!o.traffic.empty()) return run_model_traffic(o);
+  if (!o.compare_set.empty()) return run_model_compare(o);
   const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
   const std::vector<std::string> algos =
       o.algos.empty() ? std::vector<std::string>{model::default_algorithm(f)} : o.algos;
@@ -202,6 +200,22 @@ class ModelCommand final : public Command {
     model->add_option("--json", mo.json_path, "write predictions as JSON");
     model->add_flag("--force", mo.force, "replace --csv/--json files that exist (refused otherwise)");
     model->add_flag("-q,--quiet", mo.quiet, "no table");
+    model
+        ->add_option("--compare-set", mo.compare_set,
+                     "KEY=V1,V2,...: predict once per value of a fabric field (as --set takes it) and show "
+                     "them side by side: --compare-set scale_out.tiers.1.load_balancing=ecmp,adaptive")
+        ->type_name("PATH=V1,V2,...");
+    model
+        ->add_option("--traffic", mo.traffic,
+                     "permutation, ring or alltoall: per-flow throughput of that pattern on each tier it "
+                     "crosses under the fabric's load balancing (docs/routing.md)")
+        ->type_name("PATTERN");
+    model->add_option("--nranks", mo.nranks, "with --traffic: ranks (default: the fabric's, at most 1024)")
+        ->type_name("N");
+    model
+        ->add_option("--seeds", mo.seeds,
+                     "with --traffic: runs drawn (permutations, ECMP hashes; default 20)")
+        ->type_name("N");
     model->add_option("--against", mo.against.files,
                       "results files (published, measured or model; CSV or JSON): predict each row on its "
                       "fabric and report the error per row, by op, by fabric");
@@ -266,6 +280,9 @@ class ModelCommand final : public Command {
       }
     }
     if (!rpd_text.empty()) mo.ranks_per_domain = sizes("ranks-per-domain", rpd_text).front();
+    for (const char* name : {"--nranks", "--seeds"})
+      if (model_->get_option(name)->count() > 0) given.emplace_back(name);
+    check_whatif_options(mo, given);
     if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");
   }

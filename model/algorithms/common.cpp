@@ -7,6 +7,7 @@
 #include <string>
 
 #include "model/rates.hpp"
+#include "model/routing.hpp"
 
 namespace fb::model::detail {
 
@@ -164,7 +165,7 @@ double set_nics(Topo& T, const Fabric& f, const Placement& pl, std::uint64_t g, 
 void set_switch_tiers(Topo& T, const Fabric& f, double nics) {
   T.L = static_cast<int>(f.scale_out.tiers.size());
   T.C[0] = T.b0;
-  double ports = 1, cum_o = 1, below_us = 0;
+  double ports = 1, cum_o = 1, below_us = 0, concentration = std::max(1.0, T.g / nics);
   const double nic_lat = f.scale_out.latency_us > 0 ? f.scale_out.latency_us : 0;
   for (int t = 1; t <= T.L; ++t) {
     const SwitchTier& st = f.scale_out.tiers[static_cast<std::size_t>(t - 1)];
@@ -179,6 +180,10 @@ void set_switch_tiers(Topo& T, const Fabric& f, double nics) {
     double down = k;
     if (t < T.L && k >= 2) down = std::clamp(std::floor(k * o / (1 + o) + 1e-9), 1.0, k - 1);
     ports *= down;
+    T.up[t] = t < T.L ? std::max(1.0, k - down) : 0;
+    T.fan[t] = down * concentration;
+    T.balance[t] = static_cast<int>(parse_balance(st.load_balancing));
+    if (t < T.L) concentration *= down / T.up[t];
     T.S[t] = t == 1 ? down * T.rails / nics : std::max(T.S[t - 1], ports / nics);
     cum_o *= o;
     T.C[t] = T.b0 / cum_o;
@@ -254,9 +259,12 @@ Step step_impl(const Topo& T, Pairing pr, double r, double bytes, bool aligned, 
       lca = t;
       break;
     }
-    if (t < T.L && x / T.C[t] > worst) {
-      worst = x / T.C[t];
-      slot = tier_slot(t);
+    if (t >= T.L) continue;
+    int tier_slot_t = 0;  // one partner per rank: x connections per port climb
+    const double cap = routed_capacity(T, t, T.fan[t] * x, tier_slot_t);
+    if (x / cap > worst) {
+      worst = x / cap;
+      slot = tier_slot_t;
     }
   }
   Step s{T.lat[lca], bytes * worst / 1e3, slot, lca};
@@ -290,8 +298,9 @@ Rate ring_rate(const Topo& T, bool aligned) {
   for (int t = 1; t < T.L; ++t) {
     const double s = T.subtree(t, aligned);
     if (T.m <= s) break;
-    const double cap = std::max(1.0, s) * T.C[t] * share;
-    if (cap < r.GBps) r = Rate{cap, tier_slot(t)};
+    int slot = 0;  // one flow per boundary: one connection climbs through a switch
+    const double cap = std::max(1.0, s) * routed_capacity(T, t, 1, slot) * share;
+    if (cap < r.GBps) r = Rate{cap, slot};
   }
   return r;
 }
@@ -303,9 +312,23 @@ Rate dense_rate(const Topo& T, double aligned_share) {
     const double fa = (T.m - std::min(T.m, T.subtree(t, true))) / (T.m - 1);
     const double fc = (T.m - std::min(T.m, T.subtree(t, false))) / (T.m - 1);
     const double x = aligned_share * fa + (1 - aligned_share) * fc;
-    if (x > 0 && T.C[t] / x < r.GBps) r = Rate{T.C[t] / x, tier_slot(t)};
+    int slot = 0;  // all peers at once: x (p - 1) connections per endpoint climb
+    const double cap = x > 0 ? routed_capacity(T, t, T.fan[t] * x * (T.p - 1), slot) : 0;
+    if (x > 0 && cap / x < r.GBps) r = Rate{cap / x, slot};
   }
   return r;
+}
+
+double routed_capacity(const Topo& T, int t, double connections, int& slot) {
+  slot = tier_slot(t);
+  if (!T.f || t < 1 || t >= T.L) return T.C[t];
+  const auto b = static_cast<Balance>(T.balance[t]);
+  if (b == Balance::spray) return T.C[t];
+  bool collision = false;
+  const double factor = routing_factor(b, T.f->scale_out.tiers[static_cast<std::size_t>(t - 1)], connections,
+                                       T.up[t], collision);
+  if (collision) slot = collision_slot(t);
+  return T.C[t] / factor;
 }
 
 double rail_aligned_share(const Topo& T) {
@@ -354,6 +377,12 @@ std::string slot_name(const Topo& T, int slot) {
       return "scale-up";
     default:
       break;
+  }
+  if (slot >= kCollision && slot < kCollision + kMaxTiers) {
+    const int c = slot - kCollision + 1;
+    if (T.f && c <= static_cast<int>(T.f->scale_out.tiers.size()))
+      return slot_name(T, tier_slot(c)) + " (" +
+             collision_note(T.f->scale_out.tiers[static_cast<std::size_t>(c - 1)]) + ")";
   }
   const int t = slot - kTier + 1;
   if (T.f && t >= 1 && t <= static_cast<int>(T.f->scale_out.tiers.size()) &&

@@ -52,6 +52,10 @@
 //    each endpoint sends b bytes over the network, a fraction x_t of them above tier t, costs
 //        b * max(1 / B0, max_{t < L} x_t / C_t)
 //    and its bottleneck is "nic" or "tier:<name>" of the binding t.
+//    C_t is the even spread over the tier's up-links; under the tier's load_balancing it is divided
+//    by the routing factor of the flows climbing through one switch (model/routing.hpp,
+//    routed_capacity(): ECMP's expected busiest up-link, adaptive's efficiency), and a binding
+//    ECMP collision is reported as "tier:<name> (ecmp collision)".
 //
 // 5. Latency
 //    One message whose lowest common switch is tier t costs
@@ -235,11 +239,15 @@ enum Slot : int {
   kProtocol,
   kForward,  // scale-up time of forwarded data; finish() folds it into kScaleUp
   kTier,
-  kNumSlots = kTier + kMaxTiers
+  kCollision = kTier + kMaxTiers,  // a tier whose up-links' routing (model/routing.hpp) collides
+  kNumSlots = kCollision + kMaxTiers
 };
 inline int tier_slot(int t) {
   return kTier + t - 1;
 }  // t = 1..L: "tier:<name of tier t>"
+inline int collision_slot(int t) {
+  return kCollision + t - 1;
+}  // "tier:<name> (ecmp collision)"
 
 struct Cost {
   std::array<double, kNumSlots> v{};
@@ -265,6 +273,12 @@ struct Topo {
   double C[kMaxTiers + 1] = {};          // per-endpoint capacity above tier t, C[0] = b0
   double lat[kMaxTiers + 1] = {};        // latency of a message meeting at tier t, lat[0] = au
   double switch_us[kMaxTiers + 1] = {};  // switch hops part of lat[t] (lat[t] - scale_out.latency_us)
+  // Routing (model/routing.hpp): up-links of one tier-t switch, and the connections that climb
+  // through one tier-t switch per connection leaving each NIC port (the ports below it, times the
+  // flow concentration of the tiers below, times the endpoints sharing a port).
+  double up[kMaxTiers + 1] = {};
+  double fan[kMaxTiers + 1] = {};
+  int balance[kMaxTiers + 1] = {};  // tier t's load_balancing, parsed (model::Balance)
   double reduce_GBps = 0, memory_GBps = 0;
   // Scale-up time of forwarded data over that of clean data, in cache: bandwidth_GBps /
   // forward_bandwidth_GBps (1 when the fabric gives no forward rate).
@@ -328,6 +342,10 @@ inline void add_step(Cost& c, const Step& s, double times = 1) {
   c.add(s.slot, times * s.bw_us);
 }
 
+// The per-endpoint capacity above tier t (C_t) when `connections` climb through each tier-t
+// switch, divided by the tier's routing factor (model/routing.hpp); `slot` becomes the tier's
+// slot, or its collision slot when colliding flows set that rate.
+double routed_capacity(const Topo& T, int t, double connections, int& slot);
 // Per-flow scale-out rate of a ring-like pattern (one flow per subtree boundary).
 Rate ring_rate(const Topo& T, bool aligned);
 // Per-endpoint scale-out rate of an everyone-to-everyone pattern, `aligned_share` of it on rails.

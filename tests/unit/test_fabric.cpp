@@ -402,9 +402,10 @@ TEST(FabricErrors, UnknownKeysNameTheKnownOnes) {
   EXPECT_EQ(parse_error(std::string(kValid) + "color: blue\n"),
             "t.yaml:20: color: unknown key 'color' (known: name, description, endpoint, scale_up, scale_out, "
             "protocols)");
-  EXPECT_EQ(parse_error(with_line(16, "      hop_latency: 0.5")),
-            "t.yaml:16: scale_out.tiers.0.hop_latency: unknown key 'hop_latency' (known: name, radix, "
-            "hop_latency_us, oversubscription)");
+  EXPECT_EQ(
+      parse_error(with_line(16, "      hop_latency: 0.5")),
+      "t.yaml:16: scale_out.tiers.0.hop_latency: unknown key 'hop_latency' (known: name, radix, "
+      "hop_latency_us, oversubscription, load_balancing, flows_per_connection, adaptive_efficiency, hash)");
   EXPECT_EQ(parse_error(std::string(kValid) + "protocols:\n  ll: 0.5\n  ll64: 0.9\n"),
             "t.yaml:22: protocols.ll64: unknown key 'll64' (known: ll, ll128, simple)");
 }
@@ -452,12 +453,13 @@ TEST(FabricErrors, WrongTypes) {
   EXPECT_EQ(parse_error(with_line(1, "name: [a, b]")), "t.yaml:1: name: expected a text value (got a list)");
   EXPECT_EQ(parse_error(with_line(7, "  bandwidth_GBps:")),
             "t.yaml:7: scale_up.bandwidth_GBps: expected a number (got nothing)");
-  EXPECT_EQ(parse_error(lines(1, 12) + "  tiers: {name: leaf}\n"),
-            "t.yaml:13: scale_out.tiers: expected a list of mappings with keys name, radix, hop_latency_us, "
-            "oversubscription (got a mapping)");
+  EXPECT_EQ(
+      parse_error(lines(1, 12) + "  tiers: {name: leaf}\n"),
+      "t.yaml:13: scale_out.tiers: expected a list of mappings with keys name, radix, hop_latency_us, "
+      "oversubscription, load_balancing, flows_per_connection, adaptive_efficiency, hash (got a mapping)");
   EXPECT_EQ(parse_error(lines(1, 13) + "    - leaf\n"),
             "t.yaml:14: scale_out.tiers.0: expected a mapping with keys name, radix, hop_latency_us, "
-            "oversubscription (got 'leaf')");
+            "oversubscription, load_balancing, flows_per_connection, adaptive_efficiency, hash (got 'leaf')");
   EXPECT_EQ(parse_error(lines(1, 4) + "scale_up: 5\n" + lines(9, 19)),
             "t.yaml:5: scale_up: expected a mapping with keys domain_size, bandwidth_GBps, latency_us, "
             "aggregate_bandwidth_GBps, cache_bytes, spilled_bandwidth_GBps, outer_cache_bytes, "
@@ -645,7 +647,7 @@ TEST(FabricSet, ErrorsNameTheOverride) {
             "scale_out, protocols)");
   EXPECT_EQ(set_error({"scale_out.tiers.0.radx=32"}),
             "--set scale_out.tiers.0.radx=32: unknown key 'radx' (known: name, radix, hop_latency_us, "
-            "oversubscription)");
+            "oversubscription, load_balancing, flows_per_connection, adaptive_efficiency, hash)");
   EXPECT_EQ(set_error({"scale_up.bandwidth_GBps=fast"}),
             "--set scale_up.bandwidth_GBps=fast: scale_up.bandwidth_GBps: expected a number (got 'fast')");
   EXPECT_EQ(set_error({"scale_up.bandwidth_GBps=0"}),
@@ -670,7 +672,8 @@ TEST(FabricSet, ErrorsNameTheOverride) {
   EXPECT_EQ(
       set_error({"scale_out.tiers.0=x"}),
       "--set scale_out.tiers.0=x: 'scale_out.tiers.0' is a list item: set one of its keys (name, radix, "
-      "hop_latency_us, oversubscription), e.g. scale_out.tiers.0.name=...");
+      "hop_latency_us, oversubscription, load_balancing, flows_per_connection, adaptive_efficiency, hash), "
+      "e.g. scale_out.tiers.0.name=...");
   EXPECT_EQ(set_error({"scale_up=5"}),
             "--set scale_up=5: 'scale_up' is a mapping: set one of its keys, e.g. scale_up.domain_size=...");
   EXPECT_EQ(set_error({"scale_out=5"}),

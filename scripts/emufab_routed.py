@@ -218,6 +218,25 @@ def path_of(ef, st, src, dst, sport=None, dport=None):
     return int(dev[2:])
 
 
+def flow_paths(ef, st):
+    """The flow-paths file validate reads (harness/validate_collisions.hpp): for every ordered pair
+    of hosts on different leaves, the leaf->spine and spine->leaf links its flows take. Exact
+    under static routes and the L3 hash (the leaf's kernel asked, by addresses); under the L4 hash
+    the spine depends on ports the file cannot know: every spine is listed, exact false."""
+    exact = st["routing"] == "static" or st["hash"] == "l3"
+    flows = []
+    for a in st["hosts"]:
+        for b in st["hosts"]:
+            if a["leaf"] == b["leaf"]:
+                continue
+            spines = [path_of(ef, st, a, b)] if exact else range(st["spines"])
+            crossed = [f"leaf{a['leaf']}->spine{s}" for s in spines] + [f"spine{s}->leaf{b['leaf']}" for s in spines]
+            flows.append({"src": a["ns"], "dst": b["ns"], "links": crossed})
+    return {"source": f"scripts/emufab ({st['name']}, {st['routing']}"
+                      + (f", {st['hash']} hash" if st["routing"] == "ecmp" else "") + ")",
+            "exact": exact, "links": {name: st["link_bps"] / 1e9 for name, _, _ in links(st)}, "flows": flows}
+
+
 # ---- concurrent flows ---------------------------------------------------------------------------
 
 # One agent per host namespace runs that host's receivers and senders, a thread each: it binds its

@@ -111,16 +111,18 @@ std::vector<std::string> collision_report(const std::vector<Collision>& collisio
     std::string who;
     for (std::size_t i : c.pairs) {
       const PairResult& p = pairs[i];
-      who += fmt::format("{}pair {}-{} {:.0f}% of the model", who.empty() ? "" : "; ", p.a, p.b, 100 * p.bw_ratio);
+      who += fmt::format("{}pair {}-{} {:.0f}% of the model", who.empty() ? "" : "; ", p.a, p.b,
+                         100 * p.bw_ratio);
       const auto it = alone.find(i);
       if (it != alone.end()) {
         who += fmt::format(" (alone {:.0f}%)", 100 * it->second);
         alone_pass = alone_pass || it->second >= bw_pass;
       }
     }
-    lines.push_back(fmt::format("collision: round {}: flows {} {} link {} ({} flows want {:.3g} Gbit/s of its {:.3g}): {}",
-                                c.round, join_flows(c.flows), c.exact ? "shared" : "may have shared", c.link,
-                                c.flows.size(), c.demand_Gbps, c.link_Gbps, who));
+    lines.push_back(fmt::format(
+        "collision: round {}: flows {} {} link {} ({} flows want {:.3g} Gbit/s of its {:.3g}): {}", c.round,
+        join_flows(c.flows), c.exact ? "shared" : "may have shared", c.link, c.flows.size(), c.demand_Gbps,
+        c.link_Gbps, who));
   }
   lines.push_back(std::string("collision: ") +
                   (alone_pass ? "these pairs pass alone and lose bandwidth only together: "

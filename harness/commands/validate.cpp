@@ -186,10 +186,11 @@ class ValidateCommand final : public MpiCommand {
                          "naming the suspects "
                          "(default 120, 0 = off)");
     validate->add_flag("-q,--quiet", vo.quiet, "only the verdict line");
-    validate->add_option("--flow-paths", flow_paths_file_,
-                         "the links each host-to-host flow crosses (JSON, harness/validate_collisions.hpp): "
-                         "pairs that lose bandwidth together on a shared link are named and measured alone "
-                         "(default: $FABRICBENCH_FLOW_PATHS, which scripts/emufab exec sets on a routed fabric)");
+    validate->add_option(
+        "--flow-paths", flow_paths_file_,
+        "the links each host-to-host flow crosses (JSON, harness/validate_collisions.hpp): "
+        "pairs that lose bandwidth together on a shared link are named and measured alone "
+        "(default: $FABRICBENCH_FLOW_PATHS, which scripts/emufab exec sets on a routed fabric)");
     return validate;
   }
 
@@ -451,8 +452,8 @@ class ValidateCommand final : public MpiCommand {
     }
     if (alone.empty()) return;
     if (job.root && !o_.quiet)
-      std::cout << fmt::format("# {} pairs of a collision (flow paths: {}) measured again, each alone\n", alone.size(),
-                               flow_paths_->source)
+      std::cout << fmt::format("# {} pairs of a collision (flow paths: {}) measured again, each alone\n",
+                               alone.size(), flow_paths_->source)
                 << std::flush;
     for (std::size_t k = 0; k < alone.size(); ++k) {
       alone_index_ = index[k];

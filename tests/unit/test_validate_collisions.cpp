@@ -55,9 +55,10 @@ TEST(ValidateCollisions, NamesTheFlowsThatSharedALinkAndLostBandwidth) {
 
   const auto lines = collision_report(c, pairs, {{0, 0.97}, {1, 0.99}}, 0.85);
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(lines[0],
-            "collision: round 0: flows h0->h2 and h1->h3 shared link leaf0->spine1 (2 flows want 0.0956 Gbit/s "
-            "of its 0.05): pair 0-2 52% of the model (alone 97%); pair 1-3 55% of the model (alone 99%)");
+  EXPECT_EQ(
+      lines[0],
+      "collision: round 0: flows h0->h2 and h1->h3 shared link leaf0->spine1 (2 flows want 0.0956 Gbit/s "
+      "of its 0.05): pair 0-2 52% of the model (alone 97%); pair 1-3 55% of the model (alone 99%)");
   EXPECT_NE(lines[2].find("pass alone"), std::string::npos) << lines[2];
   EXPECT_NE(lines[2].find("NCCL_IB_QPS_PER_CONNECTION"), std::string::npos) << lines[2];
   EXPECT_NE(lines[2].find("adaptive routing"), std::string::npos) << lines[2];
@@ -99,8 +100,9 @@ TEST(ValidateCollisions, LoadsTheFileAndRejectsBadOnesInOneLine) {
   EXPECT_FALSE(fp.exact);
   EXPECT_EQ(fp.link_Gbps.at("a->b"), 0.05);
   EXPECT_EQ(fp.links.at({"h0", "h1"}), (std::vector<std::string>{"a->b"}));
-  for (const char* bad : {R"({"links": {"a->b": 0.05}, "flows": [{"src": "h0", "dst": "h1", "links": ["x"]}]})",
-                          R"({"links": {"a->b": 0}, "flows": []})", R"({"flows": []})", "{not json"}) {
+  for (const char* bad :
+       {R"({"links": {"a->b": 0.05}, "flows": [{"src": "h0", "dst": "h1", "links": ["x"]}]})",
+        R"({"links": {"a->b": 0}, "flows": []})", R"({"flows": []})", "{not json"}) {
     const std::string path = write("fp_bad.json", bad);
     try {
       load_flow_paths(path);

@@ -107,22 +107,37 @@ std::vector<std::string> collision_report(const std::vector<Collision>& collisio
   std::vector<std::string> lines;
   if (collisions.empty()) return lines;
   bool alone_pass = false;
-  for (const auto& c : collisions) {
+  // One line per round and set of pairs: the links their flows shared, grouped by the flows.
+  for (std::size_t i = 0; i < collisions.size();) {
+    const Collision& c = collisions[i];
+    std::size_t end = i;
+    while (end < collisions.size() && collisions[end].round == c.round && collisions[end].pairs == c.pairs) ++end;
+    std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> groups;  // flows -> links
+    const Collision* worst = &c;
+    for (std::size_t k = i; k < end; ++k) {
+      const Collision& x = collisions[k];
+      auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& e) { return e.first == x.flows; });
+      if (g == groups.end()) g = groups.insert(groups.end(), {x.flows, {}});
+      g->second.push_back(x.link);
+      if (x.demand_Gbps / x.link_Gbps > worst->demand_Gbps / worst->link_Gbps) worst = &x;
+    }
+    std::string shared;
+    for (const auto& [flows, links] : groups)
+      shared += fmt::format("{}flows {} {} link{} {}", shared.empty() ? "" : "; ", join_flows(flows),
+                            c.exact ? "shared" : "may have shared", links.size() > 1 ? "s" : "", join_flows(links));
     std::string who;
-    for (std::size_t i : c.pairs) {
-      const PairResult& p = pairs[i];
-      who += fmt::format("{}pair {}-{} {:.0f}% of the model", who.empty() ? "" : "; ", p.a, p.b,
-                         100 * p.bw_ratio);
-      const auto it = alone.find(i);
+    for (std::size_t p : c.pairs) {
+      const PairResult& r = pairs[p];
+      who += fmt::format("{}pair {}-{} {:.0f}% of the model", who.empty() ? "" : "; ", r.a, r.b, 100 * r.bw_ratio);
+      const auto it = alone.find(p);
       if (it != alone.end()) {
         who += fmt::format(" (alone {:.0f}%)", 100 * it->second);
         alone_pass = alone_pass || it->second >= bw_pass;
       }
     }
-    lines.push_back(fmt::format(
-        "collision: round {}: flows {} {} link {} ({} flows want {:.3g} Gbit/s of its {:.3g}): {}", c.round,
-        join_flows(c.flows), c.exact ? "shared" : "may have shared", c.link, c.flows.size(), c.demand_Gbps,
-        c.link_Gbps, who));
+    lines.push_back(fmt::format("collision: round {}: {} ({} flows want {:.3g} Gbit/s of a {:.3g} Gbit/s link): {}",
+                                c.round, shared, worst->flows.size(), worst->demand_Gbps, worst->link_Gbps, who));
+    i = end;
   }
   lines.push_back(std::string("collision: ") +
                   (alone_pass ? "these pairs pass alone and lose bandwidth only together: "

@@ -111,7 +111,8 @@ std::vector<std::string> collision_report(const std::vector<Collision>& collisio
   for (std::size_t i = 0; i < collisions.size();) {
     const Collision& c = collisions[i];
     std::size_t end = i;
-    while (end < collisions.size() && collisions[end].round == c.round && collisions[end].pairs == c.pairs) ++end;
+    while (end < collisions.size() && collisions[end].round == c.round && collisions[end].pairs == c.pairs)
+      ++end;
     std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> groups;  // flows -> links
     const Collision* worst = &c;
     for (std::size_t k = i; k < end; ++k) {
@@ -123,20 +124,23 @@ std::vector<std::string> collision_report(const std::vector<Collision>& collisio
     }
     std::string shared;
     for (const auto& [flows, links] : groups)
-      shared += fmt::format("{}flows {} {} link{} {}", shared.empty() ? "" : "; ", join_flows(flows),
-                            c.exact ? "shared" : "may have shared", links.size() > 1 ? "s" : "", join_flows(links));
+      shared +=
+          fmt::format("{}flows {} {} link{} {}", shared.empty() ? "" : "; ", join_flows(flows),
+                      c.exact ? "shared" : "may have shared", links.size() > 1 ? "s" : "", join_flows(links));
     std::string who;
     for (std::size_t p : c.pairs) {
       const PairResult& r = pairs[p];
-      who += fmt::format("{}pair {}-{} {:.0f}% of the model", who.empty() ? "" : "; ", r.a, r.b, 100 * r.bw_ratio);
+      who += fmt::format("{}pair {}-{} {:.0f}% of the model", who.empty() ? "" : "; ", r.a, r.b,
+                         100 * r.bw_ratio);
       const auto it = alone.find(p);
       if (it != alone.end()) {
         who += fmt::format(" (alone {:.0f}%)", 100 * it->second);
         alone_pass = alone_pass || it->second >= bw_pass;
       }
     }
-    lines.push_back(fmt::format("collision: round {}: {} ({} flows want {:.3g} Gbit/s of a {:.3g} Gbit/s link): {}",
-                                c.round, shared, worst->flows.size(), worst->demand_Gbps, worst->link_Gbps, who));
+    lines.push_back(
+        fmt::format("collision: round {}: {} ({} flows want {:.3g} Gbit/s of a {:.3g} Gbit/s link): {}",
+                    c.round, shared, worst->flows.size(), worst->demand_Gbps, worst->link_Gbps, who));
     i = end;
   }
   lines.push_back(std::string("collision: ") +

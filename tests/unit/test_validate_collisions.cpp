@@ -55,10 +55,11 @@ TEST(ValidateCollisions, NamesTheFlowsThatSharedALinkAndLostBandwidth) {
 
   const auto lines = collision_report(c, pairs, {{0, 0.97}, {1, 0.99}}, 0.85);
   ASSERT_EQ(lines.size(), 2u) << "one line for the round's pairs, then the suggestion";
-  EXPECT_EQ(lines[0],
-            "collision: round 0: flows h0->h2 and h1->h3 shared links leaf0->spine1 and spine1->leaf1 (2 flows "
-            "want 0.0956 Gbit/s of a 0.05 Gbit/s link): pair 0-2 52% of the model (alone 97%); pair 1-3 55% of "
-            "the model (alone 99%)");
+  EXPECT_EQ(
+      lines[0],
+      "collision: round 0: flows h0->h2 and h1->h3 shared links leaf0->spine1 and spine1->leaf1 (2 flows "
+      "want 0.0956 Gbit/s of a 0.05 Gbit/s link): pair 0-2 52% of the model (alone 97%); pair 1-3 55% of "
+      "the model (alone 99%)");
   EXPECT_NE(lines[1].find("pass alone"), std::string::npos) << lines[1];
   EXPECT_NE(lines[1].find("NCCL_IB_QPS_PER_CONNECTION"), std::string::npos) << lines[1];
   EXPECT_NE(lines[1].find("adaptive routing"), std::string::npos) << lines[1];

@@ -12,7 +12,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include "harness/commands/mpi_command.hpp"
@@ -22,6 +24,7 @@
 #include "harness/results_reader.hpp"
 #include "harness/runner.hpp"
 #include "harness/stats.hpp"
+#include "harness/validate_collisions.hpp"
 #include "harness/validate_console.hpp"
 #include "harness/validate_verdict.hpp"
 #include "harness/watchdog.hpp"
@@ -183,6 +186,11 @@ class ValidateCommand final : public MpiCommand {
                          "naming the suspects "
                          "(default 120, 0 = off)");
     validate->add_flag("-q,--quiet", vo.quiet, "only the verdict line");
+    validate->add_option(
+        "--flow-paths", flow_paths_file_,
+        "the links each host-to-host flow crosses (JSON, harness/validate_collisions.hpp): "
+        "pairs that lose bandwidth together on a shared link are named and measured alone "
+        "(default: $FABRICBENCH_FLOW_PATHS, which scripts/emufab exec sets on a routed fabric)");
     return validate;
   }
 
@@ -254,6 +262,10 @@ class ValidateCommand final : public MpiCommand {
         [&] {
           job.fabric = load_fabric_for_cli(o.fabric, o.sets);
           if (auto why = placement_mismatch(*job.fabric, world.hostnames())) throw UsageError(*why);
+          if (!flow_paths_file_.empty())
+            flow_paths_ = load_flow_paths(flow_paths_file_);
+          else
+            flow_paths_ = flow_paths_from_env();
         },
         /*root_only=*/true);
     step(world, [&] { job.backends.push_back(transports::make_backend(o.backend, world)); });
@@ -311,6 +323,7 @@ class ValidateCommand final : public MpiCommand {
     if (job.root && !o_.quiet) print_header(job, rounds);
     PairProbes probes = pair_probes(job);
     for (std::size_t ri = 0; ri < rounds.size(); ++ri) measure_round(job, hooks, probes, rounds, ri);
+    recheck_alone(job, hooks, probes);
 
     // ---- the collectives ----
     if (!tests_.empty()) run_tests(job.world, tests_, {&job.rows}, &watchdog, 0);
@@ -419,6 +432,36 @@ class ValidateCommand final : public MpiCommand {
     grade_round(job, rounds, ri, rec, all, tps);
   }
 
+  // The pairs of a collision (rank 0 finds them from the flow paths) measured again, each alone
+  // on the connection it had: passing alone shows the round's shared link cost the bandwidth.
+  void recheck_alone(Job& job, MeasureHooks& hooks, PairProbes& probes) {
+    std::string list;
+    if (job.root && flow_paths_ && !o_.pairs_alone) {
+      collisions_ = find_collisions(pairs_, *flow_paths_, o_.bw_pass);
+      for (std::size_t i : pairs_to_recheck(collisions_, pairs_, o_.bw_pass))
+        list += fmt::format("{} {} {} ", i, pairs_[i].a, pairs_[i].b);
+    }
+    std::istringstream in(job.world.broadcast_string(list, 0));
+    Rounds alone;
+    std::vector<std::size_t> index;
+    std::size_t i = 0;
+    int a = 0, b = 0;
+    while (in >> i >> a >> b) {
+      alone.push_back({{a, b}});
+      index.push_back(i);
+    }
+    if (alone.empty()) return;
+    if (job.root && !o_.quiet)
+      std::cout << fmt::format("# {} pairs of a collision (flow paths: {}) measured again, each alone\n",
+                               alone.size(), flow_paths_->source)
+                << std::flush;
+    for (std::size_t k = 0; k < alone.size(); ++k) {
+      alone_index_ = index[k];
+      measure_round(job, hooks, probes, alone, k);
+    }
+    alone_index_ = kNotAlone;
+  }
+
   // Rank 0: the round's pairs and rows against the model's expectation for it.
   void grade_round(Job& job, const std::vector<std::vector<std::pair<int, int>>>& rounds, std::size_t ri,
                    const Record (&rec)[2], const std::vector<double> (&all)[2],
@@ -470,6 +513,10 @@ class ValidateCommand final : public MpiCommand {
       p.bw_ratio = sb.p50 > 0 ? expected_bw / sb.p50 : 0;
       p.bw = classify(p.bw_ratio, o.bw_pass, o.bw_warn);
       p.bw_fast = above_max_ratio(p.bw_ratio, o);
+      if (alone_index_ != kNotAlone) {  // recheck_alone(): the ratio alone is all it wants
+        alone_ratio_[alone_index_] = p.bw_ratio;
+        continue;
+      }
       p.lat_us = sl.p50;
       p.model_lat_us = expected_lat;
       p.lat_ratio = sl.p50 > 0 ? expected_lat / sl.p50 : 0;
@@ -487,7 +534,7 @@ class ValidateCommand final : public MpiCommand {
     }
     // The round's rows: measured as run measures them (max over ranks), held against the
     // slowest pair the model expects in this round.
-    for (int k = 0; k < 2; ++k) {
+    for (int k = 0; k < 2 && alone_index_ == kNotAlone; ++k) {
       Record r = rec[k];
       r.model_fabric = f.name;
       r.model_algo = o.pairs_alone ? "flows/alone" : "flows/round";
@@ -515,6 +562,8 @@ class ValidateCommand final : public MpiCommand {
   int verdict(Job& job) {
     const Verdict v = judge(pairs_, collected_, o_, job.world.hostnames());
     job.rows.end(v.wrong ? "wrong-data" : "ok");
+    for (const auto& line : collision_report(collisions_, pairs_, alone_ratio_, o_.bw_pass))
+      std::cout << (o_.quiet ? "validate: " : "# ") << line << "\n";
     std::cout << (o_.quiet ? v.line + "\n" : console_->ending(v, pairs_.size())) << std::flush;
     return v.grade == Grade::fail ? 1 : 0;
   }
@@ -549,6 +598,14 @@ class ValidateCommand final : public MpiCommand {
   std::unique_ptr<MatrixWriter> matrix_;
   std::vector<PairResult> pairs_;
   std::vector<Record> collected_;
+  // Flow collisions (harness/validate_collisions.hpp): rank 0's flow paths, what they showed, and
+  // the ratios of the pairs measured again alone (pair index -> ratio).
+  static constexpr std::size_t kNotAlone = static_cast<std::size_t>(-1);
+  std::string flow_paths_file_;
+  std::optional<FlowPaths> flow_paths_;
+  std::vector<Collision> collisions_;
+  std::map<std::size_t, double> alone_ratio_;
+  std::size_t alone_index_ = kNotAlone;
 };
 
 }  // namespace

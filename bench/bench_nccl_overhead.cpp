@@ -18,10 +18,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "bench/bench_args.hpp"
 #include "harness/runner.hpp"
 #include "transports/backend.hpp"
 #include "transports/cuda/gpu.hpp"
@@ -62,29 +62,12 @@ double bare(ncclComm_t comm, cudaStream_t s, cudaEvent_t t0, cudaEvent_t t1, con
   return out;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint64_t min_bytes = 8, max_bytes = 1ull << 30;
-  int rounds = 5;
-  double target_ms = 50;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--min")
-      min_bytes = fb::parse_bytes(argv[i + 1]);
-    else if (a == "--max")
-      max_bytes = fb::parse_bytes(argv[i + 1]);
-    else if (a == "--rounds")
-      rounds = std::atoi(argv[i + 1]);
-    else if (a == "--ms")
-      target_ms = std::atof(argv[i + 1]);
-  }
+  fb::bench::SweepArgs args{8, 1ull << 30, 5, 50};
+  if (!fb::bench::parse_sweep_args(argc, argv, "fb_bench_nccl_overhead", args)) return 2;
+  const auto [min_bytes, max_bytes, rounds, target_ms] = args;
   auto world = fb::transports::make_mpi_world(&argc, &argv);
   const bool root = world->rank() == 0;
   const int n = world->size();
@@ -154,10 +137,10 @@ int main(int argc, char** argv) {
         f[m].push_back(t);
       }
     }
-    const double mb = median(b);
+    const double mb = fb::bench::median(b);
     double mf[3];
     for (int m = 0; m < 3; ++m) {
-      mf[m] = median(f[m]);
+      mf[m] = fb::bench::median(f[m]);
       if (l.bytes >= kJudgedFrom) worst = std::max(worst, std::abs(mf[m] / mb - 1));
     }
     const double bwb = static_cast<double>(l.bytes) / mb / 1e3 * factor;

@@ -11,11 +11,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "bench/bench_args.hpp"
 #include "harness/runner.hpp"
 #include "transports/backend.hpp"
 #include "vocab/units.hpp"
@@ -54,35 +54,18 @@ double bare(OpKind kind, void* send, void* recv, std::size_t bytes, int iters) {
   return out;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint64_t min_bytes = 8, max_bytes = 64ull << 20;
-  int rounds = 7;
-  double target_ms = 40;
+  fb::bench::SweepArgs args{8, 64ull << 20, 7, 40};
   // Both loops use the same buffers by default: on this VM two sets of 64 MiB buffers differ by
   // up to 30% in copy speed depending on where they land in memory, which would be measured as
   // "overhead" otherwise. --same-buffers 0 gives the bare loop its own buffers.
-  bool same_buffers = true;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--min")
-      min_bytes = fb::parse_bytes(argv[i + 1]);
-    else if (a == "--max")
-      max_bytes = fb::parse_bytes(argv[i + 1]);
-    else if (a == "--rounds")
-      rounds = std::atoi(argv[i + 1]);
-    else if (a == "--ms")
-      target_ms = std::atof(argv[i + 1]);
-    else if (a == "--same-buffers")
-      same_buffers = std::atoi(argv[i + 1]) != 0;
-  }
+  int same_buffers = 1;
+  if (!fb::bench::parse_sweep_args(argc, argv, "fb_bench_overhead", args,
+                                   {fb::bench::count_option("--same-buffers", same_buffers)}))
+    return 2;
+  const auto [min_bytes, max_bytes, rounds, target_ms] = args;
   auto world = fb::transports::make_mpi_world(&argc, &argv);
   if (world->size() != 2) {
     if (world->rank() == 0) std::fprintf(stderr, "fb_bench_overhead: run with exactly 2 ranks\n");
@@ -128,7 +111,7 @@ int main(int argc, char** argv) {
         MPI_Bcast(&t, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
         f.push_back(t);
       }
-      const double mb = median(b), mf = median(f), ratio = mf / mb;
+      const double mb = fb::bench::median(b), mf = fb::bench::median(f), ratio = mf / mb;
       worst = std::max(worst, ratio);
       if (root)
         std::printf("%-10s %12llu %14.3f %14.3f %8.3f\n", std::string(op.name).c_str(),

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "vocab/error.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 
@@ -19,16 +20,9 @@ namespace {
 }
 
 double number(const std::string& text, const std::string& s, const char* what) {
-  std::size_t used = 0;
-  double x = 0;
-  try {
-    x = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (s.empty() || used != s.size() || !std::isfinite(x))
-    bad(text, std::string("bad ") + what + " '" + s + "'");
-  return x;
+  const auto x = parse_number(s);
+  if (!x) bad(text, std::string("bad ") + what + " '" + s + "'");
+  return *x;
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {

@@ -18,6 +18,7 @@
 #include "harness/sinks/sink.hpp"
 #include "vocab/error.hpp"
 #include "vocab/exit_code.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 
@@ -91,17 +92,11 @@ bool CompareReport::gate_failed(const std::string& kind) const {
 
 int parse_allow_missing(const std::string& text) {
   if (text.empty() || text == "all" || text == "true") return -1;  // "true": the bare flag (CLI11)
-  std::size_t used = 0;
-  long v = -1;
-  try {
-    v = std::stol(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || v < 0 || v > 1000000000)
+  const auto v = parse_integer(text);
+  if (!v || *v < 0 || *v > 1000000000)
     throw UsageError("command line: allow-missing: expected a number of rows >= 0 or 'all', got '" + text +
                      "'");
-  return static_cast<int>(v);
+  return static_cast<int>(*v);
 }
 
 const char* verdict_name(Verdict v) {
@@ -121,19 +116,11 @@ const char* verdict_name(Verdict v) {
 }
 
 double parse_threshold_pct(const std::string& text, const std::string& option) {
-  std::string t = text;
-  if (!t.empty() && t.back() == '%') t.pop_back();
-  std::size_t used = 0;
-  double v = -1;
-  try {
-    v = std::stod(t, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (t.empty() || used != t.size() || !std::isfinite(v) || v < 0)
+  const auto v = parse_number(text, {{'%', 1}});
+  if (!v || *v < 0)
     throw UsageError("command line: " + option + ": expected a percentage >= 0 such as 5% or 2.5, got '" +
                      text + "'");
-  return v;
+  return *v;
 }
 
 namespace {

@@ -49,16 +49,9 @@ long long parse_int(const std::string& where, const std::string& key, const std:
 }
 
 double parse_double(const std::string& where, const std::string& key, const std::string& v) {
-  std::size_t used = 0;
-  double x = 0;
-  try {
-    x = std::stod(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != v.size() || v.empty() || !std::isfinite(x))
-    bad(where, key, "expected a number, got '" + v + "'");
-  return x;
+  const auto x = parse_number(v);
+  if (!x) bad(where, key, "expected a number, got '" + v + "'");
+  return *x;
 }
 
 std::uint64_t parse_size(const std::string& where, const std::string& key, const std::string& v) {

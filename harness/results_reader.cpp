@@ -13,6 +13,7 @@
 
 #include "harness/record_fields.hpp"
 #include "vocab/error.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 
@@ -20,8 +21,8 @@ namespace {
 
 using nlohmann::json;
 
-// Columns added after schema 1 first shipped may be absent from older files.
-// Columns newer than schema version 1's first files, absent from those.
+// Columns newer than schema version 1's first files, absent from those (a column added to
+// harness/record_fields.hpp's table is named here too).
 bool optional_column(const std::string& name) {
   return name.rfind("model_", 0) == 0 || name == "msg_rate_Mps" || name == "timing" || name == "cycle" ||
          name == "max_rank_bytes" || name == "load_imbalance" || name == "group" || name == "group_size" ||
@@ -322,10 +323,12 @@ void read_json_meta(const json& m, const std::string& path, RunMeta& meta) {
   meta.backend_versions = strs("backend_versions");
   meta.hosts = strs("hosts");
   meta.rank_hosts = strs("rank_hosts");
-  if (m.contains("nranks") && m["nranks"].is_number_integer()) meta.nranks = m["nranks"].get<int>();
-  if (m.contains("nnodes") && m["nnodes"].is_number_integer()) meta.nnodes = m["nnodes"].get<int>();
-  if (m.contains("ranks_per_node") && m["ranks_per_node"].is_number_integer())
-    meta.ranks_per_node = m["ranks_per_node"].get<int>();
+  auto integer = [&](const char* k, int& out) {
+    if (m.contains(k) && m[k].is_number_integer()) out = m[k].get<int>();
+  };
+  integer("nranks", meta.nranks);
+  integer("nnodes", meta.nnodes);
+  integer("ranks_per_node", meta.ranks_per_node);
   if (m.contains("environment") && m["environment"].is_object())
     for (const auto& [k, v] : m["environment"].items())
       if (v.is_string()) meta.environment[k] = v.get<std::string>();
@@ -447,28 +450,17 @@ ValidateMatrix read_validate_matrix(const std::string& path) {
     };
     auto rank = [&](const char* name) {
       const std::string& t = field(name);
-      std::size_t used = 0;
-      long v = -1;
-      try {
-        v = std::stol(t, &used);
-      } catch (const std::exception&) {
-      }
-      if (used != t.size() || v < 0 || v > (1 << 24))
+      const auto v = parse_integer(t);
+      if (!v || *v < 0 || *v > (1 << 24))
         bad(where, std::string(name) + ": expected a rank, got '" + t + "'");
-      return static_cast<int>(v);
+      return static_cast<int>(*v);
     };
     auto ratio = [&](const char* name) {
       const std::string& t = field(name);
       if (t.empty()) return -1.0;
-      std::size_t used = 0;
-      double v = -1;
-      try {
-        v = std::stod(t, &used);
-      } catch (const std::exception&) {
-      }
-      if (used != t.size() || !(v >= 0) || !std::isfinite(v))
-        bad(where, std::string(name) + ": expected a ratio >= 0, got '" + t + "'");
-      return v;
+      const auto v = parse_number(t);
+      if (!v || *v < 0) bad(where, std::string(name) + ": expected a ratio >= 0, got '" + t + "'");
+      return *v;
     };
     MatrixPair p;
     p.a = rank("rank_a");

@@ -10,6 +10,7 @@
 #include "harness/compare.hpp"
 #include "harness/sinks/guard.hpp"
 #include "vocab/error.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 
@@ -19,24 +20,11 @@ std::string SoakOptions::canonical() const {
 }
 
 double parse_duration_s(const std::string& text) {
-  std::string t = text;
-  double unit = 1;
-  if (!t.empty() && (t.back() == 's' || t.back() == 'm' || t.back() == 'h')) {
-    unit = t.back() == 'h' ? 3600 : t.back() == 'm' ? 60 : 1;
-    t.pop_back();
-  }
-  std::size_t used = 0;
-  double v = -1;
-  try {
-    v = std::stod(t, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  const double s = v * unit;
-  if (t.empty() || used != t.size() || !std::isfinite(s) || !(s > 0) || s > 366.0 * 24 * 3600)
+  const auto s = parse_number(text, {{'s', 1}, {'m', 60}, {'h', 3600}});
+  if (!s || !(*s > 0) || *s > 366.0 * 24 * 3600)
     throw UsageError("command line: duration: expected a time > 0 such as 90s, 30m or 2h, got '" + text +
                      "'");
-  return s;
+  return *s;
 }
 
 DriftSink::DriftSink(Sink& next, const SoakOptions& o, std::ostream& events) : next_(next), events_(events) {

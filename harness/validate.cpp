@@ -5,11 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
-#include <initializer_list>
 
 #include "transports/backend.hpp"
 #include "vocab/error.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 
@@ -53,31 +52,14 @@ std::vector<TestSpec> default_validate_tests(const std::string& backend, const s
   return v;
 }
 
-namespace {
-
-// v scaled by the first unit it reaches at least 1 in (the last one below that), 3 significant digits.
-std::string scaled(double v, std::initializer_list<std::pair<double, const char*>> units) {
-  const std::pair<double, const char*>* pick = units.end() - 1;  // below every unit: the smallest
-  for (const auto& u : units)
-    if (std::fabs(v) >= u.first) {
-      pick = &u;
-      break;
-    }
-  const double x = v / pick->first;
-  const double ax = std::fabs(x);
-  // Rounding may carry into the next digit (999.7 -> "1000"): acceptable, still exact to 3 digits.
-  return fmt::format("{:.{}f} {}", x, ax >= 99.95 ? 0 : ax >= 9.995 ? 1 : 2, pick->second);
-}
-
-}  // namespace
-
+// vocab/units' figures, three significant digits to fit validate's columns.
 std::string format_rate(double GBps, bool bits) {
-  if (bits) return scaled(GBps * 8e9, {{1e12, "Tbit/s"}, {1e9, "Gbit/s"}, {1e6, "Mbit/s"}, {1e3, "kbit/s"}});
-  return scaled(GBps * 1e9, {{1e12, "TB/s"}, {1e9, "GB/s"}, {1e6, "MB/s"}, {1e3, "kB/s"}});
+  return bits ? format_rate_Gbitps(GBps, Figures::three_significant)
+              : format_rate_GBps(GBps, Figures::three_significant);
 }
 
 std::string format_time_us(double us) {
-  return scaled(us * 1e3, {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}, {1, "ns"}});
+  return format_duration_us(us, Figures::three_significant);
 }
 
 std::vector<std::vector<std::pair<int, int>>> round_robin_rounds(int n) {

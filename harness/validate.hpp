@@ -72,7 +72,7 @@ std::vector<std::vector<std::pair<int, int>>> round_robin_rounds(int n);
 // The console's units, fitted to the magnitude: a rate in GB/s (1e9 B/s) as "812 MB/s" or
 // "45.2 GB/s", or with `bits` (links rated in Gbit/s: between hosts) as "28.3 Mbit/s" or
 // "98.4 Gbit/s"; a time in microseconds as "850 ns", "12.3 us", "4.56 ms" or "1.92 s". Three
-// significant digits.
+// significant digits (vocab/units' format_rate_GBps, format_rate_Gbitps, format_duration_us).
 std::string format_rate(double GBps, bool bits);
 std::string format_time_us(double us);
 

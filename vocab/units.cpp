@@ -2,8 +2,11 @@
 // unit in decimal, and accepted only when the result is a whole number of bytes that fits 64 bits.
 #include "vocab/units.hpp"
 
+#include <cerrno>
+#include <cmath>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <vector>
@@ -135,6 +138,35 @@ std::uint64_t parse_bytes(std::string_view text) {
   return value;
 }
 
+std::optional<double> parse_number(std::string_view text, std::initializer_list<NumberSuffix> suffixes) {
+  double scale = 1;
+  for (const auto& u : suffixes)
+    if (!text.empty() && text.back() == u.suffix) {
+      scale = u.scale;
+      text.remove_suffix(1);
+      break;
+    }
+  if (text.empty()) return std::nullopt;
+  const std::string t(text);  // NUL-terminated for strtod
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size() || errno == ERANGE) return std::nullopt;
+  const double scaled = v * scale;
+  if (!std::isfinite(scaled)) return std::nullopt;
+  return scaled;
+}
+
+std::optional<long long> parse_integer(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  const std::string t(text);
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(t.c_str(), &end, 10);
+  if (end == t.c_str() || end != t.c_str() + t.size() || errno == ERANGE) return std::nullopt;
+  return v;
+}
+
 std::string format_bytes(std::uint64_t bytes) {
   struct Suffix {
     const char* name;
@@ -155,27 +187,53 @@ std::string format_bytes(std::uint64_t bytes) {
 }
 
 namespace {
-std::string scaled(const char* format, double value, const char* unit) {
+
+// A unit 1000^power of the figure's base unit (us, GB/s, Gbit/s), and its decimals under
+// Figures::two_decimals.
+struct Scale {
+  int power;
+  const char* name;
+  int decimals;
+};
+
+// `v` in the first of `units` (largest first) it reaches 1 of, else the last; zero in `zero`.
+// Scaling divides by 1000^power (or multiplies by 1000^-power): both exact in the factor.
+std::string scaled(double v, std::initializer_list<Scale> units, const char* zero, Figures f) {
+  const auto size = [](int power) {
+    double s = 1;
+    for (int i = 0; i < (power < 0 ? -power : power); ++i) s *= 1000;
+    return s;
+  };
+  const double a = v < 0 ? -v : v;
+  const Scale* pick = units.end() - 1;
+  for (const auto& u : units)
+    if (a == 0 ? std::string_view(u.name) == zero : a >= (u.power < 0 ? 1 / size(-u.power) : size(u.power))) {
+      pick = &u;
+      break;
+    }
+  const double x = pick->power < 0 ? v * size(-pick->power) : v / size(pick->power);
+  const double ax = x < 0 ? -x : x;
+  // Three significant digits: rounding may carry into the next digit (999.7 -> "1000"), still exact to 3.
+  const int decimals = f == Figures::two_decimals ? pick->decimals : ax >= 99.95 ? 0 : ax >= 9.995 ? 1 : 2;
   char buf[64];
-  std::snprintf(buf, sizeof buf, format, value, unit);
+  std::snprintf(buf, sizeof buf, "%.*f %s", decimals, x, pick->name);
   return buf;
 }
+
 }  // namespace
 
-std::string format_duration_us(double us) {
-  const double a = us < 0 ? -us : us;
-  if (a < 1.0) return scaled("%.1f %s", us * 1e3, "ns");
-  if (a < 1e3) return scaled("%.2f %s", us, "us");
-  if (a < 1e6) return scaled("%.2f %s", us / 1e3, "ms");
-  return scaled("%.2f %s", us / 1e6, "s");
+std::string format_duration_us(double us, Figures f) {
+  return scaled(us, {{2, "s", 2}, {1, "ms", 2}, {0, "us", 2}, {-1, "ns", 1}}, "ns", f);
 }
 
-std::string format_rate_GBps(double GBps) {
-  const double a = GBps < 0 ? -GBps : GBps;
-  if (a >= 1.0 || a == 0.0) return scaled("%.2f %s", GBps, "GB/s");
-  if (a >= 1e-3) return scaled("%.2f %s", GBps * 1e3, "MB/s");
-  if (a >= 1e-6) return scaled("%.2f %s", GBps * 1e6, "kB/s");
-  return scaled("%.0f %s", GBps * 1e9, "B/s");
+std::string format_rate_GBps(double GBps, Figures f) {
+  return scaled(GBps, {{0, "GB/s", 2}, {-1, "MB/s", 2}, {-2, "kB/s", 2}, {-3, "B/s", 0}}, "GB/s", f);
+}
+
+std::string format_rate_Gbitps(double GBps, Figures f) {
+  return scaled(GBps * 8,
+                {{1, "Tbit/s", 2}, {0, "Gbit/s", 2}, {-1, "Mbit/s", 2}, {-2, "kbit/s", 2}, {-3, "bit/s", 0}},
+                "Gbit/s", f);
 }
 
 }  // namespace fb

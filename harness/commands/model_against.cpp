@@ -92,17 +92,10 @@ void parse_against_options(const AgainstTexts& t, const std::vector<std::string>
   if (a.max_bytes && a.max_bytes < a.min_bytes)
     throw UsageError("command line: --max-bytes " + t.max_bytes + " is below --min-bytes " + t.min_bytes);
   if (!t.max_error.empty()) {
-    std::string v = t.max_error;
-    if (v.back() == '%') v.pop_back();
-    std::size_t used = 0;
-    double pct = -1;
-    try {
-      pct = std::stod(v, &used);
-    } catch (const std::exception&) {
-    }
-    if (v.empty() || used != v.size() || !(pct >= 0) || !std::isfinite(pct))
+    const auto pct = parse_number(t.max_error, {{'%', 1}});
+    if (!pct || *pct < 0)
       throw UsageError("command line: max-error: expected a percentage >= 0, got '" + t.max_error + "'");
-    a.max_error_pct = pct;
+    a.max_error_pct = *pct;
   }
 }
 

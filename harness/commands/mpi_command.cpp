@@ -7,6 +7,7 @@
 #include "harness/interrupt.hpp"
 #include "harness/job.hpp"
 #include "vocab/error.hpp"
+#include "vocab/units.hpp"
 
 namespace fb {
 namespace {
@@ -55,15 +56,10 @@ void MpiCommand::step(transports::World& world, const std::function<void()>& f, 
 }
 
 double MpiCommand::parse_timeout_s(const std::string& text) {
-  std::size_t used = 0;
-  double t = -1;
-  try {
-    t = std::stod(text, &used);
-  } catch (const std::exception&) {
-  }
-  if (used != text.size() || !(t >= 0) || t > 1e7)
+  const auto t = parse_number(text);
+  if (!t || *t < 0 || *t > 1e7)
     throw UsageError("command line: timeout: expected seconds >= 0, got '" + text + "'");
-  return t;
+  return *t;
 }
 
 int MpiCommand::run(transports::World& world, const std::string& parse_error) {

@@ -98,6 +98,11 @@ class RunWithFabric(fbtest.FbTestCase):
 
 
 class Calibrate(fbtest.FbTestCase):
+    # Iterations per size for the rows calibrate fits: the rows' time is the median of the samples,
+    # and with 40 of them one descheduled sample on a loaded CI machine moves no row, where with 5 it
+    # could push a row off the line and fail the fit's error bounds (which stay as tight as ever).
+    ITERS = "40"
+
     def measure(self, name, run_args):
         """Runs `fabricbench run RUN_ARGS` on 2 ranks into NAME (.csv or .json); returns its path."""
         out = self.path(name)
@@ -113,7 +118,7 @@ class Calibrate(fbtest.FbTestCase):
         return res, fabric
 
     def test_fit_from_pingpong_then_predict(self):
-        pp = self.measure("pp.csv", ["--op", "pingpong", "-b", "8", "-e", "16M", "-f", "4", "-n", "10"])
+        pp = self.measure("pp.csv", ["--op", "pingpong", "-b", "8", "-e", "16M", "-f", "4", "-n", self.ITERS])
         res, fabric = self.calibrate([pp], "cal.yaml")
         self.assertIn("scale-up", res.stdout)
         text = open(fabric).read()
@@ -132,19 +137,19 @@ class Calibrate(fbtest.FbTestCase):
         # A run of collectives alone: calibrate fits the shared-memory tier through the model, and
         # the written fabric predicts those rows; pingpong rows in the inputs take precedence.
         js = self.measure("coll.json", ["--op", "allreduce", "--algo", "ring", "-b", "8", "-e", "4M", "-f", "4",
-                                        "-n", "5"])
+                                        "-n", self.ITERS])
         res, fabric = self.calibrate([js], "coll.yaml")
         self.assertIn("scale-up (coll)", res.stdout)
         self.assertIn("collective rows predicted by it: 10", res.stdout)
         self.assertIn("fit through the model of 10 one-host collective rows (allreduce ring)", open(fabric).read())
         res = fbtest.run(singleton_cmd(["model", "--fabric", fabric, "--op", "allreduce", "--gpus", "2", "-q"]))
         self.assertRc(res, fbtest.EXIT_OK)
-        pp = self.measure("pp.json", ["--op", "pingpong", "-b", "8", "-e", "4M", "-f", "4", "-n", "5"])
+        pp = self.measure("pp.json", ["--op", "pingpong", "-b", "8", "-e", "4M", "-f", "4", "-n", self.ITERS])
         res, _ = self.calibrate([pp, js], "both.yaml")
         self.assertNotIn("(coll)", res.stdout)
         self.assertIn("collective rows predicted by it: 10", res.stdout)
         # Latency-bound rows alone cannot fix a bandwidth: a one-line error, nothing written.
-        small = self.measure("small.json", ["--op", "allreduce", "--algo", "ring", "-b", "8", "-e", "64", "-n", "5"])
+        small = self.measure("small.json", ["--op", "allreduce", "--algo", "ring", "-b", "8", "-e", "64", "-n", self.ITERS])
         res, bad = self.calibrate([small], "bad.yaml", fbtest.EXIT_USAGE)
         self.assertIn("do not fix both a latency and a bandwidth", res.stderr)
         self.assertEqual(len(res.stderr.strip().splitlines()), 1, res.stderr)

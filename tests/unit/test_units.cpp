@@ -1,4 +1,5 @@
-// fb::parse_bytes and fb::format_bytes: every accepted spelling, every rejection, and the round trip.
+// fb::parse_bytes and fb::format_bytes: every accepted spelling, every rejection, and the round trip;
+// fb::parse_number / parse_integer, the whole-string parsers every option with a number uses.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -176,6 +177,54 @@ TEST(Units, RatesScale) {
   EXPECT_EQ(format_rate_GBps(2e-6), "2.00 kB/s");
   EXPECT_EQ(format_rate_GBps(5e-7), "500 B/s");
   EXPECT_EQ(format_rate_GBps(0.0), "0.00 GB/s");
+}
+
+TEST(Units, ThreeSignificantDigits) {
+  EXPECT_EQ(format_duration_us(0.85, Figures::three_significant), "850 ns");
+  EXPECT_EQ(format_duration_us(12.34, Figures::three_significant), "12.3 us");
+  EXPECT_EQ(format_duration_us(1.5, Figures::three_significant), "1.50 us");
+  EXPECT_EQ(format_duration_us(1916003, Figures::three_significant), "1.92 s");
+  EXPECT_EQ(format_rate_GBps(45.2, Figures::three_significant), "45.2 GB/s");
+  EXPECT_EQ(format_rate_GBps(0.003538, Figures::three_significant), "3.54 MB/s");
+}
+
+TEST(Units, BitRatesScale) {
+  EXPECT_EQ(format_rate_Gbitps(12.5), "100.00 Gbit/s");
+  EXPECT_EQ(format_rate_Gbitps(450), "3.60 Tbit/s");
+  EXPECT_EQ(format_rate_Gbitps(0.003538), "28.30 Mbit/s");
+  EXPECT_EQ(format_rate_Gbitps(5e-8), "400 bit/s");
+  EXPECT_EQ(format_rate_Gbitps(0.0), "0.00 Gbit/s");
+  EXPECT_EQ(format_rate_Gbitps(0.003538, Figures::three_significant), "28.3 Mbit/s");
+  EXPECT_EQ(format_rate_Gbitps(12.5, Figures::three_significant), "100 Gbit/s");
+}
+
+TEST(ParseNumber, TheWholeStringWithAnOptionalSuffix) {
+  EXPECT_EQ(parse_number("2.5"), 2.5);
+  EXPECT_EQ(parse_number("-3"), -3.0);
+  EXPECT_EQ(parse_number("1e3"), 1000.0);
+  EXPECT_EQ(parse_number("5%", {{'%', 1}}), 5.0);
+  EXPECT_EQ(parse_number("5", {{'%', 1}}), 5.0);
+  const std::initializer_list<NumberSuffix> time{{'s', 1}, {'m', 60}, {'h', 3600}};
+  EXPECT_EQ(parse_number("90s", time), 90.0);
+  EXPECT_EQ(parse_number("1.5m", time), 90.0);
+  EXPECT_EQ(parse_number("2h", time), 7200.0);
+  // Nothing before the suffix, anything left over, two suffixes, a suffix not offered.
+  for (const char* bad : {"", "%", "5%%", "5 %", "5x", "x5", "1.2.3"})
+    EXPECT_FALSE(parse_number(bad, {{'%', 1}})) << bad;
+  EXPECT_FALSE(parse_number("5%"));
+  for (const char* bad : {"s", "2hs", "2d", "m5"}) EXPECT_FALSE(parse_number(bad, time)) << bad;
+  // Not finite, before or after scaling, and out of double's range.
+  for (const char* bad : {"inf", "nan", "1e999", "1e-999"}) EXPECT_FALSE(parse_number(bad)) << bad;
+  EXPECT_FALSE(parse_number("1e306h", time));
+}
+
+TEST(ParseInteger, TheWholeStringInBase10) {
+  EXPECT_EQ(parse_integer("0"), 0);
+  EXPECT_EQ(parse_integer("007"), 7);
+  EXPECT_EQ(parse_integer("-12"), -12);
+  EXPECT_EQ(parse_integer("9223372036854775807"), std::numeric_limits<long long>::max());
+  for (const char* bad : {"", "-", "1.5", "1e3", "0x10", "12a", "9223372036854775808"})
+    EXPECT_FALSE(parse_integer(bad)) << bad;
 }
 
 }  // namespace fb

@@ -57,7 +57,9 @@ TEST(ValidateUnits, RatesFitTheMagnitudeAndTheLink) {
   EXPECT_EQ(format_rate(12.5, true), "100 Gbit/s");
   EXPECT_EQ(format_rate(45.2, false), "45.2 GB/s");
   EXPECT_EQ(format_rate(450, true), "3.60 Tbit/s");
-  EXPECT_EQ(format_rate(0, false), "0.00 kB/s");
+  EXPECT_EQ(format_rate(1500, false), "1500 GB/s");  // no TB/s: vocab's rates top out at GB/s
+  EXPECT_EQ(format_rate(0, false), "0.00 GB/s");     // nothing, in the unit of the link's rating
+  EXPECT_EQ(format_rate(0, true), "0.00 Gbit/s");
 }
 
 TEST(ValidateUnits, TimesFitTheMagnitude) {

@@ -58,13 +58,13 @@ FLOAT_COLUMNS = {
 }
 BOOL_COLUMNS = {"inplace"}
 
-ALL_OPS = ["allreduce", "alltoall", "allgather", "reducescatter", "broadcast", "sendrecv", "bidir",
-           "pingpong", "relay", "reduce", "gather", "scatter", "alltoallv"]
+ALL_OPS = ["allreduce", "alltoall", "allgather", "reducescatter", "broadcast", "unidir", "bidir",
+           "pingpong", "relay", "reduce", "gather", "scatter", "alltoallv", "sendrecv"]
 REDUCING_OPS = {"allreduce", "reducescatter", "reduce"}
 ROOTED_OPS = {"broadcast", "reduce", "gather", "scatter"}
 # buffer split into per-rank blocks (alltoallv: at uniform counts)
 BLOCK_OPS = {"alltoall", "allgather", "reducescatter", "gather", "scatter", "alltoallv"}
-PAIR_OPS = {"sendrecv", "bidir", "pingpong", "relay"}   # no in-place variant
+PAIR_OPS = {"sendrecv", "unidir", "bidir", "pingpong", "relay"}   # point-to-point: no in-place variant
 DTYPE_SIZE = {
     "int8": 1, "uint8": 1, "int32": 4, "uint32": 4, "int64": 8, "uint64": 8,
     "float16": 2, "bfloat16": 2, "float32": 4, "float64": 8,

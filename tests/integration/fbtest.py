@@ -350,13 +350,15 @@ def sweep(minbytes, maxbytes, factor=2.0, step=0):
     return out
 
 
-def expected_bytes(op, dtype, nranks, requested):
+def expected_bytes(op, dtype, nranks, requested, block_align=1):
     """(bytes, count) that run for `requested` bytes: whole elements, and for the block ops whole
-    blocks of nranks (nccl-tests' rounding)."""
+    blocks of nranks (nccl-tests' rounding); with block_align=16 (the nccl backend) each block is
+    a multiple of 16 bytes, nccl-tests' (count/nranks) & -(16/eltSize) (not alltoallv)."""
     es = DTYPE_SIZE[dtype]
     elems = requested // es
     if op in BLOCK_OPS:
-        block = elems // nranks
+        a = max(1, block_align // es) if op != "alltoallv" else 1
+        block = elems // nranks // a * a
         return block * nranks * es, block
     return elems * es, elems
 

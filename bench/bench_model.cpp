@@ -68,7 +68,7 @@ std::vector<Placement> scales() {
 }
 
 bool pair_op(const std::string& op) {
-  return op == "sendrecv" || op == "bidir" || op == "pingpong" || op == "relay";
+  return op == "sendrecv" || op == "unidir" || op == "bidir" || op == "pingpong" || op == "relay";
 }
 
 void BM_FullSweep(benchmark::State& state) {

@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
   double worst = 0;
   constexpr std::uint64_t kJudgedFrom = 1ull << 20;
   for (std::uint64_t bytes = min_bytes; bytes <= max_bytes; bytes *= 2) {
-    const auto l = op.layout(bytes, series.dtype, n, world->rank(), backend->inplace_convention());
+    const auto l = op.layout(bytes, series.dtype, n, world->rank(), backend->inplace_convention(), nullptr,
+                             backend->block_alignment());
     const auto c = buffers.call(series, l, world->rank(), n);
     // Both sides run about target_ms per measurement: `iters` ops, fabricbench in 20 samples.
     const double est = bare(comm, s, t0, t1, c.send, c.recv, l.count, 20);

@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
       std::vector<double> b, f;
       for (int r = 0; r < rounds; ++r) {
         if (same_buffers) {
-          const auto l = op.layout(bytes, series.dtype, 2, world->rank(), backend->inplace_convention());
+          const auto l = op.layout(bytes, series.dtype, 2, world->rank(), backend->inplace_convention(),
+                                   nullptr, backend->block_alignment());
           const auto c = buffers.call(series, l, world->rank(), 2);
           b.push_back(bare(kind, const_cast<void*>(c.send), c.recv, bytes, iters));
         } else {

@@ -83,8 +83,12 @@ struct Segment {
 // A pairwise op's partner: ranks [0, n/2) pair with [n/2, 2*(n/2)); with an odd count the last
 // rank sits out. Returns -1 for a rank without a partner.
 int pair_peer(int rank, int nranks);
-// In sendrecv the lower half sends and the upper half receives.
+// In unidir the lower half sends and the upper half receives.
 bool pair_is_sender(int rank, int nranks);
+// sendrecv's ring shift (nccl-tests' sendrecv_perf): rank r sends to ring_next and receives from
+// ring_prev, (r + 1) and (r - 1) mod n.
+int ring_next(int rank, int nranks);
+int ring_prev(int rank, int nranks);
 
 struct OpDescriptor {
   OpKind kind;
@@ -96,7 +100,8 @@ struct OpDescriptor {
   std::string_view name = vocab::op_name(kind);
   bool reduces = vocab::op_info(kind).reduces;  // takes -o/--redop
   bool rooted = vocab::op_info(kind).rooted;    // takes -r/--root
-  bool pairwise = vocab::is_pair_op(kind);      // ranks work in pairs (send/recv, bidirectional, ping-pong)
+  bool pairwise = vocab::is_pair_op(kind);      // point-to-point: pairs (unidir, bidir, ping-pong) or the
+                                                // ring shift (sendrecv)
   // An in-place variant exists (not alltoallv: MPI's in-place form needs symmetric counts).
   bool has_inplace = !pairwise && kind != OpKind::alltoallv;
   int min_ranks = pairwise ? 2 : 1;
@@ -106,9 +111,12 @@ struct OpDescriptor {
   // busbw = algbw * busbw_factor(n), nccl-tests' factors; bidir counts both directions.
   double busbw_factor(int nranks) const { return vocab::busbw_factor(kind, nranks); }
   // Buffer shapes for `requested_bytes` of `dtype` on `nranks` ranks (rounded as nccl-tests);
-  // alltoallv splits them by `counts` (null: uniform).
+  // alltoallv splits them by `counts` (null: uniform). `block_align_bytes` is the backend's
+  // per-rank block alignment (Backend::block_alignment: 16 for nccl, as nccl-tests; 1 = exact):
+  // the blocks of all-to-all, all-gather, reduce-scatter, gather and scatter are rounded down to
+  // a multiple of it (in elements: block_align_bytes / dtype size, at least 1).
   OpLayout layout(std::size_t requested_bytes, DType dtype, int nranks, int rank, InPlaceConvention conv,
-                  const CountsSpec* counts = nullptr) const;
+                  const CountsSpec* counts = nullptr, std::size_t block_align_bytes = 1) const;
   // Why this op cannot run on `nranks` ranks, if it cannot.
   std::optional<std::string> unrunnable(int nranks) const;
 };

@@ -19,6 +19,14 @@ bool pair_is_sender(int rank, int nranks) {
   return rank < nranks / 2;
 }
 
+int ring_next(int rank, int nranks) {
+  return nranks > 0 ? (rank + 1) % nranks : -1;
+}
+
+int ring_prev(int rank, int nranks) {
+  return nranks > 0 ? (rank + nranks - 1) % nranks : -1;
+}
+
 namespace {
 
 // alltoallv: the counts for this size, this rank's blocks, and the row's byte figures.
@@ -58,8 +66,9 @@ void lay_out_peers(OpLayout& l, const CountsSpec& spec, std::size_t elems, DType
 }  // namespace
 
 OpLayout OpDescriptor::layout(std::size_t req, DType t, int n, int rank, InPlaceConvention conv,
-                              const CountsSpec* counts) const {
-  const vocab::Shape sh = vocab::shape(kind, req / dtype_size(t), n);
+                              const CountsSpec* counts, std::size_t block_align_bytes) const {
+  const std::size_t align = std::max<std::size_t>(1, block_align_bytes / dtype_size(t));
+  const vocab::Shape sh = vocab::shape(kind, req / dtype_size(t), n, align);
   OpLayout l;
   l.requested_bytes = req;
   l.count = sh.count;
@@ -155,6 +164,11 @@ std::vector<Segment> relayed(const OpLayout& l, int rank, int n, int) {
   return {Segment{0, l.recv_count, pair_is_sender(rank, n) ? rank : peer, false, 0}};
 }
 
+std::vector<Segment> from_previous(const OpLayout& l, int rank, int n, int) {
+  if (n < 2) return {};
+  return {Segment{0, l.recv_count, ring_prev(rank, n), false, 0}};
+}
+
 std::vector<Segment> from_sender(const OpLayout& l, int rank, int n, int) {
   const int peer = pair_peer(rank, n);
   if (peer < 0 || pair_is_sender(rank, n)) return {};
@@ -167,7 +181,7 @@ const OpDescriptor kOps[] = {
     {OpKind::allgather, "every rank ends with every rank's block, in rank order", gathered},
     {OpKind::reducescatter, "rank r ends with block r of the reduction", reduced_block},
     {OpKind::broadcast, "every rank ends with the root's buffer", from_root},
-    {OpKind::sendrecv, "pairs (r, r+n/2): the lower half streams to the upper half", from_sender},
+    {OpKind::unidir, "pairs (r, r+n/2): the lower half streams to the upper half", from_sender},
     {OpKind::bidir, "pairs (r, r+n/2) stream to each other at once; busbw counts both ways", from_peer},
     {OpKind::pingpong, "pairs (r, r+n/2) bounce one message; time is one-way (RTT/2)", from_peer},
     {OpKind::relay,
@@ -180,6 +194,9 @@ const OpDescriptor kOps[] = {
     {OpKind::alltoallv,
      "rank r sends rank p the (r, p) entry of a counts matrix (--counts); busbw from the most loaded rank",
      exchanged_v},
+    {OpKind::sendrecv,
+     "ring shift (nccl-tests' sendrecv_perf): rank r sends to r+1 and receives from r-1 at once",
+     from_previous},
 };
 
 std::string normalise(std::string_view s) {
@@ -212,7 +229,7 @@ const OpDescriptor* find_op(std::string_view name) {
     OpKind kind;
   };
   static constexpr Alias aliases[] = {{"bcast", OpKind::broadcast},  {"p2p", OpKind::sendrecv},
-                                      {"bw", OpKind::sendrecv},      {"bibw", OpKind::bidir},
+                                      {"bw", OpKind::unidir},        {"bibw", OpKind::bidir},
                                       {"latency", OpKind::pingpong}, {"lat", OpKind::pingpong},
                                       {"a2a", OpKind::alltoall},     {"a2av", OpKind::alltoallv}};
   for (const auto& a : aliases)

@@ -84,7 +84,8 @@ const std::vector<const CollectiveAlgorithm*>& collective_algorithms();
 const CollectiveAlgorithm* find_collective_algorithm(std::string_view name);
 // Whether `algo` implements `op`.
 bool algorithm_supports(const CollectiveAlgorithm& algo, OpKind op);
-// Whether any algorithm implements `op` (not the pairwise ops: sendrecv, bidir, pingpong).
+// Whether any algorithm implements `op` (not the point-to-point ops: sendrecv, unidir, bidir, pingpong,
+// relay).
 bool any_algorithm_supports(OpKind op);
 // The names of the algorithms that implement `op`, comma-separated ("" when none).
 std::string algorithms_for(OpKind op);

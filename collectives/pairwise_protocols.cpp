@@ -34,7 +34,12 @@ void P2P::recv_then_send(void* recv, const void* send, std::size_t bytes, int pe
 void run_pairwise(P2P& p, const PairwiseCall& c) {
   if (c.peer < 0) return;
   switch (c.kind) {
-    case OpKind::sendrecv:
+    case OpKind::sendrecv:  // the ring shift: from r - 1, to r + 1, both at once
+      p.recv_window(c.recv, c.bytes, c.from, c.window);
+      p.send_window(c.send, c.bytes, c.peer, c.window, false);
+      p.wait_all();
+      break;
+    case OpKind::unidir:
       if (c.sender) {
         p.send_window(c.send, c.bytes, c.peer, c.window, true);
         p.recv_ack(c.peer);

@@ -39,7 +39,7 @@ struct TestSpec {
   std::uint64_t seed = 1;
   Place place = Place::out;
   std::string p2p_api = "tag";  // pairwise ops over ucx: tag, put, am or get
-  int window = 1;               // sendrecv/bidir: messages in flight per op
+  int window = 1;               // sendrecv/unidir/bidir: messages in flight per op
   std::string mem;              // buffer memory: host or cuda; "" = the backend's own
   // Device backends (nccl): ops per CUDA graph (0 = no graphs), a synchronisation after every
   // op, host-clock samples (enqueue to completion; nccl-tests' -C is enqueue_time), NCCL_ALGO / NCCL_PROTO.

@@ -31,11 +31,12 @@ unsigned char* at(const void* base, std::size_t elems, std::size_t esize) {
 }
 
 // What the check expects in the receive buffer; with explicit partners (Series::peers) the
-// pairwise ops receive from this rank's partner, sendrecv only on the receiving (higher) rank.
+// pairwise ops receive from this rank's partner, unidir only on the receiving (higher) rank.
 std::vector<Segment> expected_segments(const Series& s, const OpLayout& l, const transports::OpCall& call,
                                        int rank, int n) {
-  if (!s.op->pairwise || s.peers.empty()) return s.op->segments(l, rank, n, call.root);
-  if (call.peer < 0 || (s.op->kind == OpKind::sendrecv && call.sender)) return {};
+  if (!s.op->pairwise || s.peers.empty() || vocab::is_ring_shift(s.op->kind))
+    return s.op->segments(l, rank, n, call.root);
+  if (call.peer < 0 || (s.op->kind == OpKind::unidir && call.sender)) return {};
   return {Segment{0, l.recv_count, call.peer, false, 0}};
 }
 
@@ -253,7 +254,8 @@ void check_memory(const std::vector<PreparedTest>& tests, int nranks, int rank, 
       const auto avail = t.backend->available_memory(s.mem, ranks_on_host);
       if (!avail) continue;
       const OpLayout l =
-          s.op->layout(t.spec->maxbytes, s.dtype, nranks, rank, t.backend->inplace_convention(), &s.counts);
+          s.op->layout(t.spec->maxbytes, s.dtype, nranks, rank, t.backend->inplace_convention(), &s.counts,
+                       t.backend->block_alignment());
       const std::uint64_t es = dtype_size(s.dtype);
       const std::uint64_t largest = std::max(l.send_count, l.recv_count) * es;
       int buffers = s.inplace ? 1 : 2;
@@ -271,7 +273,8 @@ void check_memory(const std::vector<PreparedTest>& tests, int nranks, int rank, 
 SeriesBuffers::SeriesBuffers(transports::Backend& backend, const Series& s, std::uint64_t max_bytes,
                              int nranks, int rank)
     : backend_(backend) {
-  const OpLayout l = s.op->layout(max_bytes, s.dtype, nranks, rank, backend.inplace_convention(), &s.counts);
+  const OpLayout l = s.op->layout(max_bytes, s.dtype, nranks, rank, backend.inplace_convention(), &s.counts,
+                                  backend.block_alignment());
   const std::size_t es = dtype_size(s.dtype);
   if (s.inplace) {
     send_bytes_ = std::max(l.send_count, l.recv_count) * es;
@@ -297,9 +300,14 @@ transports::OpCall SeriesBuffers::call(const Series& s, const OpLayout& l, int r
   c.dtype = s.dtype;
   c.redop = s.redop;
   c.root = s.root < 0 ? 0 : s.root;
-  if (s.op->pairwise) {
+  if (vocab::is_ring_shift(s.op->kind)) {
+    c.peer = ring_next(rank, nranks);
+    c.from = ring_prev(rank, nranks);
+    c.sender = true;
+  } else if (s.op->pairwise) {
     c.peer = s.peers.empty() ? pair_peer(rank, nranks) : s.peers[static_cast<std::size_t>(rank)];
     c.sender = s.peers.empty() ? pair_is_sender(rank, nranks) : (c.peer >= 0 && rank < c.peer);
+    c.from = c.peer;
   }
   c.algo = s.algo;
   c.p2p_api = s.p2p_api;
@@ -474,7 +482,8 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
   const transports::World& ranks = hooks.group && hooks.group->world ? *hooks.group->world : world;
   const int n = ranks.size();
   const int rank = ranks.rank();
-  const OpLayout l = s.op->layout(requested_bytes, s.dtype, n, rank, backend.inplace_convention(), &s.counts);
+  const OpLayout l = s.op->layout(requested_bytes, s.dtype, n, rank, backend.inplace_convention(), &s.counts,
+                                  backend.block_alignment());
   check_counts_agree(world, l);
   const auto timing = Timing::make(test);
   const transports::OpCall call = timed_call(ranks, test, s, l, buffers, *timing);
@@ -530,8 +539,8 @@ std::vector<PreparedTest> prepare_tests(const RunConfig& config,
     if (it == backends.end()) throw UsageError(t.origin + ": backend '" + t.backend + "' was not created");
     PreparedTest prepared{&t, it->get(), expand(t, **it, nranks, notes)};
     for (const Series& s : prepared.series) {
-      const OpLayout l =
-          s.op->layout(t.sizes().back(), s.dtype, nranks, 0, (*it)->inplace_convention(), &s.counts);
+      const OpLayout l = s.op->layout(t.sizes().back(), s.dtype, nranks, 0, (*it)->inplace_convention(),
+                                      &s.counts, (*it)->block_alignment());
       if (auto why = (*it)->unsupported_layout(l)) throw UsageError(t.origin + ": maxbytes: " + *why);
     }
     out.push_back(std::move(prepared));

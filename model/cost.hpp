@@ -53,7 +53,7 @@ const std::vector<Algorithm>& algorithms();
 const Algorithm* find_algorithm(const std::string& name);
 
 // busbw factor of an op for n ranks (nccl-tests): allreduce 2(n-1)/n; allgather, reducescatter,
-// alltoall (n-1)/n; broadcast, sendrecv, pingpong 1; bidir 2.
+// alltoall (n-1)/n; broadcast, sendrecv, unidir, pingpong 1; bidir 2.
 double busbw_factor(const std::string& op, std::uint64_t nranks);
 const std::vector<std::string>& model_ops();
 

@@ -143,7 +143,7 @@ std::vector<FabricField> fabric_fields(Fabric& f, SwitchTier& tier) {
        .meaning = "hosts: the latency of a step in which every rank both sends and receives (a `bidir` message; "
                   "every step of ring, recursive doubling/halving, Rabenseifner, pairwise, Bruck, "
                   "hierarchical's rings, chain's middle ranks, linear): one CPU per rank runs both directions' "
-                  "protocol and copies. One-way messages (`pingpong`, `relay`, `sendrecv`, a binomial tree's "
+                  "protocol and copies. One-way messages (`pingpong`, `relay`, `unidir`, a binomial tree's "
                   "steps) pay `latency_us`. `calibrate` fits it from `bidir` rows when it exceeds `latency_us` "
                   "by more than 3%",
        .default_note = "as `latency_us`"},

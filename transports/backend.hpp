@@ -22,8 +22,10 @@ namespace fb::transports {
 
 // One op as the runner asks for it: the op's arguments plus what the backend needs to run it.
 struct OpCall : OpArgs {
-  int peer = -1;        // pairwise ops: this rank's partner, -1 when this rank sits out
-  bool sender = false;  // sendrecv: this rank sends (pingpong: it sends first)
+  int peer = -1;        // pairwise ops: this rank's partner (sendrecv: the rank it sends to), -1 when
+                        // this rank sits out
+  int from = -1;        // sendrecv (ring shift): the rank it receives from; the other ops: peer
+  bool sender = false;  // unidir: this rank sends (pingpong: it sends first; sendrecv: true)
   // "native": the library's own collective; otherwise one of fabricbench's algorithms over
   // point-to-point (collectives/p2p.hpp), by name. The runner resolves "auto" before a backend
   // sees the call.
@@ -96,6 +98,9 @@ class Backend {
   virtual std::optional<std::string> unsupported(const OpDescriptor& op, DType dtype, RedOp redop,
                                                  bool inplace) const = 0;
   virtual InPlaceConvention inplace_convention() const { return InPlaceConvention::nccl; }
+  // The per-rank block alignment, in bytes, of the ops that split a buffer into per-rank blocks
+  // (OpDescriptor::layout): 1 = exact counts (mpi, ucx); nccl: 16, as nccl-tests rounds them.
+  virtual std::size_t block_alignment() const { return 1; }
   // Whether this backend can run fabricbench's algorithms over its point-to-point (--algo NAME).
   virtual bool runs_p2p_algorithms() const { return false; }
   // Whether the library has collectives of its own (--algo native). Without them, native means

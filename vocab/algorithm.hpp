@@ -59,7 +59,7 @@ inline constexpr Algorithm bruck{"bruck", Runner::collectives, {alltoall, allgat
 inline constexpr Algorithm linear{"linear", Runner::collectives, {alltoall, gather, scatter, alltoallv}};
 inline constexpr Algorithm binomial{"binomial", Runner::collectives, {broadcast, reduce, gather, scatter}};
 inline constexpr Algorithm chain{"chain", Runner::collectives, {broadcast}};
-inline constexpr Algorithm p2p{"p2p", Runner::backend, {sendrecv, bidir, pingpong, relay}};
+inline constexpr Algorithm p2p{"p2p", Runner::backend, {sendrecv, unidir, bidir, pingpong, relay}};
 inline constexpr Algorithm nccl_ring{
     "nccl_ring", Runner::nccl, {allreduce, allgather, reducescatter, broadcast, reduce}};
 inline constexpr Algorithm nccl_tree{"nccl_tree", Runner::nccl, {allreduce}};
@@ -69,7 +69,9 @@ inline constexpr Algorithm nccl_collnet_direct{"nccl_collnet_direct", Runner::nc
 inline constexpr Algorithm nccl_collnet_chain{"nccl_collnet_chain", Runner::nccl, {allreduce}};
 inline constexpr Algorithm nccl_pat{"nccl_pat", Runner::nccl, {allgather, reducescatter}};
 inline constexpr Algorithm nccl_p2p{
-    "nccl_p2p", Runner::nccl, {alltoall, sendrecv, bidir, pingpong, relay, gather, scatter, alltoallv}};
+    "nccl_p2p",
+    Runner::nccl,
+    {alltoall, sendrecv, unidir, bidir, pingpong, relay, gather, scatter, alltoallv}};
 }  // namespace algo
 
 // Every algorithm above, in that order.

@@ -18,16 +18,17 @@ enum class OpKind {
   allgather,
   reducescatter,
   broadcast,
-  sendrecv,
+  unidir,
   bidir,
   pingpong,
   relay,
   reduce,
   gather,
   scatter,
-  alltoallv
+  alltoallv,
+  sendrecv
 };
-inline constexpr int kNumOps = 13;
+inline constexpr int kNumOps = 14;
 
 // How an op's per-rank buffers relate to the size asked for (nccl-tests' sizes: the allreduce and
 // broadcast buffer, the allgather receive buffer, the reducescatter send buffer, each rank's
@@ -44,7 +45,8 @@ enum class BufferShape {
 };
 
 // busbw = algbw x factor (nccl-tests): allreduce 2(n-1)/n; allgather, reducescatter, alltoall,
-// gather, scatter, alltoallv (n-1)/n; broadcast, reduce and the pairwise ops 1; bidir 2 (both
+// gather, scatter, alltoallv (n-1)/n; broadcast, reduce and the point-to-point ops 1 (sendrecv as
+// nccl-tests' sendrecv_perf); bidir 2 (both
 // directions count). alltoallv's algbw is the most loaded rank's bytes over the time.
 enum class Busbw { one, two, allreduce, n1_over_n };
 
@@ -53,9 +55,12 @@ struct OpInfo {
   std::string_view name;
   BufferShape shape;
   Busbw busbw;
-  bool reduces;     // takes a reduction op
-  bool rooted;      // takes a root
-  bool pair;        // ranks work in pairs (r, r + n/2): sendrecv, bidir, pingpong, relay
+  bool reduces;  // takes a reduction op
+  bool rooted;   // takes a root
+  // A point-to-point op, run by the pairwise protocols (collectives/pairwise_protocols.hpp): ranks
+  // work in pairs (r, r + n/2) in unidir, bidir, pingpong and relay; sendrecv is a ring shift
+  // (rank r sends to r + 1 and receives from r - 1 at once, nccl-tests' sendrecv_perf).
+  bool pair;
   bool round_trip;  // one message there and back, reported as one way (RTT/2): pingpong, relay
 };
 
@@ -66,7 +71,7 @@ inline constexpr std::array<OpInfo, kNumOps> kOps{{
     {OpKind::reducescatter, "reducescatter", BufferShape::scattered, Busbw::n1_over_n, true, false, false,
      false},
     {OpKind::broadcast, "broadcast", BufferShape::whole, Busbw::one, false, true, false, false},
-    {OpKind::sendrecv, "sendrecv", BufferShape::whole, Busbw::one, false, false, true, false},
+    {OpKind::unidir, "unidir", BufferShape::whole, Busbw::one, false, false, true, false},
     {OpKind::bidir, "bidir", BufferShape::whole, Busbw::two, false, false, true, false},
     {OpKind::pingpong, "pingpong", BufferShape::whole, Busbw::one, false, false, true, true},
     {OpKind::relay, "relay", BufferShape::whole, Busbw::one, false, false, true, true},
@@ -74,6 +79,7 @@ inline constexpr std::array<OpInfo, kNumOps> kOps{{
     {OpKind::gather, "gather", BufferShape::gathered, Busbw::n1_over_n, false, true, false, false},
     {OpKind::scatter, "scatter", BufferShape::scattered, Busbw::n1_over_n, false, true, false, false},
     {OpKind::alltoallv, "alltoallv", BufferShape::variable, Busbw::n1_over_n, false, false, false, false},
+    {OpKind::sendrecv, "sendrecv", BufferShape::whole, Busbw::one, false, false, true, false},
 }};
 
 constexpr const OpInfo& op_info(OpKind k) {
@@ -88,6 +94,10 @@ constexpr bool is_pair_op(OpKind k) {
 constexpr bool is_round_trip(OpKind k) {
   return op_info(k).round_trip;
 }
+// sendrecv: every rank sends to r + 1 and receives from r - 1 (mod n) at once.
+constexpr bool is_ring_shift(OpKind k) {
+  return k == OpKind::sendrecv;
+}
 
 // The op of exactly this name (aliases and other spellings are the CLI's: collectives find_op).
 std::optional<OpKind> parse_op(std::string_view name);
@@ -98,7 +108,10 @@ std::string op_names();
 double busbw_factor(OpKind k, double nranks);
 
 // Per-rank buffer shape, in elements, for `elems` elements asked for on n ranks: rounded down to
-// a multiple of n where the op splits the buffer into per-rank blocks (nccl-tests).
+// a multiple of n where the op splits the buffer into per-rank blocks (nccl-tests), and each
+// block to a multiple of `block_align` elements (the nccl backend: 16 bytes' worth, as
+// nccl-tests' `(count/nranks) & -(16/eltSize)`; 1 = exact, the mpi and ucx backends). The
+// variable shape (alltoallv) is not aligned: its blocks come from a counts matrix.
 struct Shape {
   std::size_t count = 0;  // nccl-tests' "count" column
   std::size_t send = 0;   // elements each rank sends from
@@ -106,6 +119,6 @@ struct Shape {
   std::size_t block = 0;  // per-peer block (alltoall, allgather, reducescatter), else count
   std::size_t size = 0;   // the elements the size column reports: the buffer the size names
 };
-Shape shape(OpKind k, std::size_t elems, int nranks);
+Shape shape(OpKind k, std::size_t elems, int nranks, std::size_t block_align = 1);
 
 }  // namespace fb::vocab

@@ -31,24 +31,29 @@ double busbw_factor(OpKind k, double p) {
   return 0;
 }
 
-Shape shape(OpKind k, std::size_t elems, int nranks) {
+Shape shape(OpKind k, std::size_t elems, int nranks, std::size_t block_align) {
   const std::size_t n = nranks > 0 ? static_cast<std::size_t>(nranks) : 1;
+  const std::size_t a = block_align > 0 ? block_align : 1;
+  const std::size_t aligned = elems / n / a * a;  // one rank's block
   Shape s;
   switch (op_info(k).shape) {
     case BufferShape::whole:
       s.count = s.send = s.recv = s.block = s.size = elems;
       break;
-    case BufferShape::exchanged:
     case BufferShape::variable:
       s.block = s.count = elems / n;
       s.send = s.recv = s.size = s.block * n;
       break;
+    case BufferShape::exchanged:
+      s.block = s.count = aligned;
+      s.send = s.recv = s.size = s.block * n;
+      break;
     case BufferShape::gathered:
-      s.block = s.count = s.send = elems / n;
+      s.block = s.count = s.send = aligned;
       s.recv = s.size = s.block * n;
       break;
     case BufferShape::scattered:
-      s.block = s.count = s.recv = elems / n;
+      s.block = s.count = s.recv = aligned;
       s.send = s.size = s.block * n;
       break;
   }

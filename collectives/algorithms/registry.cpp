@@ -73,6 +73,7 @@ std::string_view auto_algorithm(OpKind op, const OpLayout& l, DType dtype, const
     case OpKind::alltoallv:
       return block < 16 * KiB ? algo::linear.name : algo::pairwise.name;
     case OpKind::sendrecv:
+    case OpKind::unidir:
     case OpKind::bidir:
     case OpKind::pingpong:
     case OpKind::relay:

@@ -65,10 +65,10 @@ constexpr TestOption kTestOptions[] = {
     {"--seed", "seed", "seed of the --counts ranking (zipf, hot); the same on every rank (default 1)"},
     {"--place", "place", "out-of-place, in-place or both (also: out, in; default out-of-place)"},
     {"--p2p-api", "p2p_api",
-     "sendrecv/bidir/pingpong over ucx: tag (default), put (RMA with a completion flag), am (active "
+     "sendrecv/unidir/bidir/pingpong over ucx: tag (default), put (RMA with a completion flag), am (active "
      "messages) or get (what the algorithms do: shared-memory get on one host, tag otherwise)"},
     {"--window", "window",
-     "sendrecv/bidir: messages in flight per op, >= 1; times are reported per message (default 1)"},
+     "sendrecv/unidir/bidir: messages in flight per op, >= 1; times are reported per message (default 1)"},
     {"--mem", "mem", kMemHelp},
     {"--cuda-graph", "cuda_graph",
      "nccl: capture N ops in one CUDA graph and time its replays (one sample = N ops; 0 = off, default)"},

@@ -49,7 +49,7 @@ std::string ranks_label(const Record& r, int job_nranks) {
 }
 
 bool pairwise_op(const std::string& op) {
-  return op == "sendrecv" || op == "bidir";
+  return op == "sendrecv" || op == "unidir" || op == "bidir";
 }
 
 // One column: its width (negative: left-aligned), and its two header lines (name, unit).

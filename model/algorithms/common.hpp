@@ -105,7 +105,7 @@
 //    Exchanges: inside a domain a step in which every rank sends and receives (ring hops, xor and
 //    shift steps, pairwise, linear, chain's middle ranks) costs aux = exchange_latency_us (a host
 //    CPU runs both directions' protocol; latency_us without it); one-way messages (pingpong,
-//    relay, sendrecv, binomial tree steps) cost au.
+//    relay, unidir, binomial tree steps) cost au.
 //    Host cache (scale_up.cache_bytes > 0): with working set W = 2 g n (reductions over
 //    point-to-point add their receive slots, 2 g min(256 KiB, n/p)) and the cached share
 //    f = 1 up to the cache, 2 - W / cache beyond it, 0 from twice the cache (cached_share),
@@ -151,10 +151,11 @@
 //                        optimally in closed form (real-valued): T = A - a_b + n/B_b + 2 sqrt(a_b n X)
 //                        with A the sum of hop latencies, (a_b, B_b) the bottleneck hop and X the
 //                        sum of 1/B over the other hops; uniform links give (sqrt((p-2)a)+sqrt(n/B))^2.
-//    p2p                 sendrecv/bidir/pingpong/relay between r and r + p/2 (the harness's pairs):
+//    p2p                 unidir/bidir/pingpong/relay between r and r + p/2 (the harness's pairs):
 //                        one message at the pairs' largest latency, n at the slowest path; bidir
 //                        is full duplex (same time, busbw counts both ways); pingpong is one way;
-//                        relay is half a clean and half a forwarded message.
+//                        relay is half a clean and half a forwarded message. sendrecv (the ring
+//                        shift, r to r + 1): one shift(1) step of n, every rank at once.
 //
 // 9. NCCL algorithms (shared/reference/nccl-cost-model.md): time = latency + bytes / algBw, with
 //    NCCL's latency tables (base + per-hop, per protocol; a hop's latency is at least the fabric's:
@@ -187,7 +188,8 @@
 //    nccl_pat   AG/RS with one rank per domain, Simple: Bruck-pattern steps, busBw x0.75;
 //               8 + log2(m) interLat / 3.5 + 2.8 p.
 //    nccl_p2p   grouped send/recv: alltoall (all peers at once, as linear, plus NCCL's base and
-//               hop latency) and sendrecv/bidir/pingpong; LL and Simple, Ring's latency table.
+//               hop latency) and sendrecv (ring shift)/unidir/bidir/pingpong; LL and Simple, Ring's latency
+//               table.
 //
 // 10. Cost of a prediction: O(tiers) or O(tiers x log2 p); no per-rank arrays, no loops over ranks.
 // ================================================================================================
@@ -210,6 +212,7 @@ using Op = vocab::OpKind;
 // The op named `op`; throws std::invalid_argument naming the known ops for any other name.
 Op parse_op(const std::string& op);
 using vocab::is_pair_op;
+using vocab::is_ring_shift;
 // The ops whose reported time is half a round trip (model/cost.hpp, reuse_interval_us).
 using vocab::is_round_trip;
 

@@ -1,6 +1,7 @@
 // nccl_p2p: NCCL's grouped send/recv, LL and Simple protocols, with one hop of Ring's latency table
 // (base + NVLink or network hop, plus the fabric's switch hops).
-//   sendrecv / bidir / pingpong: pairs r, r + p/2, one message.
+//   unidir / bidir / pingpong: pairs r, r + p/2, one message; sendrecv (ring shift): r to r + 1,
+//   every rank at once, one message (the shift(1) step's slowest flow, its farthest latency).
 //   alltoall, alltoallv: every peer at once (as linear): kRequestOverheadUs per posted send/recv;
 //   the inter-domain bytes stay on their rail (PXN first moves the other rails' share over
 //   scale-up), so scale-up carries (g-1) n/p + (1 - 1/min(rails, g)) (p-g) n/p and the network
@@ -25,7 +26,8 @@ Prediction cost_nccl_p2p(const Fabric& f, const std::string& op_name, const Plac
   const double eff = proto_efficiency(f, pr), base = kNcclP2pLat.base[static_cast<int>(pr)];
   Cost c;
   if (is_pair_op(op)) {
-    const Step s = step(T, Pairing::shift, static_cast<double>(pl.nranks / 2), n);
+    const double distance = is_ring_shift(op) ? 1.0 : static_cast<double>(pl.nranks / 2);
+    const Step s = step(T, Pairing::shift, distance, n);
     c.add(kLatency,
           base + (s.lca == 0 ? nccl_intra(T, kNcclP2pLat, pr) : nccl_inter(T, kNcclP2pLat, pr, s.lca)));
     c.add(s.slot, s.bw_us / eff);

@@ -58,13 +58,13 @@ FLOAT_COLUMNS = {
 }
 BOOL_COLUMNS = {"inplace"}
 
-ALL_OPS = ["allreduce", "alltoall", "allgather", "reducescatter", "broadcast", "sendrecv", "bidir",
-           "pingpong", "relay", "reduce", "gather", "scatter", "alltoallv"]
+ALL_OPS = ["allreduce", "alltoall", "allgather", "reducescatter", "broadcast", "unidir", "bidir",
+           "pingpong", "relay", "reduce", "gather", "scatter", "alltoallv", "sendrecv"]
 REDUCING_OPS = {"allreduce", "reducescatter", "reduce"}
 ROOTED_OPS = {"broadcast", "reduce", "gather", "scatter"}
 # buffer split into per-rank blocks (alltoallv: at uniform counts)
 BLOCK_OPS = {"alltoall", "allgather", "reducescatter", "gather", "scatter", "alltoallv"}
-PAIR_OPS = {"sendrecv", "bidir", "pingpong", "relay"}   # no in-place variant
+PAIR_OPS = {"sendrecv", "unidir", "bidir", "pingpong", "relay"}   # point-to-point: no in-place variant
 DTYPE_SIZE = {
     "int8": 1, "uint8": 1, "int32": 4, "uint32": 4, "int64": 8, "uint64": 8,
     "float16": 2, "bfloat16": 2, "float32": 4, "float64": 8,
@@ -350,13 +350,15 @@ def sweep(minbytes, maxbytes, factor=2.0, step=0):
     return out
 
 
-def expected_bytes(op, dtype, nranks, requested):
+def expected_bytes(op, dtype, nranks, requested, block_align=1):
     """(bytes, count) that run for `requested` bytes: whole elements, and for the block ops whole
-    blocks of nranks (nccl-tests' rounding)."""
+    blocks of nranks (nccl-tests' rounding); with block_align=16 (the nccl backend) each block is
+    a multiple of 16 bytes, nccl-tests' (count/nranks) & -(16/eltSize) (not alltoallv)."""
     es = DTYPE_SIZE[dtype]
     elems = requested // es
     if op in BLOCK_OPS:
-        block = elems // nranks
+        a = max(1, block_align // es) if op != "alltoallv" else 1
+        block = elems // nranks // a * a
         return block * nranks * es, block
     return elems * es, elems
 

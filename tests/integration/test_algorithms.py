@@ -129,7 +129,7 @@ class Algorithms(fbtest.FbTestCase):
         self.assertEqual(chosen[("alltoall", 1048576)], "pairwise")
         self.assertEqual(chosen[("broadcast", 1024)], "binomial")
         self.assertEqual(chosen[("broadcast", 1048576)], "chain")
-        for op in ("sendrecv", "bidir", "pingpong", "relay"):
+        for op in ("sendrecv", "unidir", "bidir", "pingpong", "relay"):
             self.assertEqual(chosen[(op, 1024)], "native")
         # auto runs broadcast out of place (the algorithms can; MPI_Bcast cannot)
         self.assertTrue(all(not r["inplace"] for r in rows))

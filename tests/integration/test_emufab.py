@@ -102,11 +102,12 @@ class EmulatedFabric(fbtest.FbTestCase):
         self.fail(f"no link end {ns}:{dev} in emufab status")
 
     def sendrecv_GBps(self, src, dst, stem):
-        """fabricbench sendrecv, one rank on `src` sending to one on `dst`; the row's algbw (GB/s)."""
+        """fabricbench unidir (one-way pairs; sendrecv is a ring shift, both ways at 2 ranks), one rank on
+        `src` sending to one on `dst`; the row's algbw (GB/s)."""
         c, j, out = self.outputs(stem)
         cmd = [os.path.join(CONFIG.source, "scripts", "emufab"), "exec", "--",
                CONFIG.mpirun, "-np", "2", "--host", f"fbemu-{src}:1,fbemu-{dst}:1",
-               CONFIG.binary, "run", "--op", "sendrecv", "-b", MESSAGE, "-e", MESSAGE, "-n", "5", "-w", "2",
+               CONFIG.binary, "run", "--op", "unidir", "-b", MESSAGE, "-e", MESSAGE, "-n", "5", "-w", "2",
                "--timeout", "60", "-q", *out]
         res = fbtest.run(cmd, timeout=150)
         self.assertRc(res, fbtest.EXIT_OK)

@@ -11,7 +11,8 @@ import fbtest  # noqa: E402
 
 STEPS = ["build", "device-unit-tests", "sweep-stream", "sweep-blocking", "sweep-graph", "sweep-cpu-time",
          "sweep-nccl-tests", "sweep-nccl-tests-graph", "sweep-group-enqueue", "large-buffers",
-         "refuse-too-much-memory", "refuse-no-device", "timing-vs-bare-loop", "columns-two-gpus",
+         "refuse-too-much-memory", "refuse-no-device", "block-alignment-16B", "timing-vs-bare-loop",
+         "columns-two-gpus",
          "validate-two-gpus"]
 
 
@@ -33,6 +34,11 @@ class GpuCheckDryRun(fbtest.FbTestCase):
         self.assertRegex(res.stdout, r"sweep-stream .*\n .*--dtype all --redop all --place both")
         self.assertRegex(res.stdout, r"large-buffers .*\n .*-b 2200000000")
         self.assertRegex(res.stdout, r"timing-vs-bare-loop .*\n .*bench-nccl-overhead")
+        # Every op that runs on one rank is swept; the point-to-point ops run on two GPUs.
+        self.assertRegex(res.stdout, r"sweep-stream .*\n .*--op allreduce,allgather,reducescatter,broadcast,alltoall,"
+                                     r"reduce,gather,scatter,alltoallv ")
+        self.assertRegex(res.stdout, r"columns-two-gpus .*\n .*--op [a-z,]*sendrecv,unidir,bidir,pingpong ")
+        self.assertRegex(res.stdout, r"block-alignment-16B .*\n .*-b 1000 -e 1000")
         # Nothing ran: no summary written.
         self.assertEqual(os.listdir(self.tmp), [])
 

@@ -107,7 +107,7 @@ class Installed(fbtest.FbTestCase):
                 rows = fbtest.check_results(self, c, j, status="ok", nranks=2)
                 self.assertEqual({r["op"] for r in rows},
                                  {"allreduce", "reducescatter", "alltoall", "allgather", "broadcast", "pingpong",
-                                  "sendrecv", "bidir"})
+                                  "unidir", "bidir"})
 
     def test_unknown_plan_names_the_install_tree(self):
         res = run_env([self.bin, "run", "--plan", "no-such-plan"], cwd=self.tmp)

@@ -102,6 +102,9 @@ class NcclOnGpu(fbtest.FbTestCase):
                                  "-n", "3", "-w", "1", "--window", "4"])
         self.assertEqual({r["op"] for r in rows}, set(fbtest.ALL_OPS))
         for r in rows:
+            # nccl-tests' sizes: 16-byte blocks per rank (docs/nccl.md).
+            self.assertEqual((r["bytes"], r["count"]),
+                             fbtest.expected_bytes(r["op"], r["dtype"], 2, r["requested_bytes"], block_align=16), r)
             # What NCCL connected, from its own log: P2P (NVLink or PCIe) or SHM between two GPUs.
             self.assertRegex(r["transport"], r"^(P2P/|SHM|NET/)", r)
             if r["op"] == "allreduce":

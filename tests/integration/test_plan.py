@@ -28,7 +28,7 @@ def expected_fixture_rows(iters=None, dtype=None):
             for b in sweep(64, 4096, 8):
                 rows.append((op, dt, "max" if op in ("allreduce", "reducescatter") else "", -1, False, b, iters or 2))
     rows.append(("broadcast", dtype or "float32", "", 1, True, 1024, iters or 2))
-    for op in ("sendrecv", "pingpong"):
+    for op in ("unidir", "pingpong"):
         for b in sweep(8, 1024, 4):
             rows.append((op, dtype or "uint8", "", -1, False, b, iters or 4))
     return rows

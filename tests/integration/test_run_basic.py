@@ -72,7 +72,7 @@ class RunBasic(fbtest.FbTestCase):
                 self.assertEqual(r["redop"], "")
             b, count = expected_bytes(op, dt, np, r["requested_bytes"])
             self.assertEqual((r["bytes"], r["count"]), (b, count), f"{op} {dt} {r['requested_bytes']} B rounding")
-        for op in ("pingpong", "sendrecv", "bidir", "relay"):
+        for op in ("pingpong", "sendrecv", "unidir", "bidir", "relay"):
             self.assertTrue(any(r["op"] == op for r in rows), f"no {op} rows")
 
         check_meta(self, doc, np, command_fragment="--op all")
@@ -143,10 +143,11 @@ class RunBasic(fbtest.FbTestCase):
             check_row_sanity(self, r)
 
     def test_odd_rank_count_pair_ops(self):
-        """With 3 ranks the pair ops run on (0, 1) and rank 2 sits out; the collectives use all 3."""
-        _, rows, doc = self.run_ok(3, ["--op", "sendrecv,bidir,pingpong,allreduce,allgather",
+        """With 3 ranks the pair ops run on (0, 1) and rank 2 sits out; the collectives and sendrecv's
+        ring shift (0 -> 1 -> 2 -> 0, checked: wrong 0) use all 3."""
+        _, rows, doc = self.run_ok(3, ["--op", "unidir,bidir,pingpong,sendrecv,allreduce,allgather",
                                        "-b", "8", "-e", "4K", "-f", "8", *QUICK])
-        self.assertEqual(len(rows), 5 * len(sweep(8, 4096, 8)))
+        self.assertEqual(len(rows), 6 * len(sweep(8, 4096, 8)))
         self.assertEqual(doc["meta"]["nranks"], 3)
         for r in rows:
             self.assertEqual(r["nranks"], 3)

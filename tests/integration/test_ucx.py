@@ -29,7 +29,7 @@ class Ucx(fbtest.FbTestCase):
                     c, j, out = self.outputs(f"{tls_name}-{api}-{np}")
                     cases.append((tls_name, api, np, window, c, j))
                     # 8 B .. 1 MiB crosses UCX's eager/rendezvous thresholds; 3 ranks leave one out.
-                    cmds.append(mpirun_cmd(np, ["run", "--backend", "ucx", "--op", "pingpong,sendrecv,bidir,relay",
+                    cmds.append(mpirun_cmd(np, ["run", "--backend", "ucx", "--op", "pingpong,sendrecv,unidir,bidir,relay",
                                                 "--p2p-api", api, "--window", str(window), "-b", "8", "-e", "1M",
                                                 "-f", "32", "-n", "3", "-w", "1", "-c", "2", "-d", "uint8,float64",
                                                 "-q", *out], extra=tls))
@@ -37,7 +37,7 @@ class Ucx(fbtest.FbTestCase):
             with self.subTest(tls=tls_name, api=api, np=np, window=window):
                 self.assertRc(res, fbtest.EXIT_OK)
                 rows = fbtest.check_results(self, c, j, nranks=np)
-                self.assertEqual({r["op"] for r in rows}, {"pingpong", "sendrecv", "bidir", "relay"})
+                self.assertEqual({r["op"] for r in rows}, {"pingpong", "sendrecv", "unidir", "bidir", "relay"})
                 self.assertEqual({r["dtype"] for r in rows}, {"uint8", "float64"})
                 for r in rows:
                     self.assertEqual(r["wrong"], 0, r)

@@ -631,6 +631,7 @@ TEST(Algorithms, RegistryNamesAndOps) {
   EXPECT_EQ(algorithms_for(OpKind::gather), "linear, binomial");
   EXPECT_EQ(algorithms_for(OpKind::scatter), "linear, binomial");
   EXPECT_EQ(algorithms_for(OpKind::sendrecv), "");
+  EXPECT_EQ(algorithms_for(OpKind::unidir), "");
   EXPECT_EQ(find_collective_algorithm("quantum"), nullptr);
 }
 

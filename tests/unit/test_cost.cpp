@@ -194,7 +194,7 @@ bool try_predict(const Fabric& f, const Case& c, const Placement& pl, double byt
 }
 
 bool is_pair(const std::string& op) {
-  return op == "sendrecv" || op == "bidir" || op == "pingpong" || op == "relay";
+  return op == "sendrecv" || op == "unidir" || op == "bidir" || op == "pingpong" || op == "relay";
 }
 
 Placement place(const Fabric& f, std::uint64_t p) {
@@ -256,7 +256,8 @@ TEST_P(FlatGolden, AlphaBetaFormulas) {
       EXPECT_DOUBLE_EQ(predict(f, "alltoallv", algo, pl, n).time_us,
                        predict(f, "alltoall", algo, pl, n).time_us)
           << algo << at;
-    expect_close(predict(f, "sendrecv", "p2p", pl, n).time_us, a + us(n, B), "sendrecv" + at);
+    expect_close(predict(f, "unidir", "p2p", pl, n).time_us, a + us(n, B), "unidir" + at);
+    expect_close(predict(f, "sendrecv", "p2p", pl, n).time_us, a + us(n, B), "sendrecv (ring shift)" + at);
     expect_close(predict(f, "bidir", "p2p", pl, n).time_us, a + us(n, B), "bidir" + at);
     expect_close(predict(f, "pingpong", "p2p", pl, n).time_us, a + us(n, B), "pingpong" + at);
     if (pow2) {
@@ -914,7 +915,10 @@ TEST(AggregateScaleUp, ConcurrentCopiesShareTheHost) {
   const double a = f.scale_up.latency_us, B = f.scale_up.bandwidth_GBps, n = 64 * kMiB;
   f.scale_up.aggregate_bandwidth_GBps = 16;  // 2 copies: 8 GB/s each (below B = 12.8); 1 copy: B
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong, 1 copy");
-  expect_close(predict(f, "sendrecv", "p2p", {2, 2}, n).time_us, a + us(n, B), "sendrecv, 1 copy");
+  expect_close(predict(f, "unidir", "p2p", {2, 2}, n).time_us, a + us(n, B), "unidir, 1 copy");
+  // sendrecv, the ring shift: every rank copies to the next at once (2 copies, then 4).
+  expect_close(predict(f, "sendrecv", "p2p", {2, 2}, n).time_us, a + us(n, 8), "sendrecv, 2 copies");
+  expect_close(predict(f, "sendrecv", "p2p", {4, 4}, n).time_us, a + us(n, 4), "sendrecv 4 ranks, 4 copies");
   expect_close(predict(f, "bidir", "p2p", {2, 2}, n).time_us, a + us(n, 8), "bidir, 2 copies");
   expect_close(predict(f, "bidir", "p2p", {4, 4}, n).time_us, a + us(n, 4), "bidir 4 ranks, 4 copies");
   // Ring all-reduce on 4 ranks: every rank copies at once, 4 GB/s each.
@@ -1123,7 +1127,9 @@ TEST(ExchangeLatency, ExchangesPayItOneWayMessagesDoNot) {
   f.scale_up.exchange_latency_us = ax;
   const double n = 64 * 1024;
   expect_close(predict(f, "pingpong", "p2p", {2, 2}, n).time_us, a + us(n, B), "pingpong");
-  expect_close(predict(f, "sendrecv", "p2p", {2, 2}, n).time_us, a + us(n, B), "sendrecv");
+  expect_close(predict(f, "unidir", "p2p", {2, 2}, n).time_us, a + us(n, B), "unidir");
+  // The ring shift sends and receives on every rank: an exchange.
+  expect_close(predict(f, "sendrecv", "p2p", {2, 2}, n).time_us, ax + us(n, B), "sendrecv (ring shift)");
   expect_close(predict(f, "relay", "p2p", {2, 2}, n).time_us, a + us(n, B), "relay");
   expect_close(predict(f, "bidir", "p2p", {2, 2}, n).time_us, ax + us(n, B), "bidir");
   expect_close(predict(f, "allreduce", "ring", {4, 4}, n).time_us,

@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "collectives/op.hpp"
 #include "harness/job.hpp"
 #include "harness/validate.hpp"
 #include "transports/cuda/gpu_checks.hpp"
+#include "transports/nccl/nccl_layout.hpp"
 #include "transports/nccl/nccl_pairs.hpp"
 
 namespace fb {
@@ -87,6 +89,45 @@ TEST(LaunchEnvironment, KeepsOnlyTheRecordedPrefixes) {
   EXPECT_EQ(m.size(), 2u);
   EXPECT_EQ(m.at("NCCL_IB_HCA"), "mlx5_0");
   EXPECT_EQ(m.at("CUDA_VISIBLE_DEVICES"), "0,1");
+}
+
+// The nccl backend's layouts are nccl-tests': each rank's block a multiple of 16 bytes. The
+// alignment is what the backend hands OpDescriptor::layout (Backend::block_alignment); mpi and
+// ucx keep the base class's 1 (exact counts).
+TEST(NcclLayout, BlocksAreSixteenBytesAsNcclTests) {
+  EXPECT_EQ(transports::nccl_layout::kBlockAlignBytes, 16u);
+  const std::size_t a = transports::nccl_layout::kBlockAlignBytes;
+  // all_gather_perf -b 8 -e 1024 -f 2 at 8 ranks, float32: sizes 0 0 0 0 128 256 512 1024
+  // (a block needs 4 floats before anything moves; 16 B per rank -> 128 B).
+  std::vector<std::size_t> got;
+  for (std::size_t b = 8; b <= 1024; b *= 2)
+    got.push_back(op_descriptor(OpKind::allgather)
+                      .layout(b, DType::float32, 8, 0, InPlaceConvention::nccl, nullptr, a)
+                      .bytes);
+  EXPECT_EQ(got, (std::vector<std::size_t>{0, 0, 0, 0, 128, 256, 512, 1024}));
+  // The same sweep with exact counts (mpi, ucx): every whole element per rank moves.
+  got.clear();
+  for (std::size_t b = 8; b <= 1024; b *= 2)
+    got.push_back(
+        op_descriptor(OpKind::allgather).layout(b, DType::float32, 8, 0, InPlaceConvention::nccl).bytes);
+  EXPECT_EQ(got, (std::vector<std::size_t>{0, 0, 32, 64, 128, 256, 512, 1024}));
+  // reduce_scatter_perf -b 1000 at 3 ranks, bfloat16: 500 elements, 166 per rank -> 160 (8 per
+  // 16 B): count 160, size 960.
+  const OpLayout rs = op_descriptor(OpKind::reducescatter)
+                          .layout(1000, DType::bfloat16, 3, 2, InPlaceConvention::nccl, nullptr, a);
+  EXPECT_EQ(rs.count, 160u);
+  EXPECT_EQ(rs.bytes, 960u);
+  EXPECT_EQ(rs.inplace_recv_offset, 320u);
+}
+
+// nvlinkCentricSched is set only when the headers and the library both have it (2.28 on).
+TEST(NcclLayout, NvlinkCentricSchedNeedsHeadersAndLibraryFrom228) {
+  using transports::nccl_layout::sets_nvlink_centric_sched;
+  EXPECT_TRUE(sets_nvlink_centric_sched(22809, 22809));
+  EXPECT_TRUE(sets_nvlink_centric_sched(22800, 22900));
+  EXPECT_FALSE(sets_nvlink_centric_sched(22809, 22703));  // built on 2.28, runs on 2.27
+  EXPECT_FALSE(sets_nvlink_centric_sched(22703, 22809));  // built on 2.27: no such field
+  EXPECT_FALSE(sets_nvlink_centric_sched(22809, 0));      // version unknown
 }
 
 }  // namespace

@@ -14,9 +14,9 @@ namespace fb {
 namespace {
 
 const OpKind kAllKinds[] = {OpKind::allreduce, OpKind::alltoall, OpKind::allgather, OpKind::reducescatter,
-                            OpKind::broadcast, OpKind::sendrecv, OpKind::bidir,     OpKind::pingpong,
+                            OpKind::broadcast, OpKind::unidir,   OpKind::bidir,     OpKind::pingpong,
                             OpKind::relay,     OpKind::reduce,   OpKind::gather,    OpKind::scatter,
-                            OpKind::alltoallv};
+                            OpKind::alltoallv, OpKind::sendrecv};
 
 // Requested sizes: zero, smaller than one element, not multiples of any dtype size or rank
 // count, and multiples of all of them.
@@ -60,9 +60,10 @@ TEST(Ops, Flags) {
     EXPECT_EQ(op->reduces, k == OpKind::allreduce || k == OpKind::reducescatter || k == OpKind::reduce);
     EXPECT_EQ(op->rooted,
               k == OpKind::broadcast || k == OpKind::reduce || k == OpKind::gather || k == OpKind::scatter);
-    const bool pairwise =
-        k == OpKind::sendrecv || k == OpKind::bidir || k == OpKind::pingpong || k == OpKind::relay;
+    const bool pairwise = k == OpKind::sendrecv || k == OpKind::unidir || k == OpKind::bidir ||
+                          k == OpKind::pingpong || k == OpKind::relay;
     EXPECT_EQ(op->pairwise, pairwise);
+    EXPECT_EQ(vocab::is_ring_shift(k), k == OpKind::sendrecv);
     EXPECT_EQ(op->has_inplace, !pairwise && k != OpKind::alltoallv);
     EXPECT_EQ(op->min_ranks, pairwise ? 2 : 1);
     EXPECT_EQ(op->time_divisor, k == OpKind::pingpong || k == OpKind::relay ? 2.0 : 1.0);
@@ -101,7 +102,9 @@ TEST(Ops, FindOpNamesAndAliases) {
       {"Broadcast", OpKind::broadcast},
       {"send_recv", OpKind::sendrecv},
       {"p2p", OpKind::sendrecv},
-      {"bw", OpKind::sendrecv},
+      {"sendrecv", OpKind::sendrecv},
+      {"unidir", OpKind::unidir},
+      {"bw", OpKind::unidir},
       {"bibw", OpKind::bidir},
       {"ping_pong", OpKind::pingpong},
       {"ping-pong", OpKind::pingpong},
@@ -133,7 +136,8 @@ TEST(Ops, BusBandwidthFactors) {
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::reducescatter).busbw_factor(n), (nd - 1) / nd);
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::alltoall).busbw_factor(n), (nd - 1) / nd);
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::broadcast).busbw_factor(n), 1.0);
-    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::sendrecv).busbw_factor(n), 1.0);
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::sendrecv).busbw_factor(n), 1.0);  // sendrecv_perf's factor
+    EXPECT_DOUBLE_EQ(op_descriptor(OpKind::unidir).busbw_factor(n), 1.0);
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::pingpong).busbw_factor(n), 1.0);
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::relay).busbw_factor(n), 1.0);
     EXPECT_DOUBLE_EQ(op_descriptor(OpKind::bidir).busbw_factor(n), 2.0);
@@ -152,31 +156,39 @@ TEST(Ops, BusBandwidthFactors) {
 
 // ---- layouts -------------------------------------------------------------------------------
 
-// The reference layout, written from nccl-tests' getCollByteCount functions.
-OpLayout reference_layout(OpKind k, std::size_t req, DType t, int n, int rank, InPlaceConvention conv) {
+// The reference layout, written from nccl-tests' getCollByteCount functions: with `align16` (the
+// nccl backend), their `base = (count/nranks) & -(16/eltSize)`; without, exact counts (mpi, ucx).
+// alltoallv has no nccl-tests counterpart and is never aligned.
+OpLayout reference_layout(OpKind k, std::size_t req, DType t, int n, int rank, InPlaceConvention conv,
+                          bool align16 = false) {
   const std::size_t ws = dtype_size(t);
   const std::size_t elems = req / ws;
   const auto nn = static_cast<std::size_t>(n);
   const auto r = static_cast<std::size_t>(rank);
+  const std::size_t base = align16 ? (elems / nn) & -(16 / ws) : elems / nn;
   OpLayout l;
   l.requested_bytes = req;
   switch (k) {
-    case OpKind::alltoall:
-    case OpKind::alltoallv:  // uniform counts: alltoall's blocks
+    case OpKind::alltoallv:  // uniform counts: alltoall's blocks, unaligned
       l.block = l.count = elems / nn;
+      l.send_count = l.recv_count = l.block * nn;
+      l.bytes = l.send_count * ws;
+      break;
+    case OpKind::alltoall:
+      l.block = l.count = base;
       l.send_count = l.recv_count = l.block * nn;
       l.bytes = l.send_count * ws;
       break;
     case OpKind::allgather:
     case OpKind::gather:  // nccl-tests' gather: allgather's counts, the root's receive buffer
-      l.block = l.count = l.send_count = elems / nn;
+      l.block = l.count = l.send_count = base;
       l.recv_count = l.block * nn;
       l.bytes = l.recv_count * ws;
       l.inplace_send_offset = r * l.block;
       break;
     case OpKind::reducescatter:
     case OpKind::scatter:  // nccl-tests' scatter: reducescatter's counts, the root's send buffer
-      l.block = l.count = l.recv_count = elems / nn;
+      l.block = l.count = l.recv_count = base;
       l.send_count = l.block * nn;
       l.bytes = l.send_count * ws;
       l.inplace_recv_offset = conv == InPlaceConvention::nccl || k == OpKind::scatter ? r * l.block : 0;
@@ -197,11 +209,14 @@ TEST(Ops, LayoutsRoundAsNcclTests) {
         for (int n = 1; n <= 8; ++n) {
           const auto nn = static_cast<std::size_t>(n);
           for (int rank = 0; rank < n; ++rank) {
-            for (InPlaceConvention conv : {InPlaceConvention::nccl, InPlaceConvention::mpi}) {
+            for (const auto& [conv, align] : {std::pair{InPlaceConvention::nccl, std::size_t{16}},
+                                              std::pair{InPlaceConvention::nccl, std::size_t{1}},
+                                              std::pair{InPlaceConvention::mpi, std::size_t{1}}}) {
               SCOPED_TRACE(trace(*op, t, req, n, rank) +
-                           (conv == InPlaceConvention::nccl ? " nccl" : " mpi"));
-              const OpLayout l = op->layout(req, t, n, rank, conv);
-              const OpLayout want = reference_layout(op->kind, req, t, n, rank, conv);
+                           (conv == InPlaceConvention::nccl ? " nccl" : " mpi") +
+                           " align=" + std::to_string(align));
+              const OpLayout l = op->layout(req, t, n, rank, conv, nullptr, align);
+              const OpLayout want = reference_layout(op->kind, req, t, n, rank, conv, align == 16);
               ASSERT_EQ(l.requested_bytes, req);
               ASSERT_EQ(l.bytes, want.bytes);
               ASSERT_EQ(l.count, want.count);
@@ -211,8 +226,10 @@ TEST(Ops, LayoutsRoundAsNcclTests) {
               ASSERT_EQ(l.inplace_send_offset, want.inplace_send_offset);
               ASSERT_EQ(l.inplace_recv_offset, want.inplace_recv_offset);
               // Invariants: the size that runs is whole elements (whole blocks of n elements
-              // for split ops), never more than asked for, and less than one unit short of it.
-              const std::size_t unit = splits_into_blocks(op->kind) ? ws * nn : ws;
+              // for split ops, of n x 16 bytes with the nccl alignment), never more than asked
+              // for, and less than one unit short of it.
+              const std::size_t block_unit = op->kind == OpKind::alltoallv ? ws : std::max(ws, align);
+              const std::size_t unit = splits_into_blocks(op->kind) ? block_unit * nn : ws;
               ASSERT_LE(l.bytes, req);
               ASSERT_EQ(l.bytes % unit, 0u);
               ASSERT_LT(req - l.bytes, unit);
@@ -271,7 +288,70 @@ TEST(Ops, LayoutExamples) {
   EXPECT_EQ(tiny.count, 0u);
 }
 
+// The nccl backend's 16-byte blocks (nccl-tests' `(count/nranks) & -(16/eltSize)`), worked by hand.
+TEST(Ops, NcclBlockAlignmentExamples) {
+  auto lay = [](OpKind k, std::size_t req, DType t, int n, std::size_t align) {
+    return op_descriptor(k).layout(req, t, n, 0, InPlaceConvention::nccl, nullptr, align);
+  };
+  // -b 8 at 8 ranks, float32: 2 elements, 0 per rank: every split op reports size 0, count 0 (as
+  // all_gather_perf -b 8 does); exact counts give 0 too. allreduce keeps its 2 elements.
+  for (OpKind k :
+       {OpKind::allgather, OpKind::reducescatter, OpKind::alltoall, OpKind::gather, OpKind::scatter}) {
+    SCOPED_TRACE(std::string(op_descriptor(k).name));
+    EXPECT_EQ(lay(k, 8, DType::float32, 8, 16).bytes, 0u);
+    EXPECT_EQ(lay(k, 8, DType::float32, 8, 16).count, 0u);
+  }
+  EXPECT_EQ(lay(OpKind::allreduce, 8, DType::float32, 8, 16).bytes, 8u);
+  // 1000 B float32 at 8 ranks: 31 per rank exact (992 B); 28 aligned (4 per 16 B): 896 B.
+  const OpLayout ag = lay(OpKind::allgather, 1000, DType::float32, 8, 16);
+  EXPECT_EQ(ag.count, 28u);
+  EXPECT_EQ(ag.send_count, 28u);
+  EXPECT_EQ(ag.recv_count, 224u);
+  EXPECT_EQ(ag.bytes, 896u);
+  EXPECT_EQ(lay(OpKind::allgather, 1000, DType::float32, 8, 1).bytes, 992u);
+  // int8: 1000 at 8 ranks = 125 -> 112 (16 per block): 896 B; float64 at 3 ranks: 125 -> 41 -> 40
+  // (2 per block): 960 B; float16 4096 B at 6 ranks: 2048 -> 341 -> 336 (8 per block): 4032 B.
+  const OpLayout rs = lay(OpKind::reducescatter, 1000, DType::int8, 8, 16);
+  EXPECT_EQ(rs.count, 112u);
+  EXPECT_EQ(rs.send_count, 896u);
+  EXPECT_EQ(rs.bytes, 896u);
+  const OpLayout a2a = lay(OpKind::alltoall, 1000, DType::float64, 3, 16);
+  EXPECT_EQ(a2a.count, 40u);
+  EXPECT_EQ(a2a.send_count, 120u);
+  EXPECT_EQ(a2a.bytes, 960u);
+  EXPECT_EQ(lay(OpKind::alltoall, 1000, DType::float64, 3, 1).bytes, 984u);
+  const OpLayout sc = lay(OpKind::scatter, 4096, DType::float16, 6, 16);
+  EXPECT_EQ(sc.count, 336u);
+  EXPECT_EQ(sc.bytes, 4032u);
+  EXPECT_EQ(lay(OpKind::gather, 4096, DType::float16, 6, 16).recv_count, 2016u);
+  // Powers of two that fill whole 16-byte blocks do not change: 1 MiB bfloat16 at 8 ranks.
+  EXPECT_EQ(lay(OpKind::allgather, 1 << 20, DType::bfloat16, 8, 16).bytes, 1u << 20);
+  // In place, a rank's block sits at its aligned offset: rank 5 of 8, 1000 B float32 -> 5 x 28.
+  EXPECT_EQ(op_descriptor(OpKind::reducescatter)
+                .layout(1000, DType::float32, 8, 5, InPlaceConvention::nccl, nullptr, 16)
+                .inplace_recv_offset,
+            140u);
+  // Unsplit ops, sendrecv and alltoallv (per-pair counts) are not aligned.
+  EXPECT_EQ(lay(OpKind::broadcast, 1001, DType::int8, 8, 16).bytes, 1001u);
+  EXPECT_EQ(lay(OpKind::sendrecv, 1001, DType::int8, 8, 16).bytes, 1001u);
+  EXPECT_EQ(lay(OpKind::alltoallv, 1000, DType::float32, 8, 16).bytes, 992u);
+}
+
 // ---- pairs ---------------------------------------------------------------------------------
+
+TEST(Ops, RingShiftPeers) {
+  for (int n = 2; n <= 9; ++n)
+    for (int r = 0; r < n; ++r) {
+      SCOPED_TRACE("n=" + std::to_string(n) + " rank=" + std::to_string(r));
+      EXPECT_EQ(ring_next(r, n), (r + 1) % n);
+      EXPECT_EQ(ring_prev(r, n), (r + n - 1) % n);
+      EXPECT_EQ(ring_prev(ring_next(r, n), n), r);  // what r sends, r + 1 receives
+    }
+  EXPECT_EQ(ring_next(3, 4), 0);
+  EXPECT_EQ(ring_prev(0, 4), 3);
+  EXPECT_EQ(ring_next(0, 2), 1);
+  EXPECT_EQ(ring_prev(0, 2), 1);
+}
 
 TEST(Ops, PairPeers) {
   EXPECT_EQ(pair_peer(0, 1), -1);
@@ -329,10 +409,10 @@ TEST(Ops, SegmentsCoverTheReceiveRegionExactlyOnce) {
               const OpLayout& l = layouts[static_cast<std::size_t>(rank)];
               const auto segs = op->segments(l, rank, n, root);
               const bool at_root = op->kind == OpKind::reduce || op->kind == OpKind::gather;
-              const bool receives =
-                  at_root ? rank == root
-                          : !op->pairwise || (pair_peer(rank, n) >= 0 &&
-                                              (op->kind != OpKind::sendrecv || !pair_is_sender(rank, n)));
+              const bool receives = at_root ? rank == root
+                                            : !op->pairwise || op->kind == OpKind::sendrecv ||
+                                                  (pair_peer(rank, n) >= 0 &&
+                                                   (op->kind != OpKind::unidir || !pair_is_sender(rank, n)));
               if (!receives) {
                 EXPECT_TRUE(segs.empty());
                 continue;
@@ -445,9 +525,16 @@ TEST(Ops, SegmentsMeanWhatTheOpDoes) {
       }
       if (n >= 2) {
         const int peer = pair_peer(rank, n);
-        for (OpKind k : {OpKind::sendrecv, OpKind::bidir, OpKind::pingpong}) {
+        // sendrecv (ring shift): every rank receives rank - 1's whole message.
+        const auto ring = segs(OpKind::sendrecv);
+        ASSERT_EQ(ring.size(), 1u);
+        EXPECT_EQ(ring[0].source, (rank + n - 1) % n);
+        EXPECT_EQ(ring[0].count, 12345u);
+        EXPECT_EQ(ring[0].recv_offset, 0u);
+        EXPECT_EQ(ring[0].source_offset, 0u);
+        for (OpKind k : {OpKind::unidir, OpKind::bidir, OpKind::pingpong}) {
           const auto s = segs(k);
-          const bool receives = peer >= 0 && (k != OpKind::sendrecv || !pair_is_sender(rank, n));
+          const bool receives = peer >= 0 && (k != OpKind::unidir || !pair_is_sender(rank, n));
           ASSERT_EQ(s.size(), receives ? 1u : 0u) << op_descriptor(k).name;
           if (receives) {
             EXPECT_EQ(s[0].source, peer);

@@ -542,7 +542,10 @@ SimResult simulate(const OpDescriptor& op, const Pattern& pat, RedOp redop, int 
       case OpKind::broadcast:
         put(0, input[static_cast<std::size_t>(root)].data(), s.layouts[ur].count);
         break;
-      case OpKind::sendrecv:
+      case OpKind::sendrecv:  // ring shift: from r - 1
+        put(0, input[static_cast<std::size_t>((r + n - 1) % n)].data(), s.layouts[ur].count);
+        break;
+      case OpKind::unidir:
         if (peer >= 0 && !pair_is_sender(r, n))
           put(0, input[static_cast<std::size_t>(peer)].data(), s.layouts[ur].count);
         break;

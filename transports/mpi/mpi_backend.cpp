@@ -206,7 +206,7 @@ class MpiBackend final : public Backend {
       pairs_.bind(datatype(c.dtype), dtype_size(c.dtype), c.op->name);
       return run_pairwise(
           pairs_, PairwiseCall{c.op->kind, c.send, c.recv, c.layout.count * dtype_size(c.dtype), c.peer,
-                               c.sender, c.window});
+                               c.sender, c.window, c.from});
     }
     if (c.algo != "native") {
       algorithms_.run(*p2p_, c);

@@ -45,6 +45,7 @@
 #include "transports/cuda/gpu_checks.hpp"
 #include "transports/nccl/nccl_comm.hpp"
 #include "transports/nccl/nccl_debug.hpp"
+#include "transports/nccl/nccl_layout.hpp"
 #include "transports/nccl/nccl_pairs.hpp"
 #include "transports/nccl/nccl_types.hpp"
 #include "vocab/error.hpp"
@@ -121,6 +122,8 @@ class NcclBackend final : public Backend {
 
   std::string default_memory() const override { return "cuda"; }
   // The device's free memory less NCCL's headroom (this rank's GPU is its own: one rank per GPU).
+  std::size_t block_alignment() const override { return nccl_layout::kBlockAlignBytes; }
+
   std::optional<std::uint64_t> available_memory(const std::string& mem, int ranks_on_host) const override {
     if (mem != "cuda") return Backend::available_memory(mem, ranks_on_host);
     std::size_t free = 0, total = 0;
@@ -449,7 +452,16 @@ class NcclBackend final : public Backend {
           nccl_check(ncclRecv(c.recv, l.block, dt, c.root, comm, stream_), c, "ncclRecv");
         return nccl_check(ncclGroupEnd(), c, "ncclGroupEnd");
       }
-      case OpKind::sendrecv:
+      case OpKind::sendrecv: {  // the ring shift, as nccl-tests' sendrecv_perf: to r + 1, from r - 1
+        if (c.peer < 0) return;
+        nccl_check(ncclGroupStart(), c, "ncclGroupStart");
+        for (int w = 0; w < c.window; ++w) {
+          nccl_check(ncclSend(c.send, l.count, dt, c.peer, comm, stream_), c, "ncclSend");
+          nccl_check(ncclRecv(c.recv, l.count, dt, c.from, comm, stream_), c, "ncclRecv");
+        }
+        return nccl_check(ncclGroupEnd(), c, "ncclGroupEnd");
+      }
+      case OpKind::unidir:
       case OpKind::bidir: {
         if (c.peer < 0) return;
         const bool sender = nccl_pairs::sends_first(c);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "transports/nccl/nccl_layout.hpp"
 #include "vocab/error.hpp"
 
 namespace fb::transports {
@@ -101,10 +102,14 @@ ncclComm_t NcclComms::create(const std::string& algo, const std::string& proto, 
   swap_env("NCCL_PROTO", proto.empty() ? user_proto_ : std::optional<std::string>(proto));
   ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
   // Non-blocking: creation (bootstrap, topology, and the runtime connects of later calls) is
-  // polled, so --timeout covers it. nccl-tests sets nvlinkCentricSched where NCCL has it.
+  // polled, so --timeout covers it. nvlinkCentricSched where both the headers and the library
+  // have it (nccl_layout.hpp; docs/nccl.md).
   config.blocking = 0;
 #if NCCL_VERSION_CODE >= NCCL_VERSION(2, 28, 0)
-  config.nvlinkCentricSched = 1;
+  int runtime_version = 0;
+  if (ncclGetVersion(&runtime_version) == ncclSuccess &&
+      nccl_layout::sets_nvlink_centric_sched(NCCL_VERSION_CODE, runtime_version))
+    config.nvlinkCentricSched = 1;
 #endif
   ncclComm_t comm = nullptr;
   ncclResult_t r = ncclCommInitRankConfig(&comm, world_.size(), id, world_.rank(), &config);

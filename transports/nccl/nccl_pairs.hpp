@@ -1,4 +1,4 @@
-// Which side of a pairwise op (sendrecv, pingpong, relay) sends first on the nccl backend. Pure:
+// Which side of a pairwise op (unidir, pingpong, relay) sends first on the nccl backend. Pure:
 // unit-tested without NCCL (tests/unit/test_nccl_pure.cpp).
 #pragma once
 

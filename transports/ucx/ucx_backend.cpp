@@ -123,7 +123,7 @@ class UcxBackend final : public Backend {
     if (!c.op->pairwise) return algorithms_for(c).run(get_, c);
     if (pair_ == nullptr) select_api(c);
     run_pairwise(*pair_, PairwiseCall{c.op->kind, c.send, c.recv, c.layout.count * dtype_size(c.dtype),
-                                      c.peer, c.sender, c.window});
+                                      c.peer, c.sender, c.window, c.from});
   }
 
   std::string algo(const OpCall& c) const override {
@@ -144,7 +144,7 @@ class UcxBackend final : public Backend {
     am_.set_destination(c.recv, capacity);
     if (c.p2p_api == "put") {
       pair_ = &put_;
-      if (c.peer >= 0) put_.exchange_keys(c.recv, capacity, c.peer);
+      if (c.peer >= 0) put_.exchange_keys(c.recv, capacity, c.peer, c.from >= 0 ? c.from : c.peer);
     } else if (c.p2p_api == "am") {
       pair_ = &am_;
     } else if (c.p2p_api == "get") {

@@ -8,17 +8,19 @@
 
 namespace fb::transports::ucx {
 
-void PutP2P::exchange_keys(void* recv, std::size_t capacity, int peer) {
+void PutP2P::exchange_keys(void* recv, std::size_t capacity, int to, int from) {
   if (!flag_memh_) {
     flag_memh_ = m_.map(flag_.get(), sizeof(std::uint64_t) * 8);
   }
-  std::string data_rkey;
-  if (!regs_.count(recv)) {
-    regs_[recv] = m_.map(recv, capacity);
-    data_rkey = m_.pack(regs_[recv]);
-  }
+  // No peer puts into this rank before it has this message: the previous series completed (its
+  // flag reached), and `from` waits for the message below.
+  send_seq_ = recv_seq_ = 0;
+  *static_cast<volatile std::uint64_t*>(flag_.get()) = 0;
+  if (!regs_.count(recv)) regs_[recv] = m_.map(recv, capacity);
+  const std::string data_rkey = data_key_sent_.insert({recv, from}).second ? m_.pack(regs_[recv]) : "";
+  const std::string flag_rkey = flag_key_sent_.insert(from).second ? m_.pack(flag_memh_) : "";
+  const int peer = to;
   PeerKeys& pk = rkeys_[peer];
-  const std::string flag_rkey = pk.flag ? std::string() : m_.pack(flag_memh_);
   struct Header {
     std::uint64_t data_addr, flag_addr, data_len, flag_len;
   } h{reinterpret_cast<std::uint64_t>(recv), reinterpret_cast<std::uint64_t>(flag_.get()), data_rkey.size(),
@@ -26,8 +28,8 @@ void PutP2P::exchange_keys(void* recv, std::size_t capacity, int peer) {
   std::string msg(reinterpret_cast<const char*>(&h), sizeof h);
   msg += data_rkey + flag_rkey;
   std::vector<char> in(sizeof(Header) + 4096);
-  w_.tag_send(msg.data(), msg.size(), peer, kTagRkey);
-  w_.tag_recv(in.data(), in.size(), peer, kTagRkey);
+  w_.tag_send(msg.data(), msg.size(), from, kTagRkey);
+  w_.tag_recv(in.data(), in.size(), to, kTagRkey);
   w_.wait_all();
   Header ph;
   std::memcpy(&ph, in.data(), sizeof ph);
@@ -36,7 +38,10 @@ void PutP2P::exchange_keys(void* recv, std::size_t capacity, int peer) {
     if (pk.data) ucp_rkey_destroy(pk.data);
     check_unpack(ucp_ep_rkey_unpack(w_.ep(peer), blob, &pk.data), peer);
   }
-  if (ph.flag_len) check_unpack(ucp_ep_rkey_unpack(w_.ep(peer), blob + ph.data_len, &pk.flag), peer);
+  if (ph.flag_len) {
+    if (pk.flag) ucp_rkey_destroy(pk.flag);
+    check_unpack(ucp_ep_rkey_unpack(w_.ep(peer), blob + ph.data_len, &pk.flag), peer);
+  }
   pk.data_addr = ph.data_addr;
   pk.flag_addr = ph.flag_addr;
 }
@@ -52,6 +57,7 @@ void PutP2P::forget(void* p) {
   if (it == regs_.end()) return;
   ucp_mem_unmap(w_.context(), it->second);
   regs_.erase(it);
+  std::erase_if(data_key_sent_, [p](const auto& k) { return k.first == p; });
 }
 
 void PutP2P::close() {
@@ -62,6 +68,8 @@ void PutP2P::close() {
   rkeys_.clear();
   for (auto& [ptr, reg] : regs_) ucp_mem_unmap(w_.context(), reg);
   regs_.clear();
+  data_key_sent_.clear();
+  flag_key_sent_.clear();
   if (flag_memh_) ucp_mem_unmap(w_.context(), flag_memh_);
   flag_memh_ = nullptr;
 }

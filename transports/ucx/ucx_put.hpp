@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
+#include <utility>
 
 #include "collectives/p2p.hpp"
 #include "transports/ucx/ucx_memory.hpp"
@@ -18,9 +20,13 @@ namespace fb::transports::ucx {
 class PutP2P final : public P2P {
  public:
   PutP2P(Worker& w, Memory& m) : w_(w), m_(m) {}
-  // Registers this rank's receive buffer (`capacity` bytes) and flag word (once each) and swaps
-  // addresses and rkeys with `peer`: an rkey travels only when its buffer is new.
-  void exchange_keys(void* recv, std::size_t capacity, int peer);
+  // Registers this rank's receive buffer (`capacity` bytes) and flag word (once each), sends their
+  // addresses and rkeys to `from` (the rank that puts into this one) and takes `to`'s (the rank
+  // this one puts into): a pair swaps (to == from), sendrecv's ring shift passes them on. An rkey
+  // travels only to a rank that does not have it yet. Restarts this rank's sequence numbers and
+  // flag word first (before any peer can put into it again), so a series starts at 0 with
+  // whichever partners it has.
+  void exchange_keys(void* recv, std::size_t capacity, int to, int from);
   // Drops the registration of a buffer being freed.
   void forget(void* p);
   // Destroys the keys and registrations (teardown, while the context lives).
@@ -57,6 +63,8 @@ class PutP2P final : public P2P {
   // of the windows sent and expected (the peers' flag words count the windows they received).
   std::map<void*, ucp_mem_h> regs_;
   std::map<int, PeerKeys> rkeys_;
+  std::set<std::pair<void*, int>> data_key_sent_;  // (buffer, rank) its rkey went to
+  std::set<int> flag_key_sent_;                    // ranks that have the flag word's rkey
   std::unique_ptr<std::uint64_t[]> flag_{new std::uint64_t[8]()};
   ucp_mem_h flag_memh_ = nullptr;
   std::uint64_t send_seq_ = 0, recv_seq_ = 0, flag_src_ = 0;

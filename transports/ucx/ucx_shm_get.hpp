@@ -45,7 +45,7 @@ class ShmGetP2P final : public P2P {
   void isend(const void* buf, std::size_t bytes, int peer, int tag) override;
   // Takes the data or a get descriptor (kGetBit masked out of the match). Its completion callback
   // fetches the data a descriptor names at once, inside the progress call that delivered it: a
-  // window of receives into one buffer (sendrecv and bidir over get) then never has a later
+  // window of receives into one buffer (sendrecv, unidir and bidir over get) then never has a later
   // descriptor land on an earlier one before that one was read.
   void irecv(void* buf, std::size_t bytes, int peer, int tag) override;
   // Completes every posted request, and what completing one starts (a get and its

@@ -158,9 +158,9 @@ std::vector<CommCall> forward_pass_calls(const ModelShape& m, const InferenceSca
     for (std::uint64_t i = 1; i < s.pp; ++i)
       if ((i - 1) * S / r == ((i + 1) * S - 1) / r) ++inside;
     const double per_pair = activation / static_cast<double>(s.tp);
-    if (inside > 0) calls.push_back({"pp_send_scaleup", "sendrecv", inside, per_pair, Placement{2, 2}});
+    if (inside > 0) calls.push_back({"pp_send_scaleup", "unidir", inside, per_pair, Placement{2, 2}});
     if (s.pp - 1 - inside > 0)
-      calls.push_back({"pp_send_scaleout", "sendrecv", s.pp - 1 - inside, per_pair, Placement{2, 1}});
+      calls.push_back({"pp_send_scaleout", "unidir", s.pp - 1 - inside, per_pair, Placement{2, 1}});
   }
   return calls;
 }

@@ -1,6 +1,8 @@
 // fabricbench model: predict ops on a fabric and extrapolate to 2^20 GPUs. No MPI here.
 #pragma once
 
+#include "collectives/counts.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,6 +28,10 @@ struct ModelOptions {
   bool quiet = false;
   bool force = false;  // replace existing --csv/--json files
   std::string command_line;
+  // The MoE ops (docs/moe.md): their routing (--counts, --seed, --topk, --experts-per-rank,
+  // --hidden; tokens per rank from --bytes at 2-byte elements) and --expert-placement.
+  CountsSpec moe_counts;
+  bool domain_local = false;
 };
 
 // The default scale sweep: the domain size, then doubling, up to and including 2^20.

@@ -569,6 +569,8 @@ SimResult simulate(const OpDescriptor& op, const Pattern& pat, RedOp redop, int 
         put(0, input[static_cast<std::size_t>(root)].data() + ur * block * es, block);
         break;
       case OpKind::alltoallv:  // each source's block for r, where the counts put it
+      case OpKind::moe_dispatch:
+      case OpKind::moe_combine:  // the exchange (combine's sum: test_moe.cpp)
         for (std::size_t k = 0; k < nn; ++k) {
           const OpLayout& mine = s.layouts[ur];
           const OpLayout& src = s.layouts[k];

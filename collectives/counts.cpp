@@ -220,8 +220,8 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
   std::size_t positive = 0;
   for (double x : w) positive += x > 0 ? 1 : 0;
   if (topk < 1 || k > positive)
-    throw UsageError("topk " + std::to_string(topk) + " needs that many experts with traffic; the routing has " +
-                     std::to_string(positive));
+    throw UsageError("topk " + std::to_string(topk) +
+                     " needs that many experts with traffic; the routing has " + std::to_string(positive));
   // Water-filling: experts whose share would exceed `tokens` are capped there, the rest share
   // what is left in proportion to their weights.
   std::vector<long double> q(E, 0);
@@ -231,8 +231,10 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
     changed = false;
     long double left = total, wsum = 0;
     for (std::size_t e = 0; e < E; ++e) {
-      if (capped[e]) left -= tokens;
-      else wsum += w[e];
+      if (capped[e])
+        left -= tokens;
+      else
+        wsum += w[e];
     }
     for (std::size_t e = 0; e < E; ++e) {
       if (capped[e]) continue;
@@ -272,7 +274,8 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
 
 std::vector<std::size_t> moe_token_counts(const CountsSpec& spec, int n, std::size_t tokens) {
   if (auto why = moe_unrunnable(spec, n); !why.empty()) throw UsageError(why);
-  const std::size_t N = static_cast<std::size_t>(n), epr = static_cast<std::size_t>(spec.moe.experts_per_rank);
+  const std::size_t N = static_cast<std::size_t>(n),
+                    epr = static_cast<std::size_t>(spec.moe.experts_per_rank);
   std::vector<std::size_t> c(N * N, 0);
   std::vector<std::size_t> loads;
   for (int i = 0; i < n; ++i) {
@@ -289,7 +292,8 @@ std::string counts_label(const CountsSpec& spec, bool moe) {
   if (spec.kind == CountsSpec::Kind::zipf || spec.kind == CountsSpec::Kind::hot)
     s += " seed=" + std::to_string(spec.seed);
   if (moe)
-    s += " topk=" + std::to_string(spec.moe.topk) + " experts_per_rank=" + std::to_string(spec.moe.experts_per_rank) +
+    s += " topk=" + std::to_string(spec.moe.topk) +
+         " experts_per_rank=" + std::to_string(spec.moe.experts_per_rank) +
          " hidden=" + std::to_string(spec.moe.hidden);
   return s;
 }

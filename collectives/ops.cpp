@@ -88,7 +88,8 @@ OpLayout OpDescriptor::layout(std::size_t req, DType t, int n, int rank, InPlace
       return l;
     }
     l.moe_tokens = moe_tokens(spec.moe, req / dtype_size(t));
-    if (spec.moe.tokens > 0) l.requested_bytes = l.moe_tokens * spec.moe.topk * spec.moe.hidden * dtype_size(t);
+    if (spec.moe.tokens > 0)
+      l.requested_bytes = l.moe_tokens * spec.moe.topk * spec.moe.hidden * dtype_size(t);
     l.moe_topk = spec.moe.topk;
     l.moe_hidden = spec.moe.hidden;
     lay_out_peers(l, moe_matrix(kind, spec, l.moe_tokens, nr), t, nr, rank);
@@ -168,7 +169,8 @@ std::vector<Segment> exchanged_v(const OpLayout& l, int, int n, int) {
 std::vector<Segment> clipped(const std::vector<Segment>& all, std::size_t from, std::size_t count) {
   std::vector<Segment> out;
   for (const Segment& s : all) {
-    const std::size_t lo = std::max(s.recv_offset, from), hi = std::min(s.recv_offset + s.count, from + count);
+    const std::size_t lo = std::max(s.recv_offset, from),
+                      hi = std::min(s.recv_offset + s.count, from + count);
     if (lo >= hi) continue;
     out.push_back(Segment{lo - from, hi - lo, s.source, false, s.source_offset + (lo - s.recv_offset)});
   }
@@ -179,7 +181,8 @@ std::vector<Segment> clipped(const std::vector<Segment>& all, std::size_t from, 
 // (alltoallv's segments); block 0 holds the sum of the k blocks (summed()).
 std::vector<Segment> combined_rest(const OpLayout& l, int rank, int n, int root) {
   const std::size_t out = l.moe_tokens * l.moe_hidden;
-  std::vector<Segment> s = clipped(exchanged_v(l, rank, n, root), out, l.recv_count - std::min(out, l.recv_count));
+  std::vector<Segment> s =
+      clipped(exchanged_v(l, rank, n, root), out, l.recv_count - std::min(out, l.recv_count));
   for (Segment& x : s) x.recv_offset += out;
   return s;
 }
@@ -271,12 +274,18 @@ const OpDescriptor* find_op(std::string_view name) {
     const char* name;
     OpKind kind;
   };
-  static constexpr Alias aliases[] = {{"bcast", OpKind::broadcast},  {"p2p", OpKind::sendrecv},
-                                      {"bw", OpKind::sendrecv},      {"bibw", OpKind::bidir},
-                                      {"latency", OpKind::pingpong}, {"lat", OpKind::pingpong},
-                                      {"a2a", OpKind::alltoall},     {"a2av", OpKind::alltoallv},
-                                      {"moedispatch", OpKind::moe_dispatch}, {"moecombine", OpKind::moe_combine},
-                                      {"dispatch", OpKind::moe_dispatch}, {"combine", OpKind::moe_combine}};
+  static constexpr Alias aliases[] = {{"bcast", OpKind::broadcast},
+                                      {"p2p", OpKind::sendrecv},
+                                      {"bw", OpKind::sendrecv},
+                                      {"bibw", OpKind::bidir},
+                                      {"latency", OpKind::pingpong},
+                                      {"lat", OpKind::pingpong},
+                                      {"a2a", OpKind::alltoall},
+                                      {"a2av", OpKind::alltoallv},
+                                      {"moedispatch", OpKind::moe_dispatch},
+                                      {"moecombine", OpKind::moe_combine},
+                                      {"dispatch", OpKind::moe_dispatch},
+                                      {"combine", OpKind::moe_combine}};
   for (const auto& a : aliases)
     if (n == a.name) return &kOps[static_cast<int>(a.kind)];
   return nullptr;

@@ -153,13 +153,14 @@ const char* place_name(Place p) {
 
 const std::vector<std::string>& test_keys() {
   static const std::vector<std::string> keys = {
-      "name",      "backend",    "op",         "algo",         "chunk",          "minbytes",
-      "maxbytes",  "stepfactor", "stepbytes",  "iters",        "warmup",         "check",
-      "batch",     "dtype",      "redop",      "root",         "place",          "p2p_api",
-      "window",    "mem",        "cuda_graph", "blocking",     "cpu_time",       "sample_barrier",
-      "nccl_algo", "nccl_proto", "timing",     "enqueue_time", "graph_launches", "average",
-      "group",     "counts",     "seed",
-      "tokens",    "hidden",     "topk",       "experts_per_rank"};
+      "name",       "backend",         "op",           "algo",           "chunk",
+      "minbytes",   "maxbytes",        "stepfactor",   "stepbytes",      "iters",
+      "warmup",     "check",           "batch",        "dtype",          "redop",
+      "root",       "place",           "p2p_api",      "window",         "mem",
+      "cuda_graph", "blocking",        "cpu_time",     "sample_barrier", "nccl_algo",
+      "nccl_proto", "timing",          "enqueue_time", "graph_launches", "average",
+      "group",      "counts",          "seed",         "tokens",         "hidden",
+      "topk",       "experts_per_rank"};
   return keys;
 }
 

@@ -22,7 +22,8 @@ MoeTraffic moe_traffic(const CountsSpec& spec, vocab::OpKind op, std::uint64_t n
     const std::vector<std::size_t> loads = expert_loads(expert_weights(spec, n, 0), tokens, spec.moe.topk);
     t->bytes.assign(nranks, 0);
     const std::size_t epr = static_cast<std::size_t>(spec.moe.experts_per_rank);
-    for (std::size_t e = 0; e < loads.size(); ++e) t->bytes[e / epr] += static_cast<double>(loads[e]) * per_token;
+    for (std::size_t e = 0; e < loads.size(); ++e)
+      t->bytes[e / epr] += static_cast<double>(loads[e]) * per_token;
     const double hottest = *std::max_element(t->bytes.begin(), t->bytes.end());
     out.max_rank_bytes = std::max(row, hottest * static_cast<double>(nranks));
   } else {
@@ -33,7 +34,8 @@ MoeTraffic moe_traffic(const CountsSpec& spec, vocab::OpKind op, std::uint64_t n
       for (int j = 0; j < n; ++j) t->bytes[static_cast<std::size_t>(i) * nranks + j] = m.at(i, j) * per_token;
     out.max_rank_bytes = static_cast<double>(m.max_rank()) * per_token;
   }
-  if (op == vocab::OpKind::moe_combine) t->reduce_bytes = (spec.moe.topk - 1) * static_cast<double>(tokens) * per_token;
+  if (op == vocab::OpKind::moe_combine)
+    t->reduce_bytes = (spec.moe.topk - 1) * static_cast<double>(tokens) * per_token;
   out.load_imbalance = row > 0 ? out.max_rank_bytes / row : 1;
   out.rank_bytes = row;
   out.traffic = std::move(t);
@@ -53,11 +55,16 @@ std::optional<CountsSpec> parse_counts_label(const std::string& label) {
       if (eq == std::string::npos) return std::nullopt;
       const std::string k = kv.substr(0, eq);
       const unsigned long long v = std::stoull(kv.substr(eq + 1));
-      if (k == "seed") seed = v;
-      else if (k == "topk") moe.topk = static_cast<int>(v);
-      else if (k == "experts_per_rank") moe.experts_per_rank = static_cast<int>(v);
-      else if (k == "hidden") moe.hidden = v;
-      else return std::nullopt;
+      if (k == "seed")
+        seed = v;
+      else if (k == "topk")
+        moe.topk = static_cast<int>(v);
+      else if (k == "experts_per_rank")
+        moe.experts_per_rank = static_cast<int>(v);
+      else if (k == "hidden")
+        moe.hidden = v;
+      else
+        return std::nullopt;
     }
     s = parse_counts(text, seed);
   } catch (const std::exception&) {

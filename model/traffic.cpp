@@ -51,7 +51,8 @@ Rows make_rows(const Traffic& t, std::size_t n, std::size_t g) {
 }  // namespace
 
 ExchangeLoad exchange_load(const Traffic& t, double p, double g_ranks, double nic_share) {
-  const std::size_t n = static_cast<std::size_t>(p), g = std::max<std::size_t>(1, static_cast<std::size_t>(g_ranks));
+  const std::size_t n = static_cast<std::size_t>(p),
+                    g = std::max<std::size_t>(1, static_cast<std::size_t>(g_ranks));
   ExchangeLoad L;
   if (n == 0 || t.bytes.size() != (t.same_rows ? n : n * n)) return L;
   const Rows R = make_rows(t, n, g);
@@ -130,14 +131,15 @@ ExchangeLoad exchange_load(const Traffic& t, double p, double g_ranks, double ni
   return L;
 }
 
-Prediction skewed_exchange(const Topo& T, Op op, double n, const Traffic& t, ExchangeKind kind, double latency_us,
-                           double eff, const char* algo, Proto pr) {
+Prediction skewed_exchange(const Topo& T, Op op, double n, const Traffic& t, ExchangeKind kind,
+                           double latency_us, double eff, const char* algo, Proto pr) {
   // Host ranks share their host's NICs; GPUs share one NIC per domain_size / nics_per_domain.
   const Fabric& f = *T.f;
   const double per_nic =
       f.endpoint.kind == "host"
           ? T.g
-          : std::max(1.0, static_cast<double>(f.scale_up.domain_size) / std::max(1.0, static_cast<double>(f.scale_out.nics_per_domain)));
+          : std::max(1.0, static_cast<double>(f.scale_up.domain_size) /
+                              std::max(1.0, static_cast<double>(f.scale_out.nics_per_domain)));
   const ExchangeLoad L = exchange_load(t, T.p, T.g, std::min(per_nic, T.g));
   Cost c;
   c.add(kLatency, latency_us);

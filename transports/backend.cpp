@@ -75,7 +75,8 @@ void Backend::download(void* host, const void* src, std::size_t bytes) {
   std::memcpy(host, src, bytes);
 }
 
-std::size_t Backend::check_sums(const Pattern& pattern, const void* recv, const std::vector<SummedSegment>& sums) {
+std::size_t Backend::check_sums(const Pattern& pattern, const void* recv,
+                                const std::vector<SummedSegment>& sums) {
   const std::size_t es = dtype_size(pattern.dtype());
   std::size_t wrong = 0;
   for (const SummedSegment& s : sums) {

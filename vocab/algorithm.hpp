@@ -54,7 +54,8 @@ inline constexpr Algorithm recursive_doubling{
 inline constexpr Algorithm rabenseifner{"rabenseifner", Runner::collectives, {allreduce}};
 inline constexpr Algorithm recursive_halving{"recursive_halving", Runner::collectives, {reducescatter}};
 inline constexpr Algorithm hierarchical{"hierarchical", Runner::collectives, {allreduce, allgather}};
-inline constexpr Algorithm pairwise{"pairwise", Runner::collectives, {alltoall, alltoallv, moe_dispatch, moe_combine}};
+inline constexpr Algorithm pairwise{
+    "pairwise", Runner::collectives, {alltoall, alltoallv, moe_dispatch, moe_combine}};
 inline constexpr Algorithm bruck{"bruck", Runner::collectives, {alltoall, allgather}};
 inline constexpr Algorithm linear{
     "linear", Runner::collectives, {alltoall, gather, scatter, alltoallv, moe_dispatch, moe_combine}};
@@ -70,7 +71,9 @@ inline constexpr Algorithm nccl_collnet_direct{"nccl_collnet_direct", Runner::nc
 inline constexpr Algorithm nccl_collnet_chain{"nccl_collnet_chain", Runner::nccl, {allreduce}};
 inline constexpr Algorithm nccl_pat{"nccl_pat", Runner::nccl, {allgather, reducescatter}};
 inline constexpr Algorithm nccl_p2p{
-    "nccl_p2p", Runner::nccl, {alltoall, sendrecv, bidir, pingpong, relay, gather, scatter, alltoallv, moe_dispatch, moe_combine}};
+    "nccl_p2p",
+    Runner::nccl,
+    {alltoall, sendrecv, bidir, pingpong, relay, gather, scatter, alltoallv, moe_dispatch, moe_combine}};
 }  // namespace algo
 
 // Every algorithm above, in that order.

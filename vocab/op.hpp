@@ -78,7 +78,8 @@ inline constexpr std::array<OpInfo, kNumOps> kOps{{
     {OpKind::scatter, "scatter", BufferShape::scattered, Busbw::n1_over_n, false, true, false, false},
     {OpKind::alltoallv, "alltoallv", BufferShape::variable, Busbw::n1_over_n, false, false, false, false},
     // MoE expert-parallel exchanges (docs/moe.md): alltoallv's blocks from a routing over experts.
-    {OpKind::moe_dispatch, "moe_dispatch", BufferShape::variable, Busbw::n1_over_n, false, false, false, false},
+    {OpKind::moe_dispatch, "moe_dispatch", BufferShape::variable, Busbw::n1_over_n, false, false, false,
+     false},
     {OpKind::moe_combine, "moe_combine", BufferShape::variable, Busbw::n1_over_n, false, false, false, false},
 }};
 

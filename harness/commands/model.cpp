@@ -85,12 +85,13 @@ constexpr std::size_t kMoeElementBytes = 2;
 
 // Where op runs on g ranks (rpd per domain); the MoE ops add their routing's traffic, and `bytes`
 // becomes the size the model prices (the most loaded rank's) with `moe` the row's figures.
-model::Placement placement_for(const ModelOptions& o, const std::string& op, std::uint64_t g, std::uint64_t rpd,
-                               double& bytes, MoeTraffic* moe = nullptr) {
+model::Placement placement_for(const ModelOptions& o, const std::string& op, std::uint64_t g,
+                               std::uint64_t rpd, double& bytes, MoeTraffic* moe = nullptr) {
   model::Placement p{g, std::min(rpd, g)};
   const auto kind = vocab::parse_op(op);
   if (!kind || !vocab::is_moe(*kind)) return p;
-  const std::size_t per = kMoeElementBytes * o.moe_counts.moe.hidden * static_cast<std::size_t>(o.moe_counts.moe.topk);
+  const std::size_t per =
+      kMoeElementBytes * o.moe_counts.moe.hidden * static_cast<std::size_t>(o.moe_counts.moe.topk);
   const std::size_t tokens = static_cast<std::size_t>(bytes) / per;
   MoeTraffic t = moe_traffic(o.moe_counts, *kind, g, tokens, kMoeElementBytes, o.domain_local);
   p.traffic = t.traffic;
@@ -162,7 +163,7 @@ void model_sweep(const ModelOptions& o, const model::Fabric& f, const std::strin
       continue;
     }
     Record r = model_record(o, f, op, bytes, p, pr);
-    if (moe.traffic) {  // the MoE columns (results/SCHEMA.md)
+    if (moe.traffic) {                                       // the MoE columns (results/SCHEMA.md)
       r.bytes = static_cast<std::uint64_t>(moe.rank_bytes);  // whole tokens of what was asked
       r.max_rank_bytes = static_cast<std::uint64_t>(n);
       r.load_imbalance = moe.load_imbalance;
@@ -234,17 +235,21 @@ class ModelCommand final : public Command {
     model->add_option("--csv", mo.csv_path, "write predictions as CSV (results schema, source=model)");
     model->add_option("--json", mo.json_path, "write predictions as JSON");
     // The MoE ops' routing (docs/moe.md), as run's options.
-    model->add_option("--counts", counts_text,
-                      "moe_dispatch/moe_combine routing over the experts: uniform, zipf:S, hot:K:F, matrix:FILE "
-                      "(default uniform)");
+    model->add_option(
+        "--counts", counts_text,
+        "moe_dispatch/moe_combine routing over the experts: uniform, zipf:S, hot:K:F, matrix:FILE "
+        "(default uniform)");
     model->add_option("--seed", seed_, "seed of the --counts ranking (default 1)");
     model->add_option("--topk", mo.moe_counts.moe.topk, "MoE: experts per token (default 2)")
         ->check(CLI::Range(1, 32));
-    model->add_option("--experts-per-rank", mo.moe_counts.moe.experts_per_rank, "MoE: experts per rank (default 4)")
+    model
+        ->add_option("--experts-per-rank", mo.moe_counts.moe.experts_per_rank,
+                     "MoE: experts per rank (default 4)")
         ->check(CLI::Range(1, 1 << 16));
-    model->add_option("--hidden", mo.moe_counts.moe.hidden,
-                      "MoE: elements per token, 2 bytes each; --bytes / (topk x hidden x 2) tokens per rank "
-                      "(default 1024)")
+    model
+        ->add_option("--hidden", mo.moe_counts.moe.hidden,
+                     "MoE: elements per token, 2 bytes each; --bytes / (topk x hidden x 2) tokens per rank "
+                     "(default 1024)")
         ->check(CLI::Range(1, 1 << 24));
     model->add_option("--expert-placement", placement_,
                       "MoE what-if: spread (experts across all ranks, default) or domain-local (each token's "
@@ -323,7 +328,8 @@ class ModelCommand final : public Command {
     }
     mo.moe_counts.moe = moe;
     if (placement_ != "spread" && placement_ != "domain-local")
-      throw UsageError("command line: expert-placement: expected spread or domain-local, got '" + placement_ + "'");
+      throw UsageError("command line: expert-placement: expected spread or domain-local, got '" + placement_ +
+                       "'");
     mo.domain_local = placement_ == "domain-local";
     if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");

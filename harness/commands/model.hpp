@@ -1,13 +1,12 @@
 // fabricbench model: predict ops on a fabric and extrapolate to 2^20 GPUs. No MPI here.
 #pragma once
 
-#include "collectives/counts.hpp"
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "collectives/counts.hpp"
 #include "harness/commands/model_against.hpp"
 
 namespace fb {

@@ -62,7 +62,8 @@ void annotate_with_model(Record& r, const model::Fabric& f) {
     const auto spec = parse_counts_label(r.counts);
     const auto dt = parse_dtype(r.dtype);
     if (!spec || !dt) return;
-    const std::size_t es = dtype_size(*dt), per = es * spec->moe.hidden * static_cast<std::size_t>(spec->moe.topk);
+    const std::size_t es = dtype_size(*dt),
+                      per = es * spec->moe.hidden * static_cast<std::size_t>(spec->moe.topk);
     try {
       p.traffic = moe_traffic(*spec, d->kind, p.nranks, per ? r.bytes / per : 0, es).traffic;
     } catch (const std::exception&) {

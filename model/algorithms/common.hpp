@@ -363,8 +363,8 @@ enum class ExchangeKind { at_once, stepped, nccl };
 // of scale-up and the NIC (tiers through dense_rate) sets the time; stepped, every step lasts as
 // long as its largest message. Plus `latency_us`, the largest own block's copy and the combine's
 // reduction (Traffic::reduce_bytes).
-Prediction skewed_exchange(const Topo& T, Op op, double n, const Traffic& t, ExchangeKind kind, double latency_us,
-                           double eff, const char* algo, Proto pr);
+Prediction skewed_exchange(const Topo& T, Op op, double n, const Traffic& t, ExchangeKind kind,
+                           double latency_us, double eff, const char* algo, Proto pr);
 
 void add_reduction(Cost& c, const Topo& T, double bytes);
 void add_memory(Cost& c, const Topo& T, double traffic_bytes);

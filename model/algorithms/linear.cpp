@@ -34,7 +34,8 @@ Prediction rooted(const Topo& T, Op op, double n) {
 Prediction cost_linear(const Fabric& f, const std::string& op_name, const Placement& pl, double n,
                        const std::string&) {
   const Op op = parse_op(op_name);
-  if (op != Op::alltoall && op != Op::alltoallv && op != Op::gather && op != Op::scatter && !vocab::is_moe(op))
+  if (op != Op::alltoall && op != Op::alltoallv && op != Op::gather && op != Op::scatter &&
+      !vocab::is_moe(op))
     return unavailable("linear does not implement " + op_name);
   const Topo T = make_topo(f, pl);
   Prediction out;
@@ -42,8 +43,8 @@ Prediction cost_linear(const Fabric& f, const std::string& op_name, const Placem
   if (vocab::is_moe(op)) {
     if (!pl.traffic) return unavailable(op_name + " needs its routing's traffic");
     return skewed_exchange(T, op, n, *pl.traffic, ExchangeKind::at_once,
-                           (T.m > 1 ? T.lat[T.top] : T.aux) + 2 * (T.p - 1) * kRequestOverheadUs, 1.0, "linear",
-                           Proto::none);
+                           (T.m > 1 ? T.lat[T.top] : T.aux) + 2 * (T.p - 1) * kRequestOverheadUs, 1.0,
+                           "linear", Proto::none);
   }
   if (op == Op::gather || op == Op::scatter) return rooted(T, op, n);
 

@@ -36,10 +36,11 @@ Prediction cost_nccl_p2p(const Fabric& f, const std::string& op_name, const Plac
   }
   if (vocab::is_moe(op)) {
     if (!pl.traffic) return unavailable(op_name + " needs its routing's traffic");
-    return skewed_exchange(T, op, n, *pl.traffic, ExchangeKind::nccl,
-                           base + (T.m > 1 ? nccl_inter(T, kNcclP2pLat, pr, T.top) : nccl_intra(T, kNcclP2pLat, pr)) +
-                               2 * (T.p - 1) * kRequestOverheadUs,
-                           eff, "nccl_p2p", pr);
+    return skewed_exchange(
+        T, op, n, *pl.traffic, ExchangeKind::nccl,
+        base + (T.m > 1 ? nccl_inter(T, kNcclP2pLat, pr, T.top) : nccl_intra(T, kNcclP2pLat, pr)) +
+            2 * (T.p - 1) * kRequestOverheadUs,
+        eff, "nccl_p2p", pr);
   }
   const double block = n / T.p;
   if (op == Op::gather || op == Op::scatter) {

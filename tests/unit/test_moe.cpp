@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "collectives/counts.hpp"
+#include "collectives/mem_ops.hpp"
 #include "collectives/op.hpp"
 #include "collectives/pattern.hpp"
 #include "collectives/reduce.hpp"
-#include "collectives/mem_ops.hpp"
 #include "model/algorithms/common.hpp"
 #include "model/cost.hpp"
 #include "vocab/error.hpp"
@@ -69,7 +69,8 @@ TEST(MoeRouting, TokenCountsPerRank) {
 // (filled with the pattern), then combine's reduction; returns the wrong elements over ranks,
 // after `corrupt` has had a chance to damage rank 0's receive buffer.
 template <class Corrupt>
-std::size_t run_by_hand(OpKind kind, const CountsSpec& spec, int n, std::size_t bytes, DType t, Corrupt corrupt) {
+std::size_t run_by_hand(OpKind kind, const CountsSpec& spec, int n, std::size_t bytes, DType t,
+                        Corrupt corrupt) {
   const OpDescriptor& op = op_descriptor(kind);
   const std::size_t es = dtype_size(t);
   const Pattern pat(t, op.sums_contributions, RedOp::sum, n, 3);
@@ -84,7 +85,8 @@ std::size_t run_by_hand(OpKind kind, const CountsSpec& spec, int n, std::size_t 
   for (int r = 0; r < n; ++r)
     for (int p = 0; p < n; ++p) {
       EXPECT_EQ(l[r].recv_len(p), l[p].send_len(r));
-      std::memcpy(recv[r].data() + l[r].recv_off(p) * es, send[p].data() + l[p].send_off(r) * es, l[r].recv_len(p) * es);
+      std::memcpy(recv[r].data() + l[r].recv_off(p) * es, send[p].data() + l[p].send_off(r) * es,
+                  l[r].recv_len(p) * es);
     }
   corrupt(recv[0], l[0]);
   std::size_t wrong = 0;
@@ -100,7 +102,8 @@ std::size_t run_by_hand(OpKind kind, const CountsSpec& spec, int n, std::size_t 
       });
     wrong += pat.check(recv[r].data(), op.segments(l[r], r, n, -1));
     if (op.sums)
-      for (const SummedSegment& s : op.sums(l[r], r, n)) wrong += pat.check_sum(recv[r].data() + s.recv_offset * es, s);
+      for (const SummedSegment& s : op.sums(l[r], r, n))
+        wrong += pat.check_sum(recv[r].data() + s.recv_offset * es, s);
   }
   return wrong;
 }
@@ -112,10 +115,11 @@ TEST(MoeOps, DispatchAndCombineAreExactInEveryDtype) {
     for (DType t : all_dtypes()) {
       const std::size_t bytes = 7 * 3 * 5 * dtype_size(t);  // 7 tokens per rank
       for (OpKind k : {OpKind::moe_dispatch, OpKind::moe_combine}) {
-        SCOPED_TRACE(std::string(vocab::op_name(k)) + " n=" + std::to_string(n) + " " + std::string(dtype_name(t)));
+        SCOPED_TRACE(std::string(vocab::op_name(k)) + " n=" + std::to_string(n) + " " +
+                     std::string(dtype_name(t)));
         const OpLayout l = op_descriptor(k).layout(bytes, t, n, 0, InPlaceConvention::nccl, &spec);
         EXPECT_EQ(l.moe_tokens, 7u);
-        EXPECT_EQ(l.bytes, bytes);                 // every rank sends tokens x topk x hidden on average
+        EXPECT_EQ(l.bytes, bytes);  // every rank sends tokens x topk x hidden on average
         EXPECT_EQ(l.total_bytes, bytes * n);
         if (k == OpKind::moe_combine) {
           EXPECT_EQ(l.recv_count, 7u * 3 * 5);  // each home rank gets k copies back
@@ -139,8 +143,10 @@ TEST(MoeOps, CombineIsDispatchTransposed) {
   spec.moe = MoeShape{0, 4, 2, 2};
   const int n = 4;
   for (int r = 0; r < n; ++r) {
-    const OpLayout d = op_descriptor(OpKind::moe_dispatch).layout(4096, DType::float32, n, r, InPlaceConvention::nccl, &spec);
-    const OpLayout c = op_descriptor(OpKind::moe_combine).layout(4096, DType::float32, n, r, InPlaceConvention::nccl, &spec);
+    const OpLayout d = op_descriptor(OpKind::moe_dispatch)
+                           .layout(4096, DType::float32, n, r, InPlaceConvention::nccl, &spec);
+    const OpLayout c =
+        op_descriptor(OpKind::moe_combine).layout(4096, DType::float32, n, r, InPlaceConvention::nccl, &spec);
     for (int p = 0; p < n; ++p) {
       EXPECT_EQ(d.send_len(p), c.recv_len(p));
       EXPECT_EQ(d.recv_len(p), c.send_len(p));
@@ -224,7 +230,8 @@ TEST(MoeModel, UniformDispatchIsLinearAlltoallAndSkewCostsMore) {
   EXPECT_EQ(local.bottleneck, "scale-up");
   EXPECT_LT(local.time_us, skew.time_us);
   // Without the routing's traffic the model has nothing to price.
-  EXPECT_THROW(model::predict(f, "moe_dispatch", "linear", model::Placement{16, 4}, per_rank), std::invalid_argument);
+  EXPECT_THROW(model::predict(f, "moe_dispatch", "linear", model::Placement{16, 4}, per_rank),
+               std::invalid_argument);
 }
 
 }  // namespace

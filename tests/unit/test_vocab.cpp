@@ -127,8 +127,8 @@ TEST(Vocab, EveryCollectiveOpRunsAndIsModelledOnEveryFamily) {
       const CollectiveAlgorithm* c = find_collective_algorithm(p2p.algo);
       ASSERT_NE(c, nullptr) << p2p.algo;
       EXPECT_TRUE(algorithm_supports(*c, op->kind)) << p2p.algo;
-      const model::Prediction nccl =
-          model::predict(f, std::string(op->name), "nccl_auto", four_ranks(std::string(op->name), bytes), bytes);
+      const model::Prediction nccl = model::predict(f, std::string(op->name), "nccl_auto",
+                                                    four_ranks(std::string(op->name), bytes), bytes);
       EXPECT_GT(nccl.time_us, 0);
     }
   }

@@ -421,7 +421,8 @@ class NcclBackend final : public Backend {
         return nccl_check(ncclReduce(c.send, c.recv, l.count, dt, nccl_op(c.redop), c.root, comm, stream_), c,
                           "ncclReduce");
       case OpKind::alltoall:
-      case OpKind::alltoallv:  // alltoallv and the MoE ops: the counts matrix's blocks (OpLayout::send_off/recv_off)
+      case OpKind::alltoallv:  // alltoallv and the MoE ops: the counts matrix's blocks
+                               // (OpLayout::send_off/recv_off)
       case OpKind::moe_dispatch:
       case OpKind::moe_combine: {
 #if NCCL_VERSION_CODE >= NCCL_VERSION(2, 28, 0)

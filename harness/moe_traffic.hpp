@@ -24,9 +24,9 @@ struct MoeTraffic {
 
 // `tokens` per rank of `esize`-byte elements on n ranks; uniform, zipf and hot give one shared
 // row (O(experts) however many ranks), a matrix n rows. domain_local: the what-if placement
-// (model::Traffic::domain_local).
+// (model::Traffic::domain_local) on domains of ranks_per_domain ranks.
 MoeTraffic moe_traffic(const CountsSpec& spec, vocab::OpKind op, std::uint64_t nranks, std::size_t tokens,
-                       std::size_t esize, bool domain_local = false);
+                       std::size_t esize, bool domain_local = false, std::uint64_t ranks_per_domain = 1);
 
 // A row's counts column (counts_label) back into its spec: "zipf:1.2 seed=1 topk=2 ..."; nullopt
 // when it does not parse (a file from another version).

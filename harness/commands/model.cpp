@@ -93,7 +93,8 @@ model::Placement placement_for(const ModelOptions& o, const std::string& op, std
   const std::size_t per =
       kMoeElementBytes * o.moe_counts.moe.hidden * static_cast<std::size_t>(o.moe_counts.moe.topk);
   const std::size_t tokens = static_cast<std::size_t>(bytes) / per;
-  MoeTraffic t = moe_traffic(o.moe_counts, *kind, g, tokens, kMoeElementBytes, o.domain_local);
+  MoeTraffic t =
+      moe_traffic(o.moe_counts, *kind, g, tokens, kMoeElementBytes, o.domain_local, p.ranks_per_domain);
   p.traffic = t.traffic;
   bytes = t.max_rank_bytes;
   if (moe) *moe = std::move(t);

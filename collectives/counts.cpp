@@ -173,8 +173,139 @@ CountsMatrix::CountsMatrix(const CountsSpec& spec, int n, std::size_t elems) : n
     for (std::size_t k = 0; k < N * N; ++k)
       c_[k] = static_cast<std::size_t>(std::floor(w[k] / sum * target * (1 + 1e-15L)));
   }
+  sum_up();
+}
+
+CountsMatrix::CountsMatrix(std::vector<std::size_t> counts, int n) : n_(n), c_(std::move(counts)) {
+  sum_up();
+}
+
+void CountsMatrix::sum_up() {
+  total_ = max_rank_ = 0;
   for (std::size_t v : c_) total_ += v;
-  for (int r = 0; r < n; ++r) max_rank_ = std::max({max_rank_, sent(r), received(r)});
+  for (int r = 0; r < n_; ++r) max_rank_ = std::max({max_rank_, sent(r), received(r)});
+}
+
+std::vector<double> expert_weights(const CountsSpec& spec, int n, int source) {
+  const int epr = std::max(spec.moe.experts_per_rank, 1);
+  const std::size_t E = static_cast<std::size_t>(n) * static_cast<std::size_t>(epr);
+  std::vector<double> w(E, 1.0);
+  if (spec.kind == CountsSpec::Kind::uniform) return w;
+  if (spec.kind == CountsSpec::Kind::matrix) {
+    for (std::size_t e = 0; e < E; ++e)
+      w[e] = spec.weights[static_cast<std::size_t>(source) * static_cast<std::size_t>(spec.matrix_n) +
+                          e / static_cast<std::size_t>(epr)] /
+             epr;
+    return w;
+  }
+  const std::vector<int> place = seeded_places(static_cast<int>(E), spec.seed);
+  const int K = spec.hot, En = static_cast<int>(E);
+  for (std::size_t e = 0; e < E; ++e) {
+    if (spec.kind == CountsSpec::Kind::zipf)
+      w[e] = std::pow(static_cast<double>(place[e] + 1), -spec.exponent);
+    else  // hot: the first K places
+      w[e] = K >= En ? 1.0 : place[e] < K ? spec.fraction / K : (1 - spec.fraction) / (En - K);
+  }
+  return w;
+}
+
+std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t tokens, int topk) {
+  const std::size_t E = w.size(), k = static_cast<std::size_t>(topk);
+  std::size_t positive = 0;
+  for (double x : w) positive += x > 0 ? 1 : 0;
+  if (topk < 1 || k > positive)
+    throw UsageError("topk " + std::to_string(topk) +
+                     " needs that many experts with traffic; the routing has " + std::to_string(positive));
+  // Water-filling: experts whose share would exceed `tokens` are capped there, the rest share
+  // what is left in proportion to their weights.
+  std::vector<long double> q(E, 0);
+  std::vector<bool> capped(E, false);
+  const long double total = static_cast<long double>(tokens) * k;
+  for (bool changed = true; changed;) {
+    changed = false;
+    long double left = total, wsum = 0;
+    for (std::size_t e = 0; e < E; ++e) {
+      if (capped[e])
+        left -= tokens;
+      else
+        wsum += w[e];
+    }
+    for (std::size_t e = 0; e < E; ++e) {
+      if (capped[e]) continue;
+      q[e] = wsum > 0 ? w[e] / wsum * left : 0;
+      if (q[e] > static_cast<long double>(tokens)) {
+        capped[e] = changed = true;
+        q[e] = static_cast<long double>(tokens);
+      }
+    }
+  }
+  // Largest remainders: floor every quota, then one more token to the largest fractional parts
+  // (lower index first on ties) until the loads sum to tokens x topk.
+  std::vector<std::size_t> load(E);
+  std::size_t given = 0;
+  for (std::size_t e = 0; e < E; ++e) {
+    load[e] = std::min(tokens, static_cast<std::size_t>(std::floor(q[e] * (1 + 1e-15L))));
+    given += load[e];
+  }
+  std::vector<std::size_t> order(E);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return q[a] - std::floor(q[a]) > q[b] - std::floor(q[b]);
+  });
+  const std::size_t want = tokens * k;
+  for (std::size_t i = 0; given < want && i < E; ++i)
+    if (load[order[i]] < tokens && w[order[i]] > 0) {
+      ++load[order[i]];
+      ++given;
+    }
+  for (std::size_t e = 0; given < want && e < E; ++e)  // only if rounding left some (never more than E)
+    while (given < want && load[e] < tokens && w[e] > 0) {
+      ++load[e];
+      ++given;
+    }
+  return load;
+}
+
+std::vector<std::size_t> moe_token_counts(const CountsSpec& spec, int n, std::size_t tokens) {
+  if (auto why = moe_unrunnable(spec, n); !why.empty()) throw UsageError(why);
+  const std::size_t N = static_cast<std::size_t>(n),
+                    epr = static_cast<std::size_t>(spec.moe.experts_per_rank);
+  std::vector<std::size_t> c(N * N, 0);
+  std::vector<std::size_t> loads;
+  for (int i = 0; i < n; ++i) {
+    // Every source sees the same weights except under a matrix: compute them once.
+    if (i == 0 || spec.kind == CountsSpec::Kind::matrix)
+      loads = expert_loads(expert_weights(spec, n, i), tokens, spec.moe.topk);
+    for (std::size_t e = 0; e < loads.size(); ++e) c[static_cast<std::size_t>(i) * N + e / epr] += loads[e];
+  }
+  return c;
+}
+
+std::string counts_label(const CountsSpec& spec, bool moe) {
+  std::string s = spec.text;
+  if (spec.kind == CountsSpec::Kind::zipf || spec.kind == CountsSpec::Kind::hot)
+    s += " seed=" + std::to_string(spec.seed);
+  if (moe)
+    s += " topk=" + std::to_string(spec.moe.topk) +
+         " experts_per_rank=" + std::to_string(spec.moe.experts_per_rank) +
+         " hidden=" + std::to_string(spec.moe.hidden);
+  return s;
+}
+
+std::size_t moe_tokens(const MoeShape& m, std::size_t elems) {
+  if (m.tokens > 0) return m.tokens;
+  const std::size_t per = static_cast<std::size_t>(std::max(m.topk, 1)) * std::max<std::size_t>(m.hidden, 1);
+  return elems / per;
+}
+
+std::string moe_unrunnable(const CountsSpec& spec, int n) {
+  if (auto why = spec.unrunnable(n); !why.empty()) return why;
+  const long long experts = static_cast<long long>(n) * spec.moe.experts_per_rank;
+  if (spec.moe.topk > experts)
+    return "topk " + std::to_string(spec.moe.topk) + " is more than the " + std::to_string(experts) +
+           " experts (" + std::to_string(n) + " ranks x " + std::to_string(spec.moe.experts_per_rank) +
+           " per rank)";
+  return "";
 }
 
 std::size_t CountsMatrix::sent(int i) const {

@@ -58,6 +58,12 @@ struct OpLayout {
   std::shared_ptr<const PeerBlocks> peers;
   std::size_t max_rank_bytes = 0;
   double load_imbalance = 0;
+  std::size_t total_bytes = 0;  // over all pairs (alltoallv, MoE)
+  // moe_dispatch / moe_combine (docs/moe.md): tokens per rank, experts per token, elements per
+  // token; 0 for every other op.
+  std::size_t moe_tokens = 0;
+  int moe_topk = 0;
+  std::size_t moe_hidden = 0;
   std::size_t buffer_count(bool inplace) const {
     return inplace ? (send_count > recv_count ? send_count : recv_count) : 0;
   }
@@ -80,6 +86,14 @@ struct Segment {
   std::size_t source_offset = 0;
 };
 
+// moe_combine: `count` elements at `recv_offset` must equal, element by element, the sum of the
+// parts' source patterns (each part a Segment whose recv_offset counts from this one's start).
+struct SummedSegment {
+  std::size_t recv_offset = 0;
+  std::size_t count = 0;
+  std::vector<Segment> parts;
+};
+
 // A pairwise op's partner: ranks [0, n/2) pair with [n/2, 2*(n/2)); with an odd count the last
 // rank sits out. Returns -1 for a rank without a partner.
 int pair_peer(int rank, int nranks);
@@ -95,6 +109,8 @@ struct OpDescriptor {
   std::string_view summary;
   // What rank `rank` must find in its receive region after the op.
   std::vector<Segment> (*segments)(const OpLayout& l, int rank, int nranks, int root) = nullptr;
+  // What rank `rank` must find summed (moe_combine's reduced tokens); null: nothing.
+  std::vector<SummedSegment> (*sums)(const OpLayout& l, int rank, int nranks) = nullptr;
 
   // The vocabulary's facts (vocab/op.hpp), named for the runner.
   std::string_view name = vocab::op_name(kind);
@@ -103,7 +119,11 @@ struct OpDescriptor {
   bool pairwise = vocab::is_pair_op(kind);      // point-to-point: pairs (unidir, bidir, ping-pong) or the
                                                 // ring shift (sendrecv)
   // An in-place variant exists (not alltoallv: MPI's in-place form needs symmetric counts).
-  bool has_inplace = !pairwise && kind != OpKind::alltoallv;
+  // Nor the MoE exchanges (alltoallv's blocks).
+  bool has_inplace = !pairwise && !vocab::is_variable(kind);
+  // The data is summed at the end (moe_combine's k contributions per token): the check's
+  // patterns are the reductions' small integers, whose sums are exact in every dtype.
+  bool sums_contributions = kind == OpKind::moe_combine;
   int min_ranks = pairwise ? 2 : 1;
   // Reported time is the sample's time divided by this (ping-pong: one-way latency = RTT / 2).
   double time_divisor = vocab::is_round_trip(kind) ? 2.0 : 1.0;
@@ -133,6 +153,17 @@ struct OpArgs {
   RedOp redop = RedOp::sum;
   int root = 0;
 };
+
+// moe_combine's reduction at the home rank, after the exchange: copy j of token t arrived at
+// element (j x tokens + t) x hidden (docs/moe.md), so block 0 (tokens x hidden elements) becomes
+// the sum of the topk blocks, by `add(inout, in, count)` (host or device memory).
+template <class Add>
+void moe_combine_reduce(const OpArgs& a, Add&& add) {
+  const OpLayout& l = a.layout;
+  const std::size_t n = l.moe_tokens * l.moe_hidden, es = dtype_size(a.dtype);
+  auto* base = static_cast<unsigned char*>(a.recv);
+  for (int j = 1; j < l.moe_topk && n > 0; ++j) add(base, base + j * n * es, n);
+}
 
 const std::vector<const OpDescriptor*>& all_ops();
 const OpDescriptor* find_op(std::string_view name);  // accepts aliases (all_reduce, ...)

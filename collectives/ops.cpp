@@ -30,8 +30,7 @@ int ring_prev(int rank, int nranks) {
 namespace {
 
 // alltoallv: the counts for this size, this rank's blocks, and the row's byte figures.
-void lay_out_peers(OpLayout& l, const CountsSpec& spec, std::size_t elems, DType t, int n, int rank) {
-  const CountsMatrix m(spec, n, elems);
+void lay_out_peers(OpLayout& l, const CountsMatrix& m, DType t, int n, int rank) {
   auto p = std::make_shared<PeerBlocks>();
   const std::size_t N = static_cast<std::size_t>(n);
   p->send_off.resize(N);
@@ -58,9 +57,22 @@ void lay_out_peers(OpLayout& l, const CountsSpec& spec, std::size_t elems, DType
   l.count = l.block = m.total() / (N * N);  // the average per-pair block, as alltoall's count
   l.bytes = m.total() * es / N;
   l.max_rank_bytes = m.max_rank() * es;
+  l.total_bytes = m.total() * es;
   l.bw_bytes = l.max_rank_bytes;
   l.load_imbalance = m.imbalance();
   l.peers = std::move(p);
+}
+
+// moe_dispatch: rank i sends rank j one hidden vector per (token, expert on j) pair of the
+// routing (collectives/counts.hpp); moe_combine returns them (the transpose).
+CountsMatrix moe_matrix(OpKind kind, const CountsSpec& spec, std::size_t tokens, int n) {
+  const std::vector<std::size_t> c = moe_token_counts(spec, n, tokens);
+  const std::size_t N = static_cast<std::size_t>(n);
+  std::vector<std::size_t> e(N * N);
+  for (std::size_t i = 0; i < N; ++i)
+    for (std::size_t j = 0; j < N; ++j)
+      e[i * N + j] = (kind == OpKind::moe_combine ? c[j * N + i] : c[i * N + j]) * spec.moe.hidden;
+  return CountsMatrix(std::move(e), n);
 }
 
 }  // namespace
@@ -77,8 +89,19 @@ OpLayout OpDescriptor::layout(std::size_t req, DType t, int n, int rank, InPlace
   l.block = sh.block;
   l.bytes = sh.size * dtype_size(t);
   l.bw_bytes = l.bytes;
-  if (kind == OpKind::alltoallv) {
-    lay_out_peers(l, counts ? *counts : CountsSpec{}, req / dtype_size(t), t, n > 0 ? n : 1, rank);
+  if (vocab::is_variable(kind)) {
+    const CountsSpec spec = counts ? *counts : CountsSpec{};
+    const int nr = n > 0 ? n : 1;
+    if (!vocab::is_moe(kind)) {
+      lay_out_peers(l, CountsMatrix(spec, nr, req / dtype_size(t)), t, nr, rank);
+      return l;
+    }
+    l.moe_tokens = moe_tokens(spec.moe, req / dtype_size(t));
+    if (spec.moe.tokens > 0)
+      l.requested_bytes = l.moe_tokens * spec.moe.topk * spec.moe.hidden * dtype_size(t);
+    l.moe_topk = spec.moe.topk;
+    l.moe_hidden = spec.moe.hidden;
+    lay_out_peers(l, moe_matrix(kind, spec, l.moe_tokens, nr), t, nr, rank);
     return l;
   }
   // In place, a rank's own block sits at its offset of the larger buffer: all-gather and gather
@@ -151,6 +174,38 @@ std::vector<Segment> exchanged_v(const OpLayout& l, int, int n, int) {
   return s;
 }
 
+// The segments of `all` that fall in [from, from + count), re-based to start at `from`.
+std::vector<Segment> clipped(const std::vector<Segment>& all, std::size_t from, std::size_t count) {
+  std::vector<Segment> out;
+  for (const Segment& s : all) {
+    const std::size_t lo = std::max(s.recv_offset, from),
+                      hi = std::min(s.recv_offset + s.count, from + count);
+    if (lo >= hi) continue;
+    out.push_back(Segment{lo - from, hi - lo, s.source, false, s.source_offset + (lo - s.recv_offset)});
+  }
+  return out;
+}
+
+// moe_combine: blocks 1..k-1 (tokens x hidden each) hold the returned copies as they arrived
+// (alltoallv's segments); block 0 holds the sum of the k blocks (summed()).
+std::vector<Segment> combined_rest(const OpLayout& l, int rank, int n, int root) {
+  const std::size_t out = l.moe_tokens * l.moe_hidden;
+  std::vector<Segment> s =
+      clipped(exchanged_v(l, rank, n, root), out, l.recv_count - std::min(out, l.recv_count));
+  for (Segment& x : s) x.recv_offset += out;
+  return s;
+}
+
+std::vector<SummedSegment> combined_sum(const OpLayout& l, int rank, int n) {
+  const std::size_t out = l.moe_tokens * l.moe_hidden;
+  if (out == 0) return {};
+  const std::vector<Segment> all = exchanged_v(l, rank, n, -1);
+  SummedSegment s{0, out, {}};
+  for (int j = 0; j < l.moe_topk; ++j)
+    for (const Segment& x : clipped(all, j * out, out)) s.parts.push_back(x);
+  return {s};
+}
+
 std::vector<Segment> from_peer(const OpLayout& l, int rank, int n, int) {
   const int peer = pair_peer(rank, n);
   if (peer < 0) return {};
@@ -197,6 +252,14 @@ const OpDescriptor kOps[] = {
     {OpKind::sendrecv,
      "ring shift (nccl-tests' sendrecv_perf): rank r sends to r+1 and receives from r-1 at once",
      from_previous},
+    {OpKind::moe_dispatch,
+     "rank r sends each of its tokens to the ranks of its top-k experts (one copy per token and expert, "
+     "--counts routing over the experts); busbw from the most loaded rank",
+     exchanged_v},
+    {OpKind::moe_combine,
+     "the experts return their copies to each token's home rank, which sums the k contributions; busbw "
+     "from the most loaded rank",
+     combined_rest, combined_sum},
 };
 
 std::string normalise(std::string_view s) {
@@ -228,10 +291,18 @@ const OpDescriptor* find_op(std::string_view name) {
     const char* name;
     OpKind kind;
   };
-  static constexpr Alias aliases[] = {{"bcast", OpKind::broadcast},  {"p2p", OpKind::sendrecv},
-                                      {"bw", OpKind::unidir},        {"bibw", OpKind::bidir},
-                                      {"latency", OpKind::pingpong}, {"lat", OpKind::pingpong},
-                                      {"a2a", OpKind::alltoall},     {"a2av", OpKind::alltoallv}};
+  static constexpr Alias aliases[] = {{"bcast", OpKind::broadcast},
+                                      {"p2p", OpKind::sendrecv},
+                                      {"bw", OpKind::unidir},
+                                      {"bibw", OpKind::bidir},
+                                      {"latency", OpKind::pingpong},
+                                      {"lat", OpKind::pingpong},
+                                      {"a2a", OpKind::alltoall},
+                                      {"a2av", OpKind::alltoallv},
+                                      {"moedispatch", OpKind::moe_dispatch},
+                                      {"moecombine", OpKind::moe_combine},
+                                      {"dispatch", OpKind::moe_dispatch},
+                                      {"combine", OpKind::moe_combine}};
   for (const auto& a : aliases)
     if (n == a.name) return &kOps[static_cast<int>(a.kind)];
   return nullptr;

@@ -182,6 +182,21 @@ std::size_t Pattern::check(const void* recv, const std::vector<Segment>& segment
   return wrong;
 }
 
+std::size_t Pattern::check_sum(const void* region, const SummedSegment& s) const {
+  std::vector<double> want(s.count, 0.0);
+  for (const Segment& p : s.parts)
+    for (std::size_t i = 0; i < p.count && p.recv_offset + i < s.count; ++i)
+      want[p.recv_offset + i] += value(p.source, p.source_offset + i);
+  const auto* got = static_cast<const unsigned char*>(region);
+  std::vector<unsigned char> one(esize_);
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < s.count; ++i) {
+    store(dtype_, one.data(), want[i]);
+    if (std::memcmp(got + i * esize_, one.data(), esize_) != 0) ++wrong;
+  }
+  return wrong;
+}
+
 void fill_poison(void* dst, std::size_t count, DType dtype) {
   const std::size_t es = dtype_size(dtype);
   auto* p = static_cast<unsigned char*>(dst);

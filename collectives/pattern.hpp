@@ -38,6 +38,9 @@ class Pattern {
   std::size_t check_reduced(const void* src, std::size_t count, std::size_t offset) const;
   // Count wrong elements in a receive region against a descriptor's segments.
   std::size_t check(const void* recv, const std::vector<Segment>& segments) const;
+  // Count wrong elements of one summed segment (moe_combine); `region` holds its `count`
+  // elements (the receive buffer from the segment's recv_offset on).
+  std::size_t check_sum(const void* region, const SummedSegment& s) const;
 
   // One element value (as double) of rank `rank` at pattern index `index`; for tests.
   double value(int rank, std::size_t index) const;

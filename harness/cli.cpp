@@ -100,6 +100,11 @@ constexpr Placeholder kPlaceholders[] = {
     {"-G", "N"},
     {"-a", "0-3"},
     {"-m", "N"},
+    {"--tokens", "N"},
+    {"--hidden", "N"},
+    {"--topk", "K"},
+    {"--experts-per-rank", "N"},
+    {"--expert-placement", "NAME"},
 };
 
 void set_placeholders(CLI::App& app) {

@@ -25,13 +25,14 @@ namespace fb {
 namespace {
 
 // group: run --split's layout ("" without it), so rows of different splits with the same group size
-// are different rows.
+// are different rows; counts: alltoallv's and the MoE ops' distribution, so rows of different
+// distributions are different rows.
 using Key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, bool,
-                       int, int, std::uint64_t, std::string>;
+                       int, int, std::uint64_t, std::string, std::string>;
 
 Key key_of(const Record& r) {
   return {r.backend, r.op,     r.algo,           r.mem,   r.dtype, r.redop,
-          r.inplace, r.nranks, r.ranks_per_node, r.bytes, r.group};
+          r.inplace, r.nranks, r.ranks_per_node, r.bytes, r.group, r.counts};
 }
 
 double metric_of(const Record& r, const std::string& metric) {
@@ -82,7 +83,8 @@ std::string join_list(const std::vector<std::string>& v) {
 std::string key_text(const CompareRow& r) {
   return fmt::format("{} {} {} {} {}{}{} n={} rpn={}{} {} B", r.backend, r.op, r.algo, r.mem, r.dtype,
                      r.redop.empty() ? "" : " " + r.redop, r.inplace ? " in-place" : "", r.nranks,
-                     r.ranks_per_node, r.group.empty() ? "" : " split=" + r.group, r.bytes);
+                     r.ranks_per_node, r.group.empty() ? "" : " split=" + r.group, r.bytes) +
+         (r.counts.empty() ? "" : " counts=" + r.counts);
 }
 
 bool CompareReport::gate_failed(const std::string& kind) const {
@@ -173,7 +175,7 @@ void warn_meta_differs(const ResultsFile& base, const ResultsFile& cand, std::ve
 void fill_key(CompareRow& row, const Record& r) {
   row.backend = r.backend, row.op = r.op, row.algo = r.algo, row.mem = r.mem, row.dtype = r.dtype;
   row.redop = r.redop, row.inplace = r.inplace, row.nranks = r.nranks, row.ranks_per_node = r.ranks_per_node;
-  row.bytes = r.bytes, row.group = r.group;
+  row.bytes = r.bytes, row.group = r.group, row.counts = r.counts;
 }
 
 // What the matched rows add up to across the comparison, summarised into the report at the end.

@@ -52,7 +52,8 @@ struct CompareRow {
   bool inplace = false;
   int nranks = 0, ranks_per_node = 0;
   std::uint64_t bytes = 0;
-  std::string group;  // run --split's layout, "" without it
+  std::string group;   // run --split's layout, "" without it
+  std::string counts;  // alltoallv / MoE: the counts distribution, "" for other ops
   Verdict verdict = Verdict::same;
   std::optional<double> base_value, cand_value;  // the metric
   std::optional<double> change_pct;              // 100 * (cand - base) / base; sign as the metric's

@@ -146,12 +146,14 @@ const char* place_name(Place p) {
 
 const std::vector<std::string>& test_keys() {
   static const std::vector<std::string> keys = {
-      "name",      "backend",    "op",         "algo",         "chunk",          "minbytes",
-      "maxbytes",  "stepfactor", "stepbytes",  "iters",        "warmup",         "check",
-      "batch",     "dtype",      "redop",      "root",         "place",          "p2p_api",
-      "window",    "mem",        "cuda_graph", "blocking",     "cpu_time",       "sample_barrier",
-      "nccl_algo", "nccl_proto", "timing",     "enqueue_time", "graph_launches", "average",
-      "group",     "counts",     "seed"};
+      "name",       "backend",         "op",           "algo",           "chunk",
+      "minbytes",   "maxbytes",        "stepfactor",   "stepbytes",      "iters",
+      "warmup",     "check",           "batch",        "dtype",          "redop",
+      "root",       "place",           "p2p_api",      "window",         "mem",
+      "cuda_graph", "blocking",        "cpu_time",     "sample_barrier", "nccl_algo",
+      "nccl_proto", "timing",          "enqueue_time", "graph_launches", "average",
+      "group",      "counts",          "seed",         "tokens",         "hidden",
+      "topk",       "experts_per_rank"};
   return keys;
 }
 
@@ -246,13 +248,24 @@ void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, c
     s.root = static_cast<int>(parse_int(where, key, v, 0, 1 << 30));
   } else if (key == "counts") {
     try {
+      const MoeShape moe = s.counts.moe;
       s.counts = parse_counts(v, s.seed);
+      s.counts.moe = moe;
     } catch (const UsageError& e) {
       bad(where, key, e.what());
     }
   } else if (key == "seed") {
     s.seed = static_cast<std::uint64_t>(parse_int(where, key, v, 0, (1ll << 53)));
     s.counts.seed = s.seed;
+  } else if (key == "tokens") {
+    s.counts.moe.tokens = static_cast<std::size_t>(parse_int(where, key, v, 1, 1ll << 32));
+  } else if (key == "hidden") {
+    s.counts.moe.hidden = static_cast<std::size_t>(parse_int(where, key, v, 1, 1ll << 24));
+  } else if (key == "topk") {
+    // At most 32: combine sums topk pattern values, exact in every dtype up to that.
+    s.counts.moe.topk = static_cast<int>(parse_int(where, key, v, 1, 32));
+  } else if (key == "experts_per_rank") {
+    s.counts.moe.experts_per_rank = static_cast<int>(parse_int(where, key, v, 1, 1 << 16));
   } else if (key == "place") {
     if (v == "out" || v == "oop" || v == "outofplace" || v == "out-of-place")
       s.place = Place::out;
@@ -298,6 +311,8 @@ void validate_test(const TestSpec& s) {
 }
 
 std::vector<std::uint64_t> TestSpec::sizes() const {
+  // --tokens: the MoE ops run that many tokens per rank, one size (collectives/counts.hpp).
+  if (counts.moe.tokens > 0) return {maxbytes};
   std::vector<std::uint64_t> out;
   std::uint64_t s = minbytes;
   while (s <= maxbytes && out.size() <= kMaxSizes) {
@@ -362,6 +377,8 @@ std::string RunConfig::canonical() const {
       << p << "root=" << t.root << "\n"
       << p << "counts=" << t.counts.text << counts_weights_digest(t.counts) << "\n"
       << p << "seed=" << t.seed << "\n"
+      << p << "moe=" << t.counts.moe.tokens << "," << t.counts.moe.hidden << "," << t.counts.moe.topk << ","
+      << t.counts.moe.experts_per_rank << "\n"
       << p << "place=" << place_name(t.place) << "\n"
       << p << "p2p_api=" << t.p2p_api << "\n"
       << p << "window=" << t.window << "\n"

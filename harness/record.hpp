@@ -40,6 +40,12 @@ struct Record {
   // over the mean per-rank send; 0 and empty for every other op.
   std::uint64_t max_rank_bytes = 0;
   std::optional<double> load_imbalance;
+  // alltoallv and the MoE ops (docs/moe.md): bytes over all pairs; the counts distribution that
+  // laid them out ("zipf:1.2 seed=1", MoE: "... topk=2 experts_per_rank=4 hidden=1024"); MoE
+  // tokens per second over all ranks (tokens x nranks / time). 0, "" and empty otherwise.
+  std::uint64_t total_bytes = 0;
+  std::string counts;
+  std::optional<double> tokens_per_s;
   // Method
   int iters = 0;                   // timed samples
   int warmup = 0;                  // untimed ops before them

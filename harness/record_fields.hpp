@@ -102,6 +102,9 @@ inline std::vector<FieldSlot> record_slots(Record& r) {
       {"group", &r.group},
       {"group_size", &r.group_size},
       {"ngroups", &r.ngroups},
+      {"total_bytes", &r.total_bytes},
+      {"counts", &r.counts},
+      {"tokens_per_s", &r.tokens_per_s},
   };
 }
 

@@ -26,7 +26,7 @@ using nlohmann::json;
 bool optional_column(const std::string& name) {
   return name.rfind("model_", 0) == 0 || name == "msg_rate_Mps" || name == "timing" || name == "cycle" ||
          name == "max_rank_bytes" || name == "load_imbalance" || name == "group" || name == "group_size" ||
-         name == "ngroups";
+         name == "ngroups" || name == "total_bytes" || name == "counts" || name == "tokens_per_s";
 }
 
 [[noreturn]] void bad(const std::string& where, const std::string& why) {

@@ -53,7 +53,7 @@ void check_counts_agree(transports::World& world, const OpLayout& l) {
   }
   if (differ)
     throw UsageError(
-        "alltoallv: the ranks computed different counts matrices (a --counts matrix file that "
+        "alltoallv/moe: the ranks computed different counts matrices (a --counts matrix file that "
         "differs between hosts?)");
 }
 
@@ -150,6 +150,8 @@ struct Expansion {
       return "root " + std::to_string(test.root) + " is not a rank (" + std::to_string(nranks) + " ranks)";
     if (op.kind == OpKind::alltoallv)
       if (auto why = test.counts.unrunnable(nranks); !why.empty()) return why;
+    if (vocab::is_moe(op.kind))
+      if (auto why = moe_unrunnable(test.counts, nranks); !why.empty()) return why;
     return std::nullopt;
   }
 
@@ -187,7 +189,7 @@ struct Expansion {
     series.redop = ro;
     series.inplace = ip;
     series.root = op.rooted ? test.root : -1;
-    if (op.kind == OpKind::alltoallv) series.counts = test.counts;
+    if (vocab::is_variable(op.kind)) series.counts = test.counts;
     series.algo = algo_name;
     series.p2p_api = test.p2p_api;
     series.window = test.window;
@@ -381,7 +383,8 @@ std::uint64_t count_wrong(transports::World& world, const transports::World& ran
   transports::OpCall one = call;
   one.group = 1;
   for (int k = 0; k < test.check; ++k) {
-    Pattern pat(s.dtype, s.op->reduces, s.redop, n, static_cast<std::uint64_t>(k) + 1);
+    Pattern pat(s.dtype, s.op->reduces || s.op->sums_contributions,
+                s.op->sums_contributions ? RedOp::sum : s.redop, n, static_cast<std::uint64_t>(k) + 1);
     backend.poison(call.recv, l.recv_count, s.dtype);
     backend.fill(pat, const_cast<void*>(call.send), l.send_count, rank, 0);
     // No rank writes into a peer's buffers (RMA put) before the peer has poisoned them.
@@ -390,6 +393,7 @@ std::uint64_t count_wrong(transports::World& world, const transports::World& ran
     backend.quiesce();
     progress.fetch_add(1, std::memory_order_relaxed);
     wrong += backend.check(pat, call.recv, expected_segments(s, l, call, rank, n));
+    if (s.op->sums) wrong += backend.check_sums(pat, call.recv, s.op->sums(l, rank, n));
   }
   return wrong;
 }
@@ -419,6 +423,8 @@ Record series_record(transports::World& world, const transports::World& ranks, t
   r.count = l.count;
   r.max_rank_bytes = l.max_rank_bytes;
   if (l.peers) r.load_imbalance = l.load_imbalance;
+  r.total_bytes = l.total_bytes;
+  if (vocab::is_variable(s.op->kind)) r.counts = counts_label(s.counts, vocab::is_moe(s.op->kind));
   r.iters = test.iters;
   r.warmup = test.warmup;
   r.ops_per_sample = batch;
@@ -468,6 +474,8 @@ void set_timings(Record& r, transports::World& world, const TestSpec& test, cons
   r.algbw_GBps = r.time_us > 0 ? static_cast<double>(l.bw_bytes) / r.time_us / 1e3 : 0.0;
   r.busbw_GBps = r.algbw_GBps * s.op->busbw_factor(r.nranks);
   r.msg_rate_Mps = r.time_us > 0 ? (s.op->kind == OpKind::bidir ? 2.0 : 1.0) / r.time_us : 0.0;
+  if (vocab::is_moe(s.op->kind) && r.time_us > 0)
+    r.tokens_per_s = static_cast<double>(l.moe_tokens) * r.nranks / (r.time_us * 1e-6);
   r.slowest_rank = st.slowest_rank;
   r.slowest_host = st.slowest_rank >= 0 ? world.hostnames()[st.slowest_rank] : "";
   r.slowest_share = st.slowest_share;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,29 @@
 
 namespace fb::model {
 
+// A skewed exchange (the MoE ops, docs/moe.md): who sends how much to whom, in bytes, for one
+// size. `bytes` is either one row every rank sends (same_rows: bytes[j] to rank j; the uniform,
+// zipf and hot routings, n entries however large n is) or n rows (n x n, row-major: a routing
+// matrix file). The model takes the max over ranks of each resource's bytes (exchange_load), so a
+// transposed exchange (combine) costs what the exchange does. domain_local: the what-if of an
+// expert placement that keeps every rank's traffic inside its scale-up domain (each row
+// restricted to its domain, its total kept). reduce_bytes: what each home rank then sums
+// (moe_combine: (topk - 1) x tokens x hidden elements' bytes).
+struct Traffic {
+  bool same_rows = true;
+  bool domain_local = false;
+  std::vector<double> bytes;
+  double reduce_bytes = 0;
+};
+
 // Where the ranks are: nranks in total, ranks_per_domain of them in each scale-up domain
 // (GPUs sharing an NVLink domain, or ranks sharing a host). Domains are filled in order, and
 // consecutive domains sit under the same leaf switches (rank order follows the topology).
 struct Placement {
   std::uint64_t nranks = 1;
   std::uint64_t ranks_per_domain = 1;
+  // A skewed exchange's traffic (the MoE ops); null for every other op.
+  std::shared_ptr<const Traffic> traffic = nullptr;
   std::uint64_t domains() const { return (nranks + ranks_per_domain - 1) / ranks_per_domain; }
 };
 

@@ -71,6 +71,22 @@ std::size_t Backend::check(const Pattern& pattern, const void* recv, const std::
   return pattern.check(recv, segments);
 }
 
+void Backend::download(void* host, const void* src, std::size_t bytes) {
+  std::memcpy(host, src, bytes);
+}
+
+std::size_t Backend::check_sums(const Pattern& pattern, const void* recv,
+                                const std::vector<SummedSegment>& sums) {
+  const std::size_t es = dtype_size(pattern.dtype());
+  std::size_t wrong = 0;
+  for (const SummedSegment& s : sums) {
+    std::vector<unsigned char> host(s.count * es);
+    download(host.data(), static_cast<const unsigned char*>(recv) + s.recv_offset * es, host.size());
+    wrong += pattern.check_sum(host.data(), s);
+  }
+  return wrong;
+}
+
 void Backend::run_timed(const OpCall& call, int iters, int ops_per_sample, double* samples_us,
                         std::atomic<std::uint64_t>* progress) {
   using clock = std::chrono::steady_clock;
@@ -146,7 +162,12 @@ AlgoCall P2PAlgorithms::algo_call(const OpCall& call) {
 
 void P2PAlgorithms::run(P2P& p2p, const OpCall& call) {
   if (algo_ == nullptr || algo_->name != call.algo) prepare(call);
-  algo_->run(p2p, algo_call(call));
+  const AlgoCall a = algo_call(call);
+  algo_->run(p2p, a);
+  if (call.op->sums_contributions)  // moe_combine: the home rank sums each token's k copies
+    moe_combine_reduce(call, [&](void* io, const void* in, std::size_t n) {
+      a.mem->reduce_inplace(io, in, n, call.dtype, RedOp::sum);
+    });
 }
 
 }  // namespace fb::transports

@@ -140,6 +140,10 @@ class Backend {
   virtual void fill(const Pattern& pattern, void* dst, std::size_t count, int rank, std::size_t offset);
   virtual void poison(void* dst, std::size_t count, DType dtype);
   virtual std::size_t check(const Pattern& pattern, const void* recv, const std::vector<Segment>& segments);
+  // moe_combine's summed tokens (OpDescriptor::sums), checked on the host after download().
+  std::size_t check_sums(const Pattern& pattern, const void* recv, const std::vector<SummedSegment>& sums);
+  // Copy `bytes` of this backend's memory at `src` to host memory (device backends override it).
+  virtual void download(void* host, const void* src, std::size_t bytes);
 
   // Prepare for a run of ops of this shape (e.g. build persistent requests). Called before
   // warm-up at every size; the default does nothing.

@@ -54,9 +54,11 @@ inline constexpr Algorithm recursive_doubling{
 inline constexpr Algorithm rabenseifner{"rabenseifner", Runner::collectives, {allreduce}};
 inline constexpr Algorithm recursive_halving{"recursive_halving", Runner::collectives, {reducescatter}};
 inline constexpr Algorithm hierarchical{"hierarchical", Runner::collectives, {allreduce, allgather}};
-inline constexpr Algorithm pairwise{"pairwise", Runner::collectives, {alltoall, alltoallv}};
+inline constexpr Algorithm pairwise{
+    "pairwise", Runner::collectives, {alltoall, alltoallv, moe_dispatch, moe_combine}};
 inline constexpr Algorithm bruck{"bruck", Runner::collectives, {alltoall, allgather}};
-inline constexpr Algorithm linear{"linear", Runner::collectives, {alltoall, gather, scatter, alltoallv}};
+inline constexpr Algorithm linear{
+    "linear", Runner::collectives, {alltoall, gather, scatter, alltoallv, moe_dispatch, moe_combine}};
 inline constexpr Algorithm binomial{"binomial", Runner::collectives, {broadcast, reduce, gather, scatter}};
 inline constexpr Algorithm chain{"chain", Runner::collectives, {broadcast}};
 inline constexpr Algorithm p2p{"p2p", Runner::backend, {sendrecv, unidir, bidir, pingpong, relay}};
@@ -71,7 +73,8 @@ inline constexpr Algorithm nccl_pat{"nccl_pat", Runner::nccl, {allgather, reduce
 inline constexpr Algorithm nccl_p2p{
     "nccl_p2p",
     Runner::nccl,
-    {alltoall, sendrecv, unidir, bidir, pingpong, relay, gather, scatter, alltoallv}};
+    {alltoall, sendrecv, unidir, bidir, pingpong, relay, gather, scatter, alltoallv, moe_dispatch,
+     moe_combine}};
 }  // namespace algo
 
 // Every algorithm above, in that order.

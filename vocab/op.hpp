@@ -26,15 +26,18 @@ enum class OpKind {
   gather,
   scatter,
   alltoallv,
-  sendrecv
+  sendrecv,
+  moe_dispatch,
+  moe_combine
 };
-inline constexpr int kNumOps = 14;
+inline constexpr int kNumOps = 16;
 
 // How an op's per-rank buffers relate to the size asked for (nccl-tests' sizes: the allreduce and
 // broadcast buffer, the allgather receive buffer, the reducescatter send buffer, each rank's
 // alltoall send buffer, the message of a pairwise op; reduce as allreduce, gather as allgather
 // (the root's receive buffer), scatter as reducescatter (the root's send buffer); alltoallv: the
-// average per-rank send buffer, split per pair by a counts distribution, collectives/counts.hpp).
+// average per-rank send buffer, split per pair by a counts distribution, collectives/counts.hpp;
+// moe_dispatch/moe_combine: the same, tokens x top-k x hidden, split by the routing, docs/moe.md).
 enum class BufferShape {
   whole,      // send = recv = the size
   exchanged,  // alltoall: n blocks sent, n blocks received
@@ -80,6 +83,10 @@ inline constexpr std::array<OpInfo, kNumOps> kOps{{
     {OpKind::scatter, "scatter", BufferShape::scattered, Busbw::n1_over_n, false, true, false, false},
     {OpKind::alltoallv, "alltoallv", BufferShape::variable, Busbw::n1_over_n, false, false, false, false},
     {OpKind::sendrecv, "sendrecv", BufferShape::whole, Busbw::one, false, false, true, false},
+    // MoE expert-parallel exchanges (docs/moe.md): alltoallv's blocks from a routing over experts.
+    {OpKind::moe_dispatch, "moe_dispatch", BufferShape::variable, Busbw::n1_over_n, false, false, false,
+     false},
+    {OpKind::moe_combine, "moe_combine", BufferShape::variable, Busbw::n1_over_n, false, false, false, false},
 }};
 
 constexpr const OpInfo& op_info(OpKind k) {
@@ -97,6 +104,13 @@ constexpr bool is_round_trip(OpKind k) {
 // sendrecv: every rank sends to r + 1 and receives from r - 1 (mod n) at once.
 constexpr bool is_ring_shift(OpKind k) {
   return k == OpKind::sendrecv;
+}
+// alltoallv and the MoE exchanges: per-pair blocks from a counts matrix (BufferShape::variable).
+constexpr bool is_variable(OpKind k) {
+  return op_info(k).shape == BufferShape::variable;
+}
+constexpr bool is_moe(OpKind k) {
+  return k == OpKind::moe_dispatch || k == OpKind::moe_combine;
 }
 
 // The op of exactly this name (aliases and other spellings are the CLI's: collectives find_op).

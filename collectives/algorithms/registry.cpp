@@ -45,7 +45,8 @@ const char* const kAutoRule =
     "allgather: recursive_doubling below 64 KiB, else ring; reducescatter: recursive_halving below 64 KiB, "
     "else ring; alltoall (per-peer block): bruck up to 256 B, linear below 16 KiB, else pairwise; "
     "broadcast: binomial below 64 KiB, else chain; reduce: binomial; gather, scatter: binomial below 64 KiB, "
-    "else linear; alltoallv (average per-peer block): linear below 16 KiB, else pairwise; sendrecv, bidir, "
+    "else linear; alltoallv, moe_dispatch, moe_combine (average per-peer block): linear below 16 KiB, else "
+    "pairwise; sendrecv, bidir, "
     "pingpong, relay: native";
 
 std::string_view auto_algorithm(OpKind op, const OpLayout& l, DType dtype, const AutoTopology& t) {
@@ -71,6 +72,8 @@ std::string_view auto_algorithm(OpKind op, const OpLayout& l, DType dtype, const
     case OpKind::scatter:
       return bytes < 64 * KiB ? algo::binomial.name : algo::linear.name;
     case OpKind::alltoallv:
+    case OpKind::moe_dispatch:
+    case OpKind::moe_combine:
       return block < 16 * KiB ? algo::linear.name : algo::pairwise.name;
     case OpKind::sendrecv:
     case OpKind::unidir:

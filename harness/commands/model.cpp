@@ -11,6 +11,7 @@
 
 #include "harness/commands/command.hpp"
 #include "harness/fabric_lookup.hpp"
+#include "harness/moe_traffic.hpp"
 #include "harness/sinks/sink.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
@@ -73,6 +74,29 @@ std::vector<std::unique_ptr<Sink>> open_model_sinks(const ModelOptions& o) {
   return sinks;
 }
 
+namespace {
+
+// The MoE ops' activations: 2-byte elements (bfloat16), so --bytes / (topk x hidden x 2) tokens.
+constexpr std::size_t kMoeElementBytes = 2;
+
+// Where op runs on g ranks (rpd per domain); the MoE ops add their routing's traffic, and `bytes`
+// becomes the size the model prices (the most loaded rank's) with `moe` the row's figures.
+model::Placement placement_for(const ModelOptions& o, const std::string& op, std::uint64_t g,
+                               std::uint64_t rpd, double& bytes, MoeTraffic* moe = nullptr) {
+  model::Placement p{g, std::min(rpd, g)};
+  const auto kind = vocab::parse_op(op);
+  if (!kind || !vocab::is_moe(*kind)) return p;
+  const std::size_t per =
+      kMoeElementBytes * o.moe_counts.moe.hidden * static_cast<std::size_t>(o.moe_counts.moe.topk);
+  const std::size_t tokens = static_cast<std::size_t>(bytes) / per;
+  MoeTraffic t =
+      moe_traffic(o.moe_counts, *kind, g, tokens, kMoeElementBytes, o.domain_local, p.ranks_per_domain);
+  p.traffic = t.traffic;
+  bytes = t.max_rank_bytes;
+  if (moe) *moe = std::move(t);
+  return p;
+}
+
 // The scales to predict: --gpus, or the default sweep cut where the topology ends (then `clipped`
 // says so); any scale the fabric cannot hold is a usage error.
 std::vector<std::uint64_t> model_scales(const ModelOptions& o, const model::Fabric& f, std::uint64_t rpd,
@@ -108,8 +132,9 @@ void check_ops_and_algos(const ModelOptions& o, const model::Fabric& f, const st
       throw UsageError("op: unknown op '" + op + "'");
   for (const auto& op : o.ops)
     for (const auto& a : algos) try {
-        model::predict(f, op, a, model::Placement{scales.front(), std::min(rpd, scales.front())},
-                       static_cast<double>(o.bytes.front()), o.protocol);
+        double n = static_cast<double>(o.bytes.front());
+        const model::Placement p = placement_for(o, op, scales.front(), rpd, n);
+        model::predict(f, op, a, p, n, o.protocol);
       } catch (const std::invalid_argument& e) {
         throw UsageError(std::string("algo: ") + e.what());
       }
@@ -126,15 +151,27 @@ void model_sweep(const ModelOptions& o, const model::Fabric& f, const std::strin
                              format_bytes(bytes), a, "gpus", "domains", "algorithm", "time", "algbw", "busbw",
                              "bottleneck");
   for (auto g : scales) {
-    model::Placement p{g, std::min(rpd, g)};
+    double n = static_cast<double>(bytes);
+    MoeTraffic moe;
+    const model::Placement p = placement_for(o, op, g, rpd, n, &moe);
     model::Prediction pr;
     try {
-      pr = model::predict(f, op, a, p, static_cast<double>(bytes), o.protocol);
+      pr = model::predict(f, op, a, p, n, o.protocol);
     } catch (const std::invalid_argument& e) {
       if (!o.quiet) std::cout << fmt::format("  {:>9} {:>9} {}\n", g, p.domains(), e.what());
       continue;
     }
-    const Record r = model_record(o, f, op, bytes, p, pr);
+    Record r = model_record(o, f, op, bytes, p, pr);
+    if (moe.traffic) {                                       // the MoE columns (results/SCHEMA.md)
+      r.bytes = static_cast<std::uint64_t>(moe.rank_bytes);  // whole tokens of what was asked
+      r.max_rank_bytes = static_cast<std::uint64_t>(n);
+      r.load_imbalance = moe.load_imbalance;
+      r.total_bytes = r.bytes * g;
+      r.counts = counts_label(o.moe_counts, true) + (o.domain_local ? " placement=domain-local" : "");
+      const double tokens = static_cast<double>(bytes / (kMoeElementBytes * o.moe_counts.moe.hidden *
+                                                         static_cast<std::size_t>(o.moe_counts.moe.topk)));
+      if (pr.time_us > 0) r.tokens_per_s = tokens * static_cast<double>(g) / (pr.time_us * 1e-6);
+    }
     if (!o.quiet)
       std::cout << fmt::format("  {:>9} {:>9} {:<24} {:>12} {:>12} {:>12}  {}\n", g, p.domains(), r.algo,
                                format_duration_us(pr.time_us), format_rate_GBps(pr.algbw_GBps),
@@ -198,6 +235,26 @@ class ModelCommand final : public Command {
                       "ranks in each scale-up domain (default: the domain size)");
     model->add_option("--csv", mo.csv_path, "write predictions as CSV (results schema, source=model)");
     model->add_option("--json", mo.json_path, "write predictions as JSON");
+    // The MoE ops' routing (docs/moe.md), as run's options.
+    model->add_option(
+        "--counts", counts_text,
+        "moe_dispatch/moe_combine routing over the experts: uniform, zipf:S, hot:K:F, matrix:FILE "
+        "(default uniform)");
+    model->add_option("--seed", seed_, "seed of the --counts ranking (default 1)");
+    model->add_option("--topk", mo.moe_counts.moe.topk, "MoE: experts per token (default 2)")
+        ->check(CLI::Range(1, 32));
+    model
+        ->add_option("--experts-per-rank", mo.moe_counts.moe.experts_per_rank,
+                     "MoE: experts per rank (default 4)")
+        ->check(CLI::Range(1, 1 << 16));
+    model
+        ->add_option("--hidden", mo.moe_counts.moe.hidden,
+                     "MoE: elements per token, 2 bytes each; --bytes / (topk x hidden x 2) tokens per rank "
+                     "(default 1024)")
+        ->check(CLI::Range(1, 1 << 24));
+    model->add_option("--expert-placement", placement_,
+                      "MoE what-if: spread (experts across all ranks, default) or domain-local (each token's "
+                      "experts inside its scale-up domain)");
     model->add_flag("--force", mo.force, "replace --csv/--json files that exist (refused otherwise)");
     model->add_flag("-q,--quiet", mo.quiet, "no table");
     model
@@ -283,6 +340,17 @@ class ModelCommand final : public Command {
     for (const char* name : {"--nranks", "--seeds"})
       if (model_->get_option(name)->count() > 0) given.emplace_back(name);
     check_whatif_options(mo, given);
+    const MoeShape moe = mo.moe_counts.moe;
+    try {
+      mo.moe_counts = parse_counts(counts_text, seed_);
+    } catch (const UsageError& e) {
+      throw UsageError(std::string("command line: counts: ") + e.what());
+    }
+    mo.moe_counts.moe = moe;
+    if (placement_ != "spread" && placement_ != "domain-local")
+      throw UsageError("command line: expert-placement: expected spread or domain-local, got '" + placement_ +
+                       "'");
+    mo.domain_local = placement_ == "domain-local";
     if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");
   }
@@ -293,6 +361,8 @@ class ModelCommand final : public Command {
   AgainstTexts against_;
   CLI::App* model_ = nullptr;
   std::string ops_text = "allreduce,alltoall", bytes_text = "1G", algo_text, gpus_text, rpd_text;
+  std::string counts_text = "uniform", placement_ = "spread";
+  std::uint64_t seed_ = 1;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "collectives/counts.hpp"
 #include "harness/commands/model_against.hpp"
 
 namespace fb {
@@ -30,6 +31,10 @@ struct ModelOptions {
   std::uint64_t nranks = 0;  // --traffic: ranks (0: the fabric's, at most 1024)
   int seeds = 20;            // --traffic: runs drawn
   std::string command_line;
+  // The MoE ops (docs/moe.md): their routing (--counts, --seed, --topk, --experts-per-rank,
+  // --hidden; tokens per rank from --bytes at 2-byte elements) and --expert-placement.
+  CountsSpec moe_counts;
+  bool domain_local = false;
 };
 
 // The default scale sweep: the domain size, then doubling, up to and including 2^20.

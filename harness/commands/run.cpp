@@ -61,8 +61,15 @@ constexpr TestOption kTestOptions[] = {
     {"--counts", "counts",
      "alltoallv's per-pair counts: uniform (default), zipf:S (destination popularity 1/k^S), hot:K:F (K hot "
      "destinations carry fraction F), matrix:FILE (n rows of n weights); scaled so the average per-rank send "
-     "is the size"},
+     "is the size. moe_dispatch/moe_combine: the routing over their experts (docs/moe.md)"},
     {"--seed", "seed", "seed of the --counts ranking (zipf, hot); the same on every rank (default 1)"},
+    // The MoE ops (docs/moe.md); --counts is their routing over the experts.
+    {"--tokens", "tokens",
+     "moe_dispatch/moe_combine: tokens per rank; runs one size (default: from -b/-e, the bytes each rank "
+     "sends = tokens x topk x hidden x dtype size)"},
+    {"--hidden", "hidden", "moe_dispatch/moe_combine: elements per token (default 1024)"},
+    {"--topk", "topk", "moe_dispatch/moe_combine: experts per token, 1..32 (default 2)"},
+    {"--experts-per-rank", "experts_per_rank", "moe_dispatch/moe_combine: experts on each rank (default 4)"},
     {"--place", "place", "out-of-place, in-place or both (also: out, in; default out-of-place)"},
     {"--p2p-api", "p2p_api",
      "sendrecv/unidir/bidir/pingpong over ucx: tag (default), put (RMA with a completion flag), am (active "

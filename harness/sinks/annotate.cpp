@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "collectives/op.hpp"
+#include "harness/moe_traffic.hpp"
 #include "model/cost.hpp"
 
 namespace fb {
@@ -24,7 +25,7 @@ std::pair<std::string, std::string> model_algorithm_for(const Record& r) {
     if (pairwise || algo.empty()) return {"native", "auto"};
     return {algo, "auto"};
   }
-  if (pairwise || (d && d->kind == OpKind::alltoall)) return {"nccl_p2p", "auto"};
+  if (pairwise || (d && (d->kind == OpKind::alltoall || vocab::is_moe(d->kind)))) return {"nccl_p2p", "auto"};
   // NCCL's tuner line, ALGO/PROTO (transports/nccl/nccl_log.cpp); several choices: nccl_auto.
   const auto slash = algo.find('/');
   if (algo.find('+') != std::string::npos || slash == std::string::npos) return {"nccl_auto", "auto"};
@@ -55,6 +56,20 @@ void annotate_with_model(Record& r, const model::Fabric& f) {
   model::Placement p;
   p.nranks = static_cast<std::uint64_t>(std::max(1, r.nranks));
   p.ranks_per_domain = static_cast<std::uint64_t>(std::max(1, r.ranks_per_node));
+  const OpDescriptor* d = find_op(r.op);
+  if (d && vocab::is_moe(d->kind)) {
+    // The routing the row ran (its counts column), at the row's tokens per rank.
+    const auto spec = parse_counts_label(r.counts);
+    const auto dt = parse_dtype(r.dtype);
+    if (!spec || !dt) return;
+    const std::size_t es = dtype_size(*dt),
+                      per = es * spec->moe.hidden * static_cast<std::size_t>(spec->moe.topk);
+    try {
+      p.traffic = moe_traffic(*spec, d->kind, p.nranks, per ? r.bytes / per : 0, es).traffic;
+    } catch (const std::exception&) {
+      return;
+    }
+  }
   try {
     const auto [algo, protocol] = model_algorithm_for(r);
     set_prediction(r, f.name, model::predict(f, r.op, algo, p, static_cast<double>(r.bw_bytes()), protocol),

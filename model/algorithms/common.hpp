@@ -369,6 +369,27 @@ double boundaries_latency(const Topo& T, bool aligned, F&& hop_latency);
 int tree_level_tier(const Topo& T, int level);
 
 // Reduction (gamma) and memory terms; nothing when the fabric gives no such bandwidth.
+// A skewed exchange (Placement::traffic, model/traffic.cpp): the most loaded rank's bytes over
+// scale-up (max over ranks of sent and received inside its domain), over its NIC (outside it),
+// its largest own block (a local copy), and pairwise's sum over its steps of the step's largest
+// message, split by whether that step's pairs meet inside a domain or outside.
+struct ExchangeLoad {
+  double up = 0, out = 0, own = 0, step_up = 0, step_out = 0;
+};
+// `nic_share`: consecutive ranks that share one NIC (the g ranks of a host; GPUs per NIC): `out`
+// is the most loaded NIC's bytes over nic_share, so that out / B0 is that NIC's time.
+ExchangeLoad exchange_load(const Traffic& t, double p, double g, double nic_share = 1);
+// How an algorithm runs a skewed exchange: every message at once (linear, nccl_p2p) or in p - 1
+// synchronous steps (pairwise); NCCL also relays the other rails' share over scale-up (PXN) and
+// runs at its protocol's efficiency.
+enum class ExchangeKind { at_once, stepped, nccl };
+// The MoE ops priced from the most loaded rank per resource (exchange_load): at once, the slower
+// of scale-up and the NIC (tiers through dense_rate) sets the time; stepped, every step lasts as
+// long as its largest message. Plus `latency_us`, the largest own block's copy and the combine's
+// reduction (Traffic::reduce_bytes).
+Prediction skewed_exchange(const Topo& T, Op op, double n, const Traffic& t, ExchangeKind kind,
+                           double latency_us, double eff, const char* algo, Proto pr);
+
 void add_reduction(Cost& c, const Topo& T, double bytes);
 void add_memory(Cost& c, const Topo& T, double traffic_bytes);
 // All-to-all's copy of a rank's own block (send buffer to receive buffer), `block` bytes. On host

@@ -6,6 +6,8 @@
 //   the inter-domain bytes stay on their rail (PXN first moves the other rails' share over
 //   scale-up), so scale-up carries (g-1) n/p + (1 - 1/min(rails, g)) (p-g) n/p and the network
 //   (p-g) n/p. alltoallv: n is the most loaded rank's bytes (the harness's max_rank_bytes).
+//   moe_dispatch, moe_combine: as alltoall at once, over the routing's traffic (model/traffic.cpp):
+//   the most loaded rank's scale-up bytes (plus the PXN relay) and NIC bytes.
 //   gather, scatter (nccl-tests: the root sends to or receives from every rank in one group): the
 //   root's GPU carries all p-1 blocks, (g-1) n/p over NVLink and (p-g) n/p through its own NIC.
 #include "model/algorithms/common.hpp"
@@ -15,7 +17,8 @@ namespace fb::model::detail {
 Prediction cost_nccl_p2p(const Fabric& f, const std::string& op_name, const Placement& pl, double n,
                          const std::string& protocol) {
   const Op op = parse_op(op_name);
-  if (op != Op::alltoall && op != Op::alltoallv && op != Op::gather && op != Op::scatter && !is_pair_op(op))
+  if (op != Op::alltoall && op != Op::alltoallv && op != Op::gather && op != Op::scatter && !is_pair_op(op) &&
+      !vocab::is_moe(op))
     return unavailable("nccl_p2p does not implement " + op_name);
   const Proto pr = parse_proto(protocol);
   Prediction out;
@@ -32,6 +35,14 @@ Prediction cost_nccl_p2p(const Fabric& f, const std::string& op_name, const Plac
           base + (s.lca == 0 ? nccl_intra(T, kNcclP2pLat, pr) : nccl_inter(T, kNcclP2pLat, pr, s.lca)));
     c.add(s.slot, s.bw_us / eff);
     return finish(T, op, n, c, "nccl_p2p", pr);
+  }
+  if (vocab::is_moe(op)) {
+    if (!pl.traffic) return unavailable(op_name + " needs its routing's traffic");
+    return skewed_exchange(
+        T, op, n, *pl.traffic, ExchangeKind::nccl,
+        base + (T.m > 1 ? nccl_inter(T, kNcclP2pLat, pr, T.top) : nccl_intra(T, kNcclP2pLat, pr)) +
+            2 * (T.p - 1) * kRequestOverheadUs,
+        eff, "nccl_p2p", pr);
   }
   const double block = n / T.p;
   if (op == Op::gather || op == Op::scatter) {

@@ -1,4 +1,6 @@
 // pairwise: alltoall in p-1 exchange steps of one n/p block; in step s every rank sends to r+s.
+// moe_dispatch/moe_combine: p - 1 synchronous steps over the routing's traffic, each as long as its
+// largest message (model/traffic.cpp).
 // alltoallv is priced as the alltoall of its most loaded rank: n is that rank's bytes (the
 // harness's max_rank_bytes), whose steps set the time.
 // Each step costs what its slowest flow takes (step(), shift by min(s, p-s)): a fraction
@@ -72,10 +74,19 @@ void add_steps(Cost& c, const Topo& T, double lo, double hi, double block, bool 
 Prediction cost_pairwise(const Fabric& f, const std::string& op_name, const Placement& pl, double n,
                          const std::string&) {
   const Op op = parse_op(op_name);
-  if (op != Op::alltoall && op != Op::alltoallv) return unavailable("pairwise does not implement " + op_name);
+  if (op != Op::alltoall && op != Op::alltoallv && !vocab::is_moe(op))
+    return unavailable("pairwise does not implement " + op_name);
   const Topo T = make_topo(f, pl);
   Prediction out;
   if (local_case(T, op, n, "pairwise", Proto::none, out)) return out;
+  if (vocab::is_moe(op)) {
+    // p - 1 synchronous steps, each as long as its largest message (model/traffic.cpp).
+    if (!pl.traffic) return unavailable(op_name + " needs its routing's traffic");
+    const double g = std::min(T.g, T.p);
+    return skewed_exchange(T, op, n, *pl.traffic, ExchangeKind::stepped,
+                           (g - 1) * T.aux + (T.p - g) * (T.m > 1 ? T.lat[T.top] : T.aux), 1.0, "pairwise",
+                           Proto::none);
+  }
 
   const double block = n / T.p;
   // Steps s and p-s move the same distance; s = p/2 (p even) once.

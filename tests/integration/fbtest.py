@@ -44,13 +44,14 @@ CSV_COLUMNS = [
     "msg_rate_Mps", "wrong", "slowest_rank", "slowest_host", "slowest_share", "skew",
     "model_fabric", "model_algo", "model_basis", "model_time_us", "model_busbw_GBps", "model_err_pct",
     "model_bottleneck", "max_rank_bytes", "load_imbalance", "group", "group_size", "ngroups",
+    "total_bytes", "counts", "tokens_per_s",
 ]
 # Empty in CSV, null in JSON, when no prediction was made (load_imbalance: not an alltoallv row).
-OPTIONAL_FLOAT_COLUMNS = {"model_time_us", "model_busbw_GBps", "model_err_pct", "load_imbalance"}
+OPTIONAL_FLOAT_COLUMNS = {"model_time_us", "model_busbw_GBps", "model_err_pct", "load_imbalance", "tokens_per_s"}
 INT_COLUMNS = {
     "schema_version", "root", "nranks", "nnodes", "ranks_per_node", "requested_bytes", "bytes",
     "count", "iters", "warmup", "ops_per_sample", "check_iters", "cycle", "wrong", "slowest_rank",
-    "max_rank_bytes", "group_size", "ngroups",
+    "max_rank_bytes", "group_size", "ngroups", "total_bytes",
 }
 FLOAT_COLUMNS = {
     "time_us", "time_min_us", "time_p50_us", "time_mean_us", "time_p99_us", "time_max_us",
@@ -59,7 +60,9 @@ FLOAT_COLUMNS = {
 BOOL_COLUMNS = {"inplace"}
 
 ALL_OPS = ["allreduce", "alltoall", "allgather", "reducescatter", "broadcast", "unidir", "bidir",
-           "pingpong", "relay", "reduce", "gather", "scatter", "alltoallv", "sendrecv"]
+           "pingpong", "relay", "reduce", "gather", "scatter", "alltoallv", "sendrecv", "moe_dispatch",
+           "moe_combine"]
+MOE_OPS = {"moe_dispatch", "moe_combine"}
 REDUCING_OPS = {"allreduce", "reducescatter", "reduce"}
 ROOTED_OPS = {"broadcast", "reduce", "gather", "scatter"}
 # buffer split into per-rank blocks (alltoallv: at uniform counts)
@@ -350,12 +353,16 @@ def sweep(minbytes, maxbytes, factor=2.0, step=0):
     return out
 
 
-def expected_bytes(op, dtype, nranks, requested, block_align=1):
+def expected_bytes(op, dtype, nranks, requested, block_align=1, topk=2, hidden=1024):
     """(bytes, count) that run for `requested` bytes: whole elements, and for the block ops whole
     blocks of nranks (nccl-tests' rounding); with block_align=16 (the nccl backend) each block is
-    a multiple of 16 bytes, nccl-tests' (count/nranks) & -(16/eltSize) (not alltoallv)."""
+    a multiple of 16 bytes, nccl-tests' (count/nranks) & -(16/eltSize) (not alltoallv); the MoE
+    ops whole tokens of topk x hidden elements (count: the average per-pair block)."""
     es = DTYPE_SIZE[dtype]
     elems = requested // es
+    if op in MOE_OPS:
+        per_rank = elems // (topk * hidden) * topk * hidden
+        return per_rank * es, per_rank // nranks
     if op in BLOCK_OPS:
         a = max(1, block_align // es) if op != "alltoallv" else 1
         block = elems // nranks // a * a
@@ -366,7 +373,7 @@ def expected_bytes(op, dtype, nranks, requested, block_align=1):
 def busbw_factor(op, n):
     if op == "allreduce":
         return 2.0 * (n - 1) / n
-    if op in BLOCK_OPS:
+    if op in BLOCK_OPS or op in MOE_OPS:
         return (n - 1) / n
     if op == "bidir":
         return 2.0

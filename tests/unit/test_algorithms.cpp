@@ -339,6 +339,9 @@ void every_case(const CollectiveAlgorithm& a,
                 if (chunk && bytes > 1000) continue;  // many tiny chunks: slow, and 1000 already splits
                 if (place > 0 && !op_descriptor(op).has_inplace) continue;
                 if (counts && op != OpKind::alltoallv) continue;
+                // The MoE ops are alltoallv's exchange (test_moe.cpp, test_moe.py run them over the
+                // algorithms).
+                if (vocab::is_moe(op)) continue;
                 Case k = make_case(a, op, p, bytes, t.dtype, t.redop);
                 k.inplace = place > 0;
                 k.conv = place == 2 ? InPlaceConvention::nccl : InPlaceConvention::mpi;

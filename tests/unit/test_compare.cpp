@@ -407,5 +407,18 @@ TEST(Compare, TheSplitIsPartOfTheKey) {
   EXPECT_EQ(compare_results(file_of({b}, "a"), file_of({c}, "b"), {}).rows[0].verdict, Verdict::same);
 }
 
+// alltoallv and the MoE ops: rows of different counts distributions are different rows.
+TEST(Compare, TheCountsDistributionIsPartOfTheKey) {
+  Record b = row_with("alltoallv", 4096, 10), c = row_with("alltoallv", 4096, 10);
+  b.counts = "uniform", c.counts = "zipf:1.2 seed=1";
+  const auto r = compare_results(file_of({b}, "a"), file_of({c}, "b"), {});
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0].verdict, Verdict::missing);
+  EXPECT_EQ(r.rows[1].verdict, Verdict::added);
+  EXPECT_NE(key_text(r.rows[1]).find("counts=zipf:1.2 seed=1"), std::string::npos) << key_text(r.rows[1]);
+  c.counts = "uniform";
+  EXPECT_EQ(compare_results(file_of({b}, "a"), file_of({c}, "b"), {}).rows[0].verdict, Verdict::same);
+}
+
 }  // namespace
 }  // namespace fb

@@ -13,10 +13,10 @@
 namespace fb {
 namespace {
 
-const OpKind kAllKinds[] = {OpKind::allreduce, OpKind::alltoall, OpKind::allgather, OpKind::reducescatter,
-                            OpKind::broadcast, OpKind::unidir,   OpKind::bidir,     OpKind::pingpong,
-                            OpKind::relay,     OpKind::reduce,   OpKind::gather,    OpKind::scatter,
-                            OpKind::alltoallv, OpKind::sendrecv};
+const OpKind kAllKinds[] = {OpKind::allreduce, OpKind::alltoall,     OpKind::allgather,  OpKind::reducescatter,
+                            OpKind::broadcast, OpKind::unidir,       OpKind::bidir,      OpKind::pingpong,
+                            OpKind::relay,     OpKind::reduce,       OpKind::gather,     OpKind::scatter,
+                            OpKind::alltoallv, OpKind::sendrecv,     OpKind::moe_dispatch, OpKind::moe_combine};
 
 // Requested sizes: zero, smaller than one element, not multiples of any dtype size or rank
 // count, and multiples of all of them.
@@ -64,7 +64,8 @@ TEST(Ops, Flags) {
                           k == OpKind::pingpong || k == OpKind::relay;
     EXPECT_EQ(op->pairwise, pairwise);
     EXPECT_EQ(vocab::is_ring_shift(k), k == OpKind::sendrecv);
-    EXPECT_EQ(op->has_inplace, !pairwise && k != OpKind::alltoallv);
+    EXPECT_EQ(op->has_inplace, !pairwise && k != OpKind::alltoallv && !vocab::is_moe(k));
+    EXPECT_EQ(op->sums_contributions, k == OpKind::moe_combine);
     EXPECT_EQ(op->min_ranks, pairwise ? 2 : 1);
     EXPECT_EQ(op->time_divisor, k == OpKind::pingpong || k == OpKind::relay ? 2.0 : 1.0);
     EXPECT_EQ(is_bounce(k), k == OpKind::pingpong || k == OpKind::relay);
@@ -203,6 +204,7 @@ OpLayout reference_layout(OpKind k, std::size_t req, DType t, int n, int rank, I
 
 TEST(Ops, LayoutsRoundAsNcclTests) {
   for (const OpDescriptor* op : all_ops()) {
+    if (vocab::is_moe(op->kind)) continue;  // whole tokens, not nccl-tests' rounding: test_moe.cpp
     for (DType t : all_dtypes()) {
       const std::size_t ws = dtype_size(t);
       for (std::size_t req : kSizes) {
@@ -431,6 +433,9 @@ TEST(Ops, SegmentsCoverTheReceiveRegionExactlyOnce) {
                   for (const OpLayout& src : layouts) ASSERT_LE(s.source_offset + s.count, src.send_count);
                 }
               }
+              if (op->sums)  // moe_combine's summed tokens
+                for (const SummedSegment& s : op->sums(l, rank, n))
+                  for (std::size_t i = 0; i < s.count; ++i) ++covered[s.recv_offset + i];
               for (std::size_t i = 0; i < covered.size(); ++i) ASSERT_EQ(covered[i], 1) << "element " << i;
             }
           }

@@ -378,7 +378,10 @@ TEST(Sinks, CsvColumnsAreTheSchemaInOrder) {
                                           "load_imbalance",
                                           "group",
                                           "group_size",
-                                          "ngroups"};
+                                          "ngroups",
+                                          "total_bytes",
+                                          "counts",
+                                          "tokens_per_s"};
   EXPECT_EQ(csv_columns(), expected);
 }
 

@@ -248,9 +248,17 @@ class MpiBackend final : public Backend {
         return MPI_Scatter(c.send, n(l.block), t, root_in_place ? MPI_IN_PLACE : c.recv, n(l.block), t,
                            c.root, comm_);
       case OpKind::alltoallv:
+      case OpKind::moe_dispatch:
+      case OpKind::moe_combine: {
         set_v_counts(l);
-        return MPI_Alltoallv(c.send, v_counts_[0].data(), v_counts_[1].data(), t, c.recv, v_counts_[2].data(),
-                             v_counts_[3].data(), t, comm_);
+        const int rc = MPI_Alltoallv(c.send, v_counts_[0].data(), v_counts_[1].data(), t, c.recv,
+                                     v_counts_[2].data(), v_counts_[3].data(), t, comm_);
+        if (rc == MPI_SUCCESS && c.op->sums_contributions)  // moe_combine: sum each token's k copies
+          moe_combine_reduce(c, [&](void* io, const void* in, std::size_t cnt) {
+            host_mem_ops().reduce_inplace(io, in, cnt, c.dtype, RedOp::sum);
+          });
+        return rc;
+      }
       default:
         return MPI_SUCCESS;  // the pairwise ops: run_pairwise
     }

@@ -39,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "collectives/cuda/device_mem_ops.hpp"
 #include "collectives/cuda/device_pattern.hpp"
 #include "transports/backend.hpp"
 #include "transports/cuda/gpu.hpp"
@@ -160,6 +161,9 @@ class NcclBackend final : public Backend {
   }
   std::size_t check(const Pattern& pattern, const void* recv, const std::vector<Segment>& segments) override {
     return patterns().check(pattern.params(), recv, segments);
+  }
+  void download(void* host, const void* src, std::size_t bytes) override {
+    cuda_check(cudaMemcpy(host, src, bytes, cudaMemcpyDefault), "cudaMemcpy to host");
   }
 
   void prepare(const OpCall& c) override {
@@ -389,6 +393,8 @@ class NcclBackend final : public Backend {
 
   void enqueue(const OpCall& c) {
     if (c.group <= 1) return enqueue_one(c);
+    // moe_combine's reduction kernel must follow its exchange, not sit inside an open group.
+    if (c.op->sums_contributions) throw UsageError("nccl: moe_combine runs one op per NCCL group (-m 1)");
     nccl_check(ncclGroupStart(), c, "ncclGroupStart");
     for (int k = 0; k < c.group; ++k) enqueue_one(c);
     nccl_check(ncclGroupEnd(), c, "ncclGroupEnd");
@@ -418,7 +424,10 @@ class NcclBackend final : public Backend {
         return nccl_check(ncclReduce(c.send, c.recv, l.count, dt, nccl_op(c.redop), c.root, comm, stream_), c,
                           "ncclReduce");
       case OpKind::alltoall:
-      case OpKind::alltoallv: {  // alltoallv: the counts matrix's blocks (OpLayout::send_off/recv_off)
+      case OpKind::alltoallv:  // alltoallv and the MoE ops: the counts matrix's blocks
+                               // (OpLayout::send_off/recv_off)
+      case OpKind::moe_dispatch:
+      case OpKind::moe_combine: {
 #if NCCL_VERSION_CODE >= NCCL_VERSION(2, 28, 0)
         // NCCL's own all-to-all where the library has it (as nccl-tests uses from 2.28).
         if (c.op->kind == OpKind::alltoall && has_alltoall())
@@ -433,7 +442,12 @@ class NcclBackend final : public Backend {
             nccl_check(ncclRecv(at(c.recv, l.recv_off(p)), l.recv_len(p), dt, p, comm, stream_), c,
                        "ncclRecv");
         }
-        return nccl_check(ncclGroupEnd(), c, "ncclGroupEnd");
+        nccl_check(ncclGroupEnd(), c, "ncclGroupEnd");
+        if (c.op->sums_contributions)  // moe_combine: sum each token's k copies, in stream order
+          moe_combine_reduce(c, [&](void* io, const void* in, std::size_t cnt) {
+            cuda::reduce_into_async(io, io, in, cnt, c.dtype, RedOp::sum, stream_);
+          });
+        return;
       }
       case OpKind::gather:
       case OpKind::scatter: {  // as nccl-tests: grouped ncclSend/ncclRecv, the root with every rank

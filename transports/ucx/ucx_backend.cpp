@@ -113,6 +113,10 @@ class UcxBackend final : public Backend {
     if (!memory_.on_device(recv)) return Backend::check(pattern, recv, segments);
     return memory_.device()->check(pattern, recv, segments);
   }
+  void download(void* host, const void* src, std::size_t bytes) override {
+    if (!memory_.on_device(src)) return Backend::download(host, src, bytes);
+    memory_.device()->copy(host, src, bytes);
+  }
 
   void prepare(const OpCall& c) override {
     if (!c.op->pairwise) return algorithms_for(c).prepare(c);

@@ -97,6 +97,8 @@ model::Placement placement_for(const ModelOptions& o, const std::string& op, std
   return p;
 }
 
+}  // namespace
+
 // The scales to predict: --gpus, or the default sweep cut where the topology ends (then `clipped`
 // says so); any scale the fabric cannot hold is a usage error.
 std::vector<std::uint64_t> model_scales(const ModelOptions& o, const model::Fabric& f, std::uint64_t rpd,

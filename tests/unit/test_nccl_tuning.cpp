@@ -71,7 +71,7 @@ TEST(NcclTuning, OtherGenerationsKeepTheLineFormat) {
 // on one H100 node and on 2 nodes.
 TEST(NcclTuning, ProtocolChoiceMovesFromLlToSimpleWithSize) {
   const Fabric f = shipped("hgx-h100");
-  for (const Placement pl : {Placement{8, 8}, Placement{16, 8}}) {
+  for (const Placement& pl : {Placement{8, 8}, Placement{16, 8}}) {
     EXPECT_EQ(predict(f, "allreduce", "nccl_auto", pl, 8192).protocol, "ll") << pl.nranks;
     EXPECT_EQ(predict(f, "allreduce", "nccl_auto", pl, kGiB).protocol, "simple") << pl.nranks;
   }

@@ -101,12 +101,13 @@ namespace fb::model {
 // ports (shared with every connection leaving or entering the domain), the up-link and the
 // down-link; a connection gets the sum over its q sub-flows.
 // The patterns predict_traffic knows, for messages.
-inline constexpr const char* kTrafficPatterns = "permutation, ring, alltoall, shift";
+inline constexpr const char* kTrafficPatterns = "permutation, ring, alltoall, shift, halves";
 bool is_traffic_pattern(const std::string& pattern);
 
 struct TrafficOptions {
   std::string pattern;                 // "permutation", "ring", "alltoall", "shift" (each rank to the
-                                       // rank at its place under the next leaf)
+                                       // rank at its place under the next leaf), "halves" (rank r
+                                       // < n/2 to r + n/2: the pairs of `run --op sendrecv`)
   std::uint64_t nranks = 0;            // 0: the fabric's endpoints, at most 1024
   std::uint64_t ranks_per_domain = 0;  // 0: the domain size
   int seeds = 20;                      // runs (permutations and hash draws)

@@ -25,7 +25,9 @@ struct Conn {
 std::vector<Conn> pattern_conns(const std::string& pattern, std::uint64_t n, std::uint64_t leaf,
                                 std::mt19937_64& rng) {
   std::vector<Conn> c;
-  if (pattern == "shift") {
+  if (pattern == "halves") {  // fabricbench's sendrecv pairs: the lower half streams to the upper
+    for (std::uint64_t i = 0; i < n / 2; ++i) c.push_back({i, i + n / 2});
+  } else if (pattern == "shift") {
     for (std::uint64_t i = 0; i < n; ++i) c.push_back({i, (i + leaf) % n});
   } else if (pattern == "ring") {
     for (std::uint64_t i = 0; i < n; ++i) c.push_back({i, (i + 1) % n});
@@ -140,7 +142,7 @@ std::vector<double> max_min_fair(const std::vector<double>& cap, const std::vect
 }
 
 bool is_traffic_pattern(const std::string& p) {
-  return p == "permutation" || p == "ring" || p == "alltoall" || p == "shift";
+  return p == "permutation" || p == "ring" || p == "alltoall" || p == "shift" || p == "halves";
 }
 
 TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {

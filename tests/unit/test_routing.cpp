@@ -267,6 +267,16 @@ TEST(RoutingTraffic, SpineDownlinksCollideOnTheRoutedEmulator) {
   ASSERT_EQ(st.tiers.size(), 1u);
   EXPECT_DOUBLE_EQ(st.tiers.front().Gbps.min, st.nic_Gbps);
   EXPECT_DOUBLE_EQ(st.tiers.front().measured_max_load, 1);
+  // halves (run --op sendrecv's pairs): leaf 0's two flows both go to leaf 2, so they share a
+  // link (up and down alike) exactly when they hash to the same spine, with probability 1/2: a
+  // flow's mean is (R / 2 + R) / 2, and only up-links load (nothing comes back).
+  o.pattern = "halves";
+  o.seeds = 400;
+  const TrafficResult h = predict_traffic(f, o);
+  ASSERT_EQ(h.tiers.size(), 1u);
+  EXPECT_NEAR(h.tiers.front().Gbps.mean / (0.75 * h.nic_Gbps), 1, 0.03);
+  EXPECT_NEAR(h.tiers.front().measured_max_load, 1.5, 0.05);
+  EXPECT_EQ(h.connections, 4u);
   o.pattern = "zigzag";
   EXPECT_THROW(predict_traffic(f, o), std::invalid_argument);
 }

@@ -4,7 +4,7 @@
 // A tier-t switch (t below the top) has P up-links of one port's rate R. F concurrent flows climb
 // through it; with per-flow routing a flow is on one up-link and gets R / (the flows on that link)
 // (max-min fair shares of one link), so the step they belong to runs at the rate of the flow on
-// the most loaded up-link, R / M. Under each policy:
+// the most loaded link, R / M (ecmp: up-links and the links down into the subtree). Under each policy:
 //   ecmp      each flow (each of flows_per_connection sub-flows of a connection) is hashed
 //             uniformly and independently onto the P up-links: M is the maximum load of F balls
 //             thrown into P bins, a random variable. The up-link picks the switch above, so the
@@ -52,7 +52,7 @@ double ecmp_expected_max_load(double flows, double paths, int groups = 1);
 double ecmp_share_pmf(long flows, long paths, long k);
 
 // One tier's routing for one step: the policy, the concurrent flows climbing through one of its
-// switches and its up-links, the expected load of the most loaded up-link and what the even-spread
+// switches and its up-links, the expected load of the most loaded link (up or down) and what the even-spread
 // rate is divided by.
 struct TierRouting {
   std::string policy;      // the tier's load_balancing
@@ -142,7 +142,8 @@ struct TrafficResult {
 
 // Max-min fair rates of flows over links: flows[i] lists the links (indices into capacity) flow i
 // crosses, each flow crosses at least one. The rates predict_traffic gives its sub-flows.
-std::vector<double> max_min_fair(const std::vector<double>& capacity, const std::vector<std::vector<int>>& flows);
+std::vector<double> max_min_fair(const std::vector<double>& capacity,
+                                 const std::vector<std::vector<int>>& flows);
 
 // Throws std::invalid_argument for an unknown pattern, a placement the fabric cannot hold, or an
 // all-to-all of more than 512 ranks.

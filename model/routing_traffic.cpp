@@ -89,7 +89,6 @@ struct Geometry {
   }
 };
 
-
 // The links of one run: each identified by (kind, a, b) with a capacity; each flow's links.
 struct Links {
   std::unordered_map<std::uint64_t, int> index;
@@ -204,7 +203,7 @@ TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
       const double eff =
           st.load_balancing == "adaptive" && st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1;
       Links net;
-      std::vector<std::size_t> owner;  // each sub-flow's connection
+      std::vector<std::size_t> owner;                                // each sub-flow's connection
       std::map<std::uint64_t, std::vector<std::size_t>> by_subtree;  // climbing connections by source subtree
       std::map<std::uint64_t, double> up_load, down_load;            // climbing sub-flows per link
       std::uniform_int_distribution<std::uint64_t> pick(0, P - 1);

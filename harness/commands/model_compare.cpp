@@ -68,8 +68,8 @@ void check_whatif_options(const ModelOptions& o, const std::vector<std::string>&
                        o.compare_set + "'");
   }
   if (!o.traffic.empty() && !model::is_traffic_pattern(o.traffic))
-    throw UsageError("command line: --traffic: unknown pattern '" + o.traffic + "' (known: " +
-                     model::kTrafficPatterns + ")");
+    throw UsageError("command line: --traffic: unknown pattern '" + o.traffic +
+                     "' (known: " + model::kTrafficPatterns + ")");
   if (o.traffic.empty() && traffic_options_given)
     throw UsageError("command line: --nranks and --seeds go with --traffic");
   if (!o.traffic.empty() && o.seeds < 1)

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
-#include <string>
 
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
@@ -261,9 +261,8 @@ TEST(RoutingTraffic, SpineDownlinksCollideOnTheRoutedEmulator) {
   // A shift (each host to its place on the next leaf) routed by destination never collides.
   o.pattern = "shift";
   o.seeds = 3;
-  const TrafficResult st = predict_traffic(load_fabric(kFabricDir + "emulated-routed.yaml",
-                                                       {"scale_out.tiers.0.load_balancing=static"}),
-                                           o);
+  const TrafficResult st = predict_traffic(
+      load_fabric(kFabricDir + "emulated-routed.yaml", {"scale_out.tiers.0.load_balancing=static"}), o);
   ASSERT_EQ(st.tiers.size(), 1u);
   EXPECT_DOUBLE_EQ(st.tiers.front().Gbps.min, st.nic_Gbps);
   EXPECT_DOUBLE_EQ(st.tiers.front().measured_max_load, 1);

@@ -49,10 +49,11 @@ double exact_cdf_max(long n, long P, long k) {
   return std::clamp(coef / p_sum, 0.0, 1.0);
 }
 
-double exact_expected_max(long n, long P) {
+// `groups` independent sets of P bins, n balls each: P(max over all <= k) = P(M <= k)^groups.
+double exact_expected_max(long n, long P, int groups) {
   double e = 0;
   for (long k = 0; k < n; ++k) {
-    const double tail = 1 - exact_cdf_max(n, P, k);
+    const double tail = 1 - std::pow(exact_cdf_max(n, P, k), groups);
     e += tail;
     if (k >= (n + P - 1) / P && tail < kTail) break;
   }
@@ -61,7 +62,7 @@ double exact_expected_max(long n, long P) {
 
 // E[max] with the bins taken as independent Binomial(n, 1/P): P(M <= k) ~ cdf(k)^P (the bins'
 // negative dependence makes this slightly pessimistic, by under 2% from 256 flows).
-double binomial_expected_max(long n, long P) {
+double binomial_expected_max(long n, long P, int groups) {
   const double p = 1.0 / static_cast<double>(P), dn = static_cast<double>(n);
   const double mean = dn * p, sd = std::sqrt(dn * p * (1 - p));
   const long lo = std::max(0L, static_cast<long>(std::floor(mean - 12 * sd - 2)));
@@ -75,7 +76,7 @@ double binomial_expected_max(long n, long P) {
   double pmf = std::exp(log_pmf(lo));
   for (long k = lo; k <= n; ++k) {
     cdf = std::min(1.0, cdf + pmf);
-    const double all = cdf >= 1 ? 1.0 : std::exp(static_cast<double>(P) * std::log(cdf));
+    const double all = cdf >= 1 ? 1.0 : std::exp(static_cast<double>(P) * groups * std::log(cdf));
     const double tail = 1 - all;
     e += tail;
     if (static_cast<double>(k) > mean && tail < kTail) break;
@@ -99,7 +100,7 @@ double normal_max(long P) {
   return e;
 }
 
-double expected_max_int(long n, long P) {
+double expected_max_int(long n, long P, int groups) {
   if (n <= 0) return 0;
   if (P <= 1 || n == 1) return static_cast<double>(n);
   // Per thread, so a lookup takes no lock: a sweep asks for the same few (flows, paths) again and again.
@@ -107,9 +108,12 @@ double expected_max_int(long n, long P) {
   thread_local std::unordered_map<std::uint64_t, double> memo;
   thread_local std::uint64_t recent_key[64] = {};
   thread_local double recent[64] = {};
-  const std::uint64_t key = static_cast<std::uint64_t>(n) << 20 | static_cast<std::uint64_t>(P);
+  const std::uint64_t key = static_cast<std::uint64_t>(n) << 22 | static_cast<std::uint64_t>(groups) << 20 |
+                            static_cast<std::uint64_t>(P);
   const std::size_t slot =
-      static_cast<std::size_t>((static_cast<std::uint64_t>(n) * 31 + static_cast<std::uint64_t>(P)) & 63);
+      static_cast<std::size_t>((static_cast<std::uint64_t>(n) * 31 + static_cast<std::uint64_t>(P) * 2 +
+                                static_cast<std::uint64_t>(groups)) &
+                               63);
   if (P < (1L << 20)) {
     if (recent_key[slot] == key) return recent[slot];
     if (auto it = memo.find(key); it != memo.end()) {
@@ -121,11 +125,11 @@ double expected_max_int(long n, long P) {
   const double p = 1.0 / static_cast<double>(P), mean = static_cast<double>(n) * p;
   double e;
   if (n <= kExactFlows) {
-    e = exact_expected_max(n, P);
+    e = exact_expected_max(n, P, groups);
   } else if (mean <= kNormalLoad) {
-    e = binomial_expected_max(n, P);
+    e = binomial_expected_max(n, P, groups);
   } else {
-    e = mean + std::sqrt(static_cast<double>(n) * p * (1 - p)) * normal_max(P);
+    e = mean + std::sqrt(static_cast<double>(n) * p * (1 - p)) * normal_max(P * groups);
   }
   if (P < (1L << 20)) memo[key] = e;
   return e;
@@ -133,15 +137,16 @@ double expected_max_int(long n, long P) {
 
 }  // namespace
 
-double ecmp_expected_max_load(double flows, double paths) {
+double ecmp_expected_max_load(double flows, double paths, int groups) {
   if (!(flows > 0)) return 0;
   const long P = std::max(1L, std::lround(paths));
   if (P == 1) return flows;
+  groups = std::clamp(groups, 1, 2);
   const double lo = std::floor(flows);
   const double f = flows - lo;
-  const double a = expected_max_int(static_cast<long>(lo), P);
+  const double a = expected_max_int(static_cast<long>(lo), P, groups);
   if (f < 1e-12) return a;
-  const double b = expected_max_int(static_cast<long>(lo) + 1, P);
+  const double b = expected_max_int(static_cast<long>(lo) + 1, P, groups);
   return a + f * (b - a);
 }
 
@@ -165,12 +170,16 @@ namespace {
 
 double factor_of(Balance b, const SwitchTier& st, double flows, double paths, double max_load);
 
+// A switch's up-links and the links down into its subtree: F flows leave through the first P,
+// F flows (from other subtrees, hashed at their own switches) arrive through the second P.
+constexpr int kBothDirections = 2;
+
 // max_load and factor of route_tier for `flows` sub-flows.
 double max_load_of(Balance b, const SwitchTier& st, double flows, double paths) {
   const double even = flows / paths;
   switch (b) {
     case Balance::ecmp:
-      return ecmp_expected_max_load(std::max(1.0, flows), paths);
+      return ecmp_expected_max_load(std::max(1.0, flows), paths, kBothDirections);
     case Balance::static_:
       return std::max(1.0, std::ceil(even - 1e-9));
     case Balance::adaptive:
@@ -184,7 +193,8 @@ double max_load_of(Balance b, const SwitchTier& st, double flows, double paths) 
 double factor_of(Balance b, const SwitchTier& st, double flows, double paths, double max_load) {
   if (b == Balance::adaptive) {
     // Adaptive routing moves traffic off loaded links: never worse than hashing the same flows.
-    const double hashed = std::max(1.0, ecmp_expected_max_load(std::max(1.0, flows), paths) * paths / flows);
+    const double hashed =
+        std::max(1.0, ecmp_expected_max_load(std::max(1.0, flows), paths, kBothDirections) * paths / flows);
     return std::min(1 / (st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1), hashed);
   }
   if (b == Balance::spray) return 1;

@@ -4,10 +4,15 @@
 // A tier-t switch (t below the top) has P up-links of one port's rate R. F concurrent flows climb
 // through it; with per-flow routing a flow is on one up-link and gets R / (the flows on that link)
 // (max-min fair shares of one link), so the step they belong to runs at the rate of the flow on
-// the most loaded up-link, R / M. Under each policy:
+// the most loaded link, R / M (ecmp: up-links and the links down into the subtree). Under each policy:
 //   ecmp      each flow (each of flows_per_connection sub-flows of a connection) is hashed
 //             uniformly and independently onto the P up-links: M is the maximum load of F balls
-//             thrown into P bins, a random variable; the model uses its expectation E[M]
+//             thrown into P bins, a random variable. The up-link picks the switch above, so the
+//             F flows arriving into the subtree from elsewhere, hashed at their own switches, load
+//             its P down-links the same way, independently: a flow's rate is set by the busier of
+//             its up-link and the down-link into its destination's subtree, and the step by the
+//             busiest link in either direction, the maximum over 2P bins in two groups of P with F
+//             balls each; the model uses its expectation E[M]
 //             (ecmp_expected_max_load: exact for F <= 256 from the distribution of the maximum,
 //             the independent-bin approximation beyond it, and its normal limit for F / P > 1000;
 //             memoised, so a sweep to 2^20 GPUs pays each (F, P) once). A given flow shares its
@@ -37,20 +42,23 @@ namespace fb::model {
 
 // E[max load] when `flows` flows are hashed uniformly onto `paths` paths. flows = 1 on any paths
 // gives 1; any flows on 1 path gives flows; 2 flows on 2 paths 1.5. A non-integer flow count (an
-// average over a tier's switches) interpolates linearly between its neighbours.
-double ecmp_expected_max_load(double flows, double paths);
+// average over a tier's switches) interpolates linearly between its neighbours. groups = 2: the
+// busiest of two independent such sets (a switch's up-links, and the links from the tier above
+// down into its subtree, which the flows arriving from other subtrees were hashed onto at their
+// own switches): 2 flows each way on 2 paths 1.75.
+double ecmp_expected_max_load(double flows, double paths, int groups = 1);
 
 // P(a given flow shares its up-link with exactly k others) under ECMP: Binomial(F - 1, 1 / P).
 double ecmp_share_pmf(long flows, long paths, long k);
 
 // One tier's routing for one step: the policy, the concurrent flows climbing through one of its
-// switches and its up-links, the expected load of the most loaded up-link and what the even-spread
+// switches and its up-links, the expected load of the most loaded link (up or down) and what the even-spread
 // rate is divided by.
 struct TierRouting {
   std::string policy;      // the tier's load_balancing
   double flows = 0;        // F: flows climbing through one switch of the tier (sub-flows counted)
   double paths = 1;        // P: the switch's up-links
-  double max_load = 0;     // expected flows on its most loaded up-link
+  double max_load = 0;     // expected flows on its most loaded link, up-links and down-links (ecmp)
   double factor = 1;       // even-spread rate / the policy's slowest-flow rate (>= 1 when it binds)
   bool collision = false;  // flows share an up-link while others carry fewer (ecmp; static when F > P
                            // does not divide evenly)
@@ -83,12 +91,23 @@ namespace fb::model {
 // the subtree's tier-t switches (per-hop hashes are independent, so a flow's tier-t up-link is
 // uniform over them). Every port runs at the NIC's payload rate (line rate x wire_efficiency x
 // the NIC kind's share). Per run (seed): a permutation is drawn (ring and alltoall are fixed),
-// every ECMP sub-flow hashed uniformly (a flow shares its up-link with Binomial(F - 1, 1 / P)
-// others), static routes by destination mod P, adaptive and spray spread evenly. A connection of
-// q sub-flows gets the sum over them of min(NIC share / q, up-link rate / its load), the NIC share
-// being the NIC's rate over the connections its sender (and receiver) run at once.
+// every ECMP sub-flow hashed uniformly onto up-link j of its source subtree (a flow shares its
+// up-link with Binomial(F - 1, 1 / P) others), static routes by destination mod P; up-link j leads
+// to the switch whose down-link j enters every subtree, so the sub-flow also crosses down-link j
+// of its destination's subtree, where flows from other subtrees may join it (the spine->leaf
+// collision). Adaptive and spray spread a subtree's traffic over its P up-links (and P down-links)
+// evenly: one pooled link of P x the port rate x adaptive_efficiency each way. Rates are max-min
+// fair (progressive filling) over every link a sub-flow crosses: its sender's and receiver's NIC
+// ports (shared with every connection leaving or entering the domain), the up-link and the
+// down-link; a connection gets the sum over its q sub-flows.
+// The patterns predict_traffic knows, for messages.
+inline constexpr const char* kTrafficPatterns = "permutation, ring, alltoall, shift, halves";
+bool is_traffic_pattern(const std::string& pattern);
+
 struct TrafficOptions {
-  std::string pattern;                 // "permutation", "ring", "alltoall"
+  std::string pattern;                 // "permutation", "ring", "alltoall", "shift" (each rank to the
+                                       // rank at its place under the next leaf), "halves" (rank r
+                                       // < n/2 to r + n/2: the pairs of `run --op sendrecv`)
   std::uint64_t nranks = 0;            // 0: the fabric's endpoints, at most 1024
   std::uint64_t ranks_per_domain = 0;  // 0: the domain size
   int seeds = 20;                      // runs (permutations and hash draws)
@@ -107,8 +126,9 @@ struct TierTraffic {
   double paths = 0;              // P: the subtree's up-links
   double connections = 0;        // connections crossing this tier per run
   FlowDistribution Gbps;         // min: the worst connection of a run, averaged over runs
-  double max_load = 0;           // expected flows on the most loaded up-link (ecmp: E[max], from
-                                 // ecmp_expected_max_load per subtree), mean over subtrees and runs
+  double max_load = 0;           // expected flows on the most loaded link of a subtree, up or down
+                                 // (ecmp: E[max], ecmp_expected_max_load per subtree, both
+                                 // directions), mean over subtrees and runs
   double measured_max_load = 0;  // the same from the runs' draws
 };
 
@@ -119,6 +139,11 @@ struct TrafficResult {
   double nic_Gbps = 0;             // one port's payload rate
   std::vector<TierTraffic> tiers;  // tiers crossed, leaf first (empty: nothing leaves a leaf)
 };
+
+// Max-min fair rates of flows over links: flows[i] lists the links (indices into capacity) flow i
+// crosses, each flow crosses at least one. The rates predict_traffic gives its sub-flows.
+std::vector<double> max_min_fair(const std::vector<double>& capacity,
+                                 const std::vector<std::vector<int>>& flows);
 
 // Throws std::invalid_argument for an unknown pattern, a placement the fabric cannot hold, or an
 // all-to-all of more than 512 ranks.

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -20,9 +21,15 @@ struct Conn {
   std::uint64_t src, dst;
 };
 
-std::vector<Conn> pattern_conns(const std::string& pattern, std::uint64_t n, std::mt19937_64& rng) {
+// `leaf`: the ranks under one tier-1 subtree (the shift's stride).
+std::vector<Conn> pattern_conns(const std::string& pattern, std::uint64_t n, std::uint64_t leaf,
+                                std::mt19937_64& rng) {
   std::vector<Conn> c;
-  if (pattern == "ring") {
+  if (pattern == "halves") {  // fabricbench's sendrecv pairs: the lower half streams to the upper
+    for (std::uint64_t i = 0; i < n / 2; ++i) c.push_back({i, i + n / 2});
+  } else if (pattern == "shift") {
+    for (std::uint64_t i = 0; i < n; ++i) c.push_back({i, (i + leaf) % n});
+  } else if (pattern == "ring") {
     for (std::uint64_t i = 0; i < n; ++i) c.push_back({i, (i + 1) % n});
   } else if (pattern == "alltoall") {
     for (std::uint64_t i = 0; i < n; ++i)
@@ -82,12 +89,65 @@ struct Geometry {
   }
 };
 
+// The links of one run: each identified by (kind, a, b) with a capacity; each flow's links.
+struct Links {
+  std::unordered_map<std::uint64_t, int> index;
+  std::vector<double> cap;
+  std::vector<std::vector<int>> flows;
+  int id(std::uint64_t kind, std::uint64_t a, std::uint64_t b, double capacity) {
+    const std::uint64_t key = kind << 60 | a << 24 | b;  // a < 2^36, b < 2^24: ranks are <= 1024
+    const auto [it, fresh] = index.emplace(key, static_cast<int>(cap.size()));
+    if (fresh) cap.push_back(capacity);
+    return it->second;
+  }
+};
+
 }  // namespace
 
+// Progressive filling: every unfrozen flow's rate rises together; when a link fills, the flows
+// crossing it freeze at that level. Links that fill at the same level (to 1e-9) freeze together,
+// so symmetric patterns (all-to-all) take a few rounds.
+std::vector<double> max_min_fair(const std::vector<double>& cap, const std::vector<std::vector<int>>& flows) {
+  const std::size_t nl = cap.size();
+  std::vector<std::vector<std::size_t>> users(nl);
+  for (std::size_t i = 0; i < flows.size(); ++i)
+    for (const int l : flows[i]) users[static_cast<std::size_t>(l)].push_back(i);
+  std::vector<double> frozen_sum(nl, 0), rate(flows.size(), 0);
+  std::vector<std::size_t> active(nl);
+  for (std::size_t l = 0; l < nl; ++l) active[l] = users[l].size();
+  std::vector<bool> done(flows.size(), false);
+  std::size_t left = flows.size();
+  while (left > 0) {
+    double level = 1e300;
+    for (std::size_t l = 0; l < nl; ++l)
+      if (active[l] > 0) level = std::min(level, (cap[l] - frozen_sum[l]) / static_cast<double>(active[l]));
+    if (level >= 1e300) break;  // the flows left cross no link
+    for (std::size_t l = 0; l < nl; ++l) {
+      if (active[l] == 0 || (cap[l] - frozen_sum[l]) / static_cast<double>(active[l]) > level * (1 + 1e-9))
+        continue;
+      for (const std::size_t i : users[l]) {
+        if (done[i]) continue;
+        done[i] = true;
+        rate[i] = level;
+        --left;
+        for (const int m : flows[i]) {
+          frozen_sum[static_cast<std::size_t>(m)] += level;
+          --active[static_cast<std::size_t>(m)];
+        }
+      }
+    }
+  }
+  return rate;
+}
+
+bool is_traffic_pattern(const std::string& p) {
+  return p == "permutation" || p == "ring" || p == "alltoall" || p == "shift" || p == "halves";
+}
+
 TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
-  if (o.pattern != "permutation" && o.pattern != "ring" && o.pattern != "alltoall")
-    throw std::invalid_argument("traffic: unknown pattern '" + o.pattern +
-                                "' (known: permutation, ring, alltoall)");
+  if (!is_traffic_pattern(o.pattern))
+    throw std::invalid_argument("traffic: unknown pattern '" + o.pattern + "' (known: " + kTrafficPatterns +
+                                ")");
   if (!f.has_scaleout())
     throw std::invalid_argument("traffic: fabric '" + f.name + "' has no scale-out tiers");
   if (o.seeds < 1) throw std::invalid_argument("traffic: seeds must be at least 1");
@@ -110,6 +170,8 @@ TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
   const double R = f.scale_out.nic_bandwidth_Gbps * f.scale_out.wire_efficiency * nic_efficiency(f);
   res.nic_Gbps = R;
   const int L = static_cast<int>(f.scale_out.tiers.size());
+  const auto leaf_ranks = std::max<std::uint64_t>(
+      1, static_cast<std::uint64_t>(std::llround(std::max(1.0, G.T.S[1]) * static_cast<double>(G.g))));
 
   // Up-links of one tier-t subtree: its NIC ports over the down:up port ratios up to tier t.
   std::vector<double> paths(static_cast<std::size_t>(L) + 1, 1);
@@ -130,61 +192,72 @@ TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
   std::mt19937_64 rng(12345);
   for (int s = 0; s < o.seeds; ++s) {
     rng.seed(0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(s + 1));
-    const std::vector<Conn> conns = pattern_conns(o.pattern, res.nranks, rng);
-    // NIC shares: connections per sending and receiving NIC port.
-    std::map<std::uint64_t, double> out_n, in_n;
+    const std::vector<Conn> conns = pattern_conns(o.pattern, res.nranks, leaf_ranks, rng);
     auto port = [&](std::uint64_t r) { return G.domain(r) * 4096 + G.nic(r); };
-    for (const Conn& c : conns)
-      if (G.domain(c.src) != G.domain(c.dst)) {
-        out_n[port(c.src)] += 1;
-        in_n[port(c.dst)] += 1;
-      }
     for (int t = 1; t < L; ++t) {
       const SwitchTier& st = f.scale_out.tiers[static_cast<std::size_t>(t - 1)];
       const auto P = static_cast<std::uint64_t>(paths[static_cast<std::size_t>(t)]);
-      const int q = st.load_balancing == "ecmp" ? std::max(1, st.flows_per_connection) : 1;
-      // Each climbing connection's subtree, and its sub-flows' up-links.
-      std::map<std::uint64_t, std::vector<std::size_t>> by_subtree;
-      for (std::size_t k = 0; k < conns.size(); ++k)
-        if (G.climbs(t, conns[k])) by_subtree[G.subtree(t, conns[k].src)].push_back(k);
+      const bool ecmp = st.load_balancing == "ecmp";
+      const bool per_flow = ecmp || st.load_balancing == "static";
+      const int q = ecmp ? std::max(1, st.flows_per_connection) : 1;
+      const double eff =
+          st.load_balancing == "adaptive" && st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1;
+      Links net;
+      std::vector<std::size_t> owner;                                // each sub-flow's connection
+      std::map<std::uint64_t, std::vector<std::size_t>> by_subtree;  // climbing connections by source subtree
+      std::map<std::uint64_t, double> up_load, down_load;            // climbing sub-flows per link
+      std::uniform_int_distribution<std::uint64_t> pick(0, P - 1);
+      for (std::size_t k = 0; k < conns.size(); ++k) {
+        const Conn& c = conns[k];
+        if (G.domain(c.src) == G.domain(c.dst)) continue;
+        const bool climbs = G.climbs(t, c);
+        if (climbs) by_subtree[G.subtree(t, c.src)].push_back(k);
+        const std::uint64_t s_src = G.subtree(t, c.src), s_dst = G.subtree(t, c.dst);
+        for (int j = 0; j < q; ++j) {
+          std::vector<int> ls{net.id(0, port(c.src), 0, R), net.id(1, port(c.dst), 0, R)};
+          if (climbs) {
+            if (per_flow) {
+              const std::uint64_t x = ecmp ? pick(rng) : G.dest_index(t, c.dst) % P;
+              ls.push_back(net.id(2, s_src, x, R));
+              ls.push_back(net.id(3, s_dst, x, R));
+              up_load[s_src * P + x] += 1;
+              down_load[s_dst * P + x] += 1;
+            } else {  // spread over all P links each way
+              const double pool = R * static_cast<double>(P) * eff;
+              ls.push_back(net.id(2, s_src, P, pool));
+              ls.push_back(net.id(3, s_dst, P, pool));
+            }
+          }
+          net.flows.push_back(std::move(ls));
+          owner.push_back(k);
+        }
+      }
       if (by_subtree.empty()) continue;
+      const std::vector<double> sub = max_min_fair(net.cap, net.flows);
+      std::vector<double> rate(conns.size(), 0);
+      for (std::size_t x = 0; x < sub.size(); ++x) rate[owner[x]] += sub[x];
       Acc& a = acc[static_cast<std::size_t>(t)];
       double worst = 1e300;
-      std::uniform_int_distribution<std::uint64_t> pick(0, P - 1);
       for (const auto& entry : by_subtree) {
         const std::vector<std::size_t>& ks = entry.second;
         const double F = static_cast<double>(ks.size());
-        std::vector<std::uint64_t> link(ks.size() * static_cast<std::size_t>(q));
-        std::vector<double> load(P, 0);
-        for (std::size_t i = 0; i < ks.size(); ++i)
-          for (int j = 0; j < q; ++j) {
-            const std::size_t x = i * static_cast<std::size_t>(q) + static_cast<std::size_t>(j);
-            link[x] = st.load_balancing == "ecmp" ? pick(rng) : G.dest_index(t, conns[ks[i]].dst) % P;
-            load[link[x]] += 1;
-          }
-        const double even = F * q / static_cast<double>(P);
-        const double eff =
-            st.load_balancing == "adaptive" && st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1;
-        const bool per_flow = st.load_balancing == "ecmp" || st.load_balancing == "static";
         const TierRouting tr = route_tier(st, F, static_cast<double>(P));
         a.emax_sum += tr.max_load;
-        a.mmax_sum += per_flow ? *std::max_element(load.begin(), load.end()) : even / eff;
+        double busiest = F * q / static_cast<double>(P) / eff;
+        if (per_flow) {
+          busiest = 0;
+          for (std::uint64_t x = 0; x < P; ++x) {
+            const std::uint64_t key = entry.first * P + x;
+            if (auto it = up_load.find(key); it != up_load.end()) busiest = std::max(busiest, it->second);
+            if (auto it = down_load.find(key); it != down_load.end()) busiest = std::max(busiest, it->second);
+          }
+        }
+        a.mmax_sum += busiest;
         a.flows_sum += F;
         a.groups += 1;
-        for (std::size_t i = 0; i < ks.size(); ++i) {
-          const Conn& c = conns[ks[i]];
-          const double nic_share = R / std::max(out_n[port(c.src)], in_n[port(c.dst)]);
-          double g = 0;
-          for (int j = 0; j < q; ++j) {
-            const double l = per_flow
-                                 ? load[link[i * static_cast<std::size_t>(q) + static_cast<std::size_t>(j)]]
-                                 : std::max(1.0, even) / eff;
-            // Even spreading gives a flow R P / F of the up-links, never more than its NIC share.
-            const double up = per_flow ? R / l : R * eff * static_cast<double>(P) / (F * q);
-            g += std::min(nic_share / q, up);
-          }
-          a.gbps.push_back(g);
-          worst = std::min(worst, g);
+        for (const std::size_t k : ks) {
+          a.gbps.push_back(rate[k]);
+          worst = std::min(worst, rate[k]);
         }
         a.conns += F;
       }
@@ -214,7 +287,7 @@ TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
   res.connections = 0;
   {
     std::mt19937_64 r0(0x9e3779b97f4a7c15ULL);
-    res.connections = pattern_conns(o.pattern, res.nranks, r0).size();
+    res.connections = pattern_conns(o.pattern, res.nranks, leaf_ranks, r0).size();
   }
   return res;
 }

@@ -266,8 +266,8 @@ class ModelCommand final : public Command {
         ->type_name("PATH=V1,V2,...");
     model
         ->add_option("--traffic", mo.traffic,
-                     "permutation, ring or alltoall: per-flow throughput of that pattern on each tier it "
-                     "crosses under the fabric's load balancing (docs/routing.md)")
+                     "permutation, ring, alltoall, shift or halves: per-flow throughput of that pattern on "
+                     "each tier it crosses under the fabric's load balancing (docs/routing.md)")
         ->type_name("PATTERN");
     model->add_option("--nranks", mo.nranks, "with --traffic: ranks (default: the fabric's, at most 1024)")
         ->type_name("N");

@@ -12,6 +12,7 @@
 #include "harness/record.hpp"
 #include "harness/sinks/sink.hpp"
 #include "model/cost.hpp"
+#include "model/routing.hpp"
 #include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
@@ -66,9 +67,9 @@ void check_whatif_options(const ModelOptions& o, const std::vector<std::string>&
       throw UsageError("command line: --compare-set: expected KEY=V1,V2,... (as --set takes KEY=V), got '" +
                        o.compare_set + "'");
   }
-  if (!o.traffic.empty() && o.traffic != "permutation" && o.traffic != "ring" && o.traffic != "alltoall")
+  if (!o.traffic.empty() && !model::is_traffic_pattern(o.traffic))
     throw UsageError("command line: --traffic: unknown pattern '" + o.traffic +
-                     "' (known: permutation, ring, alltoall)");
+                     "' (known: " + model::kTrafficPatterns + ")");
   if (o.traffic.empty() && traffic_options_given)
     throw UsageError("command line: --nranks and --seeds go with --traffic");
   if (!o.traffic.empty() && o.seeds < 1)

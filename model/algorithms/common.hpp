@@ -54,7 +54,7 @@
 //    and its bottleneck is "nic" or "tier:<name>" of the binding t.
 //    C_t is the even spread over the tier's up-links; under the tier's load_balancing it is divided
 //    by the routing factor of the flows climbing through one switch (model/routing.hpp,
-//    routed_capacity(): ECMP's expected busiest up-link, adaptive's efficiency), and a binding
+//    routed_capacity(): ECMP's expected busiest link, up or down, adaptive's efficiency), and a binding
 //    ECMP collision is reported as "tier:<name> (ecmp collision)".
 //
 // 5. Latency

@@ -6,7 +6,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fbtest  # noqa: E402
-from fbtest import singleton_cmd  # noqa: E402
+from fbtest import CONFIG, singleton_cmd  # noqa: E402
 
 
 class Traffic(fbtest.FbTestCase):
@@ -107,6 +107,39 @@ class CompareSet(fbtest.FbTestCase):
                                         "scale_out.tiers.*.load_balancing=adaptive,ecmp"]))
         self.assertRc(res, fbtest.EXIT_OK)
         self.assertIn("(ecmp collision)", res.stdout)
+
+
+class BenchRoutingAgainstTheModel(fbtest.FbTestCase):
+    """scripts/bench-routing --from: recorded TCP flows on the routed emulator (ECMP, L4 hash, 10
+    seeds; docs/routing.md, "Measured on the routed emulator") held against the model's CLI."""
+
+    def bench(self, *args):
+        return fbtest.run([sys.executable, os.path.join(CONFIG.source, "scripts", "bench-routing"), "--from",
+                           os.path.join(CONFIG.source, "tests", "fixtures", "routing", "bench-routing-ecmp-l4.json"),
+                           *args], timeout=120)
+
+    def test_measured_flows_agree_with_the_model_cli(self):
+        res = self.bench("--model-cmd", f"{CONFIG.binary} model")
+        lines = {}
+        for line in res.stdout.splitlines():
+            parts = line.split()
+            if len(parts) >= 2:
+                lines[(parts[0], parts[1].rstrip(":"))] = line
+        # Median and worst within 15% for the permutation (spine->leaf collisions), the ring and
+        # the all-to-all; the shift's median is a coin toss between R/2 and R (docs/routing.md).
+        for pattern in ("permutation", "ring", "alltoall"):
+            self.assertIn((pattern, "ok"), lines, res.stdout)
+        self.assertIn(("shift", "OFF"), lines, res.stdout)
+        self.assertRc(res, 1)
+        # The model's permutation median is half a port: flows meet on the spine's link down.
+        model = lines[("permutation", "model")].split()
+        self.assertAlmostEqual(float(model[2]), 47.82 / 2, delta=0.01)
+        self.assertIn(("permutation", "cross-check"), lines)
+
+    def test_model_cmd_must_be_an_executable(self):
+        res = self.bench("--model-cmd", "/nonexistent/fabricbench model")
+        self.assertRc(res, fbtest.EXIT_USAGE)
+        self.assertIn("--model-cmd", res.stderr)
 
 
 if __name__ == "__main__":

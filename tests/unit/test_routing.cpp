@@ -2,8 +2,11 @@
 // schema keys, and what collisions do to the cost model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
@@ -43,6 +46,74 @@ TEST(EcmpMaxLoad, BoundedAndContinuousAcrossMethods) {
   EXPECT_NEAR(ecmp_expected_max_load(32, 32), 3.5, 0.15);
 }
 
+// E[max] over `groups` independent sets of `paths` bins with `flows` balls each, by enumerating
+// every placement.
+double brute_max(int flows, int paths, int groups) {
+  const int balls = flows * groups;
+  long placements = 1;
+  for (int i = 0; i < balls; ++i) placements *= paths;
+  double sum = 0;
+  for (long code = 0; code < placements; ++code) {
+    std::vector<int> load(static_cast<std::size_t>(paths * groups), 0);
+    long c = code;
+    for (int b = 0; b < balls; ++b, c /= paths)
+      ++load[static_cast<std::size_t>((b / flows) * paths + static_cast<int>(c % paths))];
+    sum += *std::max_element(load.begin(), load.end());
+  }
+  return sum / static_cast<double>(placements);
+}
+
+TEST(EcmpMaxLoad, BothDirectionsExactSmallCases) {
+  // Up-links and the links down into the subtree: two independent sets of P bins.
+  EXPECT_NEAR(ecmp_expected_max_load(2, 2, 2), 1.75, 1e-12);
+  // 2 flows each way on 4 paths: each way apart with probability 3/4, both apart 9/16.
+  EXPECT_NEAR(ecmp_expected_max_load(2, 4, 2), 1 + 7.0 / 16, 1e-12);
+  // 3 on 3 each way: P(M <= 1) = 6/27, P(M <= 2) = 24/27 per way, squared for both.
+  EXPECT_NEAR(ecmp_expected_max_load(3, 3, 2), 3 - (36.0 + 576.0) / 729, 1e-12);
+  for (const auto& [f, p] : {std::pair{4, 3}, {5, 2}, {3, 4}, {6, 2}})
+    EXPECT_NEAR(ecmp_expected_max_load(f, p, 2), brute_max(f, p, 2), 1e-12) << f << " on " << p;
+  EXPECT_NEAR(ecmp_expected_max_load(4, 3), brute_max(4, 3, 1), 1e-12);
+  EXPECT_DOUBLE_EQ(ecmp_expected_max_load(1, 8, 2), 1);
+  EXPECT_DOUBLE_EQ(ecmp_expected_max_load(9, 1, 2), 9);
+  // Never below one direction's maximum, never above the flows; continuous across methods.
+  for (double p : {2.0, 32.0, 128.0})
+    for (double f : {2.0, 100.0, 256.0, 257.0, 4000.0, 1e6}) {
+      const double one = ecmp_expected_max_load(f, p), two = ecmp_expected_max_load(f, p, 2);
+      EXPECT_GE(two, one - 1e-9) << f << " on " << p;
+      EXPECT_LE(two, f) << f << " on " << p;
+    }
+  for (double p : {4.0, 32.0, 128.0})
+    EXPECT_NEAR(ecmp_expected_max_load(257, p, 2) / ecmp_expected_max_load(256, p, 2), 1, 0.03) << p;
+}
+
+TEST(MaxMinFair, SpineDownlinkCollision) {
+  // Links 0-3 host ports, 4-5 leaf0 and leaf1 up-links to spine 0, 6 spine 0's link down to leaf2,
+  // 7 leaf0's up-link to spine 1, 8 spine 1's link down to leaf3. Flows a (leaf0 -> leaf2) and b
+  // (leaf1 -> leaf2) take spine 0 and share its one link down to leaf2; c (leaf0 -> leaf3) takes
+  // spine 1 alone.
+  const std::vector<double> cap(9, 50);
+  const std::vector<std::vector<int>> flows{{0, 4, 6, 1}, {2, 5, 6, 3}, {0, 7, 8, 1}};
+  std::vector<double> r = max_min_fair(cap, flows);
+  ASSERT_EQ(r.size(), 3u);
+  // Host port 0 carries a and c, port 1 receives a and c: each 25; b shares link 6 with a (25)
+  // and takes what a leaves: 25.
+  EXPECT_DOUBLE_EQ(r[0], 25);
+  EXPECT_DOUBLE_EQ(r[1], 25);
+  EXPECT_DOUBLE_EQ(r[2], 25);
+  // c from its own host: a is held to 25 by the down-link it shares with b; c alone gets 50.
+  const std::vector<std::vector<int>> apart{{0, 4, 6, 1}, {2, 5, 6, 3}, {9, 7, 8, 10}};
+  std::vector<double> cap2(11, 50);
+  r = max_min_fair(cap2, apart);
+  EXPECT_DOUBLE_EQ(r[0], 25);
+  EXPECT_DOUBLE_EQ(r[1], 25);
+  EXPECT_DOUBLE_EQ(r[2], 50);
+  // Max-min, not the bottleneck share: d crosses a link of 10 and one shared with e; e gets the
+  // 40 that d leaves on their common link of 50.
+  r = max_min_fair({10, 50}, {{0, 1}, {1}});
+  EXPECT_DOUBLE_EQ(r[0], 10);
+  EXPECT_DOUBLE_EQ(r[1], 40);
+}
+
 TEST(EcmpMaxLoad, SharePmfIsBinomial) {
   double sum = 0;
   for (long k = 0; k < 10; ++k) sum += ecmp_share_pmf(10, 4, k);
@@ -71,16 +142,18 @@ TEST(RouteTier, PoliciesAgainstTheEvenSpread) {
   const TierRouting st = route_tier(tier("static"), 64, 32);  // destination-based: 2 per up-link
   EXPECT_DOUBLE_EQ(st.factor, 1);
   EXPECT_FALSE(st.collision);
+  // 2 flows up through 2 up-links and 2 down through the 2 links into the subtree: the busiest of
+  // the 4 carries both of its direction's flows unless both directions split, P = 1 - 1/4.
   const TierRouting e = route_tier(tier("ecmp"), 2, 2);
-  EXPECT_DOUBLE_EQ(e.max_load, 1.5);
-  EXPECT_DOUBLE_EQ(e.factor, 1.5);  // the slowest flow gets R / 1.5 where an even spread gives R
+  EXPECT_DOUBLE_EQ(e.max_load, 1.75);
+  EXPECT_DOUBLE_EQ(e.factor, 1.75);  // the slowest flow gets R / 1.75 where an even spread gives R
   EXPECT_TRUE(e.collision);
   SwitchTier q = tier("ecmp");
   q.flows_per_connection = 4;  // 4 queue pairs per connection: 8 flows on 2 paths
   const TierRouting e4 = route_tier(q, 2, 2);
   EXPECT_DOUBLE_EQ(e4.flows, 8);
   EXPECT_LT(e4.factor, e.factor);  // more entropy, fewer collisions
-  EXPECT_NEAR(e4.max_load, ecmp_expected_max_load(8, 2), 1e-12);
+  EXPECT_NEAR(e4.max_load, ecmp_expected_max_load(8, 2, 2), 1e-12);
 }
 
 TEST(RoutingSchema, BadValuesNameTheKey) {
@@ -162,6 +235,49 @@ TEST(RoutingTraffic, PermutationUnderEcmpCollidesAndStaticRingDoesNot) {
   EXPECT_DOUBLE_EQ(ring.tiers.front().max_load, 1);
   o.pattern = "bogus";
   EXPECT_THROW(predict_traffic(st, o), std::invalid_argument);
+}
+
+TEST(RoutingTraffic, SpineDownlinksCollideOnTheRoutedEmulator) {
+  // emulated-routed: 4 leaves x 2 hosts, 2 spines, every link one port's rate R.
+  const Fabric f = load_fabric(kFabricDir + "emulated-routed.yaml");
+  TrafficOptions o;
+  o.nranks = 8;
+  o.ranks_per_domain = 1;
+  o.seeds = 200;
+  for (const char* pattern : {"permutation", "shift", "alltoall"}) {
+    o.pattern = pattern;
+    const TrafficResult r = predict_traffic(f, o);
+    ASSERT_EQ(r.tiers.size(), 1u) << pattern;
+    const TierTraffic& t = r.tiers.front();
+    // The closed-form expectation of the busiest link, both directions, against the runs' draws.
+    EXPECT_NEAR(t.measured_max_load / t.max_load, 1, 0.03) << pattern;
+    if (o.pattern == "permutation") {
+      // Half the climbing flows or more share a spine->leaf (or leaf->spine) link with another:
+      // the median flow gets R / 2 (the measurement: ~25 of 47.8 Mb/s).
+      EXPECT_DOUBLE_EQ(t.Gbps.median, r.nic_Gbps / 2);
+      EXPECT_GT(t.Gbps.mean, r.nic_Gbps / 2);
+    }
+  }
+  // A shift (each host to its place on the next leaf) routed by destination never collides.
+  o.pattern = "shift";
+  o.seeds = 3;
+  const TrafficResult st = predict_traffic(
+      load_fabric(kFabricDir + "emulated-routed.yaml", {"scale_out.tiers.0.load_balancing=static"}), o);
+  ASSERT_EQ(st.tiers.size(), 1u);
+  EXPECT_DOUBLE_EQ(st.tiers.front().Gbps.min, st.nic_Gbps);
+  EXPECT_DOUBLE_EQ(st.tiers.front().measured_max_load, 1);
+  // halves (run --op sendrecv's pairs): leaf 0's two flows both go to leaf 2, so they share a
+  // link (up and down alike) exactly when they hash to the same spine, with probability 1/2: a
+  // flow's mean is (R / 2 + R) / 2, and only up-links load (nothing comes back).
+  o.pattern = "halves";
+  o.seeds = 400;
+  const TrafficResult h = predict_traffic(f, o);
+  ASSERT_EQ(h.tiers.size(), 1u);
+  EXPECT_NEAR(h.tiers.front().Gbps.mean / (0.75 * h.nic_Gbps), 1, 0.03);
+  EXPECT_NEAR(h.tiers.front().measured_max_load, 1.5, 0.05);
+  EXPECT_EQ(h.connections, 4u);
+  o.pattern = "zigzag";
+  EXPECT_THROW(predict_traffic(f, o), std::invalid_argument);
 }
 
 }  // namespace

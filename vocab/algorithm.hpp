@@ -70,11 +70,10 @@ inline constexpr Algorithm nccl_nvlstree{"nccl_nvlstree", Runner::nccl, {allredu
 inline constexpr Algorithm nccl_collnet_direct{"nccl_collnet_direct", Runner::nccl, {allreduce}};
 inline constexpr Algorithm nccl_collnet_chain{"nccl_collnet_chain", Runner::nccl, {allreduce}};
 inline constexpr Algorithm nccl_pat{"nccl_pat", Runner::nccl, {allgather, reducescatter}};
-inline constexpr Algorithm nccl_p2p{
-    "nccl_p2p",
-    Runner::nccl,
-    {alltoall, sendrecv, unidir, bidir, pingpong, relay, gather, scatter, alltoallv, moe_dispatch,
-     moe_combine}};
+inline constexpr Algorithm nccl_p2p{"nccl_p2p",
+                                    Runner::nccl,
+                                    {alltoall, sendrecv, unidir, bidir, pingpong, relay, gather, scatter,
+                                     alltoallv, moe_dispatch, moe_combine}};
 }  // namespace algo
 
 // Every algorithm above, in that order.

@@ -13,10 +13,10 @@
 namespace fb {
 namespace {
 
-const OpKind kAllKinds[] = {OpKind::allreduce, OpKind::alltoall,     OpKind::allgather,  OpKind::reducescatter,
-                            OpKind::broadcast, OpKind::unidir,       OpKind::bidir,      OpKind::pingpong,
-                            OpKind::relay,     OpKind::reduce,       OpKind::gather,     OpKind::scatter,
-                            OpKind::alltoallv, OpKind::sendrecv,     OpKind::moe_dispatch, OpKind::moe_combine};
+const OpKind kAllKinds[] = {OpKind::allreduce, OpKind::alltoall, OpKind::allgather,    OpKind::reducescatter,
+                            OpKind::broadcast, OpKind::unidir,   OpKind::bidir,        OpKind::pingpong,
+                            OpKind::relay,     OpKind::reduce,   OpKind::gather,       OpKind::scatter,
+                            OpKind::alltoallv, OpKind::sendrecv, OpKind::moe_dispatch, OpKind::moe_combine};
 
 // Requested sizes: zero, smaller than one element, not multiples of any dtype size or rank
 // count, and multiples of all of them.

@@ -36,6 +36,12 @@ ALGOS = {
     "binomial": ["broadcast", "reduce", "gather", "scatter"],
     "chain": ["broadcast"],
 }
+# Ops an algorithm also runs whose exact checks live in their own test (tests/integration/test_moe.py
+# runs the MoE exchanges over pairwise and linear): --list names them after ALGOS' ops.
+LISTED_ALSO = {
+    "pairwise": ["moe_dispatch", "moe_combine"],
+    "linear": ["moe_dispatch", "moe_combine"],
+}
 
 FULL_NP = 3  # the one rank count with every dtype (see the docstring)
 SHORT_DTYPES = ["float64", "bfloat16"]
@@ -176,6 +182,7 @@ class Algorithms(fbtest.FbTestCase):
         self.assertRc(res, fbtest.EXIT_OK)
         lines = res.stdout.splitlines()
         for algo, ops in ALGOS.items():
+            ops = ops + LISTED_ALSO.get(algo, [])
             self.assertTrue(any(l.split()[:1] == [algo] and l.split(None, 1)[1] == ", ".join(ops) for l in lines),
                             f"{algo}: {ops}\n{res.stdout}")
         res = fbtest.run(fbtest.singleton_cmd(["run", "--help"]))

@@ -90,7 +90,7 @@ class Moe(fbtest.FbTestCase):
             tokens = r["requested_bytes"] // (3 * 24 * 4)
             self.check_moe_row(r, 4, tokens, "uniform")
             self.assertEqual((r["bytes"], r["count"]),
-                             fbtest.expected_bytes(r["op"], "float32", 4, r["requested_bytes"], 3, 24))
+                             fbtest.expected_bytes(r["op"], "float32", 4, r["requested_bytes"], topk=3, hidden=24))
 
     def test_the_model_predicts_the_routing(self):
         c, j, out = self.outputs("model")

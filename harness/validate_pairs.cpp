@@ -37,7 +37,8 @@ PairRounds pair_rounds(int n, const ValidateOptions& o) {
   return rounds;
 }
 
-std::string round_context(const std::vector<std::string>& hostnames, const std::vector<std::pair<int, int>>& round) {
+std::string round_context(const std::vector<std::string>& hostnames,
+                          const std::vector<std::pair<int, int>>& round) {
   std::string context;
   for (auto [a, b] : round) {
     if (context.size() > 200) {

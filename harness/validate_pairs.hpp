@@ -22,7 +22,8 @@ using PairRounds = std::vector<std::vector<std::pair<int, int>>>;
 PairRounds pair_rounds(int n, const ValidateOptions& o);
 
 // What a hang in this round is reported as: its pairs and their hosts ("pair 0 h0 <-> 2 h2, ...").
-std::string round_context(const std::vector<std::string>& hostnames, const std::vector<std::pair<int, int>>& round);
+std::string round_context(const std::vector<std::string>& hostnames,
+                          const std::vector<std::pair<int, int>>& round);
 
 // The matrix CSV: header first, a line per pair as its round completes, flushed.
 class MatrixWriter {

@@ -71,7 +71,7 @@ struct Verdict {
   // Measurements faster than the model by more than --max-ratio: one "WARN: ..." line each,
   // naming the test; they make a passing verdict WARN, never FAIL (the exit code stays).
   std::vector<std::string> warnings;
-  int fast = 0;      // measurements above --max-ratio (pairs and collective rows)
+  int fast = 0;  // measurements above --max-ratio (pairs and collective rows)
   // Pairs whose lost bandwidth a flow collision explains (PairResult::collided_on): warn, and the
   // line says so instead of suspecting their hosts; the links, in the pairs' order, once each.
   int collided = 0;

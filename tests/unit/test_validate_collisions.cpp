@@ -165,10 +165,11 @@ TEST(ValidateCollisions, APairThatFailsAloneStillFailsAndIsNamed) {
   EXPECT_EQ(pairs[1].overall, Grade::fail);
   const Verdict v = judge(pairs, {}, o, kHosts);
   EXPECT_EQ(v.grade, Grade::fail);
-  EXPECT_EQ(v.line,
-            "validate: FAIL: 1 of 6 pairs fail; 1 pair lost bandwidth only when run together: ECMP collisions "
-            "on leaf0->spine1 and spine1->leaf1 (see the collision report); its hosts pass alone; worst link "
-            "h1:1 <-> h3:3 (0.55 of the model's bandwidth)");
+  EXPECT_EQ(
+      v.line,
+      "validate: FAIL: 1 of 6 pairs fail; 1 pair lost bandwidth only when run together: ECMP collisions "
+      "on leaf0->spine1 and spine1->leaf1 (see the collision report); its hosts pass alone; worst link "
+      "h1:1 <-> h3:3 (0.55 of the model's bandwidth)");
   // Not measured alone (no recheck): nothing explains the loss, both pairs fail as measured.
   std::vector<PairResult> unchecked = four_hosts(o);
   grade_collided_pairs(unchecked, find_collisions(unchecked, two_spines(), o.bw_pass), {}, o);

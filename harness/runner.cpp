@@ -95,18 +95,26 @@ std::string Series::label() const {
 
 namespace {
 
+// The run modes a test, its series and each op call carry under the same names (--cuda-graph,
+// --blocking, --cpu-time, --nccl-algo, --nccl-proto): one copy, so a new mode is added once.
+template <class To, class From>
+void copy_modes(To& to, const From& from) {
+  to.cuda_graph = from.cuda_graph;
+  to.blocking = from.blocking;
+  to.cpu_time = from.cpu_time;
+  to.nccl_algo = from.nccl_algo;
+  to.nccl_proto = from.nccl_proto;
+}
+
 // The test's memory, modes and pairwise API are ones the backend has; else a usage error.
 void check_backend_runs(const TestSpec& test, const transports::Backend& backend, const std::string& mem) {
   if (auto why = backend.unsupported_memory(mem)) throw UsageError(test.origin + ": mem: " + *why);
   {
     transports::OpCall modes;
+    copy_modes(modes, test);
     modes.cuda_graph = test.cuda_graph > 0 ? test.cuda_graph : test.graph_launches;
-    modes.blocking = test.blocking;
     modes.enqueue_time = test.enqueue_time;
     modes.group = test.group;
-    modes.cpu_time = test.cpu_time;
-    modes.nccl_algo = test.nccl_algo;
-    modes.nccl_proto = test.nccl_proto;
     if (auto why = backend.unsupported_modes(modes)) throw UsageError(test.origin + ": " + *why);
   }
   const auto apis = backend.p2p_apis();
@@ -194,11 +202,7 @@ struct Expansion {
     series.p2p_api = test.p2p_api;
     series.window = test.window;
     series.mem = mem;
-    series.cuda_graph = test.cuda_graph;
-    series.blocking = test.blocking;
-    series.cpu_time = test.cpu_time;
-    series.nccl_algo = test.nccl_algo;
-    series.nccl_proto = test.nccl_proto;
+    copy_modes(series, test);
     out.push_back(series);
   }
 };
@@ -314,11 +318,7 @@ transports::OpCall SeriesBuffers::call(const Series& s, const OpLayout& l, int r
   c.algo = s.algo;
   c.p2p_api = s.p2p_api;
   c.window = s.window;
-  c.cuda_graph = s.cuda_graph;
-  c.blocking = s.blocking;
-  c.cpu_time = s.cpu_time;
-  c.nccl_algo = s.nccl_algo;
-  c.nccl_proto = s.nccl_proto;
+  copy_modes(c, s);
   const std::size_t es = dtype_size(s.dtype);
   if (s.inplace) {
     c.send = at(send_, l.inplace_send_offset, es);

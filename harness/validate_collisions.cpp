@@ -154,4 +154,19 @@ std::vector<std::string> collision_report(const std::vector<Collision>& collisio
   return lines;
 }
 
+void grade_collided_pairs(std::vector<PairResult>& pairs, const std::vector<Collision>& collisions,
+                          const std::map<std::size_t, double>& alone, const ValidateOptions& o) {
+  for (const auto& c : collisions)
+    for (std::size_t i : c.pairs) {
+      PairResult& p = pairs[i];
+      const auto it = alone.find(i);
+      if (p.bw_ratio >= o.bw_pass || it == alone.end() || it->second < o.bw_pass) continue;
+      if (std::find(p.collided_on.begin(), p.collided_on.end(), c.link) == p.collided_on.end())
+        p.collided_on.push_back(c.link);
+      p.alone_bw_ratio = it->second;
+      p.bw = Grade::warn;
+      p.overall = pair_grade(p, o);
+    }
+}
+
 }  // namespace fb

@@ -63,4 +63,12 @@ std::vector<std::string> collision_report(const std::vector<Collision>& collisio
 std::vector<std::size_t> pairs_to_recheck(const std::vector<Collision>& collisions,
                                           const std::vector<PairResult>& pairs, double bw_pass);
 
+// The verdict's view of the collisions: every pair that measured below --bw-pass in a collision
+// and passed measured alone (`alone`: pair index -> its ratio alone) gets the collision's links in
+// PairResult::collided_on and its bandwidth graded warn instead (overall regraded with
+// pair_grade()): the collision explains the loss, not its host or link. A pair that also fails
+// alone, or was not measured alone, keeps its grade.
+void grade_collided_pairs(std::vector<PairResult>& pairs, const std::vector<Collision>& collisions,
+                          const std::map<std::size_t, double>& alone, const ValidateOptions& o);
+
 }  // namespace fb

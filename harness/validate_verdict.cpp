@@ -99,6 +99,20 @@ std::vector<HostTally> collective_suspects(const std::vector<CollectiveResult>& 
   return out;
 }
 
+// "20 pairs lost bandwidth only when run together: ECMP collisions on leaf0->spine1 and ..."
+std::string collision_words(const Verdict& v) {
+  constexpr std::size_t kNamed = 4;  // links named; the collision report has them all
+  const auto& links = v.collision_links;
+  std::string on;
+  for (std::size_t i = 0; i < links.size() && i < kNamed; ++i)
+    on += (i == 0 ? "" : i + 1 == links.size() ? " and " : ", ") + links[i];
+  if (links.size() > kNamed) on += fmt::format(" and {} more links", links.size() - kNamed);
+  return fmt::format(
+      "{} pair{} lost bandwidth only when run together: ECMP collisions on {} (see the collision report); "
+      "{} hosts pass alone",
+      v.collided, v.collided > 1 ? "s" : "", on, v.collided > 1 ? "their" : "its");
+}
+
 std::string why_line(const Verdict& v, std::size_t npairs, const std::vector<std::string>& hostnames) {
   const bool fail = v.grade == Grade::fail;
   std::string why;
@@ -107,7 +121,14 @@ std::string why_line(const Verdict& v, std::size_t npairs, const std::vector<std
     why += fmt::format("{}{} of {} collective rows fail", why.empty() ? "" : "; ", v.coll_counts[2],
                        v.collectives.size());
   if (v.wrong) why += fmt::format("{}{} wrong elements", why.empty() ? "" : "; ", v.wrong);
-  if (v.grade == Grade::warn && (v.pair_counts[1] || v.coll_counts[1]))
+  const int other_warn = v.pair_counts[1] - v.collided;  // pairs that warn not for a collision
+  if (fail && v.collided) why += "; " + collision_words(v);
+  if (!fail && v.collided) {
+    why = collision_words(v);
+    if (other_warn || v.coll_counts[1])
+      why += fmt::format("; {} other pairs and {} collective rows between the warn and pass thresholds",
+                         other_warn, v.coll_counts[1]);
+  } else if (v.grade == Grade::warn && (v.pair_counts[1] || v.coll_counts[1]))
     why = fmt::format("{} pairs and {} collective rows between the warn and pass thresholds",
                       v.pair_counts[1], v.coll_counts[1]);
   else if (!fail)
@@ -140,6 +161,13 @@ std::string why_line(const Verdict& v, std::size_t npairs, const std::vector<std
 
 }  // namespace
 
+Grade pair_grade(const PairResult& p, const ValidateOptions& o) {
+  Grade g = static_cast<int>(p.bw) > static_cast<int>(p.lat) ? p.bw : p.lat;
+  if (!p.transport_why.empty() && !o.no_transport_check) g = Grade::fail;
+  if (p.wrong) g = Grade::fail;
+  return g;
+}
+
 bool above_max_ratio(double ratio, const ValidateOptions& o) {
   return o.max_ratio > 0 && ratio > o.max_ratio;
 }
@@ -162,6 +190,13 @@ Verdict judge(const std::vector<PairResult>& pairs, const std::vector<Record>& c
   for (const auto& p : pairs) v.wrong += p.wrong;
   for (const auto& p : pairs) ++v.pair_counts[static_cast<int>(p.overall)];
   for (const auto& c : v.collectives) ++v.coll_counts[static_cast<int>(c.grade)];
+  for (const auto& p : pairs) {
+    if (p.collided_on.empty() || p.overall != Grade::warn) continue;  // failing anyway: not explained
+    ++v.collided;
+    for (const auto& l : p.collided_on)
+      if (std::find(v.collision_links.begin(), v.collision_links.end(), l) == v.collision_links.end())
+        v.collision_links.push_back(l);
+  }
 
   for (const auto& p : pairs) v.worst_first.push_back(&p);
   const auto badness = [](const PairResult* p) {

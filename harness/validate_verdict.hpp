@@ -25,7 +25,17 @@ struct PairResult {
   Grade bw = Grade::pass, lat = Grade::pass, overall = Grade::pass;
   bool bw_fast = false;  // bw_ratio above --max-ratio: faster than the model allows
   std::uint64_t wrong = 0;
+  // The links of a flow collision that explains its lost bandwidth: it measured below --bw-pass in
+  // its round, shared these links with the round's other flows, and passed measured alone
+  // (grade_collided_pairs(), harness/validate_collisions.hpp). Its bandwidth is then graded warn,
+  // a collision, not a bad host or link.
+  std::vector<std::string> collided_on;
+  double alone_bw_ratio = 0;  // its bandwidth ratio measured alone (with collided_on)
 };
+
+// A pair's overall grade: the worse of bandwidth and latency; a transport other than the fabric
+// implies (unless --no-transport-check) or wrong data fails it.
+Grade pair_grade(const PairResult& p, const ValidateOptions& o);
 
 // One collective row against its model_time_us (ratio = model / measured time).
 struct CollectiveResult {
@@ -61,7 +71,11 @@ struct Verdict {
   // Measurements faster than the model by more than --max-ratio: one "WARN: ..." line each,
   // naming the test; they make a passing verdict WARN, never FAIL (the exit code stays).
   std::vector<std::string> warnings;
-  int fast = 0;      // measurements above --max-ratio (pairs and collective rows)
+  int fast = 0;  // measurements above --max-ratio (pairs and collective rows)
+  // Pairs whose lost bandwidth a flow collision explains (PairResult::collided_on): warn, and the
+  // line says so instead of suspecting their hosts; the links, in the pairs' order, once each.
+  int collided = 0;
+  std::vector<std::string> collision_links;
   std::string line;  // "validate: PASS|WARN|FAIL: why"
 };
 

@@ -26,6 +26,7 @@
 #include "harness/stats.hpp"
 #include "harness/validate_collisions.hpp"
 #include "harness/validate_console.hpp"
+#include "harness/validate_pairs.hpp"
 #include "harness/validate_verdict.hpp"
 #include "harness/watchdog.hpp"
 #include "model/flows.hpp"
@@ -34,56 +35,6 @@
 
 namespace fb {
 namespace {
-
-// One pair's results.
-
-Grade worst(Grade a, Grade b) {
-  return static_cast<int>(a) > static_cast<int>(b) ? a : b;
-}
-
-std::string csv_text(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-std::string num(double v) {
-  return fmt::format("{:.6g}", v);
-}
-
-// The matrix CSV: header first, a line per pair as its round completes, flushed.
-class MatrixWriter {
- public:
-  explicit MatrixWriter(const std::string& path) : out_(path) {
-    if (!out_) throw std::runtime_error("cannot open '" + path + "' for writing");
-    out_ << kValidateMatrixHeader << "\n" << std::flush;
-  }
-  void pair(const PairResult& p, const ValidateOptions& o) {
-    out_ << p.round << ',' << p.a << ',' << p.b << ',' << csv_text(p.host_a) << ',' << csv_text(p.host_b)
-         << ',' << p.tier << ',' << csv_text(p.transport) << ',' << (p.transport_why.empty() ? 1 : 0) << ','
-         << (p.has_bw ? std::to_string(o.bw_bytes) : "") << ',' << (p.has_bw ? num(p.bw_time_us) : "") << ','
-         << (p.has_bw ? num(p.bw_GBps) : "") << ',' << (p.has_bw ? num(p.model_bw_GBps) : "") << ','
-         << (p.has_bw ? num(p.bw_ratio) : "") << ',' << (p.has_bw ? grade_name(p.bw) : "") << ','
-         << (p.has_lat ? std::to_string(o.lat_bytes) : "") << ',' << (p.has_lat ? num(p.lat_us) : "") << ','
-         << (p.has_lat ? num(p.model_lat_us) : "") << ',' << (p.has_lat ? num(p.lat_ratio) : "") << ','
-         << (p.has_lat ? grade_name(p.lat) : "") << ',' << csv_text(p.bottleneck) << ',' << p.wrong << ','
-         << grade_name(p.overall) << "\n"
-         << std::flush;
-  }
-
- private:
-  std::ofstream out_;
-};
-
-// Per-pair statistics of one round from every rank's samples (rank-major).
-SampleStats pair_stats(const std::vector<double>& all, int iters, int a, int b, double divisor) {
-  std::vector<double> two;
-  two.reserve(static_cast<std::size_t>(2 * iters));
-  for (int r : {a, b})
-    for (int i = 0; i < iters; ++i) two.push_back(all[static_cast<std::size_t>(r * iters + i)] / divisor);
-  return compute_stats(two, 2, iters);
-}
 
 // Keeps rank 0's collective rows for the verdict (the pair rounds' rows, model_algo flows/...,
 // go to the files only) and prints each in the console's collectives table as it completes.
@@ -134,7 +85,9 @@ class ValidateCommand final : public MpiCommand {
         "verdict\n"
         "WARN, exit 0): faster than the model allows, the model may be wrong. The verdict names the worst "
         "links\n"
-        "(host:rank pairs) and the hosts most of whose pairs fail. Exit codes: 0 pass (warnings allowed), 1\n"
+        "(host:rank pairs) and the hosts most of whose pairs fail; pairs that lose bandwidth only to a flow\n"
+        "collision (--flow-paths) and pass alone are a warning, not a suspect. Exit codes: 0 pass (warnings\n"
+        "allowed), 1 "
         "fail, 2 bad input (a fabric that does not fit the job), 3 a rank died, a timeout or a library "
         "error\n"
         "(rows so far are kept; a hang still ends with a verdict line naming the suspect host or link).\n"
@@ -319,7 +272,7 @@ class ValidateCommand final : public MpiCommand {
     hooks.progress = watchdog.progress();
 
     // ---- the pair matrix ----
-    const Rounds rounds = pair_rounds(job.world.size());
+    const Rounds rounds = pair_rounds(job.world.size(), o_);
     if (job.root && !o_.quiet) print_header(job, rounds);
     PairProbes probes = pair_probes(job);
     for (std::size_t ri = 0; ri < rounds.size(); ++ri) measure_round(job, hooks, probes, rounds, ri);
@@ -330,21 +283,7 @@ class ValidateCommand final : public MpiCommand {
     return 0;
   }
 
-  using Rounds = std::vector<std::vector<std::pair<int, int>>>;
-
-  // The pair matrix's rounds: disjoint pairs (round robin), or one pair a round with
-  // --pairs-alone; none with --no-pairs.
-  Rounds pair_rounds(int n) const {
-    Rounds rounds;
-    if (o_.no_pairs) return rounds;
-    if (o_.pairs_alone) {
-      for (int a = 0; a < n; ++a)
-        for (int b = a + 1; b < n; ++b) rounds.push_back({{a, b}});
-    } else {
-      rounds = round_robin_rounds(n);
-    }
-    return rounds;
-  }
+  using Rounds = PairRounds;
 
   void print_header(Job& job, const Rounds& rounds) const {
     transports::World& world = job.world;
@@ -380,21 +319,6 @@ class ValidateCommand final : public MpiCommand {
     return probes;
   }
 
-  // What a hang in this round is reported as: its pairs and their hosts.
-  static std::string round_context(transports::World& world, const std::vector<std::pair<int, int>>& round) {
-    std::string context;
-    for (auto [a, b] : round) {
-      if (context.size() > 200) {
-        context += ", ...";
-        break;
-      }
-      context += fmt::format("{}{} {} <-> {} {}", context.empty() ? "pair " : ", ", a,
-                             world.hostnames()[static_cast<std::size_t>(a)], b,
-                             world.hostnames()[static_cast<std::size_t>(b)]);
-    }
-    return context;
-  }
-
   // One round: its pairs measured together (bandwidth, then latency), graded on rank 0.
   void measure_round(Job& job, MeasureHooks& hooks, PairProbes& probes, const Rounds& rounds,
                      std::size_t ri) {
@@ -406,7 +330,7 @@ class ValidateCommand final : public MpiCommand {
       peers[static_cast<std::size_t>(a)] = b;
       peers[static_cast<std::size_t>(b)] = a;
     }
-    hooks.context = round_context(world, rounds[ri]);
+    hooks.context = round_context(world.hostnames(), rounds[ri]);
     {
       std::lock_guard<std::mutex> g(results_mu_);
       in_flight_ = rounds[ri];
@@ -485,48 +409,26 @@ class ValidateCommand final : public MpiCommand {
     std::string round_bottleneck;
     for (std::size_t j = 0; j < rounds[ri].size(); ++j) {
       const auto [a, b] = rounds[ri][j];
-      const model::FlowPrediction& pa = pred[2 * j];
-      const model::FlowPrediction& pb = pred[2 * j + 1];
-      PairResult p;
-      p.round = static_cast<int>(ri);
-      p.a = a;
-      p.b = b;
-      p.host_a = world.hostnames()[static_cast<std::size_t>(a)];
-      p.host_b = world.hostnames()[static_cast<std::size_t>(b)];
-      p.tier = pa.tier;
-      p.bottleneck = pa.GBps <= pb.GBps ? pa.bottleneck : pb.bottleneck;
-      const double expected_bw =
-          std::max(pa.time_us(static_cast<double>(o.bw_bytes)), pb.time_us(static_cast<double>(o.bw_bytes)));
-      const double expected_lat = std::max(pa.time_us(static_cast<double>(o.lat_bytes)),
-                                           pb.time_us(static_cast<double>(o.lat_bytes)));
-      if (expected_bw > round_expected[0]) {
-        round_expected[0] = expected_bw;
-        round_bottleneck = p.bottleneck;
-      }
-      round_expected[1] = std::max(round_expected[1], expected_lat);
       const SampleStats sb = pair_stats(all[0], pair_specs_[0].iters, a, b, rec[0].ops_per_sample);
       const SampleStats sl = pair_stats(all[1], pair_specs_[1].iters, a, b, 2.0 * rec[1].ops_per_sample);
-      p.has_bw = p.has_lat = true;
-      p.bw_time_us = sb.p50;
-      p.bw_GBps = sb.p50 > 0 ? static_cast<double>(o.bw_bytes) / sb.p50 / 1e3 : 0;
-      p.model_bw_GBps = static_cast<double>(o.bw_bytes) / expected_bw / 1e3;
-      p.bw_ratio = sb.p50 > 0 ? expected_bw / sb.p50 : 0;
-      p.bw = classify(p.bw_ratio, o.bw_pass, o.bw_warn);
-      p.bw_fast = above_max_ratio(p.bw_ratio, o);
+      double expected[2] = {0, 0};
+      PairResult p = grade_pair(a, b, pred[2 * j], pred[2 * j + 1], sb, sl, o, expected);
+      p.round = static_cast<int>(ri);
+      p.host_a = world.hostnames()[static_cast<std::size_t>(a)];
+      p.host_b = world.hostnames()[static_cast<std::size_t>(b)];
+      if (expected[0] > round_expected[0]) {
+        round_expected[0] = expected[0];
+        round_bottleneck = p.bottleneck;
+      }
+      round_expected[1] = std::max(round_expected[1], expected[1]);
       if (alone_index_ != kNotAlone) {  // recheck_alone(): the ratio alone is all it wants
         alone_ratio_[alone_index_] = p.bw_ratio;
         continue;
       }
-      p.lat_us = sl.p50;
-      p.model_lat_us = expected_lat;
-      p.lat_ratio = sl.p50 > 0 ? expected_lat / sl.p50 : 0;
-      p.lat = classify(p.lat_ratio, o.lat_pass, o.lat_warn);
       p.transport = tps[static_cast<std::size_t>(a)];
       if (auto why = transport_mismatch(p.transport, p.tier, f.scale_out.transport)) p.transport_why = *why;
       p.wrong = rec[0].wrong + rec[1].wrong;
-      p.overall = worst(p.bw, p.lat);
-      if (!p.transport_why.empty() && !o.no_transport_check) p.overall = Grade::fail;
-      if (p.wrong) p.overall = Grade::fail;
+      p.overall = pair_grade(p, o);
       if (matrix) matrix->pair(p, o);
       if (!o.quiet) std::cout << console_->pair_line(p) << std::flush;
       std::lock_guard<std::mutex> g(results_mu_);
@@ -560,6 +462,8 @@ class ValidateCommand final : public MpiCommand {
 
   // Rank 0 decides, once the files are closed: the pairs and rows against the model.
   int verdict(Job& job) {
+    // Pairs that lost bandwidth only in their round's collision are graded as one, not as a bad host.
+    grade_collided_pairs(pairs_, collisions_, alone_ratio_, o_);
     const Verdict v = judge(pairs_, collected_, o_, job.world.hostnames());
     job.rows.end(v.wrong ? "wrong-data" : "ok");
     for (const auto& line : collision_report(collisions_, pairs_, alone_ratio_, o_.bw_pass))

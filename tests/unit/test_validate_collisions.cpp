@@ -119,3 +119,70 @@ TEST(ValidateCollisions, LoadsTheFileAndRejectsBadOnesInOneLine) {
 
 }  // namespace
 }  // namespace fb
+
+namespace fb {
+namespace {
+
+// The verdict on a round whose pairs lost bandwidth to a collision: h0 and h1 on leaf0, h2 and h3
+// on leaf1; round 0's pairs 0-2 and 1-3 shared leaf0->spine1 and spine1->leaf1 (two_spines()),
+// the other rounds' pairs kept the model's bandwidth.
+std::vector<PairResult> four_hosts(const ValidateOptions& o) {
+  std::vector<PairResult> pairs{pair(0, 0, 2, 0.52), pair(0, 1, 3, 0.55), pair(1, 0, 1, 0.95),
+                                pair(1, 2, 3, 0.95), pair(2, 0, 3, 0.96), pair(2, 1, 2, 0.96)};
+  for (auto& p : pairs) {
+    p.bw = classify(p.bw_ratio, o.bw_pass, o.bw_warn);
+    p.overall = pair_grade(p, o);
+  }
+  return pairs;
+}
+
+const std::vector<std::string> kHosts{"h0", "h1", "h2", "h3"};
+
+TEST(ValidateCollisions, PairsThatPassAloneAreACollisionNotABadHost) {
+  const ValidateOptions o;
+  std::vector<PairResult> pairs = four_hosts(o);
+  EXPECT_EQ(judge(pairs, {}, o, kHosts).line.rfind("validate: FAIL: 2 of 6 pairs fail", 0), 0u)
+      << "as measured in the rounds, before the collisions are known";
+  const auto c = find_collisions(pairs, two_spines(), o.bw_pass);
+  grade_collided_pairs(pairs, c, {{0, 0.97}, {1, 0.99}}, o);
+  EXPECT_EQ(pairs[0].collided_on, (std::vector<std::string>{"leaf0->spine1", "spine1->leaf1"}));
+  EXPECT_EQ(pairs[0].overall, Grade::warn);
+  EXPECT_DOUBLE_EQ(pairs[1].alone_bw_ratio, 0.99);
+  const Verdict v = judge(pairs, {}, o, kHosts);
+  EXPECT_EQ(v.grade, Grade::warn);
+  EXPECT_TRUE(v.suspects.empty());
+  EXPECT_EQ(v.line,
+            "validate: WARN: 2 pairs lost bandwidth only when run together: ECMP collisions on leaf0->spine1 "
+            "and spine1->leaf1 (see the collision report); their hosts pass alone");
+}
+
+TEST(ValidateCollisions, APairThatFailsAloneStillFailsAndIsNamed) {
+  const ValidateOptions o;
+  std::vector<PairResult> pairs = four_hosts(o);
+  // 1-3 is as slow alone: its link is bad, whatever it shared in the round.
+  grade_collided_pairs(pairs, find_collisions(pairs, two_spines(), o.bw_pass), {{0, 0.97}, {1, 0.5}}, o);
+  EXPECT_TRUE(pairs[1].collided_on.empty());
+  EXPECT_EQ(pairs[1].overall, Grade::fail);
+  const Verdict v = judge(pairs, {}, o, kHosts);
+  EXPECT_EQ(v.grade, Grade::fail);
+  EXPECT_EQ(
+      v.line,
+      "validate: FAIL: 1 of 6 pairs fail; 1 pair lost bandwidth only when run together: ECMP collisions "
+      "on leaf0->spine1 and spine1->leaf1 (see the collision report); its hosts pass alone; worst link "
+      "h1:1 <-> h3:3 (0.55 of the model's bandwidth)");
+  // Not measured alone (no recheck): nothing explains the loss, both pairs fail as measured.
+  std::vector<PairResult> unchecked = four_hosts(o);
+  grade_collided_pairs(unchecked, find_collisions(unchecked, two_spines(), o.bw_pass), {}, o);
+  EXPECT_EQ(judge(unchecked, {}, o, kHosts).pair_counts[2], 2);
+  // A collided pair that also fails on latency is not explained by the collision.
+  std::vector<PairResult> slow = four_hosts(o);
+  slow[0].lat = Grade::fail;
+  slow[0].overall = Grade::fail;
+  grade_collided_pairs(slow, find_collisions(slow, two_spines(), o.bw_pass), {{0, 0.97}, {1, 0.99}}, o);
+  const Verdict vs = judge(slow, {}, o, kHosts);
+  EXPECT_EQ(vs.grade, Grade::fail);
+  EXPECT_EQ(vs.collided, 1);
+}
+
+}  // namespace
+}  // namespace fb

@@ -247,17 +247,23 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
     load[e] = std::min(tokens, static_cast<std::size_t>(std::floor(q[e] * (1 + 1e-15L))));
     given += load[e];
   }
-  std::vector<std::size_t> order(E);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return q[a] - std::floor(q[a]) > q[b] - std::floor(q[b]);
-  });
+  // The extra tokens go to the experts that can take one, in that order; only the first
+  // want - given of that order matter, so select them (O(E)) rather than sort every expert.
   const std::size_t want = tokens * k;
-  for (std::size_t i = 0; given < want && i < E; ++i)
-    if (load[order[i]] < tokens && w[order[i]] > 0) {
-      ++load[order[i]];
-      ++given;
+  if (given < want) {
+    std::vector<long double> rem(E);
+    std::vector<std::size_t> open;
+    for (std::size_t e = 0; e < E; ++e) {
+      rem[e] = q[e] - std::floor(q[e]);
+      if (load[e] < tokens && w[e] > 0) open.push_back(e);
     }
+    // (remainder descending, index ascending): the stable sort's order, restricted to `open`.
+    const auto before = [&](std::size_t a, std::size_t b) { return rem[a] > rem[b] || (rem[a] == rem[b] && a < b); };
+    const std::size_t extra = std::min(want - given, open.size());
+    std::nth_element(open.begin(), open.begin() + static_cast<std::ptrdiff_t>(extra), open.end(), before);
+    for (std::size_t i = 0; i < extra; ++i) ++load[open[i]];
+    given += extra;
+  }
   for (std::size_t e = 0; given < want && e < E; ++e)  // only if rounding left some (never more than E)
     while (given < want && load[e] < tokens && w[e] > 0) {
       ++load[e];

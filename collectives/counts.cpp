@@ -217,52 +217,68 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
     throw UsageError("topk " + std::to_string(topk) +
                      " needs that many experts with traffic; the routing has " + std::to_string(positive));
   // Water-filling: experts whose share would exceed `tokens` are capped there, the rest share
-  // what is left in proportion to their weights.
-  std::vector<long double> q(E, 0);
-  std::vector<bool> capped(E, false);
-  const long double total = static_cast<long double>(tokens) * k;
+  // what is left in proportion to their weights. Each expert's quota is a function of its weight
+  // and the final (wsum, left), so it is computed where needed rather than stored: no per-expert
+  // long double arrays (at 2^22 experts they were most of the time).
+  std::vector<char> capped(E, 0);
+  const long double total = static_cast<long double>(tokens) * k, cap = static_cast<long double>(tokens);
+  long double left = total, wsum = 0;
   for (bool changed = true; changed;) {
     changed = false;
-    long double left = total, wsum = 0;
+    left = total;
+    wsum = 0;
     for (std::size_t e = 0; e < E; ++e) {
       if (capped[e])
         left -= tokens;
       else
         wsum += w[e];
     }
-    for (std::size_t e = 0; e < E; ++e) {
-      if (capped[e]) continue;
-      q[e] = wsum > 0 ? w[e] / wsum * left : 0;
-      if (q[e] > static_cast<long double>(tokens)) {
-        capped[e] = changed = true;
-        q[e] = static_cast<long double>(tokens);
-      }
-    }
+    for (std::size_t e = 0; e < E; ++e)
+      if (!capped[e] && (wsum > 0 ? w[e] / wsum * left : 0) > cap) capped[e] = changed = true;
   }
+  const auto quota = [&](std::size_t e) -> long double {
+    return capped[e] ? cap : wsum > 0 ? w[e] / wsum * left : 0;
+  };
   // Largest remainders: floor every quota, then one more token to the largest fractional parts
   // (lower index first on ties) until the loads sum to tokens x topk.
   std::vector<std::size_t> load(E);
   std::size_t given = 0;
+  // (Most quotas are below one at scale: their floor is 0 and their remainder the quota itself,
+  // with no x87 rounding-mode switch.)
+  const auto floor_of = [](long double x) { return x < 1 ? 0 : std::floor(x); };
   for (std::size_t e = 0; e < E; ++e) {
-    load[e] = std::min(tokens, static_cast<std::size_t>(std::floor(q[e] * (1 + 1e-15L))));
+    const long double hair = quota(e) * (1 + 1e-15L);
+    load[e] = hair < 1 ? 0 : std::min(tokens, static_cast<std::size_t>(std::floor(hair)));
     given += load[e];
   }
-  // The extra tokens go to the experts that can take one, in that order; only the first
-  // want - given of that order matter, so select them (O(E)) rather than sort every expert.
+  // The extra tokens go to the first want - given experts, in (remainder descending, index
+  // ascending) order, that can take one: kept in a heap of that many whose top is the worst, one
+  // pass over the experts (O(E) when few displace it, as when remainders repeat or fall).
   const std::size_t want = tokens * k;
   if (given < want) {
-    std::vector<long double> rem(E);
-    std::vector<std::size_t> open;
+    struct Cand {
+      long double rem;
+      std::size_t e;
+    };
+    const auto before = [](const Cand& a, const Cand& b) { return a.rem > b.rem || (a.rem == b.rem && a.e < b.e); };
+    std::vector<Cand> heap;
+    const std::size_t extra = want - given;
+    heap.reserve(std::min(extra, E));
     for (std::size_t e = 0; e < E; ++e) {
-      rem[e] = q[e] - std::floor(q[e]);
-      if (load[e] < tokens && w[e] > 0) open.push_back(e);
+      if (load[e] >= tokens || w[e] <= 0) continue;
+      const long double q = quota(e);
+      const Cand c{q - floor_of(q), e};
+      if (heap.size() < extra) {
+        heap.push_back(c);
+        std::push_heap(heap.begin(), heap.end(), before);
+      } else if (before(c, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), before);
+        heap.back() = c;
+        std::push_heap(heap.begin(), heap.end(), before);
+      }
     }
-    // (remainder descending, index ascending): the stable sort's order, restricted to `open`.
-    const auto before = [&](std::size_t a, std::size_t b) { return rem[a] > rem[b] || (rem[a] == rem[b] && a < b); };
-    const std::size_t extra = std::min(want - given, open.size());
-    std::nth_element(open.begin(), open.begin() + static_cast<std::ptrdiff_t>(extra), open.end(), before);
-    for (std::size_t i = 0; i < extra; ++i) ++load[open[i]];
-    given += extra;
+    for (const Cand& c : heap) ++load[c.e];
+    given += heap.size();
   }
   for (std::size_t e = 0; given < want && e < E; ++e)  // only if rounding left some (never more than E)
     while (given < want && load[e] < tokens && w[e] > 0) {

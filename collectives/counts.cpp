@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -233,8 +234,19 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
       else
         wsum += w[e];
     }
-    for (std::size_t e = 0; e < E; ++e)
-      if (!capped[e] && (wsum > 0 ? w[e] / wsum * left : 0) > cap) capped[e] = changed = true;
+    // A quota rises with its weight (rounding is monotonic), so once a weight is seen to exceed
+    // the cap every larger one does, and every smaller one of a weight seen not to: one division
+    // per distinct weight at most.
+    double ok = -1, over = std::numeric_limits<double>::infinity();
+    for (std::size_t e = 0; e < E; ++e) {
+      if (capped[e] || w[e] <= ok) continue;
+      if (w[e] >= over || (wsum > 0 ? w[e] / wsum * left : 0) > cap) {
+        capped[e] = changed = true;
+        over = std::min(over, w[e]);
+      } else {
+        ok = w[e];
+      }
+    }
   }
   const auto quota = [&](std::size_t e) -> long double {
     return capped[e] ? cap : wsum > 0 ? w[e] / wsum * left : 0;
@@ -246,9 +258,15 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
   // (Most quotas are below one at scale: their floor is 0 and their remainder the quota itself,
   // with no x87 rounding-mode switch.)
   const auto floor_of = [](long double x) { return x < 1 ? 0 : std::floor(x); };
+  double zero = -1;  // the largest weight seen to floor to 0 (every smaller uncapped one does)
   for (std::size_t e = 0; e < E; ++e) {
+    if (!capped[e] && w[e] <= zero) {
+      load[e] = 0;
+      continue;
+    }
     const long double hair = quota(e) * (1 + 1e-15L);
     load[e] = hair < 1 ? 0 : std::min(tokens, static_cast<std::size_t>(std::floor(hair)));
+    if (load[e] == 0 && !capped[e]) zero = std::max(zero, w[e]);
     given += load[e];
   }
   // The extra tokens go to the first want - given experts, in (remainder descending, index
@@ -266,6 +284,10 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
     heap.reserve(std::min(extra, E));
     for (std::size_t e = 0; e < E; ++e) {
       if (load[e] >= tokens || w[e] <= 0) continue;
+      // A full heap whose worst floored to 0 keeps it against an expert that floored to 0 with
+      // no more weight: its remainder (its quota) is no larger, and its index is.
+      if (heap.size() == extra && load[e] == 0 && load[heap.front().e] == 0 && w[e] <= w[heap.front().e])
+        continue;
       const long double q = quota(e);
       const Cand c{q - floor_of(q), e};
       if (heap.size() < extra) {

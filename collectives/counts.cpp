@@ -278,7 +278,9 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
       long double rem;
       std::size_t e;
     };
-    const auto before = [](const Cand& a, const Cand& b) { return a.rem > b.rem || (a.rem == b.rem && a.e < b.e); };
+    const auto before = [](const Cand& a, const Cand& b) {
+      return a.rem > b.rem || (a.rem == b.rem && a.e < b.e);
+    };
     std::vector<Cand> heap;
     const std::size_t extra = want - given;
     heap.reserve(std::min(extra, E));

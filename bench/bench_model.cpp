@@ -8,6 +8,9 @@
 //   BM_FullSweepPredict   predict() per algorithm at protocol "auto" (validation, protocol choice;
 //                         combinations that cannot run throw and are counted)
 //   BM_AutoSweep          predict() with "auto" and "nccl_auto" per op: `fabricbench model`'s default
+//   BM_MoeSweep           `model --op moe_dispatch|moe_combine --bytes 16M --topk 8` at nccl_auto over the
+//                         21 scales: the routing's traffic (harness/moe_traffic.hpp) then predict();
+//                         Arg 0 uniform, 1 zipf:1.2, 2 hot:2:0.5 (target < 100 ms per op)
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -16,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/moe_traffic.hpp"
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
 
@@ -69,6 +73,11 @@ std::vector<Placement> scales() {
 
 bool pair_op(const std::string& op) {
   return op == "sendrecv" || op == "unidir" || op == "bidir" || op == "pingpong" || op == "relay";
+}
+
+bool moe_op(const std::string& op) {
+  const auto k = vocab::parse_op(op);
+  return k && vocab::is_moe(*k);
 }
 
 void BM_FullSweep(benchmark::State& state) {
@@ -141,6 +150,7 @@ void BM_AutoSweep(benchmark::State& state) {
     for (const std::string& op : model_ops())
       for (const Placement& pl : sc) {
         if (pair_op(op) && pl.nranks < 2) continue;
+        if (moe_op(op)) continue;  // priced from a routing's traffic: BM_MoeSweep
         for (double n : sz)
           for (const char* algo : {"auto", "nccl_auto"}) sum += predict(f, op, algo, pl, n).time_us;
       }
@@ -148,6 +158,26 @@ void BM_AutoSweep(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AutoSweep)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void BM_MoeSweep(benchmark::State& state) {
+  const Fabric f = bench_fabric(state);
+  const char* dists[] = {"uniform", "zipf:1.2", "hot:2:0.5"};
+  CountsSpec spec = parse_counts(dists[state.range(1)], 1);
+  spec.moe.topk = 8;
+  const std::size_t esize = 2, tokens = (16u << 20) / (esize * spec.moe.hidden * 8);
+  for (auto _ : state) {
+    double sum = 0;
+    for (const vocab::OpKind op : {vocab::OpKind::moe_dispatch, vocab::OpKind::moe_combine})
+      for (Placement pl : scales()) {
+        if (pl.nranks < 2) continue;  // 4 experts on one rank: fewer than topk
+        const MoeTraffic t = moe_traffic(spec, op, pl.nranks, tokens, esize);
+        pl.traffic = t.traffic;
+        sum += predict(f, std::string(vocab::op_name(op)), "nccl_auto", pl, t.max_rank_bytes).time_us;
+      }
+    benchmark::DoNotOptimize(sum);
+  }
+}
+BENCHMARK(BM_MoeSweep)->ArgsProduct({{0}, {0, 1, 2}})->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace fb::model

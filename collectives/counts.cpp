@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -217,47 +218,92 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
     throw UsageError("topk " + std::to_string(topk) +
                      " needs that many experts with traffic; the routing has " + std::to_string(positive));
   // Water-filling: experts whose share would exceed `tokens` are capped there, the rest share
-  // what is left in proportion to their weights.
-  std::vector<long double> q(E, 0);
-  std::vector<bool> capped(E, false);
-  const long double total = static_cast<long double>(tokens) * k;
+  // what is left in proportion to their weights. Each expert's quota is a function of its weight
+  // and the final (wsum, left), so it is computed where needed rather than stored: no per-expert
+  // long double arrays (at 2^22 experts they were most of the time).
+  std::vector<char> capped(E, 0);
+  const long double total = static_cast<long double>(tokens) * k, cap = static_cast<long double>(tokens);
+  long double left = total, wsum = 0;
   for (bool changed = true; changed;) {
     changed = false;
-    long double left = total, wsum = 0;
+    left = total;
+    wsum = 0;
     for (std::size_t e = 0; e < E; ++e) {
       if (capped[e])
         left -= tokens;
       else
         wsum += w[e];
     }
+    // A quota rises with its weight (rounding is monotonic), so once a weight is seen to exceed
+    // the cap every larger one does, and every smaller one of a weight seen not to: one division
+    // per distinct weight at most.
+    double ok = -1, over = std::numeric_limits<double>::infinity();
     for (std::size_t e = 0; e < E; ++e) {
-      if (capped[e]) continue;
-      q[e] = wsum > 0 ? w[e] / wsum * left : 0;
-      if (q[e] > static_cast<long double>(tokens)) {
+      if (capped[e] || w[e] <= ok) continue;
+      if (w[e] >= over || (wsum > 0 ? w[e] / wsum * left : 0) > cap) {
         capped[e] = changed = true;
-        q[e] = static_cast<long double>(tokens);
+        over = std::min(over, w[e]);
+      } else {
+        ok = w[e];
       }
     }
   }
+  const auto quota = [&](std::size_t e) -> long double {
+    return capped[e] ? cap : wsum > 0 ? w[e] / wsum * left : 0;
+  };
   // Largest remainders: floor every quota, then one more token to the largest fractional parts
   // (lower index first on ties) until the loads sum to tokens x topk.
   std::vector<std::size_t> load(E);
   std::size_t given = 0;
+  // (Most quotas are below one at scale: their floor is 0 and their remainder the quota itself,
+  // with no x87 rounding-mode switch.)
+  const auto floor_of = [](long double x) { return x < 1 ? 0 : std::floor(x); };
+  double zero = -1;  // the largest weight seen to floor to 0 (every smaller uncapped one does)
   for (std::size_t e = 0; e < E; ++e) {
-    load[e] = std::min(tokens, static_cast<std::size_t>(std::floor(q[e] * (1 + 1e-15L))));
+    if (!capped[e] && w[e] <= zero) {
+      load[e] = 0;
+      continue;
+    }
+    const long double hair = quota(e) * (1 + 1e-15L);
+    load[e] = hair < 1 ? 0 : std::min(tokens, static_cast<std::size_t>(std::floor(hair)));
+    if (load[e] == 0 && !capped[e]) zero = std::max(zero, w[e]);
     given += load[e];
   }
-  std::vector<std::size_t> order(E);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return q[a] - std::floor(q[a]) > q[b] - std::floor(q[b]);
-  });
+  // The extra tokens go to the first want - given experts, in (remainder descending, index
+  // ascending) order, that can take one: kept in a heap of that many whose top is the worst, one
+  // pass over the experts (O(E) when few displace it, as when remainders repeat or fall).
   const std::size_t want = tokens * k;
-  for (std::size_t i = 0; given < want && i < E; ++i)
-    if (load[order[i]] < tokens && w[order[i]] > 0) {
-      ++load[order[i]];
-      ++given;
+  if (given < want) {
+    struct Cand {
+      long double rem;
+      std::size_t e;
+    };
+    const auto before = [](const Cand& a, const Cand& b) {
+      return a.rem > b.rem || (a.rem == b.rem && a.e < b.e);
+    };
+    std::vector<Cand> heap;
+    const std::size_t extra = want - given;
+    heap.reserve(std::min(extra, E));
+    for (std::size_t e = 0; e < E; ++e) {
+      if (load[e] >= tokens || w[e] <= 0) continue;
+      // A full heap whose worst floored to 0 keeps it against an expert that floored to 0 with
+      // no more weight: its remainder (its quota) is no larger, and its index is.
+      if (heap.size() == extra && load[e] == 0 && load[heap.front().e] == 0 && w[e] <= w[heap.front().e])
+        continue;
+      const long double q = quota(e);
+      const Cand c{q - floor_of(q), e};
+      if (heap.size() < extra) {
+        heap.push_back(c);
+        std::push_heap(heap.begin(), heap.end(), before);
+      } else if (before(c, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), before);
+        heap.back() = c;
+        std::push_heap(heap.begin(), heap.end(), before);
+      }
     }
+    for (const Cand& c : heap) ++load[c.e];
+    given += heap.size();
+  }
   for (std::size_t e = 0; given < want && e < E; ++e)  // only if rounding left some (never more than E)
     while (given < want && load[e] < tokens && w[e] > 0) {
       ++load[e];

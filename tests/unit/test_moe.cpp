@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 #include <vector>
@@ -20,6 +21,65 @@
 
 namespace fb {
 namespace {
+
+// expert_loads before it selected the extra tokens instead of sorting every expert (stable_sort
+// by remainder): the oracle the fast path must match exactly.
+std::vector<std::size_t> sorted_expert_loads(const std::vector<double>& w, std::size_t tokens, int topk) {
+  const std::size_t E = w.size(), k = static_cast<std::size_t>(topk);
+  std::size_t positive = 0;
+  for (double x : w) positive += x > 0 ? 1 : 0;
+  if (topk < 1 || k > positive)
+    throw UsageError("topk " + std::to_string(topk) +
+                     " needs that many experts with traffic; the routing has " + std::to_string(positive));
+  // Water-filling: experts whose share would exceed `tokens` are capped there, the rest share
+  // what is left in proportion to their weights.
+  std::vector<long double> q(E, 0);
+  std::vector<bool> capped(E, false);
+  const long double total = static_cast<long double>(tokens) * k;
+  for (bool changed = true; changed;) {
+    changed = false;
+    long double left = total, wsum = 0;
+    for (std::size_t e = 0; e < E; ++e) {
+      if (capped[e])
+        left -= tokens;
+      else
+        wsum += w[e];
+    }
+    for (std::size_t e = 0; e < E; ++e) {
+      if (capped[e]) continue;
+      q[e] = wsum > 0 ? w[e] / wsum * left : 0;
+      if (q[e] > static_cast<long double>(tokens)) {
+        capped[e] = changed = true;
+        q[e] = static_cast<long double>(tokens);
+      }
+    }
+  }
+  // Largest remainders: floor every quota, then one more token to the largest fractional parts
+  // (lower index first on ties) until the loads sum to tokens x topk.
+  std::vector<std::size_t> load(E);
+  std::size_t given = 0;
+  for (std::size_t e = 0; e < E; ++e) {
+    load[e] = std::min(tokens, static_cast<std::size_t>(std::floor(q[e] * (1 + 1e-15L))));
+    given += load[e];
+  }
+  std::vector<std::size_t> order(E);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return q[a] - std::floor(q[a]) > q[b] - std::floor(q[b]);
+  });
+  const std::size_t want = tokens * k;
+  for (std::size_t i = 0; given < want && i < E; ++i)
+    if (load[order[i]] < tokens && w[order[i]] > 0) {
+      ++load[order[i]];
+      ++given;
+    }
+  for (std::size_t e = 0; given < want && e < E; ++e)  // only if rounding left some (never more than E)
+    while (given < want && load[e] < tokens && w[e] > 0) {
+      ++load[e];
+      ++given;
+    }
+  return load;
+}
 
 std::size_t sum(const std::vector<std::size_t>& v) {
   return std::accumulate(v.begin(), v.end(), std::size_t{0});
@@ -37,6 +97,22 @@ TEST(MoeRouting, LoadsSumToTokensTimesTopkAndStayBelowTokens) {
   for (std::size_t e = 1; e < 4; ++e) EXPECT_TRUE(c[e] == 6 || c[e] == 7) << c[e];
   // topk above the experts with traffic: refused.
   EXPECT_THROW(expert_loads({1, 0, 0, 1}, 10, 3), UsageError);
+}
+
+TEST(MoeRouting, SelectedLoadsMatchTheSortedComputationExactly) {
+  for (const char* dist : {"uniform", "zipf:1.2", "zipf:0.6", "hot:2:0.9", "hot:1:0.5"})
+    for (int n : {1, 2, 3, 8, 16})
+      for (int epr : {1, 4})
+        for (std::size_t tokens : {1, 7, 64, 1000})
+          for (int topk : {1, 2, 8}) {
+            CountsSpec spec = parse_counts(dist, 7);
+            spec.moe.experts_per_rank = epr;
+            spec.moe.topk = topk;
+            if (!moe_unrunnable(spec, n).empty()) continue;
+            const auto w = expert_weights(spec, n, 0);
+            EXPECT_EQ(expert_loads(w, tokens, topk), sorted_expert_loads(w, tokens, topk))
+                << dist << " n=" << n << " epr=" << epr << " tokens=" << tokens << " topk=" << topk;
+          }
 }
 
 TEST(MoeRouting, TokenCountsPerRank) {

@@ -1,9 +1,14 @@
 // Rank 0's sinks as one: the console and the files of run and validate. Each sink serialises its
 // own calls and keeps the first end() (see harness/sinks/guard.hpp), so the watchdog's abort hook
-// may call end() from its thread.
+// and the interrupt guard may call end() from their threads. The fan-out serialises too: a row
+// reaches every sink before an end() from another thread starts, so the CSV and the JSON of an
+// interrupted run hold the same rows (end() waits for a row in progress at most 5 s, as a sink's
+// guard does, then ends the sinks regardless).
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,6 +27,8 @@ class FanOutSink final : public Sink {
 
  private:
   std::vector<std::unique_ptr<Sink>> sinks_;
+  std::mutex mutex_;
+  std::chrono::milliseconds end_wait_ = std::chrono::seconds(5);
 };
 
 }  // namespace fb

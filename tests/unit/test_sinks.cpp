@@ -15,6 +15,7 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "harness/record_fields.hpp"
+#include "harness/sinks/fan_out.hpp"
 #include "harness/sinks/guard.hpp"
 #include "harness/sinks/sink.hpp"
 
@@ -798,6 +800,56 @@ TEST(Sinks, EndGivesUpOnASinkStuckInARow) {
   writer.join();
   guarded.end("ok");  // no longer stuck: the end goes through
   EXPECT_EQ(raw->ended_with, "ok");
+}
+
+// Records the calls it gets, in order, into a log shared by the sinks of one fan-out.
+class LoggingSink final : public Sink {
+ public:
+  LoggingSink(std::string name, std::vector<std::string>& log, std::mutex& m, std::promise<void>* entered,
+              std::shared_future<void> release)
+      : name_(std::move(name)), log_(log), m_(m), entered_(entered), release_(std::move(release)) {}
+  void begin(const RunMeta&) override {}
+  void row(const Record&) override {
+    if (entered_) {  // the first sink stops in its row until released
+      entered_->set_value();
+      release_.wait();
+    }
+    add("row");
+  }
+  void end(const std::string&) override { add("end"); }
+
+ private:
+  void add(const std::string& what) {
+    std::lock_guard lock(m_);
+    log_.push_back(name_ + " " + what);
+  }
+  std::string name_;
+  std::vector<std::string>& log_;
+  std::mutex& m_;
+  std::promise<void>* entered_;
+  std::shared_future<void> release_;
+};
+
+// SIGTERM during a row: the interrupt guard's thread ends the sinks while the main thread is
+// between the JSON and the CSV sink. The end waits for the row, so every sink has it (the CSV and
+// the JSON of an interrupted run hold the same rows).
+TEST(Sinks, FanOutEndWaitsForTheRowInProgressToReachEverySink) {
+  std::vector<std::string> log;
+  std::mutex m;
+  std::promise<void> entered;
+  std::promise<void> release;
+  const auto released = release.get_future().share();
+  FanOutSink fan;
+  fan.add(std::make_unique<LoggingSink>("json", log, m, &entered, released));
+  fan.add(std::make_unique<LoggingSink>("csv", log, m, nullptr, released));
+  std::thread writer([&] { fan.row(Record{}); });
+  entered.get_future().wait();
+  std::thread ender([&] { fan.end("interrupted (SIGTERM)"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the end has started and waits
+  release.set_value();
+  writer.join();
+  ender.join();
+  EXPECT_EQ(log, (std::vector<std::string>{"json row", "csv row", "json end", "csv end"}));
 }
 
 }  // namespace

@@ -49,6 +49,20 @@
 //   efa-v2:   row 37 (69.12 us, p5)                        -> 21.96 (efa-v3, efa-v4: the same)
 //   efa-v1:   row 35 (164.3 us, p4de)                      -> 69.55
 //   gpudirect-tcpxo: row 48 (135.8 us, A3 Mega)            -> 55.3 (gpudirect-tcpx: the same)
+// Multi-rail striping (nic_stripe_bytes): a p5 GPU has four 100G EFA devices, which aws-ofi-nccl
+// presents to NCCL as one multi-rail device and spreads each op's data over. At 2 GiB and more the
+// GPU's four devices together reach the efa-v2 share above (rows 16, 28, 39, 40), but at 32 MiB
+// the same runs reach far less: row 33 (alltoall, 16 GPUs, 32 MiB: 16 MiB per GPU leaves the node)
+// moves it at 2 devices' rate (702 us: 656 us after the 46 us latency = 25.6 GB/s over 11.1 GB/s
+// a device), and row 21 (NVLSTree all-reduce, 32 MiB: 4 MiB per GPU each way over the network)
+// at 1 device's rate (427 us: 316 us after 111 us latency = 13.3 GB/s). Modelled as: an op's
+// network bytes B per GPU go to its k devices in units of U, so the busiest device carries
+// max(B / k, min(B, U)) (time non-decreasing with B, all k busy from k U). Whole devices: row 33
+// needs ceil(16 MiB / U) = 2, so 8 <= U < 16 MiB; row 21 needs 1, so U >= 4 MiB: U = 8 MiB, the
+// smallest value both rows allow. A fit to those two rows (the rows at 2 GiB and more, B >= 128
+// MiB = 4 U, are unaffected); the plugin's exact scheduling is not established. Shared by the EFA
+// kinds (every EFA system with several devices per GPU: p5, p5en, p6); single-NIC GPUs are
+// unaffected by construction, ConnectX (one NIC per GPU in every shipped fabric) has none.
 #include "model/rates.hpp"
 
 namespace fb::model {
@@ -73,11 +87,18 @@ struct NicRates {
   const char* name;
   double efficiency;        // scale_out.efficiency default
   double extra_latency_us;  // over InfiniBand verbs, one way per network hop
+  double stripe_bytes;      // multi-rail striping unit (0: none)
 };
+constexpr double kEfaStripeBytes = 8.0 * 1024 * 1024;  // fitted to rows 21, 33 (see above)
 constexpr NicRates kNics[] = {
-    {"connectx", 0.956, 5.65},       {"efa-v1", 0.836, 69.55}, {"efa-v2", 0.890, 21.96},
-    {"efa-v3", 0.890, 21.96},        {"efa-v4", 0.890, 21.96}, {"gpudirect-tcpxo", 0.943, 55.3},
-    {"gpudirect-tcpx", 0.579, 55.3}, {"other", 1, 0},
+    {"connectx", 0.956, 5.65, 0},
+    {"efa-v1", 0.836, 69.55, kEfaStripeBytes},
+    {"efa-v2", 0.890, 21.96, kEfaStripeBytes},
+    {"efa-v3", 0.890, 21.96, kEfaStripeBytes},
+    {"efa-v4", 0.890, 21.96, kEfaStripeBytes},
+    {"gpudirect-tcpxo", 0.943, 55.3, 0},
+    {"gpudirect-tcpx", 0.579, 55.3, 0},
+    {"other", 1, 0, 0},
 };
 
 const GenerationRates& rates_of(const Fabric& f) {
@@ -136,6 +157,10 @@ double nic_efficiency(const Fabric& f) {
 
 double nic_extra_latency_us(const Fabric& f) {
   return gpu(f) ? nic_of(f).extra_latency_us : 0;
+}
+
+double nic_stripe_bytes(const Fabric& f) {
+  return gpu(f) ? nic_of(f).stripe_bytes : 0;
 }
 
 }  // namespace fb::model

@@ -34,5 +34,9 @@ double nic_efficiency(const Fabric& f);
 // What the NIC kind's transport adds to a network hop over InfiniBand verbs, microseconds, one way
 // (NCCL's latency tables are for InfiniBand).
 double nic_extra_latency_us(const Fabric& f);
+// Multi-rail striping unit of the NIC kind's transport, bytes (0: none): a GPU with several NICs
+// (nics_per_domain > domain_size) spreads one op's network bytes over its NICs in units of this
+// many bytes, so below (NICs x unit) fewer of them carry data. rates.cpp gives the source.
+double nic_stripe_bytes(const Fabric& f);
 
 }  // namespace fb::model

@@ -149,6 +149,9 @@ double set_nics(Topo& T, const Fabric& f, const Placement& pl, std::uint64_t g, 
                                 " switch tiers; the model handles at most " + std::to_string(kMaxTiers));
   T.b0 = f.nic_GBps_per_endpoint() * nic_efficiency(f);
   T.nic_extra_us = nic_extra_latency_us(f);
+  T.stripe_bytes = nic_stripe_bytes(f);
+  if (f.endpoint.kind == "gpu" && f.scale_up.domain_size > 0)
+    T.nics_per_ep = f.scale_out.nics_per_domain / static_cast<double>(f.scale_up.domain_size);
   // A host's NICs serve the ranks actually on it (the kernel shares them); a GPU uses the NIC on
   // its own PCIe switch, so a domain's idle GPUs leave their NICs idle.
   if (f.endpoint.kind == "host" && T.g < f.scale_up.domain_size) T.b0 *= f.scale_up.domain_size / T.g;
@@ -303,6 +306,14 @@ Rate ring_rate(const Topo& T, bool aligned) {
     if (cap < r.GBps) r = Rate{cap, slot};
   }
   return r;
+}
+
+Rate striped_rate(const Topo& T, Rate r, double bytes) {
+  const double k = T.nics_per_ep, u = T.stripe_bytes;
+  if (!(u > 0) || k <= 1 || !(bytes > 0) || bytes >= k * u) return r;
+  const double busiest = std::max(bytes / k, std::min(bytes, u));
+  const double nic = T.b0 * (bytes / k) / busiest;
+  return nic < r.GBps ? Rate{nic, kNic} : r;
 }
 
 Rate dense_rate(const Topo& T, double aligned_share) {

@@ -269,6 +269,8 @@ struct Topo {
   double b0 = 0;               // per-endpoint scale-out GB/s
   double nvls = 0;             // NVLS rate per GPU per direction, GB/s (0: no NVLS)
   double nic_extra_us = 0;     // what the NIC kind's transport adds to NCCL's network hop (rates.hpp)
+  double nics_per_ep = 1;      // NICs per GPU endpoint (nics_per_domain / domain_size; 1 on hosts)
+  double stripe_bytes = 0;     // multi-rail striping unit of the NIC kind (rates.hpp; 0: none)
   int L = 0;                   // tiers (0: no scale-out used)
   int top = 0;                 // lowest tier whose subtree holds all m domains (L if none; 0 if m == 1)
   double rails = 1;
@@ -351,6 +353,12 @@ inline void add_step(Cost& c, const Step& s, double times = 1) {
 double routed_capacity(const Topo& T, int t, double connections, int& slot);
 // Per-flow scale-out rate of a ring-like pattern (one flow per subtree boundary).
 Rate ring_rate(const Topo& T, bool aligned);
+// Multi-rail striping (rates.hpp, nic_stripe_bytes): an op that puts `bytes` per endpoint on the
+// network with k = nics_per_ep > 1 NICs per GPU loads its busiest NIC with max(bytes / k,
+// min(bytes, U)), U = stripe_bytes, so its NICs move the bytes at B0 x (bytes / k) / that. Returns
+// `r` capped at that rate (slot kNic when the cap binds); `r` unchanged when the fabric has no
+// striping unit, one NIC or fewer per GPU, or bytes >= k U.
+Rate striped_rate(const Topo& T, Rate r, double bytes);
 // Per-endpoint scale-out rate of an everyone-to-everyone pattern, `aligned_share` of it on rails.
 Rate dense_rate(const Topo& T, double aligned_share);
 // Share of an everyone-to-everyone pattern's inter-domain pairs that stay on their rail.

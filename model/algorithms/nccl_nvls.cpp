@@ -30,7 +30,7 @@ Prediction cost_nccl_nvls(const Fabric& f, const std::string& op_name, const Pla
 
   Rate algbw{T.nvls * (op == Op::allreduce ? T.g / (T.g + 1) : 1), kInNetwork};
   if (T.m > 1) {
-    const Rate r = ring_rate(T, true);
+    const Rate r = striped_rate(T, ring_rate(T, true), n / T.g);
     algbw = min_rate(algbw, Rate{T.g * r.GBps, r.slot});
   }
   algbw.GBps *= proto_efficiency(f, pr);

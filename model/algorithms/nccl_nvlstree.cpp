@@ -29,7 +29,7 @@ Prediction cost_nccl_nvlstree(const Fabric& f, const std::string& op_name, const
   if (T.g < 2) return unavailable("nccl_nvlstree needs at least 2 ranks per domain");
 
   const NcclCaps* caps = nccl_caps(f);
-  const Rate r = ring_rate(T, true);
+  const Rate r = striped_rate(T, ring_rate(T, true), tree_network_load(T.m) * n / T.g);
   Rate algbw = min_rate(Rate{T.nvls * nvlstree_share(f) * T.g / (T.g + 1), kInNetwork},
                         Rate{T.g * r.GBps / tree_network_load(T.m), r.slot});
   if (caps && caps->per_ch_nvlstree[nccl_nodes_index(T)] > 0)

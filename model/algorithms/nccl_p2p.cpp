@@ -59,7 +59,7 @@ Prediction cost_nccl_p2p(const Fabric& f, const std::string& op_name, const Plac
   Rate inter{T.b0, kNic};
   double inter_us = 0;
   if (T.m > 1) {
-    inter = dense_rate(T, 1.0);
+    inter = striped_rate(T, dense_rate(T, 1.0), (T.p - T.g) * block);
     inter_us = xfer_us((T.p - T.g) * block, inter.GBps) / eff;
   }
   c.add(kLatency, base + (T.m > 1 ? nccl_inter(T, kNcclP2pLat, pr, T.top) : nccl_intra(T, kNcclP2pLat, pr)) +

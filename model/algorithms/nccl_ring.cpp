@@ -34,7 +34,8 @@ Prediction cost_nccl_ring(const Fabric& f, const std::string& op_name, const Pla
   Rate bus{std::numeric_limits<double>::infinity(), kScaleUp};
   if (T.g > 1) bus = Rate{T.bu, kScaleUp};
   if (T.m > 1) {
-    const Rate r = ring_rate(T, true);
+    // Each GPU's NIC carries its share of the nsteps x n/p that cross each domain boundary.
+    const Rate r = striped_rate(T, ring_rate(T, true), nsteps * n / (T.p * T.g));
     bus = min_rate(bus, Rate{T.g * r.GBps, r.slot});
   }
   const NcclCaps* caps = nccl_caps(f);

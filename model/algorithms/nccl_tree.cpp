@@ -32,7 +32,7 @@ Prediction cost_nccl_tree(const Fabric& f, const std::string& op_name, const Pla
   Rate algbw{std::numeric_limits<double>::infinity(), kScaleUp};
   if (T.g > 1) algbw = Rate{T.bu / 2, kScaleUp};
   if (T.m > 1) {
-    const Rate r = ring_rate(T, true);
+    const Rate r = striped_rate(T, ring_rate(T, true), tree_network_load(T.m) * n / T.g);
     algbw = min_rate(algbw, Rate{T.g * r.GBps / tree_network_load(T.m), r.slot});
   }
   if (caps) algbw = cap_rate(algbw, kNcclChannels * caps->per_ch_tree[idx] / 2);

@@ -232,15 +232,19 @@ class ShippedReference(fbtest.FbTestCase):
                               ("gcp-a3-mega", 5.0), ("hgx-a100", 17.0), ("gb200-nvl72", 14.0)]:
             self.assertLessEqual(max(big[fabric]), bound, fabric)
         self.assertLessEqual(median(big["aws-p5"]), 6.0)  # 5.1%
+        # aws-p5 since multi-rail striping (rows 21 and 33 from 77.1 and 66.1 to 12.4 and 12.2%):
+        # its worst large row is row 25 (all-gather, 64 GPUs, 2 GiB: 12.7%).
+        self.assertLessEqual(max(big["aws-p5"]), 13.0)
         self.assertLessEqual(median(big["gb200-nvl72"]), 5.0)  # 4.4%
         small = self.errors_by_fabric("--max-bytes", "1M")
         self.assertLessEqual(median([e for v in small.values() for e in v]), 22.0)  # 20.1%; the target is 25%
 
     def test_every_large_row_within_20_percent_but_the_named_misses(self):
         """The bandwidth target's max (20%) over the A and B rows at >= 32 MiB holds on every row but
-        the misses docs/model.md names as open (p5 2-node at 32 MiB, p4dn on its 2021 stack), and
-        those do not get worse (|error| when written: 77.1, 66.1, 35.9, 30.3, 39.2)."""
-        open_misses = {"21": 80.0, "33": 70.0, "109": 38.0, "110": 33.0, "111": 42.0}
+        the misses docs/model.md names as open (p4dn on its 2021 stack), and those do not get worse
+        (|error| when written: 35.9, 30.3, 39.2). The p5 2-node 32 MiB rows (21, 33: 77.1 and 66.1%
+        before multi-rail striping, 12.4 and 12.2% after) are held to the 20% like every other row."""
+        open_misses = {"109": 38.0, "110": 33.0, "111": 42.0}
         path = os.path.join(CONFIG.source, "configs", "reference", "published.csv")
         with open(path, newline="") as f:
             # The annotated rows carry no provenance: a row is known by its op, scale, size and time.

@@ -75,7 +75,7 @@ TEST(NicStriping, OneNicPerGpuOrFewerIsUnaffected) {
   for (const char* name : {"aws-p4d", "aws-p6-b200"}) {
     const Fabric f = shipped(name);
     Fabric off = f;
-    off.scale_out.nic = "other";  // no striping unit, no extra latency, efficiency 1 ...
+    off.scale_out.nic = "other";                   // no striping unit, no extra latency, efficiency 1 ...
     off.scale_out.efficiency = nic_efficiency(f);  // ... restored to the EFA share
     const Prediction a = predict(f, "alltoall", "nccl_p2p", {16, 8}, 32 * kMiB, "simple");
     const Prediction b = predict(off, "alltoall", "nccl_p2p", {16, 8}, 32 * kMiB, "simple");

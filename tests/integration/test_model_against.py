@@ -225,15 +225,15 @@ class ShippedReference(fbtest.FbTestCase):
         big = self.errors_by_fabric("--min-bytes", "32M")
         every = [e for v in big.values() for e in v]
         self.assertGreaterEqual(len(every), 45)
-        self.assertLessEqual(median(every), 4.0)  # 2.8% when written; the target is 8%
+        self.assertLessEqual(median(every), 3.0)  # 2.8% when written, 1.9% with multi-rail striping; the target is 8%
         # Systems the model holds within a few percent at large sizes (hgx-b200: its one row runs
         # NVLSTree, whose in-domain share is fitted on other systems' rows: 6.5%).
         for fabric, bound in [("hgx-h200", 2.0), ("hgx-h100", 1.0), ("aws-p6-b200", 1.0), ("hgx-b200", 7.0),
                               ("gcp-a3-mega", 5.0), ("hgx-a100", 17.0), ("gb200-nvl72", 14.0)]:
             self.assertLessEqual(max(big[fabric]), bound, fabric)
-        self.assertLessEqual(median(big["aws-p5"]), 6.0)  # 5.1%
-        # aws-p5 since multi-rail striping (rows 21 and 33 from 77.1 and 66.1 to 12.4 and 12.2%):
-        # its worst large row is row 25 (all-gather, 64 GPUs, 2 GiB: 12.7%).
+        # aws-p5 since multi-rail striping (rows 21 and 33 from 77.1 and 66.1% to 12.4 and 0.5%; its
+        # median from 5.1 to 3.8%): its worst large row is row 25 (all-gather, 64 GPUs, 2 GiB: 12.7%).
+        self.assertLessEqual(median(big["aws-p5"]), 5.0)
         self.assertLessEqual(max(big["aws-p5"]), 13.0)
         self.assertLessEqual(median(big["gb200-nvl72"]), 5.0)  # 4.4%
         small = self.errors_by_fabric("--max-bytes", "1M")
@@ -243,7 +243,7 @@ class ShippedReference(fbtest.FbTestCase):
         """The bandwidth target's max (20%) over the A and B rows at >= 32 MiB holds on every row but
         the misses docs/model.md names as open (p4dn on its 2021 stack), and those do not get worse
         (|error| when written: 35.9, 30.3, 39.2). The p5 2-node 32 MiB rows (21, 33: 77.1 and 66.1%
-        before multi-rail striping, 12.4 and 12.2% after) are held to the 20% like every other row."""
+        before multi-rail striping, 12.4 and 0.5% after) are held to the 20% like every other row."""
         open_misses = {"109": 38.0, "110": 33.0, "111": 42.0}
         path = os.path.join(CONFIG.source, "configs", "reference", "published.csv")
         with open(path, newline="") as f:

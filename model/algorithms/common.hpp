@@ -26,6 +26,10 @@
 //    g < domain_size the idle endpoints' NICs stay idle (GPUs use the NIC on their PCIe switch).
 //    Host endpoints (endpoint.kind: host) share the host's NICs among the g ranks actually there:
 //    B0 = the domain's NIC bandwidth / g.
+//    Multi-rail striping: a GPU with k = nics_per_domain / domain_size > 1 NICs of a kind with a
+//    striping unit U (rates.hpp: the EFA kinds) spreads an op's network bytes B over them in
+//    units of U; its busiest NIC carries max(B / k, min(B, U)), so the NCCL algorithms cap B0 at
+//    B0 (B / k) / that (striped_rate; only for B < k U).
 //
 // 3. Switch tiers (leaf = tier 1 ... top = tier L) and their subtrees
 //    A tier-t switch of radix k_t and oversubscription o_t (down:up) turns

@@ -65,6 +65,12 @@ class Split(fbtest.FbTestCase):
                     # Every rank of every group is timed: the samples are the slowest of them all.
                     self.assertEqual(len(r["rank_p50_us"]), np)
                     self.assertTrue(0 <= r["slowest_rank"] < np)
+                # One stage: its communicators (one per group) in the metadata.
+                meta = fbtest.load_json(j)["meta"]
+                self.assertEqual(meta["stages"], [{"label": f"--split {name}", "nranks": np, "ranks": f"0-{np - 1}",
+                                                   "group": name, "ngroups": ngroups, "group_size": size,
+                                                   "backends": meta["backend_versions"]}])
+                self.assertEqual(len(meta["backend_versions"]), 1)
 
     def test_rows_without_split_name_no_group(self):
         c, j, out = self.outputs()

@@ -25,14 +25,15 @@ namespace fb {
 namespace {
 
 // group: run --split's layout ("" without it), so rows of different splits with the same group size
-// are different rows; counts: alltoallv's and the MoE ops' distribution, so rows of different
-// distributions are different rows.
+// are different rows; ngroups: how many groups ran at once (run --ranks with --split: a k-prefix
+// cut into groups of one size gives rows that differ only in it); counts: alltoallv's and the MoE ops'
+// distribution, so rows of different distributions are different rows.
 using Key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, bool,
-                       int, int, std::uint64_t, std::string, std::string>;
+                       int, int, std::uint64_t, std::string, std::string, int>;
 
 Key key_of(const Record& r) {
-  return {r.backend, r.op,     r.algo,           r.mem,   r.dtype, r.redop,
-          r.inplace, r.nranks, r.ranks_per_node, r.bytes, r.group, r.counts};
+  return {r.backend,        r.op,    r.algo,  r.mem,    r.dtype,  r.redop, r.inplace, r.nranks,
+          r.ranks_per_node, r.bytes, r.group, r.counts, r.ngroups};
 }
 
 double metric_of(const Record& r, const std::string& metric) {
@@ -81,9 +82,10 @@ std::string join_list(const std::vector<std::string>& v) {
 }
 
 std::string key_text(const CompareRow& r) {
-  return fmt::format("{} {} {} {} {}{}{} n={} rpn={}{} {} B", r.backend, r.op, r.algo, r.mem, r.dtype,
-                     r.redop.empty() ? "" : " " + r.redop, r.inplace ? " in-place" : "", r.nranks,
-                     r.ranks_per_node, r.group.empty() ? "" : " split=" + r.group, r.bytes) +
+  return fmt::format(
+             "{} {} {} {} {}{}{} n={} rpn={}{} {} B", r.backend, r.op, r.algo, r.mem, r.dtype,
+             r.redop.empty() ? "" : " " + r.redop, r.inplace ? " in-place" : "", r.nranks, r.ranks_per_node,
+             r.group.empty() ? "" : " split=" + r.group + " groups=" + std::to_string(r.ngroups), r.bytes) +
          (r.counts.empty() ? "" : " counts=" + r.counts);
 }
 
@@ -175,7 +177,7 @@ void warn_meta_differs(const ResultsFile& base, const ResultsFile& cand, std::ve
 void fill_key(CompareRow& row, const Record& r) {
   row.backend = r.backend, row.op = r.op, row.algo = r.algo, row.mem = r.mem, row.dtype = r.dtype;
   row.redop = r.redop, row.inplace = r.inplace, row.nranks = r.nranks, row.ranks_per_node = r.ranks_per_node;
-  row.bytes = r.bytes, row.group = r.group, row.counts = r.counts;
+  row.bytes = r.bytes, row.group = r.group, row.counts = r.counts, row.ngroups = r.ngroups;
 }
 
 // What the matched rows add up to across the comparison, summarised into the report at the end.

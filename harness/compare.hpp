@@ -53,6 +53,7 @@ struct CompareRow {
   int nranks = 0, ranks_per_node = 0;
   std::uint64_t bytes = 0;
   std::string group;   // run --split's layout, "" without it
+  int ngroups = 1;     // run --split: the groups that ran at once
   std::string counts;  // alltoallv / MoE: the counts distribution, "" for other ops
   Verdict verdict = Verdict::same;
   std::optional<double> base_value, cand_value;  // the metric

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <climits>
+#include <functional>
 
 #include "vocab/error.hpp"
 
@@ -115,6 +116,43 @@ int split_color(const SplitSpec& spec, int rank, int local_rank, int node) {
       return static_cast<int>(r | spec.value);
   }
   return 0;
+}
+
+std::vector<int> group_sizes(const std::vector<int>& colours) {
+  std::vector<int> order, sizes;  // colours in order of first rank, and their counts
+  for (const int c : colours) {
+    if (c < 0) continue;
+    const auto at = std::find(order.begin(), order.end(), c);
+    if (at == order.end()) {
+      order.push_back(c);
+      sizes.push_back(1);
+    } else {
+      ++sizes[static_cast<std::size_t>(at - order.begin())];
+    }
+  }
+  return sizes;
+}
+
+std::string unequal_groups_error(const std::vector<int>& sizes) {
+  if (sizes.empty() || std::all_of(sizes.begin(), sizes.end(), [&](int s) { return s == sizes.front(); }))
+    return "";
+  std::string text = std::to_string(sizes.size()) + " groups";
+  if (sizes.size() <= 8) {
+    text += " of ";
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+      text += (i == 0 ? "" : i + 1 == sizes.size() ? " and " : ", ") + std::to_string(sizes[i]);
+    text += " ranks (in order of their first rank)";
+  } else {
+    std::vector<int> distinct = sizes;
+    std::sort(distinct.begin(), distinct.end(), std::greater<>());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    text += ":";
+    for (std::size_t i = 0; i < distinct.size(); ++i)
+      text += (i == 0 ? " " : ", ") + std::to_string(std::count(sizes.begin(), sizes.end(), distinct[i])) +
+              " of " + std::to_string(distinct[i]) + (i == 0 ? " ranks" : "");
+  }
+  return text + "; groups must be of equal size (a row has one group size, which busbw and the model use): " +
+         "choose a split whose groups divide the ranks evenly";
 }
 
 std::vector<int> parse_rank_counts(const std::string& text, int job_size) {

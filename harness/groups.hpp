@@ -26,6 +26,15 @@ SplitSpec parse_split(const std::string& text);
 // rank's host and `local_rank` its rank on that host (World::node(), World::local_rank()).
 int split_color(const SplitSpec& spec, int rank, int local_rank, int node);
 
+// The size of each group that ranks with these colours form (negative: in none), groups in order of
+// their first rank: {0, 1, 2, 3, 0, 1} -> {2, 2, 1, 1}.
+std::vector<int> group_sizes(const std::vector<int>& colours);
+
+// Why groups of these sizes cannot run as one split, as one line ("4 groups of 2, 2, 1 and 1
+// ranks; ..."); "" when every group has the same size. Long lists are cut to the distinct sizes
+// with their counts ("100 groups: 60 of 8 ranks, 40 of 7").
+std::string unequal_groups_error(const std::vector<int>& sizes);
+
 // --ranks: "2,4,8" (ascending, each >= 1) or "A:B" (A, 2A, 4A, ... below B, then B; B may be
 // "max": the job's size). Every count must be at most `job_size`. Throws UsageError.
 std::vector<int> parse_rank_counts(const std::string& text, int job_size);

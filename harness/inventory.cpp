@@ -319,7 +319,8 @@ InventoryJson rank_facts(int rank, int local_rank,
       d["numa_node"] = numa;
       d["nic_paths"] = near;
     }
-    devices.push_back(d);
+    // run --ranks/--split make a backend per stage on the same device: list the device once.
+    if (std::find(devices.begin(), devices.end(), d) == devices.end()) devices.push_back(d);
   }
   if (!devices.empty()) r["devices"] = devices;
   return r;

@@ -1,5 +1,6 @@
 #include "harness/job.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -77,7 +78,11 @@ RunMeta make_meta(transports::World& w, const std::string& command_line,
   m.command_line = command_line;
   m.started_utc = utc_now();
   m.mpi_library = w.library_version();
-  for (const auto& b : backends) m.backend_versions.push_back(b->name() + ": " + b->version());
+  // One entry per backend in use: the stages of run --ranks/--split make the same backend again.
+  for (const auto& b : backends)
+    if (const std::string v = b->name() + ": " + b->version();
+        std::find(m.backend_versions.begin(), m.backend_versions.end(), v) == m.backend_versions.end())
+      m.backend_versions.push_back(v);
   m.nranks = w.size();
   m.nnodes = w.nnodes();
   m.ranks_per_node = w.max_ranks_per_node();

@@ -131,6 +131,17 @@ struct SoakSummary {
   std::vector<DriftEvent> drifts;
 };
 
+// run --ranks / --split: one stage's communicators (meta.stages, results/SCHEMA.md).
+struct StageMeta {
+  std::string label;                  // "--ranks k=2", "--split stride:2", "--ranks k=4 --split stride:2"
+  int nranks = 0;                     // the ranks that took part (k under --ranks; the job's under --split)
+  std::string ranks;                  // those ranks as a list, "0-3"
+  std::string group;                  // the split, canonically spelt; "" without --split
+  int ngroups = 1;                    // communicators made (one per group), all of group_size ranks
+  int group_size = 0;                 // ranks in each
+  std::vector<std::string> backends;  // the backends made on each of them: "mpi: Open MPI v4.1.4", ...
+};
+
 // Run metadata: one object in the JSON, constant columns are not repeated in CSV.
 struct RunMeta {
   std::string fabricbench_version;
@@ -147,7 +158,8 @@ struct RunMeta {
   std::map<std::string, std::string> environment;  // NCCL_*, UCX_*, OMPI_*, ... as launched
   std::optional<HostMemoryProbe> host_memory;      // absent in files written before the probe
   std::string mpi_thread_level;                    // the MPI thread level provided ("single", ...)
-  std::string inventory;  // meta.inventory as JSON text (harness/inventory.hpp); "" when absent
+  std::string inventory;          // meta.inventory as JSON text (harness/inventory.hpp); "" when absent
+  std::vector<StageMeta> stages;  // run --ranks/--split: every stage, in the order they ran; else empty
 };
 
 }  // namespace fb

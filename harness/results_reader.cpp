@@ -334,6 +334,27 @@ void read_json_meta(const json& m, const std::string& path, RunMeta& meta) {
       if (v.is_string()) meta.environment[k] = v.get<std::string>();
   if (m.contains("host_memory") && m["host_memory"].is_object())
     meta.host_memory = read_host_memory(m["host_memory"], path);
+  if (m.contains("stages") && m["stages"].is_array())
+    for (const auto& s : m["stages"]) {
+      if (!s.is_object()) continue;
+      StageMeta st;
+      auto text = [&](const char* k) {
+        return s.contains(k) && s[k].is_string() ? s[k].get<std::string>() : "";
+      };
+      auto number = [&](const char* k, int fallback) {
+        return s.contains(k) && s[k].is_number_integer() ? s[k].get<int>() : fallback;
+      };
+      st.label = text("label");
+      st.nranks = number("nranks", 0);
+      st.ranks = text("ranks");
+      st.group = text("group");
+      st.ngroups = number("ngroups", 1);
+      st.group_size = number("group_size", 0);
+      if (s.contains("backends") && s["backends"].is_array())
+        for (const auto& b : s["backends"])
+          if (b.is_string()) st.backends.push_back(b.get<std::string>());
+      meta.stages.push_back(std::move(st));
+    }
 }
 
 // One element of "rows" (`where` names it): its record, and its provenance columns into `p`

@@ -538,7 +538,7 @@ Record measure(transports::World& world, transports::Backend& backend, const Tes
 }
 
 std::vector<PreparedTest> prepare_tests(const RunConfig& config,
-                                        const std::vector<std::unique_ptr<transports::Backend>>& backends,
+                                        std::span<const std::unique_ptr<transports::Backend>> backends,
                                         int nranks, std::vector<std::string>& notes) {
   std::vector<PreparedTest> out;
   for (const auto& t : config.tests) {
@@ -558,7 +558,7 @@ std::vector<PreparedTest> prepare_tests(const RunConfig& config,
 
 RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& tests,
                      const std::vector<Sink*>& sinks, Watchdog* watchdog, int progress_mode,
-                     const OpGroup& group) {
+                     const OpGroup& group, const std::string& context) {
   double total_work = 0;
   int total_rows = 0;
   for (const auto& t : tests)
@@ -574,6 +574,7 @@ RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& 
   hooks.watchdog = watchdog;
   hooks.progress = watchdog ? watchdog->progress() : nullptr;
   hooks.group = &group;
+  hooks.context = context;
   const transports::World& ranks = group.world ? *group.world : world;
   for (const auto& t : tests) {
     const auto sizes = t.spec->sizes();

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -109,9 +110,10 @@ struct PreparedTest {
   std::vector<Series> series;
 };
 
-// Expand every test (notes collect the skipped combinations). Throws UsageError.
+// Expand every test against the backend of its name among `backends` (notes collect the skipped
+// combinations). Throws UsageError.
 std::vector<PreparedTest> prepare_tests(const RunConfig& config,
-                                        const std::vector<std::unique_ptr<transports::Backend>>& backends,
+                                        std::span<const std::unique_ptr<transports::Backend>> backends,
                                         int nranks, std::vector<std::string>& notes);
 
 // Refuses (UsageError, before anything is allocated) a test whose buffers at its largest size
@@ -122,9 +124,10 @@ void check_memory(const std::vector<PreparedTest>& tests, int nranks, int rank, 
 // Run prepared tests. Sinks (rank 0 only; empty elsewhere) receive each row as soon as it
 // completes. The watchdog may be null. progress_mode: Progress::Mode on rank 0.
 // With a group (run --split), `tests` are prepared for the group's size and backends made on the
-// group's world, and the op runs in every group at once.
+// group's world, and the op runs in every group at once. `context` is appended to what the
+// watchdog reports each measurement as (run --ranks: the stage, "--ranks k=2, stage 1/3").
 RunOutcome run_tests(transports::World& world, const std::vector<PreparedTest>& tests,
                      const std::vector<Sink*>& sinks, Watchdog* watchdog, int progress_mode,
-                     const OpGroup& group = {});
+                     const OpGroup& group = {}, const std::string& context = {});
 
 }  // namespace fb

@@ -90,7 +90,8 @@ int MpiCommand::run(transports::World& world, const std::string& parse_error) {
     return exit_code::usage;
   }
 
-  const RunMeta meta = make_meta(world, command_line(), job.backends);
+  RunMeta meta = make_meta(world, command_line(), job.backends);
+  meta.stages = job.stages;
   if (root) job.rows.begin(meta);
   if (job.fabric) job.rows.set_fabric(&*job.fabric);
   InterruptGuard interrupt([&job](const std::string& status) { job.rows.end(status); },

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness/commands/command.hpp"
+#include "harness/record.hpp"
 #include "harness/sinks/annotate.hpp"
 #include "harness/sinks/fan_out.hpp"
 #include "harness/watchdog.hpp"
@@ -33,7 +34,10 @@ class MpiCommand : public Command {
     explicit Job(transports::World& w) : world(w), root(w.rank() == 0) {}
     transports::World& world;
     const bool root;
+    // Every backend the job made, on whichever communicators (run --ranks/--split: every stage's, in
+    // stage order): what the inventory lists and what the watchdog aborts on a hang.
     std::vector<std::unique_ptr<transports::Backend>> backends;
+    std::vector<StageMeta> stages;        // run --ranks/--split: each stage's communicators (meta.stages)
     std::optional<model::Fabric> fabric;  // the rows' predictions; none: rows go unannotated
     FanOutSink outputs;                   // rank 0's console and files
     AnnotatingSink rows{outputs};         // where the command sends its rows

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <span>
 
 #include "collectives/p2p.hpp"
 #include "harness/commands/mpi_command.hpp"
@@ -153,7 +154,7 @@ class RunCommand final : public MpiCommand {
     ranks_opt_ = run->add_option("--ranks", ranks_text_,
                                  "run each test on the first k ranks for each k (the others wait), as IMB's "
                                  "-npmin: a list 2,4,8 or a range 2:N (2, 4, 8, ... below N, then N; N may "
-                                 "be max); rows carry nranks = k")
+                                 "be max); rows carry nranks = k; with --split each k-prefix is split")
                      ->type_name("LIST");
     run->add_flag("--no-progress", no_progress_, "no progress line on stderr");
     run->add_flag("--progress", force_progress_,
@@ -250,58 +251,88 @@ class RunCommand final : public MpiCommand {
     return out;
   }
 
-  // --split: one stage, this rank's group, all groups at once. --ranks: a stage per count k, on
-  // the first k ranks. Each stage has its own sub-world, backends made on it and tests prepared
-  // for its size; the backends of the last stage are the job's (inventory, watchdog).
+  // --ranks: a stage per count k, on the first k ranks (the others wait); --split: the ranks of
+  // each stage cut into groups that run at once (one stage without --ranks). Every stage's
+  // backends are made before any test runs, on its groups' communicators, and go into the job's
+  // backends (the inventory lists them, the watchdog aborts them); job.stages describes them.
   void prepare_stages(Job& job) {
     transports::World& world = job.world;
-    const bool split = split_.kind != SplitSpec::Kind::none;
-    std::vector<int> counts{0};
-    step(world, [&] {
-      if (!split) counts = parse_rank_counts(ranks_text_, world.size());
-    });
+    std::vector<int> counts{world.size()};
+    if (ranks_given_) step(world, [&] { counts = parse_rank_counts(ranks_text_, world.size()); });
     std::vector<std::string> notes;
-    for (const int k : counts) {
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      const int k = counts[i];
       Stage stage;
-      const int color = split ? split_color(split_, world.rank(), world.local_rank(), world.node())
-                              : (world.rank() < k ? 0 : -1);
-      sub_worlds_.push_back(world.split(color));
-      stage.world = sub_worlds_.back().get();
-      if (split) {
-        stage.group = OpGroup{stage.world, split_.name(),
-                              static_cast<int>(world.allreduce_sum(stage.world->rank() == 0))};
-        const double size = stage.world->size(), largest = world.allreduce_max(size);
-        if (const double smallest = world.allreduce_min(size); smallest != largest)
-          throw UsageError("--split " + split_.name() + ": " + std::to_string(stage.group.ngroups) +
-                           " groups of " + std::to_string(static_cast<int>(smallest)) + " to " +
-                           std::to_string(static_cast<int>(largest)) + " ranks on " +
-                           std::to_string(world.size()) + " ranks; groups must be of equal size");
+      StageMeta meta;
+      meta.label = ranks_given_ ? "--ranks k=" + std::to_string(k) : "";
+      if (split_.kind != SplitSpec::Kind::none)
+        meta.label += std::string(ranks_given_ ? " " : "") + "--split " + split_.name();
+      meta.nranks = meta.group_size = k;
+      meta.ranks = k == 1 ? "0" : "0-" + std::to_string(k - 1);
+      meta.group = split_.name();
+      stage.context =
+          meta.label +
+          (counts.size() > 1 ? ", stage " + std::to_string(i + 1) + "/" + std::to_string(counts.size()) : "");
+      if (ranks_given_) {
+        sub_worlds_.push_back(world.split(world.rank() < k ? 0 : -1));
+        stage.world = sub_worlds_.back().get();
+      } else {
+        stage.world = &world;
       }
+      if (split_.kind != SplitSpec::Kind::none) stage.group = split_stage(world, stage.world, meta);
+      transports::World* op_world = stage.group.world ? stage.group.world : stage.world;
+      const std::size_t first = job.backends.size();
       step(world, [&] {
-        if (stage.world) stage.backends = make_backends(*stage.world);
+        if (!op_world) return;
+        for (auto& b : make_backends(*op_world)) job.backends.push_back(std::move(b));
+        const std::span<const std::unique_ptr<transports::Backend>> mine(job.backends.begin() + first,
+                                                                         job.backends.end());
+        for (const auto& b : mine) meta.backends.push_back(b->name() + ": " + b->version());
+        stage.tests = prepare_tests(cfg_, mine, op_world->size(), notes);
+        check_memory(stage.tests, op_world->size(), op_world->rank(), world.max_ranks_per_node());
       });
-      step(world, [&] {
-        if (!stage.world) return;
-        stage.tests = prepare_tests(cfg_, stage.backends, stage.world->size(), notes);
-        check_memory(stage.tests, stage.world->size(), stage.world->rank(), world.max_ranks_per_node());
-      });
+      job.stages.push_back(std::move(meta));
       stages_.push_back(std::move(stage));
     }
-    for (auto& b : stages_.back().backends) job.backends.push_back(std::move(b));
     std::sort(notes.begin(), notes.end());
     notes.erase(std::unique(notes.begin(), notes.end()), notes.end());
     print_notes(job, notes);
   }
 
+  // --split within a stage: this rank's group of the stage's ranks (`stage`; null: not in the
+  // stage), refused (on every rank, exit code 2) when the groups are not all of one size.
+  // Collective over the job's world.
+  OpGroup split_stage(transports::World& world, transports::World* stage, StageMeta& meta) {
+    const int color = stage ? split_color(split_, world.rank(), world.local_rank(), world.node()) : -1;
+    OpGroup group;
+    if (stage) {
+      sub_worlds_.push_back(stage->split(color));
+      group = OpGroup{sub_worlds_.back().get(), split_.name(), 0};
+      group.ngroups = static_cast<int>(stage->allreduce_sum(group.world->rank() == 0));
+      meta.ngroups = group.ngroups;
+      meta.group_size = group.world->size();
+    }
+    // The group sizes, seen by rank 0 (the first rank of every stage), refused there.
+    step(
+        world,
+        [&] {
+          const std::vector<double> all = world.gather({static_cast<double>(color)}, 0);
+          std::vector<int> colours(all.begin(), all.end());
+          if (const std::string why = unequal_groups_error(group_sizes(colours)); !why.empty())
+            throw UsageError(meta.label + " on " + std::to_string(meta.nranks) + " ranks: " + why);
+        },
+        true);
+    return group;
+  }
+
   std::uint64_t run_stages(Job& job, Watchdog& watchdog) {
     std::uint64_t wrong = 0;
     for (const Stage& stage : stages_) {
-      if (stage.world) {
-        const OpGroup& group = stage.group.world ? stage.group : OpGroup{};
-        transports::World& timer = stage.group.world ? job.world : *stage.world;
-        wrong += run_tests(timer, stage.tests, {&job.rows}, &watchdog, cfg_.progress, group).wrong;
-      }
-      watchdog.enter("waiting for the ranks of the stage (--ranks)", true);
+      if (stage.world)
+        wrong += run_tests(*stage.world, stage.tests, {&job.rows}, &watchdog, cfg_.progress, stage.group,
+                           stage.context)
+                     .wrong;
+      watchdog.enter("waiting for the ranks of " + stage.context, true);
       job.world.barrier();
     }
     return static_cast<std::uint64_t>(job.world.allreduce_max(static_cast<double>(wrong)));
@@ -339,8 +370,8 @@ class RunCommand final : public MpiCommand {
     return code;
   }
 
-  // The stages' backends go before the job's; the sub-worlds stay until the command goes (the job's
-  // backends, released after this, were made on one of them).
+  // The stages' tests go before the job's backends; the sub-worlds stay until the command goes (the
+  // job's backends, released after this, were made on them).
   void release() override {
     tests_.clear();
     stages_.clear();
@@ -348,8 +379,6 @@ class RunCommand final : public MpiCommand {
 
   void resolve_groups() {
     if (split_opt_->count() > 0) split_ = parse_split(split_text_);
-    if (split_opt_->count() > 0 && ranks_opt_->count() > 0)
-      throw UsageError("command line: --split and --ranks cannot be combined; run them as two jobs");
     if ((split_opt_->count() > 0 || ranks_opt_->count() > 0) && soak_.active())
       throw UsageError("command line: --split and --ranks cannot be combined with --cycles/--duration");
     ranks_given_ = ranks_opt_->count() > 0;  // the options go with the parser, before prepare()
@@ -405,10 +434,10 @@ class RunCommand final : public MpiCommand {
   int drifts_ = 0;
   // --split / --ranks (harness/groups.hpp).
   struct Stage {
-    transports::World* world = nullptr;  // this rank's sub-world; null: not in this stage
-    std::vector<std::unique_ptr<transports::Backend>> backends;
-    std::vector<PreparedTest> tests;
-    OpGroup group;  // --split: the groups running at once
+    transports::World* world = nullptr;  // the stage's ranks, which time it; null: not in this stage
+    OpGroup group;                       // --split: this rank's group of them, all groups at once
+    std::vector<PreparedTest> tests;     // on the stage's backends (in the job's)
+    std::string context;                 // what the watchdog names: "--ranks k=2, stage 1/3"
   };
   std::string split_text_, ranks_text_;
   CLI::Option *split_opt_ = nullptr, *ranks_opt_ = nullptr;

@@ -111,6 +111,14 @@ class ConsoleSink final : public Sink {
     if (!m.mpi_library.empty()) comment("# MPI library: " + m.mpi_library);
     for (const auto& v : m.backend_versions) comment("# backend " + v);
     comment(fmt::format("# nranks {} nnodes {} ranks per node {}", m.nranks, m.nnodes, m.ranks_per_node));
+    for (std::size_t i = 0; i < m.stages.size(); ++i) {
+      const StageMeta& st = m.stages[i];
+      std::string backends;
+      for (const auto& b : st.backends) backends += (backends.empty() ? "" : "; ") + b;
+      comment(fmt::format("# stage {}/{} {}: ranks {}, {} communicator{} of {} rank{}: {}", i + 1,
+                          m.stages.size(), st.label, st.ranks, st.ngroups, st.ngroups == 1 ? "" : "s",
+                          st.group_size, st.group_size == 1 ? "" : "s", backends));
+    }
     job_nranks_ = m.nranks;
     if (!m.hosts.empty()) {
       // A thousand-node run would print a screenful: name the first hosts only.

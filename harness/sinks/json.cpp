@@ -63,6 +63,17 @@ json meta_json(const RunMeta& m) {
     json inv = json::parse(m.inventory, nullptr, false);
     if (!inv.is_discarded()) j["inventory"] = std::move(inv);
   }
+  if (!m.stages.empty()) {
+    j["stages"] = json::array();
+    for (const StageMeta& st : m.stages)
+      j["stages"].push_back({{"label", st.label},
+                             {"nranks", st.nranks},
+                             {"ranks", st.ranks},
+                             {"group", st.group},
+                             {"ngroups", st.ngroups},
+                             {"group_size", st.group_size},
+                             {"backends", st.backends}});
+  }
   return j;
 }
 

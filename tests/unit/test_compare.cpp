@@ -407,6 +407,26 @@ TEST(Compare, TheSplitIsPartOfTheKey) {
   EXPECT_EQ(compare_results(file_of({b}, "a"), file_of({c}, "b"), {}).rows[0].verdict, Verdict::same);
 }
 
+// run --ranks with --split: k=4 and k=8 cut by div:2 give rows of 2 ranks in 2 and in 4 groups,
+// different rows in one file (not a repeated key) matched with their own in the other.
+TEST(Compare, TheNumberOfGroupsIsPartOfTheKey) {
+  Record b4 = row_with("allreduce", 8, 10), b8 = row_with("allreduce", 8, 20);
+  b4.group = b8.group = "div:2", b4.ngroups = 2, b8.ngroups = 4;
+  const auto r = compare_results(file_of({b4, b8}, "a"), file_of({b4, b8}, "b"), {});
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0].verdict, Verdict::same);
+  EXPECT_EQ(r.rows[1].verdict, Verdict::same);
+  EXPECT_EQ(r.rows[1].ngroups, 4);
+  EXPECT_NE(key_text(r.rows[1]).find("split=div:2 groups=4"), std::string::npos) << key_text(r.rows[1]);
+  for (const auto& w : r.warnings) EXPECT_EQ(w.find("repeat the key"), std::string::npos) << w;
+  Record c8 = b8;
+  c8.ngroups = 2;  // another layout: base's 4-group row is missing, cand's is new
+  const auto m = compare_results(file_of({b8}, "a"), file_of({c8}, "b"), {});
+  ASSERT_EQ(m.rows.size(), 2u);
+  EXPECT_EQ(m.rows[0].verdict, Verdict::missing);
+  EXPECT_EQ(m.rows[1].verdict, Verdict::added);
+}
+
 // alltoallv and the MoE ops: rows of different counts distributions are different rows.
 TEST(Compare, TheCountsDistributionIsPartOfTheKey) {
   Record b = row_with("alltoallv", 4096, 10), c = row_with("alltoallv", 4096, 10);

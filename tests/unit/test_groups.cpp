@@ -56,5 +56,26 @@ TEST(RankCounts, BadCountsAreUsageErrors) {
     EXPECT_THROW(parse_rank_counts(t, 4), UsageError) << t;
 }
 
+TEST(SplitGroups, SizesInOrderOfFirstRank) {
+  EXPECT_EQ(group_sizes({0, 1, 2, 3, 0, 1}), (std::vector<int>{2, 2, 1, 1}));  // stride:4 on 6 ranks
+  EXPECT_EQ(group_sizes({5, 5, 1, -1, 1, 5}), (std::vector<int>{3, 2}));       // -1: in no group
+  EXPECT_EQ(group_sizes({}), (std::vector<int>{}));
+}
+
+TEST(SplitGroups, UnequalSizesNamedEqualSizesPass) {
+  EXPECT_EQ(unequal_groups_error({2, 2, 2}), "");
+  EXPECT_EQ(unequal_groups_error({}), "");
+  const std::string tail =
+      "; groups must be of equal size (a row has one group size, which busbw and the model use): choose a "
+      "split whose groups divide the ranks evenly";
+  EXPECT_EQ(unequal_groups_error({2, 2, 1, 1}),
+            "4 groups of 2, 2, 1 and 1 ranks (in order of their first rank)" + tail);
+  EXPECT_EQ(unequal_groups_error({3, 2}), "2 groups of 3 and 2 ranks (in order of their first rank)" + tail);
+  // Many groups: the distinct sizes with their counts, largest first.
+  std::vector<int> many(60, 8);
+  many.insert(many.end(), 40, 7);
+  EXPECT_EQ(unequal_groups_error(many), "100 groups: 60 of 8 ranks, 40 of 7" + tail);
+}
+
 }  // namespace
 }  // namespace fb

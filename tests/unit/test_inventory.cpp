@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -126,6 +128,35 @@ TEST_F(InventoryTree, RankFactsNameTheBindingAndItsNumaNodes) {
   ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
   EXPECT_EQ(static_cast<int>(parse_cpu_list(r["cpus"]).size()), CPU_COUNT(&set));
   EXPECT_FALSE(r.contains("devices"));  // no backend with a device
+}
+
+// A backend driving one device, as a stage of run --ranks/--split makes one per stage.
+class DeviceBackend final : public transports::Backend {
+ public:
+  explicit DeviceBackend(std::string uuid) : uuid_(std::move(uuid)) {}
+  std::string name() const override { return "fake"; }
+  std::string version() const override { return "fake 1.0"; }
+  std::optional<std::string> unsupported(const OpDescriptor&, DType, RedOp, bool) const override {
+    return std::nullopt;
+  }
+  void run(const transports::OpCall&) override {}
+  std::vector<std::pair<std::string, std::string>> device_facts() const override {
+    return {{"model", "GPU"}, {"uuid", uuid_}};
+  }
+
+ private:
+  std::string uuid_;
+};
+
+TEST_F(InventoryTree, RankFactsListADeviceOnceHoweverManyStagesMadeABackendOnIt) {
+  std::vector<std::unique_ptr<transports::Backend>> backends;
+  for (const char* uuid : {"GPU-a", "GPU-a", "GPU-b", "GPU-a"})
+    backends.push_back(std::make_unique<DeviceBackend>(uuid));
+  const json r = rank_facts(0, 0, backends, root_.string());
+  ASSERT_EQ(r["devices"].size(), 2u);
+  EXPECT_EQ(r["devices"][0]["uuid"], "GPU-a");
+  EXPECT_EQ(r["devices"][1]["uuid"], "GPU-b");
+  EXPECT_EQ(r["devices"][0]["backend"], "fake");
 }
 
 TEST(Inventory, MergeGivesOneEntryPerHostWithItsRanks) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "harness/record_fields.hpp"
 #include "harness/results_reader.hpp"
@@ -81,6 +82,8 @@ TEST(ResultsReader, CsvAndJsonRoundTrip) {
     m.hosts = {"node,7"};
     m.mpi_library = "Open MPI v4.1.4";
     m.host_memory = HostMemoryProbe{1 << 20, 21.5, 17.25, 4, 8 << 20, 9.5, 8.25};
+    m.stages = {{"--ranks k=2 --split stride:2", 2, "0-1", "stride:2", 2, 1, {"ucx: UCX 1.14.1"}},
+                {"--ranks k=4 --split stride:2", 4, "0-3", "stride:2", 2, 2, {"ucx: UCX 1.14.1"}}};
     for (Sink* s : {c.get(), j.get()}) s->begin(m);
     for (int i = 0; i < 3; ++i)
       for (Sink* s : {c.get(), j.get()}) s->row(sample_record(i));
@@ -109,6 +112,13 @@ TEST(ResultsReader, CsvAndJsonRoundTrip) {
   EXPECT_EQ(rj.meta.host_memory->copy_spilled_GBps, 9.5);
   EXPECT_EQ(rj.meta.host_memory->reduce_spilled_GBps, 8.25);
   EXPECT_FALSE(rc.meta.host_memory.has_value());  // CSV carries no metadata
+  ASSERT_EQ(rj.meta.stages.size(), 2u);           // run --ranks/--split: every stage's communicators
+  EXPECT_EQ(rj.meta.stages[1].label, "--ranks k=4 --split stride:2");
+  EXPECT_EQ(std::tie(rj.meta.stages[1].nranks, rj.meta.stages[1].ngroups, rj.meta.stages[1].group_size),
+            std::make_tuple(4, 2, 2));
+  EXPECT_EQ(std::tie(rj.meta.stages[0].ranks, rj.meta.stages[0].group), std::make_tuple("0-1", "stride:2"));
+  EXPECT_EQ(rj.meta.stages[0].backends, std::vector<std::string>{"ucx: UCX 1.14.1"});
+  EXPECT_TRUE(rc.meta.stages.empty());
   EXPECT_EQ(rj.status, "ok");
   EXPECT_FALSE(rc.rows[0].model_time_us.has_value());
   EXPECT_DOUBLE_EQ(*rc.rows[1].model_time_us, 11.0);

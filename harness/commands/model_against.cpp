@@ -24,7 +24,13 @@ RowTarget row_target(const Record& r, const Provenance* p, const std::string& fa
                      const std::vector<std::string>& sets) {
   RowTarget t;
   t.fabric = p && !p->fabric.empty() ? p->fabric : !r.model_fabric.empty() ? r.model_fabric : fallback;
-  if (p) t.sets = fabric_sets(*p);
+  // The NCCL release a row states picks the behaviour modelled where releases differ; the row's
+  // fabric_set and the command line's --set come after it and win.
+  if (p && !p->nccl_version.empty()) t.sets.push_back("nccl_version=" + p->nccl_version);
+  if (p) {
+    const auto row_sets = fabric_sets(*p);
+    t.sets.insert(t.sets.end(), row_sets.begin(), row_sets.end());
+  }
   t.sets.insert(t.sets.end(), sets.begin(), sets.end());
   const int rpd = p && p->ranks_per_domain > 0 ? p->ranks_per_domain : r.ranks_per_node;
   t.ranks_per_domain = static_cast<std::uint64_t>(std::clamp(rpd, 1, std::max(1, r.nranks)));

@@ -42,6 +42,21 @@ TEST(ModelAgainst, RowTargetPrefersTheRowsOwnFabric) {
   EXPECT_TRUE(t.sets.empty());
 }
 
+// A row's stated NCCL release is modelled (nccl_version), before the row's fabric_set and the
+// command line's --set, which can override it.
+TEST(ModelAgainst, RowTargetModelsTheRowsNcclRelease) {
+  Record r = nccl_row();
+  Provenance p;
+  p.fabric = "aws-p4d";
+  p.nccl_version = "2.9.9";
+  p.fabric_set = "x.y=1";
+  RowTarget t = row_target(r, &p, "", {"z=2"});
+  EXPECT_EQ(t.sets, (std::vector<std::string>{"nccl_version=2.9.9", "x.y=1", "z=2"}));
+  p.nccl_version.clear();
+  t = row_target(r, &p, "", {});
+  EXPECT_EQ(t.sets, (std::vector<std::string>{"x.y=1"}));
+}
+
 TEST(ModelAgainst, AlgorithmOfAForcedNcclRowOrAModelRow) {
   Record r = nccl_row();
   r.algo = "RING";

@@ -41,7 +41,8 @@ TEST(NcclRelease, EfaV1BeforeTwoTenHasTheOlderStacksShare) {
   EXPECT_DOUBLE_EQ(nic_efficiency(shipped("aws-p5", {"nccl_version=2.9.9"})), 0.890);
   EXPECT_DOUBLE_EQ(nic_efficiency(shipped("hgx-a100", {"nccl_version=2.9.9"})), 0.956);
   // A fabric's own share wins over every table row.
-  EXPECT_DOUBLE_EQ(nic_efficiency(shipped("aws-p4d", {"nccl_version=2.9.9", "scale_out.efficiency=0.7"})), 0.7);
+  EXPECT_DOUBLE_EQ(nic_efficiency(shipped("aws-p4d", {"nccl_version=2.9.9", "scale_out.efficiency=0.7"})),
+                   0.7);
 }
 
 // On 4 p4d nodes a large ring all-reduce is bound by each node's 4 x 100G EFA: busbw = 50 GB/s x

@@ -15,10 +15,25 @@
 #include "harness/sinks/annotate.hpp"
 #include "harness/sinks/sink.hpp"
 #include "model/cost.hpp"
+#include "model/rates.hpp"
 #include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace fb {
+
+namespace {
+
+// The NCCL release a row's nccl_version starts with ("2.21.5+cuda12.4" -> "2.21.5", as NCCL prints
+// it); "" when it starts with none, so a free-form note never fails the row.
+std::string leading_release(const std::string& v) {
+  std::size_t n = 0;
+  while (n < v.size() && ((v[n] >= '0' && v[n] <= '9') || v[n] == '.')) ++n;
+  std::string release = v.substr(0, n);
+  while (!release.empty() && release.back() == '.') release.pop_back();
+  return model::nccl_release(release) >= 0 ? release : "";
+}
+
+}  // namespace
 
 RowTarget row_target(const Record& r, const Provenance* p, const std::string& fallback,
                      const std::vector<std::string>& sets) {
@@ -26,7 +41,8 @@ RowTarget row_target(const Record& r, const Provenance* p, const std::string& fa
   t.fabric = p && !p->fabric.empty() ? p->fabric : !r.model_fabric.empty() ? r.model_fabric : fallback;
   // The NCCL release a row states picks the behaviour modelled where releases differ; the row's
   // fabric_set and the command line's --set come after it and win.
-  if (p && !p->nccl_version.empty()) t.sets.push_back("nccl_version=" + p->nccl_version);
+  if (const std::string v = p ? leading_release(p->nccl_version) : ""; !v.empty())
+    t.sets.push_back("nccl_version=" + v);
   if (p) {
     const auto row_sets = fabric_sets(*p);
     t.sets.insert(t.sets.end(), row_sets.begin(), row_sets.end());

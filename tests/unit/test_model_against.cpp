@@ -52,9 +52,12 @@ TEST(ModelAgainst, RowTargetModelsTheRowsNcclRelease) {
   p.fabric_set = "x.y=1";
   RowTarget t = row_target(r, &p, "", {"z=2"});
   EXPECT_EQ(t.sets, (std::vector<std::string>{"nccl_version=2.9.9", "x.y=1", "z=2"}));
-  p.nccl_version.clear();
-  t = row_target(r, &p, "", {});
-  EXPECT_EQ(t.sets, (std::vector<std::string>{"x.y=1"}));
+  p.nccl_version = "2.21.5+cuda12.4";  // as NCCL prints it: the release it starts with
+  EXPECT_EQ(row_target(r, &p, "", {}).sets, (std::vector<std::string>{"nccl_version=2.21.5", "x.y=1"}));
+  for (const char* none : {"", "not stated", "v2.9"}) {
+    p.nccl_version = none;
+    EXPECT_EQ(row_target(r, &p, "", {}).sets, (std::vector<std::string>{"x.y=1"})) << none;
+  }
 }
 
 TEST(ModelAgainst, AlgorithmOfAForcedNcclRowOrAModelRow) {

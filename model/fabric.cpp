@@ -10,6 +10,7 @@
 #include <string>
 
 #include "model/fabric_fields.hpp"
+#include "model/rates.hpp"
 
 namespace fb::model {
 
@@ -177,6 +178,9 @@ void check_scale_out(const ScaleOut& o, const FabricLocator& at) {
 
 void check_fabric(const Fabric& f, const FabricLocator& at) {
   check_bounds(f, at);
+  if (!f.nccl_version.empty() && nccl_release(f.nccl_version) < 0)
+    fabric_error(at("nccl_version"), "nccl_version",
+                 "'" + f.nccl_version + "' is not an NCCL release (X.Y or X.Y.Z, e.g. 2.9.9)");
   check_scale_up(f.scale_up, at);
   if (f.has_scaleout()) check_scale_out(f.scale_out, at);
 }

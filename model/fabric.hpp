@@ -88,6 +88,8 @@ struct Fabric {
   std::string name;
   std::string description;
   std::string source;  // the file it came from ("" when built in code); not a key
+  // NCCL release whose behaviour is modelled where releases differ ("": the newest, model/rates.hpp)
+  std::string nccl_version;
 
   Endpoint endpoint;
   ScaleUp scale_up;

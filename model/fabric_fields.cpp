@@ -40,6 +40,10 @@ std::vector<FabricField> fabric_fields(Fabric& f, SwitchTier& tier) {
       {.section = "", .key = "name", .ref = &f.name, .required = true, .bound = non_empty(),
        .meaning = "the fabric's name (shipped files: the file name)"},
       {.section = "", .key = "description", .ref = &f.description, .write = if_set, .meaning = "one line for humans"},
+      {.section = "", .key = "nccl_version", .ref = &f.nccl_version, .write = if_set,
+       .meaning = "GPUs: the NCCL release (`X.Y` or `X.Y.Z`; on EFA with the aws-ofi-nccl plugin of its time) "
+                  "whose behaviour is modelled where releases differ (model/rates.cpp: EFA v1 goodput before "
+                  "2.10); empty: the newest. `model --against` sets it from a row's `nccl_version`"},
 
       {.section = "endpoint", .key = "kind", .ref = &e.kind, .required = true, .bound = one_of({"gpu", "host"}),
        .meaning = "a GPU (HBM) or a host rank (DRAM)"},

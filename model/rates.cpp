@@ -35,6 +35,14 @@
 //     the peak performance per 200G NIC" (#119): 47.5 / (50 x 0.99369)                    -> 0.956
 //   efa-v1 (p4d, 4 x 100G per node): row 36, 2-node all-reduce (tree: busbw = 2(p-1)/p x 8 GPUs x
 //     6.25 GB/s x share): 78.33 / (1.875 x 50)                                             -> 0.836
+//   efa-v1 with an older stack (nccl_version before 2.10; NVIDIA/nccl#527, a thread about NCCL
+//     2.9.9 and its aws-ofi-nccl, 2022): the same p4d hardware and NIC count as row 36 reach a
+//     lower share, and one share fits both algorithms NCCL ran there, so it is the per-NIC rate of
+//     that stack, not a ring or tree effect: row 109 (2 nodes, tree: busbw = 1.875 x 50 x share,
+//     57.17 / 93.75 = 0.610), rows 110, 111 (3 and 4 nodes, ring: busbw = 8 GPUs x 6.25 GB/s x
+//     share, 31.77 / 50 = 0.635, 29.61 / 50 = 0.592), mean                               -> 0.612
+//     The calibration set has no EFA v1 row between 2.9.9 and row 36's later stack, so where in
+//     between the stack changed is not known: the boundary is the release after 2.9.
 //   efa-v2 (p5, 4 x 100G per GPU): rows 17, 18, ring all-reduce on 4 and 8 nodes (busbw = 8 GPUs x
 //     50 GB/s x share): mean(356.99, 355.36) / 400                                         -> 0.890
 //   efa-v3, efa-v4 (p5en, p6): no rows in the calibration set; efa-v2's share.
@@ -102,6 +110,17 @@ constexpr NicRates kNics[] = {
     {"other", 1, 0, 0},
 };
 
+// NIC rows of older software stacks: for a fabric whose nccl_version is before `before` (a
+// nccl_release number), the NIC kind's share is `efficiency` (how each was fitted: above).
+struct NicStack {
+  const char* nic;
+  int before;
+  double efficiency;
+};
+constexpr NicStack kNicStacks[] = {
+    {"efa-v1", 21000, 0.612},
+};
+
 const GenerationRates& rates_of(const Fabric& f) {
   for (const auto& g : kGenerations)
     if (f.endpoint.generation == g.name) return g;
@@ -151,9 +170,32 @@ double nvlstree_share(const Fabric& f) {
   return gpu(f) ? rates_of(f).nvlstree : 1;
 }
 
+int nccl_release(const std::string& version) {
+  int parts[3] = {0, 0, 0};
+  int n = 0;
+  bool digit = false;
+  for (char c : version) {
+    if (c >= '0' && c <= '9' && parts[n] < 100) {
+      parts[n] = parts[n] * 10 + (c - '0');
+      digit = true;
+    } else if (c == '.' && digit && n < 2) {
+      ++n;
+      digit = false;
+    } else {
+      return -1;
+    }
+  }
+  if (!digit || n == 0 || parts[1] > 99 || parts[2] > 99) return -1;
+  return parts[0] * 10000 + parts[1] * 100 + parts[2];
+}
+
 double nic_efficiency(const Fabric& f) {
   if (f.scale_out.efficiency > 0) return f.scale_out.efficiency;
-  return gpu(f) ? nic_of(f).efficiency : 1;
+  if (!gpu(f)) return 1;
+  const int release = nccl_release(f.nccl_version);
+  for (const auto& s : kNicStacks)
+    if (release >= 0 && release < s.before && f.scale_out.nic == s.nic) return s.efficiency;
+  return nic_of(f).efficiency;
 }
 
 double nic_extra_latency_us(const Fabric& f) {

@@ -29,7 +29,11 @@ double nvls_efficiency(const Fabric& f);
 // Share of that NVLS rate which NVLS reaches inside NCCL's NVLSTree (NVLS in each domain, trees
 // across domains), per generation (rates.cpp: fitted to named multi-domain rows). 1 off GPUs.
 double nvlstree_share(const Fabric& f);
-// Share of a NIC's payload rate (line rate x wire_efficiency) that NCCL reaches.
+// An NCCL release "X.Y" or "X.Y.Z" as one comparable number, X * 10000 + Y * 100 + Z ("2.9.9" ->
+// 20909); -1 for text that is not one ("" included).
+int nccl_release(const std::string& version);
+// Share of a NIC's payload rate (line rate x wire_efficiency) that NCCL reaches: the NIC kind's
+// row, or the row of the older software stack the fabric's nccl_version names (rates.cpp).
 double nic_efficiency(const Fabric& f);
 // What the NIC kind's transport adds to a network hop over InfiniBand verbs, microseconds, one way
 // (NCCL's latency tables are for InfiniBand).

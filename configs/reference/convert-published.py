@@ -48,7 +48,12 @@ for refs, name in [((12, 13, 14, 15, 45), "hgx-a100"),
         FABRIC[r] = name  # later lists win: 35-36 are p4de rows inside the p5 range
 # --set overrides: CoreWeave's SHARP jobs (NCCL_COLLNET_ENABLE=1) reduce in the IB switches.
 FABRIC_SET = {12: "scale_out.in_network_reduction=true", 13: "scale_out.in_network_reduction=true",
-              14: "scale_out.in_network_reduction=true"}
+              14: "scale_out.in_network_reduction=true",
+              # NVIDIA/nccl#527 is a thread about NCCL 2.9.9 (with the aws-ofi-nccl of its time); the
+              # comment these rows come from does not print its version, so nccl_version stays empty
+              # and the stack the model follows (model/rates.cpp: EFA v1 before 2.10) is set here.
+              108: "nccl_version=2.9.9", 109: "nccl_version=2.9.9", 110: "nccl_version=2.9.9",
+              111: "nccl_version=2.9.9"}
 EXTRA_NOTE = {
     118: "1 GPU per node driving 4 NICs; hgx-h100 models one NIC per GPU",
 }

@@ -15,16 +15,38 @@
 #include "harness/sinks/annotate.hpp"
 #include "harness/sinks/sink.hpp"
 #include "model/cost.hpp"
+#include "model/rates.hpp"
 #include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
 namespace fb {
 
+namespace {
+
+// The NCCL release a row's nccl_version starts with ("2.21.5+cuda12.4" -> "2.21.5", as NCCL prints
+// it); "" when it starts with none, so a free-form note never fails the row.
+std::string leading_release(const std::string& v) {
+  std::size_t n = 0;
+  while (n < v.size() && ((v[n] >= '0' && v[n] <= '9') || v[n] == '.')) ++n;
+  std::string release = v.substr(0, n);
+  while (!release.empty() && release.back() == '.') release.pop_back();
+  return model::nccl_release(release) >= 0 ? release : "";
+}
+
+}  // namespace
+
 RowTarget row_target(const Record& r, const Provenance* p, const std::string& fallback,
                      const std::vector<std::string>& sets) {
   RowTarget t;
   t.fabric = p && !p->fabric.empty() ? p->fabric : !r.model_fabric.empty() ? r.model_fabric : fallback;
-  if (p) t.sets = fabric_sets(*p);
+  // The NCCL release a row states picks the behaviour modelled where releases differ; the row's
+  // fabric_set and the command line's --set come after it and win.
+  if (const std::string v = p ? leading_release(p->nccl_version) : ""; !v.empty())
+    t.sets.push_back("nccl_version=" + v);
+  if (p) {
+    const auto row_sets = fabric_sets(*p);
+    t.sets.insert(t.sets.end(), row_sets.begin(), row_sets.end());
+  }
   t.sets.insert(t.sets.end(), sets.begin(), sets.end());
   const int rpd = p && p->ranks_per_domain > 0 ? p->ranks_per_domain : r.ranks_per_node;
   t.ranks_per_domain = static_cast<std::uint64_t>(std::clamp(rpd, 1, std::max(1, r.nranks)));

@@ -36,8 +36,8 @@ struct ModelOptions;
 int run_model_against(const ModelOptions& o);
 
 // One row's fabric and placement: the row's `fabric` column, else its model_fabric, else
-// `fallback`; overrides the row's fabric_set then `sets`; ranks per domain its
-// ranks_per_domain, else ranks_per_node.
+// `fallback`; overrides "nccl_version=" the release the row's nccl_version starts with (if any),
+// the row's fabric_set, then `sets`; ranks per domain its ranks_per_domain, else ranks_per_node.
 struct RowTarget {
   std::string fabric;
   std::vector<std::string> sets;

@@ -380,14 +380,12 @@ TEST(FabricErrors, InvalidYaml) {
 }
 
 TEST(FabricErrors, NotAMapping) {
-  EXPECT_EQ(
-      parse_error(""),
-      "t.yaml:1: expected a mapping with keys name, description, endpoint, scale_up, scale_out, protocols "
-      "(got nothing)");
-  EXPECT_EQ(
-      parse_error("- a\n- b\n"),
-      "t.yaml:1: expected a mapping with keys name, description, endpoint, scale_up, scale_out, protocols "
-      "(got a list)");
+  EXPECT_EQ(parse_error(""),
+            "t.yaml:1: expected a mapping with keys name, description, nccl_version, endpoint, scale_up, "
+            "scale_out, protocols (got nothing)");
+  EXPECT_EQ(parse_error("- a\n- b\n"),
+            "t.yaml:1: expected a mapping with keys name, description, nccl_version, endpoint, scale_up, "
+            "scale_out, protocols (got a list)");
 }
 
 TEST(FabricErrors, UnknownKeysNameTheKnownOnes) {
@@ -399,9 +397,11 @@ TEST(FabricErrors, UnknownKeysNameTheKnownOnes) {
       "forward_spilled_bandwidth_GBps, "
       "forward_overhead_us, "
       "exchange_latency_us, in_switch_reduction, efficiency, nvls_efficiency)");
-  EXPECT_EQ(parse_error(std::string(kValid) + "color: blue\n"),
-            "t.yaml:20: color: unknown key 'color' (known: name, description, endpoint, scale_up, scale_out, "
-            "protocols)");
+  EXPECT_EQ(
+      parse_error(std::string(kValid) + "color: blue\n"),
+      "t.yaml:20: color: unknown key 'color' (known: name, description, nccl_version, endpoint, scale_up, "
+      "scale_out, "
+      "protocols)");
   EXPECT_EQ(
       parse_error(with_line(16, "      hop_latency: 0.5")),
       "t.yaml:16: scale_out.tiers.0.hop_latency: unknown key 'hop_latency' (known: name, radix, "
@@ -641,10 +641,12 @@ TEST(FabricSet, ErrorsNameTheOverride) {
       "forward_spilled_bandwidth_GBps, "
       "forward_overhead_us, "
       "exchange_latency_us, in_switch_reduction, efficiency, nvls_efficiency)");
-  EXPECT_EQ(set_error({"scaleup.bandwidth_GBps=900"}),
-            "--set scaleup.bandwidth_GBps=900: unknown key 'scaleup' (known: name, description, endpoint, "
-            "scale_up, "
-            "scale_out, protocols)");
+  EXPECT_EQ(
+      set_error({"scaleup.bandwidth_GBps=900"}),
+      "--set scaleup.bandwidth_GBps=900: unknown key 'scaleup' (known: name, description, nccl_version, "
+      "endpoint, "
+      "scale_up, "
+      "scale_out, protocols)");
   EXPECT_EQ(set_error({"scale_out.tiers.0.radx=32"}),
             "--set scale_out.tiers.0.radx=32: unknown key 'radx' (known: name, radix, hop_latency_us, "
             "oversubscription, load_balancing, flows_per_connection, adaptive_efficiency, hash)");

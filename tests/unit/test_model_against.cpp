@@ -42,6 +42,24 @@ TEST(ModelAgainst, RowTargetPrefersTheRowsOwnFabric) {
   EXPECT_TRUE(t.sets.empty());
 }
 
+// A row's stated NCCL release is modelled (nccl_version), before the row's fabric_set and the
+// command line's --set, which can override it.
+TEST(ModelAgainst, RowTargetModelsTheRowsNcclRelease) {
+  Record r = nccl_row();
+  Provenance p;
+  p.fabric = "aws-p4d";
+  p.nccl_version = "2.9.9";
+  p.fabric_set = "x.y=1";
+  RowTarget t = row_target(r, &p, "", {"z=2"});
+  EXPECT_EQ(t.sets, (std::vector<std::string>{"nccl_version=2.9.9", "x.y=1", "z=2"}));
+  p.nccl_version = "2.21.5+cuda12.4";  // as NCCL prints it: the release it starts with
+  EXPECT_EQ(row_target(r, &p, "", {}).sets, (std::vector<std::string>{"nccl_version=2.21.5", "x.y=1"}));
+  for (const char* none : {"", "not stated", "v2.9"}) {
+    p.nccl_version = none;
+    EXPECT_EQ(row_target(r, &p, "", {}).sets, (std::vector<std::string>{"x.y=1"})) << none;
+  }
+}
+
 TEST(ModelAgainst, AlgorithmOfAForcedNcclRowOrAModelRow) {
   Record r = nccl_row();
   r.algo = "RING";

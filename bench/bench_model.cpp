@@ -9,8 +9,9 @@
 //                         combinations that cannot run throw and are counted)
 //   BM_AutoSweep          predict() with "auto" and "nccl_auto" per op: `fabricbench model`'s default
 //   BM_MoeSweep           `model --op moe_dispatch|moe_combine --bytes 16M --topk 8` at nccl_auto over the
-//                         21 scales: the routing's traffic (harness/moe_traffic.hpp) then predict();
-//                         Arg 0 uniform, 1 zipf:1.2, 2 hot:2:0.5 (target < 100 ms per op)
+//                         21 scales: the routing's traffic (model/moe_traffic.hpp) then predict();
+//                         Arg 0 uniform, 1 zipf:1.2, 2 hot:2:0.5
+//   BM_MoeAtMillion       one moe_dispatch of BM_MoeSweep's at 2^20 GPUs (target < 100 ms)
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -19,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "harness/moe_traffic.hpp"
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
+#include "model/moe_traffic.hpp"
 
 namespace fb::model {
 namespace {
@@ -178,6 +179,23 @@ void BM_MoeSweep(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_MoeSweep)->ArgsProduct({{0}, {0, 1, 2}})->Unit(benchmark::kMillisecond);
+
+// One moe_dispatch at 2^20 GPUs (4 experts each, 2^22 in all), as BM_MoeSweep's largest scale:
+// the routing's traffic then predict(). Arg as BM_MoeSweep's second (uniform, zipf:1.2, hot:2:0.5).
+void BM_MoeAtMillion(benchmark::State& state) {
+  const Fabric f = hgx_fabric();
+  const char* dists[] = {"uniform", "zipf:1.2", "hot:2:0.5"};
+  CountsSpec spec = parse_counts(dists[state.range(0)], 1);
+  spec.moe.topk = 8;
+  const std::size_t esize = 2, tokens = (16u << 20) / (esize * spec.moe.hidden * 8);
+  for (auto _ : state) {
+    Placement pl{std::uint64_t{1} << 20, 8};
+    const MoeTraffic t = moe_traffic(spec, vocab::OpKind::moe_dispatch, pl.nranks, tokens, esize);
+    pl.traffic = t.traffic;
+    benchmark::DoNotOptimize(predict(f, "moe_dispatch", "nccl_auto", pl, t.max_rank_bytes).time_us);
+  }
+}
+BENCHMARK(BM_MoeAtMillion)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace fb::model

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "collectives/counts.hpp"
 #include "collectives/dtype.hpp"
+#include "vocab/counts.hpp"
 #include "vocab/op.hpp"
 
 namespace fb {
@@ -31,7 +31,7 @@ inline bool is_bounce(OpKind k) {
 enum class InPlaceConvention { nccl, mpi };
 
 // alltoallv: where each peer's block lies for one rank, in elements, from the counts matrix
-// (collectives/counts.hpp).
+// (vocab/counts.hpp).
 struct PeerBlocks {
   std::vector<std::size_t> send_off, send_len;  // per destination, in this rank's send buffer
   std::vector<std::size_t> recv_off, recv_len;  // per source, in this rank's receive buffer

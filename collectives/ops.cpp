@@ -64,7 +64,7 @@ void lay_out_peers(OpLayout& l, const CountsMatrix& m, DType t, int n, int rank)
 }
 
 // moe_dispatch: rank i sends rank j one hidden vector per (token, expert on j) pair of the
-// routing (collectives/counts.hpp); moe_combine returns them (the transpose).
+// routing (vocab/counts.hpp); moe_combine returns them (the transpose).
 CountsMatrix moe_matrix(OpKind kind, const CountsSpec& spec, std::size_t tokens, int n) {
   const std::vector<std::size_t> c = moe_token_counts(spec, n, tokens);
   const std::size_t N = static_cast<std::size_t>(n);

@@ -311,7 +311,7 @@ void validate_test(const TestSpec& s) {
 }
 
 std::vector<std::uint64_t> TestSpec::sizes() const {
-  // --tokens: the MoE ops run that many tokens per rank, one size (collectives/counts.hpp).
+  // --tokens: the MoE ops run that many tokens per rank, one size (vocab/counts.hpp).
   if (counts.moe.tokens > 0) return {maxbytes};
   std::vector<std::uint64_t> out;
   std::uint64_t s = minbytes;

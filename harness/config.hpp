@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "collectives/counts.hpp"
 #include "collectives/dtype.hpp"
 #include "collectives/op.hpp"
+#include "vocab/counts.hpp"
 
 namespace fb {
 
@@ -34,7 +34,7 @@ struct TestSpec {
   std::vector<DType> dtypes{DType::float32};
   std::vector<RedOp> redops{RedOp::sum};
   int root = 0;
-  // alltoallv's per-pair counts (--counts, its seed --seed; collectives/counts.hpp).
+  // alltoallv's per-pair counts (--counts, its seed --seed; vocab/counts.hpp).
   CountsSpec counts;
   std::uint64_t seed = 1;
   Place place = Place::out;

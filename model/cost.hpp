@@ -27,11 +27,23 @@ namespace fb::model {
 // expert placement that keeps every rank's traffic inside its scale-up domain (each row
 // restricted to its domain, its total kept). reduce_bytes: what each home rank then sums
 // (moe_combine: (topk - 1) x tokens x hidden elements' bytes).
+// A shared row may instead be given as `runs`: consecutive ranks with equal entries as one
+// (bytes, ranks) class, so that a row of 2^20 ranks that takes few values costs as few
+// (model/moe_traffic.hpp builds them; exchange_load visits each distinct domain once).
 struct Traffic {
+  struct Run {
+    double bytes = 0;         // what every rank sends each rank of the run
+    std::uint64_t ranks = 0;  // consecutive ranks
+  };
   bool same_rows = true;
   bool domain_local = false;
   std::vector<double> bytes;
+  std::vector<Run> runs;  // same_rows: the row as runs (then `bytes` is empty)
   double reduce_bytes = 0;
+  // same_rows: `runs`, or `bytes` folded into runs of equal entries.
+  std::vector<Run> row_runs() const;
+  // same_rows: the row has an entry for each of n ranks.
+  bool row_fits(std::uint64_t n) const;
 };
 
 // Where the ranks are: nranks in total, ranks_per_domain of them in each scale-up domain

@@ -3,6 +3,9 @@
 
 #include <stdexcept>
 
+#include "model/moe_traffic.hpp"
+#include "vocab/error.hpp"
+
 namespace fb::model {
 
 namespace {
@@ -166,12 +169,33 @@ std::vector<CommCall> forward_pass_calls(const ModelShape& m, const InferenceSca
 }
 
 Prediction predict_moe_exchange(const Fabric& f, const std::string& phase, const Placement& p,
-                                double bytes_per_rank, const std::string& algo) {
+                                double bytes_per_rank, const std::string& algo, const ModelShape& m,
+                                const ExpertRouting& routing) {
   if (phase != "dispatch" && phase != "combine")
     throw std::invalid_argument("model: MoE exchange phase must be dispatch or combine (got '" + phase +
                                 "')");
   // Uniform routing: dispatch and combine move the same bytes per rank, as an all-to-all does.
-  return predict(f, "alltoall", algo, p, bytes_per_rank);
+  if (routing.all_to_all()) return predict(f, "alltoall", algo, p, bytes_per_rank);
+  const std::uint64_t ep = p.nranks;
+  if (ep == 0 || m.experts % ep != 0 || m.experts / ep > (1u << 16))
+    throw std::invalid_argument("ep " + num(ep) + ": the " + num(m.experts) +
+                                " experts do not split evenly over the EP ranks (a skewed --counts places " +
+                                "experts / ep on each)");
+  CountsSpec spec = routing.counts;
+  spec.moe.topk = static_cast<int>(m.top_k);
+  spec.moe.experts_per_rank = static_cast<int>(m.experts / ep);
+  spec.moe.hidden = m.hidden;
+  const double tokens = bytes_per_rank / (static_cast<double>(m.top_k * m.hidden * m.dtype_bytes));
+  const auto kind = phase == "dispatch" ? vocab::OpKind::moe_dispatch : vocab::OpKind::moe_combine;
+  MoeTraffic t;
+  try {
+    t = moe_expected_traffic(spec, kind, ep, tokens, m.dtype_bytes, routing.domain_local, p.ranks_per_domain);
+  } catch (const UsageError& e) {
+    throw std::invalid_argument(e.what());
+  }
+  Placement skewed = p;
+  skewed.traffic = t.traffic;
+  return predict(f, std::string(vocab::op_name(kind)), algo, skewed, t.max_rank_bytes);
 }
 
 int PassCost::dominant() const {
@@ -183,14 +207,17 @@ int PassCost::dominant() const {
   return best;
 }
 
-PassCost price_pass(const Fabric& f, const std::vector<CommCall>& calls, const std::string& algo) {
+PassCost price_pass(const Fabric& f, const std::vector<CommCall>& calls, const std::string& algo,
+                    const ModelShape& m, const ExpertRouting& routing) {
   PassCost pass;
   for (const CommCall& c : calls) {
     PricedCall pc{c, {}, 0, 0};
-    if (c.name == "ep_dispatch" || c.name == "ep_combine")
-      pc.per_call = predict_moe_exchange(f, c.name.substr(3), c.placement, c.bytes, algo);
-    else
+    if (c.name == "ep_dispatch" || c.name == "ep_combine") {
+      pc.per_call = predict_moe_exchange(f, c.name.substr(3), c.placement, c.bytes, algo, m, routing);
+      if (!routing.all_to_all()) pc.call.op = "moe_" + c.name.substr(3);  // the op priced
+    } else {
       pc.per_call = predict(f, c.op, algo, c.placement, c.bytes);
+    }
     pc.time_us = static_cast<double>(c.calls) * pc.per_call.time_us;
     pass.total_us += pc.time_us;
     pass.calls.push_back(std::move(pc));

@@ -17,6 +17,7 @@
 
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
+#include "vocab/counts.hpp"
 
 namespace fb::model {
 
@@ -86,11 +87,25 @@ struct CommCall {
 std::vector<CommCall> forward_pass_calls(const ModelShape& m, const InferenceScale& s, double tokens,
                                          std::uint64_t ranks_per_domain, bool sequence_parallel);
 
-// The MoE exchange (dispatch or combine, `phase`) of `bytes_per_rank` per rank over the EP group,
-// under uniform routing: the model's all-to-all. Kept behind this one function so a skew-aware
-// moe_dispatch/moe_combine model can replace it.
+// How tokens pick experts in the EP exchange (inference --counts, --seed, --expert-placement;
+// docs/inference.md): a distribution over the experts as the MoE ops take it (vocab/counts.hpp)
+// and the placement what-if. Uniform routing with spread experts is the all-to-all.
+struct ExpertRouting {
+  CountsSpec counts;          // kind, seed (its MoE shape is the model's, set per call)
+  bool domain_local = false;  // each token's experts inside its scale-up domain
+  bool all_to_all() const { return counts.kind == CountsSpec::Kind::uniform && !domain_local; }
+};
+
+// The MoE exchange (dispatch or combine, `phase`) of `bytes_per_rank` per rank over the EP group
+// of `m` (experts spread evenly over its p.nranks ranks). Uniform, spread routing: the model's
+// all-to-all. Any other: the routing's expected traffic (model/moe_traffic.hpp
+// moe_expected_traffic, tokens per rank = bytes_per_rank / (top-k x hidden x dtype)) priced as
+// `model --op moe_dispatch|moe_combine` prices it, the most loaded rank, NIC or tier setting the
+// time. Throws std::invalid_argument for a bad phase, or when the experts do not split evenly over
+// the EP ranks (or a matrix is not EP x EP, or top-k exceeds the experts with traffic).
 Prediction predict_moe_exchange(const Fabric& f, const std::string& phase, const Placement& p,
-                                double bytes_per_rank, const std::string& algo);
+                                double bytes_per_rank, const std::string& algo, const ModelShape& m = {},
+                                const ExpertRouting& routing = {});
 
 struct PricedCall {
   CommCall call;
@@ -106,8 +121,10 @@ struct PassCost {
   int dominant() const;
 };
 
-// Prices each call with predict(f, op, algo, ...) (predict_moe_exchange for dispatch and combine).
-// Throws std::invalid_argument when a call cannot be predicted on this fabric.
-PassCost price_pass(const Fabric& f, const std::vector<CommCall>& calls, const std::string& algo);
+// Prices each call with predict(f, op, algo, ...) (predict_moe_exchange of `m` under `routing` for
+// dispatch and combine). Throws std::invalid_argument when a call cannot be predicted on this
+// fabric.
+PassCost price_pass(const Fabric& f, const std::vector<CommCall>& calls, const std::string& algo,
+                    const ModelShape& m = {}, const ExpertRouting& routing = {});
 
 }  // namespace fb::model

@@ -36,14 +36,14 @@ inline constexpr int kNumOps = 16;
 // broadcast buffer, the allgather receive buffer, the reducescatter send buffer, each rank's
 // alltoall send buffer, the message of a pairwise op; reduce as allreduce, gather as allgather
 // (the root's receive buffer), scatter as reducescatter (the root's send buffer); alltoallv: the
-// average per-rank send buffer, split per pair by a counts distribution, collectives/counts.hpp;
+// average per-rank send buffer, split per pair by a counts distribution, vocab/counts.hpp;
 // moe_dispatch/moe_combine: the same, tokens x top-k x hidden, split by the routing, docs/moe.md).
 enum class BufferShape {
   whole,      // send = recv = the size
   exchanged,  // alltoall: n blocks sent, n blocks received
   gathered,   // allgather: one block sent, n received
   scattered,  // reducescatter: n blocks sent, one received
-  variable,   // alltoallv: per-pair counts from a distribution (collectives/counts.hpp); shape() gives
+  variable,   // alltoallv: per-pair counts from a distribution (vocab/counts.hpp); shape() gives
               // the uniform split, the counts matrix the rest
 };
 

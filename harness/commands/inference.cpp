@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "harness/commands/cli_options.hpp"
 #include "harness/commands/command.hpp"
-#include "harness/fabric_lookup.hpp"
 #include "harness/record_fields.hpp"
 #include "harness/sinks/sink.hpp"
 #include "harness/utc.hpp"
@@ -40,6 +40,7 @@ struct InferenceOptions {
   std::string csv_path, json_path;
   bool force = false, quiet = false;
   std::string command_line;
+  model::ExpertRouting routing;  // --counts, --seed, --expert-placement (the EP exchange)
 };
 
 // One scale, priced: a decode step and a prefill.
@@ -47,20 +48,6 @@ struct ScaleResult {
   model::InferenceScale scale;
   model::PassCost decode, prefill;
 };
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> v;
-  std::string cur;
-  for (char c : s + ",") {
-    if (c == ',') {
-      if (!cur.empty()) v.push_back(cur);
-      cur.clear();
-    } else if (c != ' ') {
-      cur += c;
-    }
-  }
-  return v;
-}
 
 std::uint64_t whole(const std::string& key, const std::string& text, std::uint64_t min) {
   std::uint64_t v = 0;
@@ -146,6 +133,13 @@ void print_pass(const char* phase, double tokens, const model::PassCost& p) {
                            d < 0 ? std::string("no communication") : "most: " + p.calls[d].call.name);
 }
 
+// The EP exchange's routing as the header and the files say it.
+std::string routing_text(const model::ExpertRouting& r) {
+  if (r.all_to_all()) return "uniform, experts spread (the all-to-all)";
+  return counts_label(r.counts, false) + (r.domain_local ? ", experts domain-local" : ", experts spread") +
+         " (expected traffic; the most loaded rank, NIC or tier sets the time)";
+}
+
 void print_results(const InferenceOptions& o, const model::Fabric& f, const std::string& algo,
                    std::uint64_t rpd, const std::vector<ScaleResult>& results) {
   const model::ModelShape& m = o.shape;
@@ -161,6 +155,7 @@ void print_results(const InferenceOptions& o, const model::Fabric& f, const std:
       "attention group; request: prefill + {} decode steps; {}{} {}s per domain; algo {}\n",
       o.batch, o.prompt, o.decode_steps, o.sequence_parallel ? "sequence parallel; " : "", rpd,
       f.endpoint.kind, algo);
+  if (m.moe()) std::cout << fmt::format("# EP routing: {}\n", routing_text(o.routing));
   for (const auto& r : results) {
     const auto& s = r.scale;
     std::cout << fmt::format("#\n# tp={} ep={} pp={}: {} GPUs, {} attention group(s)\n", s.tp, s.ep, s.pp,
@@ -270,7 +265,9 @@ void write_files(const InferenceOptions& o, const model::Fabric& f, const std::v
                    {"batch", o.batch},
                    {"prompt", o.prompt},
                    {"decode_steps", o.decode_steps},
-                   {"sequence_parallel", o.sequence_parallel}};
+                   {"sequence_parallel", o.sequence_parallel},
+                   {"counts", counts_label(o.routing.counts, false)},
+                   {"expert_placement", o.routing.domain_local ? "domain-local" : "spread"}};
     doc["rows"] = rows;
     write_whole(o.json_path, doc.dump(2) + "\n");
   }
@@ -289,9 +286,9 @@ void write_files(const InferenceOptions& o, const model::Fabric& f, const std::v
 }
 
 int run_inference(const InferenceOptions& o) {
-  const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
-  const std::uint64_t rpd =
-      o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.scale_up.domain_size);
+  const CliFabric loaded = load_cli_fabric(o.fabric, o.sets, o.ranks_per_domain);
+  const model::Fabric& f = loaded.fabric;
+  const std::uint64_t rpd = loaded.ranks_per_domain;
   const std::vector<model::InferenceScale> scales = resolve_scales(o, f, rpd);
   try {
     check_outputs({o.csv_path, o.json_path}, o.force);
@@ -306,7 +303,7 @@ int run_inference(const InferenceOptions& o) {
   for (const auto& s : scales) try {
       auto pass = [&](double tokens) {
         return model::price_pass(f, model::forward_pass_calls(o.shape, s, tokens, rpd, o.sequence_parallel),
-                                 algo);
+                                 algo, o.shape, o.routing);
       };
       results.push_back({s, pass(static_cast<double>(o.batch)), pass(static_cast<double>(o.prompt))});
     } catch (const std::invalid_argument& e) {
@@ -322,8 +319,7 @@ class InferenceCommand final : public Command {
   CLI::App* add_to(CLI::App& app) override {
     CLI::App* c = app.add_subcommand(
         "inference", "Model inference communication: per decode step and per prefill, per op (no MPI)");
-    c->add_option("--fabric", o_.fabric, "fabric file or name in configs/fabrics/");
-    c->add_option("--set", o_.sets, "override a fabric field: --set scale_out.tiers.1.oversubscription=7");
+    add_fabric_options(c, o_.fabric, o_.sets);
     std::string names;
     for (const auto& p : model::model_presets()) names += (names.empty() ? "" : ", ") + p.name;
     c->add_option("--preset", preset_, "a model shape: " + names)->option_text("NAME");
@@ -353,6 +349,7 @@ class InferenceCommand final : public Command {
         ->option_text("N");
     c->add_option("--decode-steps", steps_text_, "tokens generated per request (default 256)")
         ->option_text("N");
+    add_routing_options(c, routing_, "the EP exchange (dispatch, combine; docs/inference.md)");
     c->add_option("--csv", o_.csv_path, "write the table as CSV");
     c->add_option("--json", o_.json_path, "write the table as JSON");
     c->add_flag("--force", o_.force, "replace --csv/--json files that exist (refused otherwise)");
@@ -396,8 +393,15 @@ class InferenceCommand final : public Command {
     } catch (const std::invalid_argument& e) {
       throw UsageError(std::string("command line: ") + e.what());
     }
-    for (const auto& item : split_list(scale_text_)) o_.scales.push_back(parse_scale(item));
-    for (const auto& item : split_list(gpus_text_)) o_.gpus.push_back(whole("gpus", item, 1));
+    const CliRouting routing = resolve_routing(routing_);
+    o_.routing.counts = routing.counts;
+    o_.routing.domain_local = routing.domain_local;
+    if (!o_.shape.moe() && !o_.routing.all_to_all())
+      throw UsageError(
+          "command line: counts/expert-placement: the EP exchange's routing, given for a dense "
+          "model (experts 0)");
+    for (const auto& item : comma_list(scale_text_)) o_.scales.push_back(parse_scale(item));
+    for (const auto& item : comma_list(gpus_text_)) o_.gpus.push_back(whole("gpus", item, 1));
     if (!rpd_text_.empty()) o_.ranks_per_domain = whole("ranks-per-domain", rpd_text_, 1);
     if (!batch_text_.empty()) o_.batch = whole("batch", batch_text_, 1);
     if (!prompt_text_.empty()) o_.prompt = whole("prompt", prompt_text_, 1);
@@ -410,6 +414,7 @@ class InferenceCommand final : public Command {
 
  private:
   InferenceOptions o_;
+  RoutingTexts routing_;
   std::string preset_, scale_text_, gpus_text_, rpd_text_, batch_text_, prompt_text_, steps_text_;
   std::string layers_, hidden_, dtype_, experts_, top_k_, dense_;  // "" when not given
 };

@@ -9,13 +9,13 @@
 #include <iostream>
 #include <limits>
 
+#include "harness/commands/cli_options.hpp"
 #include "harness/commands/command.hpp"
-#include "harness/fabric_lookup.hpp"
-#include "harness/moe_traffic.hpp"
 #include "harness/sinks/sink.hpp"
 #include "harness/utc.hpp"
 #include "harness/version.hpp"
 #include "model/cost.hpp"
+#include "model/moe_traffic.hpp"
 #include "vocab/error.hpp"
 #include "vocab/units.hpp"
 
@@ -82,15 +82,15 @@ constexpr std::size_t kMoeElementBytes = 2;
 // Where op runs on g ranks (rpd per domain); the MoE ops add their routing's traffic, and `bytes`
 // becomes the size the model prices (the most loaded rank's) with `moe` the row's figures.
 model::Placement placement_for(const ModelOptions& o, const std::string& op, std::uint64_t g,
-                               std::uint64_t rpd, double& bytes, MoeTraffic* moe = nullptr) {
+                               std::uint64_t rpd, double& bytes, model::MoeTraffic* moe = nullptr) {
   model::Placement p{g, std::min(rpd, g)};
   const auto kind = vocab::parse_op(op);
   if (!kind || !vocab::is_moe(*kind)) return p;
   const std::size_t per =
       kMoeElementBytes * o.moe_counts.moe.hidden * static_cast<std::size_t>(o.moe_counts.moe.topk);
   const std::size_t tokens = static_cast<std::size_t>(bytes) / per;
-  MoeTraffic t =
-      moe_traffic(o.moe_counts, *kind, g, tokens, kMoeElementBytes, o.domain_local, p.ranks_per_domain);
+  model::MoeTraffic t = model::moe_traffic(o.moe_counts, *kind, g, tokens, kMoeElementBytes, o.domain_local,
+                                           p.ranks_per_domain);
   p.traffic = t.traffic;
   bytes = t.max_rank_bytes;
   if (moe) *moe = std::move(t);
@@ -154,7 +154,7 @@ void model_sweep(const ModelOptions& o, const model::Fabric& f, const std::strin
                              "bottleneck");
   for (auto g : scales) {
     double n = static_cast<double>(bytes);
-    MoeTraffic moe;
+    model::MoeTraffic moe;
     const model::Placement p = placement_for(o, op, g, rpd, n, &moe);
     model::Prediction pr;
     try {
@@ -188,11 +188,11 @@ int run_model_command(const ModelOptions& o) {
   if (!o.against.files.empty()) return run_model_against(o);
   if (!o.traffic.empty()) return run_model_traffic(o);
   if (!o.compare_set.empty()) return run_model_compare(o);
-  const model::Fabric f = load_fabric_for_cli(o.fabric, o.sets);
+  const CliFabric loaded = load_cli_fabric(o.fabric, o.sets, o.ranks_per_domain);
+  const model::Fabric& f = loaded.fabric;
+  const std::uint64_t rpd = loaded.ranks_per_domain;
   const std::vector<std::string> algos =
       o.algos.empty() ? std::vector<std::string>{model::default_algorithm(f)} : o.algos;
-  const std::uint64_t rpd =
-      o.ranks_per_domain ? o.ranks_per_domain : static_cast<std::uint64_t>(f.scale_up.domain_size);
   std::string clipped;
   const std::vector<std::uint64_t> scales = model_scales(o, f, rpd, clipped);
   check_ops_and_algos(o, f, algos, scales, rpd);
@@ -219,10 +219,8 @@ class ModelCommand final : public Command {
     ModelOptions& mo = options_;
     CLI::App* model =
         app.add_subcommand("model", "Predict ops on a fabric and extrapolate to 2^20 GPUs (no MPI)");
-    model->add_option("--fabric", mo.fabric,
-                      "fabric file or name in configs/fabrics/ (with --against: for rows that name none)");
-    model->add_option("--set", mo.sets,
-                      "override a fabric field: --set scale_out.tiers.1.oversubscription=7");
+    add_fabric_options(model, mo.fabric, mo.sets,
+                       "fabric file or name in configs/fabrics/ (with --against: for rows that name none)");
     model->add_option("--op", ops_text, "ops, comma-separated (default allreduce,alltoall)");
     model->add_option("--bytes", bytes_text, "sizes, comma-separated: 1G,64M (default 1G)");
     // -b was model's short --bytes; run's -b is --minbytes: kept for scripts, not shown.
@@ -238,11 +236,7 @@ class ModelCommand final : public Command {
     model->add_option("--csv", mo.csv_path, "write predictions as CSV (results schema, source=model)");
     model->add_option("--json", mo.json_path, "write predictions as JSON");
     // The MoE ops' routing (docs/moe.md), as run's options.
-    model->add_option(
-        "--counts", counts_text,
-        "moe_dispatch/moe_combine routing over the experts: uniform, zipf:S, hot:K:F, matrix:FILE "
-        "(default uniform)");
-    model->add_option("--seed", seed_, "seed of the --counts ranking (default 1)");
+    add_routing_options(model, routing_, "moe_dispatch/moe_combine");
     model->add_option("--topk", mo.moe_counts.moe.topk, "MoE: experts per token (default 2)")
         ->check(CLI::Range(1, 32));
     model
@@ -254,9 +248,6 @@ class ModelCommand final : public Command {
                      "MoE: elements per token, 2 bytes each; --bytes / (topk x hidden x 2) tokens per rank "
                      "(default 1024)")
         ->check(CLI::Range(1, 1 << 24));
-    model->add_option("--expert-placement", placement_,
-                      "MoE what-if: spread (experts across all ranks, default) or domain-local (each token's "
-                      "experts inside its scale-up domain)");
     model->add_flag("--force", mo.force, "replace --csv/--json files that exist (refused otherwise)");
     model->add_flag("-q,--quiet", mo.quiet, "no table");
     model
@@ -298,19 +289,7 @@ class ModelCommand final : public Command {
     parse_against_options(against_, given, mo.against);
     if (!mo.against.files.empty()) return;
     if (mo.fabric.empty()) throw UsageError("--fabric is required (fabricbench --help)");
-    auto list = [](const std::string& s) {
-      std::vector<std::string> v;
-      std::string cur;
-      for (char c : s + ",") {
-        if (c == ',') {
-          if (!cur.empty()) v.push_back(cur);
-          cur.clear();
-        } else if (c != ' ') {
-          cur += c;
-        }
-      }
-      return v;
-    };
+    const auto list = comma_list;
     auto sizes = [&](const std::string& key, const std::string& text) {
       std::vector<std::uint64_t> v;
       for (const auto& item : list(text)) {
@@ -343,16 +322,10 @@ class ModelCommand final : public Command {
       if (model_->get_option(name)->count() > 0) given.emplace_back(name);
     check_whatif_options(mo, given);
     const MoeShape moe = mo.moe_counts.moe;
-    try {
-      mo.moe_counts = parse_counts(counts_text, seed_);
-    } catch (const UsageError& e) {
-      throw UsageError(std::string("command line: counts: ") + e.what());
-    }
+    const CliRouting routing = resolve_routing(routing_);
+    mo.moe_counts = routing.counts;
     mo.moe_counts.moe = moe;
-    if (placement_ != "spread" && placement_ != "domain-local")
-      throw UsageError("command line: expert-placement: expected spread or domain-local, got '" + placement_ +
-                       "'");
-    mo.domain_local = placement_ == "domain-local";
+    mo.domain_local = routing.domain_local;
     if (!mo.csv_path.empty() && mo.csv_path == mo.json_path)
       throw UsageError("command line: --csv and --json name the same file '" + mo.csv_path + "'");
   }
@@ -363,8 +336,7 @@ class ModelCommand final : public Command {
   AgainstTexts against_;
   CLI::App* model_ = nullptr;
   std::string ops_text = "allreduce,alltoall", bytes_text = "1G", algo_text, gpus_text, rpd_text;
-  std::string counts_text = "uniform", placement_ = "spread";
-  std::uint64_t seed_ = 1;
+  RoutingTexts routing_;
 };
 
 }  // namespace

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "collectives/counts.hpp"
 #include "harness/commands/model_against.hpp"
+#include "vocab/counts.hpp"
 
 namespace fb {
 

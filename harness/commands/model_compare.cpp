@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "harness/commands/cli_options.hpp"
 #include "harness/commands/model.hpp"
 #include "harness/fabric_lookup.hpp"
 #include "harness/record.hpp"
@@ -21,17 +22,7 @@ namespace fb {
 std::vector<std::string> compare_set_values(const std::string& compare_set) {
   const auto eq = compare_set.find('=');
   if (compare_set.empty() || eq == std::string::npos) return {""};
-  std::vector<std::string> v;
-  std::string cur;
-  for (char c : compare_set.substr(eq + 1) + ",") {
-    if (c == ',') {
-      if (!cur.empty()) v.push_back(cur);
-      cur.clear();
-    } else if (c != ' ') {
-      cur += c;
-    }
-  }
-  return v;
+  return comma_list(compare_set.substr(eq + 1));
 }
 
 std::string compare_set_key(const std::string& compare_set) {

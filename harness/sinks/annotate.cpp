@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "collectives/op.hpp"
-#include "harness/moe_traffic.hpp"
 #include "model/cost.hpp"
+#include "model/moe_traffic.hpp"
 
 namespace fb {
 
@@ -65,7 +65,7 @@ void annotate_with_model(Record& r, const model::Fabric& f) {
     const std::size_t es = dtype_size(*dt),
                       per = es * spec->moe.hidden * static_cast<std::size_t>(spec->moe.topk);
     try {
-      p.traffic = moe_traffic(*spec, d->kind, p.nranks, per ? r.bytes / per : 0, es).traffic;
+      p.traffic = model::moe_traffic(*spec, d->kind, p.nranks, per ? r.bytes / per : 0, es).traffic;
     } catch (const std::exception&) {
       return;
     }

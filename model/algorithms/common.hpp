@@ -391,6 +391,32 @@ struct ExchangeLoad {
 // `nic_share`: consecutive ranks that share one NIC (the g ranks of a host; GPUs per NIC): `out`
 // is the most loaded NIC's bytes over nic_share, so that out / B0 is that NIC's time.
 ExchangeLoad exchange_load(const Traffic& t, double p, double g, double nic_share = 1);
+// A shared row's domains of g consecutive ranks (the last may be short), each visited with its
+// first rank and its entries, except that consecutive whole domains inside one run are alike and
+// only the first of them is visited: the cost follows the runs, not n.
+template <typename Visit>
+void for_each_distinct_domain(const std::vector<Traffic::Run>& runs, std::uint64_t n, std::uint64_t g,
+                              Visit&& visit) {
+  std::vector<double> vals;
+  std::size_t r = 0;
+  std::uint64_t start = 0;  // the first rank of runs[r]
+  const auto seek = [&](std::uint64_t j) {
+    while (start + runs[r].ranks <= j) start += runs[r++].ranks;
+  };
+  for (std::uint64_t lo = 0; lo < n;) {
+    const std::uint64_t hi = std::min(n, lo + g);
+    seek(lo);
+    const std::uint64_t run_end = start + runs[r].ranks;  // past the run holding lo
+    vals.clear();
+    for (std::uint64_t j = lo; j < hi; ++j) {
+      seek(j);
+      vals.push_back(runs[r].bytes);
+    }
+    visit(lo, static_cast<const std::vector<double>&>(vals));
+    // Whole domains after this one that lie inside its run: alike, skipped.
+    lo = hi - lo == g && run_end >= hi ? std::max(hi, run_end / g * g) : hi;
+  }
+}
 // How an algorithm runs a skewed exchange: every message at once (linear, nccl_p2p) or in p - 1
 // synchronous steps (pairwise); NCCL also relays the other rails' share over scale-up (PXN) and
 // runs at its protocol's efficiency.

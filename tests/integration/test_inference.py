@@ -87,6 +87,33 @@ class Inference(fbtest.FbTestCase):
         res = self.run_ok(["--fabric", "hgx-h100", "--preset", "llama-3.1-8b", "--gpus", "2,8,16", "-q"])
         self.assertEqual(res.stdout, "")
 
+    def test_skewed_routing_prices_the_most_loaded_rank(self):
+        base = ["--fabric", "hgx-h100", "--preset", "deepseek-v3", "--scale", "1x32x1", "--batch", "64", "-q"]
+
+        def ep_times(stem, *extra):
+            c, j, out = self.outputs(stem)
+            self.run_ok([*base, *extra, "--json", j])
+            doc = fbtest.load_json(j)
+            return doc, {(r["phase"], r["name"]): r for r in doc["rows"]}
+
+        doc, uniform = ep_times("uniform")
+        self.assertEqual(doc["meta"]["counts"], "uniform")
+        self.assertEqual(doc["meta"]["expert_placement"], "spread")
+        doc, hot = ep_times("hot", "--counts", "hot:4:0.8", "--seed", "3")
+        self.assertEqual(doc["meta"]["counts"], "hot:4:0.8 seed=3")
+        _, local = ep_times("local", "--counts", "hot:4:0.8", "--seed", "3", "--expert-placement", "domain-local")
+        for phase in ("decode", "prefill"):
+            for name in ("ep_dispatch", "ep_combine"):
+                with self.subTest(phase=phase, name=name):
+                    u, h, l = uniform[phase, name], hot[phase, name], local[phase, name]
+                    self.assertEqual(h["op"], "moe_" + name[3:])  # priced as model --op moe_* prices it
+                    self.assertEqual(h["bytes_per_call"], u["bytes_per_call"])  # what each rank sends
+                    self.assertGreater(h["time_per_call_us"], u["time_per_call_us"])
+                    self.assertLess(l["time_per_call_us"], h["time_per_call_us"])
+        res = self.run_ok(["--fabric", "hgx-h100", "--preset", "deepseek-v3", "--scale", "1x16x1", "--counts",
+                           "zipf:1.2"])
+        self.assertIn("# EP routing: zipf:1.2 seed=1, experts spread", res.stdout)
+
     def test_bad_input(self):
         c, j, out = self.outputs()
         base = ["--fabric", "hgx-h100"]
@@ -102,6 +129,12 @@ class Inference(fbtest.FbTestCase):
             ([*base, "--preset", "llama-3.1-70b", "--scale", "4x1x3", "--ranks-per-domain", "6"], "straddle"),
             ([*base, "--preset", "llama-3.1-70b", "--layers", "99999999999"], "at most"),
             ([*base, "--preset", "deepseek-v3", "--scale", "1x4096x1"], "exceed what fabric"),
+            ([*base, "--preset", "deepseek-v3", "--counts", "zipf:x"], "counts"),
+            ([*base, "--preset", "deepseek-v3", "--counts", "hot:3:0.5:1"], "counts"),
+            ([*base, "--preset", "deepseek-v3", "--expert-placement", "nearby"], "expert-placement"),
+            ([*base, "--preset", "llama-3.1-70b", "--counts", "zipf:1.2"], "dense model"),
+            ([*base, "--preset", "mixtral-8x7b", "--scale", "1x16x1", "--counts", "zipf:1.2"], "split evenly"),
+            ([*base, "--preset", "deepseek-v3", "--scale", "1x16x1", "--counts", "hot:300:0.5"], "hot"),
             ([*base, "--preset", "deepseek-v3", "--top-k", "300"], "top-k"),
             ([*base, "--preset", "llama-3.1-70b", "--batch", "0"], "batch"),
             ([*base, "--layers", "10", "--hidden", "x"], "hidden"),

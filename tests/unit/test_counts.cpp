@@ -1,4 +1,4 @@
-// alltoallv's counts distributions (collectives/counts.hpp): parsing, the shapes the distributions
+// alltoallv's counts distributions (vocab/counts.hpp): parsing, the shapes the distributions
 // promise, scaling to the requested average, determinism under a seed, and the matrix file.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "collectives/counts.hpp"
+#include "vocab/counts.hpp"
 #include "vocab/error.hpp"
 
 namespace fb {

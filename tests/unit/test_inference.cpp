@@ -11,6 +11,8 @@
 #include "model/cost.hpp"
 #include "model/fabric.hpp"
 #include "model/inference.hpp"
+#include "model/moe_traffic.hpp"
+#include "vocab/counts.hpp"
 
 namespace fb::model {
 namespace {
@@ -171,6 +173,64 @@ TEST(Inference, MoeExchangeIsTheUniformAllToAll) {
   EXPECT_EQ(predict_moe_exchange(f, "combine", p, 1 << 20, "nccl_auto").time_us,
             predict(f, "alltoall", "nccl_auto", p, 1 << 20).time_us);
   EXPECT_THROW(predict_moe_exchange(f, "gather", p, 1 << 20, "nccl_auto"), std::invalid_argument);
+}
+
+// The skew-aware EP exchange (--counts, --expert-placement): priced as model --op moe_* prices
+// the routing's expected traffic.
+ExpertRouting routing(const std::string& counts, bool domain_local = false) {
+  ExpertRouting r;
+  r.counts = parse_counts(counts, 1);
+  r.domain_local = domain_local;
+  return r;
+}
+
+TEST(Inference, HotExpertsPriceTheExchangeAboveUniform) {
+  const Fabric f = fabric("hgx-h100");
+  const ModelShape m = moe(10, 4096, 256, 8, 0);
+  const Placement p{64, 8};
+  const double bytes = 64 * 8 * 4096 * 2;  // 64 tokens per rank
+  for (const char* phase : {"dispatch", "combine"}) {
+    const double uniform = predict_moe_exchange(f, phase, p, bytes, "nccl_auto", m).time_us;
+    const double hot = predict_moe_exchange(f, phase, p, bytes, "nccl_auto", m, routing("hot:4:0.8")).time_us;
+    EXPECT_GT(hot, 1.5 * uniform) << phase;
+  }
+}
+
+TEST(Inference, SkewedExchangeIsTheMoeOpsPrediction) {
+  const Fabric f = fabric("hgx-h100");
+  const ModelShape m = moe(10, 1024, 64, 2, 0);
+  const Placement p{16, 8};
+  CountsSpec s = parse_counts("zipf:1.2", 1);
+  s.moe = {0, 1024, 2, 4};
+  const MoeTraffic t = moe_expected_traffic(s, vocab::OpKind::moe_combine, 16, 32, 2);
+  Placement q = p;
+  q.traffic = t.traffic;
+  EXPECT_EQ(
+      predict_moe_exchange(f, "combine", p, 32 * 2 * 1024 * 2, "nccl_auto", m, routing("zipf:1.2")).time_us,
+      predict(f, "moe_combine", "nccl_auto", q, t.max_rank_bytes).time_us);
+}
+
+TEST(Inference, DomainLocalExpertsPriceBelowSpreadAcrossDomains) {
+  const Fabric f = fabric("hgx-h100");
+  const ModelShape m = moe(10, 7168, 256, 8, 0);
+  const Placement p{32, 8};
+  const double bytes = 1024 * 8 * 7168 * 2;  // a 1024-token prefill per rank
+  const Prediction spread =
+      predict_moe_exchange(f, "dispatch", p, bytes, "nccl_auto", m, routing("zipf:1.2"));
+  const Prediction local =
+      predict_moe_exchange(f, "dispatch", p, bytes, "nccl_auto", m, routing("zipf:1.2", true));
+  EXPECT_LT(local.time_us, spread.time_us);
+  EXPECT_EQ(local.bottleneck, "scale-up");  // nothing leaves the domain
+}
+
+TEST(Inference, SkewedRoutingNeedsExpertsSplitOverTheEpRanks) {
+  const Fabric f = fabric("hgx-h100");
+  EXPECT_THROW(predict_moe_exchange(f, "dispatch", Placement{16, 8}, 1e6, "nccl_auto", moe(10, 1024, 8, 2, 0),
+                                    routing("zipf:1.2")),
+               std::invalid_argument);  // 8 experts over 16 ranks
+  // The all-to-all needs no split.
+  EXPECT_NO_THROW(
+      predict_moe_exchange(f, "dispatch", Placement{16, 8}, 1e6, "nccl_auto", moe(10, 1024, 8, 2, 0)));
 }
 
 TEST(Inference, ScalesFromGpuCounts) {

@@ -1,4 +1,4 @@
-// The MoE ops (docs/moe.md): the routing arithmetic (collectives/counts.hpp: expert loads,
+// The MoE ops (docs/moe.md): the routing arithmetic (vocab/counts.hpp: expert loads,
 // per-rank token counts), the layouts and combine's reduction checked exactly in-process (the
 // exchange done by hand, as alltoallv would), and the model's skewed-exchange loads
 // (model/traffic.cpp).
@@ -10,13 +10,13 @@
 #include <numeric>
 #include <vector>
 
-#include "collectives/counts.hpp"
 #include "collectives/mem_ops.hpp"
 #include "collectives/op.hpp"
 #include "collectives/pattern.hpp"
 #include "collectives/reduce.hpp"
 #include "model/algorithms/common.hpp"
 #include "model/cost.hpp"
+#include "vocab/counts.hpp"
 #include "vocab/error.hpp"
 
 namespace fb {

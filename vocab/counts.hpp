@@ -1,6 +1,7 @@
-// alltoallv's per-pair counts (--counts, --seed): how much each rank sends to each other rank,
-// from a distribution, identical on every rank (computed, never exchanged, from the same spec and
-// seed; the runner compares a digest across ranks before the first op).
+// alltoallv's and the MoE ops' per-pair counts (--counts, --seed), vocabulary because the ops
+// (collectives/), the model (model/moe_traffic.hpp) and the harness all take them: how much each rank sends
+// to each other rank, from a distribution, identical on every rank (computed, never exchanged, from the same
+// spec and seed; the runner compares a digest across ranks before the first op).
 //
 //   uniform       every pair the same (alltoall's split)
 //   zipf:S        destination j's share follows 1/(k+1)^S, k its place in a seeded ranking of the
@@ -18,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +83,9 @@ class CountsMatrix {
 // The counts column of a row (results/SCHEMA.md): "zipf:1.2 seed=1"; the MoE ops add their shape
 // ("... topk=2 experts_per_rank=4 hidden=1024").
 std::string counts_label(const CountsSpec& spec, bool moe);
+// A row's counts column back into its spec ("zipf:1.2 seed=1 topk=2 ..."); nullopt when it does
+// not parse (a file from another version).
+std::optional<CountsSpec> parse_counts_label(const std::string& label);
 
 // MoE routing (docs/moe.md). The weight of each of the n x experts_per_rank experts as seen from
 // rank `source`: uniform 1; zipf:S 1/(k+1)^S, k the expert's place in a seeded ranking of the
@@ -93,6 +98,10 @@ std::vector<double> expert_weights(const CountsSpec& spec, int nranks, int sourc
 // largest remainders, so the loads sum to exactly tokens x topk. Needs topk <= the experts with a
 // non-zero weight (UsageError otherwise).
 std::vector<std::size_t> expert_loads(const std::vector<double>& weights, std::size_t tokens, int topk);
+// The same water-filling without the rounding: each expert's expected tokens when a source routes
+// `tokens` tokens (any positive number) x topk copies, at most `tokens` per expert. Throws
+// UsageError as expert_loads, and for tokens <= 0.
+std::vector<double> expert_shares(const std::vector<double>& weights, double tokens, int topk);
 // Rank i's copies for rank j's experts, summed over them (tokens per rank, not elements).
 std::vector<std::size_t> moe_token_counts(const CountsSpec& spec, int nranks, std::size_t tokens);
 // Tokens per rank for `elems_per_rank` elements sent per rank: elems / (topk x hidden), or

@@ -1,5 +1,5 @@
-// alltoallv's counts distributions (collectives/counts.hpp).
-#include "collectives/counts.hpp"
+// alltoallv's counts distributions (vocab/counts.hpp).
+#include "vocab/counts.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -85,12 +85,18 @@ std::uint64_t mix(std::uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-// place[j]: rank j's place in a seeded ranking of the n ranks (0 = the most popular).
-std::vector<int> seeded_places(int n, std::uint64_t seed) {
+// order[k]: who holds place k in a seeded ranking of n (0 = the most popular).
+std::vector<int> seeded_order(int n, std::uint64_t seed) {
   std::vector<int> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   std::uint64_t state = seed;
   for (int i = n - 1; i > 0; --i) std::swap(order[i], order[mix(state) % static_cast<std::uint64_t>(i + 1)]);
+  return order;
+}
+
+// place[j]: rank j's place in a seeded ranking of the n ranks (0 = the most popular).
+std::vector<int> seeded_places(int n, std::uint64_t seed) {
+  const std::vector<int> order = seeded_order(n, seed);
   std::vector<int> place(static_cast<std::size_t>(n));
   for (int k = 0; k < n; ++k) place[order[k]] = k;
   return place;
@@ -199,58 +205,93 @@ std::vector<double> expert_weights(const CountsSpec& spec, int n, int source) {
              epr;
     return w;
   }
-  const std::vector<int> place = seeded_places(static_cast<int>(E), spec.seed);
+  // Each weight set where its place is known (the expert at place k), with no place array.
+  const std::vector<int> order = seeded_order(static_cast<int>(E), spec.seed);
   const int K = spec.hot, En = static_cast<int>(E);
-  for (std::size_t e = 0; e < E; ++e) {
-    if (spec.kind == CountsSpec::Kind::zipf)
-      w[e] = std::pow(static_cast<double>(place[e] + 1), -spec.exponent);
-    else  // hot: the first K places
-      w[e] = K >= En ? 1.0 : place[e] < K ? spec.fraction / K : (1 - spec.fraction) / (En - K);
+  if (spec.kind == CountsSpec::Kind::zipf) {
+    for (std::size_t k = 0; k < E; ++k)
+      w[static_cast<std::size_t>(order[k])] = std::pow(static_cast<double>(k + 1), -spec.exponent);
+  } else if (K < En) {  // hot: the first K places
+    std::fill(w.begin(), w.end(), (1 - spec.fraction) / (En - K));
+    for (int k = 0; k < K; ++k)
+      w[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])] = spec.fraction / K;
   }
   return w;
 }
 
-std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t tokens, int topk) {
+namespace {
+
+// Water-filling: experts whose share would exceed `tokens` are capped there, the rest share what is
+// left in proportion to their weights. Each expert's quota is a function of its weight and the
+// final (wsum, left), so it is computed where needed rather than stored: no per-expert long double
+// arrays (at 2^22 experts they were most of the time).
+struct WaterFill {
+  std::vector<char> capped;  // empty until an expert is capped (at scale, none is)
+  bool is_capped(std::size_t e) const { return !capped.empty() && capped[e]; }
+  long double cap = 0, left = 0, wsum = 0;
+  long double quota(const std::vector<double>& w, std::size_t e) const {
+    return is_capped(e) ? cap : wsum > 0 ? w[e] / wsum * left : 0;
+  }
+};
+
+WaterFill water_fill(const std::vector<double>& w, long double tokens, int topk) {
   const std::size_t E = w.size(), k = static_cast<std::size_t>(topk);
+  WaterFill f;
+  const long double total = tokens * k;
+  f.cap = tokens;
   std::size_t positive = 0;
-  for (double x : w) positive += x > 0 ? 1 : 0;
-  if (topk < 1 || k > positive)
-    throw UsageError("topk " + std::to_string(topk) +
-                     " needs that many experts with traffic; the routing has " + std::to_string(positive));
-  // Water-filling: experts whose share would exceed `tokens` are capped there, the rest share
-  // what is left in proportion to their weights. Each expert's quota is a function of its weight
-  // and the final (wsum, left), so it is computed where needed rather than stored: no per-expert
-  // long double arrays (at 2^22 experts they were most of the time).
-  std::vector<char> capped(E, 0);
-  const long double total = static_cast<long double>(tokens) * k, cap = static_cast<long double>(tokens);
-  long double left = total, wsum = 0;
-  for (bool changed = true; changed;) {
+  for (bool changed = true, first = true; changed; first = false) {
     changed = false;
-    left = total;
-    wsum = 0;
+    f.left = total;
+    f.wsum = 0;
+    double heaviest = -1;  // the largest weight not capped
     for (std::size_t e = 0; e < E; ++e) {
-      if (capped[e])
-        left -= tokens;
-      else
-        wsum += w[e];
+      if (first) positive += w[e] > 0 ? 1 : 0;
+      if (f.is_capped(e)) {
+        f.left -= tokens;
+      } else {
+        f.wsum += w[e];
+        heaviest = std::max(heaviest, w[e]);
+      }
     }
-    // A quota rises with its weight (rounding is monotonic), so once a weight is seen to exceed
-    // the cap every larger one does, and every smaller one of a weight seen not to: one division
-    // per distinct weight at most.
+    if (first && (topk < 1 || k > positive))
+      throw UsageError("topk " + std::to_string(topk) +
+                       " needs that many experts with traffic; the routing has " + std::to_string(positive));
+    // A quota rises with its weight (rounding is monotonic): when the heaviest expert left fits
+    // under the cap every one does, and nothing changes. Otherwise, once a weight is seen to
+    // exceed the cap every larger one does, and every smaller one of a weight seen not to: one
+    // division per distinct weight at most.
+    const auto over_cap = [&](double x) { return (f.wsum > 0 ? x / f.wsum * f.left : 0) > f.cap; };
+    if (heaviest < 0 || !over_cap(heaviest)) break;
     double ok = -1, over = std::numeric_limits<double>::infinity();
+    if (f.capped.empty()) f.capped.assign(E, 0);
     for (std::size_t e = 0; e < E; ++e) {
-      if (capped[e] || w[e] <= ok) continue;
-      if (w[e] >= over || (wsum > 0 ? w[e] / wsum * left : 0) > cap) {
-        capped[e] = changed = true;
+      if (f.capped[e] || w[e] <= ok) continue;
+      if (w[e] >= over || over_cap(w[e])) {
+        f.capped[e] = changed = true;
         over = std::min(over, w[e]);
       } else {
         ok = w[e];
       }
     }
   }
-  const auto quota = [&](std::size_t e) -> long double {
-    return capped[e] ? cap : wsum > 0 ? w[e] / wsum * left : 0;
-  };
+  return f;
+}
+
+}  // namespace
+
+std::vector<double> expert_shares(const std::vector<double>& w, double tokens, int topk) {
+  if (!(tokens > 0)) throw UsageError("tokens per rank must be positive");
+  const WaterFill f = water_fill(w, tokens, topk);
+  std::vector<double> s(w.size());
+  for (std::size_t e = 0; e < w.size(); ++e) s[e] = static_cast<double>(f.quota(w, e));
+  return s;
+}
+
+std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t tokens, int topk) {
+  const std::size_t E = w.size(), k = static_cast<std::size_t>(topk);
+  const WaterFill f = water_fill(w, static_cast<long double>(tokens), topk);
+  const auto quota = [&](std::size_t e) { return f.quota(w, e); };
   // Largest remainders: floor every quota, then one more token to the largest fractional parts
   // (lower index first on ties) until the loads sum to tokens x topk.
   std::vector<std::size_t> load(E);
@@ -260,13 +301,13 @@ std::vector<std::size_t> expert_loads(const std::vector<double>& w, std::size_t 
   const auto floor_of = [](long double x) { return x < 1 ? 0 : std::floor(x); };
   double zero = -1;  // the largest weight seen to floor to 0 (every smaller uncapped one does)
   for (std::size_t e = 0; e < E; ++e) {
-    if (!capped[e] && w[e] <= zero) {
+    if (!f.is_capped(e) && w[e] <= zero) {
       load[e] = 0;
       continue;
     }
     const long double hair = quota(e) * (1 + 1e-15L);
     load[e] = hair < 1 ? 0 : std::min(tokens, static_cast<std::size_t>(std::floor(hair)));
-    if (load[e] == 0 && !capped[e]) zero = std::max(zero, w[e]);
+    if (load[e] == 0 && !f.is_capped(e)) zero = std::max(zero, w[e]);
     given += load[e];
   }
   // The extra tokens go to the first want - given experts, in (remainder descending, index
@@ -379,6 +420,38 @@ std::uint64_t CountsMatrix::digest() const {
       h *= 1099511628211ull;
     }
   return h;
+}
+
+std::optional<CountsSpec> parse_counts_label(const std::string& label) {
+  std::istringstream in(label);
+  std::string text, kv;
+  if (!(in >> text)) return std::nullopt;
+  CountsSpec s;
+  std::uint64_t seed = 1;
+  MoeShape moe;
+  try {
+    while (in >> kv) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) return std::nullopt;
+      const std::string k = kv.substr(0, eq);
+      const unsigned long long v = std::stoull(kv.substr(eq + 1));
+      if (k == "seed")
+        seed = v;
+      else if (k == "topk")
+        moe.topk = static_cast<int>(v);
+      else if (k == "experts_per_rank")
+        moe.experts_per_rank = static_cast<int>(v);
+      else if (k == "hidden")
+        moe.hidden = v;
+      else
+        return std::nullopt;
+    }
+    s = parse_counts(text, seed);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  s.moe = moe;
+  return s;
 }
 
 }  // namespace fb

@@ -1,6 +1,9 @@
 // pairwise: alltoall in p-1 exchange steps of one n/p block; in step s every rank sends to r+s.
+// A step ends when the receiver has acknowledged its block (collectives/algorithms/pairwise.cpp):
+// every step pays, on top of its own latency, the acknowledgement's: a zero-byte message back over
+// the pair's path (lat[lca] of its farthest pair, au inside a domain).
 // moe_dispatch/moe_combine: p - 1 synchronous steps over the routing's traffic, each as long as its
-// largest message (model/traffic.cpp).
+// largest message (model/traffic.cpp), each with its acknowledgement.
 // alltoallv is priced as the alltoall of its most loaded rank: n is that rank's bytes (the
 // harness's max_rank_bytes), whose steps set the time.
 // Each step costs what its slowest flow takes (step(), shift by min(s, p-s)): a fraction
@@ -10,8 +13,8 @@
 // already leave it. The p-1 steps are summed in closed form: per rail alignment, step() is
 // piecewise linear (or constant) in the distance, so the sum splits into O(tiers) pieces found by
 // bisection, each summed exactly, whatever p (2^20 ranks cost a few dozen evaluations). Flat
-// fabric: (p-1) a + (p-1)/p n/B, plus the own block's copy (2 n/p of memory traffic) on host
-// endpoints.
+// fabric: 2 (p-1) a + (p-1)/p n/B (a step's latency and its acknowledgement's), plus the own
+// block's copy (2 n/p of memory traffic) on host endpoints.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -21,6 +24,17 @@
 namespace fb::model::detail {
 
 namespace {
+
+// The acknowledgement that ends a step: one zero-byte message back over the step's farthest pair.
+double ack_us(const Topo& T, const Step& s) {
+  return s.lca > 0 ? T.lat[s.lca] : T.au;
+}
+
+// A step and its acknowledgement, `times` over.
+void add_acked_step(Cost& c, const Topo& T, const Step& s, double times = 1) {
+  add_step(c, s, times);
+  c.add(kLatency, times * ack_us(T, s));
+}
 
 // Sum of step(T, shift, r, block, aligned) over the whole distances r in [lo, hi], into c, times
 // `weight`: a piece on which latency, transfer and slot agree at both ends and at the quarter
@@ -54,12 +68,13 @@ void add_steps(Cost& c, const Topo& T, double lo, double hi, double block, bool 
     }
     if (linear || count <= 2 || n + 2 > static_cast<int>(todo.size())) {
       if (count <= 2 && !(a.slot == b.slot && a.lca == b.lca)) {
-        add_step(c, a, weight);
-        if (count == 2) add_step(c, b, weight);
+        add_acked_step(c, T, a, weight);
+        if (count == 2) add_acked_step(c, T, b, weight);
         continue;
       }
-      // Linear in r (or constant): the sum is the count times the mean of the ends.
-      c.add(kLatency, weight * count * (a.alpha + b.alpha) / 2);
+      // Linear in r (or constant): the sum is the count times the mean of the ends (the
+      // acknowledgements' latency is constant: the ends share their lowest common tier).
+      c.add(kLatency, weight * count * ((a.alpha + b.alpha) / 2 + ack_us(T, a)));
       c.add(a.slot, weight * count * (a.bw_us + b.bw_us) / 2);
       continue;
     }
@@ -82,9 +97,11 @@ Prediction cost_pairwise(const Fabric& f, const std::string& op_name, const Plac
   if (vocab::is_moe(op)) {
     // p - 1 synchronous steps, each as long as its largest message (model/traffic.cpp).
     if (!pl.traffic) return unavailable(op_name + " needs its routing's traffic");
+    // Each step's latency and its acknowledgement's.
     const double g = std::min(T.g, T.p);
+    const double out_us = T.m > 1 ? T.lat[T.top] : T.aux, out_ack_us = T.m > 1 ? T.lat[T.top] : T.au;
     return skewed_exchange(T, op, n, *pl.traffic, ExchangeKind::stepped,
-                           (g - 1) * T.aux + (T.p - g) * (T.m > 1 ? T.lat[T.top] : T.aux), 1.0, "pairwise",
+                           (g - 1) * (T.aux + T.au) + (T.p - g) * (out_us + out_ack_us), 1.0, "pairwise",
                            Proto::none);
   }
 
@@ -98,7 +115,7 @@ Prediction cost_pairwise(const Fabric& f, const std::string& op_name, const Plac
   Cost c;
   add_steps(c, T, 1, half, block, !rails, 2 * (1 - aligned_share) + (rails ? 0 : 2 * aligned_share));
   if (rails) add_steps(c, T, 1, half, block, true, 2 * aligned_share);
-  if (even) add_step(c, step(T, Pairing::shift, T.p / 2, block));
+  if (even) add_acked_step(c, T, step(T, Pairing::shift, T.p / 2, block));
   add_own_block_copy(c, T, block);
   return finish(T, op, n, c, "pairwise", Proto::none);
 }

@@ -80,10 +80,17 @@ struct Net {
   std::condition_variable cv;
   std::map<std::tuple<int, int, int>, std::deque<Bytes>> box;  // (src, dst, tag) -> messages in order
   std::vector<int> unconsumed;                                 // per sender
-  std::vector<std::size_t> sends, largest;                     // per sender: messages, largest bytes
+  // Per sender: data messages (not P2P::kPairAckTag acknowledgements), the largest's bytes, and
+  // the most of its data messages not yet received at once (counted as each one is sent).
+  std::vector<std::size_t> sends, largest;
+  std::vector<int> data_in_flight, peak_in_flight;
   bool aborted = false;
   bool encoded = false;  // buffers hold encoded memory (see mask_at): transfers decode and encode
-  explicit Net(int n) : unconsumed(n), sends(n), largest(n) {}
+  // Sends complete when posted, received or not (an eager protocol), instead of when received.
+  bool eager = false;
+  int slow_rank = -1;  // this rank sleeps 20 ms before each of its receives (eager runs)
+  explicit Net(int n)
+      : unconsumed(n), sends(n), largest(n), data_in_flight(n), peak_in_flight(n) {}
 };
 
 class FakeP2P final : public P2P {
@@ -108,11 +115,19 @@ class FakeP2P final : public P2P {
       else
         net_.box[{rank_, s.peer, s.tag}].emplace_back(p, p + s.bytes);
       ++net_.unconsumed[rank_];
-      ++net_.sends[rank_];
-      net_.largest[rank_] = std::max(net_.largest[rank_], s.bytes);
+      if (s.tag != kPairAckTag) {
+        ++net_.sends[rank_];
+        net_.largest[rank_] = std::max(net_.largest[rank_], s.bytes);
+        net_.peak_in_flight[rank_] = std::max(net_.peak_in_flight[rank_], ++net_.data_in_flight[rank_]);
+      }
     }
     sends_.clear();
     net_.cv.notify_all();
+    if (rank_ == net_.slow_rank && !recvs_.empty()) {
+      lk.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      lk.lock();
+    }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     auto wait = [&] {
       if (net_.aborted) throw std::runtime_error("another rank failed");
@@ -138,6 +153,7 @@ class FakeP2P final : public P2P {
         if (net_.encoded) encode(it->buf, it->bytes);
         q.pop_front();
         --net_.unconsumed[it->peer];
+        if (it->tag != kPairAckTag) --net_.data_in_flight[it->peer];
         it = recvs_.erase(it);
         matched = true;
       }
@@ -146,7 +162,8 @@ class FakeP2P final : public P2P {
       else
         wait();
     }
-    while (net_.unconsumed[rank_] > 0) wait();  // rendezvous: sends complete when received
+    if (!net_.eager)
+      while (net_.unconsumed[rank_] > 0) wait();  // rendezvous: sends complete when received
   }
 
  private:
@@ -188,6 +205,8 @@ struct Case {
   int root = 0;
   const CountsSpec* counts = nullptr;  // alltoallv's counts (null: uniform)
   bool encoded = false;                // run on encoded memory through EncodedMemOps
+  bool eager = false;                  // Net::eager
+  int slow_rank = -1;                  // Net::slow_rank
   std::string describe() const {
     std::string s = std::string(algo->name) + " " + std::string(op_descriptor(op).name) +
                     " p=" + std::to_string(p) + " bytes=" + std::to_string(bytes) + " " +
@@ -219,6 +238,7 @@ struct Outcome {
   int guards_broken = 0;         // receive or scratch buffers written past their end
   std::string error;             // an exception on some rank
   std::vector<std::size_t> sends, largest;
+  std::vector<int> peak_in_flight;         // Net::peak_in_flight
   std::size_t reductions = 0, copies = 0;  // through AlgoCall::mem (encoded runs)
 };
 
@@ -264,6 +284,8 @@ Outcome simulate(const Case& k) {
   }
   Net net(k.p);
   net.encoded = k.encoded;
+  net.eager = k.eager;
+  net.slow_rank = k.slow_rank;
   std::vector<std::string> errors(k.p);
   std::vector<std::thread> threads;
   for (int r = 0; r < k.p; ++r)
@@ -282,6 +304,7 @@ Outcome simulate(const Case& k) {
   Outcome o;
   o.sends = net.sends;
   o.largest = net.largest;
+  o.peak_in_flight = net.peak_in_flight;
   o.reductions = encoded_ops.reductions;
   o.copies = encoded_ops.copies;
   for (int r = 0; r < k.p; ++r) {
@@ -554,6 +577,35 @@ TEST(Algorithms, AlltoallSendsWholeBlocksUnlessChunked) {
     EXPECT_EQ(c.sends[0], 6u) << a->name;
     EXPECT_EQ(c.largest[0], 100000u * 4) << a->name;
   }
+}
+
+// Pairwise's steps are synchronous even where a send completes before its data is received (an
+// eager protocol; TCP's socket buffers): a rank sends its step-s+1 block only when the step-s
+// block has been received, so it never has two blocks in flight (on a shared link they would go
+// at half the rate each and every receiver would wait: docs/moe.md, the emulated check). Rank 1
+// is slow to receive, so a rank that moved on when its own receive completed would send its next
+// block while its block to rank 1 still waited. The counts are data messages (acknowledgements
+// not counted), and the result stays exact.
+TEST(Algorithms, PairwiseStepsWaitForDeliveryOverEagerSends) {
+  for (const OpKind op : {OpKind::alltoall, OpKind::alltoallv}) {
+    Case k = make_case(algo::pairwise, op, 4, 4 * 4 * 1000);
+    k.eager = true;
+    k.slow_rank = 1;
+    const Outcome o = simulate(k);
+    ASSERT_EQ(o.error, "");
+    EXPECT_EQ(o.wrong, 0u);
+    for (int r = 0; r < 4; ++r) {
+      EXPECT_EQ(o.peak_in_flight[r], 1) << op_descriptor(op).name << " rank " << r;
+      EXPECT_EQ(o.sends[r], 3u) << op_descriptor(op).name << " rank " << r;
+    }
+  }
+  // Linear posts every block at once (what it is for): all three in flight, over the same fake.
+  Case l = make_case(algo::linear, OpKind::alltoall, 4, 4 * 4 * 1000);
+  l.eager = true;
+  l.slow_rank = 1;
+  const Outcome lo = simulate(l);
+  ASSERT_EQ(lo.error, "");
+  EXPECT_EQ(lo.peak_in_flight[0], 3);
 }
 
 TEST(Algorithms, ChainPipelinesInChunks) {

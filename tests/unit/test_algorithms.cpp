@@ -89,8 +89,7 @@ struct Net {
   // Sends complete when posted, received or not (an eager protocol), instead of when received.
   bool eager = false;
   int slow_rank = -1;  // this rank sleeps 20 ms before each of its receives (eager runs)
-  explicit Net(int n)
-      : unconsumed(n), sends(n), largest(n), data_in_flight(n), peak_in_flight(n) {}
+  explicit Net(int n) : unconsumed(n), sends(n), largest(n), data_in_flight(n), peak_in_flight(n) {}
 };
 
 class FakeP2P final : public P2P {

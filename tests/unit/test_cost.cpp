@@ -955,7 +955,8 @@ TEST(CostGolden, AlltoallCopiesTheOwnBlockOnHosts) {
   }
   Fabric gpu = f;
   gpu.endpoint.kind = "gpu";
-  expect_close(predict(gpu, "alltoall", "pairwise", {2, 2}, n).time_us, 2 * a + us(n / 2, B), "pairwise on GPUs");
+  expect_close(predict(gpu, "alltoall", "pairwise", {2, 2}, n).time_us, 2 * a + us(n / 2, B),
+               "pairwise on GPUs");
 }
 
 // Pairwise all-to-all costs each step's slowest flow. 4 hosts, 1 rank each, 2 per leaf: steps 1

@@ -1,9 +1,11 @@
 // pairwise: alltoall in p-1 exchange steps of one n/p block; in step s every rank sends to r+s.
-// A step ends when the receiver has acknowledged its block (collectives/algorithms/pairwise.cpp):
-// every step pays, on top of its own latency, the acknowledgement's: a zero-byte message back over
-// the pair's path (lat[lca] of its farthest pair, au inside a domain).
+// A rank sends its block when the receiver is ready and the step ends when the receiver has
+// acknowledged it (collectives/algorithms/pairwise.cpp): one control message between steps (the
+// acknowledgement of step s and the readiness for s+1 travel together), p in all (a readiness
+// before step 1, an acknowledgement after step p-1, both at distance 1). Each is a zero-byte
+// message over the step's path: lat[lca] of its farthest pair, au inside a domain.
 // moe_dispatch/moe_combine: p - 1 synchronous steps over the routing's traffic, each as long as its
-// largest message (model/traffic.cpp), each with its acknowledgement.
+// largest message (model/traffic.cpp), each with its control message.
 // alltoallv is priced as the alltoall of its most loaded rank: n is that rank's bytes (the
 // harness's max_rank_bytes), whose steps set the time.
 // Each step costs what its slowest flow takes (step(), shift by min(s, p-s)): a fraction
@@ -13,7 +15,7 @@
 // already leave it. The p-1 steps are summed in closed form: per rail alignment, step() is
 // piecewise linear (or constant) in the distance, so the sum splits into O(tiers) pieces found by
 // bisection, each summed exactly, whatever p (2^20 ranks cost a few dozen evaluations). Flat
-// fabric: 2 (p-1) a + (p-1)/p n/B (a step's latency and its acknowledgement's), plus the own
+// fabric: (2p-1) a + (p-1)/p n/B (each step's latency and the p control messages'), plus the own
 // block's copy (2 n/p of memory traffic) on host endpoints.
 #include <algorithm>
 #include <array>
@@ -25,12 +27,13 @@ namespace fb::model::detail {
 
 namespace {
 
-// The acknowledgement that ends a step: one zero-byte message back over the step's farthest pair.
+// The control message of a step (its acknowledgement, the readiness for the next): one zero-byte
+// message over the step's farthest pair.
 double ack_us(const Topo& T, const Step& s) {
   return s.lca > 0 ? T.lat[s.lca] : T.au;
 }
 
-// A step and its acknowledgement, `times` over.
+// A step and its control message, `times` over.
 void add_acked_step(Cost& c, const Topo& T, const Step& s, double times = 1) {
   add_step(c, s, times);
   c.add(kLatency, times * ack_us(T, s));
@@ -97,12 +100,13 @@ Prediction cost_pairwise(const Fabric& f, const std::string& op_name, const Plac
   if (vocab::is_moe(op)) {
     // p - 1 synchronous steps, each as long as its largest message (model/traffic.cpp).
     if (!pl.traffic) return unavailable(op_name + " needs its routing's traffic");
-    // Each step's latency and its acknowledgement's.
+    // Each step's latency and its control message's, and the readiness before step 1.
     const double g = std::min(T.g, T.p);
-    const double out_us = T.m > 1 ? T.lat[T.top] : T.aux, out_ack_us = T.m > 1 ? T.lat[T.top] : T.au;
-    return skewed_exchange(T, op, n, *pl.traffic, ExchangeKind::stepped,
-                           (g - 1) * (T.aux + T.au) + (T.p - g) * (out_us + out_ack_us), 1.0, "pairwise",
-                           Proto::none);
+    const double out_us = T.m > 1 ? T.lat[T.top] : T.aux, out_ctl_us = T.m > 1 ? T.lat[T.top] : T.au;
+    return skewed_exchange(
+        T, op, n, *pl.traffic, ExchangeKind::stepped,
+        (g - 1) * (T.aux + T.au) + (T.p - g) * (out_us + out_ctl_us) + (g > 1 ? T.au : out_ctl_us), 1.0,
+        "pairwise", Proto::none);
   }
 
   const double block = n / T.p;
@@ -116,6 +120,7 @@ Prediction cost_pairwise(const Fabric& f, const std::string& op_name, const Plac
   add_steps(c, T, 1, half, block, !rails, 2 * (1 - aligned_share) + (rails ? 0 : 2 * aligned_share));
   if (rails) add_steps(c, T, 1, half, block, true, 2 * aligned_share);
   if (even) add_acked_step(c, T, step(T, Pairing::shift, T.p / 2, block));
+  c.add(kLatency, ack_us(T, step(T, Pairing::shift, 1, block)));  // the readiness before step 1
   add_own_block_copy(c, T, block);
   return finish(T, op, n, c, "pairwise", Proto::none);
 }

@@ -80,16 +80,24 @@ struct Net {
   std::condition_variable cv;
   std::map<std::tuple<int, int, int>, std::deque<Bytes>> box;  // (src, dst, tag) -> messages in order
   std::vector<int> unconsumed;                                 // per sender
-  // Per sender: data messages (not P2P::kPairAckTag acknowledgements), the largest's bytes, and
-  // the most of its data messages not yet received at once (counted as each one is sent).
+  // Per sender: data messages (not P2P::kPairAckTag control messages), the largest's bytes, and
+  // the most of its data messages not yet received at once (counted as each one is sent); per
+  // receiver, the most data messages on their way to it at once.
   std::vector<std::size_t> sends, largest;
-  std::vector<int> data_in_flight, peak_in_flight;
+  std::vector<int> data_in_flight, peak_in_flight, inbound, peak_inbound;
   bool aborted = false;
   bool encoded = false;  // buffers hold encoded memory (see mask_at): transfers decode and encode
   // Sends complete when posted, received or not (an eager protocol), instead of when received.
   bool eager = false;
   int slow_rank = -1;  // this rank sleeps 20 ms before each of its receives (eager runs)
-  explicit Net(int n) : unconsumed(n), sends(n), largest(n), data_in_flight(n), peak_in_flight(n) {}
+  explicit Net(int n)
+      : unconsumed(n),
+        sends(n),
+        largest(n),
+        data_in_flight(n),
+        peak_in_flight(n),
+        inbound(n),
+        peak_inbound(n) {}
 };
 
 class FakeP2P final : public P2P {
@@ -118,6 +126,7 @@ class FakeP2P final : public P2P {
         ++net_.sends[rank_];
         net_.largest[rank_] = std::max(net_.largest[rank_], s.bytes);
         net_.peak_in_flight[rank_] = std::max(net_.peak_in_flight[rank_], ++net_.data_in_flight[rank_]);
+        net_.peak_inbound[s.peer] = std::max(net_.peak_inbound[s.peer], ++net_.inbound[s.peer]);
       }
     }
     sends_.clear();
@@ -152,7 +161,10 @@ class FakeP2P final : public P2P {
         if (net_.encoded) encode(it->buf, it->bytes);
         q.pop_front();
         --net_.unconsumed[it->peer];
-        if (it->tag != kPairAckTag) --net_.data_in_flight[it->peer];
+        if (it->tag != kPairAckTag) {
+          --net_.data_in_flight[it->peer];
+          --net_.inbound[rank_];
+        }
         it = recvs_.erase(it);
         matched = true;
       }
@@ -237,8 +249,8 @@ struct Outcome {
   int guards_broken = 0;         // receive or scratch buffers written past their end
   std::string error;             // an exception on some rank
   std::vector<std::size_t> sends, largest;
-  std::vector<int> peak_in_flight;         // Net::peak_in_flight
-  std::size_t reductions = 0, copies = 0;  // through AlgoCall::mem (encoded runs)
+  std::vector<int> peak_in_flight, peak_inbound;  // Net's
+  std::size_t reductions = 0, copies = 0;         // through AlgoCall::mem (encoded runs)
 };
 
 Outcome simulate(const Case& k) {
@@ -304,6 +316,7 @@ Outcome simulate(const Case& k) {
   o.sends = net.sends;
   o.largest = net.largest;
   o.peak_in_flight = net.peak_in_flight;
+  o.peak_inbound = net.peak_inbound;
   o.reductions = encoded_ops.reductions;
   o.copies = encoded_ops.copies;
   for (int r = 0; r < k.p; ++r) {
@@ -579,13 +592,14 @@ TEST(Algorithms, AlltoallSendsWholeBlocksUnlessChunked) {
 }
 
 // Pairwise's steps are synchronous even where a send completes before its data is received (an
-// eager protocol; TCP's socket buffers): a rank sends its step-s+1 block only when the step-s
-// block has been received, so it never has two blocks in flight (on a shared link they would go
-// at half the rate each and every receiver would wait: docs/moe.md, the emulated check). Rank 1
-// is slow to receive, so a rank that moved on when its own receive completed would send its next
-// block while its block to rank 1 still waited. The counts are data messages (acknowledgements
+// eager protocol; TCP's socket buffers): no rank ever has two blocks on their way out, or two on
+// their way in (on a shared link they would go at half the rate each and their receivers would
+// wait: docs/moe.md, the emulated check). Rank 1 is slow to receive: a rank that moved on when its
+// own receive completed would send its next block while its block to rank 1 still waited (two
+// out), and rank 3, whose step 1 does not involve rank 1, would send its step-2 block to rank 1
+// before rank 1 took its step-1 block (two in). The counts are data messages (control messages
 // not counted), and the result stays exact.
-TEST(Algorithms, PairwiseStepsWaitForDeliveryOverEagerSends) {
+TEST(Algorithms, PairwiseKeepsOneBlockPerLinkOverEagerSends) {
   for (const OpKind op : {OpKind::alltoall, OpKind::alltoallv}) {
     Case k = make_case(algo::pairwise, op, 4, 4 * 4 * 1000);
     k.eager = true;
@@ -595,6 +609,7 @@ TEST(Algorithms, PairwiseStepsWaitForDeliveryOverEagerSends) {
     EXPECT_EQ(o.wrong, 0u);
     for (int r = 0; r < 4; ++r) {
       EXPECT_EQ(o.peak_in_flight[r], 1) << op_descriptor(op).name << " rank " << r;
+      EXPECT_EQ(o.peak_inbound[r], 1) << op_descriptor(op).name << " rank " << r;
       EXPECT_EQ(o.sends[r], 3u) << op_descriptor(op).name << " rank " << r;
     }
   }
@@ -605,6 +620,7 @@ TEST(Algorithms, PairwiseStepsWaitForDeliveryOverEagerSends) {
   const Outcome lo = simulate(l);
   ASSERT_EQ(lo.error, "");
   EXPECT_EQ(lo.peak_in_flight[0], 3);
+  EXPECT_EQ(lo.peak_inbound[1], 3);
 }
 
 TEST(Algorithms, ChainPipelinesInChunks) {

@@ -3,7 +3,8 @@
 // acknowledged it (collectives/algorithms/pairwise.cpp): one control message between steps (the
 // acknowledgement of step s and the readiness for s+1 travel together), p in all (a readiness
 // before step 1, an acknowledgement after step p-1, both at distance 1). Each is a zero-byte
-// message over the step's path: lat[lca] of its farthest pair, au inside a domain.
+// message over the step's path: lat[lca] of its farthest pair, au inside a domain. On 2 ranks
+// there are none (one step, one peer).
 // moe_dispatch/moe_combine: p - 1 synchronous steps over the routing's traffic, each as long as its
 // largest message (model/traffic.cpp), each with its control message.
 // alltoallv is priced as the alltoall of its most loaded rank: n is that rank's bytes (the
@@ -15,7 +16,8 @@
 // already leave it. The p-1 steps are summed in closed form: per rail alignment, step() is
 // piecewise linear (or constant) in the distance, so the sum splits into O(tiers) pieces found by
 // bisection, each summed exactly, whatever p (2^20 ranks cost a few dozen evaluations). Flat
-// fabric: (2p-1) a + (p-1)/p n/B (each step's latency and the p control messages'), plus the own
+// fabric: (2p-1) a + (p-1)/p n/B (each step's latency and the p control messages'; (p-1) a on
+// 2 ranks), plus the own
 // block's copy (2 n/p of memory traffic) on host endpoints.
 #include <algorithm>
 #include <array>
@@ -28,8 +30,9 @@ namespace fb::model::detail {
 namespace {
 
 // The control message of a step (its acknowledgement, the readiness for the next): one zero-byte
-// message over the step's farthest pair.
+// message over the step's farthest pair. None on 2 ranks (one peer: nothing to keep apart).
 double ack_us(const Topo& T, const Step& s) {
+  if (T.p <= 2) return 0;
   return s.lca > 0 ? T.lat[s.lca] : T.au;
 }
 
@@ -102,11 +105,12 @@ Prediction cost_pairwise(const Fabric& f, const std::string& op_name, const Plac
     if (!pl.traffic) return unavailable(op_name + " needs its routing's traffic");
     // Each step's latency and its control message's, and the readiness before step 1.
     const double g = std::min(T.g, T.p);
-    const double out_us = T.m > 1 ? T.lat[T.top] : T.aux, out_ctl_us = T.m > 1 ? T.lat[T.top] : T.au;
-    return skewed_exchange(
-        T, op, n, *pl.traffic, ExchangeKind::stepped,
-        (g - 1) * (T.aux + T.au) + (T.p - g) * (out_us + out_ctl_us) + (g > 1 ? T.au : out_ctl_us), 1.0,
-        "pairwise", Proto::none);
+    const double ctl = T.p > 2 ? 1 : 0;  // none on 2 ranks (ack_us)
+    const double out_us = T.m > 1 ? T.lat[T.top] : T.aux, out_ctl_us = ctl * (T.m > 1 ? T.lat[T.top] : T.au);
+    return skewed_exchange(T, op, n, *pl.traffic, ExchangeKind::stepped,
+                           (g - 1) * (T.aux + ctl * T.au) + (T.p - g) * (out_us + out_ctl_us) +
+                               (g > 1 ? ctl * T.au : out_ctl_us),
+                           1.0, "pairwise", Proto::none);
   }
 
   const double block = n / T.p;

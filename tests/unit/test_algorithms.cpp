@@ -85,6 +85,7 @@ struct Net {
   // receiver, the most data messages on their way to it at once.
   std::vector<std::size_t> sends, largest;
   std::vector<int> data_in_flight, peak_in_flight, inbound, peak_inbound;
+  std::vector<std::size_t> controls;  // per sender: kPairAckTag messages
   bool aborted = false;
   bool encoded = false;  // buffers hold encoded memory (see mask_at): transfers decode and encode
   // Sends complete when posted, received or not (an eager protocol), instead of when received.
@@ -97,7 +98,8 @@ struct Net {
         data_in_flight(n),
         peak_in_flight(n),
         inbound(n),
-        peak_inbound(n) {}
+        peak_inbound(n),
+        controls(n) {}
 };
 
 class FakeP2P final : public P2P {
@@ -127,6 +129,8 @@ class FakeP2P final : public P2P {
         net_.largest[rank_] = std::max(net_.largest[rank_], s.bytes);
         net_.peak_in_flight[rank_] = std::max(net_.peak_in_flight[rank_], ++net_.data_in_flight[rank_]);
         net_.peak_inbound[s.peer] = std::max(net_.peak_inbound[s.peer], ++net_.inbound[s.peer]);
+      } else {
+        ++net_.controls[rank_];
       }
     }
     sends_.clear();
@@ -250,6 +254,7 @@ struct Outcome {
   std::string error;             // an exception on some rank
   std::vector<std::size_t> sends, largest;
   std::vector<int> peak_in_flight, peak_inbound;  // Net's
+  std::vector<std::size_t> controls;              // Net's
   std::size_t reductions = 0, copies = 0;         // through AlgoCall::mem (encoded runs)
 };
 
@@ -317,6 +322,7 @@ Outcome simulate(const Case& k) {
   o.largest = net.largest;
   o.peak_in_flight = net.peak_in_flight;
   o.peak_inbound = net.peak_inbound;
+  o.controls = net.controls;
   o.reductions = encoded_ops.reductions;
   o.copies = encoded_ops.copies;
   for (int r = 0; r < k.p; ++r) {
@@ -611,8 +617,18 @@ TEST(Algorithms, PairwiseKeepsOneBlockPerLinkOverEagerSends) {
       EXPECT_EQ(o.peak_in_flight[r], 1) << op_descriptor(op).name << " rank " << r;
       EXPECT_EQ(o.peak_inbound[r], 1) << op_descriptor(op).name << " rank " << r;
       EXPECT_EQ(o.sends[r], 3u) << op_descriptor(op).name << " rank " << r;
+      // A readiness before step 1, an acknowledgement after step 3, both between steps.
+      EXPECT_EQ(o.controls[r], 6u) << op_descriptor(op).name << " rank " << r;
     }
   }
+  // On 2 ranks there is one peer and one step: no control messages, the block alone.
+  Case two = make_case(algo::pairwise, OpKind::alltoall, 2, 2 * 4 * 1000);
+  two.eager = true;
+  const Outcome t = simulate(two);
+  ASSERT_EQ(t.error, "");
+  EXPECT_EQ(t.wrong, 0u);
+  EXPECT_EQ(t.controls, (std::vector<std::size_t>{0, 0}));
+  EXPECT_EQ(t.sends, (std::vector<std::size_t>{1, 1}));
   // Linear posts every block at once (what it is for): all three in flight, over the same fake.
   Case l = make_case(algo::linear, OpKind::alltoall, 4, 4 * 4 * 1000);
   l.eager = true;

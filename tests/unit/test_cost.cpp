@@ -236,9 +236,10 @@ TEST_P(FlatGolden, AlphaBetaFormulas) {
                  "ring allgather" + at);
     expect_close(predict(f, "reducescatter", "ring", pl, n).time_us, (P - 1) * a + (P - 1) / P * us(n, B),
                  "ring reducescatter" + at);
-    // Pairwise: each step's latency and p control messages (collectives/algorithms/pairwise.cpp).
-    expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us, (2 * P - 1) * a + (P - 1) / P * us(n, B),
-                 "pairwise alltoall" + at);
+    // Pairwise: each step's latency and p control messages (collectives/algorithms/pairwise.cpp),
+    // none on 2 ranks.
+    expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us,
+                 (P > 2 ? 2 * P - 1 : P - 1) * a + (P - 1) / P * us(n, B), "pairwise alltoall" + at);
     expect_close(predict(f, "allgather", "bruck", pl, n).time_us, clg * a + (P - 1) / P * us(n, B),
                  "bruck allgather" + at);
     expect_close(predict(f, "broadcast", "binomial", pl, n).time_us, clg * (a + us(n, B)), "binomial" + at);
@@ -949,14 +950,13 @@ TEST(CostGolden, AlltoallCopiesTheOwnBlockOnHosts) {
     const Placement pl{static_cast<std::uint64_t>(P), static_cast<std::uint64_t>(P)};
     const double own = us(2 * n / P, M);
     expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us,
-                 (2 * P - 1) * a + (P - 1) / P * us(n, B) + own, "pairwise");
+                 (P > 2 ? 2 * P - 1 : P - 1) * a + (P - 1) / P * us(n, B) + own, "pairwise");
     expect_close(predict(f, "alltoall", "linear", pl, n).time_us,
                  a + 2 * (P - 1) * detail::kRequestOverheadUs + (P - 1) / P * us(n, B) + own, "linear");
   }
   Fabric gpu = f;
   gpu.endpoint.kind = "gpu";
-  expect_close(predict(gpu, "alltoall", "pairwise", {2, 2}, n).time_us, 3 * a + us(n / 2, B),
-               "pairwise on GPUs");
+  expect_close(predict(gpu, "alltoall", "pairwise", {2, 2}, n).time_us, a + us(n / 2, B), "pairwise on GPUs");
 }
 
 // Pairwise all-to-all costs each step's slowest flow. 4 hosts, 1 rank each, 2 per leaf: steps 1
@@ -1144,10 +1144,12 @@ TEST(ExchangeLatency, ExchangesPayItOneWayMessagesDoNot) {
   expect_close(predict(f, "bidir", "p2p", {2, 2}, n).time_us, ax + us(n, B), "bidir");
   expect_close(predict(f, "allreduce", "ring", {4, 4}, n).time_us,
                6 * ax + 6 * us(n / 4, B) + 3 * us(n / 4, R), "ring allreduce");
-  // Pairwise: its step is an exchange, the readiness before it and the acknowledgement after it
-  // one-way messages.
-  expect_close(predict(f, "alltoall", "pairwise", {2, 2}, n).time_us,
-               ax + 2 * a + us(n / 2, B) + us(2 * (n / 2), M), "pairwise alltoall");
+  // Pairwise: its step is an exchange (on 2 ranks without control messages).
+  expect_close(predict(f, "alltoall", "pairwise", {2, 2}, n).time_us, ax + us(n / 2, B) + us(2 * (n / 2), M),
+               "pairwise alltoall");
+  // On 4, its p control messages are one-way messages.
+  expect_close(predict(f, "alltoall", "pairwise", {4, 4}, n).time_us,
+               3 * ax + 4 * a + 3 * us(n / 4, B) + us(2 * (n / 4), M), "pairwise alltoall, 4 ranks");
   expect_close(predict(f, "broadcast", "binomial", {4, 4}, n).time_us, 2 * (a + us(n, B)), "binomial");
   // 0 (absent): exchanges pay latency_us.
   f.scale_up.exchange_latency_us = 0;
@@ -1213,7 +1215,7 @@ TEST(CacheSpill, WorkingSetBeyondTheCacheRunsAtTheSpilledRate) {
                    kr * (P - 1) / P * us(n, f.endpoint.reduce_bandwidth_GBps),
                "ring allreduce, own reduce spill");
   expect_close(predict(own, "alltoall", "pairwise", {2, 2}, n).time_us,
-               3 * a + k * us(n / 2, B) + km * us(2 * (n / 2), f.endpoint.memory_bandwidth_GBps),
+               a + k * us(n / 2, B) + km * us(2 * (n / 2), f.endpoint.memory_bandwidth_GBps),
                "pairwise, own memory spill");
   const Fabric back = parse_fabric(fabric_to_yaml(own), "t.yaml");
   EXPECT_DOUBLE_EQ(back.endpoint.memory_spilled_bandwidth_GBps, own.endpoint.memory_spilled_bandwidth_GBps);

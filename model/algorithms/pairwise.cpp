@@ -17,8 +17,7 @@
 // piecewise linear (or constant) in the distance, so the sum splits into O(tiers) pieces found by
 // bisection, each summed exactly, whatever p (2^20 ranks cost a few dozen evaluations). Flat
 // fabric: (2p-1) a + (p-1)/p n/B (each step's latency and the p control messages'; (p-1) a on
-// 2 ranks), plus the own
-// block's copy (2 n/p of memory traffic) on host endpoints.
+// 2 ranks), plus the own block's copy (2 n/p of memory traffic) on host endpoints.
 #include <algorithm>
 #include <array>
 #include <cmath>

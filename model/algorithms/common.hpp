@@ -144,6 +144,9 @@
 //                        2(g-1)a1 + 2(m-1)a2 + 2(g-1)/g n/B1 + 2(m-1)/(m g) n/B2); allgather:
 //                        inter-domain rings of n/p blocks, then an intra-domain ring of n/g blocks.
 //    pairwise            alltoall in p-1 shift steps of n/p (step s: r sends to r+s; closed form per tier).
+//                        A zero-byte control message between steps (the receiver's acknowledgement
+//                        and its readiness for the next step), p in all (none on 2 ranks): one more
+//                        latency of the pair each (lat[lca], or au inside a domain).
 //    bruck               alltoall: ceil(log2 p) shift steps of the blocks whose index has bit k
 //                        set, plus rotations and packing through memory; allgather:
 //                        ceil(log2 p) shift steps of min(2^k, p - 2^k) blocks and a final rotation.

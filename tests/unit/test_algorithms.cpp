@@ -80,10 +80,26 @@ struct Net {
   std::condition_variable cv;
   std::map<std::tuple<int, int, int>, std::deque<Bytes>> box;  // (src, dst, tag) -> messages in order
   std::vector<int> unconsumed;                                 // per sender
-  std::vector<std::size_t> sends, largest;                     // per sender: messages, largest bytes
+  // Per sender: data messages (not P2P::kPairAckTag control messages), the largest's bytes, and
+  // the most of its data messages not yet received at once (counted as each one is sent); per
+  // receiver, the most data messages on their way to it at once.
+  std::vector<std::size_t> sends, largest;
+  std::vector<int> data_in_flight, peak_in_flight, inbound, peak_inbound;
+  std::vector<std::size_t> controls;  // per sender: kPairAckTag messages
   bool aborted = false;
   bool encoded = false;  // buffers hold encoded memory (see mask_at): transfers decode and encode
-  explicit Net(int n) : unconsumed(n), sends(n), largest(n) {}
+  // Sends complete when posted, received or not (an eager protocol), instead of when received.
+  bool eager = false;
+  int slow_rank = -1;  // this rank sleeps 20 ms before each of its receives (eager runs)
+  explicit Net(int n)
+      : unconsumed(n),
+        sends(n),
+        largest(n),
+        data_in_flight(n),
+        peak_in_flight(n),
+        inbound(n),
+        peak_inbound(n),
+        controls(n) {}
 };
 
 class FakeP2P final : public P2P {
@@ -108,11 +124,22 @@ class FakeP2P final : public P2P {
       else
         net_.box[{rank_, s.peer, s.tag}].emplace_back(p, p + s.bytes);
       ++net_.unconsumed[rank_];
-      ++net_.sends[rank_];
-      net_.largest[rank_] = std::max(net_.largest[rank_], s.bytes);
+      if (s.tag != kPairAckTag) {
+        ++net_.sends[rank_];
+        net_.largest[rank_] = std::max(net_.largest[rank_], s.bytes);
+        net_.peak_in_flight[rank_] = std::max(net_.peak_in_flight[rank_], ++net_.data_in_flight[rank_]);
+        net_.peak_inbound[s.peer] = std::max(net_.peak_inbound[s.peer], ++net_.inbound[s.peer]);
+      } else {
+        ++net_.controls[rank_];
+      }
     }
     sends_.clear();
     net_.cv.notify_all();
+    if (rank_ == net_.slow_rank && !recvs_.empty()) {
+      lk.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      lk.lock();
+    }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     auto wait = [&] {
       if (net_.aborted) throw std::runtime_error("another rank failed");
@@ -138,6 +165,10 @@ class FakeP2P final : public P2P {
         if (net_.encoded) encode(it->buf, it->bytes);
         q.pop_front();
         --net_.unconsumed[it->peer];
+        if (it->tag != kPairAckTag) {
+          --net_.data_in_flight[it->peer];
+          --net_.inbound[rank_];
+        }
         it = recvs_.erase(it);
         matched = true;
       }
@@ -146,7 +177,8 @@ class FakeP2P final : public P2P {
       else
         wait();
     }
-    while (net_.unconsumed[rank_] > 0) wait();  // rendezvous: sends complete when received
+    if (!net_.eager)
+      while (net_.unconsumed[rank_] > 0) wait();  // rendezvous: sends complete when received
   }
 
  private:
@@ -188,6 +220,8 @@ struct Case {
   int root = 0;
   const CountsSpec* counts = nullptr;  // alltoallv's counts (null: uniform)
   bool encoded = false;                // run on encoded memory through EncodedMemOps
+  bool eager = false;                  // Net::eager
+  int slow_rank = -1;                  // Net::slow_rank
   std::string describe() const {
     std::string s = std::string(algo->name) + " " + std::string(op_descriptor(op).name) +
                     " p=" + std::to_string(p) + " bytes=" + std::to_string(bytes) + " " +
@@ -219,7 +253,9 @@ struct Outcome {
   int guards_broken = 0;         // receive or scratch buffers written past their end
   std::string error;             // an exception on some rank
   std::vector<std::size_t> sends, largest;
-  std::size_t reductions = 0, copies = 0;  // through AlgoCall::mem (encoded runs)
+  std::vector<int> peak_in_flight, peak_inbound;  // Net's
+  std::vector<std::size_t> controls;              // Net's
+  std::size_t reductions = 0, copies = 0;         // through AlgoCall::mem (encoded runs)
 };
 
 Outcome simulate(const Case& k) {
@@ -264,6 +300,8 @@ Outcome simulate(const Case& k) {
   }
   Net net(k.p);
   net.encoded = k.encoded;
+  net.eager = k.eager;
+  net.slow_rank = k.slow_rank;
   std::vector<std::string> errors(k.p);
   std::vector<std::thread> threads;
   for (int r = 0; r < k.p; ++r)
@@ -282,6 +320,9 @@ Outcome simulate(const Case& k) {
   Outcome o;
   o.sends = net.sends;
   o.largest = net.largest;
+  o.peak_in_flight = net.peak_in_flight;
+  o.peak_inbound = net.peak_inbound;
+  o.controls = net.controls;
   o.reductions = encoded_ops.reductions;
   o.copies = encoded_ops.copies;
   for (int r = 0; r < k.p; ++r) {
@@ -554,6 +595,48 @@ TEST(Algorithms, AlltoallSendsWholeBlocksUnlessChunked) {
     EXPECT_EQ(c.sends[0], 6u) << a->name;
     EXPECT_EQ(c.largest[0], 100000u * 4) << a->name;
   }
+}
+
+// Pairwise's steps are synchronous even where a send completes before its data is received (an
+// eager protocol; TCP's socket buffers): no rank ever has two blocks on their way out, or two on
+// their way in (on a shared link they would go at half the rate each and their receivers would
+// wait: docs/moe.md, the emulated check). Rank 1 is slow to receive: a rank that moved on when its
+// own receive completed would send its next block while its block to rank 1 still waited (two
+// out), and rank 3, whose step 1 does not involve rank 1, would send its step-2 block to rank 1
+// before rank 1 took its step-1 block (two in). The counts are data messages (control messages
+// not counted), and the result stays exact.
+TEST(Algorithms, PairwiseKeepsOneBlockPerLinkOverEagerSends) {
+  for (const OpKind op : {OpKind::alltoall, OpKind::alltoallv}) {
+    Case k = make_case(algo::pairwise, op, 4, 4 * 4 * 1000);
+    k.eager = true;
+    k.slow_rank = 1;
+    const Outcome o = simulate(k);
+    ASSERT_EQ(o.error, "");
+    EXPECT_EQ(o.wrong, 0u);
+    for (int r = 0; r < 4; ++r) {
+      EXPECT_EQ(o.peak_in_flight[r], 1) << op_descriptor(op).name << " rank " << r;
+      EXPECT_EQ(o.peak_inbound[r], 1) << op_descriptor(op).name << " rank " << r;
+      EXPECT_EQ(o.sends[r], 3u) << op_descriptor(op).name << " rank " << r;
+      // A readiness before step 1, an acknowledgement after step 3, both between steps.
+      EXPECT_EQ(o.controls[r], 6u) << op_descriptor(op).name << " rank " << r;
+    }
+  }
+  // On 2 ranks there is one peer and one step: no control messages, the block alone.
+  Case two = make_case(algo::pairwise, OpKind::alltoall, 2, 2 * 4 * 1000);
+  two.eager = true;
+  const Outcome t = simulate(two);
+  ASSERT_EQ(t.error, "");
+  EXPECT_EQ(t.wrong, 0u);
+  EXPECT_EQ(t.controls, (std::vector<std::size_t>{0, 0}));
+  EXPECT_EQ(t.sends, (std::vector<std::size_t>{1, 1}));
+  // Linear posts every block at once (what it is for): all three in flight, over the same fake.
+  Case l = make_case(algo::linear, OpKind::alltoall, 4, 4 * 4 * 1000);
+  l.eager = true;
+  l.slow_rank = 1;
+  const Outcome lo = simulate(l);
+  ASSERT_EQ(lo.error, "");
+  EXPECT_EQ(lo.peak_in_flight[0], 3);
+  EXPECT_EQ(lo.peak_inbound[1], 3);
 }
 
 TEST(Algorithms, ChainPipelinesInChunks) {

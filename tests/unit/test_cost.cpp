@@ -236,8 +236,10 @@ TEST_P(FlatGolden, AlphaBetaFormulas) {
                  "ring allgather" + at);
     expect_close(predict(f, "reducescatter", "ring", pl, n).time_us, (P - 1) * a + (P - 1) / P * us(n, B),
                  "ring reducescatter" + at);
-    expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us, (P - 1) * a + (P - 1) / P * us(n, B),
-                 "pairwise alltoall" + at);
+    // Pairwise: each step's latency and p control messages (collectives/algorithms/pairwise.cpp),
+    // none on 2 ranks.
+    expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us,
+                 (P > 2 ? 2 * P - 1 : P - 1) * a + (P - 1) / P * us(n, B), "pairwise alltoall" + at);
     expect_close(predict(f, "allgather", "bruck", pl, n).time_us, clg * a + (P - 1) / P * us(n, B),
                  "bruck allgather" + at);
     expect_close(predict(f, "broadcast", "binomial", pl, n).time_us, clg * (a + us(n, B)), "binomial" + at);
@@ -416,9 +418,10 @@ TEST(CostGolden, TierLatencyAndCapacity) {
   EXPECT_EQ(rd.bottleneck, "tier:leaf");
   // Pairwise: in every step some ranks cross the spine (latency a2). At distance d (s or 64 - s)
   // d/32 of a leaf's ranks leave it, each at min(B0, C1 / (d/32)) = B0 / max(1, d/4): the 63
-  // steps cost 2 (4 + (5 + ... + 31)/4) + 8 = 259 NIC block times.
+  // steps cost 2 (4 + (5 + ... + 31)/4) + 8 = 259 NIC block times; the 64 control messages
+  // between them cross the spine too (a2).
   const double c = n / P;
-  expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us, 63 * a2 + 259 * us(c, B0),
+  expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us, (63 + 64) * a2 + 259 * us(c, B0),
                "pairwise over two tiers");
   EXPECT_EQ(predict(f, "alltoall", "pairwise", pl, n).bottleneck, "tier:leaf");
   // Linear: (1 - 32/64) of the bytes climb above the leaf: rate min(B0, C1 / (32/63)).
@@ -947,7 +950,7 @@ TEST(CostGolden, AlltoallCopiesTheOwnBlockOnHosts) {
     const Placement pl{static_cast<std::uint64_t>(P), static_cast<std::uint64_t>(P)};
     const double own = us(2 * n / P, M);
     expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us,
-                 (P - 1) * a + (P - 1) / P * us(n, B) + own, "pairwise");
+                 (P > 2 ? 2 * P - 1 : P - 1) * a + (P - 1) / P * us(n, B) + own, "pairwise");
     expect_close(predict(f, "alltoall", "linear", pl, n).time_us,
                  a + 2 * (P - 1) * detail::kRequestOverheadUs + (P - 1) / P * us(n, B) + own, "linear");
   }
@@ -971,7 +974,7 @@ TEST(CostGolden, PairwiseStepsCostTheirSlowestFlow) {
     f.scale_out.tiers = {{"leaf", o == 1 ? 4 : 3, 0, o}, {"spine", 2, 0, 1}};
     const double n = 4 * kMiB, block = n / 4, b0 = 12.5;
     const double want =
-        3 * 30 + (o == 1 ? 3 : 4) * us(block, b0) + us(2 * block, f.endpoint.memory_bandwidth_GBps);
+        (3 + 4) * 30 + (o == 1 ? 3 : 4) * us(block, b0) + us(2 * block, f.endpoint.memory_bandwidth_GBps);
     expect_close(predict(f, "alltoall", "pairwise", {4, 1}, n).time_us, want, o == 1 ? "1:1" : "2:1");
   }
   // On 16 GPUs in 2 domains of 8, every step has ranks at a domain's edge that leave it: all 15
@@ -992,9 +995,14 @@ TEST(CostGolden, PairwiseSumMatchesTheStepByStepSum) {
     const double n = 64 * kMiB;
     const detail::Topo T = detail::make_topo(f, pl);
     detail::Cost c;
-    for (std::uint64_t s = 1; s < p; ++s)
-      detail::add_step(c, detail::step(T, detail::Pairing::shift, static_cast<double>(std::min(s, p - s)),
-                                       n / p, T.aligned_at(static_cast<double>(std::min(s, p - s)))));
+    for (std::uint64_t s = 1; s < p; ++s) {
+      const detail::Step st = detail::step(T, detail::Pairing::shift, static_cast<double>(std::min(s, p - s)),
+                                           n / p, T.aligned_at(static_cast<double>(std::min(s, p - s))));
+      detail::add_step(c, st);
+      c.add(detail::kLatency, st.lca > 0 ? T.lat[st.lca] : T.au);  // the step's control message
+    }
+    const detail::Step first = detail::step(T, detail::Pairing::shift, 1, n / p);
+    c.add(detail::kLatency, first.lca > 0 ? T.lat[first.lca] : T.au);  // the readiness before step 1
     expect_close(predict(f, "alltoall", "pairwise", pl, n).time_us, c.total(), "p=" + std::to_string(p));
   }
 }
@@ -1136,8 +1144,12 @@ TEST(ExchangeLatency, ExchangesPayItOneWayMessagesDoNot) {
   expect_close(predict(f, "bidir", "p2p", {2, 2}, n).time_us, ax + us(n, B), "bidir");
   expect_close(predict(f, "allreduce", "ring", {4, 4}, n).time_us,
                6 * ax + 6 * us(n / 4, B) + 3 * us(n / 4, R), "ring allreduce");
+  // Pairwise: its step is an exchange (on 2 ranks without control messages).
   expect_close(predict(f, "alltoall", "pairwise", {2, 2}, n).time_us, ax + us(n / 2, B) + us(2 * (n / 2), M),
                "pairwise alltoall");
+  // On 4, its p control messages are one-way messages.
+  expect_close(predict(f, "alltoall", "pairwise", {4, 4}, n).time_us,
+               3 * ax + 4 * a + 3 * us(n / 4, B) + us(2 * (n / 4), M), "pairwise alltoall, 4 ranks");
   expect_close(predict(f, "broadcast", "binomial", {4, 4}, n).time_us, 2 * (a + us(n, B)), "binomial");
   // 0 (absent): exchanges pay latency_us.
   f.scale_up.exchange_latency_us = 0;

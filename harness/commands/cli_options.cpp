@@ -31,7 +31,8 @@ void add_fabric_options(CLI::App* c, std::string& fabric, std::vector<std::strin
 CliFabric load_cli_fabric(const std::string& fabric, const std::vector<std::string>& sets,
                           std::uint64_t ranks_per_domain) {
   CliFabric out{load_fabric_for_cli(fabric, sets), ranks_per_domain};
-  if (out.ranks_per_domain == 0) out.ranks_per_domain = static_cast<std::uint64_t>(out.fabric.scale_up.domain_size);
+  if (out.ranks_per_domain == 0)
+    out.ranks_per_domain = static_cast<std::uint64_t>(out.fabric.scale_up.domain_size);
   return out;
 }
 

@@ -33,7 +33,7 @@ Prediction at(const Fabric& f, const char* op, double gpus, double bytes) {
 TEST(Extrapolation, LargeAllReduceStaysAtTheNicBound) {
   const Fabric f = grown_p5();
   const double bound = f.nic_GBps_per_endpoint() * nic_efficiency(f) * 8;  // 8 GPUs' NICs per node
-  EXPECT_NEAR(bound, 356.0, 1e-9);                                          // 8 x 50 GB/s x 0.890
+  EXPECT_NEAR(bound, 356.0, 1e-9);                                         // 8 x 50 GB/s x 0.890
   for (double gpus = 64; gpus <= 1048576; gpus *= 8) {
     const Prediction p = at(f, "allreduce", gpus, kGiB8);
     EXPECT_LE(p.busbw_GBps, bound) << gpus;

@@ -58,7 +58,7 @@ TEST(MoeTraffic, OneHotExpertTakesEveryRanksTokens) {
 TEST(MoeTraffic, CombineReducesTheOtherCopies) {
   const MoeTraffic t = moe_traffic(spec("zipf:1.2", 4, 2, 8), vocab::OpKind::moe_combine, 16, 32, 2);
   EXPECT_EQ(t.traffic->reduce_bytes, 3 * 32 * 16.0);  // (topk - 1) x tokens x hidden x esize
-  EXPECT_EQ(sum(row(t)), 4 * 32 * 16.0);    // every copy of every token, once
+  EXPECT_EQ(sum(row(t)), 4 * 32 * 16.0);              // every copy of every token, once
   EXPECT_GT(t.load_imbalance, 1.0);
 }
 
@@ -108,14 +108,16 @@ TEST(MoeTraffic, DomainLocalPlacementKeepsTheBytesInTheDomain) {
   const detail::ExchangeLoad b = detail::exchange_load(*local.traffic, 32, 8, 1);
   EXPECT_GT(a.out, 0.0);
   EXPECT_EQ(b.out, 0.0);
-  EXPECT_EQ(sum(row(local)), sum(row(spread)));  // the routing is the same
+  EXPECT_EQ(sum(row(local)), sum(row(spread)));           // the routing is the same
   EXPECT_LE(local.max_rank_bytes, 8 * local.rank_bytes);  // at most its domain's 8 rows
 }
 
 TEST(MoeTraffic, RoutingsThatCannotRunAreRefused) {
   EXPECT_THROW(moe_traffic(spec("hot:9:0.5", 2, 1, 8), vocab::OpKind::moe_dispatch, 8, 4, 2), UsageError);
-  EXPECT_THROW(moe_expected_traffic(spec("uniform", 9, 1, 8), vocab::OpKind::moe_dispatch, 8, 4, 2), UsageError);
-  EXPECT_THROW(moe_expected_traffic(spec("uniform", 2, 1, 8), vocab::OpKind::moe_dispatch, 8, 0, 2), UsageError);
+  EXPECT_THROW(moe_expected_traffic(spec("uniform", 9, 1, 8), vocab::OpKind::moe_dispatch, 8, 4, 2),
+               UsageError);
+  EXPECT_THROW(moe_expected_traffic(spec("uniform", 2, 1, 8), vocab::OpKind::moe_dispatch, 8, 0, 2),
+               UsageError);
 }
 
 TEST(MoeTraffic, RunsPriceAsTheExpandedRow) {
@@ -128,7 +130,8 @@ TEST(MoeTraffic, RunsPriceAsTheExpandedRow) {
   for (const bool local : {false, true})
     for (const double g : {1.0, 4.0, 8.0, 10.0, 200.0}) {
       runs.domain_local = flat.domain_local = local;
-      const detail::ExchangeLoad a = detail::exchange_load(runs, 163, g, 2), b = detail::exchange_load(flat, 163, g, 2);
+      const detail::ExchangeLoad a = detail::exchange_load(runs, 163, g, 2),
+                                 b = detail::exchange_load(flat, 163, g, 2);
       EXPECT_EQ(a.up, b.up) << g << local;
       EXPECT_EQ(a.out, b.out) << g << local;
       EXPECT_EQ(a.own, b.own) << g << local;

@@ -136,6 +136,14 @@ TEST(MoeRouting, TokenCountsPerRank) {
   EXPECT_EQ(moe_unrunnable(z, 1).empty(), true);  // 4 experts, topk 2
   z.moe.topk = 5;
   EXPECT_NE(moe_unrunnable(z, 1), "");
+  // hot:K counts experts for the MoE ops: 8 hot experts on 4 ranks x 4 experts runs, 17 does not.
+  CountsSpec h = parse_counts("hot:8:0.5", 1);
+  h.moe = MoeShape{0, 16, 2, 4};
+  EXPECT_EQ(moe_unrunnable(h, 4), "");
+  EXPECT_FALSE(h.unrunnable(4).empty());  // as an alltoallv distribution it names ranks
+  h = parse_counts("hot:17:0.5", 1);
+  h.moe = MoeShape{0, 16, 2, 4};
+  EXPECT_EQ(moe_unrunnable(h, 4), "counts hot:17:0.5: 17 hot experts on 16 experts (4 ranks x 4 per rank)");
   EXPECT_EQ(moe_tokens(MoeShape{0, 16, 2, 4}, 100), 3u);
   EXPECT_EQ(moe_tokens(MoeShape{7, 16, 2, 4}, 100), 7u);
   EXPECT_EQ(counts_label(z, true), "zipf:1.2 seed=7 topk=5 experts_per_rank=4 hidden=16");

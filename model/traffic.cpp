@@ -86,7 +86,8 @@ ExchangeLoad shared_row_load(const Traffic& t, std::size_t n, std::size_t g, std
       return !t.domain_local ? b : dom_total > 0 ? b * row_total / dom_total : 0;
     };
     const double to_dom = t.domain_local ? row_total : dom_total;
-    send_out.assign(gd, row_total - to_dom);
+    // (A domain holding every rank sends nothing out: not the rounding between the two sums.)
+    send_out.assign(gd, gd >= n ? 0.0 : std::max(0.0, row_total - to_dom));
     std::vector<double> recv_out(gd, 0);
     for (std::size_t k = 0; k < gd; ++k) {
       const double self = entry(row[k]);

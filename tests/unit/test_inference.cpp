@@ -3,6 +3,7 @@
 // shares, the presets and the errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -221,6 +222,22 @@ TEST(Inference, DomainLocalExpertsPriceBelowSpreadAcrossDomains) {
       predict_moe_exchange(f, "dispatch", p, bytes, "nccl_auto", m, routing("zipf:1.2", true));
   EXPECT_LT(local.time_us, spread.time_us);
   EXPECT_EQ(local.bottleneck, "scale-up");  // nothing leaves the domain
+}
+
+// EP inside one domain (Mixtral's 8 experts on 8 or 4 GPUs): nothing leaves the domain, so the
+// time is finite and set by scale-up, whichever routing (hot:K counts experts, so 6 on 4 ranks).
+// The sums of a row by runs and by entries once differed by a rounding, priced on no NIC: inf.
+TEST(Inference, SkewedExchangeInsideOneDomainStaysOnScaleUp) {
+  const Fabric f = fabric("hgx-h100");
+  const ModelShape m = moe(32, 4096, 8, 2, 0);
+  for (const std::uint64_t ep : {8u, 4u})
+    for (const char* counts : {"hot:1:0.5", "hot:3:0.5", "hot:6:0.5", "zipf:1.2"}) {
+      const Prediction d = predict_moe_exchange(f, "dispatch", Placement{ep, 8}, 2048 * 2 * 4096 * 2,
+                                                "nccl_auto", m, routing(counts));
+      EXPECT_TRUE(std::isfinite(d.time_us)) << ep << " " << counts;
+      EXPECT_GT(d.time_us, 0) << ep << " " << counts;
+      EXPECT_EQ(d.bottleneck, "scale-up") << ep << " " << counts;
+    }
 }
 
 TEST(Inference, SkewedRoutingNeedsExpertsSplitOverTheEpRanks) {

@@ -2,6 +2,7 @@
 #include "harness/commands/model.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -131,7 +132,8 @@ void check_ops_and_algos(const ModelOptions& o, const model::Fabric& f, const st
                          const std::vector<std::uint64_t>& scales, std::uint64_t rpd) {
   for (const auto& op : o.ops)
     if (std::find(model::model_ops().begin(), model::model_ops().end(), op) == model::model_ops().end())
-      throw UsageError("op: unknown op '" + op + "'");
+      throw UsageError("op: unknown op '" + op +
+                       "' (the model's ops: " + fmt::format("{}", fmt::join(model::model_ops(), ", ")) + ")");
   for (const auto& op : o.ops)
     for (const auto& a : algos) try {
         double n = static_cast<double>(o.bytes.front());

@@ -22,10 +22,12 @@
 
 namespace fb {
 
+// From one domain (at least 2 ranks: a fabric of one rank per host starts at a pair, so that the
+// point-to-point ops, which need two, predict with the default sweep too), doubling to 2^20.
 std::vector<std::uint64_t> default_scales(std::uint64_t domain_size) {
   constexpr std::uint64_t kMax = 1ull << 20;
   std::vector<std::uint64_t> v;
-  for (std::uint64_t g = std::max<std::uint64_t>(domain_size, 1); g < kMax; g *= 2) v.push_back(g);
+  for (std::uint64_t g = std::max<std::uint64_t>(domain_size, 2); g < kMax; g *= 2) v.push_back(g);
   v.push_back(kMax);
   return v;
 }

@@ -243,6 +243,9 @@ TEST(DefaultScales, FromOneDomainDoublingToTwoToTheTwenty) {
   EXPECT_EQ(nvl.front(), 72u);
   EXPECT_EQ(nvl.back(), 1u << 20);
   for (std::size_t i = 1; i + 1 < nvl.size(); ++i) EXPECT_EQ(nvl[i], 2 * nvl[i - 1]);
+  // One rank per domain (hosts): from a pair, which every op (pingpong, sendrecv) can run on.
+  EXPECT_EQ(default_scales(1).front(), 2u);
+  EXPECT_EQ(default_scales(1).size(), 20u);
 }
 
 // The model's algorithm for what a row ran: the algo column names a p2p API on the pairwise ops

@@ -144,7 +144,16 @@ bool is_traffic_pattern(const std::string& p) {
   return p == "permutation" || p == "ring" || p == "alltoall" || p == "shift" || p == "halves";
 }
 
-TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
+namespace {
+
+// What one tier accumulates over the seeds.
+struct TierAcc {
+  std::vector<double> gbps;  // every climbing connection's rate, all seeds
+  double worst_sum = 0, flows_sum = 0, groups = 0, emax_sum = 0, mmax_sum = 0, conns = 0;
+};
+
+// The checked options: ranks, ranks per domain and the pattern; throws std::invalid_argument.
+TrafficResult resolve(const Fabric& f, const TrafficOptions& o) {
   if (!is_traffic_pattern(o.pattern))
     throw std::invalid_argument("traffic: unknown pattern '" + o.pattern + "' (known: " + kTrafficPatterns +
                                 ")");
@@ -164,6 +173,122 @@ TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
   if (o.pattern == "alltoall" && res.nranks > 512)
     throw std::invalid_argument("traffic: alltoall is limited to 512 ranks (got " +
                                 std::to_string(res.nranks) + ")");
+  return res;
+}
+
+// Up-links of one tier-t subtree (index t, 1 .. L - 1): its NIC ports over the down:up port
+// ratios up to tier t.
+std::vector<double> tier_paths(const Geometry& G) {
+  const auto& tiers = G.f.scale_out.tiers;
+  const int L = static_cast<int>(tiers.size());
+  std::vector<double> paths(static_cast<std::size_t>(L) + 1, 1);
+  double ratio = 1;
+  for (int t = 1; t < L; ++t) {
+    const SwitchTier& st = tiers[static_cast<std::size_t>(t - 1)];
+    const double d = down_ports(st, false);
+    ratio *= d / std::max(1.0, st.radix - d);
+    const double ports = t == 1 ? d : G.T.S[t] * G.nics;
+    paths[static_cast<std::size_t>(t)] = std::max(1.0, std::round(ports / ratio));
+  }
+  return paths;
+}
+
+// One seed's connections at tier t: each connection leaving its domain as q sub-flows over its NIC
+// ports and, when it climbs above tier t, over the up- and down-link its tier's policy picks (ECMP:
+// a hash draw; static: by destination; adaptive/spray: a pool of all P links). The flows share
+// the links max-min fairly; each source subtree's climbing connections add their rates, the
+// busiest link's expected and drawn load, and the worst rate to `a`.
+void route_seed_tier(const Geometry& G, const std::vector<Conn>& conns, int t, std::uint64_t P, double R,
+                     std::mt19937_64& rng, TierAcc& a) {
+  const SwitchTier& st = G.f.scale_out.tiers[static_cast<std::size_t>(t - 1)];
+  const bool ecmp = st.load_balancing == "ecmp";
+  const bool per_flow = ecmp || st.load_balancing == "static";
+  const int q = ecmp ? std::max(1, st.flows_per_connection) : 1;
+  const double eff =
+      st.load_balancing == "adaptive" && st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1;
+  const auto port = [&](std::uint64_t r) { return G.domain(r) * 4096 + G.nic(r); };
+  Links net;
+  std::vector<std::size_t> owner;                                // each sub-flow's connection
+  std::map<std::uint64_t, std::vector<std::size_t>> by_subtree;  // climbing connections by source subtree
+  std::map<std::uint64_t, double> up_load, down_load;            // climbing sub-flows per link
+  std::uniform_int_distribution<std::uint64_t> pick(0, P - 1);
+  for (std::size_t k = 0; k < conns.size(); ++k) {
+    const Conn& c = conns[k];
+    if (G.domain(c.src) == G.domain(c.dst)) continue;
+    const bool climbs = G.climbs(t, c);
+    if (climbs) by_subtree[G.subtree(t, c.src)].push_back(k);
+    const std::uint64_t s_src = G.subtree(t, c.src), s_dst = G.subtree(t, c.dst);
+    for (int j = 0; j < q; ++j) {
+      std::vector<int> ls{net.id(0, port(c.src), 0, R), net.id(1, port(c.dst), 0, R)};
+      if (climbs) {
+        if (per_flow) {
+          const std::uint64_t x = ecmp ? pick(rng) : G.dest_index(t, c.dst) % P;
+          ls.push_back(net.id(2, s_src, x, R));
+          ls.push_back(net.id(3, s_dst, x, R));
+          up_load[s_src * P + x] += 1;
+          down_load[s_dst * P + x] += 1;
+        } else {  // spread over all P links each way
+          const double pool = R * static_cast<double>(P) * eff;
+          ls.push_back(net.id(2, s_src, P, pool));
+          ls.push_back(net.id(3, s_dst, P, pool));
+        }
+      }
+      net.flows.push_back(std::move(ls));
+      owner.push_back(k);
+    }
+  }
+  if (by_subtree.empty()) return;
+  const std::vector<double> sub = max_min_fair(net.cap, net.flows);
+  std::vector<double> rate(conns.size(), 0);
+  for (std::size_t x = 0; x < sub.size(); ++x) rate[owner[x]] += sub[x];
+  double worst = 1e300;
+  for (const auto& [subtree, ks] : by_subtree) {
+    const double F = static_cast<double>(ks.size());
+    a.emax_sum += route_tier(st, F, static_cast<double>(P)).max_load;
+    double busiest = F * q / static_cast<double>(P) / eff;
+    if (per_flow) {
+      busiest = 0;
+      for (std::uint64_t x = 0; x < P; ++x) {
+        const std::uint64_t key = subtree * P + x;
+        if (auto it = up_load.find(key); it != up_load.end()) busiest = std::max(busiest, it->second);
+        if (auto it = down_load.find(key); it != down_load.end()) busiest = std::max(busiest, it->second);
+      }
+    }
+    a.mmax_sum += busiest;
+    a.flows_sum += F;
+    a.groups += 1;
+    for (const std::size_t k : ks) {
+      a.gbps.push_back(rate[k]);
+      worst = std::min(worst, rate[k]);
+    }
+    a.conns += F;
+  }
+  a.worst_sum += worst;
+}
+
+// Tier t's line of the result from what its seeds accumulated.
+TierTraffic summarize(const SwitchTier& st, int t, double paths, int seeds, const TierAcc& a) {
+  TierTraffic tt;
+  tt.tier = t;
+  tt.tier_name = st.name;
+  tt.policy = st.load_balancing;
+  tt.flows = a.flows_sum / a.groups;
+  tt.sub_flows = tt.flows * (st.load_balancing == "ecmp" ? std::max(1, st.flows_per_connection) : 1);
+  tt.paths = paths;
+  tt.connections = a.conns / seeds;
+  tt.Gbps.median = quantile(a.gbps, 0.5);
+  tt.Gbps.p10 = quantile(a.gbps, 0.1);
+  tt.Gbps.min = a.worst_sum / seeds;
+  tt.Gbps.mean = std::accumulate(a.gbps.begin(), a.gbps.end(), 0.0) / static_cast<double>(a.gbps.size());
+  tt.max_load = a.emax_sum / a.groups;
+  tt.measured_max_load = a.mmax_sum / a.groups;
+  return tt;
+}
+
+}  // namespace
+
+TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
+  TrafficResult res = resolve(f, o);
   const Placement pl{res.nranks, std::min(res.ranks_per_domain, res.nranks)};
   Geometry G{f, detail::make_topo(f, pl), pl.ranks_per_domain,
              f.scale_out.nics_per_domain > 0 ? static_cast<double>(f.scale_out.nics_per_domain) : 1.0};
@@ -172,123 +297,25 @@ TrafficResult predict_traffic(const Fabric& f, const TrafficOptions& o) {
   const int L = static_cast<int>(f.scale_out.tiers.size());
   const auto leaf_ranks = std::max<std::uint64_t>(
       1, static_cast<std::uint64_t>(std::llround(std::max(1.0, G.T.S[1]) * static_cast<double>(G.g))));
+  const std::vector<double> paths = tier_paths(G);
 
-  // Up-links of one tier-t subtree: its NIC ports over the down:up port ratios up to tier t.
-  std::vector<double> paths(static_cast<std::size_t>(L) + 1, 1);
-  double ratio = 1;
-  for (int t = 1; t < L; ++t) {
-    const SwitchTier& st = f.scale_out.tiers[static_cast<std::size_t>(t - 1)];
-    const double d = down_ports(st, false);
-    ratio *= d / std::max(1.0, st.radix - d);
-    const double ports = t == 1 ? d : G.T.S[t] * G.nics;
-    paths[static_cast<std::size_t>(t)] = std::max(1.0, std::round(ports / ratio));
-  }
-
-  struct Acc {
-    std::vector<double> gbps;
-    double worst_sum = 0, flows_sum = 0, groups = 0, emax_sum = 0, mmax_sum = 0, conns = 0;
-  };
-  std::vector<Acc> acc(static_cast<std::size_t>(L) + 1);
+  std::vector<TierAcc> acc(static_cast<std::size_t>(L) + 1);
   std::mt19937_64 rng(12345);
   for (int s = 0; s < o.seeds; ++s) {
     rng.seed(0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(s + 1));
     const std::vector<Conn> conns = pattern_conns(o.pattern, res.nranks, leaf_ranks, rng);
-    auto port = [&](std::uint64_t r) { return G.domain(r) * 4096 + G.nic(r); };
-    for (int t = 1; t < L; ++t) {
-      const SwitchTier& st = f.scale_out.tiers[static_cast<std::size_t>(t - 1)];
-      const auto P = static_cast<std::uint64_t>(paths[static_cast<std::size_t>(t)]);
-      const bool ecmp = st.load_balancing == "ecmp";
-      const bool per_flow = ecmp || st.load_balancing == "static";
-      const int q = ecmp ? std::max(1, st.flows_per_connection) : 1;
-      const double eff =
-          st.load_balancing == "adaptive" && st.adaptive_efficiency > 0 ? st.adaptive_efficiency : 1;
-      Links net;
-      std::vector<std::size_t> owner;                                // each sub-flow's connection
-      std::map<std::uint64_t, std::vector<std::size_t>> by_subtree;  // climbing connections by source subtree
-      std::map<std::uint64_t, double> up_load, down_load;            // climbing sub-flows per link
-      std::uniform_int_distribution<std::uint64_t> pick(0, P - 1);
-      for (std::size_t k = 0; k < conns.size(); ++k) {
-        const Conn& c = conns[k];
-        if (G.domain(c.src) == G.domain(c.dst)) continue;
-        const bool climbs = G.climbs(t, c);
-        if (climbs) by_subtree[G.subtree(t, c.src)].push_back(k);
-        const std::uint64_t s_src = G.subtree(t, c.src), s_dst = G.subtree(t, c.dst);
-        for (int j = 0; j < q; ++j) {
-          std::vector<int> ls{net.id(0, port(c.src), 0, R), net.id(1, port(c.dst), 0, R)};
-          if (climbs) {
-            if (per_flow) {
-              const std::uint64_t x = ecmp ? pick(rng) : G.dest_index(t, c.dst) % P;
-              ls.push_back(net.id(2, s_src, x, R));
-              ls.push_back(net.id(3, s_dst, x, R));
-              up_load[s_src * P + x] += 1;
-              down_load[s_dst * P + x] += 1;
-            } else {  // spread over all P links each way
-              const double pool = R * static_cast<double>(P) * eff;
-              ls.push_back(net.id(2, s_src, P, pool));
-              ls.push_back(net.id(3, s_dst, P, pool));
-            }
-          }
-          net.flows.push_back(std::move(ls));
-          owner.push_back(k);
-        }
-      }
-      if (by_subtree.empty()) continue;
-      const std::vector<double> sub = max_min_fair(net.cap, net.flows);
-      std::vector<double> rate(conns.size(), 0);
-      for (std::size_t x = 0; x < sub.size(); ++x) rate[owner[x]] += sub[x];
-      Acc& a = acc[static_cast<std::size_t>(t)];
-      double worst = 1e300;
-      for (const auto& entry : by_subtree) {
-        const std::vector<std::size_t>& ks = entry.second;
-        const double F = static_cast<double>(ks.size());
-        const TierRouting tr = route_tier(st, F, static_cast<double>(P));
-        a.emax_sum += tr.max_load;
-        double busiest = F * q / static_cast<double>(P) / eff;
-        if (per_flow) {
-          busiest = 0;
-          for (std::uint64_t x = 0; x < P; ++x) {
-            const std::uint64_t key = entry.first * P + x;
-            if (auto it = up_load.find(key); it != up_load.end()) busiest = std::max(busiest, it->second);
-            if (auto it = down_load.find(key); it != down_load.end()) busiest = std::max(busiest, it->second);
-          }
-        }
-        a.mmax_sum += busiest;
-        a.flows_sum += F;
-        a.groups += 1;
-        for (const std::size_t k : ks) {
-          a.gbps.push_back(rate[k]);
-          worst = std::min(worst, rate[k]);
-        }
-        a.conns += F;
-      }
-      a.worst_sum += worst;
-    }
+    for (int t = 1; t < L; ++t)
+      route_seed_tier(G, conns, t, static_cast<std::uint64_t>(paths[static_cast<std::size_t>(t)]), R, rng,
+                      acc[static_cast<std::size_t>(t)]);
   }
   for (int t = 1; t < L; ++t) {
-    Acc& a = acc[static_cast<std::size_t>(t)];
-    if (a.gbps.empty()) continue;
-    const SwitchTier& st = f.scale_out.tiers[static_cast<std::size_t>(t - 1)];
-    TierTraffic tt;
-    tt.tier = t;
-    tt.tier_name = st.name;
-    tt.policy = st.load_balancing;
-    tt.flows = a.flows_sum / a.groups;
-    tt.sub_flows = tt.flows * (st.load_balancing == "ecmp" ? std::max(1, st.flows_per_connection) : 1);
-    tt.paths = paths[static_cast<std::size_t>(t)];
-    tt.connections = a.conns / o.seeds;
-    tt.Gbps.median = quantile(a.gbps, 0.5);
-    tt.Gbps.p10 = quantile(a.gbps, 0.1);
-    tt.Gbps.min = a.worst_sum / o.seeds;
-    tt.Gbps.mean = std::accumulate(a.gbps.begin(), a.gbps.end(), 0.0) / static_cast<double>(a.gbps.size());
-    tt.max_load = a.emax_sum / a.groups;
-    tt.measured_max_load = a.mmax_sum / a.groups;
-    res.tiers.push_back(tt);
+    const TierAcc& a = acc[static_cast<std::size_t>(t)];
+    if (!a.gbps.empty())
+      res.tiers.push_back(summarize(f.scale_out.tiers[static_cast<std::size_t>(t - 1)], t,
+                                    paths[static_cast<std::size_t>(t)], o.seeds, a));
   }
-  res.connections = 0;
-  {
-    std::mt19937_64 r0(0x9e3779b97f4a7c15ULL);
-    res.connections = pattern_conns(o.pattern, res.nranks, leaf_ranks, r0).size();
-  }
+  std::mt19937_64 r0(0x9e3779b97f4a7c15ULL);
+  res.connections = pattern_conns(o.pattern, res.nranks, leaf_ranks, r0).size();
   return res;
 }
 

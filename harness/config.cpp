@@ -144,142 +144,207 @@ const char* place_name(Place p) {
   return "?";
 }
 
+namespace {
+
+// A key's setter: the spec, the key, its value as text, and where it was given (for errors).
+using Text = const std::string&;
+using KeySetter = void (*)(TestSpec&, Text key, Text v, Text where);
+struct TestKey {
+  const char* name;
+  KeySetter apply;
+};
+
+// Every per-test key (a plan's test block, run's command line) and how its text sets the spec;
+// test_keys() and the unknown-key error list them in this order.
+const TestKey kTestKeys[] = {
+  {"name", [](TestSpec& s, Text, Text v, Text) { s.name = v; }},
+  {"backend",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     if (v.empty()) bad(where, key, "empty backend name");
+     s.backend = v;
+   }},
+  {"op",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     const auto op_name = [](const OpDescriptor* d) { return d->name; };
+     s.ops = parse_list<const OpDescriptor*>(
+         where, key, v,
+         [](const std::string& n) -> std::optional<const OpDescriptor*> {
+           const OpDescriptor* d = find_op(n);
+           return d ? std::optional<const OpDescriptor*>(d) : std::nullopt;
+         },
+         all_ops, op_name, join_names(all_ops(), op_name));
+   }},
+  {"algo",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     if (v != "native" && v != "auto" && find_collective_algorithm(v) == nullptr) {
+       std::string known = "native, auto";
+       for (const auto* a : collective_algorithms()) known += ", " + std::string(a->name);
+       bad(where, key, "unknown algorithm '" + v + "' (known: " + known + ")");
+     }
+     s.algo = v;
+   }},
+  {"chunk",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.chunk = parse_size(where, key, v);
+     if (s.chunk > kMaxChunk) bad(where, key, "'" + v + "' is larger than the 1 GiB limit");
+   }},
+  {"minbytes", [](TestSpec& s, Text key, Text v, Text where) { s.minbytes = parse_size(where, key, v); }},
+  {"maxbytes", [](TestSpec& s, Text key, Text v, Text where) { s.maxbytes = parse_size(where, key, v); }},
+  {"stepfactor", [](TestSpec& s, Text key, Text v, Text where) { s.stepfactor = parse_double(where, key, v); }},
+  {"stepbytes", [](TestSpec& s, Text key, Text v, Text where) { s.stepbytes = parse_size(where, key, v); }},
+  {"iters",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.iters = static_cast<int>(parse_int(where, key, v, 1, 100000000));
+   }},
+  {"warmup",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.warmup = static_cast<int>(parse_int(where, key, v, 0, 100000000));
+   }},
+  {"check",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.check = static_cast<int>(parse_int(where, key, v, 0, 1000000));
+   }},
+  {"batch",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.batch = v == "auto" ? 0 : static_cast<int>(parse_int(where, key, v, 1, 1000000));
+   }},
+  {"dtype",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.dtypes = parse_list<DType>(where, key, v, parse_dtype, all_dtypes, dtype_name,
+                                  join_names(all_dtypes(), dtype_name));
+   }},
+  {"redop",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.redops = parse_list<RedOp>(where, key, v, parse_redop, all_redops, redop_name,
+                                  join_names(all_redops(), redop_name));
+   }},
+  {"root",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.root = static_cast<int>(parse_int(where, key, v, 0, 1 << 30));
+   }},
+  {"place",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     if (v == "out" || v == "oop" || v == "outofplace" || v == "out-of-place")
+       s.place = Place::out;
+     else if (v == "in" || v == "ip" || v == "inplace" || v == "in-place")
+       s.place = Place::in;
+     else if (v == "both")
+       s.place = Place::both;
+     else
+       bad(where, key, "expected out-of-place, in-place or both, got '" + v + "'");
+   }},
+  {"p2p_api",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     if (v != "tag" && v != "put" && v != "am" && v != "get")
+       bad(where, key, "unknown point-to-point API '" + v + "' (tag, put, am or get)");
+     s.p2p_api = v;
+   }},
+  {"window",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.window = static_cast<int>(parse_int(where, key, v, 1, 1 << 20));
+   }},
+  {"mem",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     if (v != "host" && v != "cuda")
+       bad(where, key, "unknown memory type '" + v + "' (host or cuda)");
+     s.mem = v;
+   }},
+  {"cuda_graph",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.cuda_graph = static_cast<int>(parse_int(where, key, v, 0, 1 << 20));
+   }},
+  {"blocking", [](TestSpec& s, Text key, Text v, Text where) { s.blocking = parse_bool(where, key, v); }},
+  {"cpu_time", [](TestSpec& s, Text key, Text v, Text where) { s.cpu_time = parse_bool(where, key, v); }},
+  {"sample_barrier",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.sample_barrier = parse_bool(where, key, v);
+   }},
+  {"nccl_algo",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.nccl_algo = parse_nccl_list(
+         where, key, v,
+         {"Tree", "Ring", "CollnetDirect", "CollnetChain", "NVLS", "NVLSTree", "PAT"});
+   }},
+  {"nccl_proto",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.nccl_proto = parse_nccl_list(where, key, v, {"LL", "LL128", "Simple"});
+   }},
+  {"timing",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     if (v != "samples" && v != "nccl-tests")
+       bad(where, key, "expected samples or nccl-tests, got '" + v + "'");
+     s.timing = v;
+   }},
+  {"enqueue_time", [](TestSpec& s, Text key, Text v, Text where) { s.enqueue_time = parse_bool(where, key, v); }},
+  {"graph_launches",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.graph_launches = static_cast<int>(parse_int(where, key, v, 0, 1 << 20));
+   }},
+  {"average",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     // nccl-tests' -a numbers, or their names
+     static const char* names[] = {"rank0", "avg", "min", "max"};
+     std::string a = v;
+     if (a.size() == 1 && a[0] >= '0' && a[0] <= '3') a = names[a[0] - '0'];
+     if (std::find(std::begin(names), std::end(names), a) == std::end(names))
+       bad(where, key, "expected 0/rank0, 1/avg, 2/min or 3/max, got '" + v + "'");
+     s.average = a;
+   }},
+  {"group",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.group = static_cast<int>(parse_int(where, key, v, 1, 1 << 16));
+   }},
+  {"counts",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     try {
+       const MoeShape moe = s.counts.moe;
+       s.counts = parse_counts(v, s.seed);
+       s.counts.moe = moe;
+     } catch (const UsageError& e) {
+       bad(where, key, e.what());
+     }
+   }},
+  {"seed",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.seed = static_cast<std::uint64_t>(parse_int(where, key, v, 0, (1ll << 53)));
+     s.counts.seed = s.seed;
+   }},
+  {"tokens",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.counts.moe.tokens = static_cast<std::size_t>(parse_int(where, key, v, 1, 1ll << 32));
+   }},
+  {"hidden",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.counts.moe.hidden = static_cast<std::size_t>(parse_int(where, key, v, 1, 1ll << 24));
+   }},
+  {"topk",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     // At most 32: combine sums topk pattern values, exact in every dtype up to that.
+     s.counts.moe.topk = static_cast<int>(parse_int(where, key, v, 1, 32));
+   }},
+  {"experts_per_rank",
+   [](TestSpec& s, Text key, Text v, Text where) {
+     s.counts.moe.experts_per_rank = static_cast<int>(parse_int(where, key, v, 1, 1 << 16));
+   }},
+};
+
+}  // namespace
+
 const std::vector<std::string>& test_keys() {
-  static const std::vector<std::string> keys = {
-      "name",       "backend",         "op",           "algo",           "chunk",
-      "minbytes",   "maxbytes",        "stepfactor",   "stepbytes",      "iters",
-      "warmup",     "check",           "batch",        "dtype",          "redop",
-      "root",       "place",           "p2p_api",      "window",         "mem",
-      "cuda_graph", "blocking",        "cpu_time",     "sample_barrier", "nccl_algo",
-      "nccl_proto", "timing",          "enqueue_time", "graph_launches", "average",
-      "group",      "counts",          "seed",         "tokens",         "hidden",
-      "topk",       "experts_per_rank"};
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k;
+    for (const TestKey& t : kTestKeys) k.emplace_back(t.name);
+    return k;
+  }();
   return keys;
 }
 
 void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, const std::string& where) {
-  if (key == "name") {
-    s.name = v;
-  } else if (key == "backend") {
-    if (v.empty()) bad(where, key, "empty backend name");
-    s.backend = v;
-  } else if (key == "op") {
-    const auto op_name = [](const OpDescriptor* d) { return d->name; };
-    s.ops = parse_list<const OpDescriptor*>(
-        where, key, v,
-        [](const std::string& n) -> std::optional<const OpDescriptor*> {
-          const OpDescriptor* d = find_op(n);
-          return d ? std::optional<const OpDescriptor*>(d) : std::nullopt;
-        },
-        all_ops, op_name, join_names(all_ops(), op_name));
-  } else if (key == "algo") {
-    if (v != "native" && v != "auto" && find_collective_algorithm(v) == nullptr) {
-      std::string known = "native, auto";
-      for (const auto* a : collective_algorithms()) known += ", " + std::string(a->name);
-      bad(where, key, "unknown algorithm '" + v + "' (known: " + known + ")");
-    }
-    s.algo = v;
-  } else if (key == "chunk") {
-    s.chunk = parse_size(where, key, v);
-    if (s.chunk > kMaxChunk) bad(where, key, "'" + v + "' is larger than the 1 GiB limit");
-  } else if (key == "minbytes") {
-    s.minbytes = parse_size(where, key, v);
-  } else if (key == "maxbytes") {
-    s.maxbytes = parse_size(where, key, v);
-  } else if (key == "stepfactor") {
-    s.stepfactor = parse_double(where, key, v);
-  } else if (key == "stepbytes") {
-    s.stepbytes = parse_size(where, key, v);
-  } else if (key == "iters") {
-    s.iters = static_cast<int>(parse_int(where, key, v, 1, 100000000));
-  } else if (key == "warmup") {
-    s.warmup = static_cast<int>(parse_int(where, key, v, 0, 100000000));
-  } else if (key == "p2p_api") {
-    if (v != "tag" && v != "put" && v != "am" && v != "get")
-      bad(where, key, "unknown point-to-point API '" + v + "' (tag, put, am or get)");
-    s.p2p_api = v;
-  } else if (key == "window") {
-    s.window = static_cast<int>(parse_int(where, key, v, 1, 1 << 20));
-  } else if (key == "mem") {
-    if (v != "host" && v != "cuda") bad(where, key, "unknown memory type '" + v + "' (host or cuda)");
-    s.mem = v;
-  } else if (key == "cuda_graph") {
-    s.cuda_graph = static_cast<int>(parse_int(where, key, v, 0, 1 << 20));
-  } else if (key == "blocking") {
-    s.blocking = parse_bool(where, key, v);
-  } else if (key == "cpu_time") {
-    s.cpu_time = parse_bool(where, key, v);
-  } else if (key == "sample_barrier") {
-    s.sample_barrier = parse_bool(where, key, v);
-  } else if (key == "nccl_algo") {
-    s.nccl_algo = parse_nccl_list(
-        where, key, v, {"Tree", "Ring", "CollnetDirect", "CollnetChain", "NVLS", "NVLSTree", "PAT"});
-  } else if (key == "nccl_proto") {
-    s.nccl_proto = parse_nccl_list(where, key, v, {"LL", "LL128", "Simple"});
-  } else if (key == "timing") {
-    if (v != "samples" && v != "nccl-tests")
-      bad(where, key, "expected samples or nccl-tests, got '" + v + "'");
-    s.timing = v;
-  } else if (key == "enqueue_time") {
-    s.enqueue_time = parse_bool(where, key, v);
-  } else if (key == "graph_launches") {
-    s.graph_launches = static_cast<int>(parse_int(where, key, v, 0, 1 << 20));
-  } else if (key == "average") {
-    // nccl-tests' -a numbers, or their names
-    static const char* names[] = {"rank0", "avg", "min", "max"};
-    std::string a = v;
-    if (a.size() == 1 && a[0] >= '0' && a[0] <= '3') a = names[a[0] - '0'];
-    if (std::find(std::begin(names), std::end(names), a) == std::end(names))
-      bad(where, key, "expected 0/rank0, 1/avg, 2/min or 3/max, got '" + v + "'");
-    s.average = a;
-  } else if (key == "group") {
-    s.group = static_cast<int>(parse_int(where, key, v, 1, 1 << 16));
-  } else if (key == "check") {
-    s.check = static_cast<int>(parse_int(where, key, v, 0, 1000000));
-  } else if (key == "batch") {
-    s.batch = v == "auto" ? 0 : static_cast<int>(parse_int(where, key, v, 1, 1000000));
-  } else if (key == "dtype") {
-    s.dtypes = parse_list<DType>(where, key, v, parse_dtype, all_dtypes, dtype_name,
-                                 join_names(all_dtypes(), dtype_name));
-  } else if (key == "redop") {
-    s.redops = parse_list<RedOp>(where, key, v, parse_redop, all_redops, redop_name,
-                                 join_names(all_redops(), redop_name));
-  } else if (key == "root") {
-    s.root = static_cast<int>(parse_int(where, key, v, 0, 1 << 30));
-  } else if (key == "counts") {
-    try {
-      const MoeShape moe = s.counts.moe;
-      s.counts = parse_counts(v, s.seed);
-      s.counts.moe = moe;
-    } catch (const UsageError& e) {
-      bad(where, key, e.what());
-    }
-  } else if (key == "seed") {
-    s.seed = static_cast<std::uint64_t>(parse_int(where, key, v, 0, (1ll << 53)));
-    s.counts.seed = s.seed;
-  } else if (key == "tokens") {
-    s.counts.moe.tokens = static_cast<std::size_t>(parse_int(where, key, v, 1, 1ll << 32));
-  } else if (key == "hidden") {
-    s.counts.moe.hidden = static_cast<std::size_t>(parse_int(where, key, v, 1, 1ll << 24));
-  } else if (key == "topk") {
-    // At most 32: combine sums topk pattern values, exact in every dtype up to that.
-    s.counts.moe.topk = static_cast<int>(parse_int(where, key, v, 1, 32));
-  } else if (key == "experts_per_rank") {
-    s.counts.moe.experts_per_rank = static_cast<int>(parse_int(where, key, v, 1, 1 << 16));
-  } else if (key == "place") {
-    if (v == "out" || v == "oop" || v == "outofplace" || v == "out-of-place")
-      s.place = Place::out;
-    else if (v == "in" || v == "ip" || v == "inplace" || v == "in-place")
-      s.place = Place::in;
-    else if (v == "both")
-      s.place = Place::both;
-    else
-      bad(where, key, "expected out-of-place, in-place or both, got '" + v + "'");
-  } else {
-    std::string known;
-    for (const auto& k : test_keys()) known += (known.empty() ? "" : ", ") + k;
-    bad(where, key, "unknown key (known: " + known + ")");
-  }
+  for (const TestKey& t : kTestKeys)
+    if (key == t.name) return t.apply(s, key, v, where);
+  std::string known;
+  for (const auto& k : test_keys()) known += (known.empty() ? "" : ", ") + k;
+  bad(where, key, "unknown key (known: " + known + ")");
 }
 
 void validate_test(const TestSpec& s) {

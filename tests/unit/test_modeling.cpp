@@ -344,6 +344,27 @@ TEST(AnnotateWithModel, LibraryChoiceIsTheBestModelledBound) {
   EXPECT_EQ(none.model_basis, "");  // no prediction, no basis
 }
 
+// A zero-byte row (an alltoall of 8 B on 4 ranks of float32 is 0 elements) moves nothing and the
+// libraries return at once: it gets no prediction, so no time/model of 0.01 heads the summary.
+TEST(AnnotateWithModel, ZeroBytesGetNoPrediction) {
+  const model::Fabric f =
+      load_fabric_for_cli(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml", {});
+  Record r;
+  r.backend = "mpi";
+  r.op = "alltoall";
+  r.algo = "native";
+  r.nranks = 4;
+  r.ranks_per_node = 4;
+  r.bytes = 0;
+  r.time_us = 0.009;
+  annotate_with_model(r, f);
+  EXPECT_FALSE(r.model_time_us.has_value());
+  EXPECT_EQ(r.model_fabric, "");
+  r.bytes = 32;
+  annotate_with_model(r, f);
+  EXPECT_TRUE(r.model_time_us.has_value());
+}
+
 }  // namespace
 }  // namespace fb
 

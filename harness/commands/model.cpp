@@ -204,9 +204,9 @@ int run_model_command(const ModelOptions& o) {
 
   if (!o.quiet)
     std::cout << fmt::format(
-                     "# fabric {} ({}): {} {}s per domain at {:.6g} GB/s each way, {} endpoints at most\n",
-                     f.name, f.source, f.scale_up.domain_size, f.endpoint.kind, f.scale_up.bandwidth_GBps,
-                     f.max_endpoints())
+                     "# fabric {} ({}): {} {}{} per domain at {:.6g} GB/s each way, {} endpoints at most\n",
+                     f.name, f.source, f.scale_up.domain_size, f.endpoint.kind,
+                     f.scale_up.domain_size == 1 ? "" : "s", f.scale_up.bandwidth_GBps, f.max_endpoints())
               << clipped;
   for (const auto& op : o.ops)
     for (auto bytes : o.bytes)

@@ -101,6 +101,20 @@ class Help(fbtest.FbTestCase):
         self.assertIn(" at 12.3457 GB/s each way", header[0])
         self.assertIsNone(re.search(r"\d\.\d{7,}", header[0]), header[0])
 
+    def test_every_option_is_documented(self):
+        # Each command's long options appear in the README or a page of docs/ (as `--name`), so a
+        # new option cannot land with --help as its only description.
+        docs = os.path.join(fbtest.CONFIG.source, "docs")
+        text = open(os.path.join(fbtest.CONFIG.source, "README.md")).read()
+        for name in sorted(os.listdir(docs)):
+            if name.endswith(".md"):
+                text += open(os.path.join(docs, name)).read()
+        for command in COMMANDS:
+            options = set(re.findall(r"^\s+(?:-\w,)?(--[a-z0-9][a-z0-9-]*)", self.help_of(command), re.M))
+            self.assertTrue(options, command)
+            missing = sorted(o for o in options - {"--help"} if not re.search(re.escape(o) + r"(?![a-z0-9-])", text))
+            self.assertEqual(missing, [], f"{command}: options in --help that no README/docs page names")
+
 
 if __name__ == "__main__":
     fbtest.main(needs_mpirun=False)

@@ -387,19 +387,17 @@ std::size_t moe_tokens(const MoeShape& m, std::size_t elems) {
 
 std::string moe_unrunnable(const CountsSpec& spec, int n) {
   const long long experts = static_cast<long long>(n) * spec.moe.experts_per_rank;
+  const std::string of_experts = std::to_string(experts) + " experts (" + std::to_string(n) + " ranks x " +
+                                 std::to_string(spec.moe.experts_per_rank) + " per rank)";
   // hot:K picks K hot experts (expert_weights), not ranks: 8 hot experts on 4 ranks of 4 is fine.
   if (spec.kind == CountsSpec::Kind::hot) {
     if (spec.hot > experts)
-      return "counts " + spec.text + ": " + std::to_string(spec.hot) + " hot experts on " +
-             std::to_string(experts) + " experts (" + std::to_string(n) + " ranks x " +
-             std::to_string(spec.moe.experts_per_rank) + " per rank)";
+      return "counts " + spec.text + ": " + std::to_string(spec.hot) + " hot experts on " + of_experts;
   } else if (auto why = spec.unrunnable(n); !why.empty()) {
     return why;
   }
   if (spec.moe.topk > experts)
-    return "topk " + std::to_string(spec.moe.topk) + " is more than the " + std::to_string(experts) +
-           " experts (" + std::to_string(n) + " ranks x " + std::to_string(spec.moe.experts_per_rank) +
-           " per rank)";
+    return "topk " + std::to_string(spec.moe.topk) + " is more than the " + of_experts;
   return "";
 }
 

@@ -248,16 +248,29 @@ TEST(DefaultScales, FromOneDomainDoublingToTwoToTheTwenty) {
   EXPECT_EQ(default_scales(1).size(), 20u);
 }
 
+// A shipped fabric by name (configs/fabrics/NAME.yaml).
+model::Fabric shipped(const char* name) {
+  return load_fabric_for_cli(std::string(FB_SOURCE_DIR) + "/configs/fabrics/" + name + ".yaml", {});
+}
+
+// A measured row of `op` run by `backend` with `algo`: n ranks, rpn per node, `bytes` in 100 us.
+Record row(const char* backend, const char* op, const char* algo, int n = 16, int rpn = 8,
+           std::uint64_t bytes = 1 << 20) {
+  Record r;
+  r.backend = backend;
+  r.op = op;
+  r.algo = algo;
+  r.nranks = n;
+  r.ranks_per_node = rpn;
+  r.nnodes = n / rpn;
+  r.bytes = bytes;
+  r.time_us = 100;
+  return r;
+}
+
 // The model's algorithm for what a row ran: the algo column names a p2p API on the pairwise ops
 // (ucx: tag, put, am) and NCCL's logged choice on nccl rows; neither is a model algorithm name.
 TEST(ModelAlgorithmFor, MapsEveryBackendsAlgoColumn) {
-  auto row = [](const char* backend, const char* op, const char* algo) {
-    Record r;
-    r.backend = backend;
-    r.op = op;
-    r.algo = algo;
-    return r;
-  };
   using P = std::pair<std::string, std::string>;
   EXPECT_EQ(model_algorithm_for(row("ucx", "pingpong", "tag")), P("native", "auto"));
   EXPECT_EQ(model_algorithm_for(row("ucx", "sendrecv", "put/window8")), P("native", "auto"));
@@ -279,17 +292,9 @@ TEST(ModelAlgorithmFor, MapsEveryBackendsAlgoColumn) {
 
 // Every measured row gets a prediction: a ucx ping-pong (algo "tag") was left without one.
 TEST(AnnotateWithModel, FillsPairwiseRowsOfEveryP2PApi) {
-  const model::Fabric f =
-      load_fabric_for_cli(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml", {});
+  const model::Fabric f = shipped("localhost");
   for (const char* api : {"tag", "put", "am", "native"}) {
-    Record r;
-    r.backend = "ucx";
-    r.op = "pingpong";
-    r.algo = api;
-    r.nranks = 2;
-    r.ranks_per_node = 2;
-    r.bytes = 1 << 20;
-    r.time_us = 100;
+    Record r = row("ucx", "pingpong", api, 2, 2);
     annotate_with_model(r, f);
     ASSERT_TRUE(r.model_time_us.has_value()) << api;
     EXPECT_GT(*r.model_time_us, 0) << api;
@@ -301,20 +306,7 @@ TEST(AnnotateWithModel, FillsPairwiseRowsOfEveryP2PApi) {
 // held against the fastest modelled algorithm and says so; a row that ran a named algorithm is
 // held against that algorithm.
 TEST(AnnotateWithModel, LibraryChoiceIsTheBestModelledBound) {
-  const model::Fabric f =
-      load_fabric_for_cli(std::string(FB_SOURCE_DIR) + "/configs/fabrics/hgx-h100.yaml", {});
-  auto row = [](const char* backend, const char* op, const char* algo) {
-    Record r;
-    r.backend = backend;
-    r.op = op;
-    r.algo = algo;
-    r.nranks = 16;
-    r.nnodes = 2;
-    r.ranks_per_node = 8;
-    r.bytes = 1 << 20;
-    r.time_us = 100;
-    return r;
-  };
+  const model::Fabric f = shipped("hgx-h100");
   Record native = row("mpi", "allreduce", "native");
   annotate_with_model(native, f);
   EXPECT_EQ(native.model_basis, "best-modelled-bound");
@@ -347,15 +339,8 @@ TEST(AnnotateWithModel, LibraryChoiceIsTheBestModelledBound) {
 // A zero-byte row (an alltoall of 8 B on 4 ranks of float32 is 0 elements) moves nothing and the
 // libraries return at once: it gets no prediction, so no time/model of 0.01 heads the summary.
 TEST(AnnotateWithModel, ZeroBytesGetNoPrediction) {
-  const model::Fabric f =
-      load_fabric_for_cli(std::string(FB_SOURCE_DIR) + "/configs/fabrics/localhost.yaml", {});
-  Record r;
-  r.backend = "mpi";
-  r.op = "alltoall";
-  r.algo = "native";
-  r.nranks = 4;
-  r.ranks_per_node = 4;
-  r.bytes = 0;
+  const model::Fabric f = shipped("localhost");
+  Record r = row("mpi", "alltoall", "native", 4, 4, 0);
   r.time_us = 0.009;
   annotate_with_model(r, f);
   EXPECT_FALSE(r.model_time_us.has_value());

@@ -342,9 +342,8 @@ const std::vector<std::string>& test_keys() {
 void apply_test_key(TestSpec& s, const std::string& key, const std::string& v, const std::string& where) {
   for (const TestKey& t : kTestKeys)
     if (key == t.name) return t.apply(s, key, v, where);
-  std::string known;
-  for (const auto& k : test_keys()) known += (known.empty() ? "" : ", ") + k;
-  bad(where, key, "unknown key (known: " + known + ")");
+  bad(where, key,
+      "unknown key (known: " + join_names(kTestKeys, [](const TestKey& t) { return t.name; }) + ")");
 }
 
 void validate_test(const TestSpec& s) {
